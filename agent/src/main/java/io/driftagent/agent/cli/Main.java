@@ -1,0 +1,37 @@
+package io.driftagent.agent.cli;
+
+import java.io.PrintStream;
+import java.util.Arrays;
+
+/** Entry point of {@code drift-agent.jar}: dispatches to the sub-commands. */
+public final class Main {
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    /** Runs one command; returns the process exit code. */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        if (args.length == 0 || args[0].equals("--help") || args[0].equals("help")) {
+            usage(out);
+            return args.length == 0 ? 2 : 0;
+        }
+        String[] rest = Arrays.copyOfRange(args, 1, args.length);
+        switch (args[0]) {
+            default:
+                err.println("drift-agent: unknown command '" + args[0] + "'");
+                usage(err);
+                return 2;
+        }
+    }
+
+    private static void usage(PrintStream out) {
+        out.println("usage: java -jar drift-agent.jar <command> [options]");
+        out.println("commands:");
+        out.println("  policy validate FILE...                    check drift-policy files");
+        out.println("  policy explain --policy FILE --event FILE  explain the verdict for one event");
+    }
+}
