@@ -17,7 +17,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 #define OVERLAYFS_SUPER_MAGIC 0x794c7630
 #define __FMODE_EXEC 0x20            /* in f_flags (not f_mode) of files opened by do_open_execat */
-#define MAX_TASK_WORKS 16
+#define MAX_TASK_WORKS 1024
 
 struct exec_record {
 	__u32 version;
@@ -137,15 +137,38 @@ static __always_inline __u32 file_flags(struct file *f)
 	return flags;
 }
 
+/* whether the file's dentry name equals comm (NUL-terminated, at most 15 bytes; longer names compare on 15) */
+static __always_inline int dentry_name_is(struct file *f, const char *comm)
+{
+	char name[EXEC_REC_COMM_LEN] = {};
+	const unsigned char *dname = BPF_CORE_READ(f, f_path.dentry, d_name.name);
+	if (!dname || bpf_probe_read_kernel_str(name, sizeof(name), dname) < 0)
+		return 0;
+	for (int i = 0; i < EXEC_REC_COMM_LEN; i++) {
+		if (name[i] != comm[i])
+			return 0;
+		if (!name[i])
+			return 1;
+	}
+	return 1;
+}
+
 /*
  * The #! script's own struct file. binfmt_script swaps bprm->file to the interpreter and fput()s the script
  * (bprm->executable keeps it only for binfmt_misc's 'O' flag). The final fput of a file opened in task
  * context is deferred to current->task_works (____fput), which run on the return to user space, i.e. after
- * this tracepoint: the script's struct file is still intact here. It is the exec-opened (FMODE_EXEC) file on
- * that list other than the interpreter; with nested interpreters the outermost script was queued first,
- * so it is the last one on the LIFO list.
+ * this tracepoint: the script's struct file is still intact here.
+ * The list is LIFO and was empty when execve() entered the kernel (task works run on every return to user
+ * space). The script was queued first, in exec_binprm(); begin_new_exec() queued later the old image's files
+ * (its exe_file and ELF interpreter, also opened by open_exec, so also __FMODE_EXEC) and the close-on-exec
+ * fds. So the script is the DEEPEST exec-opened (__FMODE_EXEC in f_flags) file other than the interpreter, and
+ * the whole list must be walked: a truncated walk would return the old image's exe_file, so it returns NULL.
+ * With nested interpreters the outermost script was queued first: it is the deepest, as wanted.
+ * match_comm (the classic tracepoint has no bprm to say "interpreted"): also require the dentry name to equal
+ * the new comm, which exec set to the basename of the exec'd name (15 bytes).
  */
-static __always_inline struct file *find_script_file(struct task_struct *task, struct inode *interp_inode)
+static __always_inline struct file *find_script_file(struct task_struct *task, struct inode *interp_inode,
+						     const char *comm, int match_comm)
 {
 	struct file *found = NULL;
 	unsigned long fput_fn = (unsigned long)&____fput;
@@ -155,15 +178,17 @@ static __always_inline struct file *find_script_file(struct task_struct *task, s
 	unsigned long work_off = bpf_core_field_offset(struct file, f_task_work);
 	for (int i = 0; i < MAX_TASK_WORKS; i++) {
 		if (!cb)
-			break;
+			return found;
 		if ((unsigned long)BPF_CORE_READ(cb, func) == fput_fn) {
 			struct file *f = (void *)((char *)cb - work_off);
-			if ((BPF_CORE_READ(f, f_flags) & __FMODE_EXEC) && BPF_CORE_READ(f, f_inode) != interp_inode)
-				found = f;
+			if ((BPF_CORE_READ(f, f_flags) & __FMODE_EXEC) && BPF_CORE_READ(f, f_inode) != interp_inode) {
+				if (!match_comm || dentry_name_is(f, comm))
+					found = f;
+			}
 		}
 		cb = BPF_CORE_READ(cb, next);
 	}
-	return found;
+	return NULL; /* list longer than we walk: the deepest entry is unknown */
 }
 
 static __always_inline void fill_common(struct exec_record *rec, struct task_struct *task)
@@ -198,7 +223,7 @@ static __always_inline void fill_files(struct exec_record *rec, struct task_stru
 
 	rec->file_dev = rec->file_ino = rec->interp_dev = rec->interp_ino = 0;
 	if (interpreted)
-		script = find_script_file(task, loaded_inode);
+		script = find_script_file(task, loaded_inode, rec->comm, interpreted == 2);
 	if (script) {
 		rec->flags |= EXEC_FLAG_INTERPRETED;
 		file_id(script, &rec->file_dev, &rec->file_ino);
