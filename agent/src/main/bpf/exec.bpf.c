@@ -18,6 +18,11 @@ char LICENSE[] SEC("license") = "GPL";
 #define OVERLAYFS_SUPER_MAGIC 0x794c7630
 #define __FMODE_EXEC 0x20            /* in f_flags (not f_mode) of files opened by do_open_execat */
 #define MAX_TASK_WORKS 1024
+/*
+ * Wake the reader only once this much is waiting: a wakeup per exec costs a context switch per exec, which on a
+ * small node is most of the observer's cost. Between wakeups the reader drains on its poll timeout.
+ */
+#define WAKEUP_BYTES (64 * (EXEC_REC_SIZE + 8))
 
 struct exec_record {
 	__u32 version;
@@ -240,6 +245,12 @@ static __always_inline void fill_files(struct exec_record *rec, struct task_stru
 	}
 }
 
+static __always_inline void submit(struct exec_record *rec)
+{
+	__u64 waiting = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	bpf_ringbuf_submit(rec, waiting >= WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
+
 static __always_inline void set_filename_len(struct exec_record *rec, long n)
 {
 	if (n <= 0) {
@@ -277,12 +288,12 @@ int BPF_PROG(exec_btf, struct task_struct *task, pid_t old_pid, struct linux_bin
 			file_id(original, &rec->file_dev, &rec->file_ino);
 			file_id(loaded, &rec->interp_dev, &rec->interp_ino);
 			rec->flags |= file_flags(original);
-			bpf_ringbuf_submit(rec, 0);
+			submit(rec);
 			return 0;
 		}
 	}
 	fill_files(rec, task, loaded, interpreted);
-	bpf_ringbuf_submit(rec, 0);
+	submit(rec);
 	return 0;
 }
 
@@ -306,6 +317,6 @@ int exec_tp(struct trace_event_raw_sched_process_exec *ctx)
 	 * script); a script, if any, is found on task_works (interpreted = 2: look, but absence is no evidence) */
 	struct file *loaded = BPF_CORE_READ(task, mm, exe_file);
 	fill_files(rec, task, loaded, 2);
-	bpf_ringbuf_submit(rec, 0);
+	submit(rec);
 	return 0;
 }

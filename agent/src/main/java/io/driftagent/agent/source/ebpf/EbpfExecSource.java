@@ -25,7 +25,8 @@ public final class EbpfExecSource implements ExecSource {
      * @param program         which exec program to attach
      * @param ringBufferBytes ring buffer size: a power of two and a multiple of the page size (one record is 376 bytes
      *                        with its header)
-     * @param pollTimeout     how long the reader waits for records before checking for close (bounds close latency)
+     * @param pollTimeout     the longest a record waits in the ring buffer before the reader hands it on (the kernel
+     *                        wakes the reader early only when a batch of records is waiting); also bounds close()
      */
     public record Config(ProgramChoice program, int ringBufferBytes, Duration pollTimeout) {
         public Config {
@@ -40,7 +41,7 @@ public final class EbpfExecSource implements ExecSource {
         }
 
         public static Config defaults() {
-            return new Config(ProgramChoice.AUTO, 16 * 1024 * 1024, Duration.ofMillis(100));
+            return new Config(ProgramChoice.AUTO, 16 * 1024 * 1024, Duration.ofMillis(20));
         }
     }
 
@@ -106,9 +107,13 @@ public final class EbpfExecSource implements ExecSource {
     private void readLoop() {
         int timeoutMs = (int) config.pollTimeout().toMillis();
         while (running) {
+            // the kernel wakes the reader only when a batch is waiting; a timeout drains what is there
             int rc = reader.poll(timeoutMs);
+            if (rc >= 0 || -rc == Errno.EINTR) {
+                rc = reader.consume();
+            }
             if (rc < 0 && -rc != Errno.EINTR) {
-                LOG.error("ring_buffer__poll failed: {}; the reader stops", Errno.describe(rc));
+                LOG.error("reading the exec ring buffer failed: {}; the reader stops", Errno.describe(rc));
                 return;
             }
         }
