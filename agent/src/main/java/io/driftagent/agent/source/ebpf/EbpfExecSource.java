@@ -16,7 +16,14 @@ import org.slf4j.LoggerFactory;
 /**
  * Exec events from the kernel through the CO-RE program {@code exec.bpf.o} (see {@code src/main/bpf}), read from a
  * BPF ring buffer by one reader thread. The kernel side never waits: records that find the ring buffer full are
- * counted in the kernel ("ringbuf_full"); records the sink refuses are counted here ("queue_full").
+ * counted in the kernel ("ringbuf_full"); records the sink refuses are counted here ("queue_full"), as are records
+ * that do not decode ("malformed_record") and sink exceptions ("sink_error").
+ *
+ * <p>Field notes: {@link ExecEvent#startTimeNs()} is the task's {@code start_boottime} (CLOCK_BOOTTIME ns, the value
+ * {@code /proc/<pid>/stat} field 22 is derived from); {@code dev} is in stat(2) encoding; for a file on overlayfs,
+ * dev/ino are the overlay inode's (what stat(2) in the container reports), not the layer file's. For a
+ * {@code #!} script the file is the script and the interpreter is set; when the script's own file cannot be found
+ * the file is {@link ExecEvent.FileId#NONE} (unknown) and only the interpreter is set.
  */
 public final class EbpfExecSource implements ExecSource {
     private static final Logger LOG = LoggerFactory.getLogger(EbpfExecSource.class);

@@ -18,6 +18,7 @@ final class LibbpfBindings {
 
     private final Libbpf libbpf;
     private final Runtime runtime;
+    private final Libbpf.PrintCallback printCallback;
 
     private LibbpfBindings(Libbpf libbpf, LibcFormat libc) {
         this.libbpf = libbpf;
@@ -27,8 +28,6 @@ final class LibbpfBindings {
         this.printCallback = new LibbpfLogBridge(libc, runtime);
         libbpf.libbpf_set_print(printCallback);
     }
-
-    private final Libbpf.PrintCallback printCallback;
 
     Libbpf libbpf() {
         return libbpf;

@@ -59,10 +59,11 @@ class EbpfExecSourceLifecycleKernelTest {
         source.close();
         source.close();
 
-        // then nothing is left
-        assertThat(ids("prog", "show")).doesNotContainAnyElementsOf(ours);
-        assertThat(bpftool("link", "show")).doesNotContain("\"prog_id\":" + ours.iterator().next());
+        // then our fds are closed at once; the kernel frees link and program after an RCU grace period
         assertThat(openFds()).isEqualTo(fdsBefore);
+        String prog = ours.iterator().next();
+        waitUntil(() -> !ids("prog", "show").contains(prog));
+        assertThat(bpftool("link", "show")).doesNotContain("\"prog_id\":" + prog);
         assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().equals("ebpf-exec-reader"));
     }
 
@@ -157,9 +158,13 @@ class EbpfExecSourceLifecycleKernelTest {
         return p.pid();
     }
 
-    private static void waitUntil(java.util.function.BooleanSupplier condition) throws InterruptedException {
+    interface Condition {
+        boolean holds() throws Exception;
+    }
+
+    private static void waitUntil(Condition condition) throws Exception {
         long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!condition.getAsBoolean()) {
+        while (!condition.holds()) {
             assertThat(System.nanoTime()).as("condition not met within " + WAIT).isLessThan(deadline);
             Thread.sleep(20);
         }
