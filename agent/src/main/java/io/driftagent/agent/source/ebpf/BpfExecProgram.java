@@ -2,6 +2,8 @@ package io.driftagent.agent.source.ebpf;
 
 import io.driftagent.agent.source.SourceUnavailableException;
 import java.lang.ref.Reference;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import org.slf4j.Logger;
@@ -100,8 +102,13 @@ final class BpfExecProgram implements AutoCloseable {
             }
             Pointer link = libbpf.bpf_program__attach(program);
             if (link == null) {
+                int errno = bindings.runtime().getLastError();
+                String hint = wanted == ExecAttachment.TRACEPOINT && !tracefsMounted()
+                        ? " (libbpf resolves classic tracepoints through tracefs, which is not mounted at "
+                                + "/sys/kernel/tracing or /sys/kernel/debug/tracing)"
+                        : "";
                 throw new SourceUnavailableException("attaching " + wanted.section() + " failed: "
-                        + Errno.describe(bindings.runtime().getLastError()));
+                        + Errno.describe(errno) + hint);
             }
             LOG.info("attached {} (unused program {} not loaded)", wanted.section(), wanted.other().section());
             BpfExecProgram loaded = new BpfExecProgram(bindings, bytes, obj, link, wanted);
@@ -112,6 +119,11 @@ final class BpfExecProgram implements AutoCloseable {
                 libbpf.bpf_object__close(obj);
             }
         }
+    }
+
+    static boolean tracefsMounted() {
+        return Files.isDirectory(Path.of("/sys/kernel/tracing/events"))
+                || Files.isDirectory(Path.of("/sys/kernel/debug/tracing/events"));
     }
 
     private static Pointer requireProgram(Libbpf libbpf, Pointer obj, String name) throws SourceUnavailableException {
