@@ -18,6 +18,7 @@ PACKAGES=(
   docker-registry skopeo                  # a real OCI registry to pull images from
   prometheus                              # promtool check metrics
   busybox-static python3 iproute2 zstd util-linux procps psmisc
+  gcc libc6-dev                           # exec-storm driver compiled by the agent tests
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

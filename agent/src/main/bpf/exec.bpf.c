@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * drift-agent exec capture: one record per successful exec, with the kernel's own facts about the
+ * executed file (dev/ino in stat(2) encoding, overlay / upper layer / memfd / unlinked flags).
+ *
+ * Two programs, one chosen at load time by userspace (the other has its autoload disabled):
+ *   exec_btf : tp_btf/sched_process_exec  (BTF-typed raw tracepoint: task, old_pid, bprm)
+ *   exec_tp  : tracepoint/sched/sched_process_exec (classic; no bprm: the file comes from mm->exe_file)
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "exec_record.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define OVERLAYFS_SUPER_MAGIC 0x794c7630
+#define __FMODE_EXEC 0x20            /* in f_flags (not f_mode) of files opened by do_open_execat */
+#define MAX_TASK_WORKS 1024
+/*
+ * Wake the reader only once this much is waiting: a wakeup per exec costs a context switch per exec, which on a
+ * small node is most of the observer's cost. Between wakeups the reader drains on its poll timeout.
+ */
+#define WAKEUP_BYTES (64 * (EXEC_REC_SIZE + 8))
+
+struct exec_record {
+	__u32 version;
+	__u32 flags;
+	__u32 pid;
+	__u32 tgid;
+	__u32 ppid;
+	__u32 uid;
+	__u32 gid;
+	__u32 mnt_ns;
+	__u64 start_time;
+	__u64 timestamp;
+	__u64 cgroup_id;
+	__u64 file_dev;
+	__u64 file_ino;
+	__u64 interp_dev;
+	__u64 interp_ino;
+	__u32 filename_len;
+	__u32 reserved;
+	char comm[EXEC_REC_COMM_LEN];
+	char filename[EXEC_REC_FILENAME_LEN];
+};
+
+#define CHECK_OFF(field, off) _Static_assert(__builtin_offsetof(struct exec_record, field) == (off), #field)
+CHECK_OFF(version, EXEC_REC_OFF_VERSION);
+CHECK_OFF(flags, EXEC_REC_OFF_FLAGS);
+CHECK_OFF(pid, EXEC_REC_OFF_PID);
+CHECK_OFF(tgid, EXEC_REC_OFF_TGID);
+CHECK_OFF(ppid, EXEC_REC_OFF_PPID);
+CHECK_OFF(uid, EXEC_REC_OFF_UID);
+CHECK_OFF(gid, EXEC_REC_OFF_GID);
+CHECK_OFF(mnt_ns, EXEC_REC_OFF_MNT_NS);
+CHECK_OFF(start_time, EXEC_REC_OFF_START_TIME);
+CHECK_OFF(timestamp, EXEC_REC_OFF_TIMESTAMP);
+CHECK_OFF(cgroup_id, EXEC_REC_OFF_CGROUP_ID);
+CHECK_OFF(file_dev, EXEC_REC_OFF_FILE_DEV);
+CHECK_OFF(file_ino, EXEC_REC_OFF_FILE_INO);
+CHECK_OFF(interp_dev, EXEC_REC_OFF_INTERP_DEV);
+CHECK_OFF(interp_ino, EXEC_REC_OFF_INTERP_INO);
+CHECK_OFF(filename_len, EXEC_REC_OFF_FILENAME_LEN);
+CHECK_OFF(reserved, EXEC_REC_OFF_RESERVED);
+CHECK_OFF(comm, EXEC_REC_OFF_COMM);
+CHECK_OFF(filename, EXEC_REC_OFF_FILENAME);
+_Static_assert(sizeof(struct exec_record) == EXEC_REC_SIZE, "record size");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 * 1024 * 1024); /* userspace may resize before load */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, EXEC_CTR_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+/* the deferred-fput callback: identifies struct files queued on current->task_works (see find_script_file) */
+extern const void ____fput __ksym __weak;
+
+/* CO-RE flavour for kernels where ovl_inode is not in vmlinux BTF under this exact name */
+struct ovl_inode___drift {
+	struct inode vfs_inode;
+	struct dentry *__upperdentry;
+} __attribute__((preserve_access_index));
+
+static __always_inline void count(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
+	if (v)
+		*v += 1;
+}
+
+/* the stat(2) st_dev encoding (new_encode_dev) of a kernel dev_t (MAJOR = dev >> 20, MINOR = dev & 0xfffff) */
+static __always_inline __u64 encode_dev(__u32 kdev)
+{
+	__u32 major = kdev >> 20;
+	__u32 minor = kdev & 0xfffff;
+	return (minor & 0xff) | (major << 8) | ((__u64)(minor & ~0xffU) << 12);
+}
+
+static __always_inline void file_id(struct file *f, __u64 *dev, __u64 *ino)
+{
+	struct inode *inode = BPF_CORE_READ(f, f_inode);
+	if (!inode)
+		return;
+	*ino = BPF_CORE_READ(inode, i_ino);
+	*dev = encode_dev(BPF_CORE_READ(inode, i_sb, s_dev));
+}
+
+static __always_inline __u32 file_flags(struct file *f)
+{
+	__u32 flags = 0;
+	struct inode *inode = BPF_CORE_READ(f, f_inode);
+	if (!inode)
+		return 0;
+
+	if (BPF_CORE_READ(inode, i_sb, s_magic) == OVERLAYFS_SUPER_MAGIC) {
+		flags |= EXEC_FLAG_OVERLAY;
+		/* file_inode() of a file opened on overlayfs is the overlay inode, embedded in struct ovl_inode */
+		if (bpf_core_type_exists(struct ovl_inode___drift)) {
+			unsigned long off = bpf_core_field_offset(struct ovl_inode___drift, vfs_inode);
+			struct ovl_inode___drift *oi = (void *)((char *)inode - off);
+			if (BPF_CORE_READ(oi, __upperdentry))
+				flags |= EXEC_FLAG_UPPER;
+		}
+	}
+
+	if (BPF_CORE_READ(inode, __i_nlink) == 0)
+		flags |= EXEC_FLAG_UNLINKED;
+
+	char name[6] = {};
+	const unsigned char *dname = BPF_CORE_READ(f, f_path.dentry, d_name.name);
+	if (dname && bpf_probe_read_kernel(name, sizeof(name), dname) == 0 &&
+	    name[0] == 'm' && name[1] == 'e' && name[2] == 'm' && name[3] == 'f' && name[4] == 'd' && name[5] == ':')
+		flags |= EXEC_FLAG_MEMFD;
+	return flags;
+}
+
+/* whether the file's dentry name equals comm (NUL-terminated, at most 15 bytes; longer names compare on 15) */
+static __always_inline int dentry_name_is(struct file *f, const char *comm)
+{
+	char name[EXEC_REC_COMM_LEN] = {};
+	const unsigned char *dname = BPF_CORE_READ(f, f_path.dentry, d_name.name);
+	if (!dname || bpf_probe_read_kernel_str(name, sizeof(name), dname) < 0)
+		return 0;
+	for (int i = 0; i < EXEC_REC_COMM_LEN; i++) {
+		if (name[i] != comm[i])
+			return 0;
+		if (!name[i])
+			return 1;
+	}
+	return 1;
+}
+
+/*
+ * The #! script's own struct file. binfmt_script swaps bprm->file to the interpreter and fput()s the script
+ * (bprm->executable keeps it only for binfmt_misc's 'O' flag). The final fput of a file opened in task
+ * context is deferred to current->task_works (____fput), which run on the return to user space, i.e. after
+ * this tracepoint: the script's struct file is still intact here.
+ * The list is LIFO and was empty when execve() entered the kernel (task works run on every return to user
+ * space). The script was queued first, in exec_binprm(); begin_new_exec() queued later the old image's files
+ * (its exe_file and ELF interpreter, also opened by open_exec, so also __FMODE_EXEC) and the close-on-exec
+ * fds. So the script is the DEEPEST exec-opened (__FMODE_EXEC in f_flags) file other than the interpreter, and
+ * the whole list must be walked: a truncated walk would return the old image's exe_file, so it returns NULL.
+ * With nested interpreters the outermost script was queued first: it is the deepest, as wanted.
+ * match_comm (the classic tracepoint has no bprm to say "interpreted"): also require the dentry name to equal
+ * the new comm, which exec set to the basename of the exec'd name (15 bytes).
+ */
+static __always_inline struct file *find_script_file(struct task_struct *task, struct inode *interp_inode,
+						     const char *comm, int match_comm)
+{
+	struct file *found = NULL;
+	unsigned long fput_fn = (unsigned long)&____fput;
+	if (!fput_fn)
+		return NULL;
+	struct callback_head *cb = BPF_CORE_READ(task, task_works);
+	unsigned long work_off = bpf_core_field_offset(struct file, f_task_work);
+	for (int i = 0; i < MAX_TASK_WORKS; i++) {
+		if (!cb)
+			return found;
+		if ((unsigned long)BPF_CORE_READ(cb, func) == fput_fn) {
+			struct file *f = (void *)((char *)cb - work_off);
+			if ((BPF_CORE_READ(f, f_flags) & __FMODE_EXEC) && BPF_CORE_READ(f, f_inode) != interp_inode) {
+				if (!match_comm || dentry_name_is(f, comm))
+					found = f;
+			}
+		}
+		cb = BPF_CORE_READ(cb, next);
+	}
+	return NULL; /* list longer than we walk: the deepest entry is unknown */
+}
+
+static __always_inline void fill_common(struct exec_record *rec, struct task_struct *task)
+{
+	__u64 ugid = bpf_get_current_uid_gid();
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	rec->version = EXEC_REC_VERSION;
+	rec->pid = (__u32)pid_tgid;
+	rec->tgid = pid_tgid >> 32;
+	rec->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	rec->uid = (__u32)ugid;
+	rec->gid = ugid >> 32;
+	rec->mnt_ns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+	/* start_boottime (CLOCK_BOOTTIME, what /proc/<pid>/stat field 22 is derived from); de_thread() copied the
+	 * thread-group leader's value, so this is the process's start time */
+	if (bpf_core_field_exists(task->start_boottime))
+		rec->start_time = BPF_CORE_READ(task, start_boottime);
+	else
+		rec->start_time = BPF_CORE_READ(task, start_time);
+	rec->timestamp = bpf_ktime_get_ns();
+	rec->cgroup_id = bpf_get_current_cgroup_id();
+	rec->reserved = 0;
+	bpf_get_current_comm(rec->comm, sizeof(rec->comm));
+}
+
+static __always_inline void fill_files(struct exec_record *rec, struct task_struct *task,
+				       struct file *loaded, int interpreted)
+{
+	struct inode *loaded_inode = BPF_CORE_READ(loaded, f_inode);
+	struct file *script = NULL;
+
+	rec->file_dev = rec->file_ino = rec->interp_dev = rec->interp_ino = 0;
+	if (interpreted)
+		script = find_script_file(task, loaded_inode, rec->comm, interpreted == 2);
+	if (script) {
+		rec->flags |= EXEC_FLAG_INTERPRETED;
+		file_id(script, &rec->file_dev, &rec->file_ino);
+		file_id(loaded, &rec->interp_dev, &rec->interp_ino);
+		rec->flags |= file_flags(script);
+	} else if (interpreted == 1) {
+		/* known to be interpreted, script not found: report the interpreter only; the file stays unknown
+		 * rather than describing the interpreter as if it were what ran */
+		rec->flags |= EXEC_FLAG_INTERPRETED | EXEC_FLAG_SCRIPT_UNRESOLVED;
+		file_id(loaded, &rec->interp_dev, &rec->interp_ino);
+	} else {
+		file_id(loaded, &rec->file_dev, &rec->file_ino);
+		rec->flags |= file_flags(loaded);
+	}
+}
+
+static __always_inline void submit(struct exec_record *rec)
+{
+	__u64 waiting = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	bpf_ringbuf_submit(rec, waiting >= WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
+
+static __always_inline void set_filename_len(struct exec_record *rec, long n)
+{
+	if (n <= 0) {
+		rec->filename[0] = 0;
+		rec->filename_len = 0;
+		return;
+	}
+	rec->filename_len = n - 1;
+	if (n >= EXEC_REC_FILENAME_LEN)
+		rec->flags |= EXEC_FLAG_FILENAME_TRUNC;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(exec_btf, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	count(EXEC_CTR_SEEN);
+	struct exec_record *rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
+	if (!rec) {
+		count(EXEC_CTR_RINGBUF_FULL);
+		return 0;
+	}
+	rec->flags = 0;
+	fill_common(rec, task);
+
+	const char *filename = BPF_CORE_READ(bprm, filename);
+	set_filename_len(rec, bpf_probe_read_kernel_str(rec->filename, sizeof(rec->filename), filename));
+
+	/* a binfmt handler that swaps in an interpreter replaces bprm->interp with its own string */
+	int interpreted = BPF_CORE_READ(bprm, interp) != filename;
+	struct file *loaded = BPF_CORE_READ(bprm, file);
+	if (interpreted && bpf_core_field_exists(bprm->executable)) {
+		struct file *original = BPF_CORE_READ(bprm, executable);
+		if (original) {
+			rec->flags |= EXEC_FLAG_INTERPRETED;
+			file_id(original, &rec->file_dev, &rec->file_ino);
+			file_id(loaded, &rec->interp_dev, &rec->interp_ino);
+			rec->flags |= file_flags(original);
+			submit(rec);
+			return 0;
+		}
+	}
+	fill_files(rec, task, loaded, interpreted);
+	submit(rec);
+	return 0;
+}
+
+SEC("tracepoint/sched/sched_process_exec")
+int exec_tp(struct trace_event_raw_sched_process_exec *ctx)
+{
+	count(EXEC_CTR_SEEN);
+	struct exec_record *rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
+	if (!rec) {
+		count(EXEC_CTR_RINGBUF_FULL);
+		return 0;
+	}
+	struct task_struct *task = (void *)bpf_get_current_task();
+	rec->flags = EXEC_FLAG_FALLBACK_TP;
+	fill_common(rec, task);
+
+	unsigned int loc = BPF_CORE_READ(ctx, __data_loc_filename) & 0xffff;
+	set_filename_len(rec, bpf_probe_read_kernel_str(rec->filename, sizeof(rec->filename), (char *)ctx + loc));
+
+	/* no bprm here: begin_new_exec() already set mm->exe_file to the loaded file (the interpreter for a
+	 * script); a script, if any, is found on task_works (interpreted = 2: look, but absence is no evidence) */
+	struct file *loaded = BPF_CORE_READ(task, mm, exe_file);
+	fill_files(rec, task, loaded, 2);
+	submit(rec);
+	return 0;
+}

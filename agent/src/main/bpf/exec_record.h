@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The one record the exec program writes into the ring buffer, one per exec.
+ * Fixed little-endian layout; the EXEC_REC_* macros are the single source of the layout: the struct is
+ * checked against them at compile time, and the Java mirror (ExecRecordLayout) is checked against them by
+ * ExecRecordLayoutTest, which reads this file.
+ */
+#ifndef DRIFT_EXEC_RECORD_H
+#define DRIFT_EXEC_RECORD_H
+
+#define EXEC_REC_VERSION            1
+#define EXEC_REC_COMM_LEN           16
+#define EXEC_REC_FILENAME_LEN       256
+
+#define EXEC_REC_OFF_VERSION        0
+#define EXEC_REC_OFF_FLAGS          4
+#define EXEC_REC_OFF_PID            8
+#define EXEC_REC_OFF_TGID           12
+#define EXEC_REC_OFF_PPID           16
+#define EXEC_REC_OFF_UID            20
+#define EXEC_REC_OFF_GID            24
+#define EXEC_REC_OFF_MNT_NS         28
+#define EXEC_REC_OFF_START_TIME     32
+#define EXEC_REC_OFF_TIMESTAMP      40
+#define EXEC_REC_OFF_CGROUP_ID      48
+#define EXEC_REC_OFF_FILE_DEV       56
+#define EXEC_REC_OFF_FILE_INO       64
+#define EXEC_REC_OFF_INTERP_DEV     72
+#define EXEC_REC_OFF_INTERP_INO     80
+#define EXEC_REC_OFF_FILENAME_LEN   88
+#define EXEC_REC_OFF_RESERVED       92
+#define EXEC_REC_OFF_COMM           96
+#define EXEC_REC_OFF_FILENAME       112
+#define EXEC_REC_SIZE               368
+
+/* flags */
+#define EXEC_FLAG_OVERLAY           0x01  /* executed file's inode is on an overlayfs superblock */
+#define EXEC_FLAG_UPPER             0x02  /* overlay inode has an upper dentry (created in / copied up to the writable layer) */
+#define EXEC_FLAG_MEMFD             0x04  /* dentry name starts with "memfd:" */
+#define EXEC_FLAG_UNLINKED          0x08  /* inode nlink == 0 at exec */
+#define EXEC_FLAG_INTERPRETED       0x10  /* a binfmt handler (#! script, binfmt_misc) swapped in an interpreter */
+#define EXEC_FLAG_SCRIPT_UNRESOLVED 0x20  /* interpreted, but the script's own file could not be found: file = interpreter */
+#define EXEC_FLAG_FILENAME_TRUNC    0x40  /* filename longer than EXEC_REC_FILENAME_LEN - 1 bytes */
+#define EXEC_FLAG_FALLBACK_TP       0x80  /* captured by the classic tracepoint program (no bprm access) */
+
+/* indexes of the per-CPU counter array */
+#define EXEC_CTR_SEEN               0
+#define EXEC_CTR_RINGBUF_FULL       1
+#define EXEC_CTR_COUNT              2
+
+#endif

@@ -1,0 +1,188 @@
+package io.driftagent.agent.source.ebpf;
+
+import io.driftagent.agent.source.SourceUnavailableException;
+import java.lang.ref.Reference;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The loaded and attached exec program: the libbpf object, its one link, and the fds of its maps. Not
+ * thread-safe except {@link #counters()}, which only reads a map.
+ */
+final class BpfExecProgram implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(BpfExecProgram.class);
+    static final String RING_BUFFER_MAP = "events";
+    static final String COUNTERS_MAP = "counters";
+
+    private final Libbpf libbpf;
+    private final LibbpfBindings bindings;
+    private final Pointer objectBytes; // libbpf reads the ELF image from here until the object is closed
+    private final ExecAttachment attachment;
+    private Pointer object;
+    private Pointer link;
+    private final int ringBufferFd;
+    private final int countersFd;
+    private final int possibleCpus;
+
+    private BpfExecProgram(LibbpfBindings bindings, Pointer objectBytes, Pointer object, Pointer link,
+            ExecAttachment attachment) {
+        this.bindings = bindings;
+        this.libbpf = bindings.libbpf();
+        this.objectBytes = objectBytes;
+        this.object = object;
+        this.link = link;
+        this.attachment = attachment;
+        this.ringBufferFd = libbpf.bpf_object__find_map_fd_by_name(object, RING_BUFFER_MAP);
+        this.countersFd = libbpf.bpf_object__find_map_fd_by_name(object, COUNTERS_MAP);
+        this.possibleCpus = Math.max(1, libbpf.libbpf_num_possible_cpus());
+    }
+
+    /**
+     * Opens, loads and attaches the exec program.
+     *
+     * @param ringBufferBytes ring buffer size: a power of two, a multiple of the page size
+     */
+    static BpfExecProgram load(LibbpfBindings bindings, byte[] elf, ProgramChoice choice, int ringBufferBytes)
+            throws SourceUnavailableException {
+        return switch (choice) {
+            case TP_BTF -> loadAttached(bindings, elf, ExecAttachment.TP_BTF, ringBufferBytes);
+            case TRACEPOINT -> loadAttached(bindings, elf, ExecAttachment.TRACEPOINT, ringBufferBytes);
+            case AUTO -> {
+                try {
+                    yield loadAttached(bindings, elf, ExecAttachment.TP_BTF, ringBufferBytes);
+                } catch (SourceUnavailableException btfFailure) {
+                    LOG.warn("{} unavailable ({}); falling back to {}: scripts are then resolved only through "
+                            + "the deferred-fput list", ExecAttachment.TP_BTF.section(), btfFailure.getMessage(),
+                            ExecAttachment.TRACEPOINT.section());
+                    try {
+                        yield loadAttached(bindings, elf, ExecAttachment.TRACEPOINT, ringBufferBytes);
+                    } catch (SourceUnavailableException tpFailure) {
+                        tpFailure.addSuppressed(btfFailure);
+                        throw new SourceUnavailableException("neither exec program could be attached: "
+                                + btfFailure.getMessage() + "; " + tpFailure.getMessage(), tpFailure);
+                    }
+                }
+            }
+        };
+    }
+
+    private static BpfExecProgram loadAttached(LibbpfBindings bindings, byte[] elf, ExecAttachment wanted,
+            int ringBufferBytes) throws SourceUnavailableException {
+        Libbpf libbpf = bindings.libbpf();
+        Pointer bytes = Memory.allocateDirect(bindings.runtime(), elf.length);
+        bytes.put(0, elf, 0, elf.length);
+        Pointer obj = libbpf.bpf_object__open_mem(bytes, elf.length, null);
+        if (obj == null) {
+            throw new SourceUnavailableException("bpf_object__open_mem failed: "
+                    + Errno.describe(bindings.runtime().getLastError()));
+        }
+        boolean keep = false;
+        try {
+            Pointer program = requireProgram(libbpf, obj, wanted.programName());
+            Pointer unused = requireProgram(libbpf, obj, wanted.other().programName());
+            libbpf.bpf_program__set_autoload(unused, false);
+            libbpf.bpf_program__set_autoload(program, true);
+            Pointer ringMap = libbpf.bpf_object__find_map_by_name(obj, RING_BUFFER_MAP);
+            if (ringMap == null) {
+                throw new SourceUnavailableException("BPF object has no map " + RING_BUFFER_MAP);
+            }
+            int rc = libbpf.bpf_map__set_max_entries(ringMap, ringBufferBytes);
+            if (rc < 0) {
+                throw new SourceUnavailableException("cannot size the ring buffer to " + ringBufferBytes + " bytes: "
+                        + Errno.describe(rc));
+            }
+            rc = libbpf.bpf_object__load(obj);
+            if (rc < 0) {
+                throw new SourceUnavailableException("loading " + wanted.section() + " failed: " + Errno.describe(rc)
+                        + " (libbpf's log, logger io.driftagent.agent.source.ebpf.libbpf, has the details)");
+            }
+            Pointer link = libbpf.bpf_program__attach(program);
+            if (link == null) {
+                int errno = bindings.runtime().getLastError();
+                String hint = wanted == ExecAttachment.TRACEPOINT && !tracefsMounted()
+                        ? " (libbpf resolves classic tracepoints through tracefs, which is not mounted at "
+                                + "/sys/kernel/tracing or /sys/kernel/debug/tracing)"
+                        : "";
+                throw new SourceUnavailableException("attaching " + wanted.section() + " failed: "
+                        + Errno.describe(errno) + hint);
+            }
+            LOG.info("attached {} (unused program {} not loaded)", wanted.section(), wanted.other().section());
+            BpfExecProgram loaded = new BpfExecProgram(bindings, bytes, obj, link, wanted);
+            keep = true;
+            return loaded;
+        } finally {
+            if (!keep) {
+                libbpf.bpf_object__close(obj);
+            }
+        }
+    }
+
+    static boolean tracefsMounted() {
+        return Files.isDirectory(Path.of("/sys/kernel/tracing/events"))
+                || Files.isDirectory(Path.of("/sys/kernel/debug/tracing/events"));
+    }
+
+    private static Pointer requireProgram(Libbpf libbpf, Pointer obj, String name) throws SourceUnavailableException {
+        Pointer program = libbpf.bpf_object__find_program_by_name(obj, name);
+        if (program == null) {
+            throw new SourceUnavailableException("BPF object has no program " + name);
+        }
+        return program;
+    }
+
+    ExecAttachment attachment() {
+        return attachment;
+    }
+
+    int ringBufferFd() {
+        return ringBufferFd;
+    }
+
+    /** The kernel-side counters summed over CPUs, indexed by {@code ExecRecordLayout.CTR_*}. */
+    long[] counters() {
+        long[] sums = new long[ExecRecordLayout.CTR_COUNT];
+        if (object == null) {
+            return sums;
+        }
+        Pointer key = Memory.allocateDirect(bindings.runtime(), 4);
+        Pointer values = Memory.allocateDirect(bindings.runtime(), 8L * possibleCpus);
+        for (int i = 0; i < sums.length; i++) {
+            key.putInt(0, i);
+            if (libbpf.bpf_map_lookup_elem(countersFd, key, values) != 0) {
+                LOG.debug("reading counter {} failed: {}", i, Errno.describe(bindings.runtime().getLastError()));
+                continue;
+            }
+            for (int cpu = 0; cpu < possibleCpus; cpu++) {
+                sums[i] += values.getLong(8L * cpu);
+            }
+        }
+        return sums;
+    }
+
+    /** Detaches the program, then closes the object (its maps and program fds). Idempotent. */
+    @Override
+    public void close() {
+        detach();
+        if (object != null) {
+            libbpf.bpf_object__close(object);
+            object = null;
+        }
+        // the ELF image must outlive the object
+        Reference.reachabilityFence(objectBytes);
+    }
+
+    /** Destroys the link: no new records after this returns. Idempotent. */
+    void detach() {
+        if (link != null) {
+            int rc = libbpf.bpf_link__destroy(link);
+            if (rc < 0) {
+                LOG.warn("bpf_link__destroy failed: {}", Errno.describe(rc));
+            }
+            link = null;
+        }
+    }
+}

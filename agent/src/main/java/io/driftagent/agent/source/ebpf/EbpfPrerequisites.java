@@ -1,0 +1,74 @@
+package io.driftagent.agent.source.ebpf;
+
+import io.driftagent.agent.source.SourceUnavailableException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/** The checks that give {@link EbpfExecSource#start} a precise reason to refuse before touching the kernel. */
+final class EbpfPrerequisites {
+    static final String OBJECT_RESOURCE = "/bpf/exec.bpf.o";
+    private static final int CAP_SYS_ADMIN = 21;
+    private static final int CAP_PERFMON = 38;
+    private static final int CAP_BPF = 39;
+
+    private final Path procSelfStatus;
+    private final Path vmlinuxBtf;
+
+    EbpfPrerequisites(Path procSelfStatus, Path vmlinuxBtf) {
+        this.procSelfStatus = procSelfStatus;
+        this.vmlinuxBtf = vmlinuxBtf;
+    }
+
+    static EbpfPrerequisites ofThisHost() {
+        return new EbpfPrerequisites(Path.of("/proc/self/status"), Path.of("/sys/kernel/btf/vmlinux"));
+    }
+
+    /** Empty when the checks pass; else why the source cannot start. */
+    Optional<String> unmetReason() {
+        if (!Files.isReadable(vmlinuxBtf)) {
+            return Optional.of("the kernel exposes no BTF (" + vmlinuxBtf + " missing: CONFIG_DEBUG_INFO_BTF is off), "
+                    + "so the CO-RE exec program cannot be relocated");
+        }
+        long caps;
+        try {
+            caps = effectiveCapabilities();
+        } catch (IOException | NumberFormatException e) {
+            return Optional.of("cannot read the effective capabilities from " + procSelfStatus + ": " + e.getMessage());
+        }
+        boolean admin = has(caps, CAP_SYS_ADMIN);
+        boolean bpfAndPerfmon = has(caps, CAP_BPF) && has(caps, CAP_PERFMON);
+        if (!admin && !bpfAndPerfmon) {
+            return Optional.of("not privileged: loading the exec program needs root, or CAP_BPF and CAP_PERFMON "
+                    + "(or CAP_SYS_ADMIN); effective capabilities are 0x" + Long.toHexString(caps));
+        }
+        return Optional.empty();
+    }
+
+    private long effectiveCapabilities() throws IOException {
+        for (String line : Files.readAllLines(procSelfStatus)) {
+            if (line.startsWith("CapEff:")) {
+                return Long.parseUnsignedLong(line.substring("CapEff:".length()).trim(), 16);
+            }
+        }
+        throw new IOException("no CapEff line");
+    }
+
+    private static boolean has(long caps, int cap) {
+        return (caps & (1L << cap)) != 0;
+    }
+
+    static byte[] readObject() throws SourceUnavailableException {
+        try (InputStream in = EbpfPrerequisites.class.getResourceAsStream(OBJECT_RESOURCE)) {
+            if (in == null) {
+                throw new SourceUnavailableException("the BPF object " + OBJECT_RESOURCE + " is not on the classpath "
+                        + "(the agent was built without the eBPF program)");
+            }
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new SourceUnavailableException("cannot read the BPF object " + OBJECT_RESOURCE, e);
+        }
+    }
+}

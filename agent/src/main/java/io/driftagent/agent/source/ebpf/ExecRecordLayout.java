@@ -1,0 +1,49 @@
+package io.driftagent.agent.source.ebpf;
+
+/**
+ * The Java mirror of {@code src/main/bpf/exec_record.h}: the byte layout (little-endian) of one exec record in
+ * the ring buffer. Every constant here has the same name as the header's macro minus the {@code EXEC_} prefix;
+ * {@code ExecRecordLayoutTest} checks they agree.
+ */
+final class ExecRecordLayout {
+    static final int REC_VERSION = 1;
+    static final int REC_COMM_LEN = 16;
+    static final int REC_FILENAME_LEN = 256;
+
+    static final int REC_OFF_VERSION = 0;
+    static final int REC_OFF_FLAGS = 4;
+    static final int REC_OFF_PID = 8;
+    static final int REC_OFF_TGID = 12;
+    static final int REC_OFF_PPID = 16;
+    static final int REC_OFF_UID = 20;
+    static final int REC_OFF_GID = 24;
+    static final int REC_OFF_MNT_NS = 28;
+    static final int REC_OFF_START_TIME = 32;
+    static final int REC_OFF_TIMESTAMP = 40;
+    static final int REC_OFF_CGROUP_ID = 48;
+    static final int REC_OFF_FILE_DEV = 56;
+    static final int REC_OFF_FILE_INO = 64;
+    static final int REC_OFF_INTERP_DEV = 72;
+    static final int REC_OFF_INTERP_INO = 80;
+    static final int REC_OFF_FILENAME_LEN = 88;
+    static final int REC_OFF_RESERVED = 92;
+    static final int REC_OFF_COMM = 96;
+    static final int REC_OFF_FILENAME = 112;
+    static final int REC_SIZE = 368;
+
+    static final int FLAG_OVERLAY = 0x01;
+    static final int FLAG_UPPER = 0x02;
+    static final int FLAG_MEMFD = 0x04;
+    static final int FLAG_UNLINKED = 0x08;
+    static final int FLAG_INTERPRETED = 0x10;
+    static final int FLAG_SCRIPT_UNRESOLVED = 0x20;
+    static final int FLAG_FILENAME_TRUNC = 0x40;
+    static final int FLAG_FALLBACK_TP = 0x80;
+
+    static final int CTR_SEEN = 0;
+    static final int CTR_RINGBUF_FULL = 1;
+    static final int CTR_COUNT = 2;
+
+    private ExecRecordLayout() {
+    }
+}

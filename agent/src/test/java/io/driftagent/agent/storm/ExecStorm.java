@@ -1,0 +1,159 @@
+package io.driftagent.agent.storm;
+
+import io.driftagent.agent.source.ExecEvent;
+import io.driftagent.agent.source.ExecEventSink;
+import io.driftagent.agent.source.ExecSource;
+import io.driftagent.agent.source.SourceStats;
+import io.driftagent.agent.source.SourceUnavailableException;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Runs the same exec storm under several {@link StormMode}s in alternating rounds (the order rotates each round so
+ * machine drift does not favour a mode) and compares each mode's exec throughput with the no-agent baseline of
+ * the same round. For each observing mode it checks that every storm exec was delivered or counted lost.
+ */
+public final class ExecStorm {
+    private final StormDriver driver;
+    private final long execsPerRound;
+    private final int workers;
+
+    public ExecStorm(StormDriver driver, long execsPerRound, int workers) {
+        this.driver = driver;
+        this.execsPerRound = execsPerRound;
+        this.workers = workers;
+    }
+
+    /**
+     * One mode's run in one round. {@code delivered} counts the storm's own execs that reached the sink;
+     * {@code lost} is the source's total lost count (all processes: an upper bound for the storm's losses).
+     */
+    public record Round(String mode, int round, double execsPerSecond, long execs, long delivered, long lost,
+            Map<String, Long> lostByReason) {
+        public Round {
+            lostByReason = Map.copyOf(lostByReason);
+        }
+
+        /** Every exec delivered or counted as lost. */
+        public boolean accountedFor() {
+            return delivered + lost >= execs;
+        }
+    }
+
+    /** A mode over all rounds: throughput ratios to the same round's baseline (1.0 = no cost). */
+    public record Summary(String mode, double medianRatio, double minRatio, double maxRatio, double p25Ratio,
+            double p75Ratio, double medianExecsPerSecond, long execs, long delivered, long lost) {
+
+        public double medianOverheadPercent() {
+            return (1 - medianRatio) * 100;
+        }
+    }
+
+    public record Report(List<Round> rounds, List<Summary> summaries) {
+        public Report {
+            rounds = List.copyOf(rounds);
+            summaries = List.copyOf(summaries);
+        }
+
+        public Summary summary(String mode) {
+            return summaries.stream().filter(s -> s.mode().equals(mode)).findFirst().orElseThrow();
+        }
+
+        public String format() {
+            StringBuilder b = new StringBuilder();
+            b.append(String.format(Locale.ROOT, "%-22s %8s %12s %8s %8s %8s %8s %12s %10s %6s%n", "mode", "rounds",
+                    "execs/s(med)", "ratio", "min", "p25", "p75", "overhead%", "delivered", "lost"));
+            for (Summary s : summaries) {
+                long n = rounds.stream().filter(r -> r.mode().equals(s.mode())).count();
+                b.append(String.format(Locale.ROOT, "%-22s %8d %12.0f %8.4f %8.4f %8.4f %8.4f %12.2f %10d %6d%n",
+                        s.mode(), n, s.medianExecsPerSecond(), s.medianRatio(), s.minRatio(), s.p25Ratio(),
+                        s.p75Ratio(), s.medianOverheadPercent(), s.delivered(), s.lost()));
+            }
+            return b.toString();
+        }
+    }
+
+    /** Runs {@code rounds} rounds of every mode; {@code modes} must contain exactly one baseline. */
+    public Report run(List<StormMode> modes, int rounds) throws IOException, InterruptedException,
+            SourceUnavailableException {
+        StormMode baseline = modes.stream().filter(StormMode::isBaseline).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no baseline mode"));
+        List<Round> all = new ArrayList<>();
+        Map<String, List<Double>> ratios = new LinkedHashMap<>();
+        modes.forEach(m -> ratios.put(m.name(), new ArrayList<>()));
+        for (int r = 0; r < rounds; r++) {
+            Map<String, Round> thisRound = new LinkedHashMap<>();
+            for (int i = 0; i < modes.size(); i++) {
+                StormMode mode = modes.get((i + r) % modes.size());
+                Round result = runOnce(mode, r);
+                thisRound.put(mode.name(), result);
+                all.add(result);
+            }
+            double base = thisRound.get(baseline.name()).execsPerSecond();
+            thisRound.forEach((name, round) -> ratios.get(name).add(round.execsPerSecond() / base));
+        }
+        List<Summary> summaries = new ArrayList<>();
+        for (StormMode mode : modes) {
+            List<Double> rs = new ArrayList<>(ratios.get(mode.name()));
+            rs.sort(null);
+            List<Double> tput = all.stream().filter(x -> x.mode().equals(mode.name()))
+                    .map(Round::execsPerSecond).sorted().toList();
+            long execs = all.stream().filter(x -> x.mode().equals(mode.name())).mapToLong(Round::execs).sum();
+            long delivered = all.stream().filter(x -> x.mode().equals(mode.name())).mapToLong(Round::delivered).sum();
+            long lost = all.stream().filter(x -> x.mode().equals(mode.name())).mapToLong(Round::lost).sum();
+            summaries.add(new Summary(mode.name(), quantile(rs, 0.5), rs.get(0), rs.get(rs.size() - 1),
+                    quantile(rs, 0.25), quantile(rs, 0.75), quantile(tput, 0.5), execs, delivered, lost));
+        }
+        return new Report(all, summaries);
+    }
+
+    /** One storm under one mode: start the source (outside the timed part), storm, wait for delivery, close. */
+    public Round runOnce(StormMode mode, int round) throws IOException, InterruptedException,
+            SourceUnavailableException {
+        if (mode.isBaseline()) {
+            StormDriver.Result r = driver.storm(execsPerRound, workers);
+            return new Round(mode.name(), round, r.execsPerSecond(), r.execs(), 0, 0, Map.of());
+        }
+        String execPath = driver.execPath();
+        AtomicLong stormEvents = new AtomicLong();
+        ExecEventSink sink = (ExecEvent e) -> {
+            if (e.filename().equals(execPath)) {
+                stormEvents.incrementAndGet();
+            }
+            return true;
+        };
+        ExecSource source = mode.source().orElseThrow().get();
+        try {
+            source.start(sink);
+            StormDriver.Result r = driver.storm(execsPerRound, workers);
+            SourceStats stats = awaitAccounted(source, stormEvents, r.execs());
+            return new Round(mode.name(), round, r.execsPerSecond(), r.execs(), stormEvents.get(), stats.totalLost(),
+                    stats.lost());
+        } finally {
+            source.close();
+        }
+    }
+
+    private static SourceStats awaitAccounted(ExecSource source, AtomicLong delivered, long execs)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        SourceStats stats = source.stats();
+        while (delivered.get() + stats.totalLost() < execs && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+            stats = source.stats();
+        }
+        return stats;
+    }
+
+    static double quantile(List<Double> sorted, double q) {
+        double pos = q * (sorted.size() - 1);
+        int lo = (int) Math.floor(pos);
+        int hi = (int) Math.ceil(pos);
+        return sorted.get(lo) + (sorted.get(hi) - sorted.get(lo)) * (pos - lo);
+    }
+}

@@ -1,0 +1,55 @@
+package io.driftagent.agent.storm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.driftagent.agent.source.ebpf.EbpfExecSource;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The exec storm with the eBPF source observing. By default one round of 20,000 execs (stays within the default
+ * suite's time budget); the benchmark is the same test with more rounds:
+ * {@code mvn -o -pl agent -am verify -Dtest=ExecStormKernelTest -Dstorm.rounds=15 -Dstorm.execs=20000
+ * -Dsurefire.failIfNoSpecifiedTests=false} (report in {@code agent/target/storm-report.txt}).
+ */
+class ExecStormKernelTest {
+    private static final int ROUNDS = Integer.getInteger("storm.rounds", 1);
+    private static final long EXECS = Long.getLong("storm.execs", 20_000L);
+    private static final int WORKERS = Integer.getInteger("storm.workers", Runtime.getRuntime().availableProcessors());
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void everyStormExecIsDeliveredAndNoneIsLost() throws Exception {
+        // given
+        String noStorm = StormDriver.unavailableReason();
+        assumeTrue(noStorm.isEmpty(), () -> "exec storm skipped: " + noStorm);
+        String noRoot = "root".equals(System.getProperty("user.name")) && Files.isReadable(Path.of("/sys/kernel/btf/vmlinux"))
+                ? "" : "needs root and kernel BTF";
+        assumeTrue(noRoot.isEmpty(), () -> "exec storm skipped: " + noRoot);
+        ExecStorm storm = new ExecStorm(StormDriver.compile(dir), EXECS, WORKERS);
+        List<StormMode> modes = List.of(StormMode.noAgent(), new StormMode("ebpf-observe", EbpfExecSource::new));
+
+        // when
+        ExecStorm.Report report = storm.run(modes, ROUNDS);
+
+        // then
+        String text = String.format("exec storm: %d rounds x %d execs, %d workers, %d CPUs%n%s", ROUNDS, EXECS, WORKERS,
+                Runtime.getRuntime().availableProcessors(), report.format());
+        System.out.println(text);
+        Files.writeString(Path.of("target/storm-report.txt"), text);
+        for (ExecStorm.Round round : report.rounds()) {
+            assertThat(round.execs()).as("storm execs in %s", round).isEqualTo(EXECS);
+            if (!round.mode().equals("no-agent")) {
+                assertThat(round.accountedFor()).as("every exec delivered or counted lost: %s", round).isTrue();
+                assertThat(round.lost()).as("lost in %s", round).isZero();
+                assertThat(round.delivered()).as("delivered in %s", round).isEqualTo(EXECS);
+            }
+        }
+    }
+}

@@ -1,0 +1,81 @@
+package io.driftagent.agent.storm;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The native storm driver ({@code src/test/storm/storm.c}) and the tiny static binary it execs
+ * ({@code src/test/storm/noop.c}), compiled with gcc into a temp dir.
+ */
+public final class StormDriver {
+    private static final Path SOURCES = Path.of("src/test/storm");
+    private static final Pattern RESULT = Pattern.compile("execs=(\\d+) failed=(\\d+) ns=(\\d+)");
+
+    private final Path driver;
+    private final Path noop;
+
+    private StormDriver(Path driver, Path noop) {
+        this.driver = driver;
+        this.noop = noop;
+    }
+
+    /** Empty when gcc and the sources are there; else why the storm cannot run. */
+    public static String unavailableReason() {
+        if (!Files.isRegularFile(SOURCES.resolve("storm.c"))) {
+            return "storm sources not found under " + SOURCES.toAbsolutePath() + " (run from the agent module)";
+        }
+        if (!Files.isExecutable(Path.of("/usr/bin/gcc"))) {
+            return "gcc not installed";
+        }
+        return "";
+    }
+
+    public static StormDriver compile(Path dir) throws IOException, InterruptedException {
+        Path driver = dir.resolve("storm");
+        Path noop = dir.resolve("drift-storm-noop");
+        run(List.of("/usr/bin/gcc", "-O2", "-o", driver.toString(), SOURCES.resolve("storm.c").toString()));
+        run(List.of("/usr/bin/gcc", "-O2", "-static", "-nostdlib", "-o", noop.toString(),
+                SOURCES.resolve("noop.c").toString()));
+        return new StormDriver(driver, noop);
+    }
+
+    /** The absolute path every storm exec uses as its file name. */
+    public String execPath() {
+        return noop.toString();
+    }
+
+    public record Result(long execs, long failed, long nanos) {
+        public double execsPerSecond() {
+            return execs * 1e9 / nanos;
+        }
+    }
+
+    /** Runs {@code count} fork+execs of the noop binary from {@code workers} parallel workers. */
+    public Result storm(long count, int workers) throws IOException, InterruptedException {
+        String out = run(List.of(driver.toString(), noop.toString(), Long.toString(count), Integer.toString(workers)));
+        Matcher m = RESULT.matcher(out);
+        if (!m.find()) {
+            throw new IOException("unexpected storm output: " + out);
+        }
+        return new Result(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)), Long.parseLong(m.group(3)));
+    }
+
+    private static String run(List<String> argv) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(argv).redirectErrorStream(true)
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        String out;
+        try (var in = p.getInputStream()) {
+            out = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
+            throw new IOException(String.join(" ", argv) + " failed: " + out);
+        }
+        return out;
+    }
+}
