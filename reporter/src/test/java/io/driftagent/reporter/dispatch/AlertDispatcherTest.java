@@ -125,7 +125,8 @@ class AlertDispatcherTest {
         }
 
         // then the fast sink got each alert promptly, the hung one timed out once and its backlog was bounded
-        assertThat(TimeUnit.NANOSECONDS.toMillis(worstLagNanos)).isLessThan(50);
+        // a stalled fan-out would show the 100 ms sink timeout on every alert; room left for a loaded CI box
+        assertThat(TimeUnit.NANOSECONDS.toMillis(worstLagNanos)).isLessThan(100);
         assertThat(hungCalls.get()).isEqualTo(1);
         assertThat(outcome("hung", "timed_out")).isEqualTo(1);
         assertThat(registry.get("drift.sink.queue.depth").tag("sink", "hung").gauge().value()).isEqualTo(8);

@@ -233,8 +233,9 @@ class WebhookSinkTest {
         org.slf4j.LoggerFactory.getLogger(WebhookSinkTest.class).info(
                 "JSON sink submit-to-write lag with a hanging webhook: p50 {} us, p99 {} us, max {} us",
                 lagsMicros.get(49), lagsMicros.get(98), lagsMicros.get(99));
-        assertThat(lagsMicros.get(lagsMicros.size() - 1)).as("worst submit-to-write lag (us), all: %s", lagsMicros)
-                .isLessThan(20_000);
+        // a blocked path would show the webhook's 30 s request timeout; the bounds leave room for a loaded CI box
+        assertThat(lagsMicros.get(49)).as("median submit-to-write lag (us), all: %s", lagsMicros).isLessThan(5_000);
+        assertThat(lagsMicros.get(99)).as("worst submit-to-write lag (us), all: %s", lagsMicros).isLessThan(100_000);
         awaitMetric(() -> registry.get("drift.sink.alerts").tag("sink", "hook").tag("outcome", "published")
                 .counter().count(), 100);
         assertThat(registry.get("drift.webhook.queue.depth").gauge().value()).isEqualTo(10);
