@@ -27,7 +27,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Metrics: {@code drift.alerts.dropped{reason}}, {@code drift.queue.depth{stage=dispatch}},
  * {@code drift.sink.alerts{sink,outcome=published|failed|timed_out}}, {@code drift.sink.dropped{sink,reason}},
- * {@code drift.sink.queue.depth{sink}}, {@code drift.sink.latency{sink}}.
+ * {@code drift.sink.queue.depth{sink}}, {@code drift.sink.latency{sink}},
+ * {@code drift.sink.last.success.timestamp{sink}} (wall clock from the injected {@link Clock}; sink timeouts are
+ * measured on {@code System.nanoTime}).
  */
 public final class AlertDispatcher implements AutoCloseable {
 

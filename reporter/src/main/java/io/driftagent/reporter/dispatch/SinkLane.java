@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One sink's private bounded queue and thread. A sink that hangs only fills its own queue (further alerts for it are
  * dropped and counted); a call that overruns the timeout is counted as timed out and its thread interrupted by the
- * dispatcher's watchdog. Every alert handed to a lane ends in exactly one of: published, failed, timed out, dropped.
+ * dispatcher's watchdog (on the monotonic {@code System.nanoTime}, so wall-clock steps never fire or hide a
+ * timeout; the injected clock only stamps the last success). Every alert handed to a lane ends in exactly one of: published, failed, timed out, dropped.
  */
 final class SinkLane {
 
@@ -24,18 +25,18 @@ final class SinkLane {
 
     /** The call in progress; whoever settles it first (lane thread or watchdog) counts its outcome. */
     private static final class Call {
-        final long startedMillis;
+        final long startedNanos;
         final AtomicBoolean settled = new AtomicBoolean();
 
-        Call(long startedMillis) {
-            this.startedMillis = startedMillis;
+        Call(long startedNanos) {
+            this.startedNanos = startedNanos;
         }
     }
 
     private final AlertSink sink;
     private final BlockingQueue<AlertDispatcher.Job> queue;
     private final Clock clock;
-    private final long timeoutMillis;
+    private final long timeoutNanos;
     private final Thread thread;
     private final Counter published;
     private final Counter failed;
@@ -45,6 +46,7 @@ final class SinkLane {
     private final Timer latency;
 
     private volatile Call current;
+    private volatile double lastSuccessEpochSeconds = Double.NaN;
     private volatile boolean closing;
     private boolean failing;
 
@@ -52,7 +54,7 @@ final class SinkLane {
         this.sink = sink;
         this.queue = new ArrayBlockingQueue<>(capacity);
         this.clock = clock;
-        this.timeoutMillis = timeoutMillis;
+        this.timeoutNanos = TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         String name = sink.name();
         this.published = outcome(registry, name, "published");
         this.failed = outcome(registry, name, "failed");
@@ -63,6 +65,9 @@ final class SinkLane {
                 .tag("sink", name).register(registry);
         Gauge.builder("drift.sink.queue.depth", queue, BlockingQueue::size)
                 .description("Alerts waiting for one sink").tag("sink", name).register(registry);
+        Gauge.builder("drift.sink.last.success.timestamp", this, lane -> lane.lastSuccessEpochSeconds)
+                .description("Wall-clock time of the sink's last successful publish (NaN before the first)")
+                .baseUnit("seconds").tag("sink", name).register(registry);
         this.thread = new Thread(this::run, "drift-sink-" + name);
         this.thread.setDaemon(true);
     }
@@ -96,9 +101,11 @@ final class SinkLane {
     /** Called by the dispatcher's worker: times out an overrunning call. */
     void checkDeadline() {
         Call call = current;
-        if (call != null && clock.millis() - call.startedMillis > timeoutMillis && call.settled.compareAndSet(false, true)) {
+        if (call != null && System.nanoTime() - call.startedNanos > timeoutNanos
+                && call.settled.compareAndSet(false, true)) {
             timedOut.increment();
-            log.warn("alert sink {} did not return within {} ms; interrupting it", sink.name(), timeoutMillis);
+            log.warn("alert sink {} did not return within {} ms; interrupting it", sink.name(),
+                    TimeUnit.NANOSECONDS.toMillis(timeoutNanos));
             thread.interrupt();
         }
     }
@@ -162,9 +169,9 @@ final class SinkLane {
     }
 
     private void call(Alert alert, int count) {
-        Call call = new Call(clock.millis());
-        current = call;
         long startNanos = System.nanoTime();
+        Call call = new Call(startNanos);
+        current = call;
         Throwable error = null;
         try {
             sink.publish(alert, count);
@@ -179,6 +186,7 @@ final class SinkLane {
         }
         if (error == null) {
             published.increment();
+            lastSuccessEpochSeconds = clock.millis() / 1000.0;
             if (failing) {
                 failing = false;
                 log.info("alert sink {} recovered", sink.name());

@@ -9,8 +9,10 @@ import java.io.OutputStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Objects;
+import org.slf4j.LoggerFactory;
 
 /**
  * Alerts as JSON lines (one object per line, flushed per alert) on stdout or appended to a file.
@@ -51,8 +53,7 @@ public final class JsonLinesSink implements AlertSink {
         } catch (FileAlreadyExistsException alreadyThere) {
             // append to it
         } catch (UnsupportedOperationException notPosix) {
-            Files.newOutputStream(file, java.nio.file.StandardOpenOption.CREATE,
-                    java.nio.file.StandardOpenOption.APPEND).close();
+            Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND).close();
         }
     }
 
@@ -81,7 +82,7 @@ public final class JsonLinesSink implements AlertSink {
                 out.flush();
             }
         } catch (IOException e) {
-            org.slf4j.LoggerFactory.getLogger(JsonLinesSink.class).warn("closing alert sink {} failed", name, e);
+            LoggerFactory.getLogger(JsonLinesSink.class).warn("closing alert sink {} failed", name, e);
         }
     }
 }
