@@ -115,18 +115,21 @@ class AlertDispatcherTest {
                 .sinkTimeout(Duration.ofMillis(100)).registry(registry).clock(Clock.systemUTC()).build();
 
         // when alerts keep coming, paced like a busy node
-        long worstLagNanos = 0;
+        List<Long> lagsMicros = new java.util.ArrayList<>();
         for (int i = 0; i < 50; i++) {
             long submitted = System.nanoTime();
             dispatcher.submit(SampleAlerts.full());
             assertThat(fast.awaitCount(i + 1, 2_000)).isTrue();
-            worstLagNanos = Math.max(worstLagNanos, fast.received().get(i).atNanos() - submitted);
+            lagsMicros.add(TimeUnit.NANOSECONDS.toMicros(fast.received().get(i).atNanos() - submitted));
             Thread.sleep(5);
         }
+        lagsMicros.sort(null);
 
         // then the fast sink got each alert promptly, the hung one timed out once and its backlog was bounded
-        // a stalled fan-out would show the 100 ms sink timeout on every alert; room left for a loaded CI box
-        assertThat(TimeUnit.NANOSECONDS.toMillis(worstLagNanos)).isLessThan(100);
+        // a fan-out coupled to the hung sink would never deliver (or, at best, every alert after the 100 ms timeout);
+        // the bounds leave room for a loaded CI box
+        assertThat(lagsMicros.get(25)).as("median lag (us), all: %s", lagsMicros).isLessThan(5_000);
+        assertThat(lagsMicros.get(49)).as("worst lag (us), all: %s", lagsMicros).isLessThan(1_000_000);
         assertThat(hungCalls.get()).isEqualTo(1);
         assertThat(outcome("hung", "timed_out")).isEqualTo(1);
         assertThat(registry.get("drift.sink.queue.depth").tag("sink", "hung").gauge().value()).isEqualTo(8);

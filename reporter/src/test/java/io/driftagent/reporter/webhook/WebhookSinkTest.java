@@ -235,7 +235,8 @@ class WebhookSinkTest {
                 lagsMicros.get(49), lagsMicros.get(98), lagsMicros.get(99));
         // a blocked path would show the webhook's 30 s request timeout; the bounds leave room for a loaded CI box
         assertThat(lagsMicros.get(49)).as("median submit-to-write lag (us), all: %s", lagsMicros).isLessThan(5_000);
-        assertThat(lagsMicros.get(99)).as("worst submit-to-write lag (us), all: %s", lagsMicros).isLessThan(100_000);
+        assertThat(lagsMicros.get(98)).as("p99 submit-to-write lag (us), all: %s", lagsMicros).isLessThan(100_000);
+        assertThat(lagsMicros.get(99)).as("worst submit-to-write lag (us), all: %s", lagsMicros).isLessThan(1_000_000);
         awaitMetric(() -> registry.get("drift.sink.alerts").tag("sink", "hook").tag("outcome", "published")
                 .counter().count(), 100);
         assertThat(registry.get("drift.webhook.queue.depth").gauge().value()).isEqualTo(10);
