@@ -22,6 +22,9 @@ import org.slf4j.LoggerFactory;
 final class SinkLane {
 
     private static final Logger log = LoggerFactory.getLogger(SinkLane.class);
+    /** Queued at close so an idle lane wakes at once instead of at its next poll timeout. */
+    private static final AlertDispatcher.Job WAKE_UP = new AlertDispatcher.Job(null, 0);
+    private static final long IDLE_POLL_MILLIS = 1_000;
 
     /** The call in progress; whoever settles it first (lane thread or watchdog) counts its outcome. */
     private static final class Call {
@@ -113,6 +116,7 @@ final class SinkLane {
     /** Stops taking new alerts; the thread finishes the queue, then exits. */
     void beginClose() {
         closing = true;
+        queue.offer(WAKE_UP); // when full, the lane is busy and notices closing by itself
     }
 
     boolean awaitDrained(long deadlineNanos) throws InterruptedException {
@@ -126,6 +130,7 @@ final class SinkLane {
     /** After the deadline: abandon what is left (counted) and close the sink. */
     void abandonAndCloseSink() {
         closing = true;
+        queue.remove(WAKE_UP);
         int left = queue.size();
         queue.clear();
         droppedShutdown.increment(left);
@@ -153,7 +158,7 @@ final class SinkLane {
         while (true) {
             AlertDispatcher.Job job;
             try {
-                job = closing ? queue.poll() : queue.poll(50, TimeUnit.MILLISECONDS);
+                job = closing ? queue.poll() : queue.poll(IDLE_POLL_MILLIS, TimeUnit.MILLISECONDS);
             } catch (InterruptedException staleTimeoutInterrupt) {
                 continue;
             }
@@ -161,6 +166,9 @@ final class SinkLane {
                 if (closing) {
                     return;
                 }
+                continue;
+            }
+            if (job == WAKE_UP) {
                 continue;
             }
             call(job.alert(), job.count());

@@ -34,6 +34,8 @@ import org.slf4j.LoggerFactory;
 public final class WebhookSink implements AlertSink {
 
     private static final Logger log = LoggerFactory.getLogger(WebhookSink.class);
+    /** Queued at close so an idle worker wakes at once (compared by identity). */
+    private static final byte[] WAKE_UP = new byte[0];
 
     private final String name;
     private final WebhookSettings settings;
@@ -117,14 +119,15 @@ public final class WebhookSink implements AlertSink {
         while (!closing || !queue.isEmpty()) {
             byte[] body;
             try {
-                body = queue.poll(100, TimeUnit.MILLISECONDS);
+                body = queue.poll(1, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 break;
             }
-            if (body != null && !deliver(body)) {
+            if (body != null && body != WAKE_UP && !deliver(body)) {
                 break;
             }
         }
+        queue.remove(WAKE_UP);
         droppedClosed.increment(queue.size());
         queue.clear();
     }
@@ -192,6 +195,7 @@ public final class WebhookSink implements AlertSink {
     @Override
     public void close() {
         closing = true;
+        queue.offer(WAKE_UP);
         try {
             worker.join(settings.closeTimeout().toMillis());
             if (worker.isAlive()) {

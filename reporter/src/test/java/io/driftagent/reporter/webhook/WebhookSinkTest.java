@@ -284,6 +284,18 @@ class WebhookSinkTest {
                 .tag("result", "exhausted").counter().count(), 1);
         assertThat(received).isEmpty();
         awaitMetric(() -> deliveries("delivered"), 1);
+
+        // and a PKCS12 trust store holding the CA works the same as the PEM file
+        Path trustStore = dir.resolve("trust.p12");
+        keytool("-importcert", "-noprompt", "-alias", "ca", "-file", caPem.toString(), "-storetype", "PKCS12",
+                "-keystore", trustStore.toString(), "-storepass", "changeit");
+        WebhookSink viaStore = new WebhookSink("trust-store", WebhookSettings.of(endpoint)
+                .withSslContext(WebhookTls.trustingStore(trustStore, password, "PKCS12")), registry, Clock.systemUTC());
+        toClose.add(viaStore);
+        viaStore.publish(SampleAlerts.full());
+        assertThat(received.poll(5, TimeUnit.SECONDS)).isNotNull();
+        awaitMetric(() -> registry.get("drift.webhook.deliveries").tag("sink", "trust-store")
+                .tag("result", "delivered").counter().count(), 1);
     }
 
     private static void keytool(String... args) throws Exception {
