@@ -17,7 +17,8 @@ import org.slf4j.LoggerFactory;
  * One sink's private bounded queue and thread. A sink that hangs only fills its own queue (further alerts for it are
  * dropped and counted); a call that overruns the timeout is counted as timed out and its thread interrupted by the
  * dispatcher's watchdog (on the monotonic {@code System.nanoTime}, so wall-clock steps never fire or hide a
- * timeout; the injected clock only stamps the last success). Every alert handed to a lane ends in exactly one of: published, failed, timed out, dropped.
+ * timeout; the injected clock only stamps the last success). Every alert handed to a lane ends in exactly one of:
+ * published, failed, timed out, dropped.
  */
 final class SinkLane {
 

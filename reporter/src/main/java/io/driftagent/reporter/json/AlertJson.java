@@ -23,10 +23,19 @@ import tools.jackson.core.json.JsonFactory;
  * and the additive fields ({@code drift.reason}, {@code count}) are omitted when absent; every other field is always
  * present and is {@code null} when unknown, so consumers can rely on the shape.
  *
+ * <p>Sizes are bounded so one line stays within what log shippers accept: strings are cut at {@link #MAX_STRING}
+ * characters and command lines at {@link #MAX_ARGS} arguments, both visibly marked.
+ *
  * <p>The output never contains a raw line break: control characters, DEL, C1 controls and U+2028/U+2029 are
  * escaped, unpaired UTF-16 surrogates become U+FFFD. Thread-safe and stateless apart from the shared factory.
  */
 public final class AlertJson {
+
+    /** Longest string written (PATH_MAX); longer ones, only possible for arguments, end in {@link #TRUNCATED}. */
+    static final int MAX_STRING = 4096;
+    /** Most command-line arguments written; the rest are summarized in one last element. */
+    static final int MAX_ARGS = 128;
+    static final String TRUNCATED = "...[truncated]";
 
     private static final DateTimeFormatter RFC3339_MILLIS =
             DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
@@ -130,8 +139,12 @@ public final class AlertJson {
         g.writeName("cmdline");
         g.writeStartArray();
         List<String> cmdline = p.cmdline();
-        for (int i = 0; i < cmdline.size(); i++) {
+        int args = Math.min(cmdline.size(), MAX_ARGS);
+        for (int i = 0; i < args; i++) {
             stringValue(g, cmdline.get(i));
+        }
+        if (cmdline.size() > MAX_ARGS) {
+            g.writeString(TRUNCATED + " " + (cmdline.size() - MAX_ARGS) + " more arguments");
         }
         g.writeEndArray();
         g.writeName("parent");
@@ -227,7 +240,8 @@ public final class AlertJson {
         if (value == null) {
             g.writeNull();
         } else {
-            g.writeString(LineSafeEscapes.sanitize(value));
+            String bounded = value.length() > MAX_STRING ? value.substring(0, MAX_STRING) + TRUNCATED : value;
+            g.writeString(LineSafeEscapes.sanitize(bounded));
         }
     }
 }

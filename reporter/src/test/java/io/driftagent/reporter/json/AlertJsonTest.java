@@ -119,6 +119,33 @@ class AlertJsonTest {
     }
 
     @Test
+    void hugeArgumentsAndArgumentListsAreCutVisiblySoALineStaysBounded() {
+        // given a 1 MiB argument and 10 000 arguments
+        String huge = "A".repeat(1 << 20);
+        List<String> many = new ArrayList<>();
+        many.add(huge);
+        for (int i = 1; i < 10_000; i++) {
+            many.add("arg" + i);
+        }
+        Alert base = SampleAlerts.full();
+        Alert alert = new Alert(1, "id", base.time(), base.alertType(), base.severity(), base.action(), base.drift(),
+                new Alert.Process(1, 0, 0, "/bin/x", many, null), base.container(), base.pod(), base.node(),
+                base.cluster(), base.cloud(), base.rule());
+
+        // when
+        byte[] line = json.toLine(alert, 1);
+
+        // then
+        assertThat(line.length).isLessThan(16 * 1024);
+        JsonNode cmdline = mapper.readTree(line).get("process").get("cmdline");
+        assertThat(cmdline.size()).isEqualTo(AlertJson.MAX_ARGS + 1);
+        assertThat(cmdline.get(0).asString()).hasSize(AlertJson.MAX_STRING + AlertJson.TRUNCATED.length())
+                .endsWith(AlertJson.TRUNCATED);
+        assertThat(cmdline.get(AlertJson.MAX_ARGS).asString())
+                .isEqualTo(AlertJson.TRUNCATED + " " + (10_000 - AlertJson.MAX_ARGS) + " more arguments");
+    }
+
+    @Test
     void timeIsRfc3339UtcWithMilliseconds() {
         assertThat(AlertJson.formatTime(java.time.Instant.parse("2026-01-02T03:04:05Z")))
                 .isEqualTo("2026-01-02T03:04:05.000Z");
