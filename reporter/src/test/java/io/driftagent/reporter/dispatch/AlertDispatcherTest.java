@@ -145,6 +145,43 @@ class AlertDispatcherTest {
     }
 
     @Test
+    void sinkThatHangsOnceIsInterruptedAtItsTimeoutAndThenCarriesOn() throws Exception {
+        // given a sink whose first call blocks (interruptibly) far beyond the timeout
+        AtomicInteger calls = new AtomicInteger();
+        RecordingSink delivered = new RecordingSink("inner");
+        AlertSink hangsOnce = new AlertSink() {
+            @Override
+            public String name() {
+                return "hangs-once";
+            }
+
+            @Override
+            public void publish(Alert alert) throws InterruptedException {
+                if (calls.getAndIncrement() == 0) {
+                    Thread.sleep(60_000);
+                }
+                delivered.publish(alert);
+            }
+        };
+        AlertDispatcher dispatcher = new AlertDispatcher(List.of(hangsOnce), 16, Duration.ofMillis(200), registry,
+                Clock.systemUTC());
+
+        // when
+        long start = System.nanoTime();
+        for (int i = 0; i < 3; i++) {
+            dispatcher.submit(SampleAlerts.full());
+        }
+
+        // then the first call is cut at about the timeout, the next two go through
+        assertThat(delivered.awaitCount(2, 5_000)).isTrue();
+        assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isBetween(150L, 3_000L);
+        dispatcher.close(Duration.ofSeconds(5));
+        assertThat(outcome("hangs-once", "timed_out")).isEqualTo(1);
+        assertThat(outcome("hangs-once", "published")).isEqualTo(2);
+        assertThat(outcome("hangs-once", "failed")).isZero();
+    }
+
+    @Test
     void closeDeliversEverythingQueuedToSlowSinks() {
         // given a slow sink and a burst
         AtomicInteger published = new AtomicInteger();

@@ -120,6 +120,23 @@ class KubernetesEventSinkTest {
     }
 
     @Test
+    void eventDeletedByTheApiServerIsRecreatedWithTheAccumulatedCount() {
+        // given an Event that the API server has since dropped (event TTL)
+        KubernetesEventSink sink = sink(KubernetesEventSettings.of("node-1"));
+        Alert alert = SampleAlerts.full();
+        sink.publish(alert);
+        client.v1().events().inNamespace("shop").delete();
+        assertThat(events("shop")).isEmpty();
+
+        // when the drift repeats within the window
+        sink.publish(alert);
+
+        // then
+        assertThat(events("shop")).singleElement().extracting(Event::getCount).isEqualTo(2);
+        assertThat(result("recreated")).isEqualTo(1);
+    }
+
+    @Test
     void differentPathOrBlockedActionIsADifferentEvent() {
         // given
         KubernetesEventSink sink = sink(KubernetesEventSettings.of("node-1"));
