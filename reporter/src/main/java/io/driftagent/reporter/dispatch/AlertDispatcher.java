@@ -98,7 +98,7 @@ public final class AlertDispatcher implements AutoCloseable {
         return submit(alert, 1);
     }
 
-    /** Queues an alert that stands for {@code count} occurrences. */
+    /** Queues an alert that stands for {@code count} occurrences; with {@code count > 1} it bypasses deduplication. */
     public boolean submit(Alert alert, int count) {
         Objects.requireNonNull(alert, "alert");
         if (count < 1) {

@@ -10,6 +10,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -115,7 +116,7 @@ class AlertDispatcherTest {
                 .sinkTimeout(Duration.ofMillis(100)).registry(registry).clock(Clock.systemUTC()).build();
 
         // when alerts keep coming, paced like a busy node
-        List<Long> lagsMicros = new java.util.ArrayList<>();
+        List<Long> lagsMicros = new ArrayList<>();
         for (int i = 0; i < 50; i++) {
             long submitted = System.nanoTime();
             dispatcher.submit(SampleAlerts.full());

@@ -33,6 +33,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
@@ -121,7 +122,7 @@ class AllSinksTogetherTest {
     }
 
     private static void awaitPublished(DriftMetrics metrics, String sink, double n) throws InterruptedException {
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(15);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
         while (metrics.registry().get("drift.sink.alerts").tag("sink", sink).tag("outcome", "published").counter()
                 .count() < n && System.nanoTime() < deadline) {
             Thread.sleep(5);

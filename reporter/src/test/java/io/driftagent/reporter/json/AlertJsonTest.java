@@ -8,6 +8,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -147,15 +148,15 @@ class AlertJsonTest {
 
     @Test
     void timeIsRfc3339UtcWithMilliseconds() {
-        assertThat(AlertJson.formatTime(java.time.Instant.parse("2026-01-02T03:04:05Z")))
+        assertThat(AlertJson.formatTime(Instant.parse("2026-01-02T03:04:05Z")))
                 .isEqualTo("2026-01-02T03:04:05.000Z");
-        assertThat(AlertJson.formatTime(java.time.Instant.parse("2026-01-02T03:04:05.987654321Z")))
+        assertThat(AlertJson.formatTime(Instant.parse("2026-01-02T03:04:05.987654321Z")))
                 .isEqualTo("2026-01-02T03:04:05.987Z");
-        assertThat(AlertJson.formatTime(java.time.Instant.parse("1970-01-01T00:00:00.001Z")))
+        assertThat(AlertJson.formatTime(Instant.parse("1970-01-01T00:00:00.001Z")))
                 .isEqualTo("1970-01-01T00:00:00.001Z");
-        assertThat(AlertJson.formatTime(java.time.Instant.parse("1969-12-31T23:59:59.999Z")))
+        assertThat(AlertJson.formatTime(Instant.parse("1969-12-31T23:59:59.999Z")))
                 .isEqualTo("1969-12-31T23:59:59.999Z");
-        assertThat(AlertJson.formatTime(java.time.Instant.parse("+12026-11-27T18:22:08.120Z")))
+        assertThat(AlertJson.formatTime(Instant.parse("+12026-11-27T18:22:08.120Z")))
                 .isEqualTo("+12026-11-27T18:22:08.120Z");
     }
 

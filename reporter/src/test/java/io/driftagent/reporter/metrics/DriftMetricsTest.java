@@ -3,17 +3,14 @@ package io.driftagent.reporter.metrics;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.driftagent.reporter.alert.Alert;
 import io.driftagent.reporter.alert.SampleAlerts;
 import io.driftagent.reporter.dispatch.AlertDispatcher;
-import io.driftagent.reporter.dispatch.AlertSink;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
 import java.util.concurrent.TimeUnit;

@@ -1,6 +1,7 @@
 package io.driftagent.reporter.webhook;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
@@ -34,11 +35,13 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.DoubleSupplier;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 class WebhookSinkTest {
 
@@ -116,7 +119,7 @@ class WebhookSinkTest {
         assertThat(request).isNotNull();
         assertThat(request.body()).isEqualTo(new AlertJson().toBytes(alert, 1));
         assertThat(request.contentType()).isEqualTo("application/json");
-        assertThat(Long.parseLong(request.timestamp())).isCloseTo(System.currentTimeMillis() / 1000, within(5));
+        assertThat(Long.parseLong(request.timestamp())).isCloseTo(System.currentTimeMillis() / 1000, within(5L));
         WebhookSignature receiverSide = new WebhookSignature(SECRET);
         assertThat(receiverSide.verify(request.timestamp(), request.body(), request.signature())).isTrue();
         // a replay with a fresh timestamp or a tampered body does not verify
@@ -127,10 +130,6 @@ class WebhookSinkTest {
         assertThat(receiverSide.verify(request.timestamp(), tampered, request.signature())).isFalse();
         assertThat(new WebhookSignature("other".getBytes(StandardCharsets.UTF_8))
                 .verify(request.timestamp(), request.body(), request.signature())).isFalse();
-    }
-
-    private static org.assertj.core.data.Offset<Long> within(long seconds) {
-        return org.assertj.core.data.Offset.offset(seconds);
     }
 
     @Test
@@ -230,7 +229,7 @@ class WebhookSinkTest {
 
         // then every JSON line was written within a few ms, and the webhook backlog stayed bounded, drops counted
         lagsMicros.sort(null);
-        org.slf4j.LoggerFactory.getLogger(WebhookSinkTest.class).info(
+        LoggerFactory.getLogger(WebhookSinkTest.class).info(
                 "JSON sink submit-to-write lag with a hanging webhook: p50 {} us, p99 {} us, max {} us",
                 lagsMicros.get(49), lagsMicros.get(98), lagsMicros.get(99));
         // a blocked path would show the webhook's 30 s request timeout; the bounds leave room for a loaded CI box
@@ -308,7 +307,7 @@ class WebhookSinkTest {
         assertThat(p.exitValue()).as(output).isZero();
     }
 
-    private static void awaitMetric(java.util.function.DoubleSupplier value, double expected) throws InterruptedException {
+    private static void awaitMetric(DoubleSupplier value, double expected) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (value.getAsDouble() < expected && System.nanoTime() < deadline) {
             Thread.sleep(5);
