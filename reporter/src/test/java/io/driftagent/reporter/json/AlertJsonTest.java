@@ -1,0 +1,169 @@
+package io.driftagent.reporter.json;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.driftagent.reporter.alert.Alert;
+import io.driftagent.reporter.alert.SampleAlerts;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+class AlertJsonTest {
+
+    private final AlertJson json = new AlertJson();
+    private final JsonMapper mapper = JsonMapper.builder().build();
+
+    @Test
+    void fullAlertIsWrittenExactlyInTheContractsFieldOrder() {
+        // given
+        Alert alert = SampleAlerts.full();
+
+        // when
+        String line = new String(json.toLine(alert, 1), StandardCharsets.UTF_8);
+
+        // then
+        assertThat(line).isEqualTo("{\"schemaVersion\":1,\"id\":\"3f0c2a8e-6f9b-4d7e-9a51-0c7b2f1d9e44\","
+                + "\"time\":\"2026-11-27T18:22:08.123Z\",\"alertType\":\"BinaryDrift\",\"severity\":\"high\","
+                + "\"action\":\"alert\",\"drift\":{\"kind\":\"MODIFIED\",\"path\":\"/usr/bin/curl\","
+                + "\"sha256\":\"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\","
+                + "\"imagePath\":\"/usr/bin/curl\",\"layer\":\"sha256:1a2b3c\"},"
+                + "\"process\":{\"pid\":4242,\"ppid\":4200,\"uid\":0,\"exe\":\"/usr/bin/curl\","
+                + "\"cmdline\":[\"curl\",\"-s\",\"http://x\"],\"parent\":{\"pid\":4200,\"exe\":\"/bin/sh\"}},"
+                + "\"container\":{\"id\":\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\","
+                + "\"name\":\"app\",\"runtime\":\"containerd\",\"image\":\"registry.example/app:1.2\","
+                + "\"imageDigest\":\"sha256:feedbeef\"},"
+                + "\"pod\":{\"name\":\"web-7d9f\",\"namespace\":\"shop\",\"uid\":\"5b7d3c1e-1111-2222-3333-444455556666\","
+                + "\"labels\":{\"app\":\"web\",\"tier\":\"front\"}},"
+                + "\"node\":\"node-1\",\"cluster\":\"prod-eu\",\"cloud\":{\"provider\":\"azure\",\"account\":\"sub-123\"},"
+                + "\"rule\":{\"name\":\"default-alert\",\"priority\":100}}\n");
+    }
+
+    @Test
+    void optionalDriftFieldsAreOmittedAndUnknownPartsAreNull() {
+        // given a standalone, unresolved alert
+        Alert alert = SampleAlerts.minimal("/tmp/x");
+
+        // when
+        JsonNode node = mapper.readTree(json.toBytes(alert, 1));
+
+        // then
+        assertThat(fieldNames(node)).containsExactly("schemaVersion", "id", "time", "alertType", "severity", "action",
+                "drift", "process", "container", "pod", "node", "cluster", "cloud", "rule");
+        assertThat(fieldNames(node.get("drift"))).containsExactly("kind", "path", "sha256", "reason");
+        assertThat(node.get("drift").get("sha256").isNull()).isTrue();
+        assertThat(node.get("drift").get("reason").asString()).isEqualTo("container gone");
+        assertThat(fieldNames(node.get("process"))).containsExactly("pid", "ppid", "uid", "exe", "cmdline", "parent");
+        assertThat(node.get("process").get("exe").isNull()).isTrue();
+        assertThat(node.get("process").get("cmdline").size()).isZero();
+        assertThat(node.get("process").get("parent").isNull()).isTrue();
+        for (String part : List.of("container", "pod", "node", "cluster", "cloud", "rule")) {
+            assertThat(node.get(part).isNull()).as(part).isTrue();
+        }
+        assertThat(node.get("alertType").asString()).isEqualTo("BinaryDriftBlocked");
+    }
+
+    @Test
+    void countIsWrittenLastAndOnlyForSummariesOfSeveralOccurrences() {
+        // given
+        Alert alert = SampleAlerts.full();
+
+        // when
+        JsonNode single = mapper.readTree(json.toBytes(alert, 1));
+        JsonNode summary = mapper.readTree(json.toBytes(alert, 7));
+
+        // then
+        assertThat(single.has("count")).isFalse();
+        assertThat(fieldNames(summary)).last().isEqualTo("count");
+        assertThat(summary.get("count").asInt()).isEqualTo(7);
+    }
+
+    @Test
+    void hostileStringsNeverBreakTheOneLinePerAlertFraming() throws CharacterCodingException {
+        // given file names and arguments an attacker controls inside the container
+        String hostilePath = "/tmp/a\nb\rc\u2028d\u2029e\u0085f\u001b[31mred\u007fg\u0000h\"i\\j";
+        String loneHigh = "/tmp/\uD800x";
+        String loneLow = "/tmp/\uDC00";
+        String reversedPair = "\uDC00\uD800";
+        String validPair = "/tmp/\uD83D\uDE00";
+        Alert base = SampleAlerts.full();
+        Alert alert = new Alert(1, "id\n2", base.time(), base.alertType(), base.severity(), base.action(),
+                new Alert.Drift("ADDED", hostilePath, null, null, null, null),
+                new Alert.Process(1, 0, 0, loneHigh, List.of(loneLow, reversedPair, validPair, "\r\n"), null),
+                base.container(), new Alert.Pod("p", "ns", "u", Map.of("k\nk", "v\u2028v")), null, null, null, null);
+
+        // when
+        byte[] line = json.toLine(alert, 1);
+
+        // then: exactly one line break, at the end; no CR, no raw separators; valid UTF-8
+        String text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(line)).toString();
+        assertThat(text.indexOf('\n')).isEqualTo(text.length() - 1);
+        assertThat(text).doesNotContain("\r", "\u2028", "\u2029", "\u0085", "\u001b", "\u007f", "\u0000");
+        // and it reads back to the same strings, surrogate garbage replaced by U+FFFD
+        JsonNode node = mapper.readTree(line);
+        assertThat(node.get("id").asString()).isEqualTo("id\n2");
+        assertThat(node.get("drift").get("path").asString()).isEqualTo(hostilePath);
+        assertThat(node.get("process").get("exe").asString()).isEqualTo("/tmp/\uFFFDx");
+        List<String> cmdline = new ArrayList<>();
+        node.get("process").get("cmdline").forEach(n -> cmdline.add(n.asString()));
+        assertThat(cmdline).containsExactly("/tmp/\uFFFD", "\uFFFD\uFFFD", validPair, "\r\n");
+        assertThat(node.get("pod").get("labels").get("k\nk").asString()).isEqualTo("v\u2028v");
+    }
+
+    @Test
+    void hugeArgumentsAndArgumentListsAreCutVisiblySoALineStaysBounded() {
+        // given a 1 MiB argument and 10 000 arguments
+        String huge = "A".repeat(1 << 20);
+        List<String> many = new ArrayList<>();
+        many.add(huge);
+        for (int i = 1; i < 10_000; i++) {
+            many.add("arg" + i);
+        }
+        Alert base = SampleAlerts.full();
+        Alert alert = new Alert(1, "id", base.time(), base.alertType(), base.severity(), base.action(), base.drift(),
+                new Alert.Process(1, 0, 0, "/bin/x", many, null), base.container(), base.pod(), base.node(),
+                base.cluster(), base.cloud(), base.rule());
+
+        // when
+        byte[] line = json.toLine(alert, 1);
+
+        // then
+        assertThat(line.length).isLessThan(16 * 1024);
+        JsonNode cmdline = mapper.readTree(line).get("process").get("cmdline");
+        assertThat(cmdline.size()).isEqualTo(AlertJson.MAX_ARGS + 1);
+        assertThat(cmdline.get(0).asString()).hasSize(AlertJson.MAX_STRING + AlertJson.TRUNCATED.length())
+                .endsWith(AlertJson.TRUNCATED);
+        assertThat(cmdline.get(AlertJson.MAX_ARGS).asString())
+                .isEqualTo(AlertJson.TRUNCATED + " " + (10_000 - AlertJson.MAX_ARGS) + " more arguments");
+    }
+
+    @Test
+    void timeIsRfc3339UtcWithMilliseconds() {
+        assertThat(AlertJson.formatTime(Instant.parse("2026-01-02T03:04:05Z")))
+                .isEqualTo("2026-01-02T03:04:05.000Z");
+        assertThat(AlertJson.formatTime(Instant.parse("2026-01-02T03:04:05.987654321Z")))
+                .isEqualTo("2026-01-02T03:04:05.987Z");
+        assertThat(AlertJson.formatTime(Instant.parse("1970-01-01T00:00:00.001Z")))
+                .isEqualTo("1970-01-01T00:00:00.001Z");
+        assertThat(AlertJson.formatTime(Instant.parse("1969-12-31T23:59:59.999Z")))
+                .isEqualTo("1969-12-31T23:59:59.999Z");
+        assertThat(AlertJson.formatTime(Instant.parse("+12026-11-27T18:22:08.120Z")))
+                .isEqualTo("+12026-11-27T18:22:08.120Z");
+    }
+
+    private static List<String> fieldNames(JsonNode node) {
+        List<String> names = new ArrayList<>();
+        Iterator<String> it = node.propertyNames().iterator();
+        it.forEachRemaining(names::add);
+        return names;
+    }
+}
