@@ -24,7 +24,7 @@ import java.util.regex.Pattern;
  * the store returns every pod, as a server that ignored the selector would: the informer must then still keep
  * other nodes' pods out.
  */
-final class CrudApiServer {
+public final class CrudApiServer {
     private static final Pattern FIELD_SELECTOR = Pattern.compile("([?&])fieldSelector=([^&]*)&?");
 
     private final KubernetesMockServer server;
@@ -56,20 +56,20 @@ final class CrudApiServer {
         server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), dispatcher, true);
     }
 
-    static CrudApiServer started() {
+    public static CrudApiServer started() {
         CrudApiServer api = new CrudApiServer();
         api.server.init();
         return api;
     }
 
     /** A fresh, empty server on {@code port} (the mock cannot be restarted: a new one stands in after an outage). */
-    static CrudApiServer startedOn(int port) {
+    public static CrudApiServer startedOn(int port) {
         CrudApiServer api = new CrudApiServer();
         api.server.init(java.net.InetAddress.getLoopbackAddress(), port);
         return api;
     }
 
-    KubernetesMockServer server() {
+    public KubernetesMockServer server() {
         return server;
     }
 
