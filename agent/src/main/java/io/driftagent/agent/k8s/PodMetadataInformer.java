@@ -17,7 +17,9 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -116,10 +118,10 @@ public final class PodMetadataInformer implements MetadataProvider, AutoCloseabl
         try {
             firstSync.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             return true;
-        } catch (java.util.concurrent.TimeoutException notYet) {
+        } catch (TimeoutException notYet) {
             return false;
-        } catch (java.util.concurrent.ExecutionException impossible) {
-            return false;
+        } catch (ExecutionException neverCompletedExceptionally) {
+            throw new IllegalStateException(neverCompletedExceptionally);
         }
     }
 

@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -222,6 +223,20 @@ class PodMetadataInformerTest {
         Eventually.within(Duration.ofSeconds(10), "pod indexed",
                 () -> informer.lookup(new ContainerId(hexId('2'))).isPresent());
         assertThat(informer.state()).isEqualTo(InformerState.SYNCED);
+    }
+
+    @Test
+    void theStateAndIndexSizeAreGauges() throws Exception {
+        create(TestPods.webPod("web-1", "uid-1", NODE, hexId('1'), hexId('2'), hexId('3')));
+        startedInformer();
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+
+        informer.registerMetrics(registry);
+
+        assertThat(registry.get("drift.informer.state").gauge().value()).isEqualTo(InformerState.SYNCED.code());
+        assertThat(registry.get("drift.informer.containers").gauge().value()).isEqualTo(3.0);
+        informer.close();
+        assertThat(registry.get("drift.informer.state").gauge().value()).isEqualTo(InformerState.STOPPED.code());
     }
 
     @Test
