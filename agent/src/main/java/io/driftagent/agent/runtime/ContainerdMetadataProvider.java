@@ -16,6 +16,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.core.JacksonException;
@@ -29,11 +34,13 @@ import tools.jackson.databind.json.JsonMapper;
  * annotations (pod name, namespace, uid, container name, image); plain {@code ctr run} containers carry only what
  * their creator annotated: the container name is then the container id, and the other OCI annotations become the
  * labels (there is nothing else label-like in the bundle). The image of a plain {@code ctr run} container is not in
- * the bundle (only in containerd's metadata database) and stays unknown.
+ * the bundle but in containerd's metadata database: when given {@link ContainerdRecords}, the provider asks for it
+ * once per such container on its own background thread (the first lookups answer without the image, later ones
+ * with image, digest and the container's {@code --label}s).
  *
- * <p>Results are cached per container; a miss is retried after a few seconds. No network, no exec of {@code ctr}.
+ * <p>Results are cached per container; a miss is retried after a few seconds. Lookups never block on a process.
  */
-public final class ContainerdMetadataProvider implements MetadataProvider {
+public final class ContainerdMetadataProvider implements MetadataProvider, AutoCloseable {
     /** containerd's default task state directory (runtime v2 shim bundles). */
     public static final Path DEFAULT_TASK_ROOT = Path.of("/run/containerd/io.containerd.runtime.v2.task");
     /** A bundle config.json is tens of KiB; a MiB leaves room for large env and annotations and bounds the rest. */
@@ -54,18 +61,47 @@ public final class ContainerdMetadataProvider implements MetadataProvider {
     private final long maxConfigBytes;
     private final ObjectMapper json = JsonMapper.builder().build();
     private final LookupCache cache;
+    private final ContainerdRecords records;
+    private final ThreadPoolExecutor enricher;
+    private final Set<ContainerId> enriching = ConcurrentHashMap.newKeySet();
 
+    /** Bundles only (no image for plain {@code ctr run} containers). */
     public ContainerdMetadataProvider(Clock clock) {
-        this(DEFAULT_TASK_ROOT, DEFAULT_MAX_CONFIG_BYTES, clock);
+        this(DEFAULT_TASK_ROOT, DEFAULT_MAX_CONFIG_BYTES, clock, null);
     }
 
     public ContainerdMetadataProvider(Path taskRoot, long maxConfigBytes, Clock clock) {
+        this(taskRoot, maxConfigBytes, clock, null);
+    }
+
+    /**
+     * @param records containerd's container records for the image of non-CRI containers, or null for bundles only;
+     *                when given, the provider owns a background thread: {@link #close()} it
+     */
+    public ContainerdMetadataProvider(Path taskRoot, long maxConfigBytes, Clock clock, ContainerdRecords records) {
         this.taskRoot = Objects.requireNonNull(taskRoot, "taskRoot");
         if (maxConfigBytes <= 0) {
             throw new IllegalArgumentException("maxConfigBytes must be positive: " + maxConfigBytes);
         }
         this.maxConfigBytes = maxConfigBytes;
         this.cache = new LookupCache(clock, Duration.ofSeconds(5), 4096);
+        this.records = records;
+        this.enricher = records == null ? null : new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(256), runnable -> {
+                    Thread thread = new Thread(runnable, "drift-containerd-records");
+                    thread.setDaemon(true);
+                    return thread;
+                }, new ThreadPoolExecutor.DiscardPolicy());
+        if (enricher != null) {
+            enricher.allowCoreThreadTimeOut(true);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (enricher != null) {
+            enricher.shutdownNow();
+        }
     }
 
     @Override
@@ -80,7 +116,11 @@ public final class ContainerdMetadataProvider implements MetadataProvider {
             try {
                 Optional<byte[]> content = RuntimeStateFiles.read(config, maxConfigBytes);
                 if (content.isPresent()) {
-                    return Optional.of(parse(id, json.readTree(content.get())));
+                    WorkloadMetadata metadata = parse(id, json.readTree(content.get()));
+                    if (metadata.image() == null && records != null) {
+                        enrichLater(namespace.getFileName().toString(), id, metadata);
+                    }
+                    return Optional.of(metadata);
                 }
             } catch (IOException | JacksonException unreadable) {
                 LOG.warn("cannot read containerd bundle config {}: {}", config, unreadable.getMessage());
@@ -89,6 +129,29 @@ public final class ContainerdMetadataProvider implements MetadataProvider {
         }
         LOG.debug("no containerd bundle for container {}", id);
         return Optional.empty();
+    }
+
+    private void enrichLater(String namespace, ContainerId id, WorkloadMetadata fromBundle) {
+        if (!enriching.add(id)) {
+            return;
+        }
+        enricher.execute(() -> {
+            try {
+                records.read(namespace, id).ifPresent(record -> {
+                    Map<String, String> labels = new HashMap<>(fromBundle.podLabels());
+                    record.labels().forEach(labels::putIfAbsent);
+                    cache.replace(id, new WorkloadMetadata(fromBundle.podName(), fromBundle.namespace(),
+                            fromBundle.podUid(), labels, fromBundle.containerName(), record.image(),
+                            record.imageDigest()));
+                });
+            } catch (IOException failed) {
+                LOG.debug("containerd record of {}/{} unavailable: {}", namespace, id, failed.getMessage());
+            } catch (InterruptedException stopping) {
+                Thread.currentThread().interrupt();
+            } finally {
+                enriching.remove(id);
+            }
+        });
     }
 
     /** Kubernetes' namespace first: it is where a CRI container id is looked up most. */

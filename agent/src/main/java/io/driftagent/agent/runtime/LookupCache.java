@@ -33,6 +33,11 @@ final class LookupCache {
         };
     }
 
+    /** Replaces a cached hit with richer data found later (e.g. by a background lookup). */
+    synchronized void replace(ContainerId id, WorkloadMetadata metadata) {
+        entries.put(id, new Entry(Optional.of(metadata), null));
+    }
+
     synchronized Optional<WorkloadMetadata> get(ContainerId id, Function<ContainerId, Optional<WorkloadMetadata>> load) {
         Instant now = clock.instant();
         Entry cached = entries.get(id);

@@ -26,6 +26,7 @@ class ContainerdMetadataProviderTest {
     @TempDir
     Path temp;
     private final List<String> started = new ArrayList<>();
+    private final List<String> importedImages = new ArrayList<>();
 
     @BeforeEach
     void requireContainerd() {
@@ -42,6 +43,9 @@ class ContainerdMetadataProviderTest {
                 Thread.sleep(100);
             }
             HostCommand.run(List.of("ctr", "-n", NAMESPACE, "containers", "rm", id));
+        }
+        for (String image : importedImages) {
+            HostCommand.run(List.of("ctr", "-n", NAMESPACE, "images", "rm", image));
         }
     }
 
@@ -84,6 +88,35 @@ class ContainerdMetadataProviderTest {
         assertThat(metadata.podLabels()).isEqualTo(Map.of("team", "payments"));
         assertThat(metadata.podName()).isNull();
         assertThat(metadata.image()).isNull();
+    }
+
+    @Test
+    void aPlainCtrContainersImageDigestAndLabelsComeFromContainerdsRecordsInTheBackground() throws Exception {
+        String image = "docker.io/drift-k8s/busybox:" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
+        Path archive = temp.resolve("image.tar");
+        String manifestDigest = OciImageTar.write(archive, image);
+        HostCommand.run(List.of("ctr", "-n", NAMESPACE, "images", "import", archive.toString())).orThrow();
+        importedImages.add(image);
+        String id = "drift-k8s-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
+        HostCommand.run(List.of("ctr", "-n", NAMESPACE, "run", "-d", "--label", "team=payments", image, id,
+                "/bin/busybox", "sleep", "300")).orThrow();
+        started.add(id);
+
+        try (ContainerdMetadataProvider provider = new ContainerdMetadataProvider(
+                ContainerdMetadataProvider.DEFAULT_TASK_ROOT, ContainerdMetadataProvider.DEFAULT_MAX_CONFIG_BYTES,
+                Clock.systemUTC(), new CtrContainerdRecords())) {
+            assertThat(provider.lookup(new ContainerId(id))).get()
+                    .extracting(WorkloadMetadata::containerName).isEqualTo(id);
+
+            long deadline = System.nanoTime() + 20_000_000_000L;
+            while (provider.lookup(new ContainerId(id)).orElseThrow().image() == null && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            WorkloadMetadata metadata = provider.lookup(new ContainerId(id)).orElseThrow();
+            assertThat(metadata.image()).isEqualTo(image);
+            assertThat(metadata.imageDigest()).isEqualTo(manifestDigest);
+            assertThat(metadata.podLabels()).containsEntry("team", "payments");
+        }
     }
 
     @Test
