@@ -43,7 +43,13 @@ class PodMetadataInformerTest {
             informer.close();
         }
         client.close();
-        server.destroy();
+        try {
+            server.destroy();
+        } catch (IllegalStateException slowClose) {
+            // the mock's vert.x server sometimes exceeds its own close timeout on a loaded machine: infrastructure,
+            // not the behaviour under test (the port is random per test, so nothing leaks into the next one)
+            System.err.println("mock API server close: " + slowClose.getMessage());
+        }
     }
 
     private PodMetadataInformer startedInformer() throws InterruptedException {
