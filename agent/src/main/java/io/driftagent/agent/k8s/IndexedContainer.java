@@ -1,0 +1,14 @@
+package io.driftagent.agent.k8s;
+
+import io.driftagent.agent.proc.ContainerRuntime;
+import io.driftagent.agent.proc.ContainerId;
+import java.util.Objects;
+
+/** One container of a pod, keyed by the runtime's container id, with the metadata an alert carries. */
+public record IndexedContainer(ContainerId id, ContainerRuntime runtime, WorkloadMetadata metadata) {
+    public IndexedContainer {
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(runtime, "runtime");
+        Objects.requireNonNull(metadata, "metadata");
+    }
+}
