@@ -4,7 +4,7 @@ import io.driftagent.agent.k8s.CrudApiServer;
 import io.driftagent.agent.k8s.PodMetadataInformer;
 import io.driftagent.agent.k8s.WorkloadMetadata;
 import io.driftagent.agent.proc.ContainerId;
-import io.driftagent.agent.runtime.ContainerdMetadataProvider;
+import io.driftagent.agent.standalone.ContainerdMetadataProvider;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;

@@ -1,4 +1,4 @@
-package io.driftagent.agent.runtime;
+package io.driftagent.agent.standalone;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;

@@ -1,4 +1,4 @@
-package io.driftagent.agent.runtime;
+package io.driftagent.agent.standalone;
 
 import io.driftagent.agent.k8s.MetadataProvider;
 import io.driftagent.agent.k8s.WorkloadMetadata;

@@ -1,4 +1,4 @@
-package io.driftagent.agent.runtime;
+package io.driftagent.agent.standalone;
 
 import java.util.Map;
 
