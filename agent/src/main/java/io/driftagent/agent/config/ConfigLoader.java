@@ -39,7 +39,7 @@ public final class ConfigLoader {
     private final Supplier<String> hostName;
     private final YAMLMapper yaml = YAMLMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
-    /** @param hostName the default node name standalone (read lazily, only when needed) */
+    /** @param hostName the default node name standalone (read lazily, only when needed; null when unknown) */
     public ConfigLoader(Supplier<String> hostName) {
         this.hostName = hostName;
     }
@@ -157,6 +157,9 @@ public final class ConfigLoader {
         if (nodeName == null) {
             if (standalone) {
                 nodeName = hostName.get();
+                if (nodeName == null || nodeName.isBlank()) {
+                    v.problems.add(Setting.NODE_NAME.key() + ": the host name is unknown; set " + Setting.NODE_NAME.envName());
+                }
             } else {
                 v.problems.add(Setting.NODE_NAME.key() + ": required outside standalone mode: set " + Setting.DOWNWARD_API_NODE_NAME
                         + " from the downward API (spec.nodeName)");
