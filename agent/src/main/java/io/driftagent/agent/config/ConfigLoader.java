@@ -144,10 +144,7 @@ public final class ConfigLoader {
                 problems.add("environment " + name + ": unknown setting");
                 return;
             }
-            List<String> values = setting.get() == Setting.METADATA_RETRIES
-                    ? Arrays.stream(entry.getValue().split(",", -1)).map(String::trim).toList()
-                    : List.of(entry.getValue());
-            into.put(setting.get(), new Raw(values, "environment " + name));
+            into.put(setting.get(), new Raw(List.of(entry.getValue()), "environment " + name));
         });
     }
 
@@ -326,8 +323,9 @@ public final class ConfigLoader {
             if (r.values().size() == 1 && r.values().get(0).trim().isEmpty()) {
                 return List.of();
             }
+            List<String> texts = r.values().stream().flatMap(v -> Arrays.stream(v.split(",", -1))).toList();
             List<Duration> retries = new ArrayList<>();
-            for (String text : r.values()) {
+            for (String text : texts) {
                 Duration d = parseDuration(text.trim());
                 if (d == null || d.isZero()) {
                     problems.add(bad(setting, "must be positive durations like 100ms, 1s"));

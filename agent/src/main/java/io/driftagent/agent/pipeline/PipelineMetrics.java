@@ -10,7 +10,6 @@ import java.time.Duration;
 import java.util.Collection;
 import java.util.EnumMap;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -83,7 +82,7 @@ final class PipelineMetrics {
         return Timer.builder(STAGE_LATENCY).tag("stage", stage)
                 .description("Time one stage spends on one item")
                 .publishPercentileHistogram()
-                .minimumExpectedValue(Duration.ofNanos(TimeUnit.MICROSECONDS.toNanos(1)))
+                .minimumExpectedValue(Duration.ofNanos(1_000))
                 .maximumExpectedValue(Duration.ofSeconds(1))
                 .register(registry);
     }

@@ -111,6 +111,13 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aCommaSeparatedListInTheFileIsAList() throws Exception {
+        AgentConfig config = loader.load(Optional.of(yaml("metadata: {retries: \"10ms, 1s\"}\n")), IN_KUBERNETES, Map.of());
+
+        assertThat(config.metadataRetries()).containsExactly(Duration.ofMillis(10), Duration.ofSeconds(1));
+    }
+
+    @Test
     void environmentVariablesAreDerivedFromKeys() {
         assertThat(Setting.WEBHOOK_SECRET_FILE.envName()).isEqualTo("DRIFT_WEBHOOK_SECRET_FILE");
         assertThat(Setting.KUBERNETES_EVENTS.envName()).isEqualTo("DRIFT_KUBERNETES_EVENTS_ENABLED");
