@@ -15,6 +15,7 @@ import io.driftagent.agent.pipeline.PipelineParts;
 import io.driftagent.agent.pipeline.PipelineSettings;
 import io.driftagent.agent.pipeline.PolicyEvaluator;
 import io.driftagent.agent.pipeline.ProcFsProcessInspector;
+import io.driftagent.agent.pipeline.TimeLimitedProcessInspector;
 import io.driftagent.agent.pipeline.TimeOrderedIds;
 import io.driftagent.agent.policywatch.PolicyFileWatcher;
 import io.driftagent.agent.policywatch.PolicyReloader;
@@ -23,6 +24,7 @@ import io.driftagent.agent.source.ExecSource;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -69,10 +71,13 @@ public final class AgentAssembly {
                     : ReadinessCheck.Result.failing("policy " + config.policyFile() + " not loaded: "
                             + (watcher.lastFailure() == null ? "file absent" : watcher.lastFailure())));
         }
+        TimeLimitedProcessInspector processInspector = new TimeLimitedProcessInspector(
+                ProcFsProcessInspector.host(), Duration.ofMillis(20), 4, registry);
+        services.add(ManagedService.of("proc-readers", () -> { }, processInspector::close));
         DeploymentIdentity identity = new DeploymentIdentity(config.nodeName(), config.clusterName(),
                 config.cloudProvider() == null ? null : config.cloudProvider().wireName(), config.cloudAccount());
         DriftPipeline pipeline = new DriftPipeline(
-                new PipelineParts(attributor, ProcFsProcessInspector.host(), classifier, metadata, policy,
+                new PipelineParts(attributor, processInspector, classifier, metadata, policy,
                         new AlertAssembler(identity, clock, new TimeOrderedIds(clock)), publisher),
                 new PipelineSettings(config.queues().source(), config.queues().stage(), config.queues().parking(),
                         config.metadataRetries()),
