@@ -171,7 +171,7 @@ class DriftPipelineTest {
         ExecEventSink sink = pipeline.sink();
         int offered = 20_000;
 
-        int accepted = assertTimeoutPreemptively(Duration.ofSeconds(2), () -> {
+        int accepted = assertTimeoutPreemptively(Duration.ofSeconds(5), () -> {
             int ok = 0;
             for (int i = 0; i < offered; i++) {
                 if (sink.offer(exec(1000 + i, "/tmp/x" + i, System.nanoTime()))) {

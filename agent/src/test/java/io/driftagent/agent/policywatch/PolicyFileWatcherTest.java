@@ -85,7 +85,7 @@ class PolicyFileWatcherTest {
     @Test
     void aBurstOfWritesIsDebouncedIntoOneReloadOfTheLastContent() throws Exception {
         Path policy = Files.writeString(dir.resolve("policy.yaml"), "rules: v1");
-        watcher = new PolicyFileWatcher(policy, this::reload, Duration.ofMinutes(5), Duration.ofMillis(300), registry);
+        watcher = new PolicyFileWatcher(policy, this::reload, Duration.ofMinutes(5), Duration.ofMillis(800), registry);
         watcher.start();
 
         for (int i = 2; i <= 6; i++) {
