@@ -3,9 +3,9 @@ package io.driftagent.agent.pipeline;
 import io.driftagent.policy.eval.Verdict;
 
 /**
- * Acts on the verdict: ALERT and BLOCK become an alert (a BLOCK as {@code BinaryDriftBlocked}; the denial itself
- * happened synchronously in the fanotify permission guard); IGNORE and ALLOWED end here, counted by the policy
- * stage.
+ * Acts on the verdict: ALERT and BLOCK become an alert; IGNORE and ALLOWED end here (counted by the policy stage).
+ * An exec the blocking guard denied always becomes a {@code BinaryDriftBlocked} alert: it is reported even if the
+ * policy changed in the meantime.
  */
 final class ActionHandler implements StageHandler<ExecInFlight> {
 
@@ -20,10 +20,10 @@ final class ActionHandler implements StageHandler<ExecInFlight> {
     @Override
     public void handle(ExecInFlight exec) {
         Verdict.Decision decision = exec.verdict().decision();
-        if (decision != Verdict.Decision.ALERT && decision != Verdict.Decision.BLOCK) {
+        if (!exec.denied() && decision != Verdict.Decision.ALERT && decision != Verdict.Decision.BLOCK) {
             return;
         }
         next.offer(exec.withAlert(assembler.alert(exec.event(), exec.process(), exec.container(), exec.metadata(),
-                exec.classification(), exec.verdict())));
+                exec.classification(), exec.verdict(), exec.denied())));
     }
 }

@@ -18,7 +18,7 @@ import java.util.function.Supplier;
  *
  * <p>Severity by kind: FILELESS and MODIFIED are high (code with no file, or an image binary replaced: the
  * classic implant shapes); ADDED and MOUNT are medium (new code, often tooling); UNRESOLVED is low (we could not
- * tell). The verdict does not change severity; a blocked exec says so in {@code alertType}.
+ * tell). The verdict does not change severity; a denied exec says so in {@code alertType}.
  */
 public final class AlertAssembler {
 
@@ -63,17 +63,22 @@ public final class AlertAssembler {
                 classification.sha256());
     }
 
-    /** The alert for an exec whose verdict is ALERT or BLOCK. */
+    /**
+     * The alert for a drifted exec.
+     *
+     * @param denied whether the blocking guard denied the exec: {@code alertType} says what happened
+     *               ({@code BinaryDriftBlocked} only for a denied exec), {@code action} what the policy decided
+     *               ({@code block} for every denied exec)
+     */
     public Alert alert(ExecEvent event, ProcessSnapshot process, ContainerContext container, WorkloadMetadata metadata,
-                       Classification classification, Verdict verdict) {
-        boolean blocked = verdict.decision() == Verdict.Decision.BLOCK;
+                       Classification classification, Verdict verdict, boolean denied) {
         return new Alert(
                 Alert.SCHEMA_VERSION,
                 ids.get(),
                 clock.instant(),
-                blocked ? Alert.AlertType.BinaryDriftBlocked : Alert.AlertType.BinaryDrift,
+                denied ? Alert.AlertType.BinaryDriftBlocked : Alert.AlertType.BinaryDrift,
                 severityOf(classification.kind()),
-                verdict.decision().wireName(),
+                denied ? Verdict.Decision.BLOCK.wireName() : verdict.decision().wireName(),
                 new Alert.Drift(classification.kind().name(), classification.path(), classification.sha256(),
                         classification.imagePath(), classification.layer(), classification.reason()),
                 new Alert.Process(event.tgid(), event.ppid(), event.uid(), process.exe(), process.cmdline(),

@@ -6,7 +6,7 @@ import io.driftagent.agent.source.ExecEvent;
 import java.util.Optional;
 
 /** Finds the exec's container (host execs stop here) and snapshots the process from /proc while it still exists. */
-final class AttributionHandler implements StageHandler<ExecEvent> {
+final class AttributionHandler implements StageHandler<ExecInFlight.Arrival> {
 
     private final ContainerAttributor attributor;
     private final ProcessInspector inspector;
@@ -22,12 +22,13 @@ final class AttributionHandler implements StageHandler<ExecEvent> {
     }
 
     @Override
-    public void handle(ExecEvent event) {
+    public void handle(ExecInFlight.Arrival arrival) {
+        ExecEvent event = arrival.event();
         Optional<ContainerContext> container = attributor.attribute(event);
         if (container.isEmpty()) {
             metrics.hostProcess.increment();
             return;
         }
-        next.offer(ExecInFlight.attributed(event, container.get(), inspector.inspect(event)));
+        next.offer(ExecInFlight.attributed(arrival, container.get(), inspector.inspect(event)));
     }
 }

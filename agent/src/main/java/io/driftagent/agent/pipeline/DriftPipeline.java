@@ -1,6 +1,5 @@
 package io.driftagent.agent.pipeline;
 
-import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.agent.source.ExecEventSink;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
@@ -16,7 +15,7 @@ public final class DriftPipeline {
 
     public static final List<String> STAGE_NAMES = List.of("attribute", "classify", "enrich", "policy", "act", "report");
 
-    private final Stage<ExecEvent> attribute;
+    private final Stage<ExecInFlight.Arrival> attribute;
     private final List<Stage<?>> stages;
     private final MonotonicClock clock;
     private volatile boolean started;
@@ -41,9 +40,21 @@ public final class DriftPipeline {
         this.stages = List.of(attribute, classify, enrich, policy, act, report);
     }
 
-    /** What the exec source delivers into: never blocks; false (the source counts a loss) when the first queue is full. */
+    /**
+     * What the exec source delivers into: execs that ran. Never blocks; false (the source counts a loss) when the
+     * first queue is full. A BLOCK verdict on such an exec is reported as {@code BinaryDrift} with action
+     * {@code block}: the policy wanted it blocked, but it ran (no guard, or the guard's deadline passed).
+     */
     public ExecEventSink sink() {
-        return attribute::offer;
+        return event -> attribute.offer(new ExecInFlight.Arrival(event, false));
+    }
+
+    /**
+     * Where the blocking guard (fanotify {@code FAN_OPEN_EXEC_PERM}) reports execs it denied, after answering the
+     * kernel: each becomes a {@code BinaryDriftBlocked} alert. Same queue and guarantees as {@link #sink()}.
+     */
+    public ExecEventSink deniedSink() {
+        return event -> attribute.offer(new ExecInFlight.Arrival(event, true));
     }
 
     public synchronized void start() {

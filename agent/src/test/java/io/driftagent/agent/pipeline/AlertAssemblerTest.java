@@ -41,7 +41,7 @@ class AlertAssemblerTest {
                 "/docker/sandbox", null, null);
 
         Alert alert = assembler.alert(exec(77, 0, "/dev/shm/x", 0), ProcessSnapshot.UNKNOWN, plain,
-                WorkloadMetadata.UNKNOWN, Classification.unresolved("/dev/shm/x", "container gone"), ALERT);
+                WorkloadMetadata.UNKNOWN, Classification.unresolved("/dev/shm/x", "container gone"), ALERT, false);
 
         assertThat(alert.pod()).isNull();
         assertThat(alert.cloud()).isNull();
@@ -62,7 +62,7 @@ class AlertAssemblerTest {
                 "/usr/bin/ls", "sha256:layer", null);
 
         Alert alert = assembler.alert(exec(1234, "/usr/bin/ls", 0), new ProcessSnapshot("/usr/bin/ls", List.of("ls"), null),
-                container(), WorkloadMetadata.UNKNOWN, modified, ALERT);
+                container(), WorkloadMetadata.UNKNOWN, modified, ALERT, false);
 
         assertThat(alert.drift()).isEqualTo(new Alert.Drift("MODIFIED", "/usr/bin/ls", "ee".repeat(32),
                 "/usr/bin/ls", "sha256:layer", null));
@@ -70,6 +70,23 @@ class AlertAssemblerTest {
         assertThat(alert.pod().uid()).isEqualTo(PipelineFakes.POD_UID);
         assertThat(alert.cloud()).isEqualTo(new Alert.Cloud("gcp", "proj-1"));
         assertThat(alert.process().parent()).isEqualTo(new Alert.Parent(1, null));
+    }
+
+    @Test
+    void onlyADeniedExecIsReportedAsBlockedWhileActionKeepsThePolicysDecision() {
+        AlertAssembler assembler = new AlertAssembler(new DeploymentIdentity("n", null, null, null), CLOCK, () -> "id");
+        Classification added = new Classification(DriftKind.ADDED, "/tmp/x", null, null, null, null);
+        Verdict block = new Verdict(Verdict.Decision.BLOCK, "deny-tmp", 1, false);
+
+        Alert ran = assembler.alert(exec(1, "/tmp/x", 0), ProcessSnapshot.UNKNOWN, container(), WorkloadMetadata.UNKNOWN,
+                added, block, false);
+        Alert denied = assembler.alert(exec(1, "/tmp/x", 0), ProcessSnapshot.UNKNOWN, container(), WorkloadMetadata.UNKNOWN,
+                added, block, true);
+
+        assertThat(ran.alertType()).isEqualTo(Alert.AlertType.BinaryDrift);
+        assertThat(ran.action()).isEqualTo("block");
+        assertThat(denied.alertType()).isEqualTo(Alert.AlertType.BinaryDriftBlocked);
+        assertThat(denied.action()).isEqualTo("block");
     }
 
     @Test

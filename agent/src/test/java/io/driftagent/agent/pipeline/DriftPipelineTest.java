@@ -111,7 +111,21 @@ class DriftPipelineTest {
     }
 
     @Test
-    void aBlockVerdictIsPublishedAsBlockedAndIgnoredOrAllowedOnesOnlyCounted() throws Exception {
+    void anExecTheGuardDeniedIsPublishedAsBlockedWhateverTheVerdictNow() throws Exception {
+        metadata.known.put(CONTAINER, metadata());
+        start(classifier(), facts -> new Verdict(Verdict.Decision.IGNORE, "default", null, true),
+                PipelineSettings.defaults());
+
+        pipeline.deniedSink().offer(exec(2001, "/tmp/denied", System.nanoTime()));
+
+        Alert alert = publisher.next(WAIT);
+        assertThat(alert.alertType()).isEqualTo(Alert.AlertType.BinaryDriftBlocked);
+        assertThat(alert.action()).isEqualTo("block");
+        assertThat(alert.drift().path()).isEqualTo("/tmp/denied");
+    }
+
+    @Test
+    void aBlockVerdictOnAnExecThatRanIsReportedAsDriftAndIgnoredOrAllowedOnesOnlyCounted() throws Exception {
         metadata.known.put(CONTAINER, metadata());
         start(classifier(), facts -> {
             switch (facts.path()) {
@@ -129,7 +143,7 @@ class DriftPipelineTest {
         pipeline.sink().offer(exec(2003, "/tmp/blocked", System.nanoTime()));
 
         Alert alert = publisher.next(WAIT);
-        assertThat(alert.alertType()).isEqualTo(Alert.AlertType.BinaryDriftBlocked);
+        assertThat(alert.alertType()).as("the exec ran: nothing denied it").isEqualTo(Alert.AlertType.BinaryDrift);
         assertThat(alert.action()).isEqualTo("block");
         assertThat(alert.drift().path()).isEqualTo("/tmp/blocked");
         pipeline.drainAndStop(WAIT);

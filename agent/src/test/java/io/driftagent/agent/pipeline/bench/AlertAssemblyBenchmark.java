@@ -61,6 +61,6 @@ public class AlertAssemblyBenchmark {
 
     @Benchmark
     public Alert alert() {
-        return assembler.alert(event, process, container, metadata, classification, verdict);
+        return assembler.alert(event, process, container, metadata, classification, verdict, false);
     }
 }
