@@ -81,6 +81,11 @@ public final class DriftPipeline {
         return complete;
     }
 
+    /** Stages whose thread is not running: all of them before start and after stop, any that died in between. */
+    public List<String> stoppedStages() {
+        return stages.stream().filter(stage -> !stage.isRunning()).map(Stage::name).toList();
+    }
+
     /** Items waiting in all queues (for tests and diagnostics). */
     public int queued() {
         return stages.stream().mapToInt(Stage::depth).sum();

@@ -62,9 +62,15 @@ final class Stage<I> {
         return queue.size();
     }
 
+    /** Started and its thread still running (not yet drained, not died of an Error). */
+    boolean isRunning() {
+        return thread != null && thread.isAlive();
+    }
+
     void start() {
         thread = new Thread(this::loop, "drift-stage-" + name);
         thread.setDaemon(true);
+        thread.setUncaughtExceptionHandler((t, e) -> LOG.error("stage {} died; the pipeline is broken", name, e));
         thread.start();
     }
 

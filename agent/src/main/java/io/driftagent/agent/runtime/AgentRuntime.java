@@ -4,6 +4,7 @@ import io.driftagent.agent.http.ReadinessCheck;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -17,6 +18,7 @@ import org.slf4j.LoggerFactory;
 public final class AgentRuntime {
 
     static final String SOURCE_CHECK = "source";
+    static final String PIPELINE_CHECK = "pipeline";
     private static final Logger LOG = LoggerFactory.getLogger(AgentRuntime.class);
 
     private final AgentComponents components;
@@ -31,6 +33,11 @@ public final class AgentRuntime {
         this.shutdownTimeout = shutdownTimeout;
         components.readiness().register(SOURCE_CHECK, () -> sourceState == null
                 ? ReadinessCheck.Result.passing() : ReadinessCheck.Result.failing(sourceState));
+        components.readiness().register(PIPELINE_CHECK, () -> {
+            List<String> stopped = components.pipeline().stoppedStages();
+            return stopped.isEmpty() ? ReadinessCheck.Result.passing()
+                    : ReadinessCheck.Result.failing("stages not running: " + String.join(", ", stopped));
+        });
     }
 
     /** Starts everything; on failure stops what was started and rethrows. */

@@ -304,6 +304,19 @@ class DriftPipelineTest {
     }
 
     @Test
+    void aStageKilledByAnErrorIsReportedAsNotRunning() throws Exception {
+        metadata.known.put(CONTAINER, metadata());
+        start(classifier(), facts -> {
+            throw new StackOverflowError("simulated");
+        }, PipelineSettings.defaults());
+        assertThat(pipeline.stoppedStages()).isEmpty();
+
+        pipeline.sink().offer(exec(4321, "/tmp/x", System.nanoTime()));
+
+        waitUntil(() -> pipeline.stoppedStages().equals(List.of("policy")));
+    }
+
+    @Test
     void aRejectedAlertIsCounted() throws Exception {
         metadata.known.put(CONTAINER, metadata());
         CountDownLatch attempted = new CountDownLatch(1);

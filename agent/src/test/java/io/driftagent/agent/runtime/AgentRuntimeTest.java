@@ -95,6 +95,21 @@ class AgentRuntimeTest {
     }
 
     @Test
+    void thePipelineReadinessCheckNamesStagesThatAreNotRunning() throws Exception {
+        FakeExecSource source = new FakeExecSource(log, null);
+        AgentComponents components = components(log, published, source, 0);
+        AgentRuntime runtime = new AgentRuntime(components, Duration.ofSeconds(5));
+        assertThat(check(components, AgentRuntime.PIPELINE_CHECK).reason())
+                .isEqualTo("stages not running: attribute, classify, enrich, policy, act, report");
+
+        runtime.start();
+        assertThat(check(components, AgentRuntime.PIPELINE_CHECK).ready()).isTrue();
+
+        runtime.stop();
+        assertThat(check(components, AgentRuntime.PIPELINE_CHECK).ready()).isFalse();
+    }
+
+    @Test
     void aSourceThatCannotAttachStopsWhatStartedAndFailsTheStart() {
         FakeExecSource source = new FakeExecSource(log, "fanotify_init: EPERM");
         AgentComponents components = components(log, published, source, 0);
@@ -123,7 +138,11 @@ class AgentRuntimeTest {
     }
 
     private static ReadinessCheck.Result sourceCheck(AgentComponents components) {
+        return check(components, AgentRuntime.SOURCE_CHECK);
+    }
+
+    private static ReadinessCheck.Result check(AgentComponents components, String name) {
         return components.readiness().evaluate().stream()
-                .filter(o -> o.name().equals(AgentRuntime.SOURCE_CHECK)).findFirst().orElseThrow().result();
+                .filter(o -> o.name().equals(name)).findFirst().orElseThrow().result();
     }
 }
