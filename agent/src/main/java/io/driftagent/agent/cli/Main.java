@@ -21,6 +21,8 @@ public final class Main {
         }
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
         switch (args[0]) {
+            case "run":
+                return RunCommand.forThisProcess().run(rest, out, err);
             default:
                 err.println("drift-agent: unknown command '" + args[0] + "'");
                 usage(err);
@@ -31,6 +33,8 @@ public final class Main {
     private static void usage(PrintStream out) {
         out.println("usage: java -jar drift-agent.jar <command> [options]");
         out.println("commands:");
+        out.println("  run [--standalone] [--policy FILE] [--alerts -|FILE] [--source auto|ebpf|fanotify]");
+        out.println("      [--http-port N] [--config FILE]           run the agent (see run --help)");
         out.println("  policy validate FILE...                    check drift-policy files");
         out.println("  policy explain --policy FILE --event FILE  explain the verdict for one event");
     }

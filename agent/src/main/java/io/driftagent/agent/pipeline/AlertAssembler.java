@@ -1,0 +1,103 @@
+package io.driftagent.agent.pipeline;
+
+import io.driftagent.agent.classify.Classification;
+import io.driftagent.agent.k8s.WorkloadMetadata;
+import io.driftagent.agent.proc.ContainerContext;
+import io.driftagent.agent.source.ExecEvent;
+import io.driftagent.policy.eval.DriftFacts;
+import io.driftagent.policy.eval.Verdict;
+import io.driftagent.policy.model.DriftKind;
+import io.driftagent.reporter.alert.Alert;
+import java.time.Clock;
+import java.util.Objects;
+import java.util.function.Supplier;
+
+/**
+ * Builds the policy's {@link DriftFacts} and the {@link Alert} of one drifted exec from what the pipeline learned.
+ * Nothing is invented: what is unknown stays null.
+ *
+ * <p>Severity by kind: FILELESS and MODIFIED are high (code with no file, or an image binary replaced: the
+ * classic implant shapes); ADDED and MOUNT are medium (new code, often tooling); UNRESOLVED is low (we could not
+ * tell). The verdict does not change severity; a denied exec says so in {@code alertType}.
+ */
+public final class AlertAssembler {
+
+    private final DeploymentIdentity identity;
+    private final Clock clock;
+    private final Supplier<String> ids;
+
+    public AlertAssembler(DeploymentIdentity identity, Clock clock, Supplier<String> ids) {
+        this.identity = Objects.requireNonNull(identity, "identity");
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.ids = Objects.requireNonNull(ids, "ids");
+    }
+
+    public static Alert.Severity severityOf(DriftKind kind) {
+        switch (kind) {
+            case FILELESS:
+            case MODIFIED:
+                return Alert.Severity.high;
+            case ADDED:
+            case MOUNT:
+                return Alert.Severity.medium;
+            case UNRESOLVED:
+            case IMAGE:
+            default:
+                return Alert.Severity.low;
+        }
+    }
+
+    /** The facts the policy sees: cloud and cluster from this deployment, workload from metadata, file from classification. */
+    public DriftFacts facts(WorkloadMetadata metadata, Classification classification) {
+        return new DriftFacts(
+                identity.cloudProvider(),
+                identity.cloudAccount(),
+                identity.clusterName(),
+                metadata.namespace(),
+                metadata.podName(),
+                metadata.podLabels(),
+                metadata.containerName(),
+                metadata.image(),
+                classification.kind(),
+                classification.path(),
+                classification.sha256());
+    }
+
+    /**
+     * The alert for a drifted exec.
+     *
+     * @param denied whether the blocking guard denied the exec: {@code alertType} says what happened
+     *               ({@code BinaryDriftBlocked} only for a denied exec), {@code action} what the policy decided
+     *               ({@code block} for every denied exec)
+     */
+    public Alert alert(ExecEvent event, ProcessSnapshot process, ContainerContext container, WorkloadMetadata metadata,
+                       Classification classification, Verdict verdict, boolean denied) {
+        return new Alert(
+                Alert.SCHEMA_VERSION,
+                ids.get(),
+                clock.instant(),
+                denied ? Alert.AlertType.BinaryDriftBlocked : Alert.AlertType.BinaryDrift,
+                severityOf(classification.kind()),
+                denied ? Verdict.Decision.BLOCK.wireName() : verdict.decision().wireName(),
+                new Alert.Drift(classification.kind().name(), classification.path(), classification.sha256(),
+                        classification.imagePath(), classification.layer(), classification.reason()),
+                new Alert.Process(event.tgid(), event.ppid(), event.uid(), process.exe(), process.cmdline(),
+                        event.ppid() > 0 ? new Alert.Parent(event.ppid(), process.parentExe()) : null),
+                new Alert.Container(container.id().value(), metadata.containerName(), container.runtime().label(),
+                        metadata.image(), metadata.imageDigest()),
+                pod(container, metadata),
+                identity.nodeName(),
+                identity.clusterName(),
+                identity.cloudProvider() == null && identity.cloudAccount() == null
+                        ? null : new Alert.Cloud(identity.cloudProvider(), identity.cloudAccount()),
+                new Alert.Rule(verdict.ruleName(), verdict.rulePriority()));
+    }
+
+    private static Alert.Pod pod(ContainerContext container, WorkloadMetadata metadata) {
+        String uid = metadata.podUid() != null ? metadata.podUid() : container.podUid();
+        if (metadata.podName() == null && metadata.namespace() == null && uid == null) {
+            return null;
+        }
+        return new Alert.Pod(metadata.podName(), metadata.namespace(), uid, metadata.podLabels());
+    }
+}

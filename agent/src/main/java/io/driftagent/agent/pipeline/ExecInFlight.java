@@ -1,0 +1,51 @@
+package io.driftagent.agent.pipeline;
+
+import io.driftagent.agent.classify.Classification;
+import io.driftagent.agent.k8s.WorkloadMetadata;
+import io.driftagent.agent.proc.ContainerContext;
+import io.driftagent.agent.source.ExecEvent;
+import io.driftagent.policy.eval.Verdict;
+import io.driftagent.reporter.alert.Alert;
+import java.util.Objects;
+
+/**
+ * One exec travelling through the stages; each stage returns a copy with its own part filled in. Parts a stage
+ * has not reached yet are null.
+ *
+ * @param denied the blocking guard already denied this exec (it never ran)
+ */
+record ExecInFlight(ExecEvent event, boolean denied, ContainerContext container, ProcessSnapshot process,
+                    Classification classification, WorkloadMetadata metadata, Verdict verdict, Alert alert) {
+
+    ExecInFlight {
+        Objects.requireNonNull(event, "event");
+    }
+
+    static ExecInFlight attributed(Arrival arrival, ContainerContext container, ProcessSnapshot process) {
+        return new ExecInFlight(arrival.event(), arrival.denied(), Objects.requireNonNull(container),
+                Objects.requireNonNull(process), null, null, null, null);
+    }
+
+    /** What a source delivered: the exec, and whether the blocking guard denied it. */
+    record Arrival(ExecEvent event, boolean denied) {
+        Arrival {
+            Objects.requireNonNull(event, "event");
+        }
+    }
+
+    ExecInFlight withClassification(Classification value) {
+        return new ExecInFlight(event, denied, container, process, Objects.requireNonNull(value), metadata, verdict, alert);
+    }
+
+    ExecInFlight withMetadata(WorkloadMetadata value) {
+        return new ExecInFlight(event, denied, container, process, classification, Objects.requireNonNull(value), verdict, alert);
+    }
+
+    ExecInFlight withVerdict(Verdict value) {
+        return new ExecInFlight(event, denied, container, process, classification, metadata, Objects.requireNonNull(value), alert);
+    }
+
+    ExecInFlight withAlert(Alert value) {
+        return new ExecInFlight(event, denied, container, process, classification, metadata, verdict, Objects.requireNonNull(value));
+    }
+}

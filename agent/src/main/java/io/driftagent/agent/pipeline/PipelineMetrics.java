@@ -1,0 +1,119 @@
+package io.driftagent.agent.pipeline;
+
+import io.driftagent.policy.eval.Verdict;
+import io.driftagent.policy.model.DriftKind;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * Every meter of the pipeline, registered up front so the hot path only increments. Names are dotted (Micrometer
+ * renders {@code drift.stage.latency} as {@code drift_stage_latency_seconds} for Prometheus).
+ */
+final class PipelineMetrics {
+
+    static final String STAGE_LATENCY = "drift.stage.latency";
+    static final String EXEC_TO_ALERT = "drift.exec_to_alert.latency";
+    static final String QUEUE_DEPTH = "drift.pipeline.queue.depth";
+    static final String DROPPED = "drift.pipeline.dropped";
+    static final String STAGE_ERRORS = "drift.pipeline.errors";
+    static final String STOPPED_EARLY = "drift.pipeline.stopped_early";
+    static final String LATE_METADATA = "drift.pipeline.late_metadata";
+    static final String PARKED = "drift.pipeline.parked";
+    static final String VERDICTS = "drift.pipeline.verdicts";
+    static final String PUBLISHED = "drift.pipeline.published";
+
+    private final MeterRegistry registry;
+    final Counter hostProcess;
+    final Counter imageFile;
+    final Counter metadataParked;
+    final Counter metadataResolved;
+    final Counter metadataGaveUp;
+    final Counter parkingFull;
+    final Counter published;
+    final Counter publishRejected;
+    final Counter latencyOutOfRange;
+    final Timer execToAlert;
+    private final Map<DriftKind, Map<Verdict.Decision, Counter>> verdicts = new EnumMap<>(DriftKind.class);
+
+    PipelineMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        this.hostProcess = stoppedEarly("host_process");
+        this.imageFile = stoppedEarly("image_file");
+        this.metadataParked = lateMetadata("parked");
+        this.metadataResolved = lateMetadata("resolved");
+        this.metadataGaveUp = lateMetadata("gave_up");
+        this.parkingFull = lateMetadata("parking_full");
+        this.published = Counter.builder(PUBLISHED).tag("outcome", "accepted")
+                .description("Alerts handed to the reporter").register(registry);
+        this.publishRejected = Counter.builder(PUBLISHED).tag("outcome", "rejected")
+                .description("Alerts handed to the reporter").register(registry);
+        this.latencyOutOfRange = Counter.builder("drift.exec_to_alert.out_of_range")
+                .description("Exec timestamps not comparable with the monotonic clock (not recorded as latency)")
+                .register(registry);
+        this.execToAlert = Timer.builder(EXEC_TO_ALERT)
+                .description("From the exec's kernel timestamp to the alert's hand-off to the reporter")
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(1))
+                .maximumExpectedValue(Duration.ofSeconds(5))
+                .register(registry);
+        for (DriftKind kind : DriftKind.values()) {
+            Map<Verdict.Decision, Counter> byDecision = new EnumMap<>(Verdict.Decision.class);
+            for (Verdict.Decision decision : Verdict.Decision.values()) {
+                byDecision.put(decision, Counter.builder(VERDICTS)
+                        .tag("kind", kind.name()).tag("decision", decision.wireName())
+                        .description("Policy verdicts on drifted execs").register(registry));
+            }
+            verdicts.put(kind, byDecision);
+        }
+    }
+
+    Counter verdict(DriftKind kind, Verdict.Decision decision) {
+        return verdicts.get(kind).get(decision);
+    }
+
+    Timer stageLatency(String stage) {
+        return Timer.builder(STAGE_LATENCY).tag("stage", stage)
+                .description("Time one stage spends on one item")
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofNanos(1_000))
+                .maximumExpectedValue(Duration.ofSeconds(1))
+                .register(registry);
+    }
+
+    Counter dropped(String stage, String reason) {
+        return Counter.builder(DROPPED).tag("stage", stage).tag("reason", reason)
+                .description("Items a stage's input queue could not take").register(registry);
+    }
+
+    Counter stageErrors(String stage) {
+        return Counter.builder(STAGE_ERRORS).tag("stage", stage)
+                .description("Items a stage failed on (dropped)").register(registry);
+    }
+
+    void queueDepth(String stage, Collection<?> queue) {
+        Gauge.builder(QUEUE_DEPTH, queue, Collection::size).tag("stage", stage)
+                .description("Items waiting in a stage's input queue").register(registry);
+    }
+
+    void parked(Supplier<Number> size) {
+        Gauge.builder(PARKED, size).description("Execs waiting for late workload metadata").register(registry);
+    }
+
+    private Counter stoppedEarly(String reason) {
+        return Counter.builder(STOPPED_EARLY).tag("reason", reason)
+                .description("Execs that left the pipeline early: not in a container, or the image's own file")
+                .register(registry);
+    }
+
+    private Counter lateMetadata(String outcome) {
+        return Counter.builder(LATE_METADATA).tag("outcome", outcome)
+                .description("Execs whose workload metadata was not known at first look").register(registry);
+    }
+}

@@ -1,0 +1,21 @@
+package io.driftagent.agent.pipeline;
+
+import io.driftagent.agent.classify.DriftClassifier;
+import io.driftagent.agent.k8s.MetadataProvider;
+import io.driftagent.agent.proc.ContainerAttributor;
+import java.util.Objects;
+
+/** The components the stages call, one per stage. */
+public record PipelineParts(ContainerAttributor attributor, ProcessInspector processInspector,
+                            DriftClassifier classifier, MetadataProvider metadata, PolicyEvaluator policy,
+                            AlertAssembler assembler, AlertPublisher publisher) {
+    public PipelineParts {
+        Objects.requireNonNull(attributor, "attributor");
+        Objects.requireNonNull(processInspector, "processInspector");
+        Objects.requireNonNull(classifier, "classifier");
+        Objects.requireNonNull(metadata, "metadata");
+        Objects.requireNonNull(policy, "policy");
+        Objects.requireNonNull(assembler, "assembler");
+        Objects.requireNonNull(publisher, "publisher");
+    }
+}

@@ -1,0 +1,82 @@
+package io.driftagent.agent.pipeline;
+
+import io.driftagent.agent.source.ExecEvent;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reads {@code /proc/<tgid>/exe}, {@code /proc/<tgid>/cmdline} and {@code /proc/<ppid>/exe}. The paths are built
+ * from integers only, so nothing a container controls can redirect the reads; the command line is read up to
+ * {@code maxCmdlineBytes} and split on NUL into at most {@code maxArgs} arguments.
+ */
+public final class ProcFsProcessInspector implements ProcessInspector {
+
+    private final Path procRoot;
+    private final int maxCmdlineBytes;
+    private final int maxArgs;
+
+    public ProcFsProcessInspector(Path procRoot, int maxCmdlineBytes, int maxArgs) {
+        if (maxCmdlineBytes < 1 || maxArgs < 1) {
+            throw new IllegalArgumentException("bounds must be positive");
+        }
+        this.procRoot = procRoot;
+        this.maxCmdlineBytes = maxCmdlineBytes;
+        this.maxArgs = maxArgs;
+    }
+
+    /** The host's {@code /proc}, 4 KiB of command line, 64 arguments. */
+    public static ProcFsProcessInspector host() {
+        return new ProcFsProcessInspector(Path.of("/proc"), 4096, 64);
+    }
+
+    @Override
+    public ProcessSnapshot inspect(ExecEvent event) {
+        String exe = readExe(event.tgid());
+        List<String> cmdline = readCmdline(event.tgid());
+        String parentExe = event.ppid() > 0 ? readExe(event.ppid()) : null;
+        return new ProcessSnapshot(exe, cmdline, parentExe);
+    }
+
+    private String readExe(int pid) {
+        if (pid <= 0) {
+            return null;
+        }
+        try {
+            return Files.readSymbolicLink(procRoot.resolve(Integer.toString(pid)).resolve("exe")).toString();
+        } catch (IOException | UnsupportedOperationException | SecurityException gone) {
+            return null;
+        }
+    }
+
+    private List<String> readCmdline(int pid) {
+        if (pid <= 0) {
+            return List.of();
+        }
+        byte[] bytes;
+        try (InputStream in = Files.newInputStream(procRoot.resolve(Integer.toString(pid)).resolve("cmdline"))) {
+            bytes = in.readNBytes(maxCmdlineBytes);
+        } catch (IOException | SecurityException gone) {
+            return List.of();
+        }
+        return splitOnNul(bytes, maxArgs);
+    }
+
+    static List<String> splitOnNul(byte[] bytes, int maxArgs) {
+        List<String> args = new ArrayList<>();
+        int start = 0;
+        for (int i = 0; i <= bytes.length && args.size() < maxArgs; i++) {
+            if (i == bytes.length || bytes[i] == 0) {
+                if (i > start || (i < bytes.length)) {
+                    args.add(new String(bytes, start, i - start, StandardCharsets.UTF_8));
+                }
+                start = i + 1;
+            }
+        }
+        return args;
+    }
+}

@@ -1,0 +1,104 @@
+package io.driftagent.agent.pipeline;
+
+import static io.driftagent.agent.pipeline.PipelineFakes.container;
+import static io.driftagent.agent.pipeline.PipelineFakes.exec;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.driftagent.agent.classify.Classification;
+import io.driftagent.agent.k8s.WorkloadMetadata;
+import io.driftagent.agent.proc.ContainerContext;
+import io.driftagent.agent.proc.ContainerId;
+import io.driftagent.agent.proc.ContainerRuntime;
+import io.driftagent.policy.eval.Verdict;
+import io.driftagent.policy.model.DriftKind;
+import io.driftagent.reporter.alert.Alert;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+class AlertAssemblerTest {
+
+    private static final Instant NOW = Instant.parse("2026-11-27T10:15:30.123Z");
+    private static final Clock CLOCK = Clock.fixed(NOW, ZoneOffset.UTC);
+    private static final Verdict ALERT = new Verdict(Verdict.Decision.ALERT, "default", null, true);
+
+    @Test
+    void severityFollowsTheDocumentedMapping() {
+        assertThat(AlertAssembler.severityOf(DriftKind.FILELESS)).isEqualTo(Alert.Severity.high);
+        assertThat(AlertAssembler.severityOf(DriftKind.MODIFIED)).isEqualTo(Alert.Severity.high);
+        assertThat(AlertAssembler.severityOf(DriftKind.ADDED)).isEqualTo(Alert.Severity.medium);
+        assertThat(AlertAssembler.severityOf(DriftKind.MOUNT)).isEqualTo(Alert.Severity.medium);
+        assertThat(AlertAssembler.severityOf(DriftKind.UNRESOLVED)).isEqualTo(Alert.Severity.low);
+    }
+
+    @Test
+    void unknownPartsStayNullInsteadOfBeingInvented() {
+        AlertAssembler assembler = new AlertAssembler(new DeploymentIdentity("node-a", null, null, null), CLOCK, () -> "id");
+        ContainerContext plain = new ContainerContext(new ContainerId("sandbox"), ContainerRuntime.DOCKER,
+                "/docker/sandbox", null, null);
+
+        Alert alert = assembler.alert(exec(77, 0, "/dev/shm/x", 0), ProcessSnapshot.UNKNOWN, plain,
+                WorkloadMetadata.UNKNOWN, Classification.unresolved("/dev/shm/x", "container gone"), ALERT, false);
+
+        assertThat(alert.pod()).isNull();
+        assertThat(alert.cloud()).isNull();
+        assertThat(alert.cluster()).isNull();
+        assertThat(alert.process().parent()).isNull();
+        assertThat(alert.process().exe()).isNull();
+        assertThat(alert.process().cmdline()).isEmpty();
+        assertThat(alert.container()).isEqualTo(new Alert.Container("sandbox", null, "docker", null, null));
+        assertThat(alert.drift()).isEqualTo(new Alert.Drift("UNRESOLVED", "/dev/shm/x", null, null, null, "container gone"));
+        assertThat(alert.severity()).isEqualTo(Alert.Severity.low);
+        assertThat(alert.rule()).isEqualTo(new Alert.Rule("default", null));
+    }
+
+    @Test
+    void aModifiedImageBinaryCarriesItsImagePathAndLayer() {
+        AlertAssembler assembler = new AlertAssembler(new DeploymentIdentity("n", "c", "gcp", "proj-1"), CLOCK, () -> "id");
+        Classification modified = new Classification(DriftKind.MODIFIED, "/usr/bin/ls", "ee".repeat(32),
+                "/usr/bin/ls", "sha256:layer", null);
+
+        Alert alert = assembler.alert(exec(1234, "/usr/bin/ls", 0), new ProcessSnapshot("/usr/bin/ls", List.of("ls"), null),
+                container(), WorkloadMetadata.UNKNOWN, modified, ALERT, false);
+
+        assertThat(alert.drift()).isEqualTo(new Alert.Drift("MODIFIED", "/usr/bin/ls", "ee".repeat(32),
+                "/usr/bin/ls", "sha256:layer", null));
+        assertThat(alert.severity()).isEqualTo(Alert.Severity.high);
+        assertThat(alert.pod().uid()).isEqualTo(PipelineFakes.POD_UID);
+        assertThat(alert.cloud()).isEqualTo(new Alert.Cloud("gcp", "proj-1"));
+        assertThat(alert.process().parent()).isEqualTo(new Alert.Parent(1, null));
+    }
+
+    @Test
+    void onlyADeniedExecIsReportedAsBlockedWhileActionKeepsThePolicysDecision() {
+        AlertAssembler assembler = new AlertAssembler(new DeploymentIdentity("n", null, null, null), CLOCK, () -> "id");
+        Classification added = new Classification(DriftKind.ADDED, "/tmp/x", null, null, null, null);
+        Verdict block = new Verdict(Verdict.Decision.BLOCK, "deny-tmp", 1, false);
+
+        Alert ran = assembler.alert(exec(1, "/tmp/x", 0), ProcessSnapshot.UNKNOWN, container(), WorkloadMetadata.UNKNOWN,
+                added, block, false);
+        Alert denied = assembler.alert(exec(1, "/tmp/x", 0), ProcessSnapshot.UNKNOWN, container(), WorkloadMetadata.UNKNOWN,
+                added, block, true);
+
+        assertThat(ran.alertType()).isEqualTo(Alert.AlertType.BinaryDrift);
+        assertThat(ran.action()).isEqualTo("block");
+        assertThat(denied.alertType()).isEqualTo(Alert.AlertType.BinaryDriftBlocked);
+        assertThat(denied.action()).isEqualTo("block");
+    }
+
+    @Test
+    void idsAreVersionSevenUuidsCarryingTheClocksMilliseconds() {
+        TimeOrderedIds ids = new TimeOrderedIds(CLOCK);
+
+        UUID first = UUID.fromString(ids.get());
+        UUID second = UUID.fromString(ids.get());
+
+        assertThat(first.version()).isEqualTo(7);
+        assertThat(first.variant()).isEqualTo(2);
+        assertThat(first.getMostSignificantBits() >>> 16).isEqualTo(NOW.toEpochMilli());
+        assertThat(first).isNotEqualTo(second);
+    }
+}

@@ -1,0 +1,365 @@
+package io.driftagent.agent.pipeline;
+
+import static io.driftagent.agent.pipeline.PipelineFakes.CONTAINER;
+import static io.driftagent.agent.pipeline.PipelineFakes.POD_UID;
+import static io.driftagent.agent.pipeline.PipelineFakes.alertAll;
+import static io.driftagent.agent.pipeline.PipelineFakes.attributor;
+import static io.driftagent.agent.pipeline.PipelineFakes.classifier;
+import static io.driftagent.agent.pipeline.PipelineFakes.exec;
+import static io.driftagent.agent.pipeline.PipelineFakes.metadata;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+import io.driftagent.agent.classify.DriftClassifier;
+import io.driftagent.agent.pipeline.PipelineFakes.FakeMetadata;
+import io.driftagent.agent.pipeline.PipelineFakes.RecordingPublisher;
+import io.driftagent.agent.source.ExecEventSink;
+import io.driftagent.policy.eval.DriftFacts;
+import io.driftagent.policy.eval.Verdict;
+import io.driftagent.policy.model.DriftKind;
+import io.driftagent.reporter.alert.Alert;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class DriftPipelineTest {
+
+    private static final Instant NOW = Instant.parse("2026-11-27T10:15:30Z");
+    private static final Duration WAIT = Duration.ofSeconds(5);
+    private static final DeploymentIdentity IDENTITY = new DeploymentIdentity("node-a", "prod-eu", "azure", "sub-123");
+
+    private final MeterRegistry registry = new SimpleMeterRegistry();
+    private final FakeMetadata metadata = new FakeMetadata();
+    private final RecordingPublisher publisher = new RecordingPublisher();
+    private final AlertAssembler assembler =
+            new AlertAssembler(IDENTITY, Clock.fixed(NOW, ZoneOffset.UTC), () -> "alert-1");
+    private DriftPipeline pipeline;
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        if (pipeline != null) {
+            pipeline.drainAndStop(Duration.ofSeconds(2));
+        }
+    }
+
+    private DriftPipeline start(DriftClassifier classifier, PolicyEvaluator policy, PipelineSettings settings) {
+        ProcessInspector inspector = event -> new ProcessSnapshot("/bin/sh", List.of("sh", "-c", event.filename()), "/usr/bin/bash");
+        pipeline = new DriftPipeline(
+                new PipelineParts(attributor(), inspector, classifier, metadata, policy, assembler, publisher),
+                settings, registry, MonotonicClock.SYSTEM);
+        pipeline.start();
+        return pipeline;
+    }
+
+    private DriftPipeline start() {
+        return start(classifier(), alertAll(), PipelineSettings.defaults());
+    }
+
+    @Test
+    void anAddedBinaryInAKnownPodBecomesAnAlertWithEveryField() throws Exception {
+        metadata.known.put(CONTAINER, metadata());
+        start();
+
+        pipeline.sink().offer(exec(4321, "/tmp/xmrig", System.nanoTime()));
+
+        Alert alert = publisher.next(WAIT);
+        assertThat(alert.schemaVersion()).isEqualTo(Alert.SCHEMA_VERSION);
+        assertThat(alert.id()).isEqualTo("alert-1");
+        assertThat(alert.time()).isEqualTo(NOW);
+        assertThat(alert.alertType()).isEqualTo(Alert.AlertType.BinaryDrift);
+        assertThat(alert.severity()).isEqualTo(Alert.Severity.medium);
+        assertThat(alert.action()).isEqualTo("alert");
+        assertThat(alert.drift()).isEqualTo(new Alert.Drift("ADDED", "/tmp/xmrig", "cd".repeat(32), null, null, null));
+        assertThat(alert.process()).isEqualTo(new Alert.Process(4321, 1, 1000, "/bin/sh",
+                List.of("sh", "-c", "/tmp/xmrig"), new Alert.Parent(1, "/usr/bin/bash")));
+        assertThat(alert.container()).isEqualTo(new Alert.Container(CONTAINER.value(), "nginx", "containerd",
+                "registry.example/nginx:1.27", "sha256:" + "ab".repeat(32)));
+        assertThat(alert.pod()).isEqualTo(new Alert.Pod("web-7d9f", "shop", POD_UID, Map.of("app", "web")));
+        assertThat(alert.node()).isEqualTo("node-a");
+        assertThat(alert.cluster()).isEqualTo("prod-eu");
+        assertThat(alert.cloud()).isEqualTo(new Alert.Cloud("azure", "sub-123"));
+        assertThat(alert.rule()).isEqualTo(new Alert.Rule("alert-everything", 10));
+    }
+
+    @Test
+    void thePolicySeesCloudClusterWorkloadAndFileFacts() throws Exception {
+        metadata.known.put(CONTAINER, metadata());
+        List<DriftFacts> seen = new CopyOnWriteArrayList<>();
+        start(classifier(), facts -> {
+            seen.add(facts);
+            return new Verdict(Verdict.Decision.ALERT, "r", 1, false);
+        }, PipelineSettings.defaults());
+
+        pipeline.sink().offer(exec(4321, "/tmp/xmrig", System.nanoTime()));
+        publisher.next(WAIT);
+
+        assertThat(seen).containsExactly(new DriftFacts("azure", "sub-123", "prod-eu", "shop", "web-7d9f",
+                Map.of("app", "web"), "nginx", "registry.example/nginx:1.27", DriftKind.ADDED, "/tmp/xmrig",
+                "cd".repeat(32)));
+    }
+
+    @Test
+    void anExecTheGuardDeniedIsPublishedAsBlockedWhateverTheVerdictNow() throws Exception {
+        metadata.known.put(CONTAINER, metadata());
+        start(classifier(), facts -> new Verdict(Verdict.Decision.IGNORE, "default", null, true),
+                PipelineSettings.defaults());
+
+        pipeline.deniedSink().offer(exec(2001, "/tmp/denied", System.nanoTime()));
+
+        Alert alert = publisher.next(WAIT);
+        assertThat(alert.alertType()).isEqualTo(Alert.AlertType.BinaryDriftBlocked);
+        assertThat(alert.action()).isEqualTo("block");
+        assertThat(alert.drift().path()).isEqualTo("/tmp/denied");
+    }
+
+    @Test
+    void aBlockVerdictOnAnExecThatRanIsReportedAsDriftAndIgnoredOrAllowedOnesOnlyCounted() throws Exception {
+        metadata.known.put(CONTAINER, metadata());
+        start(classifier(), facts -> {
+            switch (facts.path()) {
+                case "/tmp/blocked":
+                    return new Verdict(Verdict.Decision.BLOCK, "deny-tmp", 1, false);
+                case "/tmp/allowed":
+                    return new Verdict(Verdict.Decision.ALLOWED, "tools", 2, false);
+                default:
+                    return new Verdict(Verdict.Decision.IGNORE, "default", null, true);
+            }
+        }, PipelineSettings.defaults());
+
+        pipeline.sink().offer(exec(2001, "/tmp/ignored", System.nanoTime()));
+        pipeline.sink().offer(exec(2002, "/tmp/allowed", System.nanoTime()));
+        pipeline.sink().offer(exec(2003, "/tmp/blocked", System.nanoTime()));
+
+        Alert alert = publisher.next(WAIT);
+        assertThat(alert.alertType()).as("the exec ran: nothing denied it").isEqualTo(Alert.AlertType.BinaryDrift);
+        assertThat(alert.action()).isEqualTo("block");
+        assertThat(alert.drift().path()).isEqualTo("/tmp/blocked");
+        pipeline.drainAndStop(WAIT);
+        assertThat(publisher.drained()).isEmpty();
+        assertThat(verdicts("ADDED", "ignore")).isEqualTo(1);
+        assertThat(verdicts("ADDED", "allowed")).isEqualTo(1);
+        assertThat(verdicts("ADDED", "block")).isEqualTo(1);
+    }
+
+    @Test
+    void hostExecsAndImageFilesStopEarlyAndAreCounted() throws Exception {
+        metadata.known.put(CONTAINER, metadata());
+        start();
+
+        pipeline.sink().offer(exec(42, "/tmp/on-the-host", System.nanoTime()));
+        pipeline.sink().offer(exec(4321, "/usr/bin/ls", System.nanoTime()));
+        pipeline.sink().offer(exec(4322, "/tmp/dropped", System.nanoTime()));
+
+        assertThat(publisher.next(WAIT).drift().path()).isEqualTo("/tmp/dropped");
+        pipeline.drainAndStop(WAIT);
+        assertThat(publisher.drained()).isEmpty();
+        assertThat(count(PipelineMetrics.STOPPED_EARLY, "reason", "host_process")).isEqualTo(1);
+        assertThat(count(PipelineMetrics.STOPPED_EARLY, "reason", "image_file")).isEqualTo(1);
+    }
+
+    @Test
+    void aStuckStageMakesItsQueueDropAndCountWhileTheSourceNeverBlocks() throws Exception {
+        metadata.known.put(CONTAINER, metadata());
+        CountDownLatch release = new CountDownLatch(1);
+        DriftClassifier stuck = (event, container) -> {
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return classifier().classify(event, container);
+        };
+        start(stuck, alertAll(), new PipelineSettings(16, 4, 16, List.of()));
+        ExecEventSink sink = pipeline.sink();
+        int offered = 20_000;
+
+        int accepted = assertTimeoutPreemptively(Duration.ofSeconds(5), () -> {
+            int ok = 0;
+            for (int i = 0; i < offered; i++) {
+                if (sink.offer(exec(1000 + i, "/tmp/x" + i, System.nanoTime()))) {
+                    ok++;
+                }
+            }
+            return ok;
+        });
+
+        // the classify stage holds one item and its queue four; all else the attribute stage took is dropped there
+        waitUntil(() -> count(PipelineMetrics.DROPPED, "stage", "classify", "reason", "queue_full") == accepted - 5);
+        assertThat(count(PipelineMetrics.DROPPED, "stage", "attribute", "reason", "queue_full"))
+                .isEqualTo(offered - accepted);
+        assertThat(gauge(PipelineMetrics.QUEUE_DEPTH, "classify")).isEqualTo(4);
+        assertThat(gauge(PipelineMetrics.QUEUE_DEPTH, "attribute")).isZero();
+
+        release.countDown();
+        publisher.next(WAIT);
+        // the five held items either come out as alerts or are dropped, counted, by the small queues after classify
+        waitUntil(() -> publisher.alerts.size() + 1 + droppedAfterClassify() == 5);
+    }
+
+    @Test
+    void lateMetadataIsParkedThenEnrichedWhenItArrives() throws Exception {
+        start(classifier(), alertAll(), new PipelineSettings(16, 16, 16,
+                List.of(Duration.ofMillis(100), Duration.ofMillis(300), Duration.ofSeconds(3))));
+
+        pipeline.sink().offer(exec(4321, "/tmp/early", System.nanoTime()));
+        waitUntil(() -> gauge(PipelineMetrics.PARKED, null) == 1);
+        assertThat(publisher.alerts).isEmpty();
+        metadata.known.put(CONTAINER, metadata());
+
+        Alert alert = publisher.next(WAIT);
+        assertThat(alert.pod().name()).isEqualTo("web-7d9f");
+        assertThat(alert.container().image()).isEqualTo("registry.example/nginx:1.27");
+        assertThat(count(PipelineMetrics.LATE_METADATA, "outcome", "parked")).isEqualTo(1);
+        assertThat(count(PipelineMetrics.LATE_METADATA, "outcome", "resolved")).isEqualTo(1);
+        assertThat(count(PipelineMetrics.LATE_METADATA, "outcome", "gave_up")).isZero();
+        assertThat(gauge(PipelineMetrics.PARKED, null)).isZero();
+    }
+
+    @Test
+    void metadataThatNeverArrivesStillEmitsWithWhatIsKnownAfterTheLastRetry() throws Exception {
+        start(classifier(), alertAll(), new PipelineSettings(16, 16, 16,
+                List.of(Duration.ofMillis(20), Duration.ofMillis(60), Duration.ofMillis(120))));
+        long offeredAt = System.nanoTime();
+
+        pipeline.sink().offer(exec(4321, "/tmp/orphan", offeredAt));
+
+        Alert alert = publisher.next(WAIT);
+        assertThat(System.nanoTime() - offeredAt).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(120));
+        assertThat(alert.pod()).isEqualTo(new Alert.Pod(null, null, POD_UID, Map.of()));
+        assertThat(alert.container()).isEqualTo(new Alert.Container(CONTAINER.value(), null, "containerd", null, null));
+        assertThat(count(PipelineMetrics.LATE_METADATA, "outcome", "gave_up")).isEqualTo(1);
+    }
+
+    @Test
+    void aFullParkingLotLetsTheExecGoOnAtOnce() throws Exception {
+        start(classifier(), alertAll(), new PipelineSettings(16, 16, 0, List.of(Duration.ofSeconds(30))));
+
+        pipeline.sink().offer(exec(4321, "/tmp/no-room", System.nanoTime()));
+
+        assertThat(publisher.next(WAIT).pod().name()).isNull();
+        assertThat(count(PipelineMetrics.LATE_METADATA, "outcome", "parking_full")).isEqualTo(1);
+    }
+
+    @Test
+    void drainingReleasesParkedExecsWithWhatIsKnown() throws Exception {
+        start(classifier(), alertAll(), new PipelineSettings(16, 16, 16, List.of(Duration.ofMinutes(10))));
+        pipeline.sink().offer(exec(4321, "/tmp/parked", System.nanoTime()));
+        waitUntil(() -> gauge(PipelineMetrics.PARKED, null) == 1);
+
+        boolean clean = pipeline.drainAndStop(WAIT);
+
+        assertThat(clean).isTrue();
+        assertThat(publisher.drained()).extracting(a -> a.drift().path()).containsExactly("/tmp/parked");
+        assertThat(count(PipelineMetrics.LATE_METADATA, "outcome", "gave_up")).isEqualTo(1);
+        pipeline = null;
+    }
+
+    @Test
+    void stageAndExecToAlertLatenciesAreRecorded() throws Exception {
+        metadata.known.put(CONTAINER, metadata());
+        start();
+        long execAt = System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(5);
+
+        pipeline.sink().offer(exec(4321, "/tmp/timed", execAt));
+        publisher.next(WAIT);
+        pipeline.drainAndStop(WAIT);
+        pipeline = null;
+
+        for (String stage : DriftPipeline.STAGE_NAMES) {
+            Timer timer = registry.get(PipelineMetrics.STAGE_LATENCY).tag("stage", stage).timer();
+            assertThat(timer.count()).as(stage).isEqualTo(1);
+        }
+        Timer execToAlert = registry.get(PipelineMetrics.EXEC_TO_ALERT).timer();
+        assertThat(execToAlert.count()).isEqualTo(1);
+        assertThat(execToAlert.max(TimeUnit.NANOSECONDS)).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(5));
+    }
+
+    @Test
+    void aFailingStageDropsTheItemCountsTheErrorAndGoesOn() throws Exception {
+        metadata.known.put(CONTAINER, metadata());
+        start(classifier(), facts -> {
+            if (facts.path().equals("/tmp/poison")) {
+                throw new IllegalStateException("evaluator bug");
+            }
+            return new Verdict(Verdict.Decision.ALERT, "r", 1, false);
+        }, PipelineSettings.defaults());
+
+        pipeline.sink().offer(exec(4321, "/tmp/poison", System.nanoTime()));
+        pipeline.sink().offer(exec(4322, "/tmp/fine", System.nanoTime()));
+
+        assertThat(publisher.next(WAIT).drift().path()).isEqualTo("/tmp/fine");
+        assertThat(count(PipelineMetrics.STAGE_ERRORS, "stage", "policy")).isEqualTo(1);
+    }
+
+    @Test
+    void aStageKilledByAnErrorIsReportedAsNotRunning() throws Exception {
+        metadata.known.put(CONTAINER, metadata());
+        start(classifier(), facts -> {
+            throw new StackOverflowError("simulated");
+        }, PipelineSettings.defaults());
+        assertThat(pipeline.stoppedStages()).isEmpty();
+
+        pipeline.sink().offer(exec(4321, "/tmp/x", System.nanoTime()));
+
+        waitUntil(() -> pipeline.stoppedStages().equals(List.of("policy")));
+    }
+
+    @Test
+    void aRejectedAlertIsCounted() throws Exception {
+        metadata.known.put(CONTAINER, metadata());
+        CountDownLatch attempted = new CountDownLatch(1);
+        pipeline = new DriftPipeline(new PipelineParts(attributor(), ProcessInspector.NONE, classifier(), metadata,
+                alertAll(), assembler, alert -> {
+                    attempted.countDown();
+                    return false;
+                }), PipelineSettings.defaults(), registry, MonotonicClock.SYSTEM);
+        pipeline.start();
+
+        pipeline.sink().offer(exec(4321, "/tmp/rejected", System.nanoTime()));
+
+        assertThat(attempted.await(5, TimeUnit.SECONDS)).isTrue();
+        pipeline.drainAndStop(WAIT);
+        pipeline = null;
+        assertThat(count(PipelineMetrics.PUBLISHED, "outcome", "rejected")).isEqualTo(1);
+        assertThat(count(PipelineMetrics.PUBLISHED, "outcome", "accepted")).isZero();
+    }
+
+    private double droppedAfterClassify() {
+        return DriftPipeline.STAGE_NAMES.subList(2, 6).stream()
+                .mapToDouble(stage -> count(PipelineMetrics.DROPPED, "stage", stage, "reason", "queue_full")).sum();
+    }
+
+    private double verdicts(String kind, String decision) {
+        return count(PipelineMetrics.VERDICTS, "kind", kind, "decision", decision);
+    }
+
+    private double count(String name, String... tags) {
+        return registry.get(name).tags(tags).counter().count();
+    }
+
+    private double gauge(String name, String stage) {
+        return stage == null ? registry.get(name).gauge().value() : registry.get(name).tag("stage", stage).gauge().value();
+    }
+
+    private static void waitUntil(BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("condition not met within " + WAIT);
+            }
+            Thread.sleep(5);
+        }
+    }
+}

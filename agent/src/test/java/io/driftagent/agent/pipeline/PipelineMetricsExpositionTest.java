@@ -1,0 +1,64 @@
+package io.driftagent.agent.pipeline;
+
+import static io.driftagent.agent.pipeline.PipelineFakes.CONTAINER;
+import static io.driftagent.agent.pipeline.PipelineFakes.alertAll;
+import static io.driftagent.agent.pipeline.PipelineFakes.attributor;
+import static io.driftagent.agent.pipeline.PipelineFakes.classifier;
+import static io.driftagent.agent.pipeline.PipelineFakes.exec;
+import static io.driftagent.agent.pipeline.PipelineFakes.metadata;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.driftagent.agent.pipeline.PipelineFakes.FakeMetadata;
+import io.driftagent.agent.pipeline.PipelineFakes.RecordingPublisher;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PipelineMetricsExpositionTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void thePipelinesMetricsAreValidPrometheusExpositionWithTheDocumentedNames() throws Exception {
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        FakeMetadata metadata = new FakeMetadata();
+        metadata.known.put(CONTAINER, metadata());
+        RecordingPublisher publisher = new RecordingPublisher();
+        DriftPipeline pipeline = new DriftPipeline(new PipelineParts(attributor(), ProcessInspector.NONE, classifier(),
+                metadata, alertAll(), new AlertAssembler(new DeploymentIdentity("n", null, null, null),
+                Clock.systemUTC(), () -> "id"), publisher), PipelineSettings.defaults(), registry, MonotonicClock.SYSTEM);
+        pipeline.start();
+        pipeline.sink().offer(exec(4321, "/tmp/x", System.nanoTime()));
+        publisher.next(Duration.ofSeconds(5));
+        pipeline.drainAndStop(Duration.ofSeconds(5));
+
+        String text = registry.scrape();
+
+        assertThat(text).contains("drift_stage_latency_seconds_bucket{stage=\"attribute\"")
+                .contains("drift_exec_to_alert_latency_seconds_count 1")
+                .contains("drift_pipeline_queue_depth{stage=\"report\"}")
+                .contains("drift_pipeline_dropped_total{reason=\"queue_full\",stage=\"attribute\"}")
+                .contains("drift_pipeline_verdicts_total{decision=\"alert\",kind=\"ADDED\"} 1.0")
+                .contains("drift_pipeline_late_metadata_total{outcome=\"gave_up\"}")
+                .contains("drift_pipeline_stopped_early_total{reason=\"image_file\"}")
+                .contains("drift_pipeline_published_total{outcome=\"accepted\"} 1.0");
+        File promtool = new File("/usr/bin/promtool");
+        Assumptions.assumeTrue(promtool.canExecute(), "promtool (Debian package prometheus, installed by host-setup.sh) is absent");
+        Path scraped = Files.writeString(dir.resolve("metrics.txt"), text);
+        Process check = new ProcessBuilder(promtool.getPath(), "check", "metrics")
+                .redirectInput(scraped.toFile()).redirectErrorStream(true).start();
+        String output = new String(check.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(check.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(check.exitValue()).as(output).isZero();
+    }
+}
