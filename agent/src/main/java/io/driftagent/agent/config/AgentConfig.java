@@ -1,5 +1,7 @@
 package io.driftagent.agent.config;
 
+import io.driftagent.agent.cloud.CloudProvider;
+
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;

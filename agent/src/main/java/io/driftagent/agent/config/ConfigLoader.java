@@ -1,5 +1,7 @@
 package io.driftagent.agent.config;
 
+import io.driftagent.agent.cloud.CloudProvider;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;

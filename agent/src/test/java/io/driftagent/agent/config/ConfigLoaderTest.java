@@ -1,5 +1,7 @@
 package io.driftagent.agent.config;
 
+import io.driftagent.agent.cloud.CloudProvider;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
