@@ -68,6 +68,15 @@ public final class CgroupIdResolver {
                 LinkOption.NOFOLLOW_LINKS);
     }
 
+    /** Drops a cgroup id whose cgroup is known to be gone. */
+    public synchronized void forget(long cgroupId) {
+        if (pathsById.containsKey(cgroupId)) {
+            Map<Long, String> copy = new HashMap<>(pathsById);
+            copy.remove(cgroupId);
+            pathsById = Map.copyOf(copy);
+        }
+    }
+
     /** How many times the hierarchy was walked. */
     public long scans() {
         return scans.get();

@@ -245,7 +245,15 @@ public final class ProcContainerAttributor implements ContainerAttributor {
     private void forget(Tracked tracked) {
         ContainerId id = tracked.identity.id();
         containers.remove(id);
-        byCgroupId.values().removeIf(id::equals);
+        byCgroupId.entrySet().removeIf(e -> {
+            if (e.getValue().equals(id)) {
+                if (cgroupIds != null) {
+                    cgroupIds.forget(e.getKey());
+                }
+                return true;
+            }
+            return false;
+        });
         byMountNs.values().removeIf(id::equals);
         byPrivateDev.values().forEach(owners -> owners.remove(id));
         byPrivateDev.values().removeIf(Set::isEmpty);
