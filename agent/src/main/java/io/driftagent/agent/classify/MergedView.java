@@ -39,6 +39,14 @@ final class MergedView {
 
     /** The entry {@code path} names (following a final symlink too); empty when it leads nowhere. */
     Optional<Resolution> resolve(Path upperDir, ImageIndex image, String path) throws IOException {
+        if (isPlain(path)) {
+            // every parent a real directory of the upper layer and the entry a regular file there: that is what the
+            // merged view shows (an upper directory hides whatever a lower layer has at that path)
+            Optional<FileFacts> direct = rootedFiles.stat(upperDir, path);
+            if (direct.isPresent() && direct.get().type() == FileFacts.Type.REGULAR) {
+                return Optional.of(new Resolution(path, direct.get(), null));
+            }
+        }
         Deque<String> pending = new ArrayDeque<>(components(path));
         List<String> resolved = new ArrayList<>();
         int symlinks = 0;
@@ -116,6 +124,14 @@ final class MergedView {
         }
     }
 
+    /** Absolute, no empty, "." or ".." component, no trailing slash. */
+    static boolean isPlain(String path) {
+        if (!path.startsWith("/") || path.length() < 2 || path.endsWith("/") || path.contains("//")) {
+            return false;
+        }
+        return !path.contains("/./") && !path.contains("/../") && !path.endsWith("/.") && !path.endsWith("/..");
+    }
+
     static List<String> components(String path) {
         List<String> parts = new ArrayList<>();
         for (String part : path.split("/")) {
@@ -128,6 +144,9 @@ final class MergedView {
 
     /** Lexical normalisation for display ("/a/./b/../c" → "/a/c"); symlinks are not consulted. */
     static String normalise(String path) {
+        if (isPlain(path)) {
+            return path;
+        }
         List<String> out = new ArrayList<>();
         for (String part : components(path)) {
             if (part.equals("..")) {

@@ -221,7 +221,7 @@ public final class OverlayDriftClassifier implements DriftClassifier {
      */
     private Optional<Classification> byHostLayerPath(ExecEvent event, OverlayRoot overlay) {
         String filename = event.filename();
-        if (!filename.startsWith("/")) {
+        if (!filename.startsWith("/") || !namesALayer(filename, overlay)) {
             return Optional.empty();
         }
         Path file = Path.of(filename).normalize();
@@ -236,6 +236,19 @@ public final class OverlayDriftClassifier implements DriftClassifier {
             }
         }
         return Optional.empty();
+    }
+
+    /** A cheap string pre-check, so that the usual container path costs no Path parsing. */
+    private static boolean namesALayer(String filename, OverlayRoot overlay) {
+        if (filename.startsWith(overlay.upperDir().toString())) {
+            return true;
+        }
+        for (Path lower : overlay.lowerDirs()) {
+            if (filename.startsWith(lower.toString())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private HashResult hashOf(Path root, String path, FileFacts facts) throws IOException {

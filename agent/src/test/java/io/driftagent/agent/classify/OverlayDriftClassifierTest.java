@@ -183,6 +183,34 @@ class OverlayDriftClassifierTest {
     }
 
     @Test
+    void aFifoOrASymlinkLoopAtTheExecPathIsUnresolvedWithoutBlocking() throws Exception {
+        Files.write(merged.resolve("tmp/real"), bytes("p", 100));
+        ExecEvent real = execOf("/tmp/real");
+        run("mkfifo", merged.resolve("tmp/fifo").toString());
+        Files.createSymbolicLink(merged.resolve("tmp/loop1"), Path.of("loop2"));
+        Files.createSymbolicLink(merged.resolve("tmp/loop2"), Path.of("loop1"));
+
+        Classification fifo = classifier.classify(withFilename(real, "/tmp/fifo"), container);
+        Classification loop = classifier.classify(withFilename(real, "/tmp/loop1"), container);
+
+        assertThat(fifo.kind()).isEqualTo(DriftKind.UNRESOLVED);
+        assertThat(fifo.reason()).contains("not a regular file");
+        assertThat(loop.kind()).isEqualTo(DriftKind.UNRESOLVED);
+        assertThat(rootedFiles.reads.get()).isZero();
+    }
+
+    @Test
+    void aFilenameWithANewlineIsClassifiedByItsExactName() throws Exception {
+        Path odd = merged.resolve("tmp/a\nb");
+        Files.write(odd, bytes("odd", 64));
+
+        Classification result = classifier.classify(execOf("/tmp/a\nb"), container);
+
+        assertThat(result.kind()).isEqualTo(DriftKind.ADDED);
+        assertThat(result.path()).isEqualTo("/tmp/a\nb");
+    }
+
+    @Test
     void anUpperFileIsHashedOnceForRepeatedExecs() throws Exception {
         Files.write(merged.resolve("tmp/dropper"), bytes("payload", 4000));
 

@@ -20,7 +20,8 @@ import java.util.stream.Stream;
 
 /**
  * A test stand-in for the real image index: walks the unpacked lower dirs with java.nio (bottom layer first, char
- * device 0/0 whiteouts applied), hashes lazily from the layer file, and counts builds, releases and hashes.
+ * device 0/0 whiteouts applied), hashes lazily (once per entry) from the layer file, and counts builds, releases and
+ * hashes.
  */
 public final class FakeLayerDirsImageIndexProvider implements ImageIndexProvider {
 
@@ -53,6 +54,7 @@ public final class FakeLayerDirsImageIndexProvider implements ImageIndexProvider
     private final class Index implements ImageIndex {
         private final Map<String, IndexEntry> entries = new HashMap<>();
         private final Map<String, Path> files = new HashMap<>();
+        private final Map<String, String> digests = new java.util.concurrent.ConcurrentHashMap<>();
 
         Index(List<Path> lowersTopFirst) throws IOException {
             List<Path> bottomFirst = new ArrayList<>(lowersTopFirst);
@@ -144,6 +146,16 @@ public final class FakeLayerDirsImageIndexProvider implements ImageIndexProvider
 
         @Override
         public String sha256(IndexEntry entry) throws IOException {
+            String known = digests.get(entry.path());
+            if (known != null) {
+                return known; // like the real index: computed lazily, once
+            }
+            String digest = computeSha256(entry);
+            digests.put(entry.path(), digest);
+            return digest;
+        }
+
+        private String computeSha256(IndexEntry entry) throws IOException {
             hashes.incrementAndGet();
             try (InputStream in = Files.newInputStream(files.get(entry.path()), LinkOption.NOFOLLOW_LINKS)) {
                 MessageDigest digest = MessageDigest.getInstance("SHA-256");
