@@ -94,7 +94,7 @@ public final class OverlayDriftClassifier implements DriftClassifier {
             if (hostLayerPath.isPresent()) {
                 return hostLayerPath.get();
             }
-            if (dev == overlay.mount().dev()) {
+            if (dev == overlay.mount().dev() || (flags.overlay() && !isOtherOverlayMount(fs, dev))) {
                 if (!flags.upperLayer()) {
                     return new Classification(DriftKind.IMAGE, path, null, null, null, null);
                 }
@@ -236,6 +236,15 @@ public final class OverlayDriftClassifier implements DriftClassifier {
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * The kernel flagged the file as on an overlay; if the device is not another overlay mounted in the container,
+     * the file is the root overlay's (stat(2) may report the underlying layer's device when layers span filesystems,
+     * which could equal a bind-mounted host device).
+     */
+    private static boolean isOtherOverlayMount(ContainerFilesystems fs, long dev) {
+        return fs.nonRootMountWithDev(dev).map(m -> m.fsType().equals("overlay")).orElse(false);
     }
 
     /** A cheap string pre-check, so that the usual container path costs no Path parsing. */

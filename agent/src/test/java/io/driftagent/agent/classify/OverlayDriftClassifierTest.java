@@ -103,6 +103,22 @@ class OverlayDriftClassifierTest {
     }
 
     @Test
+    void theKernelsOverlayFlagWinsOverADeviceNumberThatABindMountShares() throws Exception {
+        ExecEvent image = execOf("/usr/bin/tool");
+        long hostDisk = MountInfoDevs.HOST_DISK;
+        ContainerFilesystems fs = new ContainerFilesystems(container.filesystems().root(),
+                List.of(new ContainerMount(102, hostDisk, "/etc/hosts", "/var/lib/docker/containers/x/hosts", "ext4",
+                        "/dev/vda")));
+        ContainerContext withHostsBind = new ContainerContext(container.id(), container.runtime(), container.cgroupPath(),
+                null, fs);
+        ExecEvent reportedWithLowerDev = new ExecEvent(TGID, TGID, 1, 0, 0, 1, "tool", "/usr/bin/tool",
+                new ExecEvent.FileId(hostDisk, image.file().ino()), ExecEvent.FileId.NONE, 0, 0, image.flags(),
+                ExecEvent.SourceKind.FANOTIFY, 1);
+
+        assertThat(classifier.classify(reportedWithLowerDev, withHostsBind).kind()).isEqualTo(DriftKind.IMAGE);
+    }
+
+    @Test
     void aCopiedInBinaryIsAdded() throws Exception {
         Files.write(merged.resolve("tmp/dropper"), bytes("payload", 4000));
 
@@ -278,6 +294,11 @@ class OverlayDriftClassifierTest {
 
         assertThat(images.builds.get()).isEqualTo(1);
         assertThat(images.releases.get()).isEqualTo(1);
+    }
+
+    /** Device numbers used as stand-ins. */
+    private static final class MountInfoDevs {
+        static final long HOST_DISK = io.driftagent.agent.proc.MountInfoParser.makedev(254, 0);
     }
 
     // --- facts as the kernel would report them ---
