@@ -42,6 +42,7 @@ class ContainerdEndToEndTest {
     private final String cid = randomHex64();
     private final String cgroup = "/kubepods/besteffort/pod" + podUid + "/" + cid;
     private final List<String> containers = new CopyOnWriteArrayList<>();
+    private final List<String> podUids = new CopyOnWriteArrayList<>(List.of(podUid));
     private Path work;
     private Path volume;
     private int pid;
@@ -80,6 +81,7 @@ class ContainerdEndToEndTest {
             removeContainer(id);
         }
         Shell.quietly("ctr", "-n", NS, "images", "rm", IMAGE);
+        removeEmptyCgroupsLeftBehind();
         Shell.quietly("rm", "-rf", work.toString());
     }
 
@@ -259,7 +261,9 @@ class ContainerdEndToEndTest {
     @Test
     void aGoneContainersQueuedExecIsUnresolvedThenTheContainerIsForgottenAndItsIndexReleased() throws Exception {
         String goneId = randomHex64();
-        int gonePid = runContainer(goneId, "--cgroup", "/kubepods/burstable/pod" + UUID.randomUUID() + "/" + goneId);
+        String gonePod = UUID.randomUUID().toString();
+        podUids.add(gonePod);
+        int gonePid = runContainer(goneId, "--cgroup", "/kubepods/burstable/pod" + gonePod + "/" + goneId);
         exec(goneId, "cp /bin/busybox /tmp/late");
         ExecEvent queued = KernelFacts.execIn(gonePid, "/tmp/late");
         attributor.attribute(queued).orElseThrow();
@@ -327,6 +331,32 @@ class ContainerdEndToEndTest {
             }
         }
         Shell.quietly("ctr", "-n", NS, "containers", "rm", id);
+    }
+
+    /** runc removes a container's cgroup, not the pod and namespace parents it created: remove ours (if empty). */
+    private void removeEmptyCgroupsLeftBehind() {
+        List<Path> hierarchies = new java.util.ArrayList<>();
+        try (var dirs = Files.newDirectoryStream(Path.of("/sys/fs/cgroup"))) {
+            dirs.forEach(hierarchies::add);
+        } catch (IOException e) {
+            return;
+        }
+        for (Path hierarchy : hierarchies) {
+            for (String uid : podUids) {
+                for (String qos : List.of("besteffort", "burstable")) {
+                    removeIfEmpty(hierarchy.resolve("kubepods/" + qos + "/pod" + uid));
+                }
+            }
+            removeIfEmpty(hierarchy.resolve(NS));
+        }
+    }
+
+    private static void removeIfEmpty(Path cgroup) {
+        try {
+            Files.deleteIfExists(cgroup);
+        } catch (IOException stillInUse) {
+            // a cgroup still in use stays
+        }
     }
 
     private static String randomHex64() {
