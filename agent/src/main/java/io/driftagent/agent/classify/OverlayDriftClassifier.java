@@ -1,0 +1,317 @@
+package io.driftagent.agent.classify;
+
+import io.driftagent.agent.fs.FileFacts;
+import io.driftagent.agent.fs.RootedFiles;
+import io.driftagent.agent.image.ImageIndex;
+import io.driftagent.agent.image.ImageIndexProvider;
+import io.driftagent.agent.image.IndexEntry;
+import io.driftagent.agent.proc.ContainerContext;
+import io.driftagent.agent.proc.ContainerFilesystems;
+import io.driftagent.agent.proc.ContainerMount;
+import io.driftagent.agent.proc.OverlayRoot;
+import io.driftagent.agent.source.ExecEvent;
+import io.driftagent.policy.model.DriftKind;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Classifies an exec against its container's overlay root and image index (DESIGN.md, "DriftKind").
+ *
+ * <ol>
+ *   <li>memfd or unlinked file: FILELESS.</li>
+ *   <li>On the root overlay and not on the upper layer (the kernel's flag): IMAGE, without reading any file.</li>
+ *   <li>On the root overlay's upper layer: the path is resolved in the container's merged view; absent from the
+ *       image: ADDED; present: the upper file's sha256 (bounded, cached by dev/ino/mtime/size) against the image's:
+ *       equal is IMAGE (a chmod/touch copy-up is not drift), different is MODIFIED.</li>
+ *   <li>On another of the container's mounts: MOUNT, unless the image has the same bytes at that path.</li>
+ *   <li>Anything that cannot be decided: UNRESOLVED with the reason.</li>
+ * </ol>
+ * For a {@code #!} script the event's filename and file are the script's, so the script is what is classified.
+ * Thread-safe; never throws for a file it cannot read.
+ */
+public final class OverlayDriftClassifier implements DriftClassifier {
+
+    private static final Logger LOG = LoggerFactory.getLogger(OverlayDriftClassifier.class);
+
+    private final RootedFiles rootedFiles;
+    private final ImageIndexProvider images;
+    private final Path procRoot;
+    private final long maxHashBytes;
+    private final MergedView mergedView;
+    private final Sha256Cache hashes;
+    private final Map<OverlayRoot, ImageIndex> indexes = new ConcurrentHashMap<>();
+    private final LongAdder filesHashed = new LongAdder();
+
+    /**
+     * @param rootedFiles   hostile-safe reads of container files (upper layers, {@code /proc/<pid>/root})
+     * @param images        the shared image indexes
+     * @param procRoot      the host's {@code /proc} (for relative exec paths and files on volumes)
+     * @param maxHashBytes  larger files are not hashed
+     * @param hashCacheSize digests remembered by (dev, ino, mtime, size)
+     */
+    public OverlayDriftClassifier(RootedFiles rootedFiles, ImageIndexProvider images, Path procRoot, long maxHashBytes,
+                                  int hashCacheSize) {
+        this.rootedFiles = rootedFiles;
+        this.images = images;
+        this.procRoot = procRoot;
+        this.maxHashBytes = maxHashBytes;
+        this.mergedView = new MergedView(rootedFiles);
+        this.hashes = new Sha256Cache(hashCacheSize);
+    }
+
+    /** Defaults: 256 MiB hash limit, 16384 cached digests. */
+    public OverlayDriftClassifier(RootedFiles rootedFiles, ImageIndexProvider images, Path procRoot) {
+        this(rootedFiles, images, procRoot, 256L << 20, 16_384);
+    }
+
+    @Override
+    public Classification classify(ExecEvent event, ContainerContext container) {
+        ExecEvent.Flags flags = event.flags();
+        String rawPath = containerPath(event);
+        String path = rawPath == null ? null : MergedView.normalise(rawPath);
+        if (flags.memfd() || flags.unlinked()) {
+            return new Classification(DriftKind.FILELESS, path == null ? event.filename() : path, null, null, null, null);
+        }
+        if (path == null) {
+            return Classification.unresolved(event.filename(), "relative exec path and the process is gone");
+        }
+        ContainerFilesystems fs = container.filesystems();
+        if (fs == null) {
+            return Classification.unresolved(path, "container filesystems unknown: process gone before the container was seen");
+        }
+        long dev = event.file().dev();
+        Optional<OverlayRoot> root = fs.root();
+        if (root.isPresent()) {
+            OverlayRoot overlay = root.get();
+            Optional<Classification> hostLayerPath = byHostLayerPath(event, overlay);
+            if (hostLayerPath.isPresent()) {
+                return hostLayerPath.get();
+            }
+            if (dev == overlay.mount().dev() || (flags.overlay() && !isOtherOverlayMount(fs, dev))) {
+                if (!flags.upperLayer()) {
+                    return new Classification(DriftKind.IMAGE, path, null, null, null, null);
+                }
+                return classifyUpper(path, rawPath, overlay);
+            }
+        }
+        Optional<ContainerMount> mount = fs.nonRootMountWithDev(dev);
+        if (mount.isPresent()) {
+            return classifyOnMount(path, event, mount.get(), root);
+        }
+        if (root.isEmpty()) {
+            return Classification.unresolved(path, "container root is not an overlay filesystem");
+        }
+        return Classification.unresolved(path, "file is on device " + (dev >>> 8 & 0xfff) + ":"
+                + ((dev & 0xff) | (dev >>> 12 & 0xfff00)) + ", none of the container's mounts");
+    }
+
+    /** The container is gone: drop its index reference (once). */
+    public void containerGone(ContainerContext container) {
+        if (container.filesystems() == null) {
+            return;
+        }
+        container.filesystems().root().ifPresent(root -> {
+            if (indexes.remove(root) != null) {
+                images.release(root);
+            }
+        });
+    }
+
+    /** How many files were read and hashed (cache misses). */
+    public long filesHashed() {
+        return filesHashed.sum();
+    }
+
+    private Classification classifyUpper(String path, String rawPath, OverlayRoot overlay) {
+        Path upper = overlay.upperDir();
+        if (!MergedView.isDirectory(upper)) {
+            return Classification.unresolved(path, "container gone: its writable layer was removed");
+        }
+        ImageIndex index;
+        try {
+            index = indexFor(overlay);
+        } catch (IOException e) {
+            return Classification.unresolved(path, "image unreadable: " + e.getMessage());
+        }
+        MergedView.Resolution resolution;
+        try {
+            Optional<MergedView.Resolution> found = mergedView.resolve(upper, index, rawPath);
+            if (found.isEmpty()) {
+                return Classification.unresolved(path, MergedView.isDirectory(upper)
+                        ? "executed file no longer in the container's view" : "container gone: its writable layer was removed");
+            }
+            resolution = found.get();
+        } catch (IOException e) {
+            return Classification.unresolved(path, "writable layer unreadable: " + e.getMessage());
+        }
+        if (!resolution.inUpper()) {
+            return Classification.unresolved(path, "kernel reported a writable-layer file, the layer no longer has it");
+        }
+        String canonical = resolution.canonicalPath();
+        FileFacts facts = resolution.upperFacts();
+        if (facts.type() != FileFacts.Type.REGULAR) {
+            return Classification.unresolved(canonical, "executed entry is not a regular file: " + facts.type());
+        }
+        Optional<IndexEntry> imageEntry = index.resolve(canonical).filter(OverlayDriftClassifier::isFile);
+        HashResult upperHash;
+        try {
+            upperHash = hashOf(upper, canonical, facts);
+        } catch (IOException e) {
+            return Classification.unresolved(canonical, "writable layer unreadable: " + e.getMessage());
+        }
+        if (imageEntry.isEmpty()) {
+            return new Classification(DriftKind.ADDED, canonical, upperHash.sha256, null, null, upperHash.note);
+        }
+        IndexEntry entry = imageEntry.get();
+        if (upperHash.sha256 == null) {
+            return facts.size() != entry.size()
+                    ? new Classification(DriftKind.MODIFIED, canonical, null, entry.path(), entry.layer(), upperHash.note)
+                    : Classification.unresolved(canonical, upperHash.note);
+        }
+        String imageSha;
+        try {
+            imageSha = index.sha256(entry);
+        } catch (IOException e) {
+            return Classification.unresolved(canonical, "image layer unreadable: " + e.getMessage());
+        }
+        DriftKind kind = upperHash.sha256.equals(imageSha) ? DriftKind.IMAGE : DriftKind.MODIFIED;
+        return new Classification(kind, canonical, upperHash.sha256, entry.path(), entry.layer(), null);
+    }
+
+    /** A file on a volume / tmpfs: read through the process's root, which is the only view of such a mount. */
+    private Classification classifyOnMount(String path, ExecEvent event, ContainerMount mount, Optional<OverlayRoot> root) {
+        Path processRoot = procRoot.resolve(event.tgid() + "/root");
+        HashResult hash;
+        try {
+            Optional<FileFacts> facts = rootedFiles.stat(processRoot, path);
+            hash = facts.isPresent() && facts.get().type() == FileFacts.Type.REGULAR
+                    && facts.get().dev() == event.file().dev() && facts.get().ino() == event.file().ino()
+                    ? hashOf(processRoot, path, facts.get())
+                    : new HashResult(null, "not hashed: the process or the file is gone");
+        } catch (IOException e) {
+            hash = new HashResult(null, "not hashed: " + e.getMessage());
+        }
+        if (hash.sha256 != null && root.isPresent()) {
+            try {
+                ImageIndex index = indexFor(root.get());
+                Optional<IndexEntry> entry = index.resolve(path).filter(OverlayDriftClassifier::isFile);
+                if (entry.isPresent() && hash.sha256.equals(index.sha256(entry.get()))) {
+                    return new Classification(DriftKind.IMAGE, path, hash.sha256, entry.get().path(), entry.get().layer(),
+                            null);
+                }
+            } catch (IOException e) {
+                LOG.debug("image index unavailable while checking mount file {}: {}", path, e.toString());
+            }
+        }
+        String note = hash.note == null ? "on " + mount.fsType() + " mounted at " + mount.mountPoint()
+                : hash.note + "; on " + mount.fsType() + " mounted at " + mount.mountPoint();
+        return new Classification(DriftKind.MOUNT, path, hash.sha256, null, null, note);
+    }
+
+    /**
+     * An event that names the layer file itself (fanotify marking the host's {@code /} reports
+     * {@code <upperdir>/usr/bin/x}): a lower-layer file is the image's, an upper-layer file is checked.
+     */
+    private Optional<Classification> byHostLayerPath(ExecEvent event, OverlayRoot overlay) {
+        String filename = event.filename();
+        if (!filename.startsWith("/") || !namesALayer(filename, overlay)) {
+            return Optional.empty();
+        }
+        Path file = Path.of(filename).normalize();
+        if (file.startsWith(overlay.upperDir())) {
+            String inContainer = "/" + overlay.upperDir().relativize(file);
+            return Optional.of(classifyUpper(inContainer, inContainer, overlay));
+        }
+        for (Path lower : overlay.lowerDirs()) {
+            if (file.startsWith(lower)) {
+                return Optional.of(new Classification(DriftKind.IMAGE, "/" + lower.relativize(file), null, null,
+                        lower.toString(), null));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * The kernel flagged the file as on an overlay; if the device is not another overlay mounted in the container,
+     * the file is the root overlay's (stat(2) may report the underlying layer's device when layers span filesystems,
+     * which could equal a bind-mounted host device).
+     */
+    private static boolean isOtherOverlayMount(ContainerFilesystems fs, long dev) {
+        return fs.nonRootMountWithDev(dev).map(m -> m.fsType().equals("overlay")).orElse(false);
+    }
+
+    /** A cheap string pre-check, so that the usual container path costs no Path parsing. */
+    private static boolean namesALayer(String filename, OverlayRoot overlay) {
+        if (filename.startsWith(overlay.upperDir().toString())) {
+            return true;
+        }
+        for (Path lower : overlay.lowerDirs()) {
+            if (filename.startsWith(lower.toString())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private HashResult hashOf(Path root, String path, FileFacts facts) throws IOException {
+        FileContentKey key = FileContentKey.of(facts);
+        String cached = hashes.get(key);
+        if (cached != null) {
+            return new HashResult(cached, null);
+        }
+        if (facts.size() > maxHashBytes) {
+            return new HashResult(null, "not hashed: larger than " + maxHashBytes + " bytes");
+        }
+        Optional<String> sha = rootedFiles.sha256(root, path, maxHashBytes);
+        if (sha.isEmpty()) {
+            return new HashResult(null, "not hashed: not a regular file or larger than " + maxHashBytes + " bytes");
+        }
+        filesHashed.increment();
+        hashes.put(key, sha.get());
+        return new HashResult(sha.get(), null);
+    }
+
+    private ImageIndex indexFor(OverlayRoot root) throws IOException {
+        ImageIndex index = indexes.get(root);
+        if (index == null) {
+            index = images.indexFor(root);
+            ImageIndex raced = indexes.putIfAbsent(root, index);
+            if (raced != null) {
+                images.release(root); // this container's reference is already held
+                index = raced;
+            }
+        }
+        return index;
+    }
+
+    /** The exec'd file's path inside the container, not normalised; null when relative and the process's cwd cannot be read. */
+    private String containerPath(ExecEvent event) {
+        String filename = event.filename();
+        if (filename.startsWith("/")) {
+            return filename;
+        }
+        try {
+            String cwd = Files.readSymbolicLink(procRoot.resolve(event.tgid() + "/cwd")).toString();
+            if (!cwd.startsWith("/") || cwd.endsWith(" (deleted)")) {
+                return null;
+            }
+            return cwd + "/" + filename;
+        } catch (IOException | UnsupportedOperationException e) {
+            return null;
+        }
+    }
+
+    private static boolean isFile(IndexEntry entry) {
+        return entry.type() == IndexEntry.EntryType.REGULAR || entry.type() == IndexEntry.EntryType.HARDLINK;
+    }
+
+    private record HashResult(String sha256, String note) {
+    }
+}

@@ -1,0 +1,345 @@
+package io.driftagent.agent.proc;
+
+import io.driftagent.agent.source.ExecEvent;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Attributes execs to containers from {@code /proc} and the cgroup hierarchy.
+ *
+ * <p>Order of evidence: the event's cgroup id (→ cgroup path → container), else the live process's
+ * {@code /proc/<tgid>/cgroup}; when the process is already gone and its cgroup unknown, the container whose mount
+ * namespace, then whose private device (overlay root, tmpfs), the exec'd file belongs to. A container's filesystems
+ * are read from {@code /proc/<tgid>/mountinfo} at first sight and cached; they are re-read (rate-limited) when an
+ * exec comes from a device the cache does not know (a tmpfs mounted later). A container whose cgroup disappeared is
+ * kept for a grace period, so events still queued attribute, then forgotten and handed to {@code onForget}.
+ * Thread-safe.
+ */
+public final class ProcContainerAttributor implements ContainerAttributor {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ProcContainerAttributor.class);
+    private static final int MAX_HOST_CGROUPS_REMEMBERED = 65_536;
+    private static final Set<String> PSEUDO_FILESYSTEMS = Set.of("proc", "sysfs", "devpts", "mqueue", "cgroup",
+            "cgroup2", "securityfs", "debugfs", "tracefs", "bpf", "pstore", "configfs", "fusectl", "binfmt_misc");
+
+    private final Path procRoot;
+    private final CgroupMounts cgroupMounts;
+    private final CgroupIdResolver cgroupIds;
+    private final ContainerFilesystemsReader filesystemsReader;
+    private final Clock clock;
+    private final Duration goneGrace;
+    private final Duration sweepInterval;
+    private final Consumer<ContainerContext> onForget;
+    private final CgroupPathParser parser = new CgroupPathParser();
+
+    private final Map<ContainerId, Tracked> containers = new ConcurrentHashMap<>();
+    private final Map<Long, ContainerId> byCgroupId = new ConcurrentHashMap<>();
+    private final Map<Long, ContainerId> byMountNs = new ConcurrentHashMap<>();
+    private final Map<Long, Set<ContainerId>> byPrivateDev = new ConcurrentHashMap<>();
+    private final Set<Long> hostCgroupIds = ConcurrentHashMap.newKeySet();
+    private volatile long lastSweepMillis;
+
+    private final LongAdder attributedByCgroupId = new LongAdder();
+    private final LongAdder attributedByProc = new LongAdder();
+    private final LongAdder attributedByMountNs = new LongAdder();
+    private final LongAdder attributedByDev = new LongAdder();
+    private final LongAdder hostExecs = new LongAdder();
+    private final LongAdder unattributed = new LongAdder();
+
+    /**
+     * @param procRoot          the host's {@code /proc} (the agent needs hostPID)
+     * @param cgroupMounts      the host's cgroup mounts ({@link CgroupMounts#fromMountInfo})
+     * @param cgroupIds         cgroup id → path on the unified hierarchy; null when there is none (pure v1)
+     * @param filesystemsReader reads a container's mounts
+     * @param goneGrace         how long a container whose cgroup disappeared stays attributable
+     * @param sweepInterval     least time between two checks for vanished containers
+     * @param onForget          called once per forgotten container (release its image index there)
+     */
+    public ProcContainerAttributor(Path procRoot, CgroupMounts cgroupMounts, CgroupIdResolver cgroupIds,
+                                   ContainerFilesystemsReader filesystemsReader, Clock clock, Duration goneGrace,
+                                   Duration sweepInterval, Consumer<ContainerContext> onForget) {
+        this.procRoot = procRoot;
+        this.cgroupMounts = cgroupMounts;
+        this.cgroupIds = cgroupIds;
+        this.filesystemsReader = filesystemsReader;
+        this.clock = clock;
+        this.goneGrace = goneGrace;
+        this.sweepInterval = sweepInterval;
+        this.onForget = onForget;
+        this.lastSweepMillis = clock.millis();
+    }
+
+    /**
+     * For the host the agent runs on: cgroup mounts from {@code /proc/self/mountinfo}, layer paths under
+     * {@code hostRoot}, a 2 s rescan limit, a 60 s grace for vanished containers, sweeps every 5 s.
+     */
+    public static ProcContainerAttributor onThisHost(Path procRoot, Path hostRoot, Clock clock,
+                                                     Consumer<ContainerContext> onForget) throws IOException {
+        CgroupMounts mounts = CgroupMounts.fromMountInfo(Files.readString(procRoot.resolve("self/mountinfo")));
+        CgroupIdResolver ids = mounts.unified()
+                .map(u -> new CgroupIdResolver(u, clock, Duration.ofSeconds(2), 200_000)).orElse(null);
+        return new ProcContainerAttributor(procRoot, mounts, ids, new ContainerFilesystemsReader(procRoot, hostRoot),
+                clock, Duration.ofSeconds(60), Duration.ofSeconds(5), onForget);
+    }
+
+    @Override
+    public Optional<ContainerContext> attribute(ExecEvent event) {
+        maybeSweep();
+        long cgroupId = event.cgroupId();
+        if (cgroupId != 0) {
+            ContainerId known = byCgroupId.get(cgroupId);
+            if (known != null) {
+                Tracked tracked = containers.get(known);
+                if (tracked != null) {
+                    attributedByCgroupId.increment();
+                    return Optional.of(refreshedIfUnknownDev(tracked, event));
+                }
+            }
+            if (hostCgroupIds.contains(cgroupId)) {
+                hostExecs.increment();
+                return Optional.empty();
+            }
+            Optional<String> path = cgroupIds == null ? Optional.empty() : cgroupIds.pathOf(cgroupId);
+            if (path.isPresent()) {
+                Optional<CgroupIdentity> identity = parser.parse(path.get());
+                if (identity.isEmpty()) {
+                    rememberHostCgroup(cgroupId);
+                    hostExecs.increment();
+                    return Optional.empty();
+                }
+                attributedByCgroupId.increment();
+                return Optional.of(track(identity.get(), cgroupId, event));
+            }
+        }
+        Optional<String> procCgroup = readSmall(procRoot.resolve(event.tgid() + "/cgroup"));
+        if (procCgroup.isPresent()) {
+            Optional<CgroupIdentity> identity = parser.parseProcCgroup(procCgroup.get(), cgroupMounts.unified().isPresent());
+            if (identity.isEmpty()) {
+                hostExecs.increment();
+                return Optional.empty();
+            }
+            attributedByProc.increment();
+            return Optional.of(track(identity.get(), cgroupId, event));
+        }
+        return attributeGoneProcess(event);
+    }
+
+    /** The process exited before we looked: its mount namespace, then a device only one known container has. */
+    private Optional<ContainerContext> attributeGoneProcess(ExecEvent event) {
+        ContainerId byNs = event.mountNsId() == 0 ? null : byMountNs.get(event.mountNsId());
+        if (byNs != null && containers.containsKey(byNs)) {
+            attributedByMountNs.increment();
+            return Optional.of(containers.get(byNs).context);
+        }
+        Set<ContainerId> owners = byPrivateDev.get(event.file().dev());
+        if (owners != null && owners.size() == 1) {
+            Tracked tracked = containers.get(owners.iterator().next());
+            if (tracked != null) {
+                attributedByDev.increment();
+                return Optional.of(tracked.context);
+            }
+        }
+        unattributed.increment();
+        LOG.debug("exec pid={} cgroupId={} dev={} not attributable: process gone, container unknown",
+                event.tgid(), event.cgroupId(), event.file().dev());
+        return Optional.empty();
+    }
+
+    private ContainerContext track(CgroupIdentity identity, long cgroupId, ExecEvent event) {
+        Tracked tracked = containers.computeIfAbsent(identity.id(), id -> firstSight(identity, event));
+        if (tracked.context.filesystems() == null) {
+            readFilesystemsFor(tracked, event.tgid());
+        }
+        if (cgroupId != 0) {
+            byCgroupId.put(cgroupId, identity.id());
+        }
+        return refreshedIfUnknownDev(tracked, event);
+    }
+
+    private Tracked firstSight(CgroupIdentity identity, ExecEvent event) {
+        Tracked tracked = new Tracked(identity);
+        readFilesystemsFor(tracked, event.tgid());
+        LOG.debug("container {} ({}) first seen, filesystems {}", identity.id(), identity.runtime(),
+                tracked.context.filesystems() == null ? "unknown" : "read");
+        return tracked;
+    }
+
+    /** Reads the mounts through {@code pid}, only if that pid is (still) in this container. */
+    private void readFilesystemsFor(Tracked tracked, int pid) {
+        Optional<String> procCgroup = readSmall(procRoot.resolve(pid + "/cgroup"));
+        boolean sameContainer = procCgroup
+                .flatMap(text -> parser.parseProcCgroup(text, cgroupMounts.unified().isPresent()))
+                .map(i -> i.id().equals(tracked.identity.id())).orElse(false);
+        if (!sameContainer) {
+            return;
+        }
+        Optional<ContainerFilesystems> fs = filesystemsReader.read(pid);
+        if (fs.isEmpty()) {
+            return;
+        }
+        synchronized (tracked) {
+            tracked.update(fs.get(), clock.millis());
+        }
+        long mountNs = mountNamespaceOf(pid);
+        if (mountNs != 0) {
+            byMountNs.put(mountNs, tracked.identity.id());
+            tracked.mountNs = mountNs;
+        }
+        for (long dev : tracked.privateDevs) {
+            byPrivateDev.computeIfAbsent(dev, d -> ConcurrentHashMap.newKeySet()).add(tracked.identity.id());
+        }
+    }
+
+    private ContainerContext refreshedIfUnknownDev(Tracked tracked, ExecEvent event) {
+        ExecEvent.Flags flags = event.flags();
+        long dev = event.file().dev();
+        if (tracked.context.filesystems() != null && !tracked.knownDevs.contains(dev) && !flags.memfd()
+                && !flags.unlinked() && clock.millis() - tracked.readAtMillis >= 1000) {
+            readFilesystemsFor(tracked, event.tgid());
+        }
+        return tracked.context;
+    }
+
+    /** Marks containers whose cgroup vanished; forgets those gone longer than the grace period. */
+    public void sweep() {
+        long now = clock.millis();
+        lastSweepMillis = now;
+        for (Tracked tracked : List.copyOf(containers.values())) {
+            if (tracked.goneSinceMillis < 0) {
+                if (!cgroupExists(tracked.identity.cgroupPath())) {
+                    tracked.goneSinceMillis = now;
+                }
+            } else if (now - tracked.goneSinceMillis >= goneGrace.toMillis()) {
+                forget(tracked);
+            }
+        }
+    }
+
+    /** Whether this container is tracked (seen and not yet forgotten). */
+    public boolean isTracked(ContainerId id) {
+        return containers.containsKey(id);
+    }
+
+    /** Counters: how execs were attributed. */
+    public Map<String, Long> stats() {
+        return Map.of("cgroup_id", attributedByCgroupId.sum(), "proc", attributedByProc.sum(),
+                "mount_ns", attributedByMountNs.sum(), "dev", attributedByDev.sum(), "host", hostExecs.sum(),
+                "unattributed", unattributed.sum(), "containers", (long) containers.size());
+    }
+
+    private void forget(Tracked tracked) {
+        ContainerId id = tracked.identity.id();
+        containers.remove(id);
+        byCgroupId.entrySet().removeIf(e -> {
+            if (e.getValue().equals(id)) {
+                if (cgroupIds != null) {
+                    cgroupIds.forget(e.getKey());
+                }
+                return true;
+            }
+            return false;
+        });
+        byMountNs.values().removeIf(id::equals);
+        byPrivateDev.values().forEach(owners -> owners.remove(id));
+        byPrivateDev.values().removeIf(Set::isEmpty);
+        LOG.debug("container {} forgotten", id);
+        try {
+            onForget.accept(tracked.context);
+        } catch (RuntimeException e) {
+            LOG.warn("onForget failed for container {}", id, e);
+        }
+    }
+
+    private boolean cgroupExists(String cgroupPath) {
+        if (cgroupIds != null) {
+            return cgroupIds.exists(cgroupPath);
+        }
+        return cgroupMounts.livenessTree()
+                .map(tree -> Files.isDirectory(tree.resolve(cgroupPath.substring(1))))
+                .orElse(true);
+    }
+
+    private void maybeSweep() {
+        if (clock.millis() - lastSweepMillis >= sweepInterval.toMillis()) {
+            sweep();
+        }
+    }
+
+    private void rememberHostCgroup(long cgroupId) {
+        if (hostCgroupIds.size() >= MAX_HOST_CGROUPS_REMEMBERED) {
+            hostCgroupIds.clear();
+        }
+        hostCgroupIds.add(cgroupId);
+    }
+
+    private long mountNamespaceOf(int pid) {
+        try {
+            String link = Files.readSymbolicLink(procRoot.resolve(pid + "/ns/mnt")).toString(); // "mnt:[4026531841]"
+            int open = link.indexOf('[');
+            return Long.parseLong(link.substring(open + 1, link.length() - 1));
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
+    private static Optional<String> readSmall(Path file) {
+        try (InputStream in = Files.newInputStream(file)) {
+            return Optional.of(new String(in.readNBytes(64 * 1024), StandardCharsets.UTF_8));
+        } catch (IOException gone) {
+            return Optional.empty();
+        }
+    }
+
+    /** One container as tracked: its identity, its current context, and the devices it owns. */
+    private static final class Tracked {
+        final CgroupIdentity identity;
+        volatile ContainerContext context;
+        volatile Set<Long> knownDevs = Set.of();
+        volatile Set<Long> privateDevs = Set.of();
+        volatile long readAtMillis = Long.MIN_VALUE / 2;
+        volatile long goneSinceMillis = -1;
+        volatile long mountNs;
+
+        Tracked(CgroupIdentity identity) {
+            this.identity = identity;
+            this.context = new ContainerContext(identity.id(), identity.runtime(), identity.cgroupPath(),
+                    identity.podUid(), null);
+        }
+
+        void update(ContainerFilesystems fs, long nowMillis) {
+            Set<Long> known = new HashSet<>();
+            Set<Long> owned = new HashSet<>();
+            fs.root().ifPresent(root -> {
+                known.add(root.mount().dev());
+                owned.add(root.mount().dev());
+            });
+            for (ContainerMount mount : fs.mounts()) {
+                known.add(mount.dev());
+                boolean anonymous = (mount.dev() >>> 8 & 0xfff) == 0; // major 0: a superblock of its own
+                if (anonymous && !PSEUDO_FILESYSTEMS.contains(mount.fsType())) {
+                    owned.add(mount.dev());
+                }
+            }
+            knownDevs = Set.copyOf(known);
+            privateDevs = Set.copyOf(owned);
+            readAtMillis = nowMillis;
+            context = new ContainerContext(identity.id(), identity.runtime(), identity.cgroupPath(), identity.podUid(),
+                    fs);
+        }
+    }
+}

@@ -1,0 +1,367 @@
+package io.driftagent.agent.classify;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.driftagent.agent.fs.FakeNioRootedFiles;
+import io.driftagent.agent.image.FakeLayerDirsImageIndexProvider;
+import io.driftagent.agent.proc.ContainerContext;
+import io.driftagent.agent.proc.ContainerRuntime;
+import io.driftagent.agent.proc.OverlayRoot;
+import io.driftagent.agent.proc.ProcContainerAttributor;
+import io.driftagent.agent.source.ExecEvent;
+import io.driftagent.policy.model.DriftKind;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadLocalRandom;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * End to end on real containerd + runc: an OCI image built here and imported, containers started with a
+ * Kubernetes-style cgroup, files changed with {@code ctr task exec}, and each exec's event synthesised from the real
+ * kernel facts; then attribution (id, runtime, pod, filesystems) and classification are checked per scenario.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ContainerdEndToEndTest {
+
+    private static final String NS = "drift-attrib";
+    private static final String IMAGE = "docker.io/drift-attrib/busybox:e2e";
+
+    private final String podUid = UUID.randomUUID().toString();
+    private final String cid = randomHex64();
+    private final String cgroup = "/kubepods/besteffort/pod" + podUid + "/" + cid;
+    private final List<String> containers = new CopyOnWriteArrayList<>();
+    private final List<String> podUids = new CopyOnWriteArrayList<>(List.of(podUid));
+    private Path work;
+    private Path volume;
+    private int pid;
+
+    private final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+    private final List<ContainerContext> forgotten = new CopyOnWriteArrayList<>();
+    private final FakeNioRootedFiles rootedFiles = new FakeNioRootedFiles();
+    private final FakeLayerDirsImageIndexProvider images = new FakeLayerDirsImageIndexProvider();
+    private OverlayDriftClassifier classifier;
+    private ProcContainerAttributor attributor;
+
+    @BeforeAll
+    void startAContainerFromAnImportedOciImage() throws Exception {
+        assumeTrue(OverlayDriftClassifierTest.isRoot(), "needs root for containerd");
+        assumeTrue(Shell.works("ctr", "version"), "containerd is not running (scripts/host-setup.sh starts it)");
+        assumeTrue(BusyboxImage.available(), "needs busybox-static at /bin/busybox");
+        work = Files.createTempDirectory("drift-attrib-ctr");
+        volume = Files.createDirectories(work.resolve("volume"));
+        Path tar = BusyboxImage.writeOciTar(work.resolve("image"), IMAGE);
+        Shell.run("ctr", "-n", NS, "images", "import", tar.toString());
+        pid = runContainer(cid, "--cgroup", cgroup, "--privileged", "--mount",
+                "type=bind,src=" + volume + ",dst=/vol,options=rbind:rw");
+        classifier = new OverlayDriftClassifier(rootedFiles, images, Path.of("/proc"));
+        attributor = ProcContainerAttributor.onThisHost(Path.of("/proc"), Path.of("/"), clock, ctx -> {
+            forgotten.add(ctx);
+            classifier.containerGone(ctx);
+        });
+    }
+
+    @AfterAll
+    void removeContainersAndImage() {
+        if (work == null) {
+            return;
+        }
+        for (String id : containers) {
+            removeContainer(id);
+        }
+        Shell.quietly("ctr", "-n", NS, "images", "rm", IMAGE);
+        removeEmptyCgroupsLeftBehind();
+        Shell.quietly("rm", "-rf", work.toString());
+    }
+
+    @Test
+    void attributesAnExecToItsContainerPodAndFilesystemsByTheKernelsCgroupId() throws Exception {
+        ExecEvent exec = KernelFacts.execIn(pid, "/bin/busybox");
+
+        ContainerContext ctx = attributor.attribute(exec).orElseThrow();
+
+        assertThat(exec.cgroupId()).isNotZero();
+        assertThat(ctx.id().value()).isEqualTo(cid);
+        assertThat(ctx.runtime()).isEqualTo(ContainerRuntime.CONTAINERD);
+        assertThat(ctx.podUid()).isEqualTo(podUid);
+        assertThat(ctx.cgroupPath()).isEqualTo(cgroup);
+        OverlayRoot root = ctx.filesystems().root().orElseThrow();
+        assertThat(root.upperDir()).isEqualTo(Path.of(KernelFacts.upperDirOf(pid)));
+        assertThat(root.lowerDirs()).hasSize(2).allSatisfy(dir -> assertThat(dir).isDirectory());
+        assertThat(root.lowerDirs().get(0).resolve("opt/app/run.sh")).as("top layer first").exists();
+        assertThat(root.mount().dev()).isEqualTo(exec.file().dev());
+        assertThat(ctx.filesystems().mounts()).anySatisfy(m -> assertThat(m.mountPoint()).isEqualTo("/vol"));
+    }
+
+    @Test
+    void aHostProcessIsNotAttributed() throws Exception {
+        ExecEvent hostExec = KernelFacts.execIn((int) ProcessHandle.current().pid(), "/bin/busybox");
+
+        assertThat(attributor.attribute(hostExec)).isEmpty();
+    }
+
+    @Test
+    void anImageBinaryIsImageFromTheKernelFlagWithoutAnyFileRead() throws Exception {
+        ExecEvent exec = KernelFacts.execIn(pid, "/bin/busybox");
+        ContainerContext ctx = attributor.attribute(exec).orElseThrow();
+        int statsBefore = rootedFiles.stats.get();
+        int readsBefore = rootedFiles.reads.get();
+        int hashesBefore = images.hashes.get();
+
+        Classification result = classifier.classify(exec, ctx);
+
+        assertThat(exec.flags().overlay()).isTrue();
+        assertThat(exec.flags().upperLayer()).isFalse();
+        assertThat(result.kind()).isEqualTo(DriftKind.IMAGE);
+        assertThat(rootedFiles.stats.get() - statsBefore).isZero();
+        assertThat(rootedFiles.reads.get() - readsBefore).isZero();
+        assertThat(images.hashes.get() - hashesBefore).isZero();
+    }
+
+    @Test
+    void aCopiedInBinaryIsAdded() throws Exception {
+        exec(cid, "cp /usr/bin/tool /tmp/true && /tmp/true");
+
+        Classification result = classifyIn(pid, "/tmp/true");
+
+        assertThat(result.kind()).isEqualTo(DriftKind.ADDED);
+        assertThat(result.path()).isEqualTo("/tmp/true");
+        assertThat(result.sha256()).isEqualTo(BusyboxImage.sha256(Files.readAllBytes(BusyboxImage.BUSYBOX)));
+    }
+
+    @Test
+    void anOverwrittenImageFileIsModifiedWithItsImagePathAndLayer() throws Exception {
+        exec(cid, "cp /bin/busybox /usr/bin/victim");
+        ExecEvent exec = KernelFacts.execIn(pid, "/usr/bin/victim");
+        ContainerContext ctx = attributor.attribute(exec).orElseThrow();
+
+        Classification result = classifier.classify(exec, ctx);
+
+        assertThat(exec.flags().upperLayer()).isTrue();
+        assertThat(result.kind()).isEqualTo(DriftKind.MODIFIED);
+        assertThat(result.imagePath()).isEqualTo("/usr/bin/victim");
+        assertThat(result.layer()).isEqualTo(ctx.filesystems().root().orElseThrow().lowerDirs().get(1).toString());
+    }
+
+    @Test
+    void aChmodOnlyCopyUpOfAnImageBinaryIsImage() throws Exception {
+        exec(cid, "chmod 700 /usr/bin/tool && touch /usr/bin/tool");
+        ExecEvent exec = KernelFacts.execIn(pid, "/usr/bin/tool");
+
+        Classification result = classifier.classify(exec, attributor.attribute(exec).orElseThrow());
+
+        assertThat(exec.flags().upperLayer()).as("chmod copied it up").isTrue();
+        assertThat(result.kind()).isEqualTo(DriftKind.IMAGE);
+        assertThat(result.imagePath()).isEqualTo("/usr/bin/tool");
+        assertThat(result.sha256()).isEqualTo(BusyboxImage.sha256(Files.readAllBytes(BusyboxImage.BUSYBOX)));
+    }
+
+    @Test
+    void aDroppedScriptIsAddedAndTheScriptNotItsInterpreterIsClassified() throws Exception {
+        exec(cid, "printf '#!/bin/sh\\necho dropped > /tmp/ran\\n' > /tmp/drop.sh && chmod +x /tmp/drop.sh && /tmp/drop.sh");
+        ExecEvent script = KernelFacts.execIn(pid, "/tmp/drop.sh");
+        ExecEvent shell = KernelFacts.execIn(pid, "/bin/sh");
+        ExecEvent exec = new ExecEvent(script.pid(), script.tgid(), script.ppid(), 0, 0, 1, "drop.sh", "/tmp/drop.sh",
+                script.file(), shell.file(), script.cgroupId(), script.mountNsId(), script.flags(), script.source(), 1);
+
+        Classification result = classifier.classify(exec, attributor.attribute(exec).orElseThrow());
+
+        assertThat(Path.of("/proc/" + pid + "/root/tmp/ran")).as("the script ran").hasContent("dropped");
+        assertThat(result.kind()).isEqualTo(DriftKind.ADDED);
+        assertThat(result.path()).isEqualTo("/tmp/drop.sh");
+    }
+
+    @Test
+    void aMemfdExecIsFileless() throws Exception {
+        Path memfdExec = MemfdExecProgram.compileInto(volume);
+        assumeTrue(memfdExec != null, "clang with a static libc is needed to build the memfd exec program");
+        Shell.run("ctr", "-n", NS, "task", "exec", "-d", "--exec-id", "memfd", cid, "/vol/memfdexec", "/bin/busybox");
+        int memfdPid = MemfdExecProgram.awaitMemfdProcess(cid);
+
+        ExecEvent exec = KernelFacts.execOfRunningExe(memfdPid);
+        ContainerContext ctx = attributor.attribute(exec).orElseThrow();
+
+        assertThat(exec.flags().memfd()).isTrue();
+        assertThat(exec.flags().unlinked()).isTrue();
+        assertThat(ctx.id().value()).isEqualTo(cid);
+        assertThat(classifier.classify(exec, ctx).kind()).isEqualTo(DriftKind.FILELESS);
+    }
+
+    @Test
+    void binariesOnATmpfsMountedLaterAndOnAHostVolumeAreMount() throws Exception {
+        attributor.attribute(KernelFacts.execIn(pid, "/bin/busybox")).orElseThrow(); // container known before the mount
+        exec(cid, "mount -t tmpfs tmpfs /scratch && cp /bin/busybox /scratch/true && /scratch/true");
+        Files.copy(BusyboxImage.BUSYBOX, volume.resolve("tool"), StandardCopyOption.REPLACE_EXISTING);
+        clock.advance(Duration.ofSeconds(2));
+
+        Classification onTmpfs = classifyIn(pid, "/scratch/true");
+        Classification onVolume = classifyIn(pid, "/vol/tool");
+
+        assertThat(onTmpfs.kind()).isEqualTo(DriftKind.MOUNT);
+        assertThat(onTmpfs.reason()).contains("tmpfs", "/scratch");
+        assertThat(onTmpfs.sha256()).isEqualTo(BusyboxImage.sha256(Files.readAllBytes(BusyboxImage.BUSYBOX)));
+        assertThat(onVolume.kind()).isEqualTo(DriftKind.MOUNT);
+        assertThat(onVolume.reason()).contains("/vol");
+    }
+
+    @Test
+    void anExecWhoseProcessIsGoneIsAttributedByMountNamespaceOrDevice() throws Exception {
+        ExecEvent live = KernelFacts.execIn(pid, "/bin/busybox");
+        attributor.attribute(live).orElseThrow();
+        int dead = KernelFacts.deadPid();
+
+        ContainerContext byNs = attributor.attribute(KernelFacts.asFromGoneProcess(live, dead, false, true)).orElseThrow();
+        ContainerContext byDev = attributor.attribute(KernelFacts.asFromGoneProcess(live, dead, false, false)).orElseThrow();
+
+        assertThat(byNs.id().value()).isEqualTo(cid);
+        assertThat(byDev.id().value()).isEqualTo(cid);
+        assertThat(attributor.stats().get("mount_ns")).isPositive();
+        assertThat(attributor.stats().get("dev")).isPositive();
+    }
+
+    @Test
+    void aContainerFirstSeenAfterItsProcessExitedIsAttributedByCgroupIdButUnresolved() throws Exception {
+        ExecEvent live = KernelFacts.execIn(pid, "/tmp/../bin/busybox");
+        ProcContainerAttributor fresh = ProcContainerAttributor.onThisHost(Path.of("/proc"), Path.of("/"), clock, c -> { });
+
+        ContainerContext ctx = fresh.attribute(KernelFacts.asFromGoneProcess(live, KernelFacts.deadPid(), true, true))
+                .orElseThrow();
+        Classification result = classifier.classify(live, ctx);
+
+        assertThat(ctx.id().value()).isEqualTo(cid);
+        assertThat(ctx.filesystems()).isNull();
+        assertThat(result.kind()).isEqualTo(DriftKind.UNRESOLVED);
+        assertThat(result.reason()).contains("filesystems unknown");
+    }
+
+    @Test
+    void aPlainCtrRunContainerIsAttributedByNamespaceAndName() throws Exception {
+        String name = "drift-attrib-plain-" + ThreadLocalRandom.current().nextInt(1_000_000);
+        int plainPid = runContainer(name);
+
+        ContainerContext ctx = attributor.attribute(KernelFacts.execIn(plainPid, "/bin/busybox")).orElseThrow();
+
+        assertThat(ctx.id().value()).isEqualTo(name);
+        assertThat(ctx.cgroupPath()).isEqualTo("/" + NS + "/" + name);
+        assertThat(ctx.podUid()).isNull();
+        assertThat(ctx.filesystems().root()).isPresent();
+    }
+
+    @Test
+    void aGoneContainersQueuedExecIsUnresolvedThenTheContainerIsForgottenAndItsIndexReleased() throws Exception {
+        String goneId = randomHex64();
+        String gonePod = UUID.randomUUID().toString();
+        podUids.add(gonePod);
+        int gonePid = runContainer(goneId, "--cgroup", "/kubepods/burstable/pod" + gonePod + "/" + goneId);
+        exec(goneId, "cp /bin/busybox /tmp/late");
+        ExecEvent queued = KernelFacts.execIn(gonePid, "/tmp/late");
+        attributor.attribute(queued).orElseThrow();
+        int releasesBefore = images.releases.get();
+
+        Path upper = Path.of(KernelFacts.upperDirOf(gonePid));
+        removeContainer(goneId);
+        for (int i = 0; i < 100 && Files.exists(upper); i++) {
+            Thread.sleep(100); // containerd removes the snapshot in its garbage collection, shortly after
+        }
+        ContainerContext ctx = attributor.attribute(queued).orElseThrow();
+        Classification result = new OverlayDriftClassifier(new FakeNioRootedFiles(), images, Path.of("/proc"))
+                .classify(queued, ctx);
+        attributor.sweep();
+        clock.advance(Duration.ofSeconds(61));
+        attributor.sweep();
+
+        assertThat(ctx.id().value()).isEqualTo(goneId);
+        assertThat(result.kind()).isEqualTo(DriftKind.UNRESOLVED);
+        assertThat(result.reason()).contains("container gone");
+        assertThat(forgotten).anySatisfy(c -> assertThat(c.id().value()).isEqualTo(goneId));
+        assertThat(attributor.isTracked(ctx.id())).isFalse();
+        assertThat(attributor.attribute(queued)).as("nothing left to attribute it by").isEmpty();
+        assertThat(images.releases.get()).isGreaterThanOrEqualTo(releasesBefore);
+    }
+
+    // --- helpers ---
+
+    private Classification classifyIn(int processId, String path) throws IOException {
+        ExecEvent exec = KernelFacts.execIn(processId, path);
+        return classifier.classify(exec, attributor.attribute(exec).orElseThrow());
+    }
+
+    private int runContainer(String id, String... options) {
+        List<String> command = new java.util.ArrayList<>(List.of("ctr", "-n", NS, "run", "-d"));
+        command.addAll(List.of(options));
+        command.addAll(List.of(IMAGE, id));
+        containers.add(id);
+        Shell.run(command.toArray(String[]::new));
+        for (String line : Shell.run("ctr", "-n", NS, "task", "ls").split("\n")) {
+            String[] cols = line.trim().split("\\s+");
+            if (cols.length >= 3 && cols[0].equals(id)) {
+                return Integer.parseInt(cols[1]);
+            }
+        }
+        throw new IllegalStateException("task " + id + " not listed");
+    }
+
+    private static String exec(String id, String script) {
+        return Shell.run("ctr", "-n", NS, "task", "exec", "--exec-id", "e" + ThreadLocalRandom.current().nextInt(1 << 30),
+                id, "/bin/sh", "-c", script);
+    }
+
+    private void removeContainer(String id) {
+        Shell.quietly("ctr", "-n", NS, "task", "kill", "-s", "SIGKILL", id);
+        for (int i = 0; i < 50 && !Shell.works("ctr", "-n", NS, "task", "delete", id); i++) {
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            if (!Shell.run("ctr", "-n", NS, "task", "ls").contains(id)) {
+                break;
+            }
+        }
+        Shell.quietly("ctr", "-n", NS, "containers", "rm", id);
+    }
+
+    /** runc removes a container's cgroup, not the pod and namespace parents it created: remove ours (if empty). */
+    private void removeEmptyCgroupsLeftBehind() {
+        List<Path> hierarchies = new java.util.ArrayList<>();
+        try (var dirs = Files.newDirectoryStream(Path.of("/sys/fs/cgroup"))) {
+            dirs.forEach(hierarchies::add);
+        } catch (IOException e) {
+            return;
+        }
+        for (Path hierarchy : hierarchies) {
+            for (String uid : podUids) {
+                for (String qos : List.of("besteffort", "burstable")) {
+                    removeIfEmpty(hierarchy.resolve("kubepods/" + qos + "/pod" + uid));
+                }
+            }
+            removeIfEmpty(hierarchy.resolve(NS));
+        }
+    }
+
+    private static void removeIfEmpty(Path cgroup) {
+        try {
+            Files.deleteIfExists(cgroup);
+        } catch (IOException stillInUse) {
+            // a cgroup still in use stays
+        }
+    }
+
+    private static String randomHex64() {
+        byte[] bytes = new byte[32];
+        ThreadLocalRandom.current().nextBytes(bytes);
+        return HexFormat.of().formatHex(bytes);
+    }
+}

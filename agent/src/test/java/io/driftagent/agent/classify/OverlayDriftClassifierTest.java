@@ -1,0 +1,361 @@
+package io.driftagent.agent.classify;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.driftagent.agent.fs.FakeNioRootedFiles;
+import io.driftagent.agent.image.FakeLayerDirsImageIndexProvider;
+import io.driftagent.agent.proc.ContainerContext;
+import io.driftagent.agent.proc.ContainerFilesystems;
+import io.driftagent.agent.proc.ContainerId;
+import io.driftagent.agent.proc.ContainerMount;
+import io.driftagent.agent.proc.ContainerRuntime;
+import io.driftagent.agent.proc.OverlayRoot;
+import io.driftagent.agent.source.ExecEvent;
+import io.driftagent.policy.model.DriftKind;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The classifier against a REAL overlay mount (two lower layers, an upper, a tmpfs "volume"), with exec facts taken
+ * from stat(2) of the merged view and the upper flag from the upper layer, as the kernel would report them.
+ */
+class OverlayDriftClassifierTest {
+
+    private static final int TGID = 4242;
+
+    @TempDir
+    Path tmp;
+    private Path base;
+    private Path top;
+    private Path upper;
+    private Path merged;
+    private Path volume;
+    private Path fakeProc;
+    private final FakeNioRootedFiles rootedFiles = new FakeNioRootedFiles();
+    private final FakeLayerDirsImageIndexProvider images = new FakeLayerDirsImageIndexProvider();
+    private OverlayDriftClassifier classifier;
+    private ContainerContext container;
+
+    @BeforeEach
+    void mountAnOverlayLikeAContainerRoot() throws Exception {
+        assumeTrue(isRoot(), "needs root to mount overlayfs and tmpfs");
+        base = Files.createDirectories(tmp.resolve("layers/1"));
+        top = Files.createDirectories(tmp.resolve("layers/2"));
+        upper = Files.createDirectories(tmp.resolve("upper"));
+        Path work = Files.createDirectories(tmp.resolve("work"));
+        merged = Files.createDirectories(tmp.resolve("merged"));
+        Files.createDirectories(base.resolve("usr/bin"));
+        Files.createDirectories(base.resolve("tmp"));
+        Files.createDirectories(base.resolve("data"));
+        Files.write(base.resolve("usr/bin/tool"), bytes("image tool v1", 5000));
+        Files.write(base.resolve("usr/bin/other"), bytes("image other", 3000));
+        Files.createSymbolicLink(base.resolve("bin"), Path.of("usr/bin"));
+        Files.createDirectories(top.resolve("usr/bin"));
+        Files.write(top.resolve("usr/bin/tool"), bytes("image tool v2", 5000)); // layer 2 replaces layer 1's
+        run("mount", "-t", "overlay", "overlay", "-o", "lowerdir=" + top + ":" + base + ",upperdir=" + upper
+                + ",workdir=" + work, merged.toString());
+        volume = merged.resolve("data");
+        run("mount", "-t", "tmpfs", "tmpfs", volume.toString());
+        fakeProc = Files.createDirectories(tmp.resolve("proc/" + TGID));
+        Files.createSymbolicLink(fakeProc.resolve("root"), merged);
+        Files.createSymbolicLink(fakeProc.resolve("cwd"), Path.of("/usr/bin"));
+
+        long overlayDev = dev(merged);
+        OverlayRoot root = new OverlayRoot(new ContainerMount(100, overlayDev, "/", "/", "overlay", "overlay"),
+                List.of(top, base), upper, work);
+        ContainerFilesystems fs = new ContainerFilesystems(Optional.of(root),
+                List.of(new ContainerMount(101, dev(volume), "/data", "/", "tmpfs", "tmpfs")));
+        container = new ContainerContext(new ContainerId("unit-1"), ContainerRuntime.CONTAINERD, "/drift/unit-1", null, fs);
+        classifier = new OverlayDriftClassifier(rootedFiles, images, tmp.resolve("proc"), 1 << 20, 100);
+    }
+
+    @AfterEach
+    void unmount() throws Exception {
+        if (merged != null && isRoot()) {
+            new ProcessBuilder("umount", volume.toString()).start().waitFor();
+            new ProcessBuilder("umount", merged.toString()).start().waitFor();
+        }
+    }
+
+    @Test
+    void anImageBinaryIsImageByTheKernelFlagWithoutReadingAnyFile() throws Exception {
+        ExecEvent exec = execOf("/usr/bin/tool");
+
+        Classification result = classifier.classify(exec, container);
+
+        assertThat(exec.flags().upperLayer()).isFalse();
+        assertThat(result.kind()).isEqualTo(DriftKind.IMAGE);
+        assertThat(rootedFiles.stats.get() + rootedFiles.reads.get()).isZero();
+        assertThat(images.builds.get() + images.hashes.get()).isZero();
+    }
+
+    @Test
+    void theKernelsOverlayFlagWinsOverADeviceNumberThatABindMountShares() throws Exception {
+        ExecEvent image = execOf("/usr/bin/tool");
+        long hostDisk = MountInfoDevs.HOST_DISK;
+        ContainerFilesystems fs = new ContainerFilesystems(container.filesystems().root(),
+                List.of(new ContainerMount(102, hostDisk, "/etc/hosts", "/var/lib/docker/containers/x/hosts", "ext4",
+                        "/dev/vda")));
+        ContainerContext withHostsBind = new ContainerContext(container.id(), container.runtime(), container.cgroupPath(),
+                null, fs);
+        ExecEvent reportedWithLowerDev = new ExecEvent(TGID, TGID, 1, 0, 0, 1, "tool", "/usr/bin/tool",
+                new ExecEvent.FileId(hostDisk, image.file().ino()), ExecEvent.FileId.NONE, 0, 0, image.flags(),
+                ExecEvent.SourceKind.FANOTIFY, 1);
+
+        assertThat(classifier.classify(reportedWithLowerDev, withHostsBind).kind()).isEqualTo(DriftKind.IMAGE);
+    }
+
+    @Test
+    void aCopiedInBinaryIsAdded() throws Exception {
+        Files.write(merged.resolve("tmp/dropper"), bytes("payload", 4000));
+
+        Classification result = classifier.classify(execOf("/tmp/dropper"), container);
+
+        assertThat(result.kind()).isEqualTo(DriftKind.ADDED);
+        assertThat(result.path()).isEqualTo("/tmp/dropper");
+        assertThat(result.sha256()).isEqualTo(sha256(merged.resolve("tmp/dropper")));
+    }
+
+    @Test
+    void anOverwrittenImageBinaryIsModifiedWithTheImagePathAndLayer() throws Exception {
+        Files.write(merged.resolve("usr/bin/tool"), bytes("trojan", 5000));
+
+        Classification result = classifier.classify(execOf("/usr/bin/tool"), container);
+
+        assertThat(result.kind()).isEqualTo(DriftKind.MODIFIED);
+        assertThat(result.imagePath()).isEqualTo("/usr/bin/tool");
+        assertThat(result.layer()).isEqualTo(top.toString());
+        assertThat(result.sha256()).isEqualTo(sha256(merged.resolve("usr/bin/tool")));
+    }
+
+    @Test
+    void aChmodOrTouchCopyUpWithTheSameBytesIsImageNotDrift() throws Exception {
+        Files.setPosixFilePermissions(merged.resolve("usr/bin/tool"), PosixFilePermissions.fromString("rwx------"));
+        Files.setLastModifiedTime(merged.resolve("usr/bin/other"), FileTime.fromMillis(0));
+
+        ExecEvent chmodded = execOf("/usr/bin/tool");
+        ExecEvent touched = execOf("/usr/bin/other");
+        Classification afterChmod = classifier.classify(chmodded, container);
+        Classification afterTouch = classifier.classify(touched, container);
+
+        assertThat(chmodded.flags().upperLayer()).as("copied up by chmod").isTrue();
+        assertThat(touched.flags().upperLayer()).as("copied up by touch").isTrue();
+        assertThat(afterChmod.kind()).isEqualTo(DriftKind.IMAGE);
+        assertThat(afterChmod.imagePath()).isEqualTo("/usr/bin/tool");
+        assertThat(afterTouch.kind()).isEqualTo(DriftKind.IMAGE);
+    }
+
+    @Test
+    void aDroppedScriptIsClassifiedNotItsInterpreter() throws Exception {
+        Path script = merged.resolve("tmp/run.sh");
+        Files.writeString(script, "#!/usr/bin/tool\necho hi\n");
+        ExecEvent scriptExec = new ExecEvent(TGID, TGID, 1, 0, 0, 1, "run.sh", "/tmp/run.sh", fileId(script),
+                fileId(merged.resolve("usr/bin/tool")), 0, 0, flagsOf("/tmp/run.sh"), ExecEvent.SourceKind.EBPF, 1);
+
+        Classification result = classifier.classify(scriptExec, container);
+
+        assertThat(result.kind()).isEqualTo(DriftKind.ADDED);
+        assertThat(result.path()).isEqualTo("/tmp/run.sh");
+    }
+
+    @Test
+    void aFileBehindTheImagesOwnSymlinkResolvesInTheImageView() throws Exception {
+        Files.write(merged.resolve("usr/bin/tool"), bytes("trojan", 5000));
+
+        Classification viaSymlink = classifier.classify(execOf("/bin/tool"), container);
+        Classification relative = classifier.classify(withFilename(execOf("/usr/bin/tool"), "./tool"), container);
+
+        assertThat(viaSymlink.kind()).isEqualTo(DriftKind.MODIFIED);
+        assertThat(viaSymlink.path()).isEqualTo("/usr/bin/tool");
+        assertThat(relative.kind()).isEqualTo(DriftKind.MODIFIED);
+        assertThat(relative.path()).isEqualTo("/usr/bin/tool");
+    }
+
+    @Test
+    void aSymlinkPlantedInTheContainerToAHostFileIsNeverFollowedOnTheHost() throws Exception {
+        Files.createDirectories(merged.resolve("evil"));
+        Files.createSymbolicLink(merged.resolve("evil/x"), Path.of("/etc/shadow"));
+        Files.write(merged.resolve("tmp/payload"), bytes("p", 100));
+        ExecEvent exec = withFilename(execOf("/tmp/payload"), "/evil/x");
+
+        Classification result = classifier.classify(exec, container);
+
+        // /etc/shadow resolved inside the container: the image has no /etc, so nothing of the host is read
+        assertThat(result.kind()).isEqualTo(DriftKind.UNRESOLVED);
+        assertThat(rootedFiles.reads.get()).isZero();
+    }
+
+    @Test
+    void aFifoOrASymlinkLoopAtTheExecPathIsUnresolvedWithoutBlocking() throws Exception {
+        Files.write(merged.resolve("tmp/real"), bytes("p", 100));
+        ExecEvent real = execOf("/tmp/real");
+        run("mkfifo", merged.resolve("tmp/fifo").toString());
+        Files.createSymbolicLink(merged.resolve("tmp/loop1"), Path.of("loop2"));
+        Files.createSymbolicLink(merged.resolve("tmp/loop2"), Path.of("loop1"));
+
+        Classification fifo = classifier.classify(withFilename(real, "/tmp/fifo"), container);
+        Classification loop = classifier.classify(withFilename(real, "/tmp/loop1"), container);
+
+        assertThat(fifo.kind()).isEqualTo(DriftKind.UNRESOLVED);
+        assertThat(fifo.reason()).contains("not a regular file");
+        assertThat(loop.kind()).isEqualTo(DriftKind.UNRESOLVED);
+        assertThat(rootedFiles.reads.get()).isZero();
+    }
+
+    @Test
+    void aFilenameWithANewlineIsClassifiedByItsExactName() throws Exception {
+        Path odd = merged.resolve("tmp/a\nb");
+        Files.write(odd, bytes("odd", 64));
+
+        Classification result = classifier.classify(execOf("/tmp/a\nb"), container);
+
+        assertThat(result.kind()).isEqualTo(DriftKind.ADDED);
+        assertThat(result.path()).isEqualTo("/tmp/a\nb");
+    }
+
+    @Test
+    void anUpperFileIsHashedOnceForRepeatedExecs() throws Exception {
+        Files.write(merged.resolve("tmp/dropper"), bytes("payload", 4000));
+
+        for (int i = 0; i < 5; i++) {
+            assertThat(classifier.classify(execOf("/tmp/dropper"), container).kind()).isEqualTo(DriftKind.ADDED);
+        }
+
+        assertThat(classifier.filesHashed()).isEqualTo(1);
+        assertThat(rootedFiles.reads.get()).isEqualTo(1);
+    }
+
+    @Test
+    void aMemfdOrDeletedFileIsFileless() throws Exception {
+        ExecEvent memfd = new ExecEvent(TGID, TGID, 1, 0, 0, 1, "x", "/memfd:x (deleted)", new ExecEvent.FileId(1, 99),
+                ExecEvent.FileId.NONE, 0, 0, new ExecEvent.Flags(false, false, true, true), ExecEvent.SourceKind.EBPF, 1);
+
+        assertThat(classifier.classify(memfd, container).kind()).isEqualTo(DriftKind.FILELESS);
+    }
+
+    @Test
+    void aBinaryOnAVolumeIsMountUnlessTheImageHasTheSameBytesThere() throws Exception {
+        Files.write(volume.resolve("tool"), bytes("volume tool", 2000));
+
+        Classification result = classifier.classify(execOf("/data/tool"), container);
+
+        assertThat(result.kind()).isEqualTo(DriftKind.MOUNT);
+        assertThat(result.sha256()).isEqualTo(sha256(volume.resolve("tool")));
+        assertThat(result.reason()).contains("tmpfs", "/data");
+    }
+
+    @Test
+    void aGoneContainerIsUnresolvedWithTheReason() throws Exception {
+        Files.write(merged.resolve("tmp/dropper"), bytes("payload", 4000));
+        ExecEvent exec = execOf("/tmp/dropper");
+        Path gone = tmp.resolve("gone-upper");
+        OverlayRoot root = container.filesystems().root().orElseThrow();
+        ContainerContext goneContainer = new ContainerContext(container.id(), container.runtime(), container.cgroupPath(),
+                null, new ContainerFilesystems(Optional.of(new OverlayRoot(root.mount(), root.lowerDirs(), gone,
+                root.workDir())), container.filesystems().mounts()));
+
+        Classification result = classifier.classify(exec, goneContainer);
+
+        assertThat(result.kind()).isEqualTo(DriftKind.UNRESOLVED);
+        assertThat(result.reason()).contains("container gone");
+    }
+
+    @Test
+    void aFileTooBigToHashIsUnresolvedWhenTheImageHasThatPathWithTheSameSize() throws Exception {
+        OverlayDriftClassifier tiny = new OverlayDriftClassifier(rootedFiles, images, tmp.resolve("proc"), 100, 10);
+        Files.setPosixFilePermissions(merged.resolve("usr/bin/tool"), PosixFilePermissions.fromString("rwx------"));
+
+        Classification result = tiny.classify(execOf("/usr/bin/tool"), container);
+
+        assertThat(result.kind()).isEqualTo(DriftKind.UNRESOLVED);
+        assertThat(result.reason()).contains("larger than 100 bytes");
+    }
+
+    @Test
+    void releasingAGoneContainerReleasesItsImageIndexOnce() throws Exception {
+        Files.write(merged.resolve("tmp/dropper"), bytes("payload", 4000));
+        classifier.classify(execOf("/tmp/dropper"), container);
+
+        classifier.containerGone(container);
+        classifier.containerGone(container);
+
+        assertThat(images.builds.get()).isEqualTo(1);
+        assertThat(images.releases.get()).isEqualTo(1);
+    }
+
+    /** Device numbers used as stand-ins. */
+    private static final class MountInfoDevs {
+        static final long HOST_DISK = io.driftagent.agent.proc.MountInfoParser.makedev(254, 0);
+    }
+
+    // --- facts as the kernel would report them ---
+
+    private ExecEvent execOf(String containerPath) throws IOException {
+        Path file = merged.resolve(containerPath.substring(1));
+        return new ExecEvent(TGID, TGID, 1, 0, 0, 1, file.getFileName().toString(), containerPath,
+                fileId(file.toRealPath()), ExecEvent.FileId.NONE, 0, 0, flagsOf(containerPath),
+                ExecEvent.SourceKind.EBPF, 1);
+    }
+
+    private ExecEvent.Flags flagsOf(String containerPath) throws IOException {
+        Path real = merged.resolve(containerPath.substring(1)).toRealPath();
+        String inContainer = "/" + merged.relativize(real);
+        boolean onOverlay = dev(real) == dev(merged);
+        boolean upperLayer = onOverlay && Files.exists(upper.resolve(inContainer.substring(1)), LinkOption.NOFOLLOW_LINKS);
+        long nlink = ((Integer) Files.getAttribute(real, "unix:nlink")).longValue();
+        return new ExecEvent.Flags(onOverlay, upperLayer, false, nlink == 0);
+    }
+
+    private static ExecEvent withFilename(ExecEvent e, String filename) {
+        return new ExecEvent(e.pid(), e.tgid(), e.ppid(), e.uid(), e.gid(), e.startTimeNs(), e.comm(), filename, e.file(),
+                e.interpreter(), e.cgroupId(), e.mountNsId(), e.flags(), e.source(), e.timestampNs());
+    }
+
+    private static ExecEvent.FileId fileId(Path file) throws IOException {
+        Map<String, Object> a = Files.readAttributes(file, "unix:dev,ino");
+        return new ExecEvent.FileId((Long) a.get("dev"), (Long) a.get("ino"));
+    }
+
+    private static long dev(Path path) throws IOException {
+        return (Long) Files.getAttribute(path, "unix:dev");
+    }
+
+    static byte[] bytes(String seed, int size) {
+        byte[] out = new byte[size];
+        byte[] s = seed.getBytes();
+        for (int i = 0; i < size; i++) {
+            out[i] = s[i % s.length];
+        }
+        return out;
+    }
+
+    static String sha256(Path file) throws Exception {
+        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest(Files.readAllBytes(file)));
+    }
+
+    static boolean isRoot() {
+        return "root".equals(System.getProperty("user.name"));
+    }
+
+    private static void run(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new IllegalStateException(String.join(" ", command) + " failed: " + out);
+        }
+    }
+}
