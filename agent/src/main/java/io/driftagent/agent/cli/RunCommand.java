@@ -8,7 +8,7 @@ import io.driftagent.agent.config.Setting;
 import io.driftagent.agent.runtime.AgentAssembly;
 import io.driftagent.agent.runtime.AgentComponents;
 import io.driftagent.agent.runtime.AgentRuntime;
-import io.driftagent.agent.runtime.NotYetWiredException;
+import io.driftagent.agent.runtime.AssemblyException;
 import java.io.PrintStream;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -84,7 +84,7 @@ public final class RunCommand {
         AgentRuntime runtime;
         try {
             runtime = new AgentRuntime(assembler.assemble(config), config.shutdownTimeout());
-        } catch (NotYetWiredException e) {
+        } catch (AssemblyException e) {
             err.println("drift-agent run: cannot start: " + e.getMessage());
             return 1;
         } catch (Exception e) {

@@ -1,133 +1,127 @@
 package io.driftagent.agent.runtime;
 
-import io.driftagent.agent.classify.DriftClassifier;
+import io.driftagent.agent.classify.OverlayDriftClassifier;
+import io.driftagent.agent.cloud.CloudIdentity;
 import io.driftagent.agent.config.AgentConfig;
+import io.driftagent.agent.fs.NoFollowRootedFiles;
 import io.driftagent.agent.http.AgentHttpServer;
 import io.driftagent.agent.http.Readiness;
 import io.driftagent.agent.http.ReadinessCheck;
-import io.driftagent.agent.k8s.MetadataProvider;
+import io.driftagent.agent.image.SharedImageIndexProvider;
 import io.driftagent.agent.pipeline.AlertAssembler;
-import io.driftagent.agent.pipeline.AlertPublisher;
 import io.driftagent.agent.pipeline.DeploymentIdentity;
 import io.driftagent.agent.pipeline.DriftPipeline;
 import io.driftagent.agent.pipeline.MonotonicClock;
 import io.driftagent.agent.pipeline.PipelineParts;
 import io.driftagent.agent.pipeline.PipelineSettings;
-import io.driftagent.agent.pipeline.PolicyEvaluator;
 import io.driftagent.agent.pipeline.ProcFsProcessInspector;
-import io.driftagent.agent.pipeline.TimeLimitedProcessInspector;
 import io.driftagent.agent.pipeline.TimeOrderedIds;
 import io.driftagent.agent.policywatch.PolicyFileWatcher;
-import io.driftagent.agent.policywatch.PolicyReloader;
-import io.driftagent.agent.proc.ContainerAttributor;
+import io.driftagent.agent.proc.ProcContainerAttributor;
+import io.driftagent.agent.sandbox.OverlaySandbox;
+import io.driftagent.agent.sandbox.SandboxContainers;
+import io.driftagent.agent.selftest.SelfTest;
+import io.driftagent.agent.selftest.SelfTestService;
 import io.driftagent.agent.source.ExecSource;
+import io.driftagent.policy.eval.CompiledPolicy;
+import io.driftagent.policy.model.Action;
+import io.driftagent.policy.reload.PolicyHolder;
+import io.driftagent.reporter.dispatch.AlertDispatcher;
+import io.driftagent.reporter.metrics.DriftMetrics;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * THE one place where the real components are built from the configuration. Parts that live in other modules'
- * branches are not wired here yet: each such factory method below records itself as missing, and
- * {@link #assemble} then fails with {@link NotYetWiredException} naming all of them. The integrator replaces the
- * body of each method marked NOT WIRED (and nothing else needs to change).
+ * THE one place where the real components are built from the configuration: exec source, attribution, image
+ * index, classification, workload metadata, policy, reporter sinks, HTTP endpoints and the self-test.
  */
 public final class AgentAssembly {
 
+    private static final Path PROC = Path.of("/proc");
+    private static final Path HOST_ROOT = Path.of("/");
+
+    private static final Duration SELF_TEST_TIMEOUT = Duration.ofSeconds(5);
+    private static final Duration SELF_TEST_PERIOD = Duration.ofMinutes(10);
+
     private final Clock clock;
-    private final List<String> missing = new ArrayList<>();
+    private final SandboxContainers sandboxes;
 
     public AgentAssembly(Clock clock) {
-        this.clock = clock;
+        this(clock, new SandboxContainers());
     }
 
-    public AgentComponents assemble(AgentConfig config) throws NotYetWiredException {
-        missing.clear();
+    /** With the registry of the agent's own sandbox containers, shared with the demo. */
+    public AgentAssembly(Clock clock, SandboxContainers sandboxes) {
+        this.clock = clock;
+        this.sandboxes = sandboxes;
+    }
+
+    public AgentComponents assemble(AgentConfig config) throws AssemblyException {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        DriftMetrics metrics = new DriftMetrics(registry);
         Readiness readiness = new Readiness();
-        AgentHttpServer http = new AgentHttpServer(config.http().bind(), config.http().port(), readiness, registry::scrape);
-
-        ExecSource source = execSource(config);
-        ContainerAttributor attributor = attributor(config);
-        DriftClassifier classifier = classifier(config);
-        MetadataProvider metadata = metadataProvider(config, readiness);
-        PolicyEvaluator policy = policyEvaluator(config);
-        PolicyReloader policyReloader = policyReloader(config);
-        AlertPublisher publisher = alertPublisher(config, registry);
-        if (!missing.isEmpty()) {
-            throw new NotYetWiredException(missing);
-        }
-
+        AgentHttpServer http = new AgentHttpServer(config.http().bind(), config.http().port(), readiness, metrics::scrape);
         List<ManagedService> services = new ArrayList<>();
+
+        KubernetesClient client = config.standalone() ? null : new KubernetesClientBuilder().build();
+        if (client != null) {
+            // first in, last out: the informer and the Events sink stop before their client closes
+            services.add(ManagedService.of("kubernetes-client", () -> { }, client::close));
+        }
+        MetadataAssembly.Metadata metadata = MetadataAssembly.build(config, client, readiness, registry, clock);
+        services.add(metadata.service());
+
+        SharedImageIndexProvider images = SharedImageIndexProvider.fromLayerDirectories();
+        metrics.registerImageIndex(images::imageCount, images::totalBytes);
+        OverlayDriftClassifier classifier = new OverlayDriftClassifier(NoFollowRootedFiles.create(), images, PROC);
+        ProcContainerAttributor procAttributor =
+                ProcContainerAttributor.onThisHost(PROC, HOST_ROOT, clock, classifier::containerGone);
+
+        PolicyHolder policy = new PolicyHolder(CompiledPolicy.defaultOnly(Action.IGNORE), clock);
         if (config.policyFile() != null) {
-            PolicyFileWatcher watcher = PolicyFileWatcher.withDefaults(config.policyFile(), policyReloader, registry);
-            services.add(ManagedService.of("policy-watch", () -> {
-                watcher.start();
-            }, watcher::close));
+            PolicyFileWatcher watcher = PolicyFileWatcher.withDefaults(config.policyFile(),
+                    new HolderReloader(policy), registry);
+            services.add(ManagedService.of("policy-watch", watcher::start, watcher::close));
             readiness.register("policy", () -> watcher.policyLoaded()
                     ? ReadinessCheck.Result.passing()
                     : ReadinessCheck.Result.failing("policy " + config.policyFile() + " not loaded: "
                             + (watcher.lastFailure() == null ? "file absent" : watcher.lastFailure())));
         }
-        TimeLimitedProcessInspector processInspector = new TimeLimitedProcessInspector(
-                ProcFsProcessInspector.host(), Duration.ofMillis(20), 4, registry);
-        services.add(ManagedService.of("proc-readers", () -> { }, processInspector::close));
+
+        AlertDispatcher dispatcher = ReportingAssembly.dispatcher(config, metrics, client, clock);
+        services.add(ManagedService.of("alert-dispatcher", () -> { }, dispatcher::close));
+
+
+        CloudIdentity cloud = MetadataAssembly.cloud(config, client);
         DeploymentIdentity identity = new DeploymentIdentity(config.nodeName(), config.clusterName(),
-                config.cloudProvider() == null ? null : config.cloudProvider().wireName(), config.cloudAccount());
+                cloud.providerLabel(), cloud.account());
         DriftPipeline pipeline = new DriftPipeline(
-                new PipelineParts(attributor, processInspector, classifier, metadata, policy,
-                        new AlertAssembler(identity, clock, new TimeOrderedIds(clock)), publisher),
+                new PipelineParts(sandboxes.attributorOver(procAttributor), ProcFsProcessInspector.host(),
+                        sandboxes.classifierOver(classifier),
+                        sandboxes.metadataOver(metadata.provider()),
+                        facts -> policy.current().evaluate(facts),
+                        new AlertAssembler(identity, clock, new TimeOrderedIds(clock)),
+                        sandboxes.publisherOver(dispatcher::submit)),
                 new PipelineSettings(config.queues().source(), config.queues().stage(), config.queues().parking(),
                         config.metadataRetries()),
                 registry, MonotonicClock.SYSTEM);
+
+        ExecSource source = SourceAssembly.source(config, clock);
+        SelfTest selfTest = new SelfTest(clock, sandboxes, OverlaySandbox.DEFAULT_BUSYBOX, SELF_TEST_TIMEOUT);
+        services.add(new SelfTestService(selfTest, () -> sourceAttached(readiness), SELF_TEST_PERIOD));
+        readiness.register("self-test", selfTest::readiness);
         return new AgentComponents(http, readiness, services, pipeline, source);
     }
 
-    // NOT WIRED: eBPF / fanotify ExecSource per config.source() (auto: eBPF, then fanotify); the fanotify
-    // permission guard for BLOCK verdicts with config.blocking(). Register its self-test as a readiness check.
-    private ExecSource execSource(AgentConfig config) {
-        return notWired("exec source (io.driftagent.agent.source.ebpf / .fanotify, source=" + config.source() + ")");
-    }
-
-    // NOT WIRED: cgroup -> container attribution (io.driftagent.agent.proc).
-    private ContainerAttributor attributor(AgentConfig config) {
-        return notWired("container attribution (ContainerAttributor)");
-    }
-
-    // NOT WIRED: image index + DriftClassifier (io.driftagent.agent.classify, io.driftagent.agent.image).
-    private DriftClassifier classifier(AgentConfig config) {
-        return notWired("drift classification (DriftClassifier)");
-    }
-
-    // NOT WIRED: pod informer (or, standalone, the runtime's own metadata); register readiness "informer"
-    // (synced) when not standalone; as a ManagedService so it starts before the pipeline. The node's providerID
-    // should fill DeploymentIdentity's cloud when config.cloudProvider()/cloudAccount() are null.
-    private MetadataProvider metadataProvider(AgentConfig config, Readiness readiness) {
-        return notWired("workload metadata (MetadataProvider: pod informer"
-                + (config.standalone() ? ", standalone runtime metadata)" : ")"));
-    }
-
-    // NOT WIRED: facts -> policyHolder.current().evaluate(facts) (io.driftagent.policy).
-    private PolicyEvaluator policyEvaluator(AgentConfig config) {
-        return notWired("policy evaluation (CompiledPolicy#evaluate)");
-    }
-
-    // NOT WIRED: path -> policyHolder.reload(path) succeeded (io.driftagent.policy.reload.PolicyHolder).
-    private PolicyReloader policyReloader(AgentConfig config) {
-        return notWired("policy reload (PolicyHolder#reload)");
-    }
-
-    // NOT WIRED: AlertDispatcher (queue config.queues().alerts()) with the JSON-lines sink on config.alertsTarget(),
-    // Kubernetes Events (config.kubernetesEvents()), webhook (config.webhook()), dedup (config.dedupWindow());
-    // adapt as alert -> dispatcher.submit(alert); add the dispatcher as a ManagedService.
-    private AlertPublisher alertPublisher(AgentConfig config, PrometheusMeterRegistry registry) {
-        return notWired("alert reporting (AlertDispatcher#submit and its sinks)");
-    }
-
-    private <T> T notWired(String part) {
-        missing.add(part);
-        return null;
+    private static boolean sourceAttached(Readiness readiness) {
+        return readiness.evaluate().stream()
+                .anyMatch(o -> o.name().equals(AgentRuntime.SOURCE_CHECK) && o.result().ready());
     }
 }

@@ -165,6 +165,11 @@ public final class OverlaySandbox implements AutoCloseable {
         return lower;
     }
 
+    /** The host directory holding all the sandbox's layers. */
+    public Path baseDir() {
+        return base;
+    }
+
     public Path cgroupDir() {
         return cgroupDir;
     }

@@ -1,0 +1,111 @@
+package io.driftagent.agent.sandbox;
+
+import io.driftagent.agent.classify.Classification;
+import io.driftagent.agent.classify.DriftClassifier;
+import io.driftagent.agent.k8s.MetadataProvider;
+import io.driftagent.agent.k8s.WorkloadMetadata;
+import io.driftagent.agent.pipeline.AlertPublisher;
+import io.driftagent.agent.proc.ContainerAttributor;
+import io.driftagent.agent.proc.ContainerContext;
+import io.driftagent.agent.proc.ContainerFilesystems;
+import io.driftagent.agent.proc.ContainerId;
+import io.driftagent.agent.proc.ContainerRuntime;
+import io.driftagent.agent.proc.OverlayRoot;
+import io.driftagent.agent.source.ExecEvent;
+import java.io.IOException;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The agent's own sandbox containers (self-test canary, demo). They have no runtime, so attribution, metadata and
+ * classification learn of them here; everything else treats them as ordinary containers. Without a registered
+ * sandbox every wrapper passes straight through to the real component.
+ */
+public final class SandboxContainers {
+
+    /** Told of every classification of an exec in a sandbox, on the classify stage's thread. Must not block. */
+    @FunctionalInterface
+    public interface Observer {
+        void classified(ExecEvent event, Classification classification);
+    }
+
+    private record Registered(OverlaySandbox sandbox, ContainerContext context, long cgroupId, String hostPrefix,
+                              WorkloadMetadata metadata, boolean reportAlerts, Observer observer) {
+    }
+
+    private final Map<ContainerId, Registered> byId = new ConcurrentHashMap<>();
+
+    /**
+     * Makes a sandbox known as a container.
+     *
+     * @param reportAlerts whether its alerts go to the sinks (demo) or are kept out of them (self-test)
+     */
+    public ContainerId register(OverlaySandbox sandbox, WorkloadMetadata metadata, boolean reportAlerts,
+                                Observer observer) throws IOException {
+        ContainerId id = new ContainerId("drift-sandbox-" + sandbox.id());
+        OverlayRoot root = sandbox.overlayRoot();
+        ContainerContext context = new ContainerContext(id, ContainerRuntime.UNKNOWN,
+                "/drift-agent-sandbox/" + sandbox.id(), null,
+                new ContainerFilesystems(Optional.of(root), List.of(root.mount())));
+        byId.put(id, new Registered(sandbox, context, sandbox.cgroupId(), sandbox.baseDir() + "/", metadata,
+                reportAlerts, observer));
+        return id;
+    }
+
+    public void unregister(ContainerId id) {
+        byId.remove(id);
+    }
+
+    /** The exec's sandbox: by cgroup id, or by a host path inside the sandbox (fanotify's host-root view). */
+    Optional<ContainerContext> attribute(ExecEvent event) {
+        for (Registered r : byId.values()) {
+            if ((event.cgroupId() != 0 && event.cgroupId() == r.cgroupId()) || event.filename().startsWith(r.hostPrefix())) {
+                return Optional.of(r.context());
+            }
+        }
+        return Optional.empty();
+    }
+
+    public ContainerAttributor attributorOver(ContainerAttributor delegate) {
+        return event -> {
+            if (byId.isEmpty()) {
+                return delegate.attribute(event);
+            }
+            Optional<ContainerContext> sandbox = attribute(event);
+            return sandbox.isPresent() ? sandbox : delegate.attribute(event);
+        };
+    }
+
+    public MetadataProvider metadataOver(MetadataProvider delegate) {
+        return id -> {
+            Registered r = byId.get(id);
+            return r != null ? Optional.of(r.metadata()) : delegate.lookup(id);
+        };
+    }
+
+    public DriftClassifier classifierOver(DriftClassifier delegate) {
+        return (event, container) -> {
+            Classification classification = delegate.classify(event, container);
+            Registered r = byId.get(container.id());
+            if (r != null) {
+                r.observer().classified(event, classification);
+            }
+            return classification;
+        };
+    }
+
+    public AlertPublisher publisherOver(AlertPublisher delegate) {
+        return alert -> {
+            if (!byId.isEmpty() && alert.container() != null) {
+                for (Registered r : byId.values()) {
+                    if (!r.reportAlerts() && r.context().id().value().equals(alert.container().id())) {
+                        return true;
+                    }
+                }
+            }
+            return delegate.publish(alert);
+        };
+    }
+}

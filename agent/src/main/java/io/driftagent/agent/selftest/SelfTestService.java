@@ -1,0 +1,63 @@
+package io.driftagent.agent.selftest;
+
+import io.driftagent.agent.runtime.ManagedService;
+import java.time.Duration;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Runs the {@link SelfTest} in the background once the exec source is attached, retrying a failed run a few times
+ * (the first execs after attaching can race the pipeline's start), then re-running it periodically so a detection
+ * that breaks later (a detached program, a full disk for the sandbox) shows on {@code /readyz}.
+ */
+public final class SelfTestService implements ManagedService {
+
+    private static final int ATTEMPTS = 3;
+
+    private final SelfTest selfTest;
+    private final BooleanSupplier sourceAttached;
+    private final Duration period;
+    private volatile Thread thread;
+
+    public SelfTestService(SelfTest selfTest, BooleanSupplier sourceAttached, Duration period) {
+        this.selfTest = selfTest;
+        this.sourceAttached = sourceAttached;
+        this.period = period;
+    }
+
+    @Override
+    public String name() {
+        return "self-test";
+    }
+
+    @Override
+    public void start() {
+        Thread t = new Thread(this::loop, "drift-self-test");
+        t.setDaemon(true);
+        thread = t;
+        t.start();
+    }
+
+    private void loop() {
+        try {
+            while (!sourceAttached.getAsBoolean()) {
+                Thread.sleep(100);
+            }
+            while (!Thread.currentThread().isInterrupted()) {
+                for (int attempt = 1; attempt <= ATTEMPTS && !selfTest.run().passed(); attempt++) {
+                    Thread.sleep(1000L * attempt);
+                }
+                Thread.sleep(period.toMillis());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        Thread t = thread;
+        if (t != null) {
+            t.interrupt();
+        }
+    }
+}
