@@ -83,6 +83,7 @@ final class MergedImageBuilder {
     }
 
     void endLayer() {
+        addImplicitParents();
         for (Map.Entry<String, Pending> e : layerEntries.entrySet()) {
             String path = e.getKey();
             Pending entry = e.getValue();
@@ -104,6 +105,27 @@ final class MergedImageBuilder {
         }
         for (String path : layerWhiteouts) {
             barriers.put(path, WHITEOUT);
+        }
+    }
+
+    /**
+     * A layer's entries imply their parent directories in that layer: unpacking creates missing parents as root-owned
+     * 0755 directories (containerd, Docker), and overlay then shows the upper layer's directory metadata.
+     */
+    private void addImplicitParents() {
+        List<String> paths = new ArrayList<>(layerEntries.keySet());
+        paths.addAll(layerWhiteouts);
+        paths.addAll(layerOpaque);
+        for (String path : paths) {
+            String parent = ImagePaths.parent(path);
+            while (!parent.equals("/") && !layerEntries.containsKey(parent)) {
+                layerEntries.put(parent, new Pending(EntryType.DIRECTORY, ROOT_MODE, 0, null, null, currentLayer));
+                parent = ImagePaths.parent(parent);
+            }
+        }
+        for (String directory : layerOpaque) {
+            layerEntries.putIfAbsent(directory, new Pending(EntryType.DIRECTORY, ROOT_MODE, 0, null, null,
+                    currentLayer));
         }
     }
 
