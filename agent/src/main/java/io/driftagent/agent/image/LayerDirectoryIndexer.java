@@ -71,10 +71,14 @@ public final class LayerDirectoryIndexer {
         }
         long started = System.nanoTime();
         MergedImageBuilder builder = new MergedImageBuilder(identityOf(lowerDirsTopFirst), layerIds, maxEntries);
-        for (int i = 0; i < lowerDirsTopFirst.size(); i++) {
-            builder.beginLayer(i);
-            walker.walk(lowerDirsTopFirst.get(i), entry -> feed(builder, entry));
-            builder.endLayer();
+        try {
+            for (int i = 0; i < lowerDirsTopFirst.size(); i++) {
+                builder.beginLayer(i);
+                walker.walk(lowerDirsTopFirst.get(i), entry -> feed(builder, entry));
+                builder.endLayer();
+            }
+        } catch (IllegalStateException tooMany) {
+            throw new IOException(tooMany.getMessage(), tooMany);
         }
         CompactImageIndex index = builder.build(this::hash);
         LOG.debug("indexed {} paths from {} layer directories in {} ms", index.size(), lowerDirsTopFirst.size(),
