@@ -39,7 +39,4 @@ public interface LibC {
 
     @SaveError
     long lgetxattr(@In byte[] path, @In byte[] name, @Out byte[] value, long size);
-
-    @SaveError
-    int mkfifoat(int dirfd, @In byte[] path, int mode);
 }

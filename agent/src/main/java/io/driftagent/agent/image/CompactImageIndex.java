@@ -107,12 +107,13 @@ public final class CompactImageIndex implements ImageIndex {
         return end < 0 ? names.length() : end;
     }
 
-    private boolean pathEquals(int entry, String path) {
+    /** Whether {@code path[0, end)} is the path of the entry. */
+    private boolean pathEquals(int entry, String path, int end) {
         String dir = dirPaths[parent[entry]];
         int dirLength = dir.length();
         int start = nameStart[entry];
         int nameLength = nameEnd(entry) - start;
-        return path.length() == dirLength + 1 + nameLength
+        return end == dirLength + 1 + nameLength
                 && path.charAt(dirLength) == '/'
                 && path.startsWith(dir)
                 && path.regionMatches(dirLength + 1, dirNames[parent[entry]], start, nameLength);
@@ -120,13 +121,18 @@ public final class CompactImageIndex implements ImageIndex {
 
     /** Entry number of a normal path, or -1. */
     int indexOf(String normalPath) {
-        int slot = spread(normalPath.hashCode()) & tableMask;
+        return indexOf(normalPath, normalPath.length(), normalPath.hashCode());
+    }
+
+    /** Entry number of the normal path {@code path[0, end)} whose String hash is {@code hash}, or -1. */
+    private int indexOf(String path, int end, int hash) {
+        int slot = spread(hash) & tableMask;
         while (true) {
             int candidate = table[slot];
             if (candidate == 0) {
                 return -1;
             }
-            if (pathEquals(candidate - 1, normalPath)) {
+            if (pathEquals(candidate - 1, path, end)) {
                 return candidate - 1;
             }
             slot = (slot + 1) & tableMask;
@@ -148,7 +154,11 @@ public final class CompactImageIndex implements ImageIndex {
     }
 
     private IndexEntry entry(int e) {
-        return new IndexEntry(pathOf(e), typeOf(e), typeMode[e] & 07777, sizes[e], layers[layerOf[e]],
+        return entry(e, pathOf(e));
+    }
+
+    private IndexEntry entry(int e, String path) {
+        return new IndexEntry(path, typeOf(e), typeMode[e] & 07777, sizes[e], layers[layerOf[e]],
                 typeOf(e) == EntryType.SYMLINK ? linkTargetOf(e) : null);
     }
 
@@ -164,7 +174,7 @@ public final class CompactImageIndex implements ImageIndex {
             return Optional.empty();
         }
         int e = indexOf(normal);
-        return e < 0 ? Optional.empty() : Optional.of(entry(e));
+        return e < 0 ? Optional.empty() : Optional.of(entry(e, normal));
     }
 
     @Override
@@ -179,6 +189,65 @@ public final class CompactImageIndex implements ImageIndex {
      * at most 40 symlinks; -1 when a component is missing, not a directory, or the walk loops.
      */
     int resolveIndex(String absolutePath) {
+        String path = absolutePath;
+        if (!ImagePaths.isNormal(path)) {
+            return resolveByWalking(absolutePath);
+        }
+        for (int hops = 0; hops <= MAX_SYMLINK_HOPS; hops++) {
+            long found = resolveWithoutSymlinks(path);
+            if (found >= -1) {
+                return (int) found;
+            }
+            int end = (int) ((found >>> 32) & 0x7fffffffL);
+            String target = linkTargetOf((int) found);
+            if (target == null || target.isEmpty()) {
+                return -1;
+            }
+            String linkParent = ImagePaths.parent(path.substring(0, end));
+            String joined = target.startsWith("/") ? target
+                    : (linkParent.equals("/") ? "" : linkParent) + "/" + target;
+            String next = ImagePaths.normalize(joined + path.substring(end));
+            if (next == null) {
+                return resolveByWalking(absolutePath); // ".." in a target: the component walk handles it
+            }
+            path = next;
+        }
+        return -1;
+    }
+
+    /**
+     * The common case without allocation: every prefix of a normal path is a directory and the last component is
+     * not a symlink. Hashes each prefix incrementally (String's polynomial hash). Returns the entry, -1, or for
+     * the first symlink met {@code Long.MIN_VALUE | (prefixEnd << 32) | entry}.
+     */
+    private long resolveWithoutSymlinks(String path) {
+        int hash = 0;
+        int length = path.length();
+        for (int i = 0; i < length; i++) {
+            char c = path.charAt(i);
+            if (c == '/' && i > 0) {
+                int e = indexOf(path, i, hash);
+                if (e < 0) {
+                    return -1;
+                }
+                EntryType type = typeOf(e);
+                if (type == EntryType.SYMLINK) {
+                    return Long.MIN_VALUE | ((long) i << 32) | e;
+                }
+                if (type != EntryType.DIRECTORY) {
+                    return -1;
+                }
+            }
+            hash = 31 * hash + c;
+        }
+        int e = indexOf(path, length, hash);
+        if (e >= 0 && typeOf(e) == EntryType.SYMLINK) {
+            return Long.MIN_VALUE | ((long) length << 32) | e;
+        }
+        return e;
+    }
+
+    int resolveByWalking(String absolutePath) {
         Deque<String> todo = new ArrayDeque<>(ImagePaths.components(absolutePath));
         StringBuilder current = new StringBuilder();
         int hops = 0;

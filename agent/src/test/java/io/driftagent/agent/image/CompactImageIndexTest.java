@@ -70,6 +70,17 @@ class CompactImageIndexTest {
     }
 
     @Test
+    void theAllocationFreeFastPathAgreesWithTheComponentWalk() {
+        CompactImageIndex index = image();
+
+        for (String path : List.of("/", "/bin", "/bin/busybox", "/bin/busybox/x", "/usr/local/bin/tool", "/lib",
+                "/lib/libc.so", "/lib/missing", "/a", "/b/c", "/dangling", "/through-file", "/up", "/etc/passwd",
+                "/etc/passwd/x", "/usr/../bin/busybox", "/usr", "/usr/local", "/nope", "/usr/bin/busybox")) {
+            assertThat(index.resolveIndex(path)).as(path).isEqualTo(index.resolveByWalking(path));
+        }
+    }
+
+    @Test
     void theIndexStaysWellUnderOneHundredBytesPerPath() {
         MergedImageBuilder builder = new MergedImageBuilder("big", List.of("only"), 1_000_000);
         builder.beginLayer(0);
