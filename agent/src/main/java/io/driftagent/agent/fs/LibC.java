@@ -36,7 +36,4 @@ public interface LibC {
 
     @SaveError
     long fgetxattr(int fd, @In byte[] name, @Out byte[] value, long size);
-
-    @SaveError
-    long lgetxattr(@In byte[] path, @In byte[] name, @Out byte[] value, long size);
 }
