@@ -2,7 +2,10 @@ package io.driftagent.agent.image;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.driftagent.agent.fs.NoFollowRootedFiles;
 import io.driftagent.agent.image.IndexEntry.EntryType;
+import io.driftagent.agent.proc.ContainerMount;
+import io.driftagent.agent.proc.OverlayRoot;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -131,6 +134,29 @@ class ImageIndexSourcesAgreeTest {
         assertThat(index.resolve("/bin/sleep").orElseThrow().mode()).isEqualTo(0750);
         assertThat(index.lookup("/bin")).get().extracting(IndexEntry::type).isEqualTo(EntryType.SYMLINK);
         assertThat(index.resolve("/loop1")).isEmpty();
+    }
+
+    @Test
+    void theProviderServesTheRunningContainersIndexAndItsFilesHashLikeTheContainerSeesThem() throws Exception {
+        SharedImageIndexProvider provider = SharedImageIndexProvider.fromLayerDirectories();
+        OverlayRoot root = new OverlayRoot(new ContainerMount(0, 0, "/", "/", "overlay", "overlay"), lowerDirs,
+                Path.of("/upper-of-" + containerName), Path.of("/work-of-" + containerName));
+
+        ImageIndex index = provider.indexFor(root);
+        IndexEntry sleep = index.resolve("/bin/sleep").orElseThrow();
+        String seenInContainer = NoFollowRootedFiles.create()
+                .sha256(Path.of("/proc/" + taskPid(containerName) + "/root"), "/bin/sleep", 64 << 20)
+                .orElse("none: /bin/sleep is a symlink, not followed");
+        String resolvedInContainer = NoFollowRootedFiles.create()
+                .sha256(Path.of("/proc/" + taskPid(containerName) + "/root"), sleep.path(), 64 << 20).orElseThrow();
+
+        assertThat(sleep.path()).isEqualTo("/usr/bin/busybox");
+        assertThat(index.sha256(sleep)).isEqualTo(resolvedInContainer)
+                .isEqualTo(TestImageLayout.sha256Hex(TestImageLayout.BUSYBOX));
+        assertThat(seenInContainer).startsWith("none");
+        assertThat(provider.imageCount()).isEqualTo(1);
+        provider.release(root);
+        assertThat(provider.imageCount()).isZero();
     }
 
     static Map<String, String> describe(CompactImageIndex index) throws IOException {
