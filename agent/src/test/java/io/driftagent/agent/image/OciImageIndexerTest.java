@@ -49,6 +49,33 @@ class OciImageIndexerTest {
     }
 
     @Test
+    void anImageIndexResolvesToTheLinuxAmd64ManifestInALayoutAndInTheRegistry() throws Exception {
+        Assumptions.assumeTrue(ImageIndexSourcesAgreeTest.commandWorks("curl", "-fsS", "http://127.0.0.1:5000/v2/"),
+                "needs the registry on 127.0.0.1:5000 (scripts/host-setup.sh)");
+        TestImageLayout layout = TestImageLayout.write(work.resolve("multi"), "x", TestImageLayout.Compression.GZIP,
+                TestImageLayout.Compression.ZSTD, TestImageLayout.Compression.GZIP);
+        layout.addMultiPlatformIndex();
+        ImageIndexSourcesAgreeTest.run("skopeo", "copy", "--all", "--dest-tls-verify=false", "oci:" + layout.dir
+                + ":multi", "docker://127.0.0.1:5000/drift-image-test/multi:v1");
+        OciImageIndexer amd64 = OciImageIndexer.linuxAmd64();
+        var expected = ImageIndexSourcesAgreeTest.describe(amd64.fromOciLayout(layout.dir, "v1"));
+
+        CompactImageIndex fromLayout = amd64.fromOciLayout(layout.dir, "multi");
+        CompactImageIndex fromRegistry = amd64.fromRegistry(
+                RegistryClient.anonymous(java.net.URI.create("http://127.0.0.1:5000")), "drift-image-test/multi", "v1");
+        CompactImageIndex arm64 = new OciImageIndexer(OciLimits.defaults(), "linux", "arm64")
+                .fromOciLayout(layout.dir, "multi");
+
+        assertThat(ImageIndexSourcesAgreeTest.describe(fromLayout)).isEqualTo(expected);
+        assertThat(ImageIndexSourcesAgreeTest.describe(fromRegistry)).isEqualTo(expected);
+        assertThat(fromLayout.identity()).isEqualTo(layout.manifestDigest);
+        assertThat(arm64.lookup("/etc/removed")).isPresent();
+        assertThatThrownBy(() -> new OciImageIndexer(OciLimits.defaults(), "linux", "s390x")
+                .fromOciLayout(layout.dir, "multi")).isInstanceOf(IOException.class)
+                .hasMessageContaining("no linux/s390x manifest");
+    }
+
+    @Test
     void aLayerBlobThatDoesNotMatchItsDigestIsRefused() throws Exception {
         TestImageLayout layout = TestImageLayout.write(work.resolve("tampered"), "x",
                 TestImageLayout.Compression.NONE, TestImageLayout.Compression.NONE, TestImageLayout.Compression.NONE);

@@ -181,6 +181,58 @@ final class TestImageLayout {
         return new TestImageLayout(dir, manifestDigest, imageName);
     }
 
+    /**
+     * Adds an image index (ref "multi") listing first a linux/arm64 manifest that has only the base layer, then the
+     * linux/amd64 manifest of {@link #REF}: picking the wrong platform yields a visibly different index.
+     */
+    void addMultiPlatformIndex() throws IOException {
+        String manifest = new String(Files.readAllBytes(dir.resolve("blobs/sha256").resolve(manifestDigest.substring(7))),
+                StandardCharsets.UTF_8);
+        String firstLayer = manifest.substring(manifest.indexOf("\"layers\":[") + 10, manifest.indexOf('}',
+                manifest.indexOf("\"layers\":[")) + 1);
+        String configText = "{\"architecture\":\"arm64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\","
+                + "\"diff_ids\":[\"" + diffIdOfBase() + "\"]}}";
+        byte[] config = configText.getBytes(StandardCharsets.UTF_8);
+        String configDigest = writeBlob(dir, config);
+        byte[] arm = ("{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+                + "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\""
+                + configDigest + "\",\"size\":" + config.length + "},\"layers\":[" + firstLayer + "]}")
+                .getBytes(StandardCharsets.UTF_8);
+        String armDigest = writeBlob(dir, arm);
+        byte[] amd = manifest.getBytes(StandardCharsets.UTF_8);
+        byte[] index = ("{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\","
+                + "\"manifests\":["
+                + "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" + armDigest
+                + "\",\"size\":" + arm.length + ",\"platform\":{\"architecture\":\"arm64\",\"os\":\"linux\"}},"
+                + "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" + manifestDigest
+                + "\",\"size\":" + amd.length + ",\"platform\":{\"architecture\":\"amd64\",\"os\":\"linux\"}}]}")
+                .getBytes(StandardCharsets.UTF_8);
+        String indexDigest = writeBlob(dir, index);
+        String top = Files.readString(dir.resolve("index.json"));
+        String entry = "{\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"digest\":\"" + indexDigest
+                + "\",\"size\":" + index.length + ",\"annotations\":{\"org.opencontainers.image.ref.name\":\"multi\"}}";
+        Files.writeString(dir.resolve("index.json"), top.replace("\"manifests\":[", "\"manifests\":[" + entry + ","));
+    }
+
+    private String diffIdOfBase() throws IOException {
+        String config = null;
+        try (var blobs = Files.list(dir.resolve("blobs/sha256"))) {
+            for (Path blob : blobs.toList()) {
+                if (Files.size(blob) < 4096) {
+                    String text = Files.readString(blob, StandardCharsets.ISO_8859_1);
+                    if (text.contains("\"diff_ids\"") && text.contains("amd64")) {
+                        config = text;
+                    }
+                }
+            }
+        }
+        if (config == null) {
+            throw new IOException("no amd64 config in " + dir);
+        }
+        int start = config.indexOf("\"diff_ids\":[\"") + 13;
+        return config.substring(start, config.indexOf('"', start));
+    }
+
     private static byte[] compress(byte[] tar, Compression compression) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         OutputStream stream = switch (compression) {
