@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.TreeMap;
 
 /**
  * Merges layers into one image view exactly as overlayfs does, fed top layer first (overlay's lookup order): a
@@ -155,30 +154,32 @@ final class MergedImageBuilder {
     }
 
     CompactImageIndex build(ContentHasher hasher) {
-        TreeMap<String, Pending> all = new TreeMap<>(merged);
+        Map<String, Pending> all = new HashMap<>(merged);
         all.put("/", new Pending(EntryType.DIRECTORY, ROOT_MODE, 0, null, null, 0));
-        for (String path : new ArrayList<>(all.keySet())) {
-            String parentPath = ImagePaths.parent(path);
-            int layer = all.get(path).layer();
-            while (!path.equals("/") && !all.containsKey(parentPath)) {
-                all.put(parentPath, new Pending(EntryType.DIRECTORY, ROOT_MODE, 0, null, null, layer));
+        for (Map.Entry<String, Pending> e : merged.entrySet()) {
+            String parentPath = ImagePaths.parent(e.getKey());
+            while (!all.containsKey(parentPath)) {
+                all.put(parentPath, new Pending(EntryType.DIRECTORY, ROOT_MODE, 0, null, null, e.getValue().layer()));
                 parentPath = ImagePaths.parent(parentPath);
             }
         }
+        String[] sorted = all.keySet().toArray(String[]::new);
+        Arrays.sort(sorted); // a parent sorts before its children
         // a parent that is not a directory (an image with "/a" a file and "/a/b"): overlay would not show "/a/b".
         // Sorted order visits a parent before its children, so removals cascade.
-        for (String path : new ArrayList<>(all.keySet())) {
-            if (!path.equals("/")) {
-                Pending parentEntry = all.get(ImagePaths.parent(path));
-                if (parentEntry == null || parentEntry.type() != EntryType.DIRECTORY) {
-                    all.remove(path);
-                }
+        Map<String, List<String>> byParent = new LinkedHashMap<>();
+        byParent.put("\0root", new ArrayList<>(List.of("/")));
+        for (String path : sorted) {
+            if (path.equals("/")) {
+                continue;
             }
-        }
-        Map<String, List<String>> byParent = new TreeMap<>();
-        for (String path : all.keySet()) {
-            String parentKey = path.equals("/") ? null : ImagePaths.parent(path);
-            byParent.computeIfAbsent(parentKey == null ? "\0root" : parentKey, k -> new ArrayList<>()).add(path);
+            String parentPath = ImagePaths.parent(path);
+            Pending parentEntry = all.get(parentPath);
+            if (parentEntry == null || parentEntry.type() != EntryType.DIRECTORY) {
+                all.remove(path);
+                continue;
+            }
+            byParent.computeIfAbsent(parentPath, k -> new ArrayList<>()).add(path);
         }
         int n = all.size();
         int dirCount = byParent.size();
