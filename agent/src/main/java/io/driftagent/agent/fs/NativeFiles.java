@@ -142,6 +142,96 @@ public final class NativeFiles {
         return openByComponents(rootFd, components, flags | O_CLOEXEC);
     }
 
+    /**
+     * Like {@link #openInRoot} but symlinks ARE followed, each interpreted as if {@code rootFd} were "/" (absolute
+     * targets restart at the root, ".." stops at it, magic links refused), the way the container's own processes see
+     * them: what exec'ing that path inside the container would open. The last component is followed unless
+     * {@code flags} has O_NOFOLLOW. At most 40 symlinks. Returns the fd or a negative errno.
+     */
+    public int openResolvingInRoot(int rootFd, byte[] path, int flags) {
+        for (byte b : path) {
+            if (b == 0) {
+                return -EINVAL; // the kernel would silently cut the path at the NUL
+            }
+        }
+        if (useOpenat2) {
+            byte[] joined = path.length == 0 ? new byte[] {'.'} : path;
+            int fd = openat2(rootFd, joined, flags | O_CLOEXEC, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+            return fd >= 0 ? fd : -errnoAfterFailure(fd);
+        }
+        return openResolvingByComponents(rootFd, path, flags | O_CLOEXEC);
+    }
+
+    private int openResolvingByComponents(int rootFd, byte[] path, int flags) {
+        java.util.Deque<byte[]> todo = new java.util.ArrayDeque<>(java.util.Arrays.asList(splitKeepingDotDot(path)));
+        java.util.List<byte[]> resolved = new java.util.ArrayList<>();
+        boolean followLast = (flags & oNoFollow) == 0;
+        Stat stat = newStat();
+        int hops = 0;
+        while (!todo.isEmpty()) {
+            byte[] component = todo.pollFirst();
+            if (component.length == 2 && component[0] == '.' && component[1] == '.') {
+                if (!resolved.isEmpty()) {
+                    resolved.remove(resolved.size() - 1);
+                }
+                continue;
+            }
+            resolved.add(component);
+            boolean last = todo.isEmpty();
+            if (last && !followLast) {
+                break;
+            }
+            int fd = openByComponents(rootFd, resolved.toArray(byte[][]::new), O_PATH | O_CLOEXEC | oNoFollow);
+            if (fd < 0) {
+                return fd;
+            }
+            try {
+                if (fstat(fd, stat) != 0) {
+                    return -ENOENT;
+                }
+                if (stat.type() != FileFacts.Type.SYMLINK) {
+                    continue;
+                }
+                if (++hops > 40) {
+                    return -ELOOP;
+                }
+                Optional<byte[]> target = readLink(fd, EMPTY, 4096);
+                if (target.isEmpty() || target.get().length == 0) {
+                    return -ENOENT;
+                }
+                resolved.remove(resolved.size() - 1);
+                if (target.get()[0] == '/') {
+                    resolved.clear();
+                }
+                byte[][] parts = splitKeepingDotDot(target.get());
+                for (int i = parts.length - 1; i >= 0; i--) {
+                    todo.addFirst(parts[i]);
+                }
+            } finally {
+                close(fd);
+            }
+        }
+        return openByComponents(rootFd, resolved.toArray(byte[][]::new), flags);
+    }
+
+    private static byte[][] splitKeepingDotDot(byte[] path) {
+        java.util.List<byte[]> parts = new java.util.ArrayList<>();
+        int i = 0;
+        while (i < path.length) {
+            while (i < path.length && path[i] == '/') {
+                i++;
+            }
+            int start = i;
+            while (i < path.length && path[i] != '/') {
+                i++;
+            }
+            if (i > start && !(i - start == 1 && path[start] == '.')) {
+                parts.add(java.util.Arrays.copyOfRange(path, start, i));
+            }
+        }
+        return parts.toArray(byte[][]::new);
+    }
+
     private int errnoAfterFailure(int result) {
         return result == -1 ? errno() : -result;
     }

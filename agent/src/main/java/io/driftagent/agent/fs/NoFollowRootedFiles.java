@@ -19,9 +19,30 @@ public final class NoFollowRootedFiles implements RootedFiles {
     private static final int READ_CHUNK = 64 * 1024;
 
     private final NativeFiles files;
+    private final boolean followInsideRoot;
 
+    /** Follows no symlink at all. */
     public NoFollowRootedFiles(NativeFiles files) {
+        this(files, false);
+    }
+
+    private NoFollowRootedFiles(NativeFiles files, boolean followInsideRoot) {
         this.files = files;
+        this.followInsideRoot = followInsideRoot;
+    }
+
+    /**
+     * A variant that follows symlinks the way the container sees them, each interpreted inside the root (absolute
+     * targets restart at the root, ".." stops there, magic links refused): for paths as exec'd in the container
+     * ("/bin/sh" with "/bin -> usr/bin"). {@code stat} still does not follow the last component; {@code sha256}
+     * does. Nothing outside the root is reachable.
+     */
+    public static NoFollowRootedFiles resolvingInsideRoot(NativeFiles files) {
+        return new NoFollowRootedFiles(files, true);
+    }
+
+    private int open(int rootFd, byte[] path, int flags) {
+        return followInsideRoot ? files.openResolvingInRoot(rootFd, path, flags) : files.openInRoot(rootFd, path, flags);
     }
 
     /** Uses openat2 where the kernel has it. */
@@ -33,7 +54,7 @@ public final class NoFollowRootedFiles implements RootedFiles {
     public Optional<FileFacts> stat(Path root, String path) throws IOException {
         int rootFd = files.openRoot(root.toString());
         try {
-            int fd = files.openInRoot(rootFd, PathBytes.encode(path), NativeFiles.O_PATH | files.oNoFollow());
+            int fd = open(rootFd, PathBytes.encode(path), NativeFiles.O_PATH | files.oNoFollow());
             if (fd < 0) {
                 return Optional.empty();
             }
@@ -60,7 +81,7 @@ public final class NoFollowRootedFiles implements RootedFiles {
 
     private Optional<String> sha256InRoot(int rootFd, byte[] path, long maxBytes) throws IOException {
         NativeFiles.Stat stat = files.newStat();
-        int handle = files.openInRoot(rootFd, path, NativeFiles.O_PATH | files.oNoFollow());
+        int handle = open(rootFd, path, NativeFiles.O_PATH | (followInsideRoot ? 0 : files.oNoFollow()));
         if (handle < 0) {
             return Optional.empty();
         }
@@ -75,7 +96,8 @@ public final class NoFollowRootedFiles implements RootedFiles {
         } finally {
             files.close(handle);
         }
-        int fd = files.openInRoot(rootFd, path, NativeFiles.O_RDONLY | NativeFiles.O_NONBLOCK | files.oNoFollow());
+        int fd = open(rootFd, path, NativeFiles.O_RDONLY | NativeFiles.O_NONBLOCK
+                | (followInsideRoot ? 0 : files.oNoFollow()));
         if (fd < 0) {
             return Optional.empty();
         }

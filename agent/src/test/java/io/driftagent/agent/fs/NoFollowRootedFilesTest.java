@@ -52,6 +52,8 @@ class NoFollowRootedFilesTest {
         Files.createSymbolicLink(root.resolve("up"), Path.of(".."));
         Files.createSymbolicLink(root.resolve("etc-host"), Path.of("/etc"));
         Files.createSymbolicLink(root.resolve("proc-self"), Path.of("/proc/self/root"));
+        Files.createSymbolicLink(root.resolve("loop-a"), Path.of("loop-b"));
+        Files.createSymbolicLink(root.resolve("loop-b"), Path.of("/loop-a"));
         run("mkfifo", root.resolve("fifo").toString());
         run("mknod", root.resolve("zero").toString(), "c", "1", "5");
         try (RandomAccessFile sparse = new RandomAccessFile(root.resolve("sparse").toFile(), "rw")) {
@@ -115,6 +117,26 @@ class NoFollowRootedFilesTest {
         assertThat(files.stat(root, "/etc-host/shadow")).isEmpty();
         assertThat(files.stat(root, "/../host-secret.txt")).isEmpty();
         assertThat(secretHash).isNotEmpty();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("resolvers")
+    void followingSymlinksInterpretsThemInsideTheRootOnly(String name, NativeFiles nativeFiles) {
+        RootedFiles files = NoFollowRootedFiles.resolvingInsideRoot(nativeFiles);
+
+        assertTimeoutPreemptively(BOUND, () -> {
+            String containerPasswd = sha256("container passwd\n");
+            assertThat(files.sha256(root, "/etc-host/passwd", 1 << 20)).contains(containerPasswd);
+            assertThat(files.sha256(root, "/up/etc/passwd", 1 << 20)).contains(containerPasswd);
+            for (String path : List.of("/shadow-abs", "/secret-abs", "/secret-rel", "/etc-host/shadow",
+                    "/proc-self/etc/passwd", "/up/host-secret.txt", "/loop-a", "/loop-b/x", "/etc/passwd\0x")) {
+                assertThat(files.sha256(root, path, 1 << 20)).as(path).isEmpty();
+            }
+            assertThat(files.stat(root, "/etc-host")).get()
+                    .satisfies(f -> assertThat(f.type()).isEqualTo(FileFacts.Type.SYMLINK));
+            assertThat(files.stat(root, "/etc-host/passwd")).get()
+                    .satisfies(f -> assertThat(f.type()).isEqualTo(FileFacts.Type.REGULAR));
+        });
     }
 
     @ParameterizedTest(name = "{0}")

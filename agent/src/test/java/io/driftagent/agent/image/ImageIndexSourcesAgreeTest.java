@@ -154,6 +154,9 @@ class ImageIndexSourcesAgreeTest {
         assertThat(index.sha256(sleep)).isEqualTo(resolvedInContainer)
                 .isEqualTo(TestImageLayout.sha256Hex(TestImageLayout.BUSYBOX));
         assertThat(seenInContainer).startsWith("none");
+        assertThat(NoFollowRootedFiles.resolvingInsideRoot(io.driftagent.agent.fs.NativeFiles.load())
+                .sha256(Path.of("/proc/" + taskPid(containerName) + "/root"), "/bin/sleep", 64 << 20))
+                .contains(index.sha256(sleep));
         assertThat(provider.imageCount()).isEqualTo(1);
         provider.release(root);
         assertThat(provider.imageCount()).isZero();
