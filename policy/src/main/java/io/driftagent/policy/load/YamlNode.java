@@ -19,13 +19,17 @@ sealed interface YamlNode permits YamlNode.Scalar, YamlNode.Sequence, YamlNode.M
 
     /**
      * @param value text as written (quotes removed)
+     * @param type  the YAML 1.2 core-schema type: only untagged plain scalars resolve to non-string types
      * @param tag   explicit tag, or null when the scalar is untagged
-     * @param plain whether the scalar was unquoted (only plain scalars resolve to non-string types)
      */
-    record Scalar(String value, String tag, boolean plain, int line, int column) implements YamlNode {
+    record Scalar(String value, ScalarType type, String tag, int line, int column) implements YamlNode {
         private static final CoreScalarResolver RESOLVER = new CoreScalarResolver(false);
 
-        ScalarType type() {
+        static Scalar of(String value, String tag, boolean plain, int line, int column) {
+            return new Scalar(value, resolve(value, tag, plain), tag, line, column);
+        }
+
+        private static ScalarType resolve(String value, String tag, boolean plain) {
             Tag resolved;
             if (tag != null) {
                 resolved = new Tag(tag);

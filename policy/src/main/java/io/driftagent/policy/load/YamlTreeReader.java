@@ -73,7 +73,7 @@ final class YamlTreeReader {
                 case Scalar: {
                     ScalarEvent scalar = (ScalarEvent) event;
                     nodes = count(nodes, event);
-                    YamlNode node = new YamlNode.Scalar(scalar.getValue(), scalar.getTag().orElse(null),
+                    YamlNode node = YamlNode.Scalar.of(scalar.getValue(), scalar.getTag().orElse(null),
                             scalar.isPlain(), line(event), column(event));
                     root = attach(open, root, node);
                     break;
