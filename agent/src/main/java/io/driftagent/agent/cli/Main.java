@@ -21,6 +21,8 @@ public final class Main {
         }
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
         switch (args[0]) {
+            case "policy":
+                return new PolicyCommand().run(rest, out, err);
             default:
                 err.println("drift-agent: unknown command '" + args[0] + "'");
                 usage(err);
