@@ -19,9 +19,14 @@ public final class BoundedRegex {
 
     private final Pattern pattern;
     private final ThreadLocal<Matcher> matchers;
+    /** Text every match starts with (empty if unknown): most values are rejected without running the matcher. */
+    private final String literalPrefix;
+    private final boolean ignoreCase;
 
-    private BoundedRegex(Pattern pattern) {
+    private BoundedRegex(Pattern pattern, boolean ignoreCase) {
         this.pattern = pattern;
+        this.ignoreCase = ignoreCase;
+        this.literalPrefix = literalPrefix(pattern.pattern());
         this.matchers = ThreadLocal.withInitial(() -> pattern.matcher(""));
     }
 
@@ -53,11 +58,32 @@ public final class BoundedRegex {
             throw new IllegalArgumentException(problem.get());
         }
         int flags = ignoreCase ? Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE : 0;
-        return new BoundedRegex(Pattern.compile(regex, flags));
+        return new BoundedRegex(Pattern.compile(regex, flags), ignoreCase);
     }
 
     public boolean matches(String value) {
+        if (!value.regionMatches(ignoreCase, 0, literalPrefix, 0, literalPrefix.length())) {
+            return false;
+        }
         return matchers.get().reset(value).matches();
+    }
+
+    /**
+     * The plain characters a regex starts with, up to the first metacharacter; a character followed by a quantifier
+     * is optional and not part of it, and a regex with an alternation anywhere has none.
+     */
+    static String literalPrefix(String regex) {
+        if (regex.indexOf('|') >= 0) {
+            return "";
+        }
+        int end = 0;
+        while (end < regex.length() && "\\^$.|?*+()[]{}".indexOf(regex.charAt(end)) < 0) {
+            end++;
+        }
+        if (end < regex.length() && "?*{".indexOf(regex.charAt(end)) >= 0 && end > 0) {
+            end--;
+        }
+        return regex.substring(0, end);
     }
 
     public String source() {

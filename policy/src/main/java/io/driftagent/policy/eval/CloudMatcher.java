@@ -29,7 +29,8 @@ final class CloudMatcher {
             return false;
         }
         for (int i = 0; i < providers.length; i++) {
-            if (providers[i].equalsIgnoreCase(provider) && accountMatches(accounts[i], account)) {
+            String expected = providers[i];
+            if ((expected.equals(provider) || expected.equalsIgnoreCase(provider)) && accountMatches(accounts[i], account)) {
                 return true;
             }
         }
@@ -44,7 +45,7 @@ final class CloudMatcher {
             return false;
         }
         for (String candidate : accepted) {
-            if (candidate.equalsIgnoreCase(account)) {
+            if (candidate.equals(account) || candidate.equalsIgnoreCase(account)) {
                 return true;
             }
         }

@@ -24,11 +24,21 @@ public final class GlobPattern {
     /** A literal character (>= 0) or one of the wildcard codes above. */
     private final int[] tokens;
     private final ThreadLocal<boolean[][]> positions;
+    /** The literal characters before the first wildcard: a cheap first check. */
+    private final String literalPrefix;
 
     private GlobPattern(String source, boolean ignoreCase, int[] tokens) {
         this.source = source;
         this.ignoreCase = ignoreCase;
         this.tokens = tokens;
+        StringBuilder prefix = new StringBuilder();
+        for (int token : tokens) {
+            if (token < 0) {
+                break;
+            }
+            prefix.append((char) token);
+        }
+        this.literalPrefix = prefix.toString();
         int width = tokens.length + 1;
         this.positions = ThreadLocal.withInitial(() -> new boolean[2][width]);
     }
@@ -90,6 +100,9 @@ public final class GlobPattern {
     }
 
     public boolean matches(String value) {
+        if (!value.regionMatches(ignoreCase, 0, literalPrefix, 0, literalPrefix.length())) {
+            return false;
+        }
         boolean[][] buffers = positions.get();
         boolean[] current = buffers[0];
         boolean[] next = buffers[1];

@@ -45,6 +45,19 @@ abstract class ValueMatcher {
         }
     }
 
+    /** One character compared as {@link String#equalsIgnoreCase} does when {@code ignoreCase}. */
+    static boolean sameChar(char a, char b, boolean ignoreCase) {
+        if (a == b) {
+            return true;
+        }
+        if (!ignoreCase) {
+            return false;
+        }
+        char upperA = Character.toUpperCase(a);
+        char upperB = Character.toUpperCase(b);
+        return upperA == upperB || Character.toLowerCase(upperA) == Character.toLowerCase(upperB);
+    }
+
     private static final class EqualsOne extends ValueMatcher {
         private final String expected;
 
@@ -101,7 +114,10 @@ abstract class ValueMatcher {
         @Override
         boolean matches(String value) {
             for (String prefix : prefixes) {
-                if (value.regionMatches(ignoreCase, 0, prefix, 0, prefix.length())) {
+                int last = prefix.length() - 1;
+                // prefixes often share a long head (a registry host): compare the far end first to fail fast
+                if (last < 0 || (last < value.length() && sameChar(value.charAt(last), prefix.charAt(last), ignoreCase)
+                        && value.regionMatches(ignoreCase, 0, prefix, 0, last))) {
                     return true;
                 }
             }
@@ -122,7 +138,9 @@ abstract class ValueMatcher {
         boolean matches(String value) {
             for (String suffix : suffixes) {
                 int start = value.length() - suffix.length();
-                if (start >= 0 && value.regionMatches(ignoreCase, start, suffix, 0, suffix.length())) {
+                // suffixes often share a long tail: compare their first character first to fail fast
+                if (start >= 0 && (suffix.isEmpty() || sameChar(value.charAt(start), suffix.charAt(0), ignoreCase)
+                        && value.regionMatches(ignoreCase, start + 1, suffix, 1, suffix.length() - 1))) {
                     return true;
                 }
             }

@@ -15,12 +15,25 @@ public final class BenchmarkPolicies {
      * {@link #matchingExec()}, and its allow list does not hold the executed file.
      */
     public static String policy(int ruleCount) {
+        return policy(ruleCount, Shape.MIXED);
+    }
+
+    /** What the rules before the last one look like. */
+    public enum Shape {
+        /** Six rule shapes in turn (see {@link #policy(int)}). */
+        MIXED,
+        /** Every rule: one namespace equals condition, as in namespace-per-team policies. */
+        NAMESPACE_EQUALS
+    }
+
+    public static String policy(int ruleCount, Shape shape) {
         StringBuilder yaml = new StringBuilder("apiVersion: drift.agent/v1\nkind: DriftPolicy\nrules:\n");
         for (int i = 0; i < ruleCount - 1; i++) {
             yaml.append("  - name: rule-").append(i).append("\n    priority: ").append(i).append("\n    action: block\n");
-            switch (i % 6) {
+            switch (shape == Shape.NAMESPACE_EQUALS ? 0 : i % 6) {
                 case 0:
-                    condition(yaml, "namespace", "equals", "ns-" + i + "', 'other-" + i + "', 'third-" + i, false);
+                    condition(yaml, "namespace", "equals", shape == Shape.NAMESPACE_EQUALS ? "ns-" + i
+                            : "ns-" + i + "', 'other-" + i + "', 'third-" + i, false);
                     break;
                 case 1:
                     condition(yaml, "podLabels", "equals", "app=app-" + i + "', 'team-" + i, false);

@@ -12,6 +12,7 @@ import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -25,12 +26,16 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(1)
 public class EvaluateBenchmark {
+    /** MIXED: six rule shapes (equals, labels, prefix, cloud + glob, kinds + regex, ignoreCase suffix); NAMESPACE_EQUALS. */
+    @Param({"MIXED", "NAMESPACE_EQUALS"})
+    public BenchmarkPolicies.Shape shape;
+
     private CompiledPolicy policy;
     private DriftFacts facts;
 
     @Setup
     public void setUp() {
-        policy = new PolicyLoader().load("bench.yaml", BenchmarkPolicies.policy(200).getBytes(StandardCharsets.UTF_8))
+        policy = new PolicyLoader().load("bench.yaml", BenchmarkPolicies.policy(200, shape).getBytes(StandardCharsets.UTF_8))
                 .policy().orElseThrow();
         facts = BenchmarkPolicies.matchingExec();
         if (!policy.evaluate(facts).ruleName().equals("last")) {

@@ -3,6 +3,7 @@ package io.driftagent.policy.eval;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class BoundedRegexTest {
@@ -18,6 +19,30 @@ class BoundedRegexTest {
             "(?:prod|stage)-[a-z]+"})
     void ordinaryRegexesAreAccepted(String regex) {
         assertThat(BoundedRegex.problem(regex)).isEmpty();
+    }
+
+    @ParameterizedTest(name = "{0} starts with ''{1}''")
+    @CsvSource(delimiter = ';', textBlock = """
+            sidecar-[a-z]+ ; sidecar-
+            ab+c           ; ab
+            ab?c           ; a
+            ab*c           ; a
+            ab{0,2}        ; a
+            a|b            ; ''
+            (?i)abc        ; ''
+            \\Qa.b\\E  ; ''
+            .*x            ; ''
+            """)
+    void theLiteralPrefixIsOnlyWhatEveryMatchStartsWith(String regex, String prefix) {
+        assertThat(BoundedRegex.literalPrefix(regex)).isEqualTo(prefix);
+    }
+
+    @org.junit.jupiter.api.Test
+    void thePrefixCheckDoesNotChangeWhatMatches() {
+        assertThat(BoundedRegex.compile("ab?c", false).matches("ac")).isTrue();
+        assertThat(BoundedRegex.compile("ab+c", false).matches("abbc")).isTrue();
+        assertThat(BoundedRegex.compile("SIDE-[a-z]+", true).matches("side-x")).isTrue();
+        assertThat(BoundedRegex.compile("side-[a-z]+", false).matches("SIDE-x")).isFalse();
     }
 
     @ParameterizedTest
