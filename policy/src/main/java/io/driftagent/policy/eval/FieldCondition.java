@@ -21,6 +21,11 @@ final class FieldCondition extends CompiledCondition {
     }
 
     private String valueOf(DriftFacts facts) {
+        return valueOf(facts, field);
+    }
+
+    /** The string fact a condition on {@code field} looks at; null when unknown. Not for {@code podLabels}. */
+    static String valueOf(DriftFacts facts, ResourceField field) {
         switch (field) {
             case CONTAINER_NAME:
                 return facts.containerName();
