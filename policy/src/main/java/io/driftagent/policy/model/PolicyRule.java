@@ -1,0 +1,51 @@
+package io.driftagent.policy.model;
+
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * One rule of a drift policy, as written (validated, not compiled).
+ *
+ * @param driftKinds the kinds this rule applies to; empty means every drift kind
+ * @param cloudScope empty means every cloud
+ * @param resourceScope empty means every workload; all conditions must hold
+ */
+public record PolicyRule(
+        String name,
+        int priority,
+        String description,
+        Action action,
+        List<CloudScope> cloudScope,
+        List<ResourceCondition> resourceScope,
+        Set<DriftKind> driftKinds,
+        List<AllowListEntry> allowList) {
+
+    public PolicyRule {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(action, "action");
+        description = description == null ? "" : description;
+        cloudScope = List.copyOf(cloudScope);
+        resourceScope = List.copyOf(resourceScope);
+        driftKinds = driftKinds.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(driftKinds));
+        if (driftKinds.contains(DriftKind.IMAGE)) {
+            throw new IllegalArgumentException("IMAGE is not drift and never reaches the policy");
+        }
+        allowList = List.copyOf(allowList);
+    }
+
+    /** Whether this rule matches every drifted exec (no scope narrows it); every later rule is then unreachable. */
+    public boolean isCatchAll() {
+        return cloudScope.isEmpty() && resourceScope.isEmpty() && (driftKinds.isEmpty() || coversEveryDriftKind());
+    }
+
+    private boolean coversEveryDriftKind() {
+        for (DriftKind kind : DriftKind.values()) {
+            if (kind.isDrift() && !driftKinds.contains(kind)) {
+                return false;
+            }
+        }
+        return true;
+    }
+}
