@@ -308,7 +308,10 @@ public final class FanotifyExecSource implements ExecSource {
         }
 
         private void emit(ExecCorrelator.Group g) {
-            String comm = g.process.known() ? procReader.commIfSameProcess(g.pid, g.process.startTimeNs()) : null;
+            // after a script's exec the process image is the interpreter
+            ExecCorrelator.Part image = g.interpreter.isEmpty() ? g.primary.get(0) : g.interpreter.get(0);
+            String comm = g.process.known()
+                    ? procReader.commIfStillRunning(g.pid, g.process.startTimeNs(), image.file().ino()) : null;
             ExecEvent e = assembler.assemble(g.pid, g.process, g.primary, g.interpreter, comm, g.firstSeenNanos);
             offer(e);
         }

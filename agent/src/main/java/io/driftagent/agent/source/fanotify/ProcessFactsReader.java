@@ -75,9 +75,20 @@ final class ProcessFactsReader {
         return new ProcessFacts(tgid, ppid, uid, gid, startTicks * nsPerTick, comm, cgroupId(dir), mountNsId(dir));
     }
 
-    /** comm and start time only (cheap), or null when the process is gone. */
-    String commIfSameProcess(int pid, long startTimeNs) {
-        String stat = readSmall(procRoot.resolve(Integer.toString(pid)).resolve("stat"));
+    /**
+     * The comm of {@code pid} if it is still the same process (start time) and still runs the image whose inode is
+     * {@code exeIno} (so its exec finished and it has not exec'd again); else null.
+     */
+    String commIfStillRunning(int pid, long startTimeNs, long exeIno) {
+        Path dir = procRoot.resolve(Integer.toString(pid));
+        try {
+            if (((Number) Files.getAttribute(dir.resolve("exe"), "unix:ino")).longValue() != exeIno) {
+                return null;
+            }
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+        String stat = readSmall(dir.resolve("stat"));
         if (stat == null) {
             return null;
         }
