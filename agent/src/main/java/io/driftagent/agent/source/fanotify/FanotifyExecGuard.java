@@ -13,10 +13,9 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -62,7 +61,7 @@ public final class FanotifyExecGuard implements AutoCloseable {
     private FanotifyGroup group;
     private OverlayLayers layers;
     private ThreadPoolExecutor workers;
-    private ScheduledExecutorService deadlines;
+    private ScheduledThreadPoolExecutor deadlines;
     private Thread reader;
     private ThreadLocal<WorkerTools> tools;
     private long hostRootDev;
@@ -109,8 +108,9 @@ public final class FanotifyExecGuard implements AutoCloseable {
             workers = new ThreadPoolExecutor(config.workers(), config.workers(), 30, TimeUnit.SECONDS,
                     new ArrayBlockingQueue<>(config.maxQueued()), r -> daemon(r, "fanotify-guard-decider-" + n.incrementAndGet()),
                     new ThreadPoolExecutor.AbortPolicy());
-            deadlines = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "fanotify-guard-deadline"));
-            ((java.util.concurrent.ScheduledThreadPoolExecutor) deadlines).setRemoveOnCancelPolicy(true);
+            ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1, r -> daemon(r, "fanotify-guard-deadline"));
+            scheduler.setRemoveOnCancelPolicy(true);
+            deadlines = scheduler;
             running = true;
             reader = daemon(this::readLoop, "fanotify-guard-reader");
             reader.start();
@@ -314,15 +314,17 @@ public final class FanotifyExecGuard implements AutoCloseable {
             for (Pending p : List.copyOf(pending)) {
                 p.answerDefault("shutdown");
             }
-            workers.shutdownNow();
-            deadlines.shutdownNow();
-            try {
-                if (!workers.awaitTermination(JOIN_TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
-                    log.error("exec decider threads did not stop (a decider ignores interrupts)");
+            if (workers != null) {
+                workers.shutdownNow();
+                deadlines.shutdownNow();
+                try {
+                    if (!workers.awaitTermination(JOIN_TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
+                        log.error("exec decider threads did not stop (a decider ignores interrupts)");
+                    }
+                    deadlines.awaitTermination(JOIN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
                 }
-                deadlines.awaitTermination(JOIN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
             }
             groupLock.writeLock().lock();
             try {
