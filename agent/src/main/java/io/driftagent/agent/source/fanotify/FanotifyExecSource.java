@@ -334,8 +334,10 @@ public final class FanotifyExecSource implements ExecSource {
 
         private void rescan(long sinceBootNs) {
             int n = new ProcessRescanner(nat, config.procRoot(), procReader, inspector, layers, assembler)
-                    .startedSince(sinceBootNs, this::offer);
-            rescanned.add(n);
+                    .startedSince(sinceBootNs, e -> {
+                        rescanned.increment();
+                        offer(e);
+                    });
             log.warn("fanotify queue overflowed; rescanned /proc: {} processes started since the last read", n);
         }
     }

@@ -30,6 +30,26 @@ final class KernelTestSupport {
         return bin;
     }
 
+    /** What this JVM's fds point at that the fanotify code could have leaked: fanotify groups, eventfds, exec'd files. */
+    static List<String> fanotifyRelatedFds(Path... execDirs) throws IOException {
+        List<String> out = new java.util.ArrayList<>();
+        try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
+            for (Path fd : s.toList()) {
+                String target;
+                try {
+                    target = Files.readSymbolicLink(fd).toString();
+                } catch (IOException e) {
+                    continue;
+                }
+                boolean inExecDir = java.util.Arrays.stream(execDirs).anyMatch(d -> target.startsWith(d.toString()));
+                if (target.contains("fanotify") || target.contains("eventfd") || inExecDir) {
+                    out.add(fd.getFileName() + " -> " + target);
+                }
+            }
+        }
+        return out;
+    }
+
     static int openFdCount() throws IOException {
         try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
             return (int) s.count();
