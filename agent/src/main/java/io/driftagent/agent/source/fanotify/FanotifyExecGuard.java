@@ -43,6 +43,9 @@ public final class FanotifyExecGuard implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(FanotifyExecGuard.class);
     private static final long JOIN_TIMEOUT_MS = 5000;
+    /** struct fanotify_response scratch space, one per answering thread (the answer path is per exec). */
+    private static final ThreadLocal<ByteBuffer> RESPONSE_BUFFER =
+            ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder()));
 
     private final GuardConfig config;
     private final ExecPermissionDecider decider;
@@ -103,7 +106,7 @@ public final class FanotifyExecGuard implements AutoCloseable {
             layers.refresh();
             Path cgroup2 = Cgroup2Mount.find(config.procRoot());
             tools = ThreadLocal.withInitial(() -> new WorkerTools(new ExecutedFileInspector(nat),
-                    new ProcessFactsReader(config.procRoot(), cgroup2, 100), new ExecEventAssembler(layers)));
+                    new ProcessFactsReader(nat, config.procRoot(), cgroup2, 100), new ExecEventAssembler(layers)));
             AtomicInteger n = new AtomicInteger();
             workers = new ThreadPoolExecutor(config.workers(), config.workers(), 30, TimeUnit.SECONDS,
                     new ArrayBlockingQueue<>(config.maxQueued()), r -> daemon(r, "fanotify-guard-decider-" + n.incrementAndGet()),
@@ -260,7 +263,7 @@ public final class FanotifyExecGuard implements AutoCloseable {
             groupLock.readLock().lock();
             try {
                 if (groupOpen) {
-                    if (!group.respond(ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder()), fd, d == PermissionDecision.ALLOW)) {
+                    if (!group.respond(RESPONSE_BUFFER.get(), fd, d == PermissionDecision.ALLOW)) {
                         answerFailed.increment();
                     }
                     group.closeEventFd(fd);

@@ -92,7 +92,7 @@ public final class FanotifyExecSource implements ExecSource {
             }
             Path cgroup2 = config.cgroup2Root() != null ? config.cgroup2Root() : Cgroup2Mount.find(config.procRoot());
             running = true;
-            ReaderLoop loop = new ReaderLoop(sink, new ProcessFactsReader(config.procRoot(), cgroup2, 100));
+            ReaderLoop loop = new ReaderLoop(sink, new ProcessFactsReader(nat, config.procRoot(), cgroup2, 100));
             reader = new Thread(loop, "fanotify-exec-reader");
             reader.setDaemon(true);
             reader.start();
