@@ -14,8 +14,6 @@ import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Future;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -64,7 +62,7 @@ public final class FanotifyExecGuard implements AutoCloseable {
     private FanotifyGroup group;
     private OverlayLayers layers;
     private ThreadPoolExecutor workers;
-    private ScheduledThreadPoolExecutor deadlines;
+    private Thread deadlines;
     private Thread reader;
     private ThreadLocal<WorkerTools> tools;
     private long hostRootDev;
@@ -111,10 +109,9 @@ public final class FanotifyExecGuard implements AutoCloseable {
             workers = new ThreadPoolExecutor(config.workers(), config.workers(), 30, TimeUnit.SECONDS,
                     new ArrayBlockingQueue<>(config.maxQueued()), r -> daemon(r, "fanotify-guard-decider-" + n.incrementAndGet()),
                     new ThreadPoolExecutor.AbortPolicy());
-            ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1, r -> daemon(r, "fanotify-guard-deadline"));
-            scheduler.setRemoveOnCancelPolicy(true);
-            deadlines = scheduler;
             running = true;
+            deadlines = daemon(this::deadlineLoop, "fanotify-guard-deadline");
+            deadlines.start();
             reader = daemon(this::readLoop, "fanotify-guard-reader");
             reader.start();
             log.info("fanotify exec guard started (timeout {}, default {})", config.decisionTimeout(), config.defaultDecision());
@@ -201,11 +198,31 @@ public final class FanotifyExecGuard implements AutoCloseable {
                 continue;
             }
             try {
-                p.deadline = deadlines.schedule(() -> p.answerDefault("timeout"),
-                        config.decisionTimeout().toNanos(), TimeUnit.NANOSECONDS);
                 p.work = workers.submit(() -> decide(p));
             } catch (RuntimeException e) { // RejectedExecutionException: pool and queue full
                 p.answerDefault("overloaded");
+            }
+        }
+    }
+
+    /**
+     * Answers overdue events with the default. A ticking scan instead of one scheduled task per event: scheduling
+     * would wake a timer thread on every exec; this costs a few wake-ups per second and answers within one tick
+     * (at most a tenth of the timeout, 10 ms at most) after the deadline.
+     */
+    private void deadlineLoop() {
+        long tickMs = Math.max(1, Math.min(10, config.decisionTimeout().toMillis() / 10));
+        while (running) {
+            try {
+                Thread.sleep(tickMs);
+            } catch (InterruptedException e) {
+                return;
+            }
+            long now = System.nanoTime();
+            for (Pending p : pending) {
+                if (now - p.deadlineNanos >= 0) {
+                    p.answerDefault("timeout");
+                }
             }
         }
     }
@@ -243,8 +260,8 @@ public final class FanotifyExecGuard implements AutoCloseable {
         final int fd;
         final int pid;
         final long readAtNanos = System.nanoTime();
+        final long deadlineNanos = readAtNanos + config.decisionTimeout().toNanos();
         final AtomicBoolean done = new AtomicBoolean();
-        volatile ScheduledFuture<?> deadline;
         volatile Future<?> work;
 
         Pending(int fd, int pid) {
@@ -277,10 +294,6 @@ public final class FanotifyExecGuard implements AutoCloseable {
                 log.debug("exec of pid {} answered by default {} ({})", pid, d, defaultReason);
             }
             pending.remove(this);
-            ScheduledFuture<?> dl = deadline;
-            if (dl != null) {
-                dl.cancel(false);
-            }
             Future<?> w = work;
             if (w != null && "timeout".equals(defaultReason)) {
                 w.cancel(true);
@@ -319,15 +332,15 @@ public final class FanotifyExecGuard implements AutoCloseable {
             }
             if (workers != null) {
                 workers.shutdownNow();
-                deadlines.shutdownNow();
+                deadlines.interrupt();
                 try {
                     if (!workers.awaitTermination(JOIN_TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
                         log.error("exec decider threads did not stop (a decider ignores interrupts)");
                     }
-                    deadlines.awaitTermination(JOIN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
+                join(deadlines);
             }
             groupLock.writeLock().lock();
             try {

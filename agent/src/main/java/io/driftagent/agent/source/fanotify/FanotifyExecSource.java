@@ -246,6 +246,7 @@ public final class FanotifyExecSource implements ExecSource {
                             rescan(lastBatchBootNs - RESCAN_SLACK_NS);
                         }
                         lastBatchBootNs = batchBootNs;
+                        coalesce();
                     }
                     correlator.flushExpired(System.nanoTime());
                 }
@@ -254,6 +255,17 @@ public final class FanotifyExecSource implements ExecSource {
                 countLost("reader_failed");
             } finally {
                 correlator.flushAll();
+            }
+        }
+
+        /**
+         * Lets events accumulate for a moment after a small batch: one wake-up per exec costs more CPU than the
+         * events themselves when a node execs thousands of times a second. The kernel queue (16384) absorbs it.
+         */
+        private void coalesce() {
+            long pauseNs = config.readCoalescing().toNanos();
+            if (pauseNs > 0 && buf.limit() < buf.capacity() / 2 && running) {
+                java.util.concurrent.locks.LockSupport.parkNanos(pauseNs);
             }
         }
 

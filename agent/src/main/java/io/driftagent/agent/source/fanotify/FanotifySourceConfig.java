@@ -13,6 +13,7 @@ import java.util.Objects;
  * @param unlimitedKernelQueue FAN_UNLIMITED_QUEUE: never overflow, at the price of unbounded kernel memory
  * @param procRoot            /proc
  * @param cgroup2Root         where cgroup v2 is mounted, or null to find it in /proc/self/mountinfo
+ * @param readCoalescing      pause after a small batch so events are read in batches (adds that much latency)
  */
 public record FanotifySourceConfig(
         boolean watchHostRoot,
@@ -20,7 +21,8 @@ public record FanotifySourceConfig(
         int readBufferBytes,
         boolean unlimitedKernelQueue,
         Path procRoot,
-        Path cgroup2Root) {
+        Path cgroup2Root,
+        Duration readCoalescing) {
 
     public FanotifySourceConfig {
         Objects.requireNonNull(correlationWindow, "correlationWindow");
@@ -28,16 +30,21 @@ public record FanotifySourceConfig(
         if (correlationWindow.isNegative() || correlationWindow.compareTo(Duration.ofSeconds(1)) > 0) {
             throw new IllegalArgumentException("correlationWindow must be within 0..1s: " + correlationWindow);
         }
+        Objects.requireNonNull(readCoalescing, "readCoalescing");
+        if (readCoalescing.isNegative() || readCoalescing.compareTo(Duration.ofMillis(100)) > 0) {
+            throw new IllegalArgumentException("readCoalescing must be within 0..100ms: " + readCoalescing);
+        }
         if (readBufferBytes < 4096 || readBufferBytes > (16 << 20)) {
             throw new IllegalArgumentException("readBufferBytes must be within 4 KiB..16 MiB: " + readBufferBytes);
         }
     }
 
     public static FanotifySourceConfig defaults() {
-        return new FanotifySourceConfig(true, Duration.ofMillis(50), 256 * 1024, false, Path.of("/proc"), null);
+        return new FanotifySourceConfig(true, Duration.ofMillis(50), 256 * 1024, false, Path.of("/proc"), null, Duration.ofMillis(5));
     }
 
     public FanotifySourceConfig withWatchHostRoot(boolean watch) {
-        return new FanotifySourceConfig(watch, correlationWindow, readBufferBytes, unlimitedKernelQueue, procRoot, cgroup2Root);
+        return new FanotifySourceConfig(watch, correlationWindow, readBufferBytes, unlimitedKernelQueue, procRoot, cgroup2Root,
+                readCoalescing);
     }
 }

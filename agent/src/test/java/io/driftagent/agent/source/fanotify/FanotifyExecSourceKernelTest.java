@@ -53,7 +53,7 @@ class FanotifyExecSourceKernelTest {
         hello = KernelTestSupport.compileStatic(work, "hello", HELLO_C);
         ctr = OverlayContainer.create(hello, "hello", "img2", "img3", "hostonly", "hostonly2");
         overlayDev = ctr.overlayDev();
-        FanotifySourceConfig cfg = new FanotifySourceConfig(true, Duration.ofMillis(50), 256 * 1024, false, Path.of("/proc"), null);
+        FanotifySourceConfig cfg = new FanotifySourceConfig(true, Duration.ofMillis(50), 256 * 1024, false, Path.of("/proc"), null, Duration.ofMillis(5));
         source = new FanotifyExecSource(cfg, Clock.systemUTC());
         source.start(events);
         assertThat(source.watch(ctr.merged)).isEqualTo(MarkKind.FILESYSTEM);
@@ -238,6 +238,40 @@ class FanotifyExecSourceKernelTest {
     }
 
     @Test
+    void watchingAContainersProcRootAloneReportsOverlayInodesWithTheUpperFlag() throws Exception {
+        Files.copy(hello, ctr.merged.resolve("bin/added-procroot"));
+        Process holder = ctr.start("exec /bin/hello 5000");
+        FanotifyExecSource overlayOnly = new FanotifyExecSource(FanotifySourceConfig.defaults().withWatchHostRoot(false), Clock.systemUTC());
+        ExecEventRecorder overlayEvents = new ExecEventRecorder();
+        try {
+            long helloIno = OverlayContainer.ino(ctr.lower.resolve("bin/hello"));
+            Path exe = Path.of("/proc", Long.toString(holder.pid()), "exe");
+            long until = System.nanoTime() + 5_000_000_000L;
+            while (System.nanoTime() < until && !(Files.exists(exe) && exeIno(exe) == helloIno)) {
+                Thread.sleep(20);
+            }
+            overlayOnly.start(overlayEvents);
+            Path procRoot = Path.of("/proc", Long.toString(holder.pid()), "root");
+
+            assertThat(overlayOnly.watch(procRoot)).isEqualTo(MarkKind.FILESYSTEM);
+            OverlayContainer.Run image = ctr.run("exec /bin/hello 300");
+            OverlayContainer.Run added = ctr.run("exec /bin/added-procroot 300");
+
+            ExecEvent e1 = overlayEvents.awaitExec(image.pid(), "/bin/hello");
+            assertThat(e1.file()).isEqualTo(new FileId(overlayDev, helloIno));
+            assertThat(e1.flags()).isEqualTo(new Flags(true, false, false, false));
+            ExecEvent e2 = overlayEvents.awaitExec(added.pid(), "/bin/added-procroot");
+            assertThat(e2.file()).isEqualTo(new FileId(overlayDev, OverlayContainer.ino(ctr.upper.resolve("bin/added-procroot"))));
+            assertThat(e2.flags()).isEqualTo(new Flags(true, true, false, false));
+            overlayOnly.unwatch(procRoot);
+            assertThat(overlayOnly.watched()).isEmpty();
+        } finally {
+            overlayOnly.close();
+            holder.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
     void execOfADeletedFileIsFlaggedUnlinkedAndNamedByItsFormerPath() throws Exception {
         Path tool = work.resolve("doomed");
         Files.copy(hello, tool);
@@ -249,6 +283,14 @@ class FanotifyExecSourceKernelTest {
         ExecEvent e = events.awaitExec((int) p.pid(), tool.toString());
         assertThat(e.flags()).isEqualTo(new Flags(false, false, false, true));
         assertThat(e.file().dev()).isEqualTo(OverlayContainer.dev(work));
+    }
+
+    private static long exeIno(Path exe) {
+        try {
+            return ((Number) Files.getAttribute(exe, "unix:ino")).longValue();
+        } catch (java.io.IOException e) {
+            return -1;
+        }
     }
 
     private static long ownMountNs() throws Exception {

@@ -58,7 +58,7 @@ class FanotifyExecSourceLifecycleKernelTest {
             assertThat(hello).isEqualTo(sleeper);
             CountDownLatch release = new CountDownLatch(1);
             ExecEventRecorder events = new ExecEventRecorder();
-            FanotifySourceConfig cfg = new FanotifySourceConfig(false, Duration.ofMillis(10), 64 * 1024, false, Path.of("/proc"), null);
+            FanotifySourceConfig cfg = new FanotifySourceConfig(false, Duration.ofMillis(10), 64 * 1024, false, Path.of("/proc"), null, Duration.ofMillis(5));
             FanotifyExecSource source = new FanotifyExecSource(cfg, Clock.systemUTC());
             // Files.readString sees one byte of a /proc/sys file; readAllLines reads it whole
             String saved = Files.readAllLines(MAX_QUEUED).get(0).trim();
