@@ -11,13 +11,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Future;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.slf4j.Logger;
@@ -61,9 +56,9 @@ public final class FanotifyExecGuard implements AutoCloseable {
     private Native nat;
     private FanotifyGroup group;
     private OverlayLayers layers;
-    private ThreadPoolExecutor workers;
+    private final List<Thread> workers = new java.util.ArrayList<>();
+    private final java.util.Map<Thread, Pending> deciding = new ConcurrentHashMap<>();
     private Thread deadlines;
-    private Thread reader;
     private ThreadLocal<WorkerTools> tools;
     private long hostRootDev;
     private long hostRootMountId;
@@ -105,15 +100,14 @@ public final class FanotifyExecGuard implements AutoCloseable {
             Path cgroup2 = Cgroup2Mount.find(config.procRoot());
             tools = ThreadLocal.withInitial(() -> new WorkerTools(new ExecutedFileInspector(nat),
                     new ProcessFactsReader(nat, config.procRoot(), cgroup2, 100), new ExecEventAssembler(layers)));
-            AtomicInteger n = new AtomicInteger();
-            workers = new ThreadPoolExecutor(config.workers(), config.workers(), 30, TimeUnit.SECONDS,
-                    new ArrayBlockingQueue<>(config.maxQueued()), r -> daemon(r, "fanotify-guard-decider-" + n.incrementAndGet()),
-                    new ThreadPoolExecutor.AbortPolicy());
             running = true;
+            for (int i = 1; i <= config.workers(); i++) {
+                Thread t = daemon(this::workerLoop, "fanotify-guard-worker-" + i);
+                workers.add(t);
+            }
+            workers.forEach(Thread::start);
             deadlines = daemon(this::deadlineLoop, "fanotify-guard-deadline");
             deadlines.start();
-            reader = daemon(this::readLoop, "fanotify-guard-reader");
-            reader.start();
             log.info("fanotify exec guard started (timeout {}, default {})", config.decisionTimeout(), config.defaultDecision());
         }
     }
@@ -157,21 +151,69 @@ public final class FanotifyExecGuard implements AutoCloseable {
         return pending.size();
     }
 
-    private void readLoop() {
-        ByteBuffer buf = ByteBuffer.allocateDirect(64 * 1024).order(ByteOrder.nativeOrder());
+    /**
+     * Every worker reads a few events itself and decides them in turn: one thread hand-off less per exec than a
+     * reader feeding a pool, which matters because the exec'ing process waits for the whole path.
+     */
+    private void workerLoop() {
+        ByteBuffer buf = ByteBuffer.allocateDirect(config.eventsPerRead() * Native.EVENT_METADATA_LEN)
+                .order(ByteOrder.nativeOrder());
+        ByteBuffer fds = ByteBuffer.allocateDirect(16).order(ByteOrder.nativeOrder());
         try {
             while (running) {
-                if (group.awaitAndRead(buf, -1)) {
-                    dispatchBatch(buf, "shutdown");
+                Thread.interrupted();
+                if (group.awaitAndRead(buf, fds, -1, false)) {
+                    decideBatch(enqueue(buf, "shutdown"));
                 }
             }
         } catch (IOException | RuntimeException e) {
-            log.error("fanotify guard reader stopped: {}", e.toString(), e);
+            log.error("fanotify guard worker failed, releasing every guarded exec: {}", e.toString(), e);
+            failOpen();
         }
     }
 
-    /** @param reasonIfStopping the default's reason for events read while not running */
-    private void dispatchBatch(ByteBuffer buf, String reasonIfStopping) {
+    private void decideBatch(List<Pending> batch) {
+        for (Pending p : batch) {
+            if (p.done.get()) {
+                continue;
+            }
+            deciding.put(Thread.currentThread(), p);
+            try {
+                decide(p);
+            } finally {
+                deciding.remove(Thread.currentThread());
+                Thread.interrupted();
+            }
+        }
+    }
+
+    /**
+     * Without a reader nobody would answer, and guarded execs would wait until the group closes: remove the marks so
+     * no new permission events arrive, then answer whatever is queued or pending with the default.
+     */
+    private synchronized void failOpen() {
+        running = false;
+        group.removeAllMarks();
+        ByteBuffer buf = ByteBuffer.allocateDirect(64 * 1024).order(ByteOrder.nativeOrder());
+        try {
+            while (group.readAvailable(buf)) {
+                enqueue(buf, "reader_failed").forEach(p -> p.answerDefault("reader_failed"));
+            }
+        } catch (IOException | RuntimeException e) {
+            log.error("draining the permission queue failed: {}", e.toString());
+        }
+        for (Pending p : List.copyOf(pending)) {
+            p.answerDefault("reader_failed");
+        }
+    }
+
+    /**
+     * Registers every permission event in {@code buf} as pending (from then on the deadline thread covers it).
+     *
+     * @param reasonIfStopping the default's reason for events read while stopping
+     */
+    private List<Pending> enqueue(ByteBuffer buf, String reasonIfStopping) {
+        List<Pending> batch = new java.util.ArrayList<>(config.eventsPerRead());
         int off = 0;
         int limit = buf.limit();
         while (off + Native.EVENT_METADATA_LEN <= limit) {
@@ -195,14 +237,11 @@ public final class FanotifyExecGuard implements AutoCloseable {
             pending.add(p);
             if (!running) {
                 p.answerDefault(reasonIfStopping);
-                continue;
-            }
-            try {
-                p.work = workers.submit(() -> decide(p));
-            } catch (RuntimeException e) { // RejectedExecutionException: pool and queue full
-                p.answerDefault("overloaded");
+            } else {
+                batch.add(p);
             }
         }
+        return batch;
     }
 
     /**
@@ -212,6 +251,7 @@ public final class FanotifyExecGuard implements AutoCloseable {
      */
     private void deadlineLoop() {
         long tickMs = Math.max(1, Math.min(10, config.decisionTimeout().toMillis() / 10));
+        ByteBuffer rescue = ByteBuffer.allocateDirect(64 * Native.EVENT_METADATA_LEN).order(ByteOrder.nativeOrder());
         while (running) {
             try {
                 Thread.sleep(tickMs);
@@ -224,7 +264,38 @@ public final class FanotifyExecGuard implements AutoCloseable {
                     p.answerDefault("timeout");
                 }
             }
+            interruptOverdueDeciders();
+            if (allWorkersStuck(now)) {
+                // every worker sits in a decider past its deadline: nobody reads; answer what is queued
+                try {
+                    while (running && group.readAvailable(rescue)) {
+                        enqueue(rescue, "shutdown").forEach(p -> p.answerDefault("overloaded"));
+                    }
+                } catch (IOException | RuntimeException e) {
+                    log.error("rescue read of the permission queue failed: {}", e.toString());
+                }
+            }
         }
+    }
+
+    private void interruptOverdueDeciders() {
+        deciding.forEach((thread, p) -> {
+            if (p.timedOut && deciding.get(thread) == p) {
+                thread.interrupt();
+            }
+        });
+    }
+
+    private boolean allWorkersStuck(long now) {
+        if (deciding.size() < workers.size()) {
+            return false;
+        }
+        for (Pending p : deciding.values()) {
+            if (now - p.deadlineNanos < 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private void decide(Pending p) {
@@ -262,7 +333,7 @@ public final class FanotifyExecGuard implements AutoCloseable {
         final long readAtNanos = System.nanoTime();
         final long deadlineNanos = readAtNanos + config.decisionTimeout().toNanos();
         final AtomicBoolean done = new AtomicBoolean();
-        volatile Future<?> work;
+        volatile boolean timedOut;
 
         Pending(int fd, int pid) {
             this.fd = fd;
@@ -277,6 +348,7 @@ public final class FanotifyExecGuard implements AutoCloseable {
             if (!done.compareAndSet(false, true)) {
                 return;
             }
+            timedOut = "timeout".equals(defaultReason);
             groupLock.readLock().lock();
             try {
                 if (groupOpen) {
@@ -294,10 +366,6 @@ public final class FanotifyExecGuard implements AutoCloseable {
                 log.debug("exec of pid {} answered by default {} ({})", pid, d, defaultReason);
             }
             pending.remove(this);
-            Future<?> w = work;
-            if (w != null && "timeout".equals(defaultReason)) {
-                w.cancel(true);
-            }
         }
     }
 
@@ -317,30 +385,30 @@ public final class FanotifyExecGuard implements AutoCloseable {
             }
             running = false;
             group.removeAllMarks();
+            // answer first: a decider that ignores interrupts must not hold an exec while close() waits for it
+            for (Pending p : List.copyOf(pending)) {
+                p.answerDefault("shutdown");
+            }
             group.wakeup();
-            join(reader);
+            workers.forEach(Thread::interrupt);
+            for (Thread t : workers) {
+                join(t);
+                if (t.isAlive()) {
+                    log.error("exec guard worker {} did not stop (a decider ignores interrupts)", t.getName());
+                }
+            }
+            deadlines.interrupt();
+            join(deadlines);
             ByteBuffer buf = ByteBuffer.allocateDirect(64 * 1024).order(ByteOrder.nativeOrder());
             try {
                 while (group.readAvailable(buf)) {
-                    dispatchBatch(buf, "shutdown");
+                    enqueue(buf, "shutdown");
                 }
             } catch (IOException e) {
                 log.warn("draining the permission queue failed: {}", e.toString());
             }
             for (Pending p : List.copyOf(pending)) {
                 p.answerDefault("shutdown");
-            }
-            if (workers != null) {
-                workers.shutdownNow();
-                deadlines.interrupt();
-                try {
-                    if (!workers.awaitTermination(JOIN_TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
-                        log.error("exec decider threads did not stop (a decider ignores interrupts)");
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                join(deadlines);
             }
             groupLock.writeLock().lock();
             try {

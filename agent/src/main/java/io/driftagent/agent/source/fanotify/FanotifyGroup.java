@@ -25,7 +25,6 @@ final class FanotifyGroup implements AutoCloseable {
     private final int fanotifyFd;
     private final int wakeFd;
     private final ByteBuffer pollFds = ByteBuffer.allocateDirect(16).order(ByteOrder.nativeOrder());
-    private final ByteBuffer wakeBuf = ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder());
     private final ByteBuffer statxBuf = ByteBuffer.allocateDirect(256).order(ByteOrder.nativeOrder());
     private final Map<Path, MarkRef> marks = new HashMap<>();
     private boolean closed;
@@ -160,10 +159,17 @@ final class FanotifyGroup implements AutoCloseable {
      * bytes read). Returns false when woken by {@link #wakeup()} or on timeout with nothing to read.
      */
     boolean awaitAndRead(ByteBuffer buf, int timeoutMs) throws IOException {
-        pollFds.clear();
-        pollFds.putInt(0, fanotifyFd).putShort(4, Native.POLLIN).putShort(6, (short) 0);
-        pollFds.putInt(8, wakeFd).putShort(12, Native.POLLIN).putShort(14, (short) 0);
-        int n = libc.poll(pollFds, 2, timeoutMs);
+        return awaitAndRead(buf, pollFds, timeoutMs, true);
+    }
+
+    /**
+     * As {@link #awaitAndRead(ByteBuffer, int)} for several reader threads: each brings its own 16-byte poll buffer,
+     * and with {@code consumeWake} false a {@link #wakeup()} stays signalled, so it wakes every reader.
+     */
+    boolean awaitAndRead(ByteBuffer buf, ByteBuffer fds, int timeoutMs, boolean consumeWake) throws IOException {
+        fds.putInt(0, fanotifyFd).putShort(4, Native.POLLIN).putShort(6, (short) 0);
+        fds.putInt(8, wakeFd).putShort(12, Native.POLLIN).putShort(14, (short) 0);
+        int n = libc.poll(fds, 2, timeoutMs);
         if (n < 0) {
             int err = nat.errno();
             if (err == Native.EINTR) {
@@ -171,9 +177,13 @@ final class FanotifyGroup implements AutoCloseable {
             }
             throw new IOException("poll on fanotify fd failed: " + Native.strerror(err));
         }
-        if ((pollFds.getShort(14) & Native.POLLIN) != 0) {
-            wakeBuf.clear();
-            libc.read(wakeFd, wakeBuf, 8);
+        if (consumeWake && (fds.getShort(14) & Native.POLLIN) != 0) {
+            ByteBuffer drain = ByteBuffer.allocateDirect(8);
+            libc.read(wakeFd, drain, 8);
+        }
+        if ((fds.getShort(6) & Native.POLLIN) == 0) {
+            buf.limit(0);
+            return false;
         }
         return readAvailable(buf);
     }

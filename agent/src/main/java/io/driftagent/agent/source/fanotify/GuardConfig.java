@@ -10,11 +10,11 @@ import java.util.Objects;
  * @param decisionTimeout  the longest an exec waits for the decider before getting {@code defaultDecision}
  * @param defaultDecision  the answer on timeout, decider error/null, overload and shutdown (ALLOW unless a
  *                         deployment prefers to fail closed)
- * @param workers          decider threads
- * @param maxQueued        permission events waiting for a worker; beyond that, answered with the default at once
+ * @param workers          threads that read and decide (a hung decider holds one; the rest go on)
+ * @param eventsPerRead    permission events one worker takes per read(2): small, so one slow decision delays few
  * @param procRoot         /proc
  */
-public record GuardConfig(Duration decisionTimeout, PermissionDecision defaultDecision, int workers, int maxQueued, Path procRoot) {
+public record GuardConfig(Duration decisionTimeout, PermissionDecision defaultDecision, int workers, int eventsPerRead, Path procRoot) {
     public GuardConfig {
         Objects.requireNonNull(decisionTimeout, "decisionTimeout");
         Objects.requireNonNull(defaultDecision, "defaultDecision");
@@ -25,20 +25,20 @@ public record GuardConfig(Duration decisionTimeout, PermissionDecision defaultDe
         if (workers < 1 || workers > 64) {
             throw new IllegalArgumentException("workers must be within 1..64: " + workers);
         }
-        if (maxQueued < 1 || maxQueued > 1_000_000) {
-            throw new IllegalArgumentException("maxQueued must be within 1..1000000: " + maxQueued);
+        if (eventsPerRead < 1 || eventsPerRead > 256) {
+            throw new IllegalArgumentException("eventsPerRead must be within 1..256: " + eventsPerRead);
         }
     }
 
     public static GuardConfig defaults() {
-        return new GuardConfig(Duration.ofMillis(500), PermissionDecision.ALLOW, 2, 4096, Path.of("/proc"));
+        return new GuardConfig(Duration.ofMillis(500), PermissionDecision.ALLOW, 2, 4, Path.of("/proc"));
     }
 
     public GuardConfig withDecisionTimeout(Duration timeout) {
-        return new GuardConfig(timeout, defaultDecision, workers, maxQueued, procRoot);
+        return new GuardConfig(timeout, defaultDecision, workers, eventsPerRead, procRoot);
     }
 
     public GuardConfig withDefaultDecision(PermissionDecision d) {
-        return new GuardConfig(decisionTimeout, d, workers, maxQueued, procRoot);
+        return new GuardConfig(decisionTimeout, d, workers, eventsPerRead, procRoot);
     }
 }

@@ -143,6 +143,37 @@ class FanotifyExecGuardKernelTest {
     }
 
     @Test
+    void whenEveryWorkerIsStuckInADeciderThatIgnoresInterruptsTheQueueIsStillAnswered() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        GuardConfig oneWorker = new GuardConfig(Duration.ofMillis(300), PermissionDecision.ALLOW, 1, 1, Path.of("/proc"));
+        startGuard(oneWorker, req -> {
+            if (req.event().filename().equals("/bin/hello")) {
+                while (release.getCount() > 0) {
+                    try {
+                        release.await();
+                    } catch (InterruptedException ignored) {
+                        // a badly written decider
+                    }
+                }
+            }
+            return PermissionDecision.ALLOW;
+        });
+        try {
+            long t0 = System.nanoTime();
+            OverlayContainer.Run stuck = ctr.run("/bin/hello; echo hello-rc=$?");
+            OverlayContainer.Run after = ctr.run("/bin/true; echo true-rc=$?");
+            long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+
+            assertThat(stuck.output()).contains("hello-rc=0");
+            assertThat(after.output()).contains("true-rc=0");
+            assertThat(elapsedMs).isLessThan(10_000);
+            assertThat(guard.stats().defaulted()).containsKey("timeout").containsKey("overloaded");
+        } finally {
+            release.countDown();
+        }
+    }
+
+    @Test
     void closeAnswersPendingEventsBeforeClosing() throws Exception {
         CountDownLatch asked = new CountDownLatch(1);
         startGuard(GuardConfig.defaults().withDecisionTimeout(Duration.ofSeconds(10)), req -> {
