@@ -40,7 +40,7 @@ public record FanotifySourceConfig(
     }
 
     public static FanotifySourceConfig defaults() {
-        return new FanotifySourceConfig(true, Duration.ofMillis(50), 256 * 1024, false, Path.of("/proc"), null, Duration.ofMillis(5));
+        return new FanotifySourceConfig(true, Duration.ofMillis(50), 64 * 1024, false, Path.of("/proc"), null, Duration.ofMillis(5));
     }
 
     public FanotifySourceConfig withWatchHostRoot(boolean watch) {

@@ -38,7 +38,8 @@ public final class FanotifyExecStormBench {
         long delivered = 0;
         long expected = 0;
         long lost = 0;
-        long guardDefaulted = 0;
+        Map<String, Long> guardDefaulted = new java.util.TreeMap<>();
+        double drain;
         try (ExecStorm storm = ExecStorm.create(Path.of("/tmp"))) {
             storm.run(parallel, 500); // warm-up
             for (int r = 0; r < rounds; r++) {
@@ -76,7 +77,7 @@ public final class FanotifyExecStormBench {
                             guard.guard(storm.mount);
                             rate = storm.run(parallel, execs);
                             guard.close();
-                            guardDefaulted += guard.stats().defaulted().values().stream().mapToLong(Long::longValue).sum();
+                            guard.stats().defaulted().forEach((k, v) -> guardDefaulted.merge(k, v, Long::sum));
                         }
                         default -> throw new IllegalStateException();
                     }
@@ -84,6 +85,7 @@ public final class FanotifyExecStormBench {
                     System.out.printf("round %d %-16s %8.0f execs/s%n", r, m, rate);
                 }
             }
+            drain = drainRate(storm, 15_000);
         }
         double base = median(rates.get(Mode.NO_AGENT));
         System.out.printf("%nmedian execs/s over %d rounds of %d x %d execs:%n", rounds, parallel, execs);
@@ -91,8 +93,47 @@ public final class FanotifyExecStormBench {
             double med = median(rates.get(m));
             System.out.printf("  %-16s %8.0f  ratio %.3f  (cost %.1f%%)%n", m, med, med / base, (1 - med / base) * 100);
         }
-        System.out.printf("observe: delivered %d of %d storm execs, lost %d; guard answers by default: %d%n",
+        System.out.printf("observe: delivered %d of %d storm execs, lost %d; guard answers by default: %s%n",
                 delivered, expected, lost, guardDefaulted);
+        System.out.printf("reader draining a backlog of 15000 queued exec events: %.0f events/s%n", drain);
+    }
+
+    /**
+     * Backlog drain: the sink holds the reader while a storm fills the kernel queue (only the storm's tmpfs is
+     * marked, so the backlog is the storm's), then the time from release until every storm exec was delivered.
+     */
+    private static double drainRate(ExecStorm storm, int execs) throws Exception {
+        String target = storm.target.toString();
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        LongAdder seen = new LongAdder();
+        FanotifyExecSource source = new FanotifyExecSource(FanotifySourceConfig.defaults().withWatchHostRoot(false), Clock.systemUTC());
+        source.start(e -> {
+            try {
+                release.await();
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+            }
+            if (e.filename().equals(target)) {
+                seen.increment();
+            }
+            return true;
+        });
+        try {
+            source.watch(storm.mount);
+            storm.run(1, execs);
+            long t0 = System.nanoTime();
+            release.countDown();
+            while (seen.sum() < execs && System.nanoTime() - t0 < 60_000_000_000L) {
+                Thread.sleep(1);
+            }
+            double secs = (System.nanoTime() - t0) / 1e9;
+            if (source.stats().totalLost() > 0) {
+                System.out.printf("drain: lost %s (kernel queue too small for the backlog)%n", source.stats().lost());
+            }
+            return seen.sum() / secs;
+        } finally {
+            source.close();
+        }
     }
 
     private static double median(List<Double> xs) {
