@@ -1,7 +1,7 @@
 package io.driftagent.agent.source.fanotify;
 
 /**
- * Decides whether an exec may proceed. Runs on a bounded worker pool with a deadline: a decider that throws, returns
+ * Decides whether an exec may proceed. Runs on the guard's worker threads with a deadline: a decider that throws, returns
  * null or does not return in time gets the guard's default answer instead (counted by reason), so it cannot freeze
  * the workload. It should still be quick: the exec'ing process waits for it.
  */

@@ -6,7 +6,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Derives {@link ExecutedFile} facts from an open fd: statx, fstatfs, readlink of /proc/self/fd/N, and a bounded
- * look at the file's first bytes (the {@code #!} or ELF header and program headers). Not thread-safe: one per thread.
+ * look at the file's first bytes (the {@code #!} or ELF header and program headers). The file system type and format
+ * are cached per (dev, ino, mount id, mtime, size): a storm execs the same few files. Not thread-safe: one per thread.
  */
 final class ExecutedFileInspector {
 
@@ -14,6 +15,7 @@ final class ExecutedFileInspector {
     private static final int PATH_MAX = 4096;
     private static final int PT_INTERP = 3;
     private static final int MAX_PHDRS = 64;
+    private static final int RECENT_FILES = 4096;
 
     private final Native nat;
     private final LinuxLibC libc;
@@ -23,6 +25,15 @@ final class ExecutedFileInspector {
     private final ByteBuffer head = ByteBuffer.allocateDirect(64).order(ByteOrder.LITTLE_ENDIAN);
     private final ByteBuffer phdrs = ByteBuffer.allocateDirect(MAX_PHDRS * 64).order(ByteOrder.LITTLE_ENDIAN);
     private final byte[] linkBytes = new byte[PATH_MAX];
+    /** fs magic and format of recently exec'd files, keyed by what changes when they could change. */
+    private final java.util.Map<FileKey, long[]> recent = new java.util.LinkedHashMap<>(1024, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(java.util.Map.Entry<FileKey, long[]> eldest) {
+            return size() > RECENT_FILES;
+        }
+    };
+
+    private record FileKey(long dev, long ino, long mountId, long mtimeSec, int mtimeNsec, long size) {}
 
     ExecutedFileInspector(Native nat) {
         this.nat = nat;
@@ -39,14 +50,26 @@ final class ExecutedFileInspector {
         long ino = statx.getLong(32);
         long dev = Native.makedev(Integer.toUnsignedLong(statx.getInt(136)), Integer.toUnsignedLong(statx.getInt(140)));
         long mountId = statx.getLong(144);
-        statfs.clear();
-        long magic = libc.fstatfs(fd, statfs) == 0 ? statfs.getLong(0) : 0L;
+        FileKey key = new FileKey(dev, ino, mountId, statx.getLong(112), statx.getInt(120), statx.getLong(40));
+        long[] known = sniffFormat ? recent.get(key) : null;
+        long magic;
+        ExecutedFile.Format format;
+        if (known != null) {
+            magic = known[0];
+            format = ExecutedFile.Format.values()[(int) known[1]];
+        } else {
+            statfs.clear();
+            magic = libc.fstatfs(fd, statfs) == 0 ? statfs.getLong(0) : 0L;
+            format = sniffFormat ? sniff(fd) : ExecutedFile.Format.OTHER;
+            if (sniffFormat) {
+                recent.put(key, new long[] {magic, format.ordinal()});
+            }
+        }
         String path = readFdPath(fd);
         boolean deleted = path.endsWith(DELETED_SUFFIX);
         if (deleted) {
             path = path.substring(0, path.length() - DELETED_SUFFIX.length());
         }
-        ExecutedFile.Format format = sniffFormat ? sniff(fd) : ExecutedFile.Format.OTHER;
         return new ExecutedFile(dev, ino, nlink, mountId, magic, path, deleted, format);
     }
 
