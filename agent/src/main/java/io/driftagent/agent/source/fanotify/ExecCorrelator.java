@@ -1,0 +1,133 @@
+package io.driftagent.agent.source.fanotify;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * Folds the several FAN_OPEN_EXEC events of one execve into one exec. Within one execve of pid P the kernel
+ * opens, in order: the file exec'd; for a {@code #!} script the interpreter; for an ELF with PT_INTERP the ELF
+ * interpreter (ld.so). When both an overlay and the filesystem under its layers are marked, each open is reported
+ * twice: first the layer's real inode, then the overlay inode (same inode number, different device / mount).
+ *
+ * <p>Rules, per pid, for events arriving within {@code windowNanos} of the group's previous event:
+ * <ul>
+ *   <li>same inode number as the group's last part, on a different dev or mount: the twin of that open; merged;</li>
+ *   <li>the exec'd file starts with {@code #!} and no interpreter is recorded yet: the interpreter;</li>
+ *   <li>the last part is an ELF with PT_INTERP and this is an ELF without one: its ld.so; absorbed, not an exec;</li>
+ *   <li>anything else: a new execve by the same pid; the previous group is emitted first.</li>
+ * </ul>
+ * A group is emitted when its window passes without a fitting event. Not thread-safe: the reader thread owns it.
+ */
+final class ExecCorrelator {
+
+    /** One open of the exec chain: what the fd said and where it is relative to overlays. */
+    record Part(ExecutedFile file, LayerResolution layer) {}
+
+    /** A finished exec: the exec'd file (merged over twins) and the interpreter of a script, if seen. */
+    static final class Group {
+        final int pid;
+        final long firstSeenNanos;
+        final ProcessFacts process;
+        final List<Part> primary = new ArrayList<>(2);
+        final List<Part> interpreter = new ArrayList<>(2);
+        Part last;
+        boolean lastAbsorbed;
+        boolean awaitingInterpreter;
+        boolean awaitingElfInterpreter;
+        long lastSeenNanos;
+
+        Group(int pid, long now, ProcessFacts process, Part first) {
+            this.pid = pid;
+            this.firstSeenNanos = now;
+            this.process = process;
+            primary.add(first);
+            last = first;
+            lastSeenNanos = now;
+            awaitingInterpreter = first.file().format() == ExecutedFile.Format.SCRIPT;
+            awaitingElfInterpreter = first.file().format() == ExecutedFile.Format.ELF_WITH_INTERPRETER;
+        }
+    }
+
+    private final long windowNanos;
+    private final Consumer<Group> emitter;
+    private final Map<Integer, Group> open = new HashMap<>();
+
+    ExecCorrelator(long windowNanos, Consumer<Group> emitter) {
+        this.windowNanos = windowNanos;
+        this.emitter = emitter;
+    }
+
+    /** @param processFacts read lazily, only when a new exec starts */
+    void accept(int pid, Part part, long now, java.util.function.IntFunction<ProcessFacts> processFacts) {
+        Group g = open.get(pid);
+        if (g != null && now - g.lastSeenNanos <= windowNanos && fold(g, part)) {
+            g.lastSeenNanos = now;
+            return;
+        }
+        if (g != null) {
+            open.remove(pid);
+            emitter.accept(g);
+        }
+        open.put(pid, new Group(pid, now, processFacts.apply(pid), part));
+    }
+
+    private static boolean fold(Group g, Part part) {
+        ExecutedFile f = part.file();
+        ExecutedFile last = g.last.file();
+        if (f.ino() == last.ino() && (f.dev() != last.dev() || f.mountId() != last.mountId())) {
+            if (!g.lastAbsorbed) {
+                (g.interpreter.isEmpty() ? g.primary : g.interpreter).add(part);
+            }
+            // keep `last` as the first-seen open so a third report of the same open still matches
+            return true;
+        }
+        if (g.awaitingInterpreter) {
+            g.interpreter.add(part);
+            g.last = part;
+            g.lastAbsorbed = false;
+            g.awaitingInterpreter = false;
+            g.awaitingElfInterpreter = f.format() == ExecutedFile.Format.ELF_WITH_INTERPRETER;
+            return true;
+        }
+        if (g.awaitingElfInterpreter && f.format() == ExecutedFile.Format.ELF_STANDALONE) {
+            g.last = part;
+            g.lastAbsorbed = true;
+            g.awaitingElfInterpreter = false;
+            return true;
+        }
+        return false;
+    }
+
+    void flushExpired(long now) {
+        for (Iterator<Group> it = open.values().iterator(); it.hasNext(); ) {
+            Group g = it.next();
+            if (now - g.lastSeenNanos > windowNanos) {
+                it.remove();
+                emitter.accept(g);
+            }
+        }
+    }
+
+    void flushAll() {
+        List<Group> all = new ArrayList<>(open.values());
+        open.clear();
+        all.forEach(emitter);
+    }
+
+    /** Nanos until the earliest group's window passes; -1 when nothing is open. */
+    long nanosUntilNextExpiry(long now) {
+        long min = Long.MAX_VALUE;
+        for (Group g : open.values()) {
+            min = Math.min(min, g.lastSeenNanos + windowNanos - now);
+        }
+        return min == Long.MAX_VALUE ? -1 : Math.max(0, min);
+    }
+
+    int openGroups() {
+        return open.size();
+    }
+}

@@ -1,0 +1,117 @@
+package io.driftagent.agent.source.fanotify;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Derives {@link ExecutedFile} facts from an open fd: statx, fstatfs, readlink of /proc/self/fd/N, and a bounded
+ * look at the file's first bytes (the {@code #!} or ELF header and program headers). The file system type and format
+ * are cached per (dev, ino, mount id, mtime, size): a storm execs the same few files. Not thread-safe: one per thread.
+ */
+final class ExecutedFileInspector {
+
+    private static final String DELETED_SUFFIX = " (deleted)";
+    private static final int PATH_MAX = 4096;
+    private static final int PT_INTERP = 3;
+    private static final int MAX_PHDRS = 64;
+    private static final int RECENT_FILES = 4096;
+
+    private final Native nat;
+    private final LinuxLibC libc;
+    private final ByteBuffer statx = ByteBuffer.allocateDirect(256).order(ByteOrder.nativeOrder());
+    private final ByteBuffer statfs = ByteBuffer.allocateDirect(256).order(ByteOrder.nativeOrder());
+    private final ByteBuffer link = ByteBuffer.allocateDirect(PATH_MAX).order(ByteOrder.nativeOrder());
+    private final ByteBuffer head = ByteBuffer.allocateDirect(64).order(ByteOrder.LITTLE_ENDIAN);
+    private final ByteBuffer phdrs = ByteBuffer.allocateDirect(MAX_PHDRS * 64).order(ByteOrder.LITTLE_ENDIAN);
+    private final byte[] linkBytes = new byte[PATH_MAX];
+    /** fs magic and format of recently exec'd files, keyed by what changes when they could change. */
+    private final java.util.Map<FileKey, long[]> recent = new java.util.LinkedHashMap<>(1024, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(java.util.Map.Entry<FileKey, long[]> eldest) {
+            return size() > RECENT_FILES;
+        }
+    };
+
+    private record FileKey(long dev, long ino, long mountId, long mtimeSec, int mtimeNsec, long size) {}
+
+    ExecutedFileInspector(Native nat) {
+        this.nat = nat;
+        this.libc = nat.libc;
+    }
+
+    /** Facts of the file behind {@code fd}; {@code null} when the fd cannot even be stat'ed. */
+    ExecutedFile inspect(int fd, boolean sniffFormat) {
+        statx.clear();
+        if (libc.statx(fd, "", Native.AT_EMPTY_PATH, Native.STATX_BASIC_STATS | Native.STATX_MNT_ID, statx) != 0) {
+            return null;
+        }
+        long nlink = Integer.toUnsignedLong(statx.getInt(16));
+        long ino = statx.getLong(32);
+        long dev = Native.makedev(Integer.toUnsignedLong(statx.getInt(136)), Integer.toUnsignedLong(statx.getInt(140)));
+        long mountId = statx.getLong(144);
+        FileKey key = new FileKey(dev, ino, mountId, statx.getLong(112), statx.getInt(120), statx.getLong(40));
+        long[] known = sniffFormat ? recent.get(key) : null;
+        long magic;
+        ExecutedFile.Format format;
+        if (known != null) {
+            magic = known[0];
+            format = ExecutedFile.Format.values()[(int) known[1]];
+        } else {
+            statfs.clear();
+            magic = libc.fstatfs(fd, statfs) == 0 ? statfs.getLong(0) : 0L;
+            format = sniffFormat ? sniff(fd) : ExecutedFile.Format.OTHER;
+            if (sniffFormat) {
+                recent.put(key, new long[] {magic, format.ordinal()});
+            }
+        }
+        String path = readFdPath(fd);
+        boolean deleted = path.endsWith(DELETED_SUFFIX);
+        if (deleted) {
+            path = path.substring(0, path.length() - DELETED_SUFFIX.length());
+        }
+        return new ExecutedFile(dev, ino, nlink, mountId, magic, path, deleted, format);
+    }
+
+    private String readFdPath(int fd) {
+        link.clear();
+        long n = libc.readlink("/proc/self/fd/" + fd, link, PATH_MAX);
+        if (n <= 0) {
+            return "";
+        }
+        int len = (int) Math.min(n, PATH_MAX);
+        link.get(0, linkBytes, 0, len);
+        return new String(linkBytes, 0, len, StandardCharsets.UTF_8);
+    }
+
+    ExecutedFile.Format sniff(int fd) {
+        head.clear();
+        long n = libc.pread(fd, head, 64, 0);
+        if (n < 4) {
+            return ExecutedFile.Format.OTHER;
+        }
+        if (head.get(0) == '#' && head.get(1) == '!') {
+            return ExecutedFile.Format.SCRIPT;
+        }
+        if (head.get(0) != 0x7f || head.get(1) != 'E' || head.get(2) != 'L' || head.get(3) != 'F' || n < 52
+                || head.get(5) != 1) {
+            return ExecutedFile.Format.OTHER;
+        }
+        boolean is64 = head.get(4) == 2;
+        long phoff = is64 ? head.getLong(32) : Integer.toUnsignedLong(head.getInt(28));
+        int phentsize = Short.toUnsignedInt(head.getShort(is64 ? 54 : 42));
+        int phnum = Math.min(Short.toUnsignedInt(head.getShort(is64 ? 56 : 44)), MAX_PHDRS);
+        if (phentsize < 8 || phentsize > 64 || phoff <= 0) {
+            return ExecutedFile.Format.ELF_STANDALONE;
+        }
+        int want = phentsize * phnum;
+        phdrs.clear();
+        long got = libc.pread(fd, phdrs, want, phoff);
+        for (int i = 0; i + 4 <= got && i < want; i += phentsize) {
+            if (phdrs.getInt(i) == PT_INTERP) {
+                return ExecutedFile.Format.ELF_WITH_INTERPRETER;
+            }
+        }
+        return ExecutedFile.Format.ELF_STANDALONE;
+    }
+}

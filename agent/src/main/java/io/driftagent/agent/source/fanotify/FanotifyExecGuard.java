@@ -1,0 +1,440 @@
+package io.driftagent.agent.source.fanotify;
+
+import io.driftagent.agent.source.ExecEvent;
+import io.driftagent.agent.source.SourceUnavailableException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Synchronous exec blocking with fanotify {@code FAN_OPEN_EXEC_PERM} (class FAN_CLASS_CONTENT; kernel &gt;= 5.0, no
+ * BPF LSM needed), on only the filesystems / mounts given to {@link #guard(Path)} (the containers under a
+ * {@code block} rule).
+ *
+ * <p>Every permission event is answered exactly once, within {@code decisionTimeout}: the reader thread only reads
+ * and dispatches; the {@link ExecPermissionDecider} runs on a bounded pool; a scheduler answers the default at the
+ * deadline; a throw, a null, a full pool, an unreadable fd all answer the default; {@link #close()} removes the
+ * marks, answers everything still queued or pending with the default, then closes the group (the kernel would
+ * allow whatever is left at that point).
+ *
+ * <p>Safety: a path on the agent's own root filesystem is only ever mount-marked, and the root mount itself is
+ * refused, so a bug here cannot put the whole host under permission events.
+ */
+public final class FanotifyExecGuard implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(FanotifyExecGuard.class);
+    private static final long JOIN_TIMEOUT_MS = 5000;
+    /** struct fanotify_response scratch space, one per answering thread (the answer path is per exec). */
+    private static final ThreadLocal<ByteBuffer> RESPONSE_BUFFER =
+            ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder()));
+
+    private final GuardConfig config;
+    private final ExecPermissionDecider decider;
+    private final Clock clock;
+    private final LongAdder received = new LongAdder();
+    private final LongAdder allowed = new LongAdder();
+    private final LongAdder denied = new LongAdder();
+    private final LongAdder answerFailed = new LongAdder();
+    private final Map<String, LongAdder> defaulted = new ConcurrentHashMap<>();
+    private final Set<Pending> pending = ConcurrentHashMap.newKeySet();
+    /** Answers hold the read lock; closing the group fd takes the write lock, so no answer hits a reused fd number. */
+    private final ReentrantReadWriteLock groupLock = new ReentrantReadWriteLock();
+    private final Object lifecycle = new Object();
+
+    private Native nat;
+    private FanotifyGroup group;
+    private OverlayLayers layers;
+    private final List<Thread> workers = new java.util.ArrayList<>();
+    private final java.util.Map<Thread, Pending> deciding = new ConcurrentHashMap<>();
+    private Thread deadlines;
+    private ThreadLocal<WorkerTools> tools;
+    private long hostRootDev;
+    private long hostRootMountId;
+    private volatile boolean running;
+    private volatile boolean groupOpen;
+    private boolean closed;
+
+    public FanotifyExecGuard(GuardConfig config, ExecPermissionDecider decider, Clock clock) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.decider = Objects.requireNonNull(decider, "decider");
+        this.clock = Objects.requireNonNull(clock, "clock");
+    }
+
+    private record WorkerTools(ExecutedFileInspector inspector, ProcessFactsReader proc, ExecEventAssembler assembler) {}
+
+    public void start() throws SourceUnavailableException {
+        synchronized (lifecycle) {
+            if (closed || group != null) {
+                throw new IllegalStateException("guard already started or closed");
+            }
+            try {
+                nat = Native.load();
+                group = new FanotifyGroup(nat, Native.FAN_CLASS_CONTENT, Native.FAN_OPEN_EXEC_PERM);
+                long[] root = group.devAndMountId("/");
+                hostRootDev = root[0];
+                hostRootMountId = root[1];
+            } catch (IOException e) {
+                if (group != null) {
+                    group.close();
+                    group = null;
+                }
+                throw new SourceUnavailableException(e.getMessage(), e);
+            } catch (RuntimeException | LinkageError e) {
+                throw new SourceUnavailableException("cannot bind libc through jnr-ffi: " + e, e);
+            }
+            groupOpen = true;
+            layers = new OverlayLayers(config.procRoot(), clock);
+            layers.refresh();
+            Path cgroup2 = Cgroup2Mount.find(config.procRoot());
+            tools = ThreadLocal.withInitial(() -> new WorkerTools(new ExecutedFileInspector(nat),
+                    new ProcessFactsReader(nat, config.procRoot(), cgroup2, 100), new ExecEventAssembler(layers)));
+            running = true;
+            for (int i = 1; i <= config.workers(); i++) {
+                Thread t = daemon(this::workerLoop, "fanotify-guard-worker-" + i);
+                workers.add(t);
+            }
+            workers.forEach(Thread::start);
+            deadlines = daemon(this::deadlineLoop, "fanotify-guard-deadline");
+            deadlines.start();
+            log.info("fanotify exec guard started (timeout {}, default {})", config.decisionTimeout(), config.defaultDecision());
+        }
+    }
+
+    /** Puts the filesystem of {@code mountPointOrDir} (or only its mount, on the host root filesystem) under permission events. */
+    public MarkKind guard(Path mountPointOrDir) throws IOException {
+        FanotifyGroup g = group;
+        if (g == null || !running) {
+            throw new IOException("guard is not running");
+        }
+        long[] devAndMount = g.devAndMountId(mountPointOrDir.toString());
+        if (devAndMount[1] == hostRootMountId) {
+            throw new IOException("refusing to guard " + mountPointOrDir + ": it is on the host root mount itself");
+        }
+        MarkKind kind = g.mark(mountPointOrDir, devAndMount[0] != hostRootDev);
+        FanotifyExecSource.procPidOf(mountPointOrDir).ifPresent(layers::addNamespaceOf);
+        layers.refresh();
+        return kind;
+    }
+
+    public void unguard(Path mountPointOrDir) {
+        FanotifyGroup g = group;
+        if (g != null) {
+            g.unmark(mountPointOrDir);
+        }
+    }
+
+    public Map<Path, MarkKind> guarded() {
+        FanotifyGroup g = group;
+        return g == null ? Map.of() : g.marks();
+    }
+
+    public GuardStats stats() {
+        Map<String, Long> d = new java.util.HashMap<>();
+        defaulted.forEach((k, v) -> d.put(k, v.sum()));
+        return new GuardStats(received.sum(), allowed.sum(), denied.sum(), d, answerFailed.sum());
+    }
+
+    /** Permission events read but not answered yet (for tests and metrics). */
+    public int pendingCount() {
+        return pending.size();
+    }
+
+    /**
+     * Every worker reads a few events itself and decides them in turn: one thread hand-off less per exec than a
+     * reader feeding a pool, which matters because the exec'ing process waits for the whole path.
+     */
+    private void workerLoop() {
+        ByteBuffer buf = ByteBuffer.allocateDirect(config.eventsPerRead() * Native.EVENT_METADATA_LEN)
+                .order(ByteOrder.nativeOrder());
+        ByteBuffer fds = ByteBuffer.allocateDirect(16).order(ByteOrder.nativeOrder());
+        try {
+            while (running) {
+                Thread.interrupted();
+                if (group.awaitAndRead(buf, fds, -1, false)) {
+                    decideBatch(enqueue(buf, "shutdown"));
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            log.error("fanotify guard worker failed, releasing every guarded exec: {}", e.toString(), e);
+            failOpen();
+        }
+    }
+
+    private void decideBatch(List<Pending> batch) {
+        for (Pending p : batch) {
+            if (p.done.get()) {
+                continue;
+            }
+            deciding.put(Thread.currentThread(), p);
+            try {
+                decide(p);
+            } finally {
+                deciding.remove(Thread.currentThread());
+                Thread.interrupted();
+            }
+        }
+    }
+
+    /**
+     * Without a reader nobody would answer, and guarded execs would wait until the group closes: remove the marks so
+     * no new permission events arrive, then answer whatever is queued or pending with the default.
+     */
+    private synchronized void failOpen() {
+        running = false;
+        group.removeAllMarks();
+        ByteBuffer buf = ByteBuffer.allocateDirect(64 * 1024).order(ByteOrder.nativeOrder());
+        try {
+            while (group.readAvailable(buf)) {
+                enqueue(buf, "reader_failed").forEach(p -> p.answerDefault("reader_failed"));
+            }
+        } catch (IOException | RuntimeException e) {
+            log.error("draining the permission queue failed: {}", e.toString());
+        }
+        for (Pending p : List.copyOf(pending)) {
+            p.answerDefault("reader_failed");
+        }
+    }
+
+    /**
+     * Registers every permission event in {@code buf} as pending (from then on the deadline thread covers it).
+     *
+     * @param reasonIfStopping the default's reason for events read while stopping
+     */
+    private List<Pending> enqueue(ByteBuffer buf, String reasonIfStopping) {
+        List<Pending> batch = new java.util.ArrayList<>(config.eventsPerRead());
+        int off = 0;
+        int limit = buf.limit();
+        while (off + Native.EVENT_METADATA_LEN <= limit) {
+            int eventLen = buf.getInt(off);
+            long mask = buf.getLong(off + 8);
+            int fd = buf.getInt(off + 16);
+            int pid = buf.getInt(off + 20);
+            if (eventLen < Native.EVENT_METADATA_LEN || off + eventLen > limit) {
+                log.error("malformed fanotify permission event (len {} at {} of {})", eventLen, off, limit);
+                break;
+            }
+            off += eventLen;
+            if (fd < 0 || (mask & Native.FAN_OPEN_EXEC_PERM) == 0) {
+                if ((mask & Native.FAN_Q_OVERFLOW) != 0) {
+                    log.warn("fanotify permission queue overflow");
+                }
+                continue;
+            }
+            received.increment();
+            Pending p = new Pending(fd, pid);
+            pending.add(p);
+            if (!running) {
+                p.answerDefault(reasonIfStopping);
+            } else {
+                batch.add(p);
+            }
+        }
+        return batch;
+    }
+
+    /**
+     * Answers overdue events with the default. A ticking scan instead of one scheduled task per event: scheduling
+     * would wake a timer thread on every exec; this costs a few wake-ups per second and answers within one tick
+     * (at most a tenth of the timeout, 10 ms at most) after the deadline.
+     */
+    private void deadlineLoop() {
+        long tickMs = Math.max(1, Math.min(10, config.decisionTimeout().toMillis() / 10));
+        ByteBuffer rescue = ByteBuffer.allocateDirect(64 * Native.EVENT_METADATA_LEN).order(ByteOrder.nativeOrder());
+        while (running) {
+            try {
+                Thread.sleep(tickMs);
+            } catch (InterruptedException e) {
+                return;
+            }
+            long now = System.nanoTime();
+            for (Pending p : pending) {
+                if (now - p.deadlineNanos >= 0) {
+                    p.answerDefault("timeout");
+                }
+            }
+            interruptOverdueDeciders();
+            if (allWorkersStuck(now)) {
+                // every worker sits in a decider past its deadline: nobody reads; answer what is queued
+                try {
+                    while (running && group.readAvailable(rescue)) {
+                        enqueue(rescue, "shutdown").forEach(p -> p.answerDefault("overloaded"));
+                    }
+                } catch (IOException | RuntimeException e) {
+                    log.error("rescue read of the permission queue failed: {}", e.toString());
+                }
+            }
+        }
+    }
+
+    private void interruptOverdueDeciders() {
+        deciding.forEach((thread, p) -> {
+            if (p.timedOut && deciding.get(thread) == p) {
+                thread.interrupt();
+            }
+        });
+    }
+
+    private boolean allWorkersStuck(long now) {
+        if (deciding.size() < workers.size()) {
+            return false;
+        }
+        for (Pending p : deciding.values()) {
+            if (now - p.deadlineNanos < 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void decide(Pending p) {
+        try {
+            WorkerTools t = tools.get();
+            ExecutedFile f = t.inspector().inspect(p.fd, true);
+            if (f == null) {
+                p.answerDefault("fd_unreadable");
+                return;
+            }
+            ExecCorrelator.Part part = new ExecCorrelator.Part(f, layers.resolve(f));
+            ExecEvent event = t.assembler().assemble(p.pid, t.proc().read(p.pid), List.of(part), List.of(), null, p.readAtNanos);
+            PermissionDecision d = decider.decide(new ExecPermissionRequest(event, f.format() == ExecutedFile.Format.SCRIPT));
+            if (d == null) {
+                p.answerDefault("null_decision");
+            } else {
+                p.answer(d, null);
+            }
+        } catch (Throwable e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            log.debug("exec decider failed for pid {}: {}", p.pid, e.toString());
+            p.answerDefault(e instanceof InterruptedException ? "timeout" : "decider_error");
+            if (e instanceof VirtualMachineError) {
+                throw (VirtualMachineError) e;
+            }
+        }
+    }
+
+    /** One permission event: answered (write + close of its fd) exactly once, by whoever gets there first. */
+    private final class Pending {
+        final int fd;
+        final int pid;
+        final long readAtNanos = System.nanoTime();
+        final long deadlineNanos = readAtNanos + config.decisionTimeout().toNanos();
+        final AtomicBoolean done = new AtomicBoolean();
+        volatile boolean timedOut;
+
+        Pending(int fd, int pid) {
+            this.fd = fd;
+            this.pid = pid;
+        }
+
+        void answerDefault(String reason) {
+            answer(config.defaultDecision(), reason);
+        }
+
+        void answer(PermissionDecision d, String defaultReason) {
+            if (!done.compareAndSet(false, true)) {
+                return;
+            }
+            timedOut = "timeout".equals(defaultReason);
+            groupLock.readLock().lock();
+            try {
+                if (groupOpen) {
+                    if (!group.respond(RESPONSE_BUFFER.get(), fd, d == PermissionDecision.ALLOW)) {
+                        answerFailed.increment();
+                    }
+                    group.closeEventFd(fd);
+                }
+            } finally {
+                groupLock.readLock().unlock();
+            }
+            (d == PermissionDecision.ALLOW ? allowed : denied).increment();
+            if (defaultReason != null) {
+                defaulted.computeIfAbsent(defaultReason, k -> new LongAdder()).increment();
+                log.debug("exec of pid {} answered by default {} ({})", pid, d, defaultReason);
+            }
+            pending.remove(this);
+        }
+    }
+
+    /**
+     * Removes every mark (no new permission events), stops the reader, answers every queued and pending event with
+     * the default, stops the workers, closes the group. Idempotent.
+     */
+    @Override
+    public void close() {
+        synchronized (lifecycle) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            if (group == null) {
+                return;
+            }
+            running = false;
+            group.removeAllMarks();
+            // answer first: a decider that ignores interrupts must not hold an exec while close() waits for it
+            for (Pending p : List.copyOf(pending)) {
+                p.answerDefault("shutdown");
+            }
+            group.wakeup();
+            workers.forEach(Thread::interrupt);
+            for (Thread t : workers) {
+                join(t);
+                if (t.isAlive()) {
+                    log.error("exec guard worker {} did not stop (a decider ignores interrupts)", t.getName());
+                }
+            }
+            deadlines.interrupt();
+            join(deadlines);
+            ByteBuffer buf = ByteBuffer.allocateDirect(64 * 1024).order(ByteOrder.nativeOrder());
+            try {
+                while (group.readAvailable(buf)) {
+                    enqueue(buf, "shutdown");
+                }
+            } catch (IOException e) {
+                log.warn("draining the permission queue failed: {}", e.toString());
+            }
+            for (Pending p : List.copyOf(pending)) {
+                p.answerDefault("shutdown");
+            }
+            groupLock.writeLock().lock();
+            try {
+                groupOpen = false;
+                group.close();
+            } finally {
+                groupLock.writeLock().unlock();
+            }
+            log.info("fanotify exec guard closed: {}", stats());
+        }
+    }
+
+    private static void join(Thread t) {
+        if (t == null) {
+            return;
+        }
+        try {
+            t.join(JOIN_TIMEOUT_MS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static Thread daemon(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+    }
+}

@@ -1,0 +1,356 @@
+package io.driftagent.agent.source.fanotify;
+
+import io.driftagent.agent.source.ExecEvent;
+import io.driftagent.agent.source.ExecEventSink;
+import io.driftagent.agent.source.ExecSource;
+import io.driftagent.agent.source.SourceStats;
+import io.driftagent.agent.source.SourceUnavailableException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Exec events from fanotify {@code FAN_OPEN_EXEC} (notification class, no blocking). Filesystem marks (mount marks
+ * where the kernel refuses a filesystem mark) on the host root and on every container root / volume handed to
+ * {@link #watch(Path)}. Every fact comes from the event fd (statx, fstatfs, readlink, first bytes) and, best effort,
+ * from /proc/&lt;pid&gt;, so a process that already exited is still described by its file.
+ *
+ * <p>Blind spot: memfd execs are not reported; the kernel refuses marks on its internal shmem mount
+ * (EINVAL), so only the eBPF source sees them. Exec'd file names are the resolved path (symlinks followed),
+ * not the string given to execve.
+ *
+ * <p>On {@code FAN_Q_OVERFLOW} (the kernel queue of 16384 events filled) the overflow is counted as lost
+ * "fanotify_overflow" (the kernel does not say how many events went) and /proc is rescanned: every process
+ * started since the last batch read before the overflow is emitted with its current executable (see
+ * {@link #rescanned()}).
+ */
+public final class FanotifyExecSource implements ExecSource {
+
+    private static final Logger log = LoggerFactory.getLogger(FanotifyExecSource.class);
+    private static final long JOIN_TIMEOUT_MS = 5000;
+    private static final long RESCAN_SLACK_NS = TimeUnit.MILLISECONDS.toNanos(20);
+
+    private final FanotifySourceConfig config;
+    private final Clock clock;
+    private final Map<String, LongAdder> lost = new ConcurrentHashMap<>();
+    private final LongAdder delivered = new LongAdder();
+    private final LongAdder rescanned = new LongAdder();
+    private final LongAdder rawEvents = new LongAdder();
+    private final AtomicLong overflows = new AtomicLong();
+    private final Object lifecycle = new Object();
+
+    private Native nat;
+    private FanotifyGroup group;
+    private OverlayLayers layers;
+    private Thread reader;
+    private volatile boolean running;
+    private volatile boolean closed;
+
+    public FanotifyExecSource(FanotifySourceConfig config, Clock clock) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.clock = Objects.requireNonNull(clock, "clock");
+    }
+
+    @Override
+    public void start(ExecEventSink sink) throws SourceUnavailableException {
+        Objects.requireNonNull(sink, "sink");
+        synchronized (lifecycle) {
+            if (closed || group != null) {
+                throw new IllegalStateException("source already started or closed");
+            }
+            try {
+                nat = Native.load();
+            } catch (RuntimeException | LinkageError e) {
+                throw new SourceUnavailableException("cannot bind libc through jnr-ffi: " + e, e);
+            }
+            try {
+                int initFlags = Native.FAN_CLASS_NOTIF | (config.unlimitedKernelQueue() ? 0x10 : 0);
+                group = new FanotifyGroup(nat, initFlags, Native.FAN_OPEN_EXEC);
+            } catch (IOException e) {
+                throw new SourceUnavailableException(e.getMessage(), e);
+            }
+            layers = new OverlayLayers(config.procRoot(), clock);
+            layers.refresh();
+            if (config.watchHostRoot()) {
+                try {
+                    group.mark(Path.of("/"));
+                } catch (IOException e) {
+                    group.close();
+                    group = null;
+                    throw new SourceUnavailableException("cannot mark the host root: " + e.getMessage(), e);
+                }
+            }
+            Path cgroup2 = config.cgroup2Root() != null ? config.cgroup2Root() : Cgroup2Mount.find(config.procRoot());
+            running = true;
+            ReaderLoop loop = new ReaderLoop(sink, new ProcessFactsReader(nat, config.procRoot(), cgroup2, 100));
+            reader = new Thread(loop, "fanotify-exec-reader");
+            reader.setDaemon(true);
+            reader.start();
+            log.info("fanotify exec source started (host root marked: {}, cgroup2 at {})", config.watchHostRoot(), cgroup2);
+        }
+    }
+
+    /**
+     * Marks the filesystem holding {@code mountPointOrDir} (e.g. {@code /proc/<pid>/root} of a container, or a
+     * volume's mount point) for FAN_OPEN_EXEC; falls back to a mount mark where a filesystem mark is refused.
+     */
+    public MarkKind watch(Path mountPointOrDir) throws IOException {
+        FanotifyGroup g = requireStarted();
+        MarkKind kind = g.mark(mountPointOrDir);
+        procPidOf(mountPointOrDir).ifPresent(layers::addNamespaceOf);
+        layers.refresh();
+        return kind;
+    }
+
+    /** Removes what {@link #watch(Path)} added for this path (the kernel mark goes with its last watched path). */
+    public void unwatch(Path mountPointOrDir) {
+        FanotifyGroup g = group;
+        if (g == null) {
+            return;
+        }
+        g.unmark(mountPointOrDir);
+        procPidOf(mountPointOrDir).ifPresent(layers::removeNamespaceOf);
+    }
+
+    /** Currently watched paths and how each is marked. */
+    public Map<Path, MarkKind> watched() {
+        FanotifyGroup g = group;
+        return g == null ? Map.of() : g.marks();
+    }
+
+    /** Processes emitted by overflow rescans (also counted in delivered when the sink accepted them). */
+    public long rescanned() {
+        return rescanned.sum();
+    }
+
+    /** Raw FAN_OPEN_EXEC events read (one execve yields one to four). */
+    public long rawEvents() {
+        return rawEvents.sum();
+    }
+
+    @Override
+    public SourceStats stats() {
+        Map<String, Long> l = new java.util.HashMap<>();
+        lost.forEach((k, v) -> l.put(k, v.sum()));
+        return new SourceStats(delivered.sum(), l);
+    }
+
+    @Override
+    public ExecEvent.SourceKind kind() {
+        return ExecEvent.SourceKind.FANOTIFY;
+    }
+
+    @Override
+    public void close() {
+        Thread t;
+        FanotifyGroup g;
+        synchronized (lifecycle) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            running = false;
+            t = reader;
+            g = group;
+        }
+        if (g == null) {
+            return;
+        }
+        g.wakeup();
+        if (t != null) {
+            try {
+                t.join(JOIN_TIMEOUT_MS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (t.isAlive()) {
+                log.error("fanotify reader did not stop within {} ms; closing its fd anyway", JOIN_TIMEOUT_MS);
+            }
+        }
+        g.close();
+        log.info("fanotify exec source closed: delivered {}, lost {}", delivered.sum(), stats().lost());
+    }
+
+    private FanotifyGroup requireStarted() throws IOException {
+        FanotifyGroup g = group;
+        if (g == null || closed) {
+            throw new IOException("fanotify source is not running");
+        }
+        return g;
+    }
+
+    private void countLost(String reason) {
+        lost.computeIfAbsent(reason, k -> new LongAdder()).increment();
+    }
+
+    static java.util.Optional<Integer> procPidOf(Path p) {
+        // /proc/<pid>/root
+        if (p.getNameCount() == 3 && p.getName(0).toString().equals("proc") && p.getName(2).toString().equals("root")) {
+            try {
+                return java.util.Optional.of(Integer.parseInt(p.getName(1).toString()));
+            } catch (NumberFormatException e) {
+                return java.util.Optional.empty();
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
+    /** Everything the reader thread owns. */
+    private final class ReaderLoop implements Runnable {
+        private final ExecEventSink sink;
+        private final ProcessFactsReader procReader;
+        private final ExecutedFileInspector inspector;
+        private final ExecEventAssembler assembler;
+        private final ExecCorrelator correlator;
+        private final ByteBuffer buf;
+        private final long bootMinusMonotonicNs;
+        private long lastBatchBootNs;
+
+        ReaderLoop(ExecEventSink sink, ProcessFactsReader procReader) {
+            this.sink = sink;
+            this.procReader = procReader;
+            this.inspector = new ExecutedFileInspector(nat);
+            this.assembler = new ExecEventAssembler(layers);
+            this.correlator = new ExecCorrelator(config.correlationWindow().toNanos(), this::emit);
+            this.buf = ByteBuffer.allocateDirect(config.readBufferBytes()).order(ByteOrder.nativeOrder());
+            this.bootMinusMonotonicNs = ProcessRescanner.uptimeNs(config.procRoot()) - System.nanoTime();
+            this.lastBatchBootNs = System.nanoTime() + bootMinusMonotonicNs;
+        }
+
+        @Override
+        public void run() {
+            try {
+                while (running) {
+                    long now = System.nanoTime();
+                    long waitNs = correlator.nanosUntilNextExpiry(now);
+                    int timeoutMs = waitNs < 0 ? -1 : (int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(waitNs) + 1);
+                    boolean overflowed = false;
+                    if (group.awaitAndRead(buf, timeoutMs)) {
+                        long batchBootNs = System.nanoTime() + bootMinusMonotonicNs;
+                        overflowed = handleBatch();
+                        // drain whatever else is queued before looking at the clock again
+                        for (int i = 0; i < 16 && running && group.readAvailable(buf); i++) {
+                            overflowed |= handleBatch();
+                        }
+                        if (overflowed) {
+                            rescan(lastBatchBootNs - RESCAN_SLACK_NS);
+                        }
+                        lastBatchBootNs = batchBootNs;
+                        coalesce();
+                    }
+                    correlator.flushExpired(System.nanoTime());
+                }
+            } catch (IOException | RuntimeException e) {
+                log.error("fanotify reader stopped: {}", e.toString(), e);
+                countLost("reader_failed");
+            } finally {
+                correlator.flushAll();
+            }
+        }
+
+        /**
+         * Lets events accumulate for a moment after a small batch: one wake-up per exec costs more CPU than the
+         * events themselves when a node execs thousands of times a second. The kernel queue (16384) absorbs it.
+         */
+        private void coalesce() {
+            long pauseNs = config.readCoalescing().toNanos();
+            if (pauseNs > 0 && buf.limit() < buf.capacity() / 2 && running) {
+                java.util.concurrent.locks.LockSupport.parkNanos(pauseNs);
+            }
+        }
+
+        /** Handles every event in {@code buf}; closes every event fd. Returns true if the queue overflowed. */
+        private boolean handleBatch() {
+            boolean overflow = false;
+            int off = 0;
+            int limit = buf.limit();
+            while (off + Native.EVENT_METADATA_LEN <= limit) {
+                int eventLen = buf.getInt(off);
+                int vers = buf.get(off + 4) & 0xff;
+                long mask = buf.getLong(off + 8);
+                int fd = buf.getInt(off + 16);
+                int pid = buf.getInt(off + 20);
+                if (eventLen < Native.EVENT_METADATA_LEN || off + eventLen > limit) {
+                    log.error("malformed fanotify event (len {} at {} of {})", eventLen, off, limit);
+                    countLost("malformed");
+                    break;
+                }
+                try {
+                    if (vers != Native.FANOTIFY_METADATA_VERSION) {
+                        countLost("bad_version");
+                    } else if ((mask & Native.FAN_Q_OVERFLOW) != 0) {
+                        overflows.incrementAndGet();
+                        countLost("fanotify_overflow");
+                        overflow = true;
+                    } else if (fd >= 0) {
+                        handleExecOpen(fd, pid);
+                    }
+                } catch (RuntimeException e) {
+                    countLost("internal_error");
+                    log.warn("fanotify event of pid {} failed: {}", pid, e.toString());
+                } finally {
+                    if (fd >= 0) {
+                        group.closeEventFd(fd);
+                    }
+                }
+                off += eventLen;
+            }
+            return overflow;
+        }
+
+        private void handleExecOpen(int fd, int pid) {
+            rawEvents.increment();
+            ExecutedFile file = inspector.inspect(fd, true);
+            if (file == null) {
+                countLost("fd_unreadable");
+                return;
+            }
+            ExecCorrelator.Part part = new ExecCorrelator.Part(file, layers.resolve(file));
+            correlator.accept(pid, part, System.nanoTime(), procReader::read);
+        }
+
+        private void emit(ExecCorrelator.Group g) {
+            // after a script's exec the process image is the interpreter
+            ExecCorrelator.Part image = g.interpreter.isEmpty() ? g.primary.get(0) : g.interpreter.get(0);
+            String comm = g.process.known()
+                    ? procReader.commIfStillRunning(g.pid, g.process.startTimeNs(), image.file().ino()) : null;
+            ExecEvent e = assembler.assemble(g.pid, g.process, g.primary, g.interpreter, comm, g.firstSeenNanos);
+            offer(e);
+        }
+
+        private void offer(ExecEvent e) {
+            boolean accepted;
+            try {
+                accepted = sink.offer(e);
+            } catch (RuntimeException ex) {
+                log.warn("exec sink threw: {}", ex.toString());
+                countLost("sink_error");
+                return;
+            }
+            if (accepted) {
+                delivered.increment();
+            } else {
+                countLost("queue_full");
+            }
+        }
+
+        private void rescan(long sinceBootNs) {
+            int n = new ProcessRescanner(nat, config.procRoot(), procReader, inspector, layers, assembler)
+                    .startedSince(sinceBootNs, e -> {
+                        rescanned.increment();
+                        offer(e);
+                    });
+            log.warn("fanotify queue overflowed; rescanned /proc: {} processes started since the last read", n);
+        }
+    }
+}

@@ -1,0 +1,91 @@
+package io.driftagent.agent.source.fanotify;
+
+import jnr.ffi.LibraryLoader;
+
+/**
+ * Loads {@link LinuxLibC} once per owner and reads errno. Constants are the Linux x86_64/aarch64 UAPI values.
+ */
+final class Native {
+
+    static final int FAN_CLOEXEC = 0x1;
+    static final int FAN_NONBLOCK = 0x2;
+    static final int FAN_CLASS_NOTIF = 0x0;
+    static final int FAN_CLASS_CONTENT = 0x4;
+
+    static final int FAN_MARK_ADD = 0x1;
+    static final int FAN_MARK_REMOVE = 0x2;
+    static final int FAN_MARK_MOUNT = 0x10;
+    static final int FAN_MARK_FILESYSTEM = 0x100;
+
+    static final long FAN_OPEN_EXEC = 0x1000L;
+    static final long FAN_Q_OVERFLOW = 0x4000L;
+    static final long FAN_OPEN_EXEC_PERM = 0x40000L;
+
+    static final int FAN_ALLOW = 0x1;
+    static final int FAN_DENY = 0x2;
+    static final int FAN_NOFD = -1;
+
+    static final int FANOTIFY_METADATA_VERSION = 3;
+    static final int EVENT_METADATA_LEN = 24;
+
+    static final int O_RDONLY = 0;
+    static final int O_PATH = 0x200000;
+    static final int O_LARGEFILE = 0x8000;
+    static final int O_CLOEXEC = 0x80000;
+    static final int O_NOFOLLOW = 0x20000;
+
+    static final int EFD_CLOEXEC = 0x80000;
+    static final int EFD_NONBLOCK = 0x800;
+
+    static final int AT_FDCWD = -100;
+    static final int AT_EMPTY_PATH = 0x1000;
+    static final int AT_SYMLINK_NOFOLLOW = 0x100;
+    static final int STATX_BASIC_STATS = 0x7ff;
+    static final int STATX_MNT_ID = 0x1000;
+
+    static final short POLLIN = 0x1;
+
+    static final int EINTR = 4;
+    static final int ENOENT = 2;
+    static final int EAGAIN = 11;
+    static final int EXDEV = 18;
+    static final int EINVAL = 22;
+    static final int ENODEV = 19;
+    static final int EOPNOTSUPP = 95;
+
+    final LinuxLibC libc;
+    private final jnr.ffi.Runtime runtime;
+
+    private Native(LinuxLibC libc) {
+        this.libc = libc;
+        this.runtime = jnr.ffi.Runtime.getRuntime(libc);
+    }
+
+    static Native load() {
+        return new Native(LibraryLoader.create(LinuxLibC.class).load("c"));
+    }
+
+    int errno() {
+        return runtime.getLastError();
+    }
+
+    /** {@code makedev(major, minor)} as glibc and stat(2) encode it. */
+    static long makedev(long major, long minor) {
+        return ((major & 0xfffL) << 8) | ((major & ~0xfffL) << 32) | (minor & 0xffL) | ((minor & ~0xffL) << 12);
+    }
+
+    static String strerror(int errno) {
+        return switch (errno) {
+            case ENOENT -> "ENOENT";
+            case EINVAL -> "EINVAL";
+            case EXDEV -> "EXDEV";
+            case ENODEV -> "ENODEV";
+            case EOPNOTSUPP -> "EOPNOTSUPP";
+            case 1 -> "EPERM";
+            case 13 -> "EACCES";
+            case 24 -> "EMFILE";
+            case 28 -> "ENOSPC";
+            default -> "errno " + errno;
+        };
+    }
+}

@@ -1,0 +1,200 @@
+package io.driftagent.agent.source.fanotify;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Decides "overlay?" and "upper layer?" for a file fanotify reported, from the overlays listed in mountinfo.
+ *
+ * <p>Two shapes of event exist (measured on 6.x kernels): a mark on the overlay superblock reports the overlay
+ * inode (overlay dev, fs magic 0x794c7630, path inside the overlay); a mark on the filesystem holding the layers
+ * (the host root) reports the layer's real inode (e.g. ext4 dev) opened through overlay's private clone of the
+ * layer directory, so its path is relative to the layer directory and its statx mount id is that clone's.
+ *
+ * <p>Method: the file is in the upper layer iff {@code lstat(upperdir + path)} is the same inode (same dev for a
+ * real-inode event; same ino for an overlay-inode event, which on same-filesystem layers without xino carries the
+ * real inode number). A real-inode event is an overlay file iff the same test succeeds for one of the overlay's
+ * lower dirs; the clone mount id that matched is cached so later events cost one lstat.
+ */
+final class OverlayLayers {
+
+    private static final Logger log = LoggerFactory.getLogger(OverlayLayers.class);
+    private static final long REFRESH_MIN_INTERVAL_MS = 1000;
+
+    private record Layer(OverlayMount overlay, Path dir, boolean upper) {}
+
+    private final Path procRoot;
+    private final Clock clock;
+    private final Set<Integer> extraPids = ConcurrentHashMap.newKeySet();
+    private volatile Map<Long, OverlayMount> byDev = Map.of();
+    private final Map<Long, Layer> layerByMountId = new ConcurrentHashMap<>();
+    private final Map<Long, Boolean> notLayerMountIds = new ConcurrentHashMap<>();
+    private final Map<Path, Long> layerDirDev = new ConcurrentHashMap<>();
+    private volatile long lastRefreshMs;
+
+    OverlayLayers(Path procRoot, Clock clock) {
+        this.procRoot = procRoot;
+        this.clock = clock;
+    }
+
+    /** Also read overlays from this process's mount namespace (a container whose root was watched). */
+    void addNamespaceOf(int pid) {
+        extraPids.add(pid);
+    }
+
+    void removeNamespaceOf(int pid) {
+        extraPids.remove(pid);
+    }
+
+    synchronized void refresh() {
+        Map<Long, OverlayMount> next = new HashMap<>();
+        readInto(procRoot.resolve("self/mountinfo"), next);
+        for (Integer pid : new ArrayList<>(extraPids)) {
+            if (!readInto(procRoot.resolve(pid + "/mountinfo"), next)) {
+                extraPids.remove(pid);
+            }
+        }
+        byDev = Map.copyOf(next);
+        notLayerMountIds.clear();
+        lastRefreshMs = clock.millis();
+    }
+
+    private static boolean readInto(Path mountinfo, Map<Long, OverlayMount> into) {
+        try {
+            String text = new String(Files.readAllBytes(mountinfo), StandardCharsets.UTF_8);
+            for (OverlayMount m : MountInfoParser.overlays(text)) {
+                into.putIfAbsent(m.dev(), m);
+            }
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    Collection<OverlayMount> overlays() {
+        return byDev.values();
+    }
+
+    LayerResolution resolve(ExecutedFile f) {
+        if (f.onOverlay()) {
+            OverlayMount m = byDev.get(f.dev());
+            if (m == null && maybeRefresh()) {
+                m = byDev.get(f.dev());
+            }
+            boolean upper = m != null && m.upperDir() != null
+                    && sameInode(m.upperDir(), relativeTo(m, f.path()), -1L, f.ino());
+            return new LayerResolution(true, upper, f.dev());
+        }
+        Layer cached = layerByMountId.get(f.mountId());
+        if (cached != null && sameInode(cached.dir(), f.path(), f.dev(), f.ino())) {
+            return new LayerResolution(true, cached.upper(), cached.overlay().dev());
+        }
+        if (cached == null && notLayerMountIds.containsKey(f.mountId())) {
+            return LayerResolution.notOverlay(f.dev());
+        }
+        Layer found = probe(f);
+        if (found == null && maybeRefresh()) {
+            found = probe(f);
+        }
+        if (found == null) {
+            notLayerMountIds.put(f.mountId(), Boolean.TRUE);
+            return LayerResolution.notOverlay(f.dev());
+        }
+        layerByMountId.put(f.mountId(), found);
+        return new LayerResolution(true, found.upper(), found.overlay().dev());
+    }
+
+    private Layer probe(ExecutedFile f) {
+        for (OverlayMount m : byDev.values()) {
+            if (m.upperDir() != null && onDev(m.upperDir(), f.dev()) && sameInode(m.upperDir(), f.path(), f.dev(), f.ino())) {
+                return new Layer(m, m.upperDir(), true);
+            }
+            for (Path lower : m.lowerDirs()) {
+                if (onDev(lower, f.dev()) && sameInode(lower, f.path(), f.dev(), f.ino())) {
+                    return new Layer(m, lower, false);
+                }
+            }
+        }
+        return null;
+    }
+
+    private boolean maybeRefresh() {
+        if (clock.millis() - lastRefreshMs < REFRESH_MIN_INTERVAL_MS) {
+            return false;
+        }
+        refresh();
+        return true;
+    }
+
+    private boolean onDev(Path dir, long dev) {
+        Long d = layerDirDev.computeIfAbsent(dir, p -> {
+            try {
+                return ((Number) Files.getAttribute(p, "unix:dev")).longValue();
+            } catch (IOException | RuntimeException e) {
+                return -1L;
+            }
+        });
+        return d == dev;
+    }
+
+    /** The path as seen inside the overlay: a host-visible overlay's mount point is stripped. */
+    String pathInsideOverlay(ExecutedFile f) {
+        if (!f.onOverlay()) {
+            return f.path();
+        }
+        OverlayMount m = byDev.get(f.dev());
+        return m == null ? f.path() : relativeTo(m, f.path());
+    }
+
+    private static String relativeTo(OverlayMount m, String path) {
+        String mp = m.mountPoint();
+        if (!mp.equals("/") && path.startsWith(mp + "/")) {
+            return path.substring(mp.length());
+        }
+        return path;
+    }
+
+    /**
+     * lstat of {@code dir + rel} without following the last component; the layer path comes from the kernel's
+     * d_path of the opened dentry, so it has no symlink components at event time. A racing rename can only make
+     * the comparison fail (flag false), never make the agent read anything.
+     */
+    private static boolean sameInode(Path dir, String rel, long dev, long ino) {
+        if (rel.isEmpty() || rel.contains("/../") || rel.endsWith("/..")) {
+            return false;
+        }
+        Path p = dir.resolve(rel.startsWith("/") ? rel.substring(1) : rel);
+        try {
+            Map<String, Object> a = Files.readAttributes(p, "unix:ino,dev,mode", LinkOption.NOFOLLOW_LINKS);
+            boolean regular = ((((Number) a.get("mode")).intValue()) & 0170000) == 0100000;
+            return regular && ((Number) a.get("ino")).longValue() == ino
+                    && (dev < 0 || ((Number) a.get("dev")).longValue() == dev);
+        } catch (IOException | RuntimeException e) {
+            log.trace("layer probe {} failed: {}", p, e.toString());
+            return false;
+        }
+    }
+
+    List<Path> upperDirs() {
+        List<Path> out = new ArrayList<>();
+        byDev.values().forEach(m -> {
+            if (m.upperDir() != null) {
+                out.add(m.upperDir());
+            }
+        });
+        return out;
+    }
+}

@@ -1,0 +1,109 @@
+package io.driftagent.agent.source.fanotify;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.driftagent.agent.source.fanotify.ExecCorrelator.Group;
+import io.driftagent.agent.source.fanotify.ExecCorrelator.Part;
+import io.driftagent.agent.source.fanotify.ExecutedFile.Format;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ExecCorrelatorTest {
+
+    private static final long WINDOW = 50_000_000L;
+    private static final long EXT4 = 0xfe00L;
+    private static final long OVL = 61L;
+
+    private final List<Group> emitted = new ArrayList<>();
+    private final ExecCorrelator correlator = new ExecCorrelator(WINDOW, emitted::add);
+
+    private static Part real(long ino, long mountId, String path, Format format) {
+        return new Part(new ExecutedFile(EXT4, ino, 1, mountId, 0xef53L, path, false, format), new LayerResolution(true, false, OVL));
+    }
+
+    private static Part overlay(long ino, String path, Format format) {
+        return new Part(new ExecutedFile(OVL, ino, 1, 126, ExecutedFile.OVERLAYFS_MAGIC, path, false, format),
+                new LayerResolution(true, false, OVL));
+    }
+
+    private void accept(int pid, Part p, long t) {
+        correlator.accept(pid, p, t, ProcessFacts::unknown);
+    }
+
+    @Test
+    void theTwinReportsOfOneOpenAreOneExec() {
+        accept(7, real(100, 69, "/bin/app", Format.ELF_STANDALONE), 0);
+        accept(7, overlay(100, "/bin/app", Format.ELF_STANDALONE), 1);
+
+        correlator.flushExpired(WINDOW + 2);
+
+        assertThat(emitted).hasSize(1);
+        assertThat(emitted.get(0).primary).hasSize(2);
+        assertThat(emitted.get(0).interpreter).isEmpty();
+    }
+
+    @Test
+    void aScriptTakesTheNextOpenOfItsPidAsInterpreterAndAbsorbsTheInterpretersLdSo() {
+        accept(7, real(200, 59, "/drop.sh", Format.SCRIPT), 0);
+        accept(7, overlay(200, "/drop.sh", Format.SCRIPT), 1);
+        accept(7, real(300, 69, "/usr/bin/python3", Format.ELF_WITH_INTERPRETER), 2);
+        accept(7, overlay(300, "/usr/bin/python3", Format.ELF_WITH_INTERPRETER), 3);
+        accept(7, real(400, 69, "/lib/ld-linux-x86-64.so.2", Format.ELF_STANDALONE), 4);
+        accept(7, overlay(400, "/lib/ld-linux-x86-64.so.2", Format.ELF_STANDALONE), 5);
+
+        correlator.flushAll();
+
+        assertThat(emitted).hasSize(1);
+        Group g = emitted.get(0);
+        assertThat(g.primary).extracting(p -> p.file().ino()).containsExactly(200L, 200L);
+        assertThat(g.interpreter).extracting(p -> p.file().ino()).containsExactly(300L, 300L);
+    }
+
+    @Test
+    void aLaterExecBySamePidIsANewExecAndEmitsThePreviousOne() {
+        accept(7, real(500, 69, "/bin/sh", Format.ELF_STANDALONE), 0);
+        accept(7, real(600, 69, "/bin/app", Format.ELF_STANDALONE), 1000);
+
+        assertThat(emitted).hasSize(1);
+        assertThat(emitted.get(0).primary.get(0).file().path()).isEqualTo("/bin/sh");
+        correlator.flushAll();
+        assertThat(emitted).hasSize(2);
+    }
+
+    @Test
+    void reExecOfTheSameFileIsNotMistakenForATwin() {
+        accept(7, real(500, 69, "/bin/busybox", Format.ELF_STANDALONE), 0);
+        accept(7, real(500, 69, "/bin/busybox", Format.ELF_STANDALONE), 10);
+
+        correlator.flushAll();
+
+        assertThat(emitted).hasSize(2);
+    }
+
+    @Test
+    void anOpenAfterTheWindowStartsANewExecEvenWhenItWouldFit() {
+        accept(7, real(200, 59, "/drop.sh", Format.SCRIPT), 0);
+        accept(7, real(300, 69, "/bin/sh", Format.ELF_STANDALONE), WINDOW + 1);
+
+        correlator.flushAll();
+
+        assertThat(emitted).hasSize(2);
+        assertThat(emitted.get(0).interpreter).as("the script's interpreter never came in time").isEmpty();
+    }
+
+    @Test
+    void groupsAreEmittedOnlyOnceTheirWindowPassedAndDifferentPidsDoNotMix() {
+        accept(7, real(100, 69, "/bin/a", Format.ELF_STANDALONE), 0);
+        accept(8, real(100, 69, "/bin/a", Format.ELF_STANDALONE), 10);
+
+        correlator.flushExpired(WINDOW);
+        assertThat(emitted).isEmpty();
+        assertThat(correlator.nanosUntilNextExpiry(WINDOW)).isZero();
+        correlator.flushExpired(WINDOW + 11);
+
+        assertThat(emitted).extracting(g -> g.pid).containsExactly(7, 8);
+        assertThat(correlator.openGroups()).isZero();
+        assertThat(correlator.nanosUntilNextExpiry(WINDOW + 11)).isEqualTo(-1);
+    }
+}

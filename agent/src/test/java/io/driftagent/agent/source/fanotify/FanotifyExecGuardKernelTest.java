@@ -1,0 +1,227 @@
+package io.driftagent.agent.source.fanotify;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.driftagent.agent.source.ExecEvent;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * FanotifyExecGuard against the real kernel. Only the test container's overlay is ever guarded (never the host
+ * root: a bug would freeze a shared machine).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class FanotifyExecGuardKernelTest {
+
+    private Path work;
+    private OverlayContainer ctr;
+    private FanotifyExecGuard guard;
+
+    @BeforeAll
+    void buildContainer() throws Exception {
+        KernelTestSupport.assumeRootWithKernelTools();
+        work = Files.createTempDirectory("drift-fanotify-guard");
+        Path hello = KernelTestSupport.compileStatic(work, "hello", FanotifyExecSourceKernelTest.HELLO_C);
+        ctr = OverlayContainer.create(hello, "hello", "denied");
+    }
+
+    @AfterEach
+    void closeGuard() {
+        if (guard != null) {
+            guard.close();
+            assertThat(guard.pendingCount()).as("nothing left unanswered").isZero();
+            GuardStats s = guard.stats();
+            assertThat(s.answered()).as("every permission event read was answered: %s", s).isEqualTo(s.received());
+            guard = null;
+        }
+    }
+
+    @AfterAll
+    void removeContainer() throws Exception {
+        if (ctr != null) {
+            ctr.close();
+        }
+        if (work != null) {
+            OverlayContainer.exec(List.of("rm", "-rf", work.toString()));
+        }
+    }
+
+    private FanotifyExecGuard startGuard(GuardConfig cfg, ExecPermissionDecider decider) throws Exception {
+        guard = new FanotifyExecGuard(cfg, decider, Clock.systemUTC());
+        guard.start();
+        assertThat(guard.guard(ctr.merged)).isEqualTo(MarkKind.FILESYSTEM);
+        return guard;
+    }
+
+    @Test
+    void deniedExecFailsWithEpermInsideTheContainerAndAnAllowedOneRuns() throws Exception {
+        List<ExecPermissionRequest> seen = new CopyOnWriteArrayList<>();
+        startGuard(GuardConfig.defaults(), req -> {
+            seen.add(req);
+            return req.event().filename().equals("/bin/denied") ? PermissionDecision.DENY : PermissionDecision.ALLOW;
+        });
+
+        OverlayContainer.Run run = ctr.run("/bin/denied; echo denied-rc=$?; /bin/hello; echo hello-rc=$?");
+
+        assertThat(run.output()).contains("Operation not permitted").contains("denied-rc=126").contains("hello-rc=0");
+        ExecEvent hello = seen.stream().map(ExecPermissionRequest::event).filter(e -> e.filename().equals("/bin/hello"))
+                .findFirst().orElseThrow();
+        assertThat(hello.file()).isEqualTo(new ExecEvent.FileId(ctr.overlayDev(), OverlayContainer.ino(ctr.lower.resolve("bin/hello"))));
+        assertThat(hello.flags()).isEqualTo(new ExecEvent.Flags(true, false, false, false));
+        assertThat(guard.stats().denied()).isGreaterThanOrEqualTo(1);
+        assertThat(guard.stats().defaulted()).isEmpty();
+    }
+
+    @Test
+    void throwingDeciderStillAnswersWithTheDefaultAllow() throws Exception {
+        startGuard(GuardConfig.defaults(), req -> {
+            throw new IllegalStateException("decider bug");
+        });
+
+        OverlayContainer.Run run = ctr.run("/bin/hello; echo hello-rc=$?");
+
+        assertThat(run.output()).contains("hello-rc=0");
+        assertThat(guard.stats().defaulted().get("decider_error")).isGreaterThanOrEqualTo(2L);
+    }
+
+    @Test
+    void throwingDeciderWithDefaultDenyBlocksTheExec() throws Exception {
+        startGuard(GuardConfig.defaults().withDefaultDecision(PermissionDecision.DENY), req -> {
+            if (req.event().filename().equals("/bin/denied")) {
+                throw new Error("decider crash");
+            }
+            return PermissionDecision.ALLOW;
+        });
+
+        OverlayContainer.Run run = ctr.run("/bin/denied; echo denied-rc=$?");
+
+        assertThat(run.output()).contains("Operation not permitted").contains("denied-rc=126");
+        assertThat(guard.stats().defaulted().get("decider_error")).isEqualTo(1L);
+    }
+
+    @Test
+    void nullDecisionIsAnsweredWithTheDefault() throws Exception {
+        startGuard(GuardConfig.defaults(), req -> null);
+
+        OverlayContainer.Run run = ctr.run("/bin/hello; echo hello-rc=$?");
+
+        assertThat(run.output()).contains("hello-rc=0");
+        assertThat(guard.stats().defaulted().get("null_decision")).isGreaterThanOrEqualTo(2L);
+    }
+
+    @Test
+    void hangingDeciderIsAnsweredAtTheTimeout() throws Exception {
+        Duration timeout = Duration.ofMillis(300);
+        startGuard(GuardConfig.defaults().withDecisionTimeout(timeout), req -> {
+            if (req.event().filename().equals("/bin/hello")) {
+                Thread.sleep(60_000);
+            }
+            return PermissionDecision.ALLOW;
+        });
+
+        long t0 = System.nanoTime();
+        OverlayContainer.Run run = ctr.run("/bin/hello; echo hello-rc=$?");
+        long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+
+        assertThat(run.output()).contains("hello-rc=0");
+        assertThat(elapsedMs).isGreaterThanOrEqualTo(timeout.toMillis()).isLessThan(10_000);
+        assertThat(guard.stats().defaulted().get("timeout")).isEqualTo(1L);
+    }
+
+    @Test
+    void whenEveryWorkerIsStuckInADeciderThatIgnoresInterruptsTheQueueIsStillAnswered() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        GuardConfig oneWorker = new GuardConfig(Duration.ofMillis(300), PermissionDecision.ALLOW, 1, 1, Path.of("/proc"));
+        startGuard(oneWorker, req -> {
+            if (req.event().filename().equals("/bin/hello")) {
+                while (release.getCount() > 0) {
+                    try {
+                        release.await();
+                    } catch (InterruptedException ignored) {
+                        // a badly written decider
+                    }
+                }
+            }
+            return PermissionDecision.ALLOW;
+        });
+        try {
+            long t0 = System.nanoTime();
+            OverlayContainer.Run stuck = ctr.run("/bin/hello; echo hello-rc=$?");
+            OverlayContainer.Run after = ctr.run("/bin/true; echo true-rc=$?");
+            long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+
+            assertThat(stuck.output()).contains("hello-rc=0");
+            assertThat(after.output()).contains("true-rc=0");
+            assertThat(elapsedMs).isLessThan(10_000);
+            assertThat(guard.stats().defaulted()).containsKey("timeout").containsKey("overloaded");
+        } finally {
+            release.countDown();
+        }
+    }
+
+    @Test
+    void closeAnswersPendingEventsBeforeClosing() throws Exception {
+        CountDownLatch asked = new CountDownLatch(1);
+        startGuard(GuardConfig.defaults().withDecisionTimeout(Duration.ofSeconds(10)), req -> {
+            if (req.event().filename().equals("/bin/hello")) {
+                asked.countDown();
+                new CountDownLatch(1).await();
+            }
+            return PermissionDecision.ALLOW;
+        });
+        Process p = ctr.start("/bin/hello; echo hello-rc=$?");
+        assertThat(asked.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(guard.pendingCount()).isEqualTo(1);
+
+        long t0 = System.nanoTime();
+        guard.close();
+
+        assertThat(p.waitFor(5, TimeUnit.SECONDS)).as("the exec was released by close()").isTrue();
+        assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).isLessThan(5000);
+        assertThat(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).contains("hello-rc=0");
+        assertThat(guard.stats().defaulted().get("shutdown")).isEqualTo(1L);
+        assertThat(guard.guarded()).isEmpty();
+    }
+
+    @Test
+    void guardRefusesThePathsOfTheHostRootMount() throws Exception {
+        guard = new FanotifyExecGuard(GuardConfig.defaults(), req -> PermissionDecision.ALLOW, Clock.systemUTC());
+        guard.start();
+
+        assertThatThrownBy(() -> guard.guard(work)).isInstanceOf(IOException.class).hasMessageContaining("host root mount");
+        assertThat(guard.guarded()).isEmpty();
+    }
+
+    @Test
+    void closeLeavesNoFileDescriptorsBehind() throws Exception {
+        List<String> relatedBefore = KernelTestSupport.fanotifyRelatedFds(ctr.dir);
+        int before = KernelTestSupport.openFdCount();
+        FanotifyExecGuard g = new FanotifyExecGuard(GuardConfig.defaults(), req -> PermissionDecision.ALLOW, Clock.systemUTC());
+        g.start();
+        g.guard(ctr.merged);
+        OverlayContainer.Run run = ctr.run("/bin/hello; echo hello-rc=$?");
+        assertThat(run.output()).contains("hello-rc=0");
+
+        g.close();
+
+        assertThat(KernelTestSupport.fanotifyRelatedFds(ctr.dir)).isEqualTo(relatedBefore);
+        assertThat(KernelTestSupport.openFdCount()).isLessThanOrEqualTo(before);
+        assertThat(g.guarded()).isEmpty();
+        assertThat(Thread.getAllStackTraces().keySet()).extracting(Thread::getName)
+                .noneMatch(n -> n.startsWith("fanotify-guard"));
+    }
+}

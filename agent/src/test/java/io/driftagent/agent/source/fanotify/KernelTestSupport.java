@@ -1,0 +1,58 @@
+package io.driftagent.agent.source.fanotify;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
+
+/** Shared preconditions and helpers of the fanotify kernel tests. */
+final class KernelTestSupport {
+
+    private KernelTestSupport() {
+    }
+
+    static void assumeRootWithKernelTools() {
+        Assumptions.assumeTrue("root".equals(System.getProperty("user.name")),
+                "fanotify marks and overlay mounts need root (CAP_SYS_ADMIN); running as " + System.getProperty("user.name"));
+        Assumptions.assumeTrue(Files.isExecutable(Path.of("/bin/busybox")), "busybox-static (/bin/busybox) is not installed");
+        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/gcc")), "gcc is needed to build the tiny static test binary");
+        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/unshare")), "util-linux unshare is not installed");
+    }
+
+    /** Compiles a C program statically into {@code dir}; returns the binary. */
+    static Path compileStatic(Path dir, String name, String source) throws IOException, InterruptedException {
+        Path c = dir.resolve(name + ".c");
+        Files.writeString(c, source);
+        Path bin = dir.resolve(name);
+        OverlayContainer.exec(List.of("gcc", "-static", "-O2", "-o", bin.toString(), c.toString()));
+        return bin;
+    }
+
+    /** What this JVM's fds point at that the fanotify code could have leaked: fanotify groups, eventfds, exec'd files. */
+    static List<String> fanotifyRelatedFds(Path... execDirs) throws IOException {
+        List<String> out = new java.util.ArrayList<>();
+        try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
+            for (Path fd : s.toList()) {
+                String target;
+                try {
+                    target = Files.readSymbolicLink(fd).toString();
+                } catch (IOException e) {
+                    continue;
+                }
+                boolean inExecDir = java.util.Arrays.stream(execDirs).anyMatch(d -> target.startsWith(d.toString()));
+                if (target.contains("fanotify") || target.contains("eventfd") || inExecDir) {
+                    out.add(fd.getFileName() + " -> " + target);
+                }
+            }
+        }
+        return out;
+    }
+
+    static int openFdCount() throws IOException {
+        try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
+            return (int) s.count();
+        }
+    }
+}
