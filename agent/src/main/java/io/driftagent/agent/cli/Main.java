@@ -21,15 +21,12 @@ public final class Main {
         }
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
         switch (args[0]) {
-<<<<<<< HEAD
             case "run":
                 return RunCommand.forThisProcess().run(rest, out, err);
             case "demo":
                 return DemoCommand.run(rest, out, err);
-=======
             case "policy":
                 return new PolicyCommand().run(rest, out, err);
->>>>>>> policy
             default:
                 err.println("drift-agent: unknown command '" + args[0] + "'");
                 usage(err);

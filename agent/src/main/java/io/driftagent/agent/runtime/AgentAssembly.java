@@ -32,6 +32,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -81,8 +82,12 @@ public final class AgentAssembly {
         SharedImageIndexProvider images = SharedImageIndexProvider.fromLayerDirectories();
         metrics.registerImageIndex(images::imageCount, images::totalBytes);
         OverlayDriftClassifier classifier = new OverlayDriftClassifier(NoFollowRootedFiles.create(), images, PROC);
-        ProcContainerAttributor procAttributor =
-                ProcContainerAttributor.onThisHost(PROC, HOST_ROOT, clock, classifier::containerGone);
+        ProcContainerAttributor procAttributor;
+        try {
+            procAttributor = ProcContainerAttributor.onThisHost(PROC, HOST_ROOT, clock, classifier::containerGone);
+        } catch (IOException e) {
+            throw new AssemblyException("cannot read this host's cgroup mounts: " + e.getMessage(), e);
+        }
 
         PolicyHolder policy = new PolicyHolder(CompiledPolicy.defaultOnly(Action.IGNORE), clock);
         if (config.policyFile() != null) {
