@@ -119,6 +119,7 @@ public final class AgentAssembly {
                 registry, MonotonicClock.SYSTEM);
 
         ExecSource source = SourceAssembly.source(config, clock);
+        SourceAssembly.registerMetrics(source, config, registry);
         SelfTest selfTest = new SelfTest(clock, sandboxes, OverlaySandbox.DEFAULT_BUSYBOX, SELF_TEST_TIMEOUT);
         services.add(new SelfTestService(selfTest, () -> sourceAttached(readiness), SELF_TEST_PERIOD));
         readiness.register("self-test", selfTest::readiness);

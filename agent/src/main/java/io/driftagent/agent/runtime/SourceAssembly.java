@@ -7,11 +7,18 @@ import io.driftagent.agent.source.FallbackExecSource;
 import io.driftagent.agent.source.ebpf.EbpfExecSource;
 import io.driftagent.agent.source.fanotify.FanotifyExecSource;
 import io.driftagent.agent.source.fanotify.FanotifySourceConfig;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
+import java.util.Locale;
 import java.util.List;
 
 /** The exec source the configuration asks for; {@code auto} takes eBPF and falls back to fanotify. */
 final class SourceAssembly {
+
+    /** Every loss reason the eBPF and fanotify sources count. */
+    private static final List<String> LOSS_REASONS =
+            List.of("ringbuf_full", "queue_full", "sink_error", "malformed_record", "fanotify_overflow");
 
     private SourceAssembly() {
     }
@@ -25,6 +32,19 @@ final class SourceAssembly {
                     new FallbackExecSource.Candidate("fanotify", () -> fanotify(clock))),
                     ExecEvent.SourceKind.EBPF);
         };
+    }
+
+    /** The source's own counters, read at scrape: execs delivered and lost (by reason) before the pipeline. */
+    static void registerMetrics(ExecSource source, AgentConfig config, MeterRegistry registry) {
+        String selection = config.source().name().toLowerCase(Locale.ROOT);
+        FunctionCounter.builder("drift.source.delivered", source, s -> s.stats().delivered())
+                .description("Execs the exec source handed to the pipeline").tag("source", selection)
+                .register(registry);
+        for (String reason : LOSS_REASONS) {
+            FunctionCounter.builder("drift.source.lost", source, s -> s.stats().lost().getOrDefault(reason, 0L))
+                    .description("Execs the exec source lost, by reason").tag("source", selection).tag("reason", reason)
+                    .register(registry);
+        }
     }
 
     private static ExecSource fanotify(Clock clock) {

@@ -36,16 +36,18 @@ public final class OverlaySandbox implements AutoCloseable {
     private final Path work;
     private final Path merged;
     private final Path cgroupDir;
+    private final String cgroupRelative;
     private boolean mounted;
 
-    private OverlaySandbox(String id, Path base, Path cgroupDir) {
+    private OverlaySandbox(String id, Path base, Path unifiedCgroup) {
         this.id = id;
         this.base = base;
         this.lower = base.resolve("lower");
         this.upper = base.resolve("upper");
         this.work = base.resolve("work");
         this.merged = base.resolve("merged");
-        this.cgroupDir = cgroupDir;
+        this.cgroupRelative = "drift-agent-sandbox/" + id;
+        this.cgroupDir = unifiedCgroup.resolve(cgroupRelative);
     }
 
     /**
@@ -65,7 +67,7 @@ public final class OverlaySandbox implements AutoCloseable {
         OverlaySandbox sandbox;
         try {
             Path base = Files.createTempDirectory("drift-sandbox-" + id + "-");
-            sandbox = new OverlaySandbox(id, base, unified.resolve("drift-agent-sandbox").resolve(id));
+            sandbox = new OverlaySandbox(id, base, unified);
         } catch (IOException e) {
             throw new SandboxException("cannot create the sandbox directory: " + e.getMessage(), e);
         }
@@ -82,7 +84,7 @@ public final class OverlaySandbox implements AutoCloseable {
 
     private void buildImageLayer(Path busybox) throws IOException {
         Path bin = Files.createDirectories(lower.resolve("bin"));
-        for (String dir : List.of("tmp", "dev", "proc")) {
+        for (String dir : List.of("tmp", "dev", "proc", "sys")) {
             Files.createDirectories(lower.resolve(dir));
         }
         Files.copy(busybox, bin.resolve("busybox"), StandardCopyOption.COPY_ATTRIBUTES);
@@ -106,14 +108,18 @@ public final class OverlaySandbox implements AutoCloseable {
     }
 
     /**
-     * Runs {@code script} with the sandbox's {@code /bin/sh}: in its cgroup, in a private mount namespace that has the
-     * host's /dev and a /proc, chrooted into the overlay.
+     * Runs {@code script} with the sandbox's {@code /bin/sh}, chrooted into the overlay in a private mount namespace
+     * that has the host's /dev, a /proc and the unified cgroup hierarchy at /sys. The process joins the sandbox's
+     * cgroup only once inside the chroot, so the host tools that set the sandbox up (unshare, mount, chroot) are never
+     * attributed to it.
      */
     public ProcessResult run(String script, Duration timeout) throws SandboxException {
-        String inside = "mount --rbind /dev \"$0/dev\" && mount -t proc proc \"$0/proc\" && exec chroot \"$0\" /bin/sh -c \"$1\"";
-        String launcher = "echo $$ > \"$0/cgroup.procs\" && exec unshare --mount --propagation private /bin/sh -c '"
-                + inside + "' \"$1\" \"$2\"";
-        return exec(List.of("/bin/sh", "-c", launcher, cgroupDir.toString(), merged.toString(), script), timeout);
+        String joinThenRun = "echo $$ > \"/sys/$2/cgroup.procs\" && exec /bin/sh -c \"$1\"";
+        String inside = "mount --rbind /dev \"$1/dev\" && mount -t proc proc \"$1/proc\""
+                + " && mount -t cgroup2 cgroup2 \"$1/sys\""
+                + " && exec chroot \"$1\" /bin/sh -c '" + joinThenRun + "' sh \"$2\" \"$3\"";
+        return exec(List.of("unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", inside, "sh",
+                merged.toString(), script, cgroupRelative), timeout);
     }
 
     private static ProcessResult exec(List<String> command, Duration timeout) throws SandboxException {

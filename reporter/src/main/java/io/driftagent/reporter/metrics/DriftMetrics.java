@@ -44,9 +44,10 @@ public final class DriftMetrics {
     private final Map<String, Counter> lostByReason = new ConcurrentHashMap<>();
     private final Map<String, Timer> stageTimers = new ConcurrentHashMap<>();
     private final Map<Alert.AlertType, Counter> alertsByType = new EnumMap<>(Alert.AlertType.class);
-    private final Timer execToAlert;
-    private final Counter policyReloads;
-    private final Counter policyReloadFailures;
+    // registered on first use only: in the agent the pipeline and the policy watcher own these names, and two
+    // registrations of one Prometheus name with different tags would make one of them fail
+    private final Map<String, Counter> policyReloads = new ConcurrentHashMap<>();
+    private volatile Timer execToAlert;
 
     public DriftMetrics(PrometheusMeterRegistry registry) {
         this.registry = Objects.requireNonNull(registry, "registry");
@@ -54,12 +55,6 @@ public final class DriftMetrics {
             alertsByType.put(type, Counter.builder("drift.alerts").description("Alerts emitted, by type")
                     .tag("type", type.name()).register(registry));
         }
-        this.execToAlert = latencyTimer("drift.exec.to.alert.latency",
-                "From the exec (kernel event) to the alert handed to the sinks").register(registry);
-        this.policyReloads = Counter.builder("drift.policy.reloads").description("Policy reloads, by result")
-                .tag("result", "success").register(registry);
-        this.policyReloadFailures = Counter.builder("drift.policy.reloads").description("Policy reloads, by result")
-                .tag("result", "failure").register(registry);
     }
 
     /** Metrics on a fresh Prometheus registry. */
@@ -128,19 +123,30 @@ public final class DriftMetrics {
     }
 
     public void recordExecToAlert(long nanos) {
-        execToAlert.record(nanos, TimeUnit.NANOSECONDS);
+        execToAlertTimer().record(nanos, TimeUnit.NANOSECONDS);
     }
 
     public Timer execToAlertTimer() {
-        return execToAlert;
+        Timer timer = execToAlert;
+        if (timer == null) {
+            timer = latencyTimer("drift.exec.to.alert.latency",
+                    "From the exec (kernel event) to the alert handed to the sinks").register(registry);
+            execToAlert = timer;
+        }
+        return timer;
     }
 
     public void policyReloaded() {
-        policyReloads.increment();
+        policyReload("success").increment();
     }
 
     public void policyReloadFailed() {
-        policyReloadFailures.increment();
+        policyReload("failure").increment();
+    }
+
+    private Counter policyReload(String result) {
+        return policyReloads.computeIfAbsent(result, r -> Counter.builder("drift.policy.reloads")
+                .description("Policy reloads, by result").tag("result", r).register(registry));
     }
 
     /** The image file index: number of indexed images and their memory in bytes, polled at scrape. */
