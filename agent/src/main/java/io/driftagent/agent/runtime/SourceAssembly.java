@@ -18,7 +18,8 @@ final class SourceAssembly {
 
     /** Every loss reason the eBPF and fanotify sources count. */
     private static final List<String> LOSS_REASONS =
-            List.of("ringbuf_full", "queue_full", "sink_error", "malformed_record", "fanotify_overflow");
+            List.of("ringbuf_full", "queue_full", "sink_error", "malformed_record", "fanotify_overflow", "bad_version",
+                    "fd_unreadable", "internal_error", "malformed", "reader_failed");
 
     private SourceAssembly() {
     }
