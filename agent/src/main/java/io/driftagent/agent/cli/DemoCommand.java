@@ -57,8 +57,11 @@ final class DemoCommand {
     }
 
     static int run(String[] args, PrintStream out, PrintStream err) {
-        if (args.length > 0) {
-            err.println("drift-agent demo: takes no arguments");
+        String source = "auto";
+        if (args.length == 2 && args[0].equals("--source") && args[1].matches("auto|ebpf|fanotify")) {
+            source = args[1];
+        } else if (args.length > 0) {
+            err.println("drift-agent demo: usage: demo [--source auto|ebpf|fanotify]");
             return 2;
         }
         if (!"root".equals(System.getProperty("user.name"))) {
@@ -73,13 +76,13 @@ final class DemoCommand {
             return 2;
         }
         try {
-            return runIn(work, out, err);
+            return runIn(work, source, out, err);
         } finally {
             deleteQuietly(work);
         }
     }
 
-    private static int runIn(Path work, PrintStream out, PrintStream err) {
+    private static int runIn(Path work, String source, PrintStream out, PrintStream err) {
         Path policy = work.resolve("policy.yaml");
         Path alerts = work.resolve("alerts.jsonl");
         SandboxContainers sandboxes = new SandboxContainers();
@@ -88,6 +91,7 @@ final class DemoCommand {
             Files.writeString(policy, POLICY);
             AgentConfig config = new ConfigLoader(HostName::read).load(Optional.empty(), Map.of(), Map.of(
                     Setting.STANDALONE, "true",
+                    Setting.SOURCE, source,
                     Setting.POLICY_FILE, policy.toString(),
                     Setting.ALERTS_TARGET, alerts.toString(),
                     Setting.HTTP_BIND, "127.0.0.1",

@@ -39,7 +39,7 @@ public final class Main {
         out.println("commands:");
         out.println("  run [--standalone] [--policy FILE] [--alerts -|FILE] [--source auto|ebpf|fanotify]");
         out.println("      [--http-port N] [--config FILE]           run the agent (see run --help)");
-        out.println("  demo                                       the agent on a sandbox container: an image exec, a dropped binary");
+        out.println("  demo [--source auto|ebpf|fanotify]         the agent on a sandbox container: an image exec, a dropped binary");
         out.println("  policy validate FILE...                    check drift-policy files");
         out.println("  policy explain --policy FILE --event FILE  explain the verdict for one event");
     }

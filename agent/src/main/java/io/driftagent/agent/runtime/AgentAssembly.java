@@ -72,6 +72,22 @@ public final class AgentAssembly {
         List<ManagedService> services = new ArrayList<>();
 
         KubernetesClient client = config.standalone() ? null : new KubernetesClientBuilder().build();
+        try {
+            return assemble(config, registry, metrics, readiness, http, services, client);
+        } catch (AssemblyException | RuntimeException e) {
+            services.forEach(ManagedService::close);
+            if (client != null) {
+                client.close();
+            }
+            throw e;
+        }
+    }
+
+    private AgentComponents assemble(AgentConfig config, PrometheusMeterRegistry registry, DriftMetrics metrics,
+                                     Readiness readiness, AgentHttpServer http, List<ManagedService> services,
+                                     KubernetesClient client) throws AssemblyException {
+        AlertDispatcher dispatcher = ReportingAssembly.dispatcher(config, metrics, client, clock);
+        services.add(ManagedService.of("alert-dispatcher", () -> { }, dispatcher::close));
         if (client != null) {
             // first in, last out: the informer and the Events sink stop before their client closes
             services.add(ManagedService.of("kubernetes-client", () -> { }, client::close));
@@ -99,10 +115,6 @@ public final class AgentAssembly {
                     : ReadinessCheck.Result.failing("policy " + config.policyFile() + " not loaded: "
                             + (watcher.lastFailure() == null ? "file absent" : watcher.lastFailure())));
         }
-
-        AlertDispatcher dispatcher = ReportingAssembly.dispatcher(config, metrics, client, clock);
-        services.add(ManagedService.of("alert-dispatcher", () -> { }, dispatcher::close));
-
 
         CloudIdentity cloud = MetadataAssembly.cloud(config, client);
         DeploymentIdentity identity = new DeploymentIdentity(config.nodeName(), config.clusterName(),

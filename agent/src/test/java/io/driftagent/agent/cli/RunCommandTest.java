@@ -114,14 +114,12 @@ class RunCommandTest {
     }
 
     @Test
-    void thisBuildSaysWhichPartsAreNotWiredYet() {
-        int code = Main.run(new String[] {"run", "--standalone", "--http-port", "0"},
+    void anAlertsFileThatCannotBeOpenedStopsTheStartWithTheReason() {
+        int code = Main.run(new String[] {"run", "--standalone", "--http-port", "0", "--alerts", "/nonexistent-dir/alerts.jsonl"},
                 new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
 
         assertThat(code).isEqualTo(1);
-        assertThat(err()).contains("not yet wired in this build: exec source")
-                .contains("container attribution").contains("drift classification").contains("workload metadata")
-                .contains("policy evaluation").contains("alert reporting");
+        assertThat(err()).contains("cannot start").contains("cannot open the alerts file /nonexistent-dir/alerts.jsonl");
     }
 
     @Test
