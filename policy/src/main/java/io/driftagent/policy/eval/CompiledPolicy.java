@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -32,12 +33,27 @@ public final class CompiledPolicy {
     private final int[] unguarded;
     /** Per field: value -> ascending positions of the rules whose guard is "field equals value". */
     private final EqualityIndex[] indexes;
+    /** Per label key named by a label guard: the rules that need the label present, or present with a value. */
+    private final LabelIndex[] labelIndexes;
 
     /**
-     * Rules whose first case-sensitive {@code equals} condition on a string field (their guard) cannot hold for an
-     * exec are never looked at: the exec's value selects the few rules whose guard it satisfies. The result is the
-     * same as trying every rule in order (the earliest applicable rule among all groups wins).
+     * Rules whose guard cannot hold for an exec are never looked at: the exec's values select the few rules whose
+     * guard they satisfy. A rule's guard is its first case-sensitive {@code equals} condition on a string field, or
+     * else its first case-sensitive {@code equals} condition on pod labels. The result is the same as trying every
+     * rule in order: each group is tried in order and the earliest applicable rule among all groups wins.
      */
+    private static final class LabelIndex {
+        private final String key;
+        private final int[] present;
+        private final Map<String, int[]> byValue;
+
+        LabelIndex(String key, int[] present, Map<String, int[]> byValue) {
+            this.key = key;
+            this.present = present;
+            this.byValue = byValue;
+        }
+    }
+
     private static final class EqualityIndex {
         private final ResourceField field;
         private final Map<String, int[]> positions;
@@ -58,28 +74,44 @@ public final class CompiledPolicy {
         }
         this.ruleList = List.of(rules);
         Map<ResourceField, Map<String, List<Integer>>> byField = new EnumMap<>(ResourceField.class);
+        Map<String, List<Integer>> labelPresent = new LinkedHashMap<>();
+        Map<String, Map<String, List<Integer>>> labelValues = new LinkedHashMap<>();
         List<Integer> withoutGuard = new ArrayList<>();
         for (int position = 0; position < rules.length; position++) {
-            ResourceCondition guard = equalityGuard(ordered.get(position));
-            if (guard == null) {
-                withoutGuard.add(position);
-                continue;
-            }
-            Map<String, List<Integer>> byValue = byField.computeIfAbsent(guard.field(), f -> new HashMap<>());
-            for (String value : guard.values()) {
-                List<Integer> positions = byValue.computeIfAbsent(value, v -> new ArrayList<>());
-                if (positions.isEmpty() || positions.get(positions.size() - 1) != position) {
-                    positions.add(position);
+            PolicyRule rule = ordered.get(position);
+            ResourceCondition fieldGuard = guard(rule, false);
+            ResourceCondition labelGuard = fieldGuard == null ? guard(rule, true) : null;
+            if (fieldGuard != null) {
+                Map<String, List<Integer>> byValue = byField.computeIfAbsent(fieldGuard.field(), f -> new HashMap<>());
+                for (String value : fieldGuard.values()) {
+                    addPosition(byValue.computeIfAbsent(value, v -> new ArrayList<>()), position);
                 }
+            } else if (labelGuard != null) {
+                for (String selector : labelGuard.values()) {
+                    int equals = selector.indexOf('=');
+                    if (equals < 0) {
+                        addPosition(labelPresent.computeIfAbsent(selector, k -> new ArrayList<>()), position);
+                    } else {
+                        labelPresent.computeIfAbsent(selector.substring(0, equals), k -> new ArrayList<>());
+                        addPosition(labelValues.computeIfAbsent(selector.substring(0, equals), k -> new HashMap<>())
+                                .computeIfAbsent(selector.substring(equals + 1), v -> new ArrayList<>()), position);
+                    }
+                }
+            } else {
+                withoutGuard.add(position);
             }
         }
         this.unguarded = toArray(withoutGuard);
         this.indexes = new EqualityIndex[byField.size()];
         int i = 0;
         for (Map.Entry<ResourceField, Map<String, List<Integer>>> field : byField.entrySet()) {
-            Map<String, int[]> positions = new HashMap<>();
-            field.getValue().forEach((value, list) -> positions.put(value, toArray(list)));
-            indexes[i++] = new EqualityIndex(field.getKey(), positions);
+            indexes[i++] = new EqualityIndex(field.getKey(), toArrays(field.getValue()));
+        }
+        this.labelIndexes = new LabelIndex[labelPresent.size()];
+        i = 0;
+        for (Map.Entry<String, List<Integer>> key : labelPresent.entrySet()) {
+            labelIndexes[i++] = new LabelIndex(key.getKey(), toArray(key.getValue()),
+                    toArrays(labelValues.getOrDefault(key.getKey(), Map.of())));
         }
         this.defaultVerdict = new Verdict(CompiledRule.toDecision(source.defaultAction()), DEFAULT_RULE_NAME, null, true);
     }
@@ -97,14 +129,28 @@ public final class CompiledPolicy {
         return compile(new DriftPolicy(List.of(), defaultAction));
     }
 
-    private static ResourceCondition equalityGuard(PolicyRule rule) {
+    /** The rule's first case-sensitive equals condition on pod labels ({@code labels}) or on another field. */
+    private static ResourceCondition guard(PolicyRule rule, boolean labels) {
         for (ResourceCondition condition : rule.resourceScope()) {
             if (condition.operator() == MatchOperator.EQUALS && !condition.ignoreCase()
-                    && condition.field() != ResourceField.POD_LABELS) {
+                    && (condition.field() == ResourceField.POD_LABELS) == labels) {
                 return condition;
             }
         }
         return null;
+    }
+
+    /** Positions are added in ascending order; a rule listing a value twice is listed once. */
+    private static void addPosition(List<Integer> positions, int position) {
+        if (positions.isEmpty() || positions.get(positions.size() - 1) != position) {
+            positions.add(position);
+        }
+    }
+
+    private static Map<String, int[]> toArrays(Map<String, List<Integer>> lists) {
+        Map<String, int[]> arrays = new HashMap<>();
+        lists.forEach((value, list) -> arrays.put(value, toArray(list)));
+        return arrays;
     }
 
     private static int[] toArray(List<Integer> positions) {
@@ -126,6 +172,22 @@ public final class CompiledPolicy {
                 int[] candidates = indexes[i].positions.get(value);
                 if (candidates != null) {
                     first = firstApplicable(candidates, first, facts);
+                }
+            }
+        }
+        if (labelIndexes.length > 0) {
+            Map<String, String> labels = facts.podLabels();
+            if (!labels.isEmpty()) {
+                for (int i = 0; i < labelIndexes.length; i++) {
+                    LabelIndex index = labelIndexes[i];
+                    String value = labels.get(index.key);
+                    if (value != null) {
+                        first = firstApplicable(index.present, first, facts);
+                        int[] candidates = index.byValue.get(value);
+                        if (candidates != null) {
+                            first = firstApplicable(candidates, first, facts);
+                        }
+                    }
                 }
             }
         }
