@@ -4,6 +4,7 @@ import io.driftagent.policy.model.Action;
 import io.driftagent.policy.model.AllowListEntry;
 import io.driftagent.policy.model.DriftKind;
 import io.driftagent.policy.model.PolicyRule;
+import io.driftagent.policy.model.ResourceCondition;
 import java.util.List;
 
 /**
@@ -29,7 +30,7 @@ public final class CompiledRule {
         }
         this.driftKindMask = mask;
         this.cloud = source.cloudScope().isEmpty() ? null : new CloudMatcher(source.cloudScope());
-        List<io.driftagent.policy.model.ResourceCondition> scope = source.resourceScope();
+        List<ResourceCondition> scope = source.resourceScope();
         this.conditions = new CompiledCondition[scope.size()];
         for (int i = 0; i < conditions.length; i++) {
             conditions[i] = CompiledCondition.compile(scope.get(i));

@@ -4,7 +4,7 @@ package io.driftagent.policy.load;
  * Bounds that keep hostile policy files from exhausting the agent.
  *
  * @param maxBytes  largest file accepted ({@link ProblemCode#TOO_LARGE})
- * @param maxDepth  deepest nesting of mappings and sequences ({@link ProblemCode#TOO_DEEP}); a valid policy needs 5
+ * @param maxDepth  deepest nesting of mappings and sequences ({@link ProblemCode#TOO_DEEP}); a valid policy needs 6
  * @param maxNodes  most YAML nodes in one file (scalars, sequences, mappings)
  */
 public record LoadLimits(int maxBytes, int maxDepth, int maxNodes) {

@@ -1,5 +1,6 @@
 package io.driftagent.policy.model;
 
+import java.util.Collections;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
@@ -28,7 +29,8 @@ public record PolicyRule(
         description = description == null ? "" : description;
         cloudScope = List.copyOf(cloudScope);
         resourceScope = List.copyOf(resourceScope);
-        driftKinds = driftKinds.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(driftKinds));
+        // an EnumSet keeps the declaration order in messages and explanations
+        driftKinds = driftKinds.isEmpty() ? Set.of() : Collections.unmodifiableSet(EnumSet.copyOf(driftKinds));
         if (driftKinds.contains(DriftKind.IMAGE)) {
             throw new IllegalArgumentException("IMAGE is not drift and never reaches the policy");
         }
