@@ -221,7 +221,7 @@ public final class FanotifyExecSource implements ExecSource {
             this.procReader = procReader;
             this.inspector = new ExecutedFileInspector(nat);
             this.assembler = new ExecEventAssembler(layers);
-            this.correlator = new ExecCorrelator(config.correlationWindow().toNanos(), this::emit);
+            this.correlator = new ExecCorrelator(config.correlationWindow().toNanos(), this::emit, this::locateInterpreter);
             this.buf = ByteBuffer.allocateDirect(config.readBufferBytes()).order(ByteOrder.nativeOrder());
             this.bootMinusMonotonicNs = ProcessRescanner.uptimeNs(config.procRoot()) - System.nanoTime();
             this.lastBatchBootNs = System.nanoTime() + bootMinusMonotonicNs;
@@ -319,12 +319,32 @@ public final class FanotifyExecSource implements ExecSource {
             correlator.accept(pid, part, System.nanoTime(), procReader::read);
         }
 
+        /**
+         * A script's #! path or an ELF's PT_INTERP resolved inside the process's root; through the overlay's host
+         * mount once the process is gone.
+         */
+        private long[] locateInterpreter(int pid, ExecCorrelator.Part file) {
+            String path = file.file().interpreterPath();
+            if (!path.startsWith("/")) {
+                return null;
+            }
+            long[] found = RootedPathResolver.regularFile(config.procRoot().resolve(pid + "/root"), path);
+            if (found == null && file.layer().overlay()) {
+                String mp = layers.hostMountPoint(file.layer().overlayDev());
+                if (mp != null) {
+                    found = RootedPathResolver.regularFile(Path.of(mp), path);
+                }
+            }
+            return found;
+        }
+
         private void emit(ExecCorrelator.Group g) {
             // after a script's exec the process image is the interpreter
             ExecCorrelator.Part image = g.interpreter.isEmpty() ? g.primary.get(0) : g.interpreter.get(0);
             String comm = g.process.known()
                     ? procReader.commIfStillRunning(g.pid, g.process.startTimeNs(), image.file().ino()) : null;
-            ExecEvent e = assembler.assemble(g.pid, g.process, g.primary, g.interpreter, comm, g.firstSeenNanos);
+            ExecEvent e = assembler.assemble(g.pid, g.process, g.primary, g.interpreter, g.mergedInterpreter, comm,
+                    g.firstSeenNanos);
             offer(e);
         }
 
