@@ -334,8 +334,20 @@ public final class FanotifyExecSource implements ExecSource {
                 if (mp != null) {
                     found = RootedPathResolver.regularFile(Path.of(mp), path);
                 }
+            } else if (found == null && isTheSameFileInOurRoot(file.file())) {
+                // the process is gone; its file is where our namespace sees it, so was (very likely) its root
+                found = RootedPathResolver.regularFile(Path.of("/"), path);
             }
             return found;
+        }
+
+        private boolean isTheSameFileInOurRoot(ExecutedFile f) {
+            try {
+                Map<String, Object> a = java.nio.file.Files.readAttributes(Path.of(f.path()), "unix:dev,ino");
+                return ((Number) a.get("dev")).longValue() == f.dev() && ((Number) a.get("ino")).longValue() == f.ino();
+            } catch (IOException | RuntimeException e) {
+                return false;
+            }
         }
 
         private void emit(ExecCorrelator.Group g) {
