@@ -18,7 +18,6 @@ final class ExecutedFileInspector {
     private static final int RECENT_FILES = 4096;
     private static final int MAX_INTERP_PATH = 256;
 
-    private final Native nat;
     private final LinuxLibC libc;
     private final ByteBuffer statx = ByteBuffer.allocateDirect(256).order(ByteOrder.nativeOrder());
     private final ByteBuffer statfs = ByteBuffer.allocateDirect(256).order(ByteOrder.nativeOrder());
@@ -42,7 +41,6 @@ final class ExecutedFileInspector {
     private record FileKey(long dev, long ino, long mountId, long mtimeSec, int mtimeNsec, long size) {}
 
     ExecutedFileInspector(Native nat) {
-        this.nat = nat;
         this.libc = nat.libc;
     }
 

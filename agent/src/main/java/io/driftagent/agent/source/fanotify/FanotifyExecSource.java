@@ -14,7 +14,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,7 +45,6 @@ public final class FanotifyExecSource implements ExecSource {
     private final LongAdder delivered = new LongAdder();
     private final LongAdder rescanned = new LongAdder();
     private final LongAdder rawEvents = new LongAdder();
-    private final AtomicLong overflows = new AtomicLong();
     private final Object lifecycle = new Object();
 
     private Native nat;
@@ -289,7 +287,6 @@ public final class FanotifyExecSource implements ExecSource {
                     if (vers != Native.FANOTIFY_METADATA_VERSION) {
                         countLost("bad_version");
                     } else if ((mask & Native.FAN_Q_OVERFLOW) != 0) {
-                        overflows.incrementAndGet();
                         countLost("fanotify_overflow");
                         overflow = true;
                     } else if (fd >= 0) {
