@@ -16,8 +16,11 @@ import java.util.function.Consumer;
  * <p>Rules, per pid, for events arriving within {@code windowNanos} of the group's previous event:
  * <ul>
  *   <li>same inode number as the group's last part, on a different dev or mount: the twin of that open; merged;</li>
- *   <li>the exec'd file starts with {@code #!} and no interpreter is recorded yet: the interpreter;</li>
- *   <li>the last part is an ELF with PT_INTERP and this is an ELF without one: its ld.so; absorbed, not an exec;</li>
+ *   <li>the exec'd file starts with {@code #!} and no interpreter is recorded yet: the interpreter, unless the
+ *   {@code #!} path resolves (inside the process's root) to another inode: then the interpreter's event was merged
+ *   away by the kernel and this is a new execve;</li>
+ *   <li>the last part is an ELF with PT_INTERP and this is an ELF without one (and, where the PT_INTERP path
+ *   resolves, that very inode): its ld.so; absorbed, not an exec;</li>
  *   <li>anything else: a new execve by the same pid; the previous group is emitted first.</li>
  * </ul>
  * A group is emitted when its window passes without a fitting event. Not thread-safe: the reader thread owns it.
@@ -39,6 +42,12 @@ final class ExecCorrelator {
         boolean awaitingInterpreter;
         boolean awaitingElfInterpreter;
         long lastSeenNanos;
+        /** {dev, ino} the script's #! line resolves to in the process's root, when it could be resolved */
+        long[] expectedInterpreter;
+        /** {dev, ino} of the PT_INTERP (ld.so) of the last ELF, when it could be resolved */
+        long[] expectedElfInterpreter;
+        /** set when the interpreter's own event never came because the kernel merged it (see fold) */
+        long[] mergedInterpreter;
 
         Group(int pid, long now, ProcessFacts process, Part first) {
             this.pid = pid;
@@ -52,13 +61,21 @@ final class ExecCorrelator {
         }
     }
 
+    /** Where a file's {@link ExecutedFile#interpreterPath()} is, as {dev, ino}, or null when it cannot be told. */
+    @FunctionalInterface
+    interface InterpreterLocator {
+        long[] locate(int pid, Part script);
+    }
+
     private final long windowNanos;
     private final Consumer<Group> emitter;
+    private final InterpreterLocator interpreters;
     private final Map<Integer, Group> open = new HashMap<>();
 
-    ExecCorrelator(long windowNanos, Consumer<Group> emitter) {
+    ExecCorrelator(long windowNanos, Consumer<Group> emitter, InterpreterLocator interpreters) {
         this.windowNanos = windowNanos;
         this.emitter = emitter;
+        this.interpreters = interpreters;
     }
 
     /** @param processFacts read lazily, only when a new exec starts */
@@ -72,10 +89,17 @@ final class ExecCorrelator {
             open.remove(pid);
             emitter.accept(g);
         }
-        open.put(pid, new Group(pid, now, processFacts.apply(pid), part));
+        Group fresh = new Group(pid, now, processFacts.apply(pid), part);
+        if (fresh.awaitingInterpreter) {
+            fresh.expectedInterpreter = interpreters.locate(pid, part);
+        }
+        if (fresh.awaitingElfInterpreter) {
+            fresh.expectedElfInterpreter = interpreters.locate(pid, part);
+        }
+        open.put(pid, fresh);
     }
 
-    private static boolean fold(Group g, Part part) {
+    private boolean fold(Group g, Part part) {
         ExecutedFile f = part.file();
         ExecutedFile last = g.last.file();
         if (f.ino() == last.ino() && (f.dev() != last.dev() || f.mountId() != last.mountId())) {
@@ -85,13 +109,29 @@ final class ExecCorrelator {
             // keep `last` as the first-seen open so a third report of the same open still matches
             return true;
         }
+        if (g.awaitingInterpreter && g.expectedInterpreter != null && f.ino() != g.expectedInterpreter[1]) {
+            // fanotify merges an event into an identical unread one (same pid, file, mask): when the interpreter was
+            // exec'd just before (the shell that exec'd the script), its second open is not reported, and this open
+            // is the script's next execve, not its interpreter
+            g.awaitingInterpreter = false;
+            g.mergedInterpreter = g.expectedInterpreter;
+            return false;
+        }
         if (g.awaitingInterpreter) {
             g.interpreter.add(part);
             g.last = part;
             g.lastAbsorbed = false;
             g.awaitingInterpreter = false;
             g.awaitingElfInterpreter = f.format() == ExecutedFile.Format.ELF_WITH_INTERPRETER;
+            if (g.awaitingElfInterpreter) {
+                g.expectedElfInterpreter = interpreters.locate(g.pid, part);
+            }
             return true;
+        }
+        if (g.awaitingElfInterpreter && g.expectedElfInterpreter != null && f.ino() != g.expectedElfInterpreter[1]) {
+            // as above: ld.so's event merged into an earlier identical one of this pid; this is a new execve
+            g.awaitingElfInterpreter = false;
+            return false;
         }
         if (g.awaitingElfInterpreter && f.format() == ExecutedFile.Format.ELF_STANDALONE) {
             g.last = part;

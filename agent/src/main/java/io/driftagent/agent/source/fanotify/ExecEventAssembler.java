@@ -21,6 +21,12 @@ final class ExecEventAssembler {
      */
     ExecEvent assemble(int pid, ProcessFacts p, List<ExecCorrelator.Part> file, List<ExecCorrelator.Part> interpreter,
                        String comm, long timestampNs) {
+        return assemble(pid, p, file, interpreter, null, comm, timestampNs);
+    }
+
+    /** @param interpreterFallback {dev, ino} of a script's interpreter whose own event was not reported, or null */
+    ExecEvent assemble(int pid, ProcessFacts p, List<ExecCorrelator.Part> file, List<ExecCorrelator.Part> interpreter,
+                       long[] interpreterFallback, String comm, long timestampNs) {
         String filename = filename(file);
         boolean overlay = false;
         boolean upper = false;
@@ -34,7 +40,9 @@ final class ExecEventAssembler {
         }
         ExecEvent.Flags flags = new ExecEvent.Flags(overlay, upper, memfd, unlinked);
         return new ExecEvent(pid, p.tgid(), p.ppid(), p.uid(), p.gid(), p.startTimeNs(),
-                comm != null ? comm : commFromPath(filename), filename, fileId(file), fileId(interpreter),
+                comm != null ? comm : commFromPath(filename), filename, fileId(file),
+                interpreter.isEmpty() && interpreterFallback != null
+                        ? new ExecEvent.FileId(interpreterFallback[0], interpreterFallback[1]) : fileId(interpreter),
                 p.cgroupId(), p.mountNsId(), flags, ExecEvent.SourceKind.FANOTIFY, timestampNs);
     }
 

@@ -13,15 +13,18 @@ import java.util.Objects;
  * @param path      readlink of the fd, without the " (deleted)" suffix
  * @param deleted   readlink ended in " (deleted)"
  * @param format    what the first bytes say the file is
+ * @param interpreterPath the path the kernel will open next in this execve: a script's {@code #!} interpreter, an
+ *                        ELF's PT_INTERP (ld.so); "" if none or not readable
  */
-record ExecutedFile(long dev, long ino, long nlink, long mountId, long fsMagic, String path, boolean deleted, Format format) {
+record ExecutedFile(long dev, long ino, long nlink, long mountId, long fsMagic, String path, boolean deleted, Format format,
+                    String interpreterPath) {
 
     static final long OVERLAYFS_MAGIC = 0x794c7630L;
-    static final long TMPFS_MAGIC = 0x01021994L;
 
     ExecutedFile {
         Objects.requireNonNull(path, "path");
         Objects.requireNonNull(format, "format");
+        Objects.requireNonNull(interpreterPath, "interpreterPath");
     }
 
     enum Format {
@@ -42,7 +45,4 @@ record ExecutedFile(long dev, long ino, long nlink, long mountId, long fsMagic, 
         return path.startsWith("/memfd:") || path.startsWith("memfd:");
     }
 
-    boolean sameInode(ExecutedFile other) {
-        return ino == other.ino;
-    }
 }

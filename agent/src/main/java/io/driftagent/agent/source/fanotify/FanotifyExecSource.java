@@ -14,7 +14,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,7 +45,6 @@ public final class FanotifyExecSource implements ExecSource {
     private final LongAdder delivered = new LongAdder();
     private final LongAdder rescanned = new LongAdder();
     private final LongAdder rawEvents = new LongAdder();
-    private final AtomicLong overflows = new AtomicLong();
     private final Object lifecycle = new Object();
 
     private Native nat;
@@ -221,7 +219,7 @@ public final class FanotifyExecSource implements ExecSource {
             this.procReader = procReader;
             this.inspector = new ExecutedFileInspector(nat);
             this.assembler = new ExecEventAssembler(layers);
-            this.correlator = new ExecCorrelator(config.correlationWindow().toNanos(), this::emit);
+            this.correlator = new ExecCorrelator(config.correlationWindow().toNanos(), this::emit, this::locateInterpreter);
             this.buf = ByteBuffer.allocateDirect(config.readBufferBytes()).order(ByteOrder.nativeOrder());
             this.bootMinusMonotonicNs = ProcessRescanner.uptimeNs(config.procRoot()) - System.nanoTime();
             this.lastBatchBootNs = System.nanoTime() + bootMinusMonotonicNs;
@@ -289,7 +287,6 @@ public final class FanotifyExecSource implements ExecSource {
                     if (vers != Native.FANOTIFY_METADATA_VERSION) {
                         countLost("bad_version");
                     } else if ((mask & Native.FAN_Q_OVERFLOW) != 0) {
-                        overflows.incrementAndGet();
                         countLost("fanotify_overflow");
                         overflow = true;
                     } else if (fd >= 0) {
@@ -319,12 +316,44 @@ public final class FanotifyExecSource implements ExecSource {
             correlator.accept(pid, part, System.nanoTime(), procReader::read);
         }
 
+        /**
+         * A script's #! path or an ELF's PT_INTERP resolved inside the process's root; through the overlay's host
+         * mount once the process is gone.
+         */
+        private long[] locateInterpreter(int pid, ExecCorrelator.Part file) {
+            String path = file.file().interpreterPath();
+            if (!path.startsWith("/")) {
+                return null;
+            }
+            long[] found = RootedPathResolver.regularFile(config.procRoot().resolve(pid + "/root"), path);
+            if (found == null && file.layer().overlay()) {
+                String mp = layers.hostMountPoint(file.layer().overlayDev());
+                if (mp != null) {
+                    found = RootedPathResolver.regularFile(Path.of(mp), path);
+                }
+            } else if (found == null && isTheSameFileInOurRoot(file.file())) {
+                // the process is gone; its file is where our namespace sees it, so was (very likely) its root
+                found = RootedPathResolver.regularFile(Path.of("/"), path);
+            }
+            return found;
+        }
+
+        private boolean isTheSameFileInOurRoot(ExecutedFile f) {
+            try {
+                Map<String, Object> a = java.nio.file.Files.readAttributes(Path.of(f.path()), "unix:dev,ino");
+                return ((Number) a.get("dev")).longValue() == f.dev() && ((Number) a.get("ino")).longValue() == f.ino();
+            } catch (IOException | RuntimeException e) {
+                return false;
+            }
+        }
+
         private void emit(ExecCorrelator.Group g) {
             // after a script's exec the process image is the interpreter
             ExecCorrelator.Part image = g.interpreter.isEmpty() ? g.primary.get(0) : g.interpreter.get(0);
             String comm = g.process.known()
                     ? procReader.commIfStillRunning(g.pid, g.process.startTimeNs(), image.file().ino()) : null;
-            ExecEvent e = assembler.assemble(g.pid, g.process, g.primary, g.interpreter, comm, g.firstSeenNanos);
+            ExecEvent e = assembler.assemble(g.pid, g.process, g.primary, g.interpreter, g.mergedInterpreter, comm,
+                    g.firstSeenNanos);
             offer(e);
         }
 

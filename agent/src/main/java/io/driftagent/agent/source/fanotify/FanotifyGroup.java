@@ -133,17 +133,6 @@ final class FanotifyGroup implements AutoCloseable {
         return copy;
     }
 
-    /** Devices (stat(2) encoding) whose whole filesystem is marked. */
-    synchronized java.util.Set<Long> markedFilesystemDevs() {
-        java.util.Set<Long> devs = new java.util.HashSet<>();
-        marks.values().forEach(r -> {
-            if (r.kind() == MarkKind.FILESYSTEM) {
-                devs.add(r.key());
-            }
-        });
-        return devs;
-    }
-
     /** [dev, mount id] of {@code p}, following symlinks (a /proc/<pid>/root magic link included). */
     synchronized long[] devAndMountId(String p) throws IOException {
         statxBuf.clear();

@@ -7,7 +7,6 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -84,10 +83,6 @@ final class OverlayLayers {
         }
     }
 
-    Collection<OverlayMount> overlays() {
-        return byDev.values();
-    }
-
     LayerResolution resolve(ExecutedFile f) {
         if (f.onOverlay()) {
             OverlayMount m = byDev.get(f.dev());
@@ -150,6 +145,12 @@ final class OverlayLayers {
         return d == dev;
     }
 
+    /** Where the overlay with this dev is mounted in the agent's namespace, or null (unknown, or only "/" elsewhere). */
+    String hostMountPoint(long overlayDev) {
+        OverlayMount m = byDev.get(overlayDev);
+        return m == null || m.mountPoint().equals("/") ? null : m.mountPoint();
+    }
+
     /** The path as seen inside the overlay: a host-visible overlay's mount point is stripped. */
     String pathInsideOverlay(ExecutedFile f) {
         if (!f.onOverlay()) {
@@ -186,15 +187,5 @@ final class OverlayLayers {
             log.trace("layer probe {} failed: {}", p, e.toString());
             return false;
         }
-    }
-
-    List<Path> upperDirs() {
-        List<Path> out = new ArrayList<>();
-        byDev.values().forEach(m -> {
-            if (m.upperDir() != null) {
-                out.add(m.upperDir());
-            }
-        });
-        return out;
     }
 }

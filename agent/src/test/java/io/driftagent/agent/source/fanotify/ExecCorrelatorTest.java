@@ -16,14 +16,19 @@ class ExecCorrelatorTest {
     private static final long OVL = 61L;
 
     private final List<Group> emitted = new ArrayList<>();
-    private final ExecCorrelator correlator = new ExecCorrelator(WINDOW, emitted::add);
+    /** where the fake container's #! interpreters are: path -> {dev, ino}; absent: unknown */
+    private final java.util.Map<String, long[]> interpreters = new java.util.HashMap<>();
+    private final ExecCorrelator correlator = new ExecCorrelator(WINDOW, emitted::add,
+            (pid, script) -> interpreters.get(script.file().interpreterPath()));
 
     private static Part real(long ino, long mountId, String path, Format format) {
-        return new Part(new ExecutedFile(EXT4, ino, 1, mountId, 0xef53L, path, false, format), new LayerResolution(true, false, OVL));
+        return new Part(new ExecutedFile(EXT4, ino, 1, mountId, 0xef53L, path, false, format,
+                format == Format.SCRIPT ? "/bin/sh" : ""), new LayerResolution(true, false, OVL));
     }
 
     private static Part overlay(long ino, String path, Format format) {
-        return new Part(new ExecutedFile(OVL, ino, 1, 126, ExecutedFile.OVERLAYFS_MAGIC, path, false, format),
+        return new Part(new ExecutedFile(OVL, ino, 1, 126, ExecutedFile.OVERLAYFS_MAGIC, path, false, format,
+                format == Format.SCRIPT ? "/bin/sh" : ""),
                 new LayerResolution(true, false, OVL));
     }
 
@@ -58,6 +63,34 @@ class ExecCorrelatorTest {
         Group g = emitted.get(0);
         assertThat(g.primary).extracting(p -> p.file().ino()).containsExactly(200L, 200L);
         assertThat(g.interpreter).extracting(p -> p.file().ino()).containsExactly(300L, 300L);
+    }
+
+    @Test
+    void whenTheKernelMergedAwayTheInterpretersEventTheScriptsNextExecIsNotTakenForIt() {
+        interpreters.put("/bin/sh", new long[] {OVL, 300});
+        accept(7, real(300, 69, "/bin/busybox", Format.ELF_STANDALONE), 0);
+        accept(7, real(200, 59, "/drop.sh", Format.SCRIPT), 1);
+        // the open of /bin/busybox (ino 300) as interpreter was merged into the first event
+        accept(7, real(900, 59, "/tmp/evil", Format.ELF_STANDALONE), 2);
+
+        correlator.flushAll();
+
+        assertThat(emitted).extracting(g -> g.primary.get(0).file().path()).containsExactly("/bin/busybox", "/drop.sh", "/tmp/evil");
+        assertThat(emitted.get(1).interpreter).isEmpty();
+        assertThat(emitted.get(1).mergedInterpreter).containsExactly(OVL, 300);
+    }
+
+    @Test
+    void anInterpreterMatchingTheShebangIsTakenAsTheInterpreter() {
+        interpreters.put("/bin/sh", new long[] {OVL, 300});
+        accept(7, real(200, 59, "/drop.sh", Format.SCRIPT), 1);
+        accept(7, real(300, 69, "/bin/busybox", Format.ELF_STANDALONE), 2);
+
+        correlator.flushAll();
+
+        assertThat(emitted).hasSize(1);
+        assertThat(emitted.get(0).interpreter).extracting(p -> p.file().ino()).containsExactly(300L);
+        assertThat(emitted.get(0).mergedInterpreter).isNull();
     }
 
     @Test

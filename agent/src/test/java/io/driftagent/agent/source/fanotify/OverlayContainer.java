@@ -101,6 +101,7 @@ final class OverlayContainer implements AutoCloseable {
             throw new IOException("container command timed out: " + shellCommand);
         }
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        closeStreams(p);
         String[] lines = out.split("\n", 2);
         int pid;
         try {
@@ -119,6 +120,13 @@ final class OverlayContainer implements AutoCloseable {
                 .redirectErrorStream(true).start();
     }
 
+    /** A Process keeps its pipes open until collected; tests that count fds close them at once. */
+    static void closeStreams(Process p) throws IOException {
+        p.getOutputStream().close();
+        p.getInputStream().close();
+        p.getErrorStream().close();
+    }
+
     private void mountOnHost(String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of("mount"));
         cmd.addAll(List.of(args));
@@ -129,6 +137,7 @@ final class OverlayContainer implements AutoCloseable {
     static String exec(List<String> cmd) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        closeStreams(p);
         if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
             throw new IOException(cmd + " failed: " + out);
         }

@@ -72,6 +72,8 @@ public final class ExecStorm implements AutoCloseable {
         }
         for (Process p : ps) {
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            p.getOutputStream().close();
+            p.getInputStream().close();
             if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
                 throw new IOException("storm failed: " + out);
             }
@@ -83,6 +85,8 @@ public final class ExecStorm implements AutoCloseable {
     private static void run(List<String> cmd) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.getOutputStream().close();
+        p.getInputStream().close();
         if (!p.waitFor(2, TimeUnit.MINUTES) || p.exitValue() != 0) {
             throw new IOException(cmd + " failed: " + out);
         }
