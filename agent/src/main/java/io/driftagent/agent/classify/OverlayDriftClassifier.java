@@ -100,6 +100,10 @@ public final class OverlayDriftClassifier implements DriftClassifier {
                 }
                 return classifyUpper(path, rawPath, overlay);
             }
+            Optional<Classification> layerFile = byLayerRelativePath(path, event.file(), overlay);
+            if (layerFile.isPresent()) {
+                return layerFile.get();
+            }
         }
         Optional<ContainerMount> mount = fs.nonRootMountWithDev(dev);
         if (mount.isPresent()) {
@@ -219,6 +223,34 @@ public final class OverlayDriftClassifier implements DriftClassifier {
      * An event that names the layer file itself (fanotify marking the host's {@code /} reports
      * {@code <upperdir>/usr/bin/x}): a lower-layer file is the image's, an upper-layer file is checked.
      */
+    /**
+     * fanotify marking the host root reports an overlay exec as the layer's real file: its device and inode, with the
+     * path relative to the layer. The file is the upper layer's (or a lower layer's) when that layer holds exactly
+     * this inode at this path.
+     */
+    private Optional<Classification> byLayerRelativePath(String path, ExecEvent.FileId file, OverlayRoot overlay) {
+        if (!file.isKnown()) {
+            return Optional.empty();
+        }
+        if (isLayerFile(overlay.upperDir(), path, file)) {
+            return Optional.of(classifyUpper(path, path, overlay));
+        }
+        for (Path lower : overlay.lowerDirs()) {
+            if (isLayerFile(lower, path, file)) {
+                return Optional.of(new Classification(DriftKind.IMAGE, path, null, null, lower.toString(), null));
+            }
+        }
+        return Optional.empty();
+    }
+
+    private boolean isLayerFile(Path layer, String path, ExecEvent.FileId file) {
+        try {
+            return rootedFiles.stat(layer, path).map(f -> f.dev() == file.dev() && f.ino() == file.ino()).orElse(false);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     private Optional<Classification> byHostLayerPath(ExecEvent event, OverlayRoot overlay) {
         String filename = event.filename();
         if (!filename.startsWith("/") || !namesALayer(filename, overlay)) {

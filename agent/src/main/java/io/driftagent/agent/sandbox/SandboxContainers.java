@@ -13,6 +13,9 @@ import io.driftagent.agent.proc.ContainerRuntime;
 import io.driftagent.agent.proc.OverlayRoot;
 import io.driftagent.agent.source.ExecEvent;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -58,14 +61,43 @@ public final class SandboxContainers {
         byId.remove(id);
     }
 
-    /** The exec's sandbox: by cgroup id, or by a host path inside the sandbox (fanotify's host-root view). */
+    /**
+     * The exec's sandbox: by a host path inside the sandbox, or by cgroup id for a file of the sandbox's overlay. A
+     * source that reads the cgroup after the exec (fanotify) sees the set-up tools (chroot) already moved into the
+     * sandbox's cgroup; their files are the host's, not the sandbox's, so the file must be on the overlay or in one of
+     * its layers at that path.
+     */
     Optional<ContainerContext> attribute(ExecEvent event) {
         for (Registered r : byId.values()) {
-            if ((event.cgroupId() != 0 && event.cgroupId() == r.cgroupId()) || event.filename().startsWith(r.hostPrefix())) {
+            if (event.filename().startsWith(r.hostPrefix())) {
+                return Optional.of(r.context());
+            }
+            if (event.cgroupId() != 0 && event.cgroupId() == r.cgroupId()
+                    && (event.flags().overlay() || inSandboxLayers(r.sandbox(), event))) {
                 return Optional.of(r.context());
             }
         }
         return Optional.empty();
+    }
+
+    private static boolean inSandboxLayers(OverlaySandbox sandbox, ExecEvent event) {
+        String relative = event.filename().replaceFirst("^/+", "");
+        if (relative.isEmpty()) {
+            return false;
+        }
+        for (Path layer : List.of(sandbox.upperDir(), sandbox.lowerDir())) {
+            try {
+                Path file = layer.resolve(relative);
+                long ino = ((Number) Files.getAttribute(file, "unix:ino", LinkOption.NOFOLLOW_LINKS)).longValue();
+                long dev = ((Number) Files.getAttribute(file, "unix:dev", LinkOption.NOFOLLOW_LINKS)).longValue();
+                if (ino == event.file().ino() && dev == event.file().dev()) {
+                    return true;
+                }
+            } catch (IOException | RuntimeException e) {
+                // not in this layer
+            }
+        }
+        return false;
     }
 
     public ContainerAttributor attributorOver(ContainerAttributor delegate) {

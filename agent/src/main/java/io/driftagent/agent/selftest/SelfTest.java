@@ -110,6 +110,10 @@ public final class SelfTest {
     }
 
     private Result record(Result result) {
+        if (Thread.currentThread().isInterrupted()) {
+            log.debug("self-test interrupted (shutting down): {}", result.detail());
+            return result;
+        }
         last.set(result);
         if (result.passed()) {
             log.info("self-test passed: {}", result.detail());

@@ -37,7 +37,7 @@ class DemoCommandTest {
                 .contains("\"kind\":\"ADDED\",\"path\":\"/tmp/wget\"")
                 .contains("\"container\":{\"id\":\"drift-sandbox-demo-")
                 .contains("\"rule\":{\"name\":\"alert-on-demo-workloads\",\"priority\":10}")
-                .contains("exec /bin/ls      -> IMAGE")
+                .containsPattern("exec /bin/(ls|busybox) +-> IMAGE")
                 .doesNotContain("\"path\":\"/bin/ls\"");
     }
 
