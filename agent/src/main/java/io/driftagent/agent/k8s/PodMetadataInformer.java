@@ -173,11 +173,13 @@ public final class PodMetadataInformer implements MetadataProvider, AutoCloseabl
         }
         CompletableFuture<Optional<WorkloadMetadata>> future = new CompletableFuture<>();
         parked.computeIfAbsent(id, k -> new CopyOnWriteArrayList<>()).add(future);
-        future.whenComplete((result, failure) -> unpark(id, future));
+        // the caller's stage completes only after the waiter is unparked, so parkedCount is exact once it sees the answer
+        CompletableFuture<Optional<WorkloadMetadata>> answered =
+                future.whenComplete((result, failure) -> unpark(id, future));
         // the container may have been indexed between the first look and the parking
         index.lookup(id).ifPresent(metadata -> future.complete(Optional.of(metadata)));
         future.completeOnTimeout(Optional.empty(), maxWait.toNanos(), TimeUnit.NANOSECONDS);
-        return future;
+        return answered;
     }
 
     private void unpark(ContainerId id, CompletableFuture<Optional<WorkloadMetadata>> future) {

@@ -17,6 +17,7 @@ import io.driftagent.agent.pipeline.PipelineSettings;
 import io.driftagent.agent.pipeline.ProcFsProcessInspector;
 import io.driftagent.agent.pipeline.TimeOrderedIds;
 import io.driftagent.agent.policywatch.PolicyFileWatcher;
+import io.driftagent.agent.proc.ContainerAttributor;
 import io.driftagent.agent.proc.ProcContainerAttributor;
 import io.driftagent.agent.sandbox.OverlaySandbox;
 import io.driftagent.agent.sandbox.SandboxContainers;
@@ -116,11 +117,15 @@ public final class AgentAssembly {
                             + (watcher.lastFailure() == null ? "file absent" : watcher.lastFailure())));
         }
 
+        ExecSource source = SourceAssembly.source(config, clock);
+        SourceAssembly.registerMetrics(source, config, registry);
+        ContainerAttributor attributor = new FanotifyRootWatcher(sandboxes.attributorOver(procAttributor), source);
+
         CloudIdentity cloud = MetadataAssembly.cloud(config, client);
         DeploymentIdentity identity = new DeploymentIdentity(config.nodeName(), config.clusterName(),
                 cloud.providerLabel(), cloud.account());
         DriftPipeline pipeline = new DriftPipeline(
-                new PipelineParts(sandboxes.attributorOver(procAttributor), ProcFsProcessInspector.host(),
+                new PipelineParts(attributor, ProcFsProcessInspector.host(),
                         sandboxes.classifierOver(classifier),
                         sandboxes.metadataOver(metadata.provider()),
                         facts -> policy.current().evaluate(facts),
@@ -130,8 +135,6 @@ public final class AgentAssembly {
                         config.metadataRetries()),
                 registry, MonotonicClock.SYSTEM);
 
-        ExecSource source = SourceAssembly.source(config, clock);
-        SourceAssembly.registerMetrics(source, config, registry);
         SelfTest selfTest = new SelfTest(clock, sandboxes, OverlaySandbox.DEFAULT_BUSYBOX, SELF_TEST_TIMEOUT);
         services.add(new SelfTestService(selfTest, () -> sourceAttached(readiness), SELF_TEST_PERIOD));
         readiness.register("self-test", selfTest::readiness);

@@ -62,18 +62,17 @@ public final class SandboxContainers {
     }
 
     /**
-     * The exec's sandbox: by a host path inside the sandbox, or by cgroup id for a file of the sandbox's overlay. A
+     * The exec's sandbox: by a host path inside the sandbox, by a layer of the sandbox holding exactly that file
+     * (fanotify's host-root view of a process that is already gone), or by cgroup id for a file on an overlay. A
      * source that reads the cgroup after the exec (fanotify) sees the set-up tools (chroot) already moved into the
-     * sandbox's cgroup; their files are the host's, not the sandbox's, so the file must be on the overlay or in one of
-     * its layers at that path.
+     * sandbox's cgroup; their files are the host's, which is why a cgroup match alone is not enough.
      */
     Optional<ContainerContext> attribute(ExecEvent event) {
         for (Registered r : byId.values()) {
-            if (event.filename().startsWith(r.hostPrefix())) {
+            if (event.filename().startsWith(r.hostPrefix()) || inSandboxLayers(r.sandbox(), event)) {
                 return Optional.of(r.context());
             }
-            if (event.cgroupId() != 0 && event.cgroupId() == r.cgroupId()
-                    && (event.flags().overlay() || inSandboxLayers(r.sandbox(), event))) {
+            if (event.cgroupId() != 0 && event.cgroupId() == r.cgroupId() && event.flags().overlay()) {
                 return Optional.of(r.context());
             }
         }

@@ -1,5 +1,6 @@
 package io.driftagent.agent.k8s;
 
+import io.driftagent.agent.fixture.MutableClock;
 import static io.driftagent.agent.k8s.TestPods.hexId;
 import static org.assertj.core.api.Assertions.assertThat;
 

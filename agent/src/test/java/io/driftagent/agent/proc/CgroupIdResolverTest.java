@@ -1,5 +1,6 @@
 package io.driftagent.agent.proc;
 
+import io.driftagent.agent.fixture.MutableClock;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -17,7 +18,7 @@ class CgroupIdResolverTest {
 
     @TempDir
     Path unified;
-    private final StepClock clock = new StepClock();
+    private final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
 
     @Test
     void mapsACgroupDirectorysInodeToItsPath() throws IOException {
@@ -101,26 +102,4 @@ class CgroupIdResolverTest {
         return ((Number) Files.getAttribute(dir, "unix:ino")).longValue();
     }
 
-    private static final class StepClock extends Clock {
-        private Instant now = Instant.parse("2026-01-01T00:00:00Z");
-
-        void advance(Duration d) {
-            now = now.plus(d);
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
 }

@@ -1,5 +1,6 @@
 package io.driftagent.agent.proc;
 
+import io.driftagent.agent.fixture.MutableClock;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.driftagent.agent.source.ExecEvent;
@@ -28,7 +29,7 @@ class ProcContainerAttributorTest {
     Path tmp;
     private Path proc;
     private Path unified;
-    private final StepClock clock = new StepClock();
+    private final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
     private final List<ContainerContext> forgotten = new ArrayList<>();
     private CgroupIdResolver resolver;
     private ProcContainerAttributor attributor;
@@ -132,26 +133,4 @@ class ProcContainerAttributorTest {
         return ((Number) Files.getAttribute(dir, "unix:ino")).longValue();
     }
 
-    private static final class StepClock extends Clock {
-        private Instant now = Instant.parse("2026-01-01T00:00:00Z");
-
-        void advance(Duration d) {
-            now = now.plus(d);
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
 }

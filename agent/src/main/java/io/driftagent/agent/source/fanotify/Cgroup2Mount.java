@@ -17,7 +17,7 @@ final class Cgroup2Mount {
             for (String line : text.split("\n")) {
                 int sep = line.indexOf(" - ");
                 if (sep > 0 && line.substring(sep + 3).startsWith("cgroup2 ")) {
-                    return Path.of(MountInfoParser.unescape(line.substring(0, sep).split(" ")[4]));
+                    return Path.of(io.driftagent.agent.proc.MountInfoParser.unescape(line.substring(0, sep).split(" ")[4]));
                 }
             }
         } catch (IOException e) {

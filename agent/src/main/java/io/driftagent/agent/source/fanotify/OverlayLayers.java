@@ -74,7 +74,7 @@ final class OverlayLayers {
     private static boolean readInto(Path mountinfo, Map<Long, OverlayMount> into) {
         try {
             String text = new String(Files.readAllBytes(mountinfo), StandardCharsets.UTF_8);
-            for (OverlayMount m : MountInfoParser.overlays(text)) {
+            for (OverlayMount m : OverlayMountTable.overlays(text)) {
                 into.putIfAbsent(m.dev(), m);
             }
             return true;

@@ -6,7 +6,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-class MountInfoParserTest {
+class OverlayMountTableTest {
 
     @Test
     void overlayMountsAreReadWithTheirLayersTopFirstAndOtherMountsIgnored() {
@@ -16,7 +16,7 @@ class MountInfoParserTest {
                 80 27 0:63 / /tmp/t rw,relatime - tmpfs tmpfs rw
                 """;
 
-        List<OverlayMount> overlays = MountInfoParser.overlays(mountinfo);
+        List<OverlayMount> overlays = OverlayMountTable.overlays(mountinfo);
 
         assertThat(overlays).containsExactly(new OverlayMount(Native.makedev(0, 61), "/run/c/rootfs",
                 List.of(Path.of("/l/top"), Path.of("/l/base")), Path.of("/s/up")));
@@ -28,7 +28,7 @@ class MountInfoParserTest {
                 + "upperdir=/u\\134x,workdir=/w\n"
                 + "91 27 0:71 / /r2 ro - overlay overlay ro,lowerdir=/x\\:y:/z\n";
 
-        List<OverlayMount> overlays = MountInfoParser.overlays(mountinfo);
+        List<OverlayMount> overlays = OverlayMountTable.overlays(mountinfo);
 
         assertThat(overlays.get(0).mountPoint()).isEqualTo("/my root");
         assertThat(overlays.get(0).lowerDirs()).containsExactly(Path.of("/a b"), Path.of("/c"));

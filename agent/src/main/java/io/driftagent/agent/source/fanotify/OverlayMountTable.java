@@ -1,0 +1,31 @@
+package io.driftagent.agent.source.fanotify;
+
+import io.driftagent.agent.proc.MountInfoEntry;
+import io.driftagent.agent.proc.MountInfoParser;
+import io.driftagent.agent.proc.OverlayOptions;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The overlay mounts of one mountinfo text, in the shape the upper-layer check needs. */
+final class OverlayMountTable {
+
+    private static final MountInfoParser PARSER = new MountInfoParser();
+
+    private OverlayMountTable() {
+    }
+
+    static List<OverlayMount> overlays(String mountinfo) {
+        List<OverlayMount> out = new ArrayList<>();
+        for (MountInfoEntry entry : PARSER.parse(mountinfo)) {
+            if (!entry.fsType().equals("overlay")) {
+                continue;
+            }
+            OverlayOptions options = OverlayOptions.fromSuperOptions(entry.superOptions());
+            List<Path> lowers = options.lowerDirs().stream().map(Path::of).toList();
+            Path upper = options.upperDir() == null ? null : Path.of(options.upperDir());
+            out.add(new OverlayMount(entry.dev(), entry.mountPoint(), lowers, upper));
+        }
+        return out;
+    }
+}
