@@ -17,7 +17,13 @@ import io.driftagent.agent.pipeline.PipelineSettings;
 import io.driftagent.agent.pipeline.ProcFsProcessInspector;
 import io.driftagent.agent.pipeline.TimeOrderedIds;
 import io.driftagent.agent.policywatch.PolicyFileWatcher;
+import io.driftagent.agent.block.BlockScopeGuardian;
+import io.driftagent.agent.block.BlockingDecider;
+import io.driftagent.agent.classify.DriftClassifier;
+import io.driftagent.agent.k8s.MetadataProvider;
+import io.driftagent.agent.pipeline.PolicyEvaluator;
 import io.driftagent.agent.proc.ContainerAttributor;
+import io.driftagent.agent.source.fanotify.FanotifyExecGuard;
 import io.driftagent.agent.proc.ProcContainerAttributor;
 import io.driftagent.agent.sandbox.OverlaySandbox;
 import io.driftagent.agent.sandbox.SandboxContainers;
@@ -39,6 +45,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * THE one place where the real components are built from the configuration: exec source, attribution, image
@@ -119,21 +126,32 @@ public final class AgentAssembly {
 
         ExecSource source = SourceAssembly.source(config, clock);
         SourceAssembly.registerMetrics(source, config, registry);
-        ContainerAttributor attributor = new FanotifyRootWatcher(sandboxes.attributorOver(procAttributor), source);
 
         CloudIdentity cloud = MetadataAssembly.cloud(config, client);
         DeploymentIdentity identity = new DeploymentIdentity(config.nodeName(), config.clusterName(),
                 cloud.providerLabel(), cloud.account());
+        AlertAssembler assembler = new AlertAssembler(identity, clock, new TimeOrderedIds(clock));
+        PolicyEvaluator evaluator = facts -> policy.current().evaluate(facts);
+        MetadataProvider workloads = sandboxes.metadataOver(metadata.provider());
+        DriftClassifier classification = sandboxes.classifierOver(classifier);
+        ContainerAttributor observed = new FanotifyRootWatcher(sandboxes.attributorOver(procAttributor), source);
+
+        AtomicReference<DriftPipeline> pipelineRef = new AtomicReference<>();
+        FanotifyExecGuard guard = BlockingAssembly.guard(config, clock, new BlockingDecider(observed, classification,
+                workloads, evaluator, assembler, event -> {
+                    DriftPipeline p = pipelineRef.get();
+                    return p != null && p.deniedSink().offer(event);
+                }));
+        services.add(BlockingAssembly.service(guard));
+        ContainerAttributor attributor = new BlockScopeGuardian(observed, guard, workloads, evaluator, assembler);
+
         DriftPipeline pipeline = new DriftPipeline(
-                new PipelineParts(attributor, ProcFsProcessInspector.host(),
-                        sandboxes.classifierOver(classifier),
-                        sandboxes.metadataOver(metadata.provider()),
-                        facts -> policy.current().evaluate(facts),
-                        new AlertAssembler(identity, clock, new TimeOrderedIds(clock)),
-                        sandboxes.publisherOver(dispatcher::submit)),
+                new PipelineParts(attributor, ProcFsProcessInspector.host(), classification, workloads, evaluator,
+                        assembler, sandboxes.publisherOver(dispatcher::submit)),
                 new PipelineSettings(config.queues().source(), config.queues().stage(), config.queues().parking(),
                         config.metadataRetries()),
                 registry, MonotonicClock.SYSTEM);
+        pipelineRef.set(pipeline);
 
         SelfTest selfTest = new SelfTest(clock, sandboxes, OverlaySandbox.DEFAULT_BUSYBOX, SELF_TEST_TIMEOUT);
         services.add(new SelfTestService(selfTest, () -> sourceAttached(readiness), SELF_TEST_PERIOD));
