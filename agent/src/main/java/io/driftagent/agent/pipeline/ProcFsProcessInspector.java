@@ -42,12 +42,20 @@ public final class ProcFsProcessInspector implements ProcessInspector {
         return new ProcessSnapshot(exe, cmdline, parentExe);
     }
 
+    /**
+     * The executable as the process itself sees it: the kernel resolves {@code exe} against the reader's root, so a
+     * container process's exe reads as the host path of its rootfs plus the container path; the rootfs part (the
+     * process's own {@code root} link) is cut off.
+     */
     private String readExe(int pid) {
         if (pid <= 0) {
             return null;
         }
+        Path proc = procRoot.resolve(Integer.toString(pid));
         try {
-            return Files.readSymbolicLink(procRoot.resolve(Integer.toString(pid)).resolve("exe")).toString();
+            String exe = Files.readSymbolicLink(proc.resolve("exe")).toString();
+            String root = Files.readSymbolicLink(proc.resolve("root")).toString();
+            return root.equals("/") || !exe.startsWith(root + "/") ? exe : exe.substring(root.length());
         } catch (IOException | UnsupportedOperationException | SecurityException gone) {
             return null;
         }
