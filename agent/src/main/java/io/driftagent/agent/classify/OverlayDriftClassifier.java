@@ -2,6 +2,7 @@ package io.driftagent.agent.classify;
 
 import io.driftagent.agent.fs.FileFacts;
 import io.driftagent.agent.fs.RootedFiles;
+import io.driftagent.agent.proc.ProcessLinks;
 import io.driftagent.agent.image.ImageIndex;
 import io.driftagent.agent.image.ImageIndexProvider;
 import io.driftagent.agent.image.IndexEntry;
@@ -324,20 +325,21 @@ public final class OverlayDriftClassifier implements DriftClassifier {
     }
 
     /** The exec'd file's path inside the container, not normalised; null when relative and the process's cwd cannot be read. */
+    /**
+     * The executed file's path in the container. An exec through a /proc magic link ({@code /proc/self/exe}, a
+     * {@code /proc/self/fd/N}) names no path of the container: the process's own exe link does, while it lives.
+     */
     private String containerPath(ExecEvent event) {
         String filename = event.filename();
+        if (filename.startsWith("/proc/")) {
+            return ProcessLinks.read(procRoot, event.tgid(), "exe").filter(exe -> !exe.endsWith(" (deleted)"))
+                    .orElse(filename);
+        }
         if (filename.startsWith("/")) {
             return filename;
         }
-        try {
-            String cwd = Files.readSymbolicLink(procRoot.resolve(event.tgid() + "/cwd")).toString();
-            if (!cwd.startsWith("/") || cwd.endsWith(" (deleted)")) {
-                return null;
-            }
-            return cwd + "/" + filename;
-        } catch (IOException | UnsupportedOperationException e) {
-            return null;
-        }
+        return ProcessLinks.read(procRoot, event.tgid(), "cwd").filter(cwd -> !cwd.endsWith(" (deleted)"))
+                .map(cwd -> cwd + "/" + filename).orElse(null);
     }
 
     private static boolean isFile(IndexEntry entry) {

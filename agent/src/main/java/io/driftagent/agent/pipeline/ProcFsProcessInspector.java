@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import io.driftagent.agent.proc.ProcessLinks;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,23 +43,9 @@ public final class ProcFsProcessInspector implements ProcessInspector {
         return new ProcessSnapshot(exe, cmdline, parentExe);
     }
 
-    /**
-     * The executable as the process itself sees it: the kernel resolves {@code exe} against the reader's root, so a
-     * container process's exe reads as the host path of its rootfs plus the container path; the rootfs part (the
-     * process's own {@code root} link) is cut off.
-     */
+    /** The executable as the process itself sees it (see {@link ProcessLinks}). */
     private String readExe(int pid) {
-        if (pid <= 0) {
-            return null;
-        }
-        Path proc = procRoot.resolve(Integer.toString(pid));
-        try {
-            String exe = Files.readSymbolicLink(proc.resolve("exe")).toString();
-            String root = Files.readSymbolicLink(proc.resolve("root")).toString();
-            return root.equals("/") || !exe.startsWith(root + "/") ? exe : exe.substring(root.length());
-        } catch (IOException | UnsupportedOperationException | SecurityException gone) {
-            return null;
-        }
+        return ProcessLinks.read(procRoot, pid, "exe").orElse(null);
     }
 
     private List<String> readCmdline(int pid) {

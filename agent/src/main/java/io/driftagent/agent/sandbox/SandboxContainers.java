@@ -36,6 +36,9 @@ public final class SandboxContainers {
 
     private record Registered(OverlaySandbox sandbox, ContainerContext context, long cgroupId, String hostPrefix,
                               WorkloadMetadata metadata, boolean reportAlerts, Observer observer) {
+        long overlayDev() {
+            return context.filesystems().root().map(root -> root.mount().dev()).orElse(-1L);
+        }
     }
 
     private final Map<ContainerId, Registered> byId = new ConcurrentHashMap<>();
@@ -62,14 +65,15 @@ public final class SandboxContainers {
     }
 
     /**
-     * The exec's sandbox: by a host path inside the sandbox, by a layer of the sandbox holding exactly that file
+     * The exec's sandbox: by its overlay's device, by a host path inside the sandbox, by a layer of the sandbox holding exactly that file
      * (fanotify's host-root view of a process that is already gone), or by cgroup id for a file on an overlay. A
      * source that reads the cgroup after the exec (fanotify) sees the set-up tools (chroot) already moved into the
      * sandbox's cgroup; their files are the host's, which is why a cgroup match alone is not enough.
      */
     Optional<ContainerContext> attribute(ExecEvent event) {
         for (Registered r : byId.values()) {
-            if (event.filename().startsWith(r.hostPrefix()) || inSandboxLayers(r.sandbox(), event)) {
+            if (event.file().dev() == r.overlayDev() || event.filename().startsWith(r.hostPrefix())
+                    || inSandboxLayers(r.sandbox(), event)) {
                 return Optional.of(r.context());
             }
             if (event.cgroupId() != 0 && event.cgroupId() == r.cgroupId() && event.flags().overlay()) {

@@ -35,6 +35,9 @@ final class OverlayLayers {
 
     private record Layer(OverlayMount overlay, Path dir, boolean upper) {}
 
+    /** Overlay devices already refreshed for once; bounded by the overlays a node mounts. */
+    private final java.util.Set<Long> unknownOverlayDevs = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     private final Path procRoot;
     private final Clock clock;
     private final Set<Integer> extraPids = ConcurrentHashMap.newKeySet();
@@ -86,7 +89,10 @@ final class OverlayLayers {
     LayerResolution resolve(ExecutedFile f) {
         if (f.onOverlay()) {
             OverlayMount m = byDev.get(f.dev());
-            if (m == null && maybeRefresh()) {
+            if (m == null && (unknownOverlayDevs.add(f.dev()) || maybeRefresh())) {
+                // a new overlay (a container that just started) is worth one refresh at once, not after the interval:
+                // without its upperdir the file would pass for a lower-layer one
+                refresh();
                 m = byDev.get(f.dev());
             }
             boolean upper = m != null && m.upperDir() != null
