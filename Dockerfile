@@ -25,10 +25,10 @@ COPY agent agent
 RUN mvn -B -ntp -DskipTests package \
  && test -f agent/target/drift-agent.jar
 
-# ---- runtime stage: a headless JRE 17, nothing else ----
+# ---- runtime stage: a headless JRE 17, libbpf for the eBPF source, busybox + mount tools for the self-test sandbox ----
 FROM debian:bookworm-slim
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends openjdk-17-jre-headless \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends openjdk-17-jre-headless libbpf1 busybox-static util-linux mount \
  && rm -rf /var/lib/apt/lists/* /usr/share/doc /usr/share/man
 COPY --from=build /src/agent/target/drift-agent.jar /opt/drift-agent/drift-agent.jar
 # JVM sizing for < 96 MiB RSS; the Helm chart sets the same through JAVA_TOOL_OPTIONS (values.yaml jvmOptions)

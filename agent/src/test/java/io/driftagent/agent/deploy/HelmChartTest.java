@@ -94,7 +94,7 @@ class HelmChartTest {
                 .containsExactlyInAnyOrder("SYS_ADMIN", "BPF", "PERFMON", "SYS_PTRACE", "DAC_READ_SEARCH", "SYS_RESOURCE");
         Map<String, Boolean> mounts = new java.util.HashMap<>();
         container.path("volumeMounts").forEach(m -> mounts.put(m.path("mountPath").asString(), m.path("readOnly").asBoolean()));
-        assertThat(mounts).containsEntry("/sys/kernel/btf", true).containsEntry("/sys/fs/cgroup", true)
+        assertThat(mounts).containsEntry("/sys/kernel/btf", true).containsEntry("/sys/fs/cgroup", false).containsEntry("/sys/kernel/tracing", true)
                 .containsEntry("/run/containerd", true).containsEntry("/var/lib/containerd", true)
                 .containsEntry("/etc/drift-agent/policy", true);
     }
