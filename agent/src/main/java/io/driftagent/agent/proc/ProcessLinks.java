@@ -21,15 +21,21 @@ public final class ProcessLinks {
             return Optional.empty();
         }
         Path proc = procRoot.resolve(Integer.toString(pid));
+        String target;
         try {
-            String target = Files.readSymbolicLink(proc.resolve(link)).toString();
-            String root = Files.readSymbolicLink(proc.resolve("root")).toString();
-            if (root.equals("/")) {
-                return Optional.of(target);
-            }
-            return target.startsWith(root + "/") ? Optional.of(target.substring(root.length())) : Optional.empty();
+            target = Files.readSymbolicLink(proc.resolve(link)).toString();
         } catch (IOException | UnsupportedOperationException | SecurityException gone) {
             return Optional.empty();
         }
+        String root;
+        try {
+            root = Files.readSymbolicLink(proc.resolve("root")).toString();
+        } catch (IOException | UnsupportedOperationException | SecurityException unreadable) {
+            return Optional.of(target); // no root link to compare with: the target as the kernel gave it
+        }
+        if (root.equals("/")) {
+            return Optional.of(target);
+        }
+        return target.startsWith(root + "/") ? Optional.of(target.substring(root.length())) : Optional.empty();
     }
 }

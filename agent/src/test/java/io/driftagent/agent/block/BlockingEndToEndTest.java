@@ -82,7 +82,7 @@ class BlockingEndToEndTest {
             runtime.stop();
         }
         List<String> lines = Files.readAllLines(alerts, StandardCharsets.UTF_8);
-        assertThat(lines).noneMatch(l -> l.contains("\"/bin/ls\"") || l.contains("/tmp/tools/true"));
+        assertThat(lines).noneMatch(l -> l.contains("\"path\":\"/bin/ls\"") || l.contains("\"path\":\"/tmp/tools/true\""));
     }
 
     private static String awaitLine(Path alerts, String path) throws Exception {

@@ -71,7 +71,8 @@ class OverlayDriftClassifierTest {
         run("mount", "-t", "tmpfs", "tmpfs", volume.toString());
         fakeProc = Files.createDirectories(tmp.resolve("proc/" + TGID));
         Files.createSymbolicLink(fakeProc.resolve("root"), merged);
-        Files.createSymbolicLink(fakeProc.resolve("cwd"), Path.of("/usr/bin"));
+        // as the kernel shows it to a reader on the host: the rootfs host path plus the container path
+        Files.createSymbolicLink(fakeProc.resolve("cwd"), merged.resolve("usr/bin"));
 
         long overlayDev = dev(merged);
         OverlayRoot root = new OverlayRoot(new ContainerMount(100, overlayDev, "/", "/", "overlay", "overlay"),
