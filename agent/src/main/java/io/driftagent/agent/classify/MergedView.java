@@ -3,6 +3,7 @@ package io.driftagent.agent.classify;
 import io.driftagent.agent.fs.FileFacts;
 import io.driftagent.agent.fs.RootedFiles;
 import io.driftagent.agent.image.ImageIndex;
+import io.driftagent.agent.image.ImagePaths;
 import io.driftagent.agent.image.IndexEntry;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -133,13 +134,7 @@ final class MergedView {
     }
 
     static List<String> components(String path) {
-        List<String> parts = new ArrayList<>();
-        for (String part : path.split("/")) {
-            if (!part.isEmpty()) {
-                parts.add(part);
-            }
-        }
-        return parts;
+        return ImagePaths.components(path);
     }
 
     /** Lexical normalisation for display ("/a/./b/../c" → "/a/c"); symlinks are not consulted. */

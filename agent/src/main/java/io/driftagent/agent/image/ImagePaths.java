@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Normalisation of image paths: absolute, single slashes, no "." components, no trailing slash. */
-final class ImagePaths {
+public final class ImagePaths {
 
     private ImagePaths() {
     }
@@ -64,7 +64,8 @@ final class ImagePaths {
         return normal.substring(normal.lastIndexOf('/') + 1);
     }
 
-    static List<String> components(String path) {
+    /** The non-empty components of a path ("/a//b/" -> [a, b]). */
+    public static List<String> components(String path) {
         List<String> parts = new ArrayList<>();
         for (String part : path.split("/")) {
             if (!part.isEmpty()) {
