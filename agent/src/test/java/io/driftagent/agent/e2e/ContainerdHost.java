@@ -57,9 +57,11 @@ final class ContainerdHost {
     }
 
     /** Starts {@code id} in a Kubernetes-style cgroup {@code /kubepods/besteffort/pod<podUid>/<id>}. */
-    int runInPod(String image, String id, String podUid) {
+    int runInPod(String image, String id, String podUid, String... options) {
         cgroupParents.add("kubepods/besteffort/pod" + podUid);
-        return run(image, id, "--cgroup", "/kubepods/besteffort/pod" + podUid + "/" + id);
+        List<String> all = new ArrayList<>(List.of("--cgroup", "/kubepods/besteffort/pod" + podUid + "/" + id));
+        all.addAll(List.of(options));
+        return run(image, id, all.toArray(String[]::new));
     }
 
     /** Runs {@code script} with the container's {@code /bin/sh}; returns when it exited. */
