@@ -200,7 +200,7 @@ class KubernetesModeEndToEndTest {
 
         RunningAgent.Response metrics = agent.get("/metrics");
         assertThat(metrics.status()).isEqualTo(200);
-        assertThat(promtoolCheck(metrics.body())).as("promtool check metrics").isEmpty();
+        assertThat(promtoolCheck(metrics.body(), work)).as("promtool check metrics").isEmpty();
         long alertLines = alerts.alerts().size();
         assertThat(alertLines).isPositive();
         assertThat(sample(metrics.body(), "drift_alerts_total", "type=\"BinaryDrift\""))
@@ -324,9 +324,9 @@ class KubernetesModeEndToEndTest {
     }
 
     /** promtool's complaints about the exposition; empty when it is valid. */
-    private List<String> promtoolCheck(String exposition) throws IOException, InterruptedException {
+    static List<String> promtoolCheck(String exposition, Path work) throws IOException, InterruptedException {
         assumeTrue(HostCommands.works("promtool", "--version"), "promtool is not installed (scripts/host-setup.sh)");
-        Path file = Files.writeString(work.resolve("metrics.txt"), exposition);
+        Path file = Files.writeString(work.resolve("metrics-" + System.nanoTime() + ".txt"), exposition);
         Process promtool = new ProcessBuilder("promtool", "check", "metrics").redirectInput(file.toFile())
                 .redirectErrorStream(true).start();
         String output = new String(promtool.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -27,6 +27,7 @@ import tools.jackson.databind.JsonNode;
 class StandaloneModeEndToEndTest {
 
     private static final String IMAGE = "docker.io/drift-e2e/busybox:standalone";
+    private static final byte[] SECRET = "standalone-secret".getBytes(java.nio.charset.StandardCharsets.UTF_8);
     private static final Duration ALERT_WAIT = Duration.ofSeconds(15);
     private static final String POLICY = """
             apiVersion: drift.agent/v1
@@ -57,6 +58,7 @@ class StandaloneModeEndToEndTest {
     private String dockerId;
     private AlertLog alerts;
     private RunningAgent agent;
+    private WebhookReceiver webhook;
 
     @BeforeAll
     void startTheContainersAndTheAgent() throws Exception {
@@ -90,6 +92,11 @@ class StandaloneModeEndToEndTest {
         flags.put(Setting.HTTP_BIND, "127.0.0.1");
         flags.put(Setting.HTTP_PORT, "0");
         flags.put(Setting.DEDUP_WINDOW, "0s");
+        webhook = new WebhookReceiver();
+        Path secret = Files.write(work.resolve("webhook-secret"), SECRET);
+        flags.put(Setting.WEBHOOK_URL, webhook.url().toString());
+        flags.put(Setting.WEBHOOK_SECRET_FILE, secret.toString());
+        flags.put(Setting.KUBERNETES_EVENTS, "true");
         agent = RunningAgent.start(flags, config -> {
             throw new AssertionError("standalone mode must not build a Kubernetes client");
         });
@@ -101,6 +108,9 @@ class StandaloneModeEndToEndTest {
     void stopEverything() {
         if (agent != null) {
             agent.close();
+        }
+        if (webhook != null) {
+            webhook.close();
         }
         if (dockerStarted) {
             HostCommands.quietly("docker", "rm", "-f", dockerName);
@@ -160,6 +170,46 @@ class StandaloneModeEndToEndTest {
         assertThat(alert.path("rule").path("name").asString()).as("the Docker label reached the policy")
                 .isEqualTo("payments-team");
         assertThat(alerts.alerts()).noneMatch(AlertLog.forPath(dockerId, "/bin/ls"));
+        String id = alert.path("id").asString();
+        WebhookReceiver.Delivery delivery = awaitDelivery(id);
+        assertThat(delivery.signedWith(SECRET)).as("valid HMAC-SHA256 signature").isTrue();
+        assertThat(AlertLog.parse(delivery.text())).isEqualTo(alert);
+    }
+
+    @Test
+    void theMetricsAreValidPrometheusTextAndCountTheAlertsWritten() throws Exception {
+        containerd.exec(plainName, "cp /bin/busybox /tmp/counted && /tmp/counted --help > /dev/null 2>&1; true");
+        awaitAlert(plainName, "/tmp/counted");
+
+        long deadline = System.nanoTime() + ALERT_WAIT.toNanos();
+        String exposition = agent.get("/metrics").body();
+        long lines = alerts.alerts().size();
+        while (KubernetesModeEndToEndTest.sample(exposition, "drift_alerts_total", "type=\"BinaryDrift\"") != lines
+                && System.nanoTime() < deadline) {
+            Thread.sleep(50); // the metrics sink and the JSON-lines sink are separate lanes: let both catch up
+            exposition = agent.get("/metrics").body();
+            lines = alerts.alerts().size();
+        }
+
+        assertThat(KubernetesModeEndToEndTest.promtoolCheck(exposition, work)).as("promtool check metrics").isEmpty();
+        assertThat(KubernetesModeEndToEndTest.sample(exposition, "drift_alerts_total", "type=\"BinaryDrift\""))
+                .isEqualTo(lines).isPositive();
+        assertThat(KubernetesModeEndToEndTest.sample(exposition, "drift_pipeline_verdicts_total",
+                "decision=\"alert\",kind=\"ADDED\"")).isPositive();
+        assertThat(exposition).doesNotContain("drift_informer_state");
+    }
+
+    private WebhookReceiver.Delivery awaitDelivery(String alertId) throws InterruptedException {
+        long deadline = System.nanoTime() + ALERT_WAIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            for (WebhookReceiver.Delivery delivery : webhook.deliveries()) {
+                if (delivery.text().contains(alertId)) {
+                    return delivery;
+                }
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("the webhook got no request for alert " + alertId);
     }
 
     private JsonNode awaitAlert(String containerId, String path) throws Exception {
