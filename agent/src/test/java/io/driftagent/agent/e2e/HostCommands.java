@@ -24,7 +24,8 @@ final class HostCommands {
             }
             String text = new String(output, StandardCharsets.UTF_8);
             if (process.exitValue() != 0) {
-                throw new IllegalStateException(String.join(" ", command) + " exited " + process.exitValue() + ": " + text);
+                throw new IllegalStateException(
+                        String.join(" ", command) + " exited " + process.exitValue() + ": " + text);
             }
             return text;
         } catch (IOException e) {

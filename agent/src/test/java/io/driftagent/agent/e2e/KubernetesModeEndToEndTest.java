@@ -11,7 +11,6 @@ import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,8 +22,6 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -203,16 +200,19 @@ class KubernetesModeEndToEndTest {
 
         RunningAgent.Response metrics = agent.get("/metrics");
         assertThat(metrics.status()).isEqualTo(200);
-        assertThat(promtoolCheck(metrics.body(), work)).as("promtool check metrics").isEmpty();
+        assertThat(PrometheusExposition.promtoolProblems(metrics.body(), work)).as("promtool check metrics").isEmpty();
         long alertLines = alerts.alerts().size();
         assertThat(alertLines).isPositive();
-        assertThat(sample(metrics.body(), "drift_alerts_total", "type=\"BinaryDrift\""))
+        assertThat(PrometheusExposition.sample(metrics.body(), "drift_alerts_total", "type=\"BinaryDrift\""))
                 .as("alerts counted; only this test's namespace alerts").isEqualTo(alertLines);
-        assertThat(sample(metrics.body(), "drift_pipeline_verdicts_total", "decision=\"alert\",kind=\"ADDED\""))
+        assertThat(PrometheusExposition.sample(metrics.body(), "drift_pipeline_verdicts_total",
+                "decision=\"alert\",kind=\"ADDED\""))
                 .isEqualTo(alertLines);
-        assertThat(sample(metrics.body(), "drift_informer_state", "")).as("1 = synced").isEqualTo(1);
-        assertThat(sample(metrics.body(), "drift_informer_containers", "")).isEqualTo(1);
-        assertThat(sample(metrics.body(), "drift_source_delivered_total", "source=\"auto\"")).isPositive();
+        assertThat(PrometheusExposition.sample(metrics.body(), "drift_informer_state", "")).as("1 = synced")
+                .isEqualTo(1);
+        assertThat(PrometheusExposition.sample(metrics.body(), "drift_informer_containers", "")).isEqualTo(1);
+        assertThat(PrometheusExposition.sample(metrics.body(), "drift_source_delivered_total", "source=\"auto\""))
+                .isPositive();
     }
 
     @Test
@@ -261,7 +261,25 @@ class KubernetesModeEndToEndTest {
         JsonNode informer = AlertLog.parse(notReady.body()).path("checks").path("informer");
         assertThat(informer.path("ready").asBoolean()).isFalse();
         assertThat(informer.path("reason").asString()).contains("pod informer");
-        assertThat(sample(agent.get("/metrics").body(), "drift_informer_state", "")).as("2 = disconnected").isEqualTo(2);
+        assertThat(PrometheusExposition.sample(agent.get("/metrics").body(), "drift_informer_state", ""))
+                .as("2 = disconnected").isEqualTo(2);
+    }
+
+    @Test
+    @Order(5)
+    void whenTheApiServerIsBackTheInformerRelistsAndTheAgentIsReadyAgain() throws Exception {
+        int port = api.server().getPort();
+        api = CrudApiServer.startedOn(port);
+        apiStopped = false;
+        try (KubernetesClient restored = api.server().createClient()) {
+            restored.pods().inNamespace(NAMESPACE).resource(pod(podUid)).create();
+        }
+
+        RunningAgent.Response ready = awaitReadiness(200, Duration.ofSeconds(45));
+
+        assertThat(ready.status()).as(ready.body()).isEqualTo(200);
+        assertThat(PrometheusExposition.sample(agent.get("/metrics").body(), "drift_informer_state", ""))
+                .as("1 = synced").isEqualTo(1);
     }
 
     // --- helpers ---
@@ -329,27 +347,5 @@ class KubernetesModeEndToEndTest {
             // the mock's vert.x server may exceed its own close timeout on a loaded machine; it is stopping anyway
             System.err.println("mock API server close: " + slowClose.getMessage());
         }
-    }
-
-    /** promtool's complaints about the exposition; empty when it is valid. */
-    static List<String> promtoolCheck(String exposition, Path work) throws IOException, InterruptedException {
-        assumeTrue(HostCommands.works("promtool", "--version"), "promtool is not installed (scripts/host-setup.sh)");
-        Path file = Files.writeString(work.resolve("metrics-" + System.nanoTime() + ".txt"), exposition);
-        Process promtool = new ProcessBuilder("promtool", "check", "metrics").redirectInput(file.toFile())
-                .redirectErrorStream(true).start();
-        String output = new String(promtool.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(promtool.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        return promtool.exitValue() == 0 ? List.of() : List.of(output.split("\n"));
-    }
-
-    /** The value of the one sample {@code name{labels}} (labels as Prometheus writes them, sorted; "" for none). */
-    static long sample(String exposition, String name, String labels) {
-        Pattern line = Pattern.compile("^" + Pattern.quote(name) + (labels.isEmpty() ? "" : "\\{" + Pattern.quote(labels)
-                + "[,}]") + "[^ ]*\\s+([0-9.eE+-]+)$", Pattern.MULTILINE);
-        Matcher matcher = line.matcher(exposition);
-        if (!matcher.find()) {
-            throw new AssertionError("no sample " + name + "{" + labels + "} in the exposition:\n" + exposition);
-        }
-        return (long) Double.parseDouble(matcher.group(1));
     }
 }

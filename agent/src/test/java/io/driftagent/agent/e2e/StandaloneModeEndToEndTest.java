@@ -135,7 +135,8 @@ class StandaloneModeEndToEndTest {
         assertThat(alert.path("container").path("runtime").asString()).isEqualTo("containerd");
         assertThat(alert.path("container").path("name").asString()).isEqualTo(plainName);
         assertThat(alert.path("container").path("image").asString()).as(alert.toString()).isEqualTo(IMAGE);
-        assertThat(alerts.alerts()).as("the image's own /bin/ls is no drift").noneMatch(AlertLog.forPath(plainName, "/bin/ls"));
+        assertThat(alerts.alerts()).as("the image's own /bin/ls is no drift")
+                .noneMatch(AlertLog.forPath(plainName, "/bin/ls"));
     }
 
     @Test
@@ -184,17 +185,17 @@ class StandaloneModeEndToEndTest {
         long deadline = System.nanoTime() + ALERT_WAIT.toNanos();
         String exposition = agent.get("/metrics").body();
         long lines = alerts.alerts().size();
-        while (KubernetesModeEndToEndTest.sample(exposition, "drift_alerts_total", "type=\"BinaryDrift\"") != lines
+        while (PrometheusExposition.sample(exposition, "drift_alerts_total", "type=\"BinaryDrift\"") != lines
                 && System.nanoTime() < deadline) {
             Thread.sleep(50); // the metrics sink and the JSON-lines sink are separate lanes: let both catch up
             exposition = agent.get("/metrics").body();
             lines = alerts.alerts().size();
         }
 
-        assertThat(KubernetesModeEndToEndTest.promtoolCheck(exposition, work)).as("promtool check metrics").isEmpty();
-        assertThat(KubernetesModeEndToEndTest.sample(exposition, "drift_alerts_total", "type=\"BinaryDrift\""))
+        assertThat(PrometheusExposition.promtoolProblems(exposition, work)).as("promtool check metrics").isEmpty();
+        assertThat(PrometheusExposition.sample(exposition, "drift_alerts_total", "type=\"BinaryDrift\""))
                 .isEqualTo(lines).isPositive();
-        assertThat(KubernetesModeEndToEndTest.sample(exposition, "drift_pipeline_verdicts_total",
+        assertThat(PrometheusExposition.sample(exposition, "drift_pipeline_verdicts_total",
                 "decision=\"alert\",kind=\"ADDED\"")).isPositive();
         assertThat(exposition).doesNotContain("drift_informer_state");
     }

@@ -37,7 +37,7 @@ class ContainerdEnrichmentTest {
     @Test
     void whileTheRecordIsReadALookupSaysNotYetThenAnswersWithTheImage() throws Exception {
         bundle();
-        try (ContainerdMetadataProvider provider = new ContainerdMetadataProvider(taskRoot, 1 << 20, clock, slowRecords)) {
+        try (ContainerdMetadataProvider provider = provider()) {
             Optional<WorkloadMetadata> first = provider.lookup(ID);
             release.countDown();
             WorkloadMetadata enriched = awaitImage(provider);
@@ -52,7 +52,7 @@ class ContainerdEnrichmentTest {
     @Test
     void aRecordThatTakesTooLongCostsTheImageNotTheRestOfTheMetadata() throws Exception {
         bundle();
-        try (ContainerdMetadataProvider provider = new ContainerdMetadataProvider(taskRoot, 1 << 20, clock, slowRecords)) {
+        try (ContainerdMetadataProvider provider = provider()) {
             assertThat(provider.lookup(ID)).isEmpty();
             clock.advance(Duration.ofMillis(ContainerdMetadataProvider.ENRICHMENT_WITHHELD_MILLIS));
 
@@ -62,6 +62,10 @@ class ContainerdEnrichmentTest {
                     .containsExactly("plain-1", null);
             release.countDown();
         }
+    }
+
+    private ContainerdMetadataProvider provider() {
+        return new ContainerdMetadataProvider(taskRoot, 1 << 20, clock, slowRecords);
     }
 
     private void bundle() throws Exception {
