@@ -87,6 +87,7 @@ class StandaloneModeEndToEndTest {
         alerts = new AlertLog(work.resolve("alerts.jsonl"));
         Map<Setting, String> flags = new EnumMap<>(Setting.class);
         flags.put(Setting.STANDALONE, "true");
+        flags.put(Setting.SOURCE, source());
         flags.put(Setting.POLICY_FILE, policy.toString());
         flags.put(Setting.ALERTS_TARGET, alerts.file().toString());
         flags.put(Setting.HTTP_BIND, "127.0.0.1");
@@ -100,8 +101,24 @@ class StandaloneModeEndToEndTest {
         agent = RunningAgent.start(flags, config -> {
             throw new AssertionError("standalone mode must not build a Kubernetes client");
         });
-        RunningAgent.Response ready = agent.awaitReady(Duration.ofSeconds(30));
-        assertThat(ready.status()).as(ready.body()).isEqualTo(200);
+        if (selfTestPassesWithThisSource()) {
+            RunningAgent.Response ready = agent.awaitReady(Duration.ofSeconds(30));
+            assertThat(ready.status()).as(ready.body()).isEqualTo(200);
+        }
+    }
+
+    /** The exec source asked for: {@code auto} takes eBPF here. */
+    String source() {
+        return "auto";
+    }
+
+    /** Whether the agent is expected ready (self-test passed) before the scenarios run. */
+    boolean selfTestPassesWithThisSource() {
+        return true;
+    }
+
+    RunningAgent agent() {
+        return agent;
     }
 
     @AfterAll
@@ -198,6 +215,8 @@ class StandaloneModeEndToEndTest {
         assertThat(PrometheusExposition.sample(exposition, "drift_pipeline_verdicts_total",
                 "decision=\"alert\",kind=\"ADDED\"")).isPositive();
         assertThat(exposition).doesNotContain("drift_informer_state");
+        assertThat(PrometheusExposition.sample(exposition, "drift_source_delivered_total", "source=\"" + source() + "\""))
+                .isPositive();
     }
 
     private WebhookReceiver.Delivery awaitDelivery(String alertId) throws InterruptedException {
