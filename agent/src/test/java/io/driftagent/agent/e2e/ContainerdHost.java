@@ -78,6 +78,7 @@ final class ContainerdHost {
             HostCommands.quietly("ctr", "-n", NAMESPACE, "images", "rm", image);
         }
         removeEmptyCgroups();
+        HostCommands.quietly("ctr", "namespaces", "rm", NAMESPACE); // refused while another class still uses it
     }
 
     private static void remove(String id) {
