@@ -33,6 +33,8 @@ import org.slf4j.LoggerFactory;
 public final class ProcContainerAttributor implements ContainerAttributor {
 
     private static final Logger LOG = LoggerFactory.getLogger(ProcContainerAttributor.class);
+    /** Live members of a container's cgroup tried when the exec'ing process is gone. */
+    private static final int MAX_MEMBERS_TRIED = 4;
     private static final int MAX_HOST_CGROUPS_REMEMBERED = 65_536;
     private static final Set<String> PSEUDO_FILESYSTEMS = Set.of("proc", "sysfs", "devpts", "mqueue", "cgroup",
             "cgroup2", "securityfs", "debugfs", "tracefs", "bpf", "pstore", "configfs", "fusectl", "binfmt_misc");
@@ -179,18 +181,54 @@ public final class ProcContainerAttributor implements ContainerAttributor {
         return tracked;
     }
 
-    /** Reads the mounts through {@code pid}, only if that pid is (still) in this container. */
+    /**
+     * Reads the mounts through {@code pid}; when that process is gone already (a short-lived exec, often the first
+     * one seen of a container that was running before the agent), through another live process of the container.
+     */
     private void readFilesystemsFor(Tracked tracked, int pid) {
+        if (readFilesystemsThrough(tracked, pid)) {
+            return;
+        }
+        for (int member : livePidsOf(tracked.identity.cgroupPath())) {
+            if (member != pid && readFilesystemsThrough(tracked, member)) {
+                return;
+            }
+        }
+    }
+
+    /** A few pids from the container cgroup's {@code cgroup.procs} (every process of a container sees its mounts). */
+    private List<Integer> livePidsOf(String cgroupPath) {
+        Optional<Path> tree = cgroupMounts.livenessTree();
+        if (tree.isEmpty() || cgroupPath.length() < 2) {
+            return List.of();
+        }
+        Optional<String> procs = readSmall(tree.get().resolve(cgroupPath.substring(1)).resolve("cgroup.procs"));
+        List<Integer> pids = new java.util.ArrayList<>(MAX_MEMBERS_TRIED);
+        for (String line : procs.orElse("").split("\n")) {
+            if (pids.size() == MAX_MEMBERS_TRIED) {
+                break;
+            }
+            try {
+                pids.add(Integer.parseInt(line.trim()));
+            } catch (NumberFormatException notAPid) {
+                // an empty last line, or a truncated one
+            }
+        }
+        return pids;
+    }
+
+    /** Reads the mounts through {@code pid}, only if that pid is (still) in this container; true when read. */
+    private boolean readFilesystemsThrough(Tracked tracked, int pid) {
         Optional<String> procCgroup = readSmall(procRoot.resolve(pid + "/cgroup"));
         boolean sameContainer = procCgroup
                 .flatMap(text -> parser.parseProcCgroup(text, cgroupMounts.unified().isPresent()))
                 .map(i -> i.id().equals(tracked.identity.id())).orElse(false);
         if (!sameContainer) {
-            return;
+            return false;
         }
         Optional<ContainerFilesystems> fs = filesystemsReader.read(pid);
         if (fs.isEmpty()) {
-            return;
+            return false;
         }
         synchronized (tracked) {
             tracked.update(fs.get(), clock.millis());
@@ -203,6 +241,7 @@ public final class ProcContainerAttributor implements ContainerAttributor {
         for (long dev : tracked.privateDevs) {
             byPrivateDev.computeIfAbsent(dev, d -> ConcurrentHashMap.newKeySet()).add(tracked.identity.id());
         }
+        return true;
     }
 
     private ContainerContext refreshedIfUnknownDev(Tracked tracked, ExecEvent event) {

@@ -45,7 +45,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 
 /**
  * THE one place where the real components are built from the configuration: exec source, attribution, image
@@ -61,6 +63,7 @@ public final class AgentAssembly {
 
     private final Clock clock;
     private final SandboxContainers sandboxes;
+    private final Function<AgentConfig, KubernetesClient> kubernetesClients;
 
     public AgentAssembly(Clock clock) {
         this(clock, new SandboxContainers());
@@ -68,8 +71,18 @@ public final class AgentAssembly {
 
     /** With the registry of the agent's own sandbox containers, shared with the demo. */
     public AgentAssembly(Clock clock, SandboxContainers sandboxes) {
-        this.clock = clock;
-        this.sandboxes = sandboxes;
+        this(clock, sandboxes, config -> new KubernetesClientBuilder().build());
+    }
+
+    /**
+     * With the Kubernetes client to use when not standalone (the default reads kubeconfig / the in-cluster service
+     * account); the agent closes that client when it stops.
+     */
+    public AgentAssembly(Clock clock, SandboxContainers sandboxes,
+                         Function<AgentConfig, KubernetesClient> kubernetesClients) {
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.sandboxes = Objects.requireNonNull(sandboxes, "sandboxes");
+        this.kubernetesClients = Objects.requireNonNull(kubernetesClients, "kubernetesClients");
     }
 
     public AgentComponents assemble(AgentConfig config) throws AssemblyException {
@@ -79,7 +92,7 @@ public final class AgentAssembly {
         AgentHttpServer http = new AgentHttpServer(config.http().bind(), config.http().port(), readiness, metrics::scrape);
         List<ManagedService> services = new ArrayList<>();
 
-        KubernetesClient client = config.standalone() ? null : new KubernetesClientBuilder().build();
+        KubernetesClient client = config.standalone() ? null : kubernetesClients.apply(config);
         try {
             return assemble(config, registry, metrics, readiness, http, services, client);
         } catch (AssemblyException | RuntimeException e) {

@@ -184,10 +184,17 @@ public final class OverlaySandbox implements AutoCloseable {
     @Override
     public void close() {
         if (mounted) {
+            // closing on an interrupted thread (the agent stopping mid self-test) must still unmount: clear the
+            // interrupt for the umount and restore it after, else waitFor throws at once and the mount leaks
+            boolean interrupted = Thread.interrupted();
             try {
                 exec(List.of("umount", "-l", merged.toString()), Duration.ofSeconds(10));
             } catch (SandboxException ignored) {
                 // the temp dir deletion below reports nothing either; a leaked mount is visible in mountinfo
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
             }
             mounted = false;
         }

@@ -12,6 +12,8 @@ import java.util.function.BooleanSupplier;
 public final class SelfTestService implements ManagedService {
 
     private static final int ATTEMPTS = 3;
+    /** How long stopping waits for a run in progress to clean up after the interrupt. */
+    private static final Duration STOP_WAIT = Duration.ofSeconds(15);
 
     private final SelfTest selfTest;
     private final BooleanSupplier sourceAttached;
@@ -58,6 +60,12 @@ public final class SelfTestService implements ManagedService {
         Thread t = thread;
         if (t != null) {
             t.interrupt();
+            try {
+                // a run in progress removes its sandbox (an overlay mount) before the agent goes on stopping
+                t.join(STOP_WAIT.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 }

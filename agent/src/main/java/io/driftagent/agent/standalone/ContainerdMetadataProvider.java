@@ -54,6 +54,11 @@ public final class ContainerdMetadataProvider implements MetadataProvider, AutoC
     static final String IMAGE_NAME = "io.kubernetes.cri.image-name";
     private static final String CRI_PREFIX = "io.kubernetes.cri.";
     private static final int MAX_LABELS = 256;
+    /**
+     * How long a lookup answers "not yet" while a container's record is read; below the pipeline's default last
+     * metadata retry (1 s), so a slow containerd costs the image, never the rest of the metadata.
+     */
+    static final long ENRICHMENT_WITHHELD_MILLIS = 750;
 
     private static final Logger LOG = LoggerFactory.getLogger(ContainerdMetadataProvider.class);
 
@@ -63,7 +68,9 @@ public final class ContainerdMetadataProvider implements MetadataProvider, AutoC
     private final LookupCache cache;
     private final ContainerdRecords records;
     private final ThreadPoolExecutor enricher;
-    private final Set<ContainerId> enriching = ConcurrentHashMap.newKeySet();
+    /** Containers whose containerd record is being read, with when it was asked for (clock millis). */
+    private final Map<ContainerId, Long> enriching = new ConcurrentHashMap<>();
+    private final Clock clock;
 
     /** Bundles only (no image for plain {@code ctr run} containers). */
     public ContainerdMetadataProvider(Clock clock) {
@@ -86,6 +93,7 @@ public final class ContainerdMetadataProvider implements MetadataProvider, AutoC
         this.maxConfigBytes = maxConfigBytes;
         this.cache = new LookupCache(clock, Duration.ofSeconds(5), 4096);
         this.records = records;
+        this.clock = clock;
         this.enricher = records == null ? null : new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(256), runnable -> {
                     Thread thread = new Thread(runnable, "drift-containerd-records");
@@ -106,7 +114,14 @@ public final class ContainerdMetadataProvider implements MetadataProvider, AutoC
 
     @Override
     public Optional<WorkloadMetadata> lookup(ContainerId id) {
-        return cache.get(id, this::load);
+        Optional<WorkloadMetadata> found = cache.get(id, this::load);
+        Long askedAt = enriching.get(id);
+        if (found.isPresent() && askedAt != null && clock.millis() - askedAt < ENRICHMENT_WITHHELD_MILLIS) {
+            // the image is being asked of containerd right now: "not yet" lets the pipeline park the exec and look
+            // again a moment later, instead of reporting the first drift of a new container without its image
+            return Optional.empty();
+        }
+        return found;
     }
 
     private Optional<WorkloadMetadata> load(ContainerId id) {
@@ -132,7 +147,7 @@ public final class ContainerdMetadataProvider implements MetadataProvider, AutoC
     }
 
     private void enrichLater(String namespace, ContainerId id, WorkloadMetadata fromBundle) {
-        if (!enriching.add(id)) {
+        if (enriching.putIfAbsent(id, clock.millis()) != null) {
             return;
         }
         enricher.execute(() -> {

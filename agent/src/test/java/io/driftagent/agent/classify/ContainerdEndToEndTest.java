@@ -232,18 +232,16 @@ class ContainerdEndToEndTest {
     }
 
     @Test
-    void aContainerFirstSeenAfterItsProcessExitedIsAttributedByCgroupIdButUnresolved() throws Exception {
+    void aContainerFirstSeenAfterItsProcessExitedIsAttributedByCgroupIdWithTheMountsOfItsLiveInit() throws Exception {
         ExecEvent live = KernelFacts.execIn(pid, "/tmp/../bin/busybox");
         ProcContainerAttributor fresh = ProcContainerAttributor.onThisHost(Path.of("/proc"), Path.of("/"), clock, c -> { });
 
         ContainerContext ctx = fresh.attribute(KernelFacts.asFromGoneProcess(live, KernelFacts.deadPid(), true, true))
                 .orElseThrow();
-        Classification result = classifier.classify(live, ctx);
 
         assertThat(ctx.id().value()).isEqualTo(cid);
-        assertThat(ctx.filesystems()).isNull();
-        assertThat(result.kind()).isEqualTo(DriftKind.UNRESOLVED);
-        assertThat(result.reason()).contains("filesystems unknown");
+        assertThat(ctx.filesystems()).as("read through another process of the container's cgroup").isNotNull();
+        assertThat(ctx.filesystems().root().orElseThrow().upperDir()).isEqualTo(Path.of(KernelFacts.upperDirOf(pid)));
     }
 
     @Test

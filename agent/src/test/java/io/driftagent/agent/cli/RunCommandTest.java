@@ -114,12 +114,18 @@ class RunCommandTest {
     }
 
     @Test
-    void anAlertsFileThatCannotBeOpenedStopsTheStartWithTheReason() {
-        int code = Main.run(new String[] {"run", "--standalone", "--http-port", "0", "--alerts", "/nonexistent-dir/alerts.jsonl"},
-                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+    void theRealAssemblyReportsAnAlertsFileItCannotOpenAndExitsWithOne() throws IOException {
+        Path notADirectory = Files.createTempFile("drift-run-", ".txt");
+        try {
+            int code = Main.run(new String[] {"run", "--standalone", "--http-port", "0", "--alerts",
+                    notADirectory.resolve("alerts.jsonl").toString()},
+                    new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
 
-        assertThat(code).isEqualTo(1);
-        assertThat(err()).contains("cannot start").contains("cannot open the alerts file /nonexistent-dir/alerts.jsonl");
+            assertThat(code).isEqualTo(1);
+            assertThat(err()).contains("cannot start").contains("cannot open the alerts file");
+        } finally {
+            Files.deleteIfExists(notADirectory);
+        }
     }
 
     @Test

@@ -106,6 +106,19 @@ class ProcContainerAttributorTest {
         assertThat(ctx.filesystems()).isNull();
     }
 
+    @Test
+    void aContainerFirstSeenThroughAGoneProcessGetsItsMountsFromAnotherLiveProcessOfItsCgroup() throws IOException {
+        container(201, ID_A, "0:40");
+        Files.writeString(unified.resolve("kubepods/pod11111111-2222-3333-4444-555555555555/" + ID_A + "/cgroup.procs"),
+                "300\n201\n");
+
+        ContainerContext ctx = attributor.attribute(exec(300, cgroupId(ID_A), 0, 1)).orElseThrow();
+
+        assertThat(ctx.id().value()).isEqualTo(ID_A);
+        assertThat(ctx.filesystems()).isNotNull();
+        assertThat(ctx.filesystems().root()).isPresent();
+    }
+
     private void container(int pid, String id, String rootDev, String... tmpfsDevs) throws IOException {
         String cgroup = "/kubepods/pod11111111-2222-3333-4444-555555555555/" + id;
         Files.createDirectories(unified.resolve(cgroup.substring(1)));

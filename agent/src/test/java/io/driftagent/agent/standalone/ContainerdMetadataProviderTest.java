@@ -105,14 +105,13 @@ class ContainerdMetadataProviderTest {
         try (ContainerdMetadataProvider provider = new ContainerdMetadataProvider(
                 ContainerdMetadataProvider.DEFAULT_TASK_ROOT, ContainerdMetadataProvider.DEFAULT_MAX_CONFIG_BYTES,
                 Clock.systemUTC(), new CtrContainerdRecords())) {
-            assertThat(provider.lookup(new ContainerId(id))).get()
-                    .extracting(WorkloadMetadata::containerName).isEqualTo(id);
-
             long deadline = System.nanoTime() + 20_000_000_000L;
-            while (provider.lookup(new ContainerId(id)).orElseThrow().image() == null && System.nanoTime() < deadline) {
+            while (provider.lookup(new ContainerId(id)).map(WorkloadMetadata::image).isEmpty()
+                    && System.nanoTime() < deadline) {
                 Thread.sleep(50);
             }
             WorkloadMetadata metadata = provider.lookup(new ContainerId(id)).orElseThrow();
+            assertThat(metadata.containerName()).isEqualTo(id);
             assertThat(metadata.image()).isEqualTo(image);
             assertThat(metadata.imageDigest()).isEqualTo(manifestDigest);
             assertThat(metadata.podLabels()).containsEntry("team", "payments");

@@ -1,0 +1,78 @@
+package io.driftagent.agent.e2e;
+
+import io.driftagent.agent.config.AgentConfig;
+import io.driftagent.agent.config.ConfigLoader;
+import io.driftagent.agent.config.Setting;
+import io.driftagent.agent.runtime.AgentAssembly;
+import io.driftagent.agent.runtime.AgentComponents;
+import io.driftagent.agent.runtime.AgentRuntime;
+import io.driftagent.agent.sandbox.SandboxContainers;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+
+/** The whole agent, assembled by {@link AgentAssembly} from configuration flags and started in this JVM. */
+final class RunningAgent implements AutoCloseable {
+
+    /** One HTTP answer of the agent's endpoints. */
+    record Response(int status, String body) {
+    }
+
+    private final AgentComponents components;
+    private final AgentRuntime runtime;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    private RunningAgent(AgentComponents components, AgentRuntime runtime) {
+        this.components = components;
+        this.runtime = runtime;
+    }
+
+    /**
+     * Loads the configuration from {@code flags} (no file, no environment), assembles and starts the agent.
+     *
+     * @param kubernetesClients the client for Kubernetes mode (ignored standalone)
+     */
+    static RunningAgent start(Map<Setting, String> flags, Function<AgentConfig, KubernetesClient> kubernetesClients)
+            throws Exception {
+        AgentConfig config = new ConfigLoader(() -> "e2e-host").load(Optional.empty(), Map.of(), flags);
+        AgentComponents components = new AgentAssembly(Clock.systemUTC(), new SandboxContainers(), kubernetesClients)
+                .assemble(config);
+        AgentRuntime runtime = new AgentRuntime(components, config.shutdownTimeout());
+        runtime.start();
+        return new RunningAgent(components, runtime);
+    }
+
+    int httpPort() {
+        return components.http().port();
+    }
+
+    Response get(String path) throws Exception {
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + httpPort() + path)).timeout(Duration.ofSeconds(5)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        return new Response(response.statusCode(), response.body());
+    }
+
+    /** Polls {@code /readyz} until it answers 200; returns the last answer. */
+    Response awaitReady(Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Response last = get("/readyz");
+        while (last.status() != 200 && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+            last = get("/readyz");
+        }
+        return last;
+    }
+
+    @Override
+    public void close() {
+        runtime.stop();
+    }
+}
