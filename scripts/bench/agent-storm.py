@@ -350,15 +350,22 @@ def storm_phase(agent, names, execs, interval_us):
     t0, c0 = time.monotonic(), agent.cpu_ticks()
     runs = storm(names, execs, interval_us)
     storm_seconds = time.monotonic() - t0
-    # let the pipeline drain (every dropped-binary exec timed), then read the counters
+    # let the pipeline drain: every dropped-binary exec timed, or (some were dropped and counted) nothing moved for
+    # a second with the queues empty; the drain time is up to the last change
     dropped_execs = sum(r["execs"] for r in runs if r["dropped"])
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
+    last_count, last_change = -1.0, time.monotonic()
     while time.monotonic() < deadline:
-        if total(agent.metrics(), "drift_exec_to_alert_latency_seconds_count") - \
-                total(before, "drift_exec_to_alert_latency_seconds_count") >= dropped_execs:
+        now = agent.metrics()
+        count = total(now, "drift_exec_to_alert_latency_seconds_count")
+        if count != last_count:
+            last_count, last_change = count, time.monotonic()
+        if count - total(before, "drift_exec_to_alert_latency_seconds_count") >= dropped_execs:
             break
-        time.sleep(0.2)
-    drain_seconds = time.monotonic() - t0 - storm_seconds
+        if time.monotonic() - last_change > 1.0 and total(now, "drift_pipeline_queue_depth") == 0:
+            break
+        time.sleep(0.1)
+    drain_seconds = max(0.0, last_change - t0 - storm_seconds)
     after = agent.metrics()
     cpu_s = (agent.cpu_ticks() - c0) / CLK_TCK
     phase = {
