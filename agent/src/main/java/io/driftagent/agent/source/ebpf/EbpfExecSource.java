@@ -53,8 +53,12 @@ public final class EbpfExecSource implements ExecSource {
         }
     }
 
-    /** Pause after a batch: adds at most this to an exec's latency, bounds wakeups to ~1000/s under a storm. */
-    private static final long BATCH_GATHER_NANOS = 1_000_000L;
+    /**
+     * Pause after a batch: adds at most this to an exec's latency during a storm (an isolated exec wakes the reader at
+     * once) and bounds the reader to ~500 cycles/s. Measured: 1 ms cost about twice the reader CPU per exec of the
+     * earlier 64-record wakeups (docs/benchmarks.md, "Exec capture: eBPF").
+     */
+    private static final long BATCH_GATHER_NANOS = 2_000_000L;
 
     private final Config config;
     private final EbpfPrerequisites prerequisites;
