@@ -32,7 +32,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* /usr/share/doc /usr/share/man
 COPY --from=build /src/agent/target/drift-agent.jar /opt/drift-agent/drift-agent.jar
 # JVM sizing for < 96 MiB RSS; the Helm chart sets the same through JAVA_TOOL_OPTIONS (values.yaml jvmOptions)
-ENV JAVA_TOOL_OPTIONS="-XX:+UseSerialGC -Xss512k -XX:MaxRAM=128m -Xmx48m -XX:MaxMetaspaceSize=64m -XX:ReservedCodeCacheSize=24m -XX:+ExitOnOutOfMemoryError"
+ENV JAVA_TOOL_OPTIONS="-XX:+UseSerialGC -Xss512k -XX:MaxRAM=128m -Xmx48m -XX:MaxMetaspaceSize=64m -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:ReservedCodeCacheSize=16m -XX:+ExitOnOutOfMemoryError"
 # the agent needs root (capabilities are granted by the pod's securityContext, see deploy/helm/drift-agent)
 USER 0
 EXPOSE 9742

@@ -19,8 +19,11 @@ char LICENSE[] SEC("license") = "GPL";
 #define __FMODE_EXEC 0x20            /* in f_flags (not f_mode) of files opened by do_open_execat */
 #define MAX_TASK_WORKS 1024
 /*
- * Wake the reader only once this much is waiting: a wakeup per exec costs a context switch per exec, which on a
- * small node is most of the observer's cost. Between wakeups the reader drains on its poll timeout.
+ * Wakeups: the first record into a drained ring wakes the reader at once (the kernel's own rule for flags 0: the
+ * consumer has caught up), so an exec on a quiet node is handed on without delay; records added while the reader is
+ * behind wake nobody, and a forced wakeup comes once this much is waiting. The reader pauses briefly after each
+ * batch (EbpfExecSource) so records gather under a storm: a bounded number of wakeups per second instead of a
+ * context switch per exec, which on a small node would be most of the observer's cost.
  */
 #define WAKEUP_BYTES (64 * (EXEC_REC_SIZE + 8))
 
@@ -248,7 +251,7 @@ static __always_inline void fill_files(struct exec_record *rec, struct task_stru
 static __always_inline void submit(struct exec_record *rec)
 {
 	__u64 waiting = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-	bpf_ringbuf_submit(rec, waiting >= WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+	bpf_ringbuf_submit(rec, waiting >= WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP : 0);
 }
 
 static __always_inline void set_filename_len(struct exec_record *rec, long n)

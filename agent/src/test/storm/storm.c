@@ -1,7 +1,8 @@
 /*
  * Exec storm driver: <workers> processes each fork+exec <binary> until <count> execs are done in total, as fast as
- * the machine allows. Prints "execs=<done> failed=<failed> ns=<wall ns>" on stdout.
- *   storm <binary> <count> <workers>
+ * the machine allows (or, with <interval_us>, each worker starts one exec every <interval_us> microseconds at most).
+ * Prints "execs=<done> failed=<failed> ns=<wall ns>" on stdout.
+ *   storm <binary> <count> <workers> [interval_us]
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -20,14 +21,15 @@ static long long now_ns(void)
 
 int main(int argc, char **argv)
 {
-	if (argc != 4) {
-		fprintf(stderr, "usage: %s <binary> <count> <workers>\n", argv[0]);
+	if (argc != 4 && argc != 5) {
+		fprintf(stderr, "usage: %s <binary> <count> <workers> [interval_us]\n", argv[0]);
 		return 2;
 	}
 	const char *binary = argv[1];
 	long count = atol(argv[2]);
 	int workers = atoi(argv[3]);
-	if (count <= 0 || workers <= 0)
+	long long interval_ns = argc == 5 ? atoll(argv[4]) * 1000LL : 0;
+	if (count <= 0 || workers <= 0 || interval_ns < 0)
 		return 2;
 	/* per-worker results, shared with the parent */
 	long *done = mmap(NULL, sizeof(long) * 2 * workers, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -44,7 +46,16 @@ int main(int argc, char **argv)
 		if (pid == 0) {
 			long mine = count / workers + (w < count % workers ? 1 : 0);
 			long ok = 0, failed = 0;
+			long long next = now_ns();
 			for (long i = 0; i < mine; i++) {
+				if (interval_ns > 0) {
+					next += interval_ns;
+					long long wait = next - now_ns();
+					if (wait > 0) {
+						struct timespec ts = {wait / 1000000000LL, wait % 1000000000LL};
+						nanosleep(&ts, NULL);
+					}
+				}
 				pid_t c = fork();
 				if (c == 0) {
 					execve(binary, child_argv, child_envp);

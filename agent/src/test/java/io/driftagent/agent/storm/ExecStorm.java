@@ -66,13 +66,13 @@ public final class ExecStorm {
 
         public String format() {
             StringBuilder b = new StringBuilder();
-            b.append(String.format(Locale.ROOT, "%-22s %8s %12s %8s %8s %8s %8s %12s %10s %6s%n", "mode", "rounds",
-                    "execs/s(med)", "ratio", "min", "p25", "p75", "overhead%", "delivered", "lost"));
+            b.append(String.format(Locale.ROOT, "%-24s %8s %12s %8s %8s %8s %8s %8s %12s %10s %6s%n", "mode", "rounds",
+                    "execs/s(med)", "ratio", "min", "p25", "p75", "max", "overhead%", "delivered", "lost"));
             for (Summary s : summaries) {
                 long n = rounds.stream().filter(r -> r.mode().equals(s.mode())).count();
-                b.append(String.format(Locale.ROOT, "%-22s %8d %12.0f %8.4f %8.4f %8.4f %8.4f %12.2f %10d %6d%n",
+                b.append(String.format(Locale.ROOT, "%-24s %8d %12.0f %8.4f %8.4f %8.4f %8.4f %8.4f %12.2f %10d %6d%n",
                         s.mode(), n, s.medianExecsPerSecond(), s.medianRatio(), s.minRatio(), s.p25Ratio(),
-                        s.p75Ratio(), s.medianOverheadPercent(), s.delivered(), s.lost()));
+                        s.p75Ratio(), s.maxRatio(), s.medianOverheadPercent(), s.delivered(), s.lost()));
             }
             return b.toString();
         }

@@ -11,36 +11,34 @@ import java.util.List;
  * java -cp target/test-classes:target/classes:$(cat target/test-classpath.txt) \
  *     io.driftagent.agent.storm.ExecStormBenchmark [rounds=25] [execs=20000] [workers=CPUs]
  * </pre>
- * The integrator adds fanotify modes to {@link #modes()}.
+ * The storm binaries live on a tmpfs the benchmark mounts (and the blocking mode guards), never on the host root.
  */
 public final class ExecStormBenchmark {
     private ExecStormBenchmark() {
     }
 
-    static List<StormMode> modes() {
-        return List.of(StormMode.noAgent(), new StormMode("ebpf-observe", EbpfExecSource::new));
+    /** Every mode, in the order of the first round; {@code stormFs} is the filesystem the storm binary lives on. */
+    static List<StormMode> modes(Path stormFs) {
+        return List.of(StormMode.noAgent(), new StormMode("ebpf-observe", EbpfExecSource::new),
+                FanotifyStormModes.observe(stormFs), FanotifyStormModes.blockAllowAll(stormFs));
     }
 
     public static void main(String[] args) throws Exception {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 25;
         long execs = args.length > 1 ? Long.parseLong(args[1]) : 20_000L;
         int workers = args.length > 2 ? Integer.parseInt(args[2]) : Runtime.getRuntime().availableProcessors();
-        Path dir = Files.createTempDirectory("drift-storm-");
-        try {
-            ExecStorm storm = new ExecStorm(StormDriver.compile(dir), execs, workers);
-            ExecStorm.Report report = storm.run(modes(), rounds);
-            System.out.printf("exec storm: %d rounds x %d execs, %d workers, %d CPUs, load %s%n", rounds, execs,
-                    workers, Runtime.getRuntime().availableProcessors(),
+        String loadBefore = Files.readString(Path.of("/proc/loadavg")).trim();
+        try (StormFilesystem fs = StormFilesystem.mount(Path.of(System.getProperty("java.io.tmpdir")))) {
+            ExecStorm storm = new ExecStorm(StormDriver.compile(fs.dir()), execs, workers);
+            ExecStorm.Report report = storm.run(modes(fs.dir()), rounds);
+            System.out.printf("exec storm: %d rounds x %d execs, %d workers, %d CPUs, load before %s, after %s%n",
+                    rounds, execs, workers, Runtime.getRuntime().availableProcessors(), loadBefore,
                     Files.readString(Path.of("/proc/loadavg")).trim());
             for (ExecStorm.Round r : report.rounds()) {
-                System.out.printf("  round %2d %-16s %8.0f execs/s delivered=%d lost=%s%n", r.round(), r.mode(),
+                System.out.printf("  round %2d %-24s %8.0f execs/s delivered=%d lost=%s%n", r.round(), r.mode(),
                         r.execsPerSecond(), r.delivered(), r.lostByReason());
             }
             System.out.print(report.format());
-        } finally {
-            try (var files = Files.walk(dir)) {
-                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
         }
     }
 }

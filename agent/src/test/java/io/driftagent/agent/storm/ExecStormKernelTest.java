@@ -3,7 +3,6 @@ package io.driftagent.agent.storm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.driftagent.agent.source.ebpf.EbpfExecSource;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -11,7 +10,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The exec storm with the eBPF source observing. By default one round of 20,000 execs (stays within the default
+ * The exec storm with each source observing (eBPF; fanotify) and with the fanotify guard blocking (allowing
+ * everything) on the storm's own tmpfs. By default one round of 20,000 execs (stays within the default
  * suite's time budget); the benchmark is the same test with more rounds:
  * {@code mvn -o -pl agent -am verify -Dtest=ExecStormKernelTest -Dstorm.rounds=15 -Dstorm.execs=20000
  * -Dsurefire.failIfNoSpecifiedTests=false} (report in {@code agent/target/storm-report.txt}).
@@ -32,11 +32,14 @@ class ExecStormKernelTest {
         String noRoot = "root".equals(System.getProperty("user.name")) && Files.isReadable(Path.of("/sys/kernel/btf/vmlinux"))
                 ? "" : "needs root and kernel BTF";
         assumeTrue(noRoot.isEmpty(), () -> "exec storm skipped: " + noRoot);
-        ExecStorm storm = new ExecStorm(StormDriver.compile(dir), EXECS, WORKERS);
-        List<StormMode> modes = List.of(StormMode.noAgent(), new StormMode("ebpf-observe", EbpfExecSource::new));
+        ExecStorm.Report report;
+        try (StormFilesystem fs = StormFilesystem.mount(dir)) {
+            ExecStorm storm = new ExecStorm(StormDriver.compile(fs.dir()), EXECS, WORKERS);
+            List<StormMode> modes = ExecStormBenchmark.modes(fs.dir());
 
-        // when
-        ExecStorm.Report report = storm.run(modes, ROUNDS);
+            // when
+            report = storm.run(modes, ROUNDS);
+        }
 
         // then
         String text = String.format("exec storm: %d rounds x %d execs, %d workers, %d CPUs%n%s", ROUNDS, EXECS, WORKERS,

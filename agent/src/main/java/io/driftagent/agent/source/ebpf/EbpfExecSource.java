@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,8 +33,8 @@ public final class EbpfExecSource implements ExecSource {
      * @param program         which exec program to attach
      * @param ringBufferBytes ring buffer size: a power of two and a multiple of the page size (one record is 376 bytes
      *                        with its header)
-     * @param pollTimeout     the longest a record waits in the ring buffer before the reader hands it on (the kernel
-     *                        wakes the reader early only when a batch of records is waiting); also bounds close()
+     * @param pollTimeout     the longest the reader sleeps without a wakeup (the kernel wakes it for the first record
+     *                        into a drained ring, and for a batch); bounds close() and backs up a missed wakeup
      */
     public record Config(ProgramChoice program, int ringBufferBytes, Duration pollTimeout) {
         public Config {
@@ -48,9 +49,16 @@ public final class EbpfExecSource implements ExecSource {
         }
 
         public static Config defaults() {
-            return new Config(ProgramChoice.AUTO, 16 * 1024 * 1024, Duration.ofMillis(20));
+            return new Config(ProgramChoice.AUTO, 16 * 1024 * 1024, Duration.ofMillis(50));
         }
     }
+
+    /**
+     * Pause after a batch: adds at most this to an exec's latency during a storm (an isolated exec wakes the reader at
+     * once) and bounds the reader to ~500 cycles/s. Measured: 1 ms cost about twice the reader CPU per exec of the
+     * earlier 64-record wakeups (docs/benchmarks.md, "Exec capture: eBPF").
+     */
+    private static final long BATCH_GATHER_NANOS = 2_000_000L;
 
     private final Config config;
     private final EbpfPrerequisites prerequisites;
@@ -114,14 +122,19 @@ public final class EbpfExecSource implements ExecSource {
     private void readLoop() {
         int timeoutMs = (int) config.pollTimeout().toMillis();
         while (running) {
-            // the kernel wakes the reader only when a batch is waiting; a timeout drains what is there
-            int rc = reader.poll(timeoutMs);
+            // the kernel wakes the reader for the first record into a drained ring and for a batch
+            int polled = reader.poll(timeoutMs);
+            int rc = polled;
             if (rc >= 0 || -rc == Errno.EINTR) {
                 rc = reader.consume();
             }
             if (rc < 0 && -rc != Errno.EINTR) {
                 LOG.error("reading the exec ring buffer failed: {}; the reader stops", Errno.describe(rc));
                 return;
+            }
+            if (polled > 0 || rc > 0) {
+                // records came: let the next ones gather instead of being woken for each (see the BPF program)
+                LockSupport.parkNanos(BATCH_GATHER_NANOS);
             }
         }
         // the link is already destroyed: hand on what the kernel wrote before detaching

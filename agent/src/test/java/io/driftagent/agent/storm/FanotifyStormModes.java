@@ -1,0 +1,122 @@
+package io.driftagent.agent.storm;
+
+import io.driftagent.agent.source.ExecEvent;
+import io.driftagent.agent.source.ExecEventSink;
+import io.driftagent.agent.source.ExecSource;
+import io.driftagent.agent.source.SourceStats;
+import io.driftagent.agent.source.SourceUnavailableException;
+import io.driftagent.agent.source.fanotify.FanotifyExecGuard;
+import io.driftagent.agent.source.fanotify.FanotifyExecSource;
+import io.driftagent.agent.source.fanotify.FanotifySourceConfig;
+import io.driftagent.agent.source.fanotify.GuardConfig;
+import io.driftagent.agent.source.fanotify.GuardStats;
+import io.driftagent.agent.source.fanotify.PermissionDecision;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The fanotify storm modes. Both mark the storm's own filesystem (a tmpfs, see {@link StormFilesystem}); the
+ * observer also marks the host root as in production, so it pays for every other exec on the machine too.
+ */
+final class FanotifyStormModes {
+    private FanotifyStormModes() {
+    }
+
+    /** {@link FanotifyExecSource} with its defaults (host root marked) plus a mark on the storm's filesystem. */
+    static StormMode observe(Path stormFs) {
+        return new StormMode("fanotify-observe", () -> new WatchingSource(stormFs));
+    }
+
+    /**
+     * {@link FanotifyExecGuard} with its defaults guarding the storm's filesystem, every exec allowed by the decider.
+     * Seen through the harness as a source: each decision is "delivered"; a default answer (timeout, decider error,
+     * overload...) or a failed answer counts as "lost", since the decider never saw that exec.
+     */
+    static StormMode blockAllowAll(Path stormFs) {
+        return new StormMode("fanotify-block-allow-all", () -> new AllowAllGuard(stormFs));
+    }
+
+    private static final class WatchingSource implements ExecSource {
+        private final FanotifyExecSource source = new FanotifyExecSource(FanotifySourceConfig.defaults(), Clock.systemUTC());
+        private final Path stormFs;
+
+        WatchingSource(Path stormFs) {
+            this.stormFs = stormFs;
+        }
+
+        @Override
+        public void start(ExecEventSink sink) throws SourceUnavailableException {
+            source.start(sink);
+            try {
+                source.watch(stormFs);
+            } catch (IOException e) {
+                source.close();
+                throw new SourceUnavailableException("cannot mark the storm filesystem: " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public SourceStats stats() {
+            return source.stats();
+        }
+
+        @Override
+        public ExecEvent.SourceKind kind() {
+            return source.kind();
+        }
+
+        @Override
+        public void close() {
+            source.close();
+        }
+    }
+
+    private static final class AllowAllGuard implements ExecSource {
+        private final Path stormFs;
+        private volatile ExecEventSink sink;
+        private final FanotifyExecGuard guard = new FanotifyExecGuard(GuardConfig.defaults(), request -> {
+            sink.offer(request.event());
+            return PermissionDecision.ALLOW;
+        }, Clock.systemUTC());
+
+        AllowAllGuard(Path stormFs) {
+            this.stormFs = stormFs;
+        }
+
+        @Override
+        public void start(ExecEventSink sink) throws SourceUnavailableException {
+            this.sink = sink;
+            guard.start();
+            try {
+                guard.guard(stormFs);
+            } catch (IOException e) {
+                guard.close();
+                throw new SourceUnavailableException("cannot guard the storm filesystem: " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public SourceStats stats() {
+            GuardStats g = guard.stats();
+            Map<String, Long> lost = new HashMap<>(g.defaulted());
+            if (g.answerFailed() > 0) {
+                lost.put("answer_failed", g.answerFailed());
+            }
+            long defaulted = g.defaulted().values().stream().mapToLong(Long::longValue).sum();
+            return new SourceStats(g.answered() - defaulted, lost);
+        }
+
+        @Override
+        public ExecEvent.SourceKind kind() {
+            return ExecEvent.SourceKind.FANOTIFY;
+        }
+
+        @Override
+        public void close() {
+            guard.close();
+        }
+    }
+}
