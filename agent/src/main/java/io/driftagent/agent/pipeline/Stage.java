@@ -15,8 +15,11 @@ import org.slf4j.LoggerFactory;
 final class Stage<I> {
 
     private static final Logger LOG = LoggerFactory.getLogger(Stage.class);
-    /** Upper bound on one idle wait, so a draining stage notices promptly without being interrupted. */
-    private static final long MAX_IDLE_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+    /**
+     * Upper bound on one idle wait. Long, so an idle agent does not wake six threads 20 times a second (idle CPU is a
+     * target); {@link #drain} interrupts the wait, so draining does not wait for it.
+     */
+    private static final long MAX_IDLE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final String name;
     private final BlockingQueue<I> queue;
@@ -84,6 +87,7 @@ final class Stage<I> {
         draining = true;
         boolean clean = true;
         if (thread != null) {
+            thread.interrupt(); // wake an idle wait; the loop goes on draining
             long remaining = deadlineNanos - clock.nanoTime();
             if (remaining > 0) {
                 TimeUnit.NANOSECONDS.timedJoin(thread, remaining);
@@ -103,21 +107,29 @@ final class Stage<I> {
     }
 
     private void loop() {
-        try {
-            while (true) {
-                long wait = Math.max(0, Math.min(handler.nanosUntilTimer(clock.nanoTime()), MAX_IDLE_WAIT_NANOS));
-                I item = queue.poll(wait, TimeUnit.NANOSECONDS);
-                if (item != null) {
-                    process(item);
-                }
-                timer();
-                if (draining && queue.isEmpty()) {
-                    handler.flush();
+        while (true) {
+            I item = null;
+            try {
+                long wait = draining ? 0
+                        : Math.max(0, Math.min(handler.nanosUntilTimer(clock.nanoTime()), MAX_IDLE_WAIT_NANOS));
+                item = queue.poll(wait, TimeUnit.NANOSECONDS);
+            } catch (InterruptedException wokenToDrain) {
+                if (!draining) {
+                    Thread.currentThread().interrupt();
                     return;
                 }
             }
-        } catch (InterruptedException abandoned) {
-            Thread.currentThread().interrupt();
+            if (item != null) {
+                process(item);
+            }
+            timer();
+            if (draining && queue.isEmpty()) {
+                handler.flush();
+                return;
+            }
+            if (stopped) {
+                return;
+            }
         }
     }
 
