@@ -1,5 +1,6 @@
 package io.driftagent.agent.classify;
 
+import io.driftagent.agent.fixture.HostCommands;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -75,7 +76,7 @@ final class BusyboxImage {
                 + "\",\"org.opencontainers.image.ref.name\":\"latest\"}}]}");
         Files.writeString(dir.resolve("oci/oci-layout"), "{\"imageLayoutVersion\":\"1.0.0\"}");
         Path out = dir.resolve("image.tar");
-        Shell.run("tar", "-C", dir.resolve("oci").toString(), "-cf", out.toString(), ".");
+        HostCommands.run("tar", "-C", dir.resolve("oci").toString(), "-cf", out.toString(), ".");
         return out;
     }
 
@@ -88,7 +89,7 @@ final class BusyboxImage {
     }
 
     private static byte[] tar(Path source, Path target) throws IOException {
-        Shell.run("tar", "-C", source.toString(), "--numeric-owner", "--owner=0", "--group=0", "-cf",
+        HostCommands.run("tar", "-C", source.toString(), "--numeric-owner", "--owner=0", "--group=0", "-cf",
                 target.toString(), ".");
         return Files.readAllBytes(target);
     }

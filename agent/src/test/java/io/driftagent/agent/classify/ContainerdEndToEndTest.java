@@ -1,5 +1,6 @@
 package io.driftagent.agent.classify;
 
+import io.driftagent.agent.fixture.HostCommands;
 import io.driftagent.agent.fixture.MutableClock;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -58,12 +59,12 @@ class ContainerdEndToEndTest {
     @BeforeAll
     void startAContainerFromAnImportedOciImage() throws Exception {
         assumeTrue(OverlayDriftClassifierTest.isRoot(), "needs root for containerd");
-        assumeTrue(Shell.works("ctr", "version"), "containerd is not running (scripts/host-setup.sh starts it)");
+        assumeTrue(HostCommands.works("ctr", "version"), "containerd is not running (scripts/host-setup.sh starts it)");
         assumeTrue(BusyboxImage.available(), "needs busybox-static at /bin/busybox");
         work = Files.createTempDirectory("drift-attrib-ctr");
         volume = Files.createDirectories(work.resolve("volume"));
         Path tar = BusyboxImage.writeOciTar(work.resolve("image"), IMAGE);
-        Shell.run("ctr", "-n", NS, "images", "import", tar.toString());
+        HostCommands.run("ctr", "-n", NS, "images", "import", tar.toString());
         pid = runContainer(cid, "--cgroup", cgroup, "--privileged", "--mount",
                 "type=bind,src=" + volume + ",dst=/vol,options=rbind:rw");
         classifier = new OverlayDriftClassifier(rootedFiles, images, Path.of("/proc"));
@@ -81,9 +82,9 @@ class ContainerdEndToEndTest {
         for (String id : containers) {
             removeContainer(id);
         }
-        Shell.quietly("ctr", "-n", NS, "images", "rm", IMAGE);
+        HostCommands.quietly("ctr", "-n", NS, "images", "rm", IMAGE);
         removeEmptyCgroupsLeftBehind();
-        Shell.quietly("rm", "-rf", work.toString());
+        HostCommands.quietly("rm", "-rf", work.toString());
     }
 
     @Test
@@ -187,7 +188,7 @@ class ContainerdEndToEndTest {
     void aMemfdExecIsFileless() throws Exception {
         Path memfdExec = MemfdExecProgram.compileInto(volume);
         assumeTrue(memfdExec != null, "clang with a static libc is needed to build the memfd exec program");
-        Shell.run("ctr", "-n", NS, "task", "exec", "-d", "--exec-id", "memfd", cid, "/vol/memfdexec", "/bin/busybox");
+        HostCommands.run("ctr", "-n", NS, "task", "exec", "-d", "--exec-id", "memfd", cid, "/vol/memfdexec", "/bin/busybox");
         int memfdPid = MemfdExecProgram.awaitMemfdProcess(cid);
 
         ExecEvent exec = KernelFacts.execOfRunningExe(memfdPid);
@@ -301,8 +302,8 @@ class ContainerdEndToEndTest {
         command.addAll(List.of(options));
         command.addAll(List.of(IMAGE, id));
         containers.add(id);
-        Shell.run(command.toArray(String[]::new));
-        for (String line : Shell.run("ctr", "-n", NS, "task", "ls").split("\n")) {
+        HostCommands.run(command.toArray(String[]::new));
+        for (String line : HostCommands.run("ctr", "-n", NS, "task", "ls").split("\n")) {
             String[] cols = line.trim().split("\\s+");
             if (cols.length >= 3 && cols[0].equals(id)) {
                 return Integer.parseInt(cols[1]);
@@ -312,24 +313,24 @@ class ContainerdEndToEndTest {
     }
 
     private static String exec(String id, String script) {
-        return Shell.run("ctr", "-n", NS, "task", "exec", "--exec-id", "e" + ThreadLocalRandom.current().nextInt(1 << 30),
+        return HostCommands.run("ctr", "-n", NS, "task", "exec", "--exec-id", "e" + ThreadLocalRandom.current().nextInt(1 << 30),
                 id, "/bin/sh", "-c", script);
     }
 
     private void removeContainer(String id) {
-        Shell.quietly("ctr", "-n", NS, "task", "kill", "-s", "SIGKILL", id);
-        for (int i = 0; i < 50 && !Shell.works("ctr", "-n", NS, "task", "delete", id); i++) {
+        HostCommands.quietly("ctr", "-n", NS, "task", "kill", "-s", "SIGKILL", id);
+        for (int i = 0; i < 50 && !HostCommands.works("ctr", "-n", NS, "task", "delete", id); i++) {
             try {
                 Thread.sleep(100);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
             }
-            if (!Shell.run("ctr", "-n", NS, "task", "ls").contains(id)) {
+            if (!HostCommands.run("ctr", "-n", NS, "task", "ls").contains(id)) {
                 break;
             }
         }
-        Shell.quietly("ctr", "-n", NS, "containers", "rm", id);
+        HostCommands.quietly("ctr", "-n", NS, "containers", "rm", id);
     }
 
     /** runc removes a container's cgroup, not the pod and namespace parents it created: remove ours (if empty). */

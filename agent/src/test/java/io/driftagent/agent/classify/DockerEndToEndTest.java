@@ -1,5 +1,6 @@
 package io.driftagent.agent.classify;
 
+import io.driftagent.agent.fixture.HostCommands;
 import io.driftagent.agent.fixture.MutableClock;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -62,7 +63,7 @@ class DockerEndToEndTest {
         assumeTrue(dockerAvailable(), "Docker is not reachable (scripts/host-setup.sh starts dockerd)");
         work = Files.createTempDirectory("drift-attrib-docker");
         volume = Files.createDirectories(work.resolve("volume"));
-        Shell.run("docker", "build", "-q", "-t", IMAGE, BusyboxImage.writeDockerContext(work.resolve("context")).toString());
+        HostCommands.run("docker", "build", "-q", "-t", IMAGE, BusyboxImage.writeDockerContext(work.resolve("context")).toString());
         container = startContainer();
         cid = container.getContainerId();
         pid = container.getContainerInfo().getState().getPidLong().intValue();
@@ -79,8 +80,8 @@ class DockerEndToEndTest {
             container.stop();
         }
         if (work != null) {
-            Shell.quietly("docker", "rmi", "-f", IMAGE);
-            Shell.quietly("rm", "-rf", work.toString());
+            HostCommands.quietly("docker", "rmi", "-f", IMAGE);
+            HostCommands.quietly("rm", "-rf", work.toString());
         }
     }
 
@@ -158,7 +159,7 @@ class DockerEndToEndTest {
     void aMemfdExecIsFileless() throws Exception {
         Path memfdExec = MemfdExecProgram.compileInto(volume);
         assumeTrue(memfdExec != null, "clang with a static libc is needed to build the memfd exec program");
-        Shell.run("docker", "exec", "-d", cid, "/vol/memfdexec", "/bin/busybox");
+        HostCommands.run("docker", "exec", "-d", cid, "/vol/memfdexec", "/bin/busybox");
         ExecEvent exec = KernelFacts.execOfRunningExe(MemfdExecProgram.awaitMemfdProcess(cid));
 
         ContainerContext ctx = attributor.attribute(exec).orElseThrow();

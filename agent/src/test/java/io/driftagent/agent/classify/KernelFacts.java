@@ -1,5 +1,6 @@
 package io.driftagent.agent.classify;
 
+import io.driftagent.agent.fixture.HostCommands;
 import io.driftagent.agent.source.ExecEvent;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -80,7 +81,7 @@ final class KernelFacts {
         if (unified == null || path == null) {
             return 0;
         }
-        return Long.parseLong(Shell.run("stat", "-c", "%i", unified + path).trim());
+        return Long.parseLong(HostCommands.run("stat", "-c", "%i", unified + path).trim());
     }
 
     static long mountNsOf(int pid) throws IOException {

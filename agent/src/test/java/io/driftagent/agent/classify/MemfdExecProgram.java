@@ -1,5 +1,6 @@
 package io.driftagent.agent.classify;
 
+import io.driftagent.agent.fixture.HostCommands;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,8 +36,8 @@ final class MemfdExecProgram {
         Path source = dir.resolve("memfdexec.c");
         Files.writeString(source, SOURCE);
         Path binary = dir.resolve("memfdexec");
-        boolean built = Shell.works("clang", "-static", "-O2", "-o", binary.toString(), source.toString())
-                || Shell.works("cc", "-static", "-O2", "-o", binary.toString(), source.toString());
+        boolean built = HostCommands.works("clang", "-static", "-O2", "-o", binary.toString(), source.toString())
+                || HostCommands.works("cc", "-static", "-O2", "-o", binary.toString(), source.toString());
         return built ? binary : null;
     }
 

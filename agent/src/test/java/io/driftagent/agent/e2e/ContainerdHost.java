@@ -1,5 +1,6 @@
 package io.driftagent.agent.e2e;
 
+import io.driftagent.agent.fixture.HostCommands;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,5 +1,6 @@
 package io.driftagent.agent.e2e;
 
+import io.driftagent.agent.fixture.HostCommands;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 

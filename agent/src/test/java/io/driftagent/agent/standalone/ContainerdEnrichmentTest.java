@@ -1,16 +1,14 @@
 package io.driftagent.agent.standalone;
 
+import io.driftagent.agent.fixture.MutableClock;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.driftagent.agent.k8s.WorkloadMetadata;
 import io.driftagent.agent.proc.ContainerId;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
@@ -26,7 +24,7 @@ class ContainerdEnrichmentTest {
     @TempDir
     Path taskRoot;
 
-    private final SettableClock clock = new SettableClock();
+    private final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
     private final CountDownLatch release = new CountDownLatch(1);
     private final ContainerdRecords slowRecords = (namespace, id) -> {
         release.await(10, TimeUnit.SECONDS);
@@ -84,26 +82,4 @@ class ContainerdEnrichmentTest {
         throw new AssertionError("the record never arrived");
     }
 
-    private static final class SettableClock extends Clock {
-        private volatile Instant now = Instant.parse("2026-01-01T00:00:00Z");
-
-        void advance(Duration by) {
-            now = now.plus(by);
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
 }
