@@ -18,7 +18,8 @@ import java.util.Optional;
 
 /**
  * The synchronous decision for one guarded exec, before it runs: the same attribution, classification, metadata and
- * policy as the pipeline, answered DENY only for drift whose verdict is {@code block}. A denied exec is handed to
+ * policy as the pipeline, answered DENY only for drift whose verdict is {@code block}; an image file is allowed until
+ * modified (remembered by the guard). A denied exec is handed to
  * the pipeline's denied entrance, which reports it as {@code BinaryDriftBlocked}. The guard answers with its default
  * when this takes longer than its deadline or throws.
  */
@@ -49,7 +50,9 @@ public final class BlockingDecider implements ExecPermissionDecider {
         }
         Classification classification = classifier.classify(request.event(), container.get());
         if (classification.kind() == DriftKind.IMAGE) {
-            return PermissionDecision.ALLOW;
+            // an image file is allowed whoever runs it and whatever the policy says: the guard may skip asking
+            // again until the file is modified
+            return PermissionDecision.ALLOW_UNTIL_MODIFIED;
         }
         WorkloadMetadata workload = metadata.lookup(container.get().id()).orElse(WorkloadMetadata.UNKNOWN);
         Verdict verdict = policy.evaluate(facts.facts(workload, classification));

@@ -156,6 +156,7 @@ public final class AgentAssembly {
                     return p != null && p.deniedSink().offer(event);
                 }));
         services.add(BlockingAssembly.service(guard));
+        BlockingAssembly.registerMetrics(guard, registry);
         ContainerAttributor attributor = new BlockScopeGuardian(observed, guard, workloads, evaluator, assembler);
 
         DriftPipeline pipeline = new DriftPipeline(

@@ -7,7 +7,10 @@ import io.driftagent.agent.source.fanotify.ExecPermissionDecider;
 import io.driftagent.agent.source.fanotify.FanotifyExecGuard;
 import io.driftagent.agent.source.fanotify.GuardConfig;
 import io.driftagent.agent.source.fanotify.PermissionDecision;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,6 +32,36 @@ final class BlockingAssembly {
                 .withDefaultDecision(config.blocking().onTimeout() == TimeoutAction.DENY
                         ? PermissionDecision.DENY : PermissionDecision.ALLOW);
         return new FanotifyExecGuard(guardConfig, decider, clock);
+    }
+
+    private static final List<String> DEFAULT_REASONS = List.of("timeout", "decider_error", "null_decision", "overloaded",
+            "fd_unreadable", "shutdown", "reader_failed");
+    private static final List<String> NOT_REMEMBERED_REASONS = List.of("not_image_file", "touched_while_marking",
+            "mark_refused");
+
+    /** The guard's counters, read at scrape: permission events, answers, defaults by reason, remembered allowances. */
+    static void registerMetrics(FanotifyExecGuard guard, MeterRegistry registry) {
+        FunctionCounter.builder("drift.guard.permission.events", guard, g -> g.stats().received())
+                .description("Exec permission events the guard read (guarded execs that were asked about)")
+                .register(registry);
+        FunctionCounter.builder("drift.guard.answers", guard, g -> g.stats().allowed())
+                .description("Exec permission answers, by decision").tag("decision", "allow").register(registry);
+        FunctionCounter.builder("drift.guard.answers", guard, g -> g.stats().denied())
+                .description("Exec permission answers, by decision").tag("decision", "deny").register(registry);
+        for (String reason : DEFAULT_REASONS) {
+            FunctionCounter.builder("drift.guard.defaulted", guard, g -> g.stats().defaulted().getOrDefault(reason, 0L))
+                    .description("Exec permission events answered with the configured default, by reason")
+                    .tag("reason", reason).register(registry);
+        }
+        FunctionCounter.builder("drift.guard.remembered", guard, g -> g.stats().remembered())
+                .description("Image files whose allowance the kernel remembers until they are modified")
+                .register(registry);
+        for (String reason : NOT_REMEMBERED_REASONS) {
+            FunctionCounter.builder("drift.guard.not.remembered", guard,
+                            g -> g.stats().notRemembered().getOrDefault(reason, 0L))
+                    .description("Allowances that could not be remembered (asked again next time), by reason")
+                    .tag("reason", reason).register(registry);
+        }
     }
 
     static ManagedService service(FanotifyExecGuard guard) {

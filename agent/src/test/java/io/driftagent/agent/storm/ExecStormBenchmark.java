@@ -20,7 +20,8 @@ public final class ExecStormBenchmark {
     /** Every mode, in the order of the first round; {@code stormFs} is the filesystem the storm binary lives on. */
     static List<StormMode> modes(Path stormFs) {
         return List.of(StormMode.noAgent(), new StormMode("ebpf-observe", EbpfExecSource::new),
-                FanotifyStormModes.observe(stormFs), FanotifyStormModes.blockAllowAll(stormFs));
+                FanotifyStormModes.observe(stormFs), FanotifyStormModes.blockAllowAll(stormFs),
+                FanotifyStormModes.blockImageRemembered(stormFs));
     }
 
     public static void main(String[] args) throws Exception {
@@ -29,8 +30,12 @@ public final class ExecStormBenchmark {
         int workers = args.length > 2 ? Integer.parseInt(args[2]) : Runtime.getRuntime().availableProcessors();
         String loadBefore = Files.readString(Path.of("/proc/loadavg")).trim();
         try (StormFilesystem fs = StormFilesystem.mount(Path.of(System.getProperty("java.io.tmpdir")))) {
-            ExecStorm storm = new ExecStorm(StormDriver.compile(fs.dir()), execs, workers);
-            ExecStorm.Report report = storm.run(modes(fs.dir()), rounds);
+            ExecStorm storm = new ExecStorm(fs.driver(), execs, workers);
+            // -Dstorm.modes=no-agent,ebpf-observe runs only those (the baseline is always kept)
+            String only = System.getProperty("storm.modes", "");
+            List<StormMode> modes = modes(fs.dir()).stream()
+                    .filter(m -> only.isEmpty() || m.isBaseline() || List.of(only.split(",")).contains(m.name())).toList();
+            ExecStorm.Report report = storm.run(modes, rounds);
             System.out.printf("exec storm: %d rounds x %d execs, %d workers, %d CPUs, load before %s, after %s%n",
                     rounds, execs, workers, Runtime.getRuntime().availableProcessors(), loadBefore,
                     Files.readString(Path.of("/proc/loadavg")).trim());

@@ -10,8 +10,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The exec storm with each source observing (eBPF; fanotify) and with the fanotify guard blocking (allowing
- * everything) on the storm's own tmpfs. By default one round of 20,000 execs (stays within the default
+ * The exec storm with each source observing (eBPF; fanotify) and with the fanotify guard blocking on the storm's own
+ * overlay: deciding every exec (allowing everything), and remembering the allowance of the image binary as the agent does. By default one round of 20,000 execs (stays within the default
  * suite's time budget); the benchmark is the same test with more rounds:
  * {@code mvn -o -pl agent -am verify -Dtest=ExecStormKernelTest -Dstorm.rounds=15 -Dstorm.execs=20000
  * -Dsurefire.failIfNoSpecifiedTests=false} (report in {@code agent/target/storm-report.txt}).
@@ -33,9 +33,10 @@ class ExecStormKernelTest {
                 ? "" : "needs root and kernel BTF";
         assumeTrue(noRoot.isEmpty(), () -> "exec storm skipped: " + noRoot);
         ExecStorm.Report report;
+        List<StormMode> modes;
         try (StormFilesystem fs = StormFilesystem.mount(dir)) {
-            ExecStorm storm = new ExecStorm(StormDriver.compile(fs.dir()), EXECS, WORKERS);
-            List<StormMode> modes = ExecStormBenchmark.modes(fs.dir());
+            ExecStorm storm = new ExecStorm(fs.driver(), EXECS, WORKERS);
+            modes = ExecStormBenchmark.modes(fs.dir());
 
             // when
             report = storm.run(modes, ROUNDS);
@@ -48,10 +49,17 @@ class ExecStormKernelTest {
         Files.writeString(Path.of("target/storm-report.txt"), text);
         for (ExecStorm.Round round : report.rounds()) {
             assertThat(round.execs()).as("storm execs in %s", round).isEqualTo(EXECS);
-            if (!round.mode().equals("no-agent")) {
+            StormMode mode = modes.stream().filter(m -> m.name().equals(round.mode())).findFirst().orElseThrow();
+            if (mode.isBaseline()) {
+                continue;
+            }
+            assertThat(round.lost()).as("lost in %s", round).isZero();
+            if (mode.seesEveryExec()) {
                 assertThat(round.accountedFor()).as("every exec delivered or counted lost: %s", round).isTrue();
-                assertThat(round.lost()).as("lost in %s", round).isZero();
                 assertThat(round.delivered()).as("delivered in %s", round).isEqualTo(EXECS);
+            } else {
+                // the first execs are decided (a few may race the mark), then the kernel remembers the allowance
+                assertThat(round.delivered()).as("decisions in %s", round).isBetween(1L, 16L);
             }
         }
     }

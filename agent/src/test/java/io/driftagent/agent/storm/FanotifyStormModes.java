@@ -16,9 +16,10 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 
 /**
- * The fanotify storm modes. Both mark the storm's own filesystem (a tmpfs, see {@link StormFilesystem}); the
+ * The fanotify storm modes. All mark the storm's own filesystem (an overlay, see {@link StormFilesystem}); the
  * observer also marks the host root as in production, so it pays for every other exec on the machine too.
  */
 final class FanotifyStormModes {
@@ -36,7 +37,17 @@ final class FanotifyStormModes {
      * overload...) or a failed answer counts as "lost", since the decider never saw that exec.
      */
     static StormMode blockAllowAll(Path stormFs) {
-        return new StormMode("fanotify-block-allow-all", () -> new AllowAllGuard(stormFs));
+        return new StormMode("fanotify-block-allow-all", () -> new AllowAllGuard(stormFs, PermissionDecision.ALLOW));
+    }
+
+    /**
+     * The guard as the agent runs it for a container's own binaries: the decider answers ALLOW_UNTIL_MODIFIED (what
+     * {@code BlockingDecider} answers for an IMAGE exec), the guard remembers it in the kernel, and the storm binary
+     * (an image-layer file of the storm's overlay) raises no further permission event. "delivered" = decisions made.
+     */
+    static StormMode blockImageRemembered(Path stormFs) {
+        return new StormMode("fanotify-block-image-remembered",
+                Optional.of(() -> new AllowAllGuard(stormFs, PermissionDecision.ALLOW_UNTIL_MODIFIED)), false);
     }
 
     private static final class WatchingSource implements ExecSource {
@@ -77,13 +88,14 @@ final class FanotifyStormModes {
     private static final class AllowAllGuard implements ExecSource {
         private final Path stormFs;
         private volatile ExecEventSink sink;
-        private final FanotifyExecGuard guard = new FanotifyExecGuard(GuardConfig.defaults(), request -> {
-            sink.offer(request.event());
-            return PermissionDecision.ALLOW;
-        }, Clock.systemUTC());
+        private final FanotifyExecGuard guard;
 
-        AllowAllGuard(Path stormFs) {
+        AllowAllGuard(Path stormFs, PermissionDecision answer) {
             this.stormFs = stormFs;
+            this.guard = new FanotifyExecGuard(GuardConfig.defaults(), request -> {
+                sink.offer(request.event());
+                return answer;
+            }, Clock.systemUTC());
         }
 
         @Override

@@ -1,10 +1,12 @@
 package io.driftagent.agent.storm;
 
+import io.driftagent.agent.source.ExecEvent;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -45,9 +47,20 @@ public final class StormDriver {
         return new StormDriver(driver, noop);
     }
 
+    /** The same binaries under another directory (e.g. the overlay whose image layer they were compiled into). */
+    public StormDriver seenFrom(Path dir) {
+        return new StormDriver(dir.resolve(driver.getFileName()), dir.resolve(noop.getFileName()));
+    }
+
     /** The absolute path every storm exec uses as its file name. */
     public String execPath() {
         return noop.toString();
+    }
+
+    /** The storm binary's identity as the sources report it (stat(2) dev and inode, through the path it is exec'd by). */
+    public ExecEvent.FileId execFileId() throws IOException {
+        Map<String, Object> a = Files.readAttributes(noop, "unix:dev,ino");
+        return new ExecEvent.FileId(((Number) a.get("dev")).longValue(), ((Number) a.get("ino")).longValue());
     }
 
     public record Result(long execs, long failed, long nanos) {

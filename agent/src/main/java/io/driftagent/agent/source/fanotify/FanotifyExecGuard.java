@@ -29,6 +29,11 @@ import org.slf4j.LoggerFactory;
  * marks, answers everything still queued or pending with the default, then closes the group (the kernel would
  * allow whatever is left at that point).
  *
+ * <p>An {@link PermissionDecision#ALLOW_UNTIL_MODIFIED} answer for an image file is remembered in the kernel
+ * ({@link RememberedAllowances}): that file's next execs raise no permission event until it is modified. This is
+ * what makes blocking affordable: the permission round trip itself (kernel queue, two context switches) costs a
+ * tiny exec ~60 µs on a small VM, whatever the decider does.
+ *
  * <p>Safety: a path on the agent's own root filesystem is only ever mount-marked, and the root mount itself is
  * refused, so a bug here cannot put the whole host under permission events.
  */
@@ -56,6 +61,7 @@ public final class FanotifyExecGuard implements AutoCloseable {
     private Native nat;
     private FanotifyGroup group;
     private OverlayLayers layers;
+    private RememberedAllowances allowances;
     private final List<Thread> workers = new java.util.ArrayList<>();
     private final java.util.Map<Thread, Pending> deciding = new ConcurrentHashMap<>();
     private Thread deadlines;
@@ -97,6 +103,7 @@ public final class FanotifyExecGuard implements AutoCloseable {
             groupOpen = true;
             layers = new OverlayLayers(config.procRoot(), clock);
             layers.refresh();
+            allowances = new RememberedAllowances(group, layers);
             Path cgroup2 = Cgroup2Mount.find(config.procRoot());
             tools = ThreadLocal.withInitial(() -> new WorkerTools(new ExecutedFileInspector(nat),
                     new ProcessFactsReader(nat, config.procRoot(), cgroup2, 100), new ExecEventAssembler(layers)));
@@ -143,7 +150,24 @@ public final class FanotifyExecGuard implements AutoCloseable {
     public GuardStats stats() {
         Map<String, Long> d = new java.util.HashMap<>();
         defaulted.forEach((k, v) -> d.put(k, v.sum()));
-        return new GuardStats(received.sum(), allowed.sum(), denied.sum(), d, answerFailed.sum());
+        RememberedAllowances a = allowances;
+        return new GuardStats(received.sum(), allowed.sum(), denied.sum(), d, answerFailed.sum(),
+                a == null ? 0 : a.remembered(), a == null ? Map.of() : a.notRemembered());
+    }
+
+    /**
+     * Forgets every remembered allowance (see {@link PermissionDecision#ALLOW_UNTIL_MODIFIED}): each such file is
+     * asked about again at its next exec.
+     */
+    public void forgetRememberedAllowances() {
+        groupLock.readLock().lock();
+        try {
+            if (groupOpen && allowances != null) {
+                allowances.forgetAll();
+            }
+        } finally {
+            groupLock.readLock().unlock();
+        }
     }
 
     /** Permission events read but not answered yet (for tests and metrics). */
@@ -312,7 +336,7 @@ public final class FanotifyExecGuard implements AutoCloseable {
             if (d == null) {
                 p.answerDefault("null_decision");
             } else {
-                p.answer(d, null);
+                p.answer(d, null, f);
             }
         } catch (Throwable e) {
             if (e instanceof InterruptedException) {
@@ -341,10 +365,11 @@ public final class FanotifyExecGuard implements AutoCloseable {
         }
 
         void answerDefault(String reason) {
-            answer(config.defaultDecision(), reason);
+            answer(config.defaultDecision(), reason, null);
         }
 
-        void answer(PermissionDecision d, String defaultReason) {
+        /** @param file what the decider saw; needed to remember an ALLOW_UNTIL_MODIFIED */
+        void answer(PermissionDecision d, String defaultReason, ExecutedFile file) {
             if (!done.compareAndSet(false, true)) {
                 return;
             }
@@ -352,7 +377,10 @@ public final class FanotifyExecGuard implements AutoCloseable {
             groupLock.readLock().lock();
             try {
                 if (groupOpen) {
-                    if (!group.respond(RESPONSE_BUFFER.get(), fd, d == PermissionDecision.ALLOW)) {
+                    if (d == PermissionDecision.ALLOW_UNTIL_MODIFIED && file != null) {
+                        allowances.remember(fd, file);
+                    }
+                    if (!group.respond(RESPONSE_BUFFER.get(), fd, d.allows())) {
                         answerFailed.increment();
                     }
                     group.closeEventFd(fd);
@@ -360,7 +388,7 @@ public final class FanotifyExecGuard implements AutoCloseable {
             } finally {
                 groupLock.readLock().unlock();
             }
-            (d == PermissionDecision.ALLOW ? allowed : denied).increment();
+            (d.allows() ? allowed : denied).increment();
             if (defaultReason != null) {
                 defaulted.computeIfAbsent(defaultReason, k -> new LongAdder()).increment();
                 log.debug("exec of pid {} answered by default {} ({})", pid, d, defaultReason);

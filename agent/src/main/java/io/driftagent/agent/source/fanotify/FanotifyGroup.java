@@ -205,6 +205,29 @@ final class FanotifyGroup implements AutoCloseable {
         return true;
     }
 
+    /**
+     * Adds {@code FAN_OPEN_EXEC_PERM} to the ignore mask of the inode that {@code fd} refers to: this group gets no
+     * permission event for that inode until the kernel clears the mask at the inode's next modification (no
+     * FAN_MARK_IGNORED_SURV_MODIFY). Evictable: the mark never pins the inode in memory, it goes with it.
+     *
+     * @return 0, or the errno (EINVAL on kernels before 5.19, which lack evictable marks)
+     */
+    int ignoreExecPermissionOf(int fd) {
+        int flags = Native.FAN_MARK_ADD | Native.FAN_MARK_IGNORED_MASK | Native.FAN_MARK_EVICTABLE;
+        return libc.fanotify_mark(fanotifyFd, flags, Native.FAN_OPEN_EXEC_PERM, fd, null) == 0 ? 0 : nat.errno();
+    }
+
+    /** Undoes {@link #ignoreExecPermissionOf(int)}; returns 0 or the errno. */
+    int stopIgnoringExecPermissionOf(int fd) {
+        int flags = Native.FAN_MARK_REMOVE | Native.FAN_MARK_IGNORED_MASK;
+        return libc.fanotify_mark(fanotifyFd, flags, Native.FAN_OPEN_EXEC_PERM, fd, null) == 0 ? 0 : nat.errno();
+    }
+
+    /** Removes every inode mark of this group (the ignore marks); filesystem and mount marks stay. */
+    int flushInodeMarks() {
+        return libc.fanotify_mark(fanotifyFd, Native.FAN_MARK_FLUSH, 0, Native.AT_FDCWD, null) == 0 ? 0 : nat.errno();
+    }
+
     void wakeup() {
         ByteBuffer one = ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder());
         one.putLong(0, 1L);

@@ -19,6 +19,9 @@ public record GuardConfig(Duration decisionTimeout, PermissionDecision defaultDe
         Objects.requireNonNull(decisionTimeout, "decisionTimeout");
         Objects.requireNonNull(defaultDecision, "defaultDecision");
         Objects.requireNonNull(procRoot, "procRoot");
+        if (defaultDecision == PermissionDecision.ALLOW_UNTIL_MODIFIED) {
+            throw new IllegalArgumentException("the default decision is ALLOW or DENY: a default is never remembered");
+        }
         if (decisionTimeout.isNegative() || decisionTimeout.isZero() || decisionTimeout.compareTo(Duration.ofSeconds(10)) > 0) {
             throw new IllegalArgumentException("decisionTimeout must be within (0, 10s]: " + decisionTimeout);
         }

@@ -16,6 +16,9 @@ final class Native {
     static final int FAN_MARK_REMOVE = 0x2;
     static final int FAN_MARK_MOUNT = 0x10;
     static final int FAN_MARK_FILESYSTEM = 0x100;
+    static final int FAN_MARK_IGNORED_MASK = 0x20;
+    static final int FAN_MARK_FLUSH = 0x80;
+    static final int FAN_MARK_EVICTABLE = 0x200;
 
     static final long FAN_OPEN_EXEC = 0x1000L;
     static final long FAN_Q_OVERFLOW = 0x4000L;

@@ -151,6 +151,49 @@ final class OverlayLayers {
         return d == dev;
     }
 
+    /**
+     * Whether the overlay's upper (writable) layer has any entry at the file's path: the file was created, copied up
+     * (for a write, a chmod, a rename) or deleted in the container. True as well when it cannot be told (not an overlay
+     * file, overlay or upperdir unknown, path not comparable): callers use false as "still exactly the image's file".
+     */
+    boolean touchedInUpperLayer(ExecutedFile f) {
+        if (!f.onOverlay() || f.deleted()) {
+            return true;
+        }
+        OverlayMount m = byDev.get(f.dev());
+        if (m == null || m.upperDir() == null) {
+            return true;
+        }
+        String rel = relativeTo(m, f.path());
+        if (rel.isEmpty() || !rel.startsWith("/") || rel.contains("/../") || rel.endsWith("/..")) {
+            return true;
+        }
+        return presentWithoutFollowing(m.upperDir(), rel.substring(1).split("/"));
+    }
+
+    /**
+     * Walks {@code components} under {@code dir} with lstat only (the upper layer is the container's to shape):
+     * a missing component means absent; a symlink or non-directory on the way, or an error, counts as present.
+     */
+    private static boolean presentWithoutFollowing(Path dir, String[] components) {
+        Path p = dir;
+        for (int i = 0; i < components.length; i++) {
+            p = p.resolve(components[i]);
+            try {
+                Map<String, Object> a = Files.readAttributes(p, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+                boolean directory = ((((Number) a.get("mode")).intValue()) & 0170000) == 0040000;
+                if (i == components.length - 1 || !directory) {
+                    return true;
+                }
+            } catch (java.nio.file.NoSuchFileException e) {
+                return false;
+            } catch (IOException | RuntimeException e) {
+                return true;
+            }
+        }
+        return true;
+    }
+
     /** Where the overlay with this dev is mounted in the agent's namespace, or null (unknown, or only "/" elsewhere). */
     String hostMountPoint(long overlayDev) {
         OverlayMount m = byDev.get(overlayDev);

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -36,7 +37,7 @@ class FanotifyExecGuardKernelTest {
         KernelTestSupport.assumeRootWithKernelTools();
         work = Files.createTempDirectory("drift-fanotify-guard");
         Path hello = KernelTestSupport.compileStatic(work, "hello", FanotifyExecSourceKernelTest.HELLO_C);
-        ctr = OverlayContainer.create(hello, "hello", "denied");
+        ctr = OverlayContainer.create(hello, "hello", "denied", "remembered", "rewritten", "forgotten");
     }
 
     @AfterEach
@@ -84,6 +85,77 @@ class FanotifyExecGuardKernelTest {
         assertThat(hello.flags()).isEqualTo(new ExecEvent.Flags(true, false, false, false));
         assertThat(guard.stats().denied()).isGreaterThanOrEqualTo(1);
         assertThat(guard.stats().defaulted()).isEmpty();
+    }
+
+    @Test
+    void anImageFileAllowedUntilModifiedRunsAgainWithoutAPermissionEvent() throws Exception {
+        AtomicInteger asked = new AtomicInteger();
+        startGuard(GuardConfig.defaults(), req -> {
+            if (req.event().filename().equals("/bin/remembered")) {
+                asked.incrementAndGet();
+            }
+            return PermissionDecision.ALLOW_UNTIL_MODIFIED;
+        });
+
+        OverlayContainer.Run run = ctr.run("/bin/remembered; /bin/remembered; /bin/remembered; echo rc=$?");
+
+        assertThat(run.output()).contains("rc=0");
+        assertThat(asked).as("decided once, then remembered by the kernel").hasValue(1);
+        assertThat(guard.stats().remembered()).isGreaterThanOrEqualTo(1);
+    }
+
+    @Test
+    void writingARememberedFileInPlaceMakesItsNextExecAskAgainAndADenialHolds() throws Exception {
+        AtomicInteger asked = new AtomicInteger();
+        startGuard(GuardConfig.defaults(), req -> {
+            if (!req.event().filename().equals("/bin/rewritten")) {
+                return PermissionDecision.ALLOW_UNTIL_MODIFIED;
+            }
+            // the first time it is the image's file; afterwards the decider would classify it MODIFIED
+            return asked.incrementAndGet() == 1 ? PermissionDecision.ALLOW_UNTIL_MODIFIED : PermissionDecision.DENY;
+        });
+
+        // dd conv=notrunc: a plain write(2) into the existing file, no truncate, no new inode
+        OverlayContainer.Run run = ctr.run("/bin/rewritten; echo first-rc=$?; cat /bin/rewritten > /bin/same; "
+                + "busybox dd if=/bin/same of=/bin/rewritten conv=notrunc ; /bin/rewritten; echo second-rc=$?");
+
+        assertThat(run.output()).contains("first-rc=0").contains("Operation not permitted").contains("second-rc=126");
+        assertThat(asked).hasValue(2);
+    }
+
+    @Test
+    void aFileCreatedInTheContainerIsNeverRemembered() throws Exception {
+        AtomicInteger asked = new AtomicInteger();
+        startGuard(GuardConfig.defaults(), req -> {
+            if (req.event().filename().equals("/bin/dropped")) {
+                asked.incrementAndGet();
+            }
+            return PermissionDecision.ALLOW_UNTIL_MODIFIED;
+        });
+
+        OverlayContainer.Run run = ctr.run("cp /bin/hello /bin/dropped; /bin/dropped; /bin/dropped; echo rc=$?");
+
+        assertThat(run.output()).contains("rc=0");
+        assertThat(asked).as("an upper-layer file is asked about at every exec").hasValue(2);
+        assertThat(guard.stats().notRemembered()).containsEntry("not_image_file", 2L);
+    }
+
+    @Test
+    void forgettingRememberedAllowancesAsksAgain() throws Exception {
+        AtomicInteger asked = new AtomicInteger();
+        startGuard(GuardConfig.defaults(), req -> {
+            if (req.event().filename().equals("/bin/forgotten")) {
+                asked.incrementAndGet();
+            }
+            return PermissionDecision.ALLOW_UNTIL_MODIFIED;
+        });
+        assertThat(ctr.run("/bin/forgotten; /bin/forgotten; echo rc=$?").output()).contains("rc=0");
+        assertThat(asked).hasValue(1);
+
+        guard.forgetRememberedAllowances();
+        assertThat(ctr.run("/bin/forgotten; /bin/forgotten; echo rc=$?").output()).contains("rc=0");
+
+        assertThat(asked).hasValue(2);
     }
 
     @Test
