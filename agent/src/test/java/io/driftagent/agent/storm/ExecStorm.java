@@ -34,7 +34,7 @@ public final class ExecStorm {
      * {@code lost} is the source's total lost count (all processes: an upper bound for the storm's losses).
      */
     public record Round(String mode, int round, double execsPerSecond, long execs, long delivered, long lost,
-            Map<String, Long> lostByReason) {
+            Map<String, Long> lostByReason, long agentCpuNanos) {
         public Round {
             lostByReason = Map.copyOf(lostByReason);
         }
@@ -47,7 +47,8 @@ public final class ExecStorm {
 
     /** A mode over all rounds: throughput ratios to the same round's baseline (1.0 = no cost). */
     public record Summary(String mode, double medianRatio, double minRatio, double maxRatio, double p25Ratio,
-            double p75Ratio, double medianExecsPerSecond, long execs, long delivered, long lost) {
+            double p75Ratio, double medianExecsPerSecond, long execs, long delivered, long lost,
+            double medianAgentCpuMicrosPerExec) {
 
         public double medianOverheadPercent() {
             return (1 - medianRatio) * 100;
@@ -66,13 +67,14 @@ public final class ExecStorm {
 
         public String format() {
             StringBuilder b = new StringBuilder();
-            b.append(String.format(Locale.ROOT, "%-32s %8s %12s %8s %8s %8s %8s %8s %12s %10s %6s%n", "mode", "rounds",
-                    "execs/s(med)", "ratio", "min", "p25", "p75", "max", "overhead%", "delivered", "lost"));
+            b.append(String.format(Locale.ROOT, "%-32s %8s %12s %8s %8s %8s %8s %8s %12s %10s %6s %12s%n", "mode", "rounds",
+                    "execs/s(med)", "ratio", "min", "p25", "p75", "max", "overhead%", "delivered", "lost", "cpu-us/exec"));
             for (Summary s : summaries) {
                 long n = rounds.stream().filter(r -> r.mode().equals(s.mode())).count();
-                b.append(String.format(Locale.ROOT, "%-32s %8d %12.0f %8.4f %8.4f %8.4f %8.4f %8.4f %12.2f %10d %6d%n",
+                b.append(String.format(Locale.ROOT, "%-32s %8d %12.0f %8.4f %8.4f %8.4f %8.4f %8.4f %12.2f %10d %6d %12.2f%n",
                         s.mode(), n, s.medianExecsPerSecond(), s.medianRatio(), s.minRatio(), s.p25Ratio(),
-                        s.p75Ratio(), s.maxRatio(), s.medianOverheadPercent(), s.delivered(), s.lost()));
+                        s.p75Ratio(), s.maxRatio(), s.medianOverheadPercent(), s.delivered(), s.lost(),
+                        s.medianAgentCpuMicrosPerExec()));
             }
             return b.toString();
         }
@@ -106,8 +108,11 @@ public final class ExecStorm {
             long execs = all.stream().filter(x -> x.mode().equals(mode.name())).mapToLong(Round::execs).sum();
             long delivered = all.stream().filter(x -> x.mode().equals(mode.name())).mapToLong(Round::delivered).sum();
             long lost = all.stream().filter(x -> x.mode().equals(mode.name())).mapToLong(Round::lost).sum();
+            List<Double> cpu = all.stream().filter(x -> x.mode().equals(mode.name()))
+                    .map(x -> x.agentCpuNanos() / 1000.0 / x.execs()).sorted().toList();
             summaries.add(new Summary(mode.name(), quantile(rs, 0.5), rs.get(0), rs.get(rs.size() - 1),
-                    quantile(rs, 0.25), quantile(rs, 0.75), quantile(tput, 0.5), execs, delivered, lost));
+                    quantile(rs, 0.25), quantile(rs, 0.75), quantile(tput, 0.5), execs, delivered, lost,
+                    quantile(cpu, 0.5)));
         }
         return new Report(all, summaries);
     }
@@ -116,8 +121,10 @@ public final class ExecStorm {
     public Round runOnce(StormMode mode, int round) throws IOException, InterruptedException,
             SourceUnavailableException {
         if (mode.isBaseline()) {
+            long cpu0 = processCpuNanos();
             StormDriver.Result r = driver.storm(execsPerRound, workers);
-            return new Round(mode.name(), round, r.execsPerSecond(), r.execs(), 0, 0, Map.of());
+            return new Round(mode.name(), round, r.execsPerSecond(), r.execs(), 0, 0, Map.of(),
+                    processCpuNanos() - cpu0);
         }
         // by file identity: a source may name the file as the exec'd path or as the path inside the overlay
         ExecEvent.FileId stormBinary = driver.execFileId();
@@ -131,10 +138,12 @@ public final class ExecStorm {
         ExecSource source = mode.source().orElseThrow().get();
         try {
             source.start(sink);
+            long cpu0 = processCpuNanos();
             StormDriver.Result r = driver.storm(execsPerRound, workers);
             SourceStats stats = mode.seesEveryExec() ? awaitAccounted(source, stormEvents, r.execs()) : source.stats();
+            long cpu = processCpuNanos() - cpu0;
             return new Round(mode.name(), round, r.execsPerSecond(), r.execs(), stormEvents.get(), stats.totalLost(),
-                    stats.lost());
+                    stats.lost(), cpu);
         } finally {
             source.close();
         }
@@ -149,6 +158,15 @@ public final class ExecStorm {
             stats = source.stats();
         }
         return stats;
+    }
+
+    /**
+     * CPU time of this JVM (the agent side: the source's threads, plus the harness waiting), not of the storm's
+     * processes. The baseline's value is what the idle harness itself costs per exec.
+     */
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     static double quantile(List<Double> sorted, double q) {

@@ -110,7 +110,7 @@ public final class EbpfExecSource implements ExecSource {
             BpfExecProgram loaded = BpfExecProgram.load(bindings, elf, config.program(), config.ringBufferBytes());
             ExecRingReader ring;
             try {
-                ring = new ExecRingReader(bindings, loaded.ringBufferFd(), sink);
+                ring = new ExecRingReader(bindings, loaded.ringBufferFd(), config.ringBufferBytes(), sink);
             } catch (SourceUnavailableException e) {
                 loaded.close();
                 throw e;

@@ -3,6 +3,7 @@ package io.driftagent.agent.source.ebpf;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.agent.source.ExecEventSink;
 import io.driftagent.agent.source.SourceUnavailableException;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
@@ -17,37 +18,41 @@ import org.slf4j.LoggerFactory;
 final class ExecRingReader implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ExecRingReader.class);
 
-    private final Libbpf libbpf;
+    private final MappedRingBuffer ring;
     private final ExecRecordParser parser = new ExecRecordParser();
     private final ExecEventSink sink;
     private final byte[] record = new byte[ExecRecordLayout.REC_SIZE];
     private final ByteBuffer recordBuffer = ByteBuffer.wrap(record);
-    // libbpf holds only the native stub of this callback: the Java object must stay strongly reachable
-    private final Libbpf.RingBufferSampleCallback callback = this::onSample;
+    private final MappedRingBuffer.RecordHandler handler = this::onRecord;
     private final AtomicLong delivered = new AtomicLong();
     private final AtomicLong queueFull = new AtomicLong();
     private final AtomicLong malformed = new AtomicLong();
     private final AtomicLong sinkFailed = new AtomicLong();
-    private Pointer ringBuffer;
 
-    ExecRingReader(LibbpfBindings bindings, int ringBufferFd, ExecEventSink sink) throws SourceUnavailableException {
-        this.libbpf = bindings.libbpf();
+    ExecRingReader(LibbpfBindings bindings, int ringBufferFd, int ringBufferBytes, ExecEventSink sink)
+            throws SourceUnavailableException {
         this.sink = sink;
-        this.ringBuffer = libbpf.ring_buffer__new(ringBufferFd, callback, null, null);
-        if (ringBuffer == null) {
-            throw new SourceUnavailableException("ring_buffer__new failed: "
-                    + Errno.describe(bindings.runtime().getLastError()));
+        try {
+            this.ring = new MappedRingBuffer(bindings.memory(), bindings.runtime(), ringBufferFd, ringBufferBytes);
+        } catch (IOException | RuntimeException e) {
+            throw new SourceUnavailableException("cannot map the exec ring buffer: " + e.getMessage(), e);
         }
     }
 
     /** Waits up to {@code timeoutMs} for records and handles all available; returns how many, or a negative errno. */
     int poll(int timeoutMs) {
-        return libbpf.ring_buffer__poll(ringBuffer, timeoutMs);
+        try {
+            ring.await(timeoutMs);
+        } catch (IOException e) {
+            LOG.error("{}", e.getMessage());
+            return -Errno.EPERM;
+        }
+        return ring.drain(handler);
     }
 
-    /** Handles every record available now without waiting; returns how many, or a negative errno. */
+    /** Handles every record available now without waiting; returns how many. */
     int consume() {
-        return libbpf.ring_buffer__consume(ringBuffer);
+        return ring.drain(handler);
     }
 
     long delivered() {
@@ -66,13 +71,13 @@ final class ExecRingReader implements AutoCloseable {
         return sinkFailed.get();
     }
 
-    private int onSample(Pointer ctx, Pointer data, long size) {
+    private void onRecord(Pointer memory, long offset, int length) {
         try {
-            if (size < ExecRecordLayout.REC_SIZE) {
+            if (length < ExecRecordLayout.REC_SIZE) {
                 malformed.incrementAndGet();
-                return 0;
+                return;
             }
-            data.get(0, record, 0, ExecRecordLayout.REC_SIZE);
+            memory.get(offset, record, 0, ExecRecordLayout.REC_SIZE);
             Optional<ExecEvent> event = parser.parse(recordBuffer.clear());
             if (event.isEmpty()) {
                 malformed.incrementAndGet();
@@ -82,18 +87,14 @@ final class ExecRingReader implements AutoCloseable {
                 queueFull.incrementAndGet();
             }
         } catch (RuntimeException e) {
-            // never unwind into libbpf's C frames; the event is lost and counted
+            // the event is lost and counted; the reader goes on with the next record
             sinkFailed.incrementAndGet();
             LOG.debug("exec record handling failed", e);
         }
-        return 0;
     }
 
     @Override
     public void close() {
-        if (ringBuffer != null) {
-            libbpf.ring_buffer__free(ringBuffer);
-            ringBuffer = null;
-        }
+        ring.close();
     }
 }

@@ -11,12 +11,6 @@ import jnr.ffi.types.size_t;
  */
 public interface Libbpf {
 
-    /** {@code int (*ring_buffer_sample_fn)(void *ctx, void *data, size_t size)}; non-zero stops the consume loop. */
-    interface RingBufferSampleCallback {
-        @Delegate
-        int onSample(Pointer ctx, Pointer data, @size_t long size);
-    }
-
     /** {@code int (*libbpf_print_fn_t)(enum libbpf_print_level level, const char *fmt, va_list ap)}. */
     interface PrintCallback {
         @Delegate
@@ -49,15 +43,6 @@ public interface Libbpf {
     int bpf_map_lookup_elem(int fd, Pointer key, Pointer value);
 
     int libbpf_num_possible_cpus();
-
-    @SaveError
-    Pointer ring_buffer__new(int mapFd, RingBufferSampleCallback sample, Pointer ctx, Pointer opts);
-
-    int ring_buffer__poll(Pointer rb, int timeoutMs);
-
-    int ring_buffer__consume(Pointer rb);
-
-    void ring_buffer__free(Pointer rb);
 
     Pointer libbpf_set_print(PrintCallback fn);
 }

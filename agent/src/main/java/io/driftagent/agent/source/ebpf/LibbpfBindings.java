@@ -17,11 +17,13 @@ final class LibbpfBindings {
     static final String LIBBPF_SONAME = "libbpf.so.1";
 
     private final Libbpf libbpf;
+    private final LibcMemory memory;
     private final Runtime runtime;
     private final Libbpf.PrintCallback printCallback;
 
-    private LibbpfBindings(Libbpf libbpf, LibcFormat libc) {
+    private LibbpfBindings(Libbpf libbpf, LibcFormat libc, LibcMemory memory) {
         this.libbpf = libbpf;
+        this.memory = memory;
         this.runtime = Runtime.getRuntime(libbpf);
         // the callback object must stay strongly reachable for as long as libbpf may call it: this instance is
         // held by the holder class for the life of the JVM
@@ -31,6 +33,10 @@ final class LibbpfBindings {
 
     Libbpf libbpf() {
         return libbpf;
+    }
+
+    LibcMemory memory() {
+        return memory;
     }
 
     Runtime runtime() {
@@ -66,7 +72,8 @@ final class LibbpfBindings {
             try {
                 Libbpf libbpf = LibraryLoader.create(Libbpf.class).failImmediately().load(LIBBPF_SONAME);
                 LibcFormat libc = LibraryLoader.create(LibcFormat.class).failImmediately().load("c");
-                loaded = new LibbpfBindings(libbpf, libc);
+                LibcMemory memory = LibraryLoader.create(LibcMemory.class).failImmediately().load("c");
+                loaded = new LibbpfBindings(libbpf, libc, memory);
             } catch (LinkageError | RuntimeException e) {
                 why = LIBBPF_SONAME + " could not be loaded (Debian package libbpf1): " + e.getMessage();
             }

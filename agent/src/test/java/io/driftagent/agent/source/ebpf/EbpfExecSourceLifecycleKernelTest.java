@@ -60,7 +60,7 @@ class EbpfExecSourceLifecycleKernelTest {
         source.close();
 
         // then our fds are closed at once; the kernel frees link and program after an RCU grace period
-        assertThat(openFds()).isEqualTo(fdsBefore);
+        assertThat(openFds()).as("no fd left open (a JVM-internal fd may close meanwhile)").isLessThanOrEqualTo(fdsBefore);
         String prog = ours.iterator().next();
         waitUntil(() -> !ids("prog", "show").contains(prog));
         assertThat(bpftool("link", "show")).doesNotContain("\"prog_id\":" + prog);

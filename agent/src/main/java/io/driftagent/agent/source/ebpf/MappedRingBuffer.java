@@ -1,0 +1,159 @@
+package io.driftagent.agent.source.ebpf;
+
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import jnr.ffi.Pointer;
+import jnr.ffi.Runtime;
+
+/**
+ * A BPF ring buffer read in place: its consumer page mapped read-write, its producer page and data (mapped twice
+ * back to back by the kernel, so a record that wraps is contiguous) read-only. Records are handed to the handler
+ * straight from the shared memory: no per-record call from native code into Java, which is most of what a
+ * callback-based consumer costs per exec. Single consumer thread only.
+ *
+ * <p>The protocol is the kernel's (kernel/bpf/ringbuf.c): each record starts with an 8-byte header whose first word
+ * is its length with a BUSY bit (still being written) and a DISCARD bit; records are 8-byte aligned; the consumer
+ * position is published after each record, so the producer can reuse the space and knows when the reader has
+ * caught up (that is when it wakes the reader for the next record).
+ */
+final class MappedRingBuffer implements AutoCloseable {
+
+    /** Receives one record: {@code length} bytes at {@code offset} of {@code memory}, valid only during the call. */
+    interface RecordHandler {
+        void onRecord(Pointer memory, long offset, int length);
+    }
+
+    private static final int PROT_READ = 0x1;
+    private static final int PROT_WRITE = 0x2;
+    private static final int MAP_SHARED = 0x1;
+    private static final long MAP_FAILED = -1L;
+    private static final short POLLIN = 0x1;
+    private static final int EINTR = 4;
+    private static final int BUSY_BIT = 0x8000_0000;
+    private static final int DISCARD_BIT = 0x4000_0000;
+    private static final int HEADER_BYTES = 8;
+
+    private final LibcMemory libc;
+    private final Runtime runtime;
+    private final int mapFd;
+    private final long pageSize;
+    private final long dataBytes;
+    private final long mask;
+    private final ByteBuffer pollFd = ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder());
+    private Pointer consumerPage;
+    private Pointer producerPages;
+    private Pointer consumerPosition;
+    private Pointer producerPosition;
+    private Pointer data;
+
+    /** @param dataBytes the ring's size (its max_entries): a power of two, a multiple of the page size */
+    MappedRingBuffer(LibcMemory libc, Runtime runtime, int mapFd, long dataBytes) throws java.io.IOException {
+        if (dataBytes <= 0 || Long.bitCount(dataBytes) != 1) {
+            throw new IllegalArgumentException("ring size must be a power of two: " + dataBytes);
+        }
+        this.libc = libc;
+        this.runtime = runtime;
+        this.mapFd = mapFd;
+        this.pageSize = libc.getpagesize();
+        this.dataBytes = dataBytes;
+        this.mask = dataBytes - 1;
+        Pointer consumer = libc.mmap(null, pageSize, PROT_READ | PROT_WRITE, MAP_SHARED, mapFd, 0);
+        if (failed(consumer)) {
+            throw new java.io.IOException("mmap of the ring buffer's consumer page failed: "
+                    + Errno.describe(-runtime.getLastError()));
+        }
+        Pointer producer = libc.mmap(null, pageSize + 2 * dataBytes, PROT_READ, MAP_SHARED, mapFd, pageSize);
+        if (failed(producer)) {
+            int err = runtime.getLastError();
+            libc.munmap(consumer, pageSize);
+            throw new java.io.IOException("mmap of the ring buffer's data failed: " + Errno.describe(-err));
+        }
+        consumerPage = consumer;
+        producerPages = producer;
+        consumerPosition = consumer;
+        producerPosition = producer;
+        data = Pointer.wrap(runtime, producer.address() + pageSize);
+        pollFd.putInt(0, mapFd).putShort(4, POLLIN).putShort(6, (short) 0);
+    }
+
+    /**
+     * Waits up to {@code timeoutMs} until records are there (the kernel wakes the reader for the first record into a
+     * drained ring and for a forced wakeup). Returns false on timeout or a signal, true when records wait.
+     *
+     * @throws java.io.IOException if poll(2) fails for another reason
+     */
+    boolean await(int timeoutMs) throws java.io.IOException {
+        pollFd.putShort(6, (short) 0);
+        int n = libc.poll(pollFd, 1, timeoutMs);
+        if (n < 0) {
+            int err = runtime.getLastError();
+            if (err == EINTR) {
+                return false;
+            }
+            throw new java.io.IOException("poll on the ring buffer failed: " + Errno.describe(-err));
+        }
+        return n > 0;
+    }
+
+    /** Hands every complete record to {@code handler}, oldest first; returns how many (discarded ones not counted). */
+    int drain(RecordHandler handler) {
+        long consumer = consumerPosition.getLong(0);
+        int handed = 0;
+        boolean progressed = true;
+        while (progressed) {
+            progressed = false;
+            long producer = producerPosition.getLong(0);
+            VarHandle.acquireFence();
+            while (consumer < producer) {
+                long offset = consumer & mask;
+                int header = data.getInt(offset);
+                VarHandle.acquireFence();
+                if ((header & BUSY_BIT) != 0) {
+                    return handed;
+                }
+                int length = header & ~(BUSY_BIT | DISCARD_BIT);
+                consumer += (length + HEADER_BYTES + 7) & ~7L;
+                if ((header & DISCARD_BIT) == 0) {
+                    handler.onRecord(data, offset + HEADER_BYTES, length);
+                    handed++;
+                }
+                VarHandle.releaseFence();
+                consumerPosition.putLong(0, consumer);
+                progressed = true;
+            }
+        }
+        return handed;
+    }
+
+    /** Bytes written by the kernel and not consumed yet. */
+    long pendingBytes() {
+        long producer = producerPosition.getLong(0);
+        VarHandle.acquireFence();
+        return producer - consumerPosition.getLong(0);
+    }
+
+    long dataBytes() {
+        return dataBytes;
+    }
+
+    int mapFd() {
+        return mapFd;
+    }
+
+    private static boolean failed(Pointer mapping) {
+        return mapping == null || mapping.address() == MAP_FAILED;
+    }
+
+    @Override
+    public void close() {
+        if (producerPages != null) {
+            libc.munmap(producerPages, pageSize + 2 * dataBytes);
+            producerPages = null;
+        }
+        if (consumerPage != null) {
+            libc.munmap(consumerPage, pageSize);
+            consumerPage = null;
+        }
+    }
+}
