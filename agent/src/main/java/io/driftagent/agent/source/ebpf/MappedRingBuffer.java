@@ -77,6 +77,20 @@ final class MappedRingBuffer implements AutoCloseable {
         pollFd.putInt(0, mapFd).putShort(4, POLLIN).putShort(6, (short) 0);
     }
 
+    /** Over memory laid out like a mapped ring (tests): positions at offset 0 of their pages, data after the producer page. */
+    MappedRingBuffer(LibcMemory libc, Runtime runtime, Pointer consumerPage, Pointer producerPages, long pageSize,
+                     long dataBytes) {
+        this.libc = libc;
+        this.runtime = runtime;
+        this.mapFd = -1;
+        this.pageSize = pageSize;
+        this.dataBytes = dataBytes;
+        this.mask = dataBytes - 1;
+        this.consumerPosition = consumerPage;
+        this.producerPosition = producerPages;
+        this.data = Pointer.wrap(runtime, producerPages.address() + pageSize);
+    }
+
     /**
      * Waits up to {@code timeoutMs} until records are there (the kernel wakes the reader for the first record into a
      * drained ring and for a forced wakeup). Returns false on timeout or a signal, true when records wait.
