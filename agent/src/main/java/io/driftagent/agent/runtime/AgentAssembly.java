@@ -157,7 +157,8 @@ public final class AgentAssembly {
                 }));
         services.add(BlockingAssembly.service(guard));
         BlockingAssembly.registerMetrics(guard, registry);
-        ContainerAttributor attributor = new BlockScopeGuardian(observed, guard, workloads, evaluator, assembler);
+        ContainerAttributor attributor = new BlockScopeGuardian(observed, guard::guard, workloads, evaluator,
+                policy::current, assembler);
 
         DriftPipeline pipeline = new DriftPipeline(
                 new PipelineParts(attributor, ProcFsProcessInspector.host(), classification, workloads, evaluator,
