@@ -93,9 +93,13 @@ public final class AlertAssembler {
                 new Alert.Rule(verdict.ruleName(), verdict.rulePriority()));
     }
 
+    /**
+     * The pod, or outside Kubernetes the container's own labels (Docker, containerd) in {@code pod.labels}: they are
+     * what the policy's {@code podLabels} matched, so the alert shows them.
+     */
     private static Alert.Pod pod(ContainerContext container, WorkloadMetadata metadata) {
         String uid = metadata.podUid() != null ? metadata.podUid() : container.podUid();
-        if (metadata.podName() == null && metadata.namespace() == null && uid == null) {
+        if (metadata.podName() == null && metadata.namespace() == null && uid == null && metadata.podLabels().isEmpty()) {
             return null;
         }
         return new Alert.Pod(metadata.podName(), metadata.namespace(), uid, metadata.podLabels());

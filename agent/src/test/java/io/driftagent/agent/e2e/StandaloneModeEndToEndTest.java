@@ -188,6 +188,9 @@ class StandaloneModeEndToEndTest {
         assertThat(alert.path("container").path("image").asString()).isEqualTo(dockerImage);
         assertThat(alert.path("rule").path("name").asString()).as("the Docker label reached the policy")
                 .isEqualTo("payments-team");
+        assertThat(alert.path("pod").path("labels").path("team").asString()).as("and the alert shows it")
+                .isEqualTo("payments");
+        assertThat(alert.path("pod").path("name").isNull()).as("no pod outside Kubernetes: %s", alert).isTrue();
         assertThat(alerts.alerts()).noneMatch(AlertLog.forPath(dockerId, "/bin/ls"));
         String id = alert.path("id").asString();
         WebhookReceiver.Delivery delivery = awaitDelivery(id);

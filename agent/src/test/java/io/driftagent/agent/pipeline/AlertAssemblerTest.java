@@ -35,6 +35,20 @@ class AlertAssemblerTest {
     }
 
     @Test
+    void outsideKubernetesTheContainersLabelsAreShownAsPodLabels() {
+        AlertAssembler assembler = new AlertAssembler(new DeploymentIdentity("node-a", null, null, null), CLOCK, () -> "id");
+        ContainerContext docker = new ContainerContext(new ContainerId("web"), ContainerRuntime.DOCKER, "/docker/web",
+                null, null);
+        WorkloadMetadata labelled = new WorkloadMetadata(null, null, null, java.util.Map.of("team", "payments"), "web",
+                "shop/web:1", null);
+
+        Alert alert = assembler.alert(exec(77, 0, "/tmp/x", 0), ProcessSnapshot.UNKNOWN, docker, labelled,
+                Classification.unresolved("/tmp/x", "test"), ALERT, false);
+
+        assertThat(alert.pod()).isEqualTo(new Alert.Pod(null, null, null, java.util.Map.of("team", "payments")));
+    }
+
+    @Test
     void unknownPartsStayNullInsteadOfBeingInvented() {
         AlertAssembler assembler = new AlertAssembler(new DeploymentIdentity("node-a", null, null, null), CLOCK, () -> "id");
         ContainerContext plain = new ContainerContext(new ContainerId("sandbox"), ContainerRuntime.DOCKER,
