@@ -87,15 +87,20 @@ class FanotifyExecGuardKernelTest {
         assertThat(guard.stats().defaulted()).isEmpty();
     }
 
-    @Test
-    void anImageFileAllowedUntilModifiedRunsAgainWithoutAPermissionEvent() throws Exception {
-        AtomicInteger asked = new AtomicInteger();
-        startGuard(GuardConfig.defaults(), req -> {
-            if (req.event().filename().equals("/bin/remembered")) {
+    /** Answers ALLOW_UNTIL_MODIFIED to everything and counts the requests for {@code filename}. */
+    private static ExecPermissionDecider allowingUntilModifiedCounting(String filename, AtomicInteger asked) {
+        return req -> {
+            if (req.event().filename().equals(filename)) {
                 asked.incrementAndGet();
             }
             return PermissionDecision.ALLOW_UNTIL_MODIFIED;
-        });
+        };
+    }
+
+    @Test
+    void anImageFileAllowedUntilModifiedRunsAgainWithoutAPermissionEvent() throws Exception {
+        AtomicInteger asked = new AtomicInteger();
+        startGuard(GuardConfig.defaults(), allowingUntilModifiedCounting("/bin/remembered", asked));
 
         OverlayContainer.Run run = ctr.run("/bin/remembered; /bin/remembered; /bin/remembered; echo rc=$?");
 
@@ -126,12 +131,7 @@ class FanotifyExecGuardKernelTest {
     @Test
     void aFileCreatedInTheContainerIsNeverRemembered() throws Exception {
         AtomicInteger asked = new AtomicInteger();
-        startGuard(GuardConfig.defaults(), req -> {
-            if (req.event().filename().equals("/bin/dropped")) {
-                asked.incrementAndGet();
-            }
-            return PermissionDecision.ALLOW_UNTIL_MODIFIED;
-        });
+        startGuard(GuardConfig.defaults(), allowingUntilModifiedCounting("/bin/dropped", asked));
 
         OverlayContainer.Run run = ctr.run("cp /bin/hello /bin/dropped; /bin/dropped; /bin/dropped; echo rc=$?");
 
@@ -143,12 +143,7 @@ class FanotifyExecGuardKernelTest {
     @Test
     void forgettingRememberedAllowancesAsksAgain() throws Exception {
         AtomicInteger asked = new AtomicInteger();
-        startGuard(GuardConfig.defaults(), req -> {
-            if (req.event().filename().equals("/bin/forgotten")) {
-                asked.incrementAndGet();
-            }
-            return PermissionDecision.ALLOW_UNTIL_MODIFIED;
-        });
+        startGuard(GuardConfig.defaults(), allowingUntilModifiedCounting("/bin/forgotten", asked));
         assertThat(ctr.run("/bin/forgotten; /bin/forgotten; echo rc=$?").output()).contains("rc=0");
         assertThat(asked).hasValue(1);
 
