@@ -1,40 +1,69 @@
 package io.driftagent.agent.block;
 
+import io.driftagent.agent.classify.Classification;
 import io.driftagent.agent.k8s.MetadataProvider;
 import io.driftagent.agent.k8s.WorkloadMetadata;
 import io.driftagent.agent.pipeline.AlertAssembler;
-import io.driftagent.agent.pipeline.PolicyEvaluator;
 import io.driftagent.agent.proc.ContainerAttributor;
 import io.driftagent.agent.proc.ContainerContext;
 import io.driftagent.agent.proc.ContainerId;
-import io.driftagent.agent.classify.Classification;
 import io.driftagent.agent.source.ExecEvent;
+import io.driftagent.agent.source.fanotify.FanotifyExecGuard;
+import io.driftagent.policy.eval.CompiledPolicy;
 import io.driftagent.policy.eval.Verdict;
 import io.driftagent.policy.model.DriftKind;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Puts a container under the exec guard the first time one of its execs is attributed, when some drift in it would
- * be blocked by the policy: only those containers' filesystems get permission events, so every other workload execs
- * at full speed and can never be frozen by the agent. A container found not blockable is looked at again after the
- * policy changes (a block rule added by a reload covers running containers from their next exec); a guarded one
- * stays guarded until it stops (under a policy that no longer blocks it, its execs are simply allowed).
+ * Decides which containers are under the exec guard, at their execs: only those whose drift the policy could block,
+ * so every other workload execs at full speed and can never be frozen by the agent.
+ *
+ * <ul>
+ *   <li>A container whose workload is known is guarded when some drift kind in it would be blocked.</li>
+ *   <li>A container whose workload is not known yet (the pod informer lags a container's start by up to seconds) is
+ *       guarded provisionally when the policy blocks anything at all, so that a dropped binary run in the first
+ *       seconds is not let through; once its workload is known it is decided for real (and unguarded if it is not
+ *       blockable).</li>
+ *   <li>When the policy changes (a reload), every container is decided again at its next exec: a new block rule
+ *       covers running containers, a removed one releases them.</li>
+ * </ul>
+ * The guard is attached through {@code /proc/<pid>/root} of the exec that decided it and released through the same
+ * path; when that process is gone by then, the kernel keeps the mark until the container's filesystem goes (its
+ * execs are then still asked about, and allowed by the decider).
  */
 public final class BlockScopeGuardian implements ContainerAttributor {
 
-    /** Puts the filesystem seen at {@code root} (a container's {@code /proc/<pid>/root}) under the exec guard. */
-    @FunctionalInterface
+    /** Attaches the exec guard to the filesystem seen at a container's {@code /proc/<pid>/root}, or releases it. */
     public interface RootGuard {
         void guard(Path root) throws IOException;
+
+        void unguard(Path root);
+
+        static RootGuard of(FanotifyExecGuard guard) {
+            return new RootGuard() {
+                @Override
+                public void guard(Path root) throws IOException {
+                    guard.guard(root);
+                }
+
+                @Override
+                public void unguard(Path root) {
+                    guard.unguard(root);
+                }
+            };
+        }
     }
 
+    private enum State { GUARDED, GUARDED_PROVISIONALLY, NOT_BLOCKABLE }
+
+    private record Decision(State state, Path root, CompiledPolicy under) {}
 
     private static final Logger log = LoggerFactory.getLogger(BlockScopeGuardian.class);
     private static final DriftKind[] DRIFT = {DriftKind.ADDED, DriftKind.MODIFIED, DriftKind.MOUNT, DriftKind.FILELESS};
@@ -43,71 +72,86 @@ public final class BlockScopeGuardian implements ContainerAttributor {
     private final ContainerAttributor delegate;
     private final RootGuard guard;
     private final MetadataProvider metadata;
-    private final PolicyEvaluator policy;
-    private final Supplier<?> policyVersion;
+    private final Supplier<CompiledPolicy> policy;
     private final AlertAssembler facts;
-    private final Set<ContainerId> guarded = ConcurrentHashMap.newKeySet();
-    private final Set<ContainerId> notBlockable = ConcurrentHashMap.newKeySet();
-    private volatile Object decidedUnder;
+    private final Map<ContainerId, Decision> decisions = new ConcurrentHashMap<>();
 
-    /**
-     * @param policyVersion the policy in force (compared by identity: a reload replaces it), so that containers found
-     *                      not blockable are decided again under a new policy
-     */
+    /** @param policy the policy in force, read at each decision (a reload replaces it) */
     public BlockScopeGuardian(ContainerAttributor delegate, RootGuard guard, MetadataProvider metadata,
-                              PolicyEvaluator policy, Supplier<?> policyVersion, AlertAssembler facts) {
+                              Supplier<CompiledPolicy> policy, AlertAssembler facts) {
         this.delegate = delegate;
         this.guard = guard;
         this.metadata = metadata;
         this.policy = policy;
-        this.policyVersion = policyVersion;
         this.facts = facts;
     }
 
     @Override
     public Optional<ContainerContext> attribute(ExecEvent event) {
         Optional<ContainerContext> container = delegate.attribute(event);
-        container.ifPresent(c -> guardIfBlockable(c, event.tgid()));
+        container.ifPresent(c -> decide(c.id(), event.tgid()));
         return container;
     }
 
-    private void guardIfBlockable(ContainerContext container, int tgid) {
-        Object version = policyVersion.get();
-        if (version != decidedUnder) {
-            notBlockable.clear();
-            decidedUnder = version;
-        }
-        if (guarded.contains(container.id()) || notBlockable.contains(container.id())) {
+    private void decide(ContainerId id, int tgid) {
+        CompiledPolicy current = policy.get();
+        Decision before = decisions.get(id);
+        if (before != null && before.under() == current && before.state() != State.GUARDED_PROVISIONALLY) {
             return;
         }
-        Optional<WorkloadMetadata> workload = metadata.lookup(container.id());
+        Optional<WorkloadMetadata> workload = metadata.lookup(id);
         if (workload.isEmpty()) {
-            return; // decide once its metadata is known, at a later exec
+            if (before == null && current.mayBlock()) {
+                attach(id, tgid, State.GUARDED_PROVISIONALLY, current);
+            } else if (before != null && before.state() != State.NOT_BLOCKABLE && !current.mayBlock()) {
+                release(id, before, current);
+            }
+            return; // decided for real once its workload is known, at a later exec
         }
-        if (notBlockable.size() >= MAX_REMEMBERED) {
-            notBlockable.clear();
-        }
-        if (guarded.size() >= MAX_REMEMBERED) {
-            guarded.clear(); // re-guarding a container that is already guarded is harmless
-        }
-        if (!blockable(workload.get())) {
-            notBlockable.add(container.id());
-            return;
-        }
-        try {
-            guard.guard(Path.of("/proc", Integer.toString(tgid), "root"));
-            guarded.add(container.id());
-            log.info("container {} is under a block rule: its execs are now guarded", container.id());
-        } catch (IOException | RuntimeException e) {
-            log.debug("cannot guard container {} through pid {}: {}", container.id(), tgid, e.getMessage());
+        boolean blockable = blockable(current, workload.get());
+        if (blockable && (before == null || before.state() == State.NOT_BLOCKABLE)) {
+            attach(id, tgid, State.GUARDED, current);
+        } else if (blockable) {
+            decisions.put(id, new Decision(State.GUARDED, before.root(), current));
+        } else if (before != null && before.state() != State.NOT_BLOCKABLE) {
+            release(id, before, current);
+        } else {
+            remember(id, new Decision(State.NOT_BLOCKABLE, null, current));
         }
     }
 
+    private void attach(ContainerId id, int tgid, State state, CompiledPolicy under) {
+        Path root = Path.of("/proc", Integer.toString(tgid), "root");
+        try {
+            guard.guard(root);
+            remember(id, new Decision(state, root, under));
+            log.info("container {} is {}: its execs are now guarded", id,
+                    state == State.GUARDED ? "under a block rule" : "not known yet and the policy blocks");
+        } catch (IOException | RuntimeException e) {
+            log.debug("cannot guard container {} through pid {}: {}", id, tgid, e.getMessage());
+        }
+    }
+
+    private void release(ContainerId id, Decision guarded, CompiledPolicy under) {
+        guard.unguard(guarded.root());
+        remember(id, new Decision(State.NOT_BLOCKABLE, null, under));
+        log.info("container {} is not under a block rule: its execs are no longer guarded", id);
+    }
+
+    private void remember(ContainerId id, Decision decision) {
+        if (decisions.size() >= MAX_REMEMBERED && !decisions.containsKey(id)) {
+            // forget the containers found not blockable (they are decided again at their next exec); keep the
+            // guarded ones, whose roots are needed to release them
+            decisions.values().removeIf(d -> d.state() == State.NOT_BLOCKABLE);
+        }
+        decisions.put(id, decision);
+    }
+
     /** Whether the policy blocks some drift kind in this workload (wherever the file is). */
-    private boolean blockable(WorkloadMetadata workload) {
+    private boolean blockable(CompiledPolicy current, WorkloadMetadata workload) {
         for (DriftKind kind : DRIFT) {
             Classification probe = new Classification(kind, "/", null, null, null, null);
-            if (policy.evaluate(facts.facts(workload, probe)).decision() == Verdict.Decision.BLOCK) {
+            if (current.evaluate(facts.facts(workload, probe)).decision() == Verdict.Decision.BLOCK) {
                 return true;
             }
         }

@@ -157,8 +157,8 @@ public final class AgentAssembly {
                 }));
         services.add(BlockingAssembly.service(guard));
         BlockingAssembly.registerMetrics(guard, registry);
-        ContainerAttributor attributor = new BlockScopeGuardian(observed, guard::guard, workloads, evaluator,
-                policy::current, assembler);
+        ContainerAttributor attributor = new BlockScopeGuardian(observed, BlockScopeGuardian.RootGuard.of(guard),
+                workloads, policy::current, assembler);
 
         DriftPipeline pipeline = new DriftPipeline(
                 new PipelineParts(attributor, ProcFsProcessInspector.host(), classification, workloads, evaluator,

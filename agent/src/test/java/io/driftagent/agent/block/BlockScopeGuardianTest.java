@@ -9,8 +9,12 @@ import io.driftagent.agent.proc.ContainerContext;
 import io.driftagent.agent.proc.ContainerId;
 import io.driftagent.agent.proc.ContainerRuntime;
 import io.driftagent.agent.source.ExecEvent;
-import io.driftagent.policy.eval.Verdict;
+import io.driftagent.policy.eval.CompiledPolicy;
+import io.driftagent.policy.load.PolicyLoadResult;
+import io.driftagent.policy.load.PolicyLoader;
+import io.driftagent.policy.model.Action;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -23,77 +27,142 @@ import org.junit.jupiter.api.Test;
 class BlockScopeGuardianTest {
 
     private static final ContainerId PAYMENTS = new ContainerId("a".repeat(64));
+    private static final Optional<WorkloadMetadata> PAYMENTS_POD = Optional.of(
+            new WorkloadMetadata("payments-0", "shop", "uid", Map.of(), "payments", "shop/payments:1", null));
+    private static final CompiledPolicy BLOCK_SHOP = policy("shop");
+    private static final CompiledPolicy BLOCK_OTHER_NAMESPACE = policy("billing");
+    private static final CompiledPolicy ALERT_ONLY = CompiledPolicy.defaultOnly(Action.ALERT);
 
-    private final List<Path> guardedRoots = new ArrayList<>();
-    private final AtomicReference<Verdict.Decision> decision = new AtomicReference<>(Verdict.Decision.ALERT);
-    private final AtomicReference<Object> policyInForce = new AtomicReference<>(new Object());
-    private final AtomicReference<Optional<WorkloadMetadata>> workload = new AtomicReference<>(Optional.of(
-            new WorkloadMetadata("payments-0", "shop", "uid", Map.of(), "payments", "shop/payments:1", null)));
+    private final List<String> calls = new ArrayList<>();
+    private final AtomicReference<CompiledPolicy> policyInForce = new AtomicReference<>(ALERT_ONLY);
+    private final AtomicReference<Optional<WorkloadMetadata>> workload = new AtomicReference<>(PAYMENTS_POD);
     private IOException guardFailure;
 
     private final BlockScopeGuardian guardian = new BlockScopeGuardian(
             event -> Optional.of(new ContainerContext(PAYMENTS, ContainerRuntime.CONTAINERD, "/kubepods/x", null, null)),
-            root -> {
-                if (guardFailure != null) {
-                    throw guardFailure;
+            new BlockScopeGuardian.RootGuard() {
+                @Override
+                public void guard(Path root) throws IOException {
+                    if (guardFailure != null) {
+                        throw guardFailure;
+                    }
+                    calls.add("guard " + root);
                 }
-                guardedRoots.add(root);
+
+                @Override
+                public void unguard(Path root) {
+                    calls.add("unguard " + root);
+                }
             },
             id -> workload.get(),
-            facts -> new Verdict(decision.get(), "rule", 1, false),
             policyInForce::get,
             new AlertAssembler(new DeploymentIdentity("node", "cluster", null, null), Clock.systemUTC(), () -> "id"));
 
-    private static ExecEvent execBy(int pid) {
-        return new ExecEvent(pid, pid, 1, 0, 0, 1L, "sh", "/bin/sh", new ExecEvent.FileId(1, 2), ExecEvent.FileId.NONE,
-                0, 0, ExecEvent.Flags.NONE, ExecEvent.SourceKind.EBPF, 0);
+    private static CompiledPolicy policy(String blockedNamespace) {
+        String yaml = """
+                apiVersion: drift.agent/v1
+                kind: DriftPolicy
+                rules:
+                  - name: block-namespace
+                    priority: 1
+                    action: block
+                    resourceScope:
+                      - field: namespace
+                        operator: equals
+                        values: ["%s"]
+                defaultRule:
+                  action: alert
+                """.formatted(blockedNamespace);
+        PolicyLoadResult result = new PolicyLoader().load("policy.yaml", yaml.getBytes(StandardCharsets.UTF_8));
+        return result.policy().orElseThrow(() -> new AssertionError(result.problems().toString()));
+    }
+
+    private void execBy(int pid) {
+        guardian.attribute(new ExecEvent(pid, pid, 1, 0, 0, 1L, "sh", "/bin/sh", new ExecEvent.FileId(1, 2),
+                ExecEvent.FileId.NONE, 0, 0, ExecEvent.Flags.NONE, ExecEvent.SourceKind.EBPF, 0));
     }
 
     @Test
     void aContainerUnderABlockRuleIsGuardedOnceThroughItsProcessRoot() {
-        decision.set(Verdict.Decision.BLOCK);
+        policyInForce.set(BLOCK_SHOP);
 
-        guardian.attribute(execBy(100));
-        guardian.attribute(execBy(101));
+        execBy(100);
+        execBy(101);
 
-        assertThat(guardedRoots).containsExactly(Path.of("/proc/100/root"));
+        assertThat(calls).containsExactly("guard /proc/100/root");
     }
 
     @Test
-    void aContainerNotBlockableIsNotGuardedUntilAReloadedPolicyBlocksIt() {
-        guardian.attribute(execBy(100));
-        decision.set(Verdict.Decision.BLOCK); // same policy object: nothing re-decided
-        guardian.attribute(execBy(101));
-        assertThat(guardedRoots).isEmpty();
+    void aContainerOutsideEveryBlockRuleIsNeverGuarded() {
+        policyInForce.set(BLOCK_OTHER_NAMESPACE);
 
-        policyInForce.set(new Object()); // a reload
-        guardian.attribute(execBy(102));
+        execBy(100);
+        execBy(101);
 
-        assertThat(guardedRoots).containsExactly(Path.of("/proc/102/root"));
+        assertThat(calls).isEmpty();
     }
 
     @Test
-    void aContainerWithoutMetadataYetIsDecidedAtALaterExec() {
-        decision.set(Verdict.Decision.BLOCK);
-        Optional<WorkloadMetadata> known = workload.getAndSet(Optional.empty());
+    void aReloadedPolicyThatBlocksARunningContainerGuardsItAtItsNextExecAndOneThatNoLongerDoesReleasesIt() {
+        execBy(100);
+        assertThat(calls).isEmpty();
 
-        guardian.attribute(execBy(100));
-        assertThat(guardedRoots).isEmpty();
+        policyInForce.set(BLOCK_SHOP);
+        execBy(101);
+        assertThat(calls).containsExactly("guard /proc/101/root");
 
-        workload.set(known);
-        guardian.attribute(execBy(101));
-        assertThat(guardedRoots).containsExactly(Path.of("/proc/101/root"));
+        policyInForce.set(BLOCK_OTHER_NAMESPACE);
+        execBy(102);
+        assertThat(calls).containsExactly("guard /proc/101/root", "unguard /proc/101/root");
+    }
+
+    @Test
+    void aContainerNotKnownYetIsGuardedProvisionallyWhenThePolicyBlocksAnythingAndReleasedOnceKnownNotBlockable() {
+        policyInForce.set(BLOCK_OTHER_NAMESPACE);
+        workload.set(Optional.empty());
+
+        execBy(100);
+        execBy(101);
+        assertThat(calls).as("guarded from the first exec, while the pod informer catches up")
+                .containsExactly("guard /proc/100/root");
+
+        workload.set(PAYMENTS_POD);
+        execBy(102);
+        execBy(103);
+        assertThat(calls).containsExactly("guard /proc/100/root", "unguard /proc/100/root");
+    }
+
+    @Test
+    void aProvisionallyGuardedContainerThatTurnsOutBlockableStaysGuarded() {
+        policyInForce.set(BLOCK_SHOP);
+        workload.set(Optional.empty());
+        execBy(100);
+
+        workload.set(PAYMENTS_POD);
+        execBy(101);
+        execBy(102);
+
+        assertThat(calls).containsExactly("guard /proc/100/root");
+    }
+
+    @Test
+    void aContainerNotKnownYetIsNotGuardedWhenThePolicyBlocksNothing() {
+        workload.set(Optional.empty());
+
+        execBy(100);
+
+        assertThat(calls).isEmpty();
     }
 
     @Test
     void aFailedGuardIsTriedAgainAtTheNextExec() {
-        decision.set(Verdict.Decision.BLOCK);
+        policyInForce.set(BLOCK_SHOP);
         guardFailure = new IOException("process gone");
 
-        guardian.attribute(execBy(100));
+        execBy(100);
         guardFailure = null;
-        guardian.attribute(execBy(101));
+        execBy(101);
 
-        assertThat(guardedRoots).containsExactly(Path.of("/proc/101/root"));
+        assertThat(calls).containsExactly("guard /proc/101/root");
     }
 }

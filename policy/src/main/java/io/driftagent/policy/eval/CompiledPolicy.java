@@ -23,6 +23,7 @@ public final class CompiledPolicy {
     private final List<CompiledRule> ruleList;
     private final RuleIndex index;
     private final Verdict defaultVerdict;
+    private final boolean mayBlock;
 
     private CompiledPolicy(DriftPolicy source) {
         this.source = source;
@@ -35,6 +36,7 @@ public final class CompiledPolicy {
         this.ruleList = List.of(rules);
         this.index = new RuleIndex(rules, ordered);
         this.defaultVerdict = new Verdict(CompiledRule.toDecision(source.defaultAction()), DEFAULT_RULE_NAME, null, true);
+        this.mayBlock = source.defaultAction() == Action.BLOCK || ruleList.stream().anyMatch(r -> r.action() == Action.BLOCK);
     }
 
     /**
@@ -89,6 +91,11 @@ public final class CompiledPolicy {
     /** The default rule's action: what happens when no rule applies. */
     public Action defaultAction() {
         return source.defaultAction();
+    }
+
+    /** Whether anything can be blocked under this policy: some rule, or the default rule, has action {@code block}. */
+    public boolean mayBlock() {
+        return mayBlock;
     }
 
     /** The policy as written (rules in file order). */
