@@ -41,7 +41,7 @@ final class EnrichmentHandler implements StageHandler<ExecInFlight> {
             LOG.debug("no metadata yet for container {}; parked", exec.container().id());
         } else {
             metrics.parkingFull.increment();
-            next.offer(exec.withMetadata(WorkloadMetadata.UNKNOWN));
+            next.offer(exec.withMetadata(lastResort(exec)));
         }
     }
 
@@ -71,8 +71,12 @@ final class EnrichmentHandler implements StageHandler<ExecInFlight> {
             next.offer(parked.item.withMetadata(metadata.get()));
         } else if (!mayWaitAgain || !parking.repark(parked)) {
             metrics.metadataGaveUp.increment();
-            LOG.debug("no metadata for container {}; going on without", parked.item.container().id());
-            next.offer(parked.item.withMetadata(WorkloadMetadata.UNKNOWN));
+            LOG.debug("no metadata for container {}; going on with what the last resort knows", parked.item.container().id());
+            next.offer(parked.item.withMetadata(lastResort(parked.item)));
         }
+    }
+
+    private WorkloadMetadata lastResort(ExecInFlight exec) {
+        return provider.lastResort(exec.container().id()).orElse(WorkloadMetadata.UNKNOWN);
     }
 }

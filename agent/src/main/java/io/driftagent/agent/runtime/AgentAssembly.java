@@ -146,19 +146,20 @@ public final class AgentAssembly {
         AlertAssembler assembler = new AlertAssembler(identity, clock, new TimeOrderedIds(clock));
         PolicyEvaluator evaluator = facts -> policy.current().evaluate(facts);
         MetadataProvider workloads = sandboxes.metadataOver(metadata.provider());
+        MetadataProvider workloadsNow = sandboxes.metadataOver(metadata.earlyProvider());
         DriftClassifier classification = sandboxes.classifierOver(classifier);
         ContainerAttributor observed = new FanotifyRootWatcher(sandboxes.attributorOver(procAttributor), source);
 
         AtomicReference<DriftPipeline> pipelineRef = new AtomicReference<>();
         FanotifyExecGuard guard = BlockingAssembly.guard(config, clock, new BlockingDecider(observed, classification,
-                workloads, evaluator, assembler, event -> {
+                workloadsNow, evaluator, assembler, event -> {
                     DriftPipeline p = pipelineRef.get();
                     return p != null && p.deniedSink().offer(event);
                 }));
         services.add(BlockingAssembly.service(guard));
         BlockingAssembly.registerMetrics(guard, registry);
         ContainerAttributor attributor = new BlockScopeGuardian(observed, BlockScopeGuardian.RootGuard.of(guard),
-                workloads, policy::current, assembler);
+                workloadsNow, policy::current, assembler);
 
         DriftPipeline pipeline = new DriftPipeline(
                 new PipelineParts(attributor, ProcFsProcessInspector.host(), classification, workloads, evaluator,

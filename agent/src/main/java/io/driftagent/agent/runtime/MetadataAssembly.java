@@ -9,9 +9,11 @@ import io.driftagent.agent.http.ReadinessCheck;
 import io.driftagent.agent.k8s.MetadataProvider;
 import io.driftagent.agent.k8s.PodMetadataInformer;
 import io.driftagent.agent.standalone.CompositeMetadataProvider;
+import io.driftagent.agent.standalone.ContainerdMetadataProvider;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
+import java.util.List;
 
 /** Builds workload metadata: the pod informer in Kubernetes, the runtime's own state files standalone. */
 final class MetadataAssembly {
@@ -19,15 +21,24 @@ final class MetadataAssembly {
     private MetadataAssembly() {
     }
 
-    /** The metadata provider and the service that starts and stops it. */
-    record Metadata(MetadataProvider provider, ManagedService service) {
+    /**
+     * The metadata providers and the service that starts and stops them.
+     *
+     * @param provider        what alerts and the pipeline's policy use (in Kubernetes: the pod informer, with late
+     *                        data parked until it knows the pod, then the containerd bundle as the last resort)
+     * @param earlyProvider   what blocking decisions use: they cannot wait, so in Kubernetes the informer is backed by
+     *                        the container's containerd bundle (pod name, namespace, uid and container name from the
+     *                        CRI annotations, known from the container's start; no labels)
+     */
+    record Metadata(MetadataProvider provider, MetadataProvider earlyProvider, ManagedService service) {
     }
 
     static Metadata build(AgentConfig config, KubernetesClient client, Readiness readiness, MeterRegistry registry,
                           Clock clock) {
         if (client == null) {
             CompositeMetadataProvider standalone = CompositeMetadataProvider.standaloneWithCtr(clock);
-            return new Metadata(standalone, ManagedService.of("runtime-metadata", () -> { }, standalone::close));
+            return new Metadata(standalone, standalone,
+                    ManagedService.of("runtime-metadata", () -> { }, standalone::close));
         }
         PodMetadataInformer informer = new PodMetadataInformer(client, config.nodeName(),
                 PodMetadataInformer.DEFAULT_DELETED_POD_GRACE, clock);
@@ -36,7 +47,10 @@ final class MetadataAssembly {
                 ? ReadinessCheck.Result.passing()
                 : ReadinessCheck.Result.failing("pod informer " + informer.state().code()
                         + informer.lastSyncError().map(e -> ": " + e).orElse("")));
-        return new Metadata(informer, ManagedService.of("pod-informer", informer::start, informer::close));
+        ContainerdMetadataProvider bundles = new ContainerdMetadataProvider(clock);
+        MetadataProvider early = new CompositeMetadataProvider(List.of(informer, bundles));
+        return new Metadata(MetadataProvider.withLastResort(informer, bundles), early,
+                ManagedService.of("pod-informer", informer::start, informer::close));
     }
 
     /** Configuration wins; in Kubernetes the node's providerID fills what configuration leaves open. */

@@ -114,9 +114,17 @@ public final class SandboxContainers {
     }
 
     public MetadataProvider metadataOver(MetadataProvider delegate) {
-        return id -> {
-            Registered r = byId.get(id);
-            return r != null ? Optional.of(r.metadata()) : delegate.lookup(id);
+        return new MetadataProvider() {
+            @Override
+            public Optional<WorkloadMetadata> lookup(ContainerId id) {
+                Registered r = byId.get(id);
+                return r != null ? Optional.of(r.metadata()) : delegate.lookup(id);
+            }
+
+            @Override
+            public Optional<WorkloadMetadata> lastResort(ContainerId id) {
+                return delegate.lastResort(id);
+            }
         };
     }
 

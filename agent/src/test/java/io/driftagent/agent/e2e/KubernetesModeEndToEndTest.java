@@ -52,6 +52,14 @@ class KubernetesModeEndToEndTest {
             apiVersion: drift.agent/v1
             kind: DriftPolicy
             rules:
+              - name: block-in-payments
+                priority: 5
+                description: "Drift in the payments namespace is blocked"
+                action: block
+                resourceScope:
+                  - field: namespace
+                    operator: equals
+                    values: ["payments"]
               - name: alert-in-shop
                 priority: 10
                 description: "Drift in the shop namespace is alerted"
@@ -135,6 +143,35 @@ class KubernetesModeEndToEndTest {
         if (work != null) {
             HostCommands.quietly("rm", "-rf", work.toString());
         }
+    }
+
+    @Test
+    @Order(6)
+    void aContainerWhosePodTheApiServerDoesNotKnowIsBlockedFromItsBundleAnnotations() throws Exception {
+        // a pod the informer has not heard of (as in the seconds after a container starts): its namespace comes
+        // from the CRI annotations of the container's containerd bundle
+        String unknownPodUid = UUID.randomUUID().toString();
+        String blockedId = ContainerdHost.randomContainerId();
+        containerd.runInPod(IMAGE, blockedId, unknownPodUid,
+                "--annotation", "io.kubernetes.cri.container-type=container",
+                "--annotation", "io.kubernetes.cri.container-name=api",
+                "--annotation", "io.kubernetes.cri.sandbox-name=api-0",
+                "--annotation", "io.kubernetes.cri.sandbox-namespace=payments",
+                "--annotation", "io.kubernetes.cri.sandbox-uid=" + unknownPodUid);
+        containerd.exec(blockedId, "/bin/ls / > /dev/null"); // the agent sees the container: it is guarded
+        Thread.sleep(1000);
+
+        String out = containerd.exec(blockedId, "/bin/ls / > /dev/null && echo image-ran; "
+                + "cp /bin/busybox /tmp/miner && /tmp/miner --help > /dev/null 2>&1; echo miner-rc=$?");
+
+        assertThat(out).contains("image-ran").contains("miner-rc=126");
+        JsonNode alert = alerts.await(AlertLog.forPath(blockedId, "/tmp/miner"), ALERT_WAIT).orElseThrow(
+                () -> new AssertionError("no alert for /tmp/miner in " + alerts));
+        assertThat(alert.path("alertType").asString()).isEqualTo("BinaryDriftBlocked");
+        assertThat(alert.path("rule").path("name").asString()).as(alert.toString()).isEqualTo("block-in-payments");
+        assertThat(alert.path("pod").path("namespace").asString()).as("from the bundle, the informer never heard of it")
+                .isEqualTo("payments");
+        assertThat(alert.path("pod").path("name").asString()).isEqualTo("api-0");
     }
 
     @Test

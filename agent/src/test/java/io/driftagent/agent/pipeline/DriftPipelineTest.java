@@ -11,6 +11,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import io.driftagent.agent.classify.DriftClassifier;
+import io.driftagent.agent.k8s.WorkloadMetadata;
 import io.driftagent.agent.pipeline.PipelineFakes.FakeMetadata;
 import io.driftagent.agent.pipeline.PipelineFakes.RecordingPublisher;
 import io.driftagent.agent.source.ExecEventSink;
@@ -239,6 +240,18 @@ class DriftPipelineTest {
         assertThat(System.nanoTime() - offeredAt).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(120));
         assertThat(alert.pod()).isEqualTo(new Alert.Pod(null, null, POD_UID, Map.of()));
         assertThat(alert.container()).isEqualTo(new Alert.Container(CONTAINER.value(), null, "containerd", null, null));
+        assertThat(count(PipelineMetrics.LATE_METADATA, "outcome", "gave_up")).isEqualTo(1);
+    }
+
+    @Test
+    void metadataThatNeverArrivesFallsBackToTheLastResortAfterTheLastRetry() throws Exception {
+        metadata.lastResort.put(CONTAINER, new WorkloadMetadata("api-0", "payments", POD_UID, Map.of(), "api", null, null));
+        start(classifier(), alertAll(), new PipelineSettings(16, 16, 16, List.of(Duration.ofMillis(20))));
+
+        pipeline.sink().offer(exec(4321, "/tmp/orphan", System.nanoTime()));
+
+        Alert alert = publisher.next(WAIT);
+        assertThat(alert.pod()).isEqualTo(new Alert.Pod("api-0", "payments", POD_UID, Map.of()));
         assertThat(count(PipelineMetrics.LATE_METADATA, "outcome", "gave_up")).isEqualTo(1);
     }
 

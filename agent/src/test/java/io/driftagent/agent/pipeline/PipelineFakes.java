@@ -68,10 +68,16 @@ final class PipelineFakes {
     /** A metadata cache that tests fill in whenever they like. */
     static final class FakeMetadata implements MetadataProvider {
         final Map<ContainerId, WorkloadMetadata> known = new ConcurrentHashMap<>();
+        final Map<ContainerId, WorkloadMetadata> lastResort = new ConcurrentHashMap<>();
 
         @Override
         public Optional<WorkloadMetadata> lookup(ContainerId id) {
             return Optional.ofNullable(known.get(id));
+        }
+
+        @Override
+        public Optional<WorkloadMetadata> lastResort(ContainerId id) {
+            return Optional.ofNullable(lastResort.get(id));
         }
     }
 
