@@ -248,6 +248,71 @@ static __always_inline void fill_files(struct exec_record *rec, struct task_stru
 	}
 }
 
+/*
+ * tp_btf variants: the tracepoint's arguments are BTF-typed pointers, so their fields are read with plain loads
+ * (CO-RE relocated, a faulting load reads 0) instead of one bpf_probe_read_kernel call per field as above. This is
+ * the path of every exec on a kernel with BTF; the classic tracepoint program keeps the helper reads.
+ */
+static __always_inline void fill_common_btf(struct exec_record *rec, struct task_struct *task)
+{
+	__u64 ugid = bpf_get_current_uid_gid();
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	rec->version = EXEC_REC_VERSION;
+	rec->pid = (__u32)pid_tgid;
+	rec->tgid = pid_tgid >> 32;
+	rec->ppid = task->real_parent->tgid;
+	rec->uid = (__u32)ugid;
+	rec->gid = ugid >> 32;
+	rec->mnt_ns = task->nsproxy->mnt_ns->ns.inum;
+	if (bpf_core_field_exists(task->start_boottime))
+		rec->start_time = task->start_boottime;
+	else
+		rec->start_time = task->start_time;
+	rec->timestamp = bpf_ktime_get_ns();
+	rec->cgroup_id = bpf_get_current_cgroup_id();
+	rec->reserved = 0;
+	bpf_get_current_comm(rec->comm, sizeof(rec->comm));
+}
+
+static __always_inline void file_id_btf(struct file *f, __u64 *dev, __u64 *ino)
+{
+	struct inode *inode = f->f_inode;
+	if (!inode)
+		return;
+	*ino = inode->i_ino;
+	*dev = encode_dev(inode->i_sb->s_dev);
+}
+
+static __always_inline __u32 file_flags_btf(struct file *f)
+{
+	__u32 flags = 0;
+	struct inode *inode = f->f_inode;
+	if (!inode)
+		return 0;
+
+	if (inode->i_sb->s_magic == OVERLAYFS_SUPER_MAGIC) {
+		flags |= EXEC_FLAG_OVERLAY;
+		if (bpf_core_type_exists(struct ovl_inode___drift)) {
+			/* container_of leaves BTF typing: this one read goes through the helper */
+			unsigned long off = bpf_core_field_offset(struct ovl_inode___drift, vfs_inode);
+			struct ovl_inode___drift *oi = (void *)((char *)inode - off);
+			if (BPF_CORE_READ(oi, __upperdentry))
+				flags |= EXEC_FLAG_UPPER;
+		}
+	}
+
+	if (inode->__i_nlink == 0)
+		flags |= EXEC_FLAG_UNLINKED;
+
+	char name[6] = {};
+	const unsigned char *dname = f->f_path.dentry->d_name.name;
+	if (dname && bpf_probe_read_kernel(name, sizeof(name), dname) == 0 &&
+	    name[0] == 'm' && name[1] == 'e' && name[2] == 'm' && name[3] == 'f' && name[4] == 'd' && name[5] == ':')
+		flags |= EXEC_FLAG_MEMFD;
+	return flags;
+}
+
 static __always_inline void submit(struct exec_record *rec)
 {
 	__u64 waiting = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
@@ -276,15 +341,22 @@ int BPF_PROG(exec_btf, struct task_struct *task, pid_t old_pid, struct linux_bin
 		return 0;
 	}
 	rec->flags = 0;
-	fill_common(rec, task);
+	fill_common_btf(rec, task);
 
-	const char *filename = BPF_CORE_READ(bprm, filename);
+	const char *filename = bprm->filename;
 	set_filename_len(rec, bpf_probe_read_kernel_str(rec->filename, sizeof(rec->filename), filename));
 
 	/* a binfmt handler that swaps in an interpreter replaces bprm->interp with its own string */
-	int interpreted = BPF_CORE_READ(bprm, interp) != filename;
-	struct file *loaded = BPF_CORE_READ(bprm, file);
-	if (interpreted && bpf_core_field_exists(bprm->executable)) {
+	int interpreted = bprm->interp != filename;
+	struct file *loaded = bprm->file;
+	rec->file_dev = rec->file_ino = rec->interp_dev = rec->interp_ino = 0;
+	if (!interpreted) {
+		file_id_btf(loaded, &rec->file_dev, &rec->file_ino);
+		rec->flags |= file_flags_btf(loaded);
+		submit(rec);
+		return 0;
+	}
+	if (bpf_core_field_exists(bprm->executable)) {
 		struct file *original = BPF_CORE_READ(bprm, executable);
 		if (original) {
 			rec->flags |= EXEC_FLAG_INTERPRETED;
