@@ -17,6 +17,7 @@ import io.driftagent.agent.pipeline.PipelineSettings;
 import io.driftagent.agent.pipeline.ProcFsProcessInspector;
 import io.driftagent.agent.pipeline.TimeOrderedIds;
 import io.driftagent.agent.policywatch.PolicyFileWatcher;
+import io.driftagent.agent.block.BlockEscapeResponder;
 import io.driftagent.agent.block.BlockScopeGuardian;
 import io.driftagent.agent.block.BlockingDecider;
 import io.driftagent.agent.classify.DriftClassifier;
@@ -161,9 +162,12 @@ public final class AgentAssembly {
         ContainerAttributor attributor = new BlockScopeGuardian(observed, BlockScopeGuardian.RootGuard.of(guard),
                 workloadsNow, policy::current, assembler);
 
+        BlockEscapeResponder escapes = new BlockEscapeResponder(sandboxes.publisherOver(dispatcher::submit),
+                guard::forgetRememberedAllowances);
+        BlockingAssembly.registerMetrics(escapes, registry);
         DriftPipeline pipeline = new DriftPipeline(
                 new PipelineParts(attributor, ProcFsProcessInspector.host(), classification, workloads, evaluator,
-                        assembler, sandboxes.publisherOver(dispatcher::submit)),
+                        assembler, escapes),
                 new PipelineSettings(config.queues().source(), config.queues().stage(), config.queues().parking(),
                         config.metadataRetries()),
                 registry, MonotonicClock.SYSTEM);

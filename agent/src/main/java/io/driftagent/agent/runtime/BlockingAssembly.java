@@ -1,5 +1,6 @@
 package io.driftagent.agent.runtime;
 
+import io.driftagent.agent.block.BlockEscapeResponder;
 import io.driftagent.agent.config.AgentConfig;
 import io.driftagent.agent.config.TimeoutAction;
 import io.driftagent.agent.source.SourceUnavailableException;
@@ -62,6 +63,12 @@ final class BlockingAssembly {
                     .description("Allowances that could not be remembered (asked again next time), by reason")
                     .tag("reason", reason).register(registry);
         }
+    }
+
+    static void registerMetrics(BlockEscapeResponder escapes, MeterRegistry registry) {
+        FunctionCounter.builder("drift.guard.block.escapes", escapes, BlockEscapeResponder::escapes)
+                .description("Drift under a block rule that ran (not denied); each one makes the guard forget its "
+                        + "remembered allowances").register(registry);
     }
 
     static ManagedService service(FanotifyExecGuard guard) {

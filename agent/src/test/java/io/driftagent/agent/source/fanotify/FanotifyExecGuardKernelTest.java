@@ -28,6 +28,24 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class FanotifyExecGuardKernelTest {
 
+    /** Rewrites a file's first byte with itself through a shared writable mapping: no write(2), no modify event. */
+    private static final String MMAP_REWRITE_C = """
+            #include <fcntl.h>
+            #include <sys/mman.h>
+            #include <unistd.h>
+            int main(int argc, char **argv) {
+                int fd = open(argv[1], O_RDWR);
+                if (fd < 0) return 1;
+                volatile char *p = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+                if (p == MAP_FAILED) return 2;
+                p[0] = p[0];
+                msync((void *)p, 4096, MS_SYNC);
+                munmap((void *)p, 4096);
+                close(fd);
+                return 0;
+            }
+            """;
+
     private Path work;
     private OverlayContainer ctr;
     private FanotifyExecGuard guard;
@@ -37,7 +55,8 @@ class FanotifyExecGuardKernelTest {
         KernelTestSupport.assumeRootWithKernelTools();
         work = Files.createTempDirectory("drift-fanotify-guard");
         Path hello = KernelTestSupport.compileStatic(work, "hello", FanotifyExecSourceKernelTest.HELLO_C);
-        ctr = OverlayContainer.create(hello, "hello", "denied", "remembered", "rewritten", "forgotten");
+        ctr = OverlayContainer.create(hello, "hello", "denied", "remembered", "rewritten", "forgotten", "linked", "mapped");
+        Files.copy(KernelTestSupport.compileStatic(work, "mmap-rewrite", MMAP_REWRITE_C), ctr.lower.resolve("bin/mmap-rewrite"));
     }
 
     @AfterEach
@@ -126,6 +145,37 @@ class FanotifyExecGuardKernelTest {
 
         assertThat(run.output()).contains("first-rc=0").contains("Operation not permitted").contains("second-rc=126");
         assertThat(asked).hasValue(2);
+    }
+
+    @Test
+    void writingARememberedFileThroughAHardLinkMakesItsNextExecAskAgain() throws Exception {
+        AtomicInteger asked = new AtomicInteger();
+        startGuard(GuardConfig.defaults(), req -> {
+            if (!req.event().filename().equals("/bin/linked")) {
+                return PermissionDecision.ALLOW_UNTIL_MODIFIED;
+            }
+            return asked.incrementAndGet() == 1 ? PermissionDecision.ALLOW_UNTIL_MODIFIED : PermissionDecision.DENY;
+        });
+
+        // the link copies the file up; the write goes through the other name, to the same upper inode
+        OverlayContainer.Run run = ctr.run("/bin/linked; echo first-rc=$?; busybox ln /bin/linked /bin/alias; "
+                + "cat /bin/linked > /bin/same-bytes; busybox dd if=/bin/same-bytes of=/bin/alias conv=notrunc; "
+                + "/bin/linked; echo second-rc=$?");
+
+        assertThat(run.output()).contains("first-rc=0").contains("second-rc=126");
+        assertThat(asked).hasValue(2);
+    }
+
+    @Test
+    void aChangeThroughASharedWritableMappingIsNotSeenByTheKernelsModifyEventTheDocumentedLimit() throws Exception {
+        AtomicInteger asked = new AtomicInteger();
+        startGuard(GuardConfig.defaults(), allowingUntilModifiedCounting("/bin/mapped", asked));
+
+        OverlayContainer.Run run = ctr.run("/bin/mapped; /bin/mmap-rewrite /bin/mapped; echo mmap-rc=$?; /bin/mapped; echo rc=$?");
+
+        assertThat(run.output()).contains("mmap-rc=0").contains("rc=0");
+        // the limit named in docs/exec-capture-fanotify.md: the remembered allowance survives an mmap write
+        assertThat(asked).as("asked once: the mapping's write cleared nothing").hasValue(1);
     }
 
     @Test
