@@ -95,8 +95,10 @@ final class OverlayLayers {
                 refresh();
                 m = byDev.get(f.dev());
             }
+            // a regular file at the path in the upper layer is what the overlay shows there (upper wins); its inode
+            // number cannot be compared: for a copied-up file the overlay reports the lower origin's
             boolean upper = m != null && m.upperDir() != null
-                    && sameInode(m.upperDir(), relativeTo(m, f.path()), -1L, f.ino());
+                    && upperEntry(m.upperDir(), relativeTo(m, f.path())) == UpperEntry.REGULAR_FILE;
             return new LayerResolution(true, upper, f.dev());
         }
         Layer cached = layerByMountId.get(f.mountId());
@@ -164,34 +166,40 @@ final class OverlayLayers {
         if (m == null || m.upperDir() == null) {
             return true;
         }
-        String rel = relativeTo(m, f.path());
-        if (rel.isEmpty() || !rel.startsWith("/") || rel.contains("/../") || rel.endsWith("/..")) {
-            return true;
-        }
-        return presentWithoutFollowing(m.upperDir(), rel.substring(1).split("/"));
+        return upperEntry(m.upperDir(), relativeTo(m, f.path())) != UpperEntry.ABSENT;
     }
 
+    private enum UpperEntry { ABSENT, REGULAR_FILE, OTHER }
+
     /**
-     * Walks {@code components} under {@code dir} with lstat only (the upper layer is the container's to shape):
-     * a missing component means absent; a symlink or non-directory on the way, or an error, counts as present.
+     * What the upper layer holds at {@code rel}, walked with lstat only (the upper layer is the container's to shape):
+     * a missing component means absent; a symlink or non-directory on the way, an unusable path or an error count as
+     * OTHER (present, but not a file the overlay would show there).
      */
-    private static boolean presentWithoutFollowing(Path dir, String[] components) {
-        Path p = dir;
+    private static UpperEntry upperEntry(Path upperDir, String rel) {
+        if (rel.isEmpty() || !rel.startsWith("/") || rel.contains("/../") || rel.endsWith("/..")) {
+            return UpperEntry.OTHER;
+        }
+        String[] components = rel.substring(1).split("/");
+        Path p = upperDir;
         for (int i = 0; i < components.length; i++) {
             p = p.resolve(components[i]);
             try {
-                Map<String, Object> a = Files.readAttributes(p, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-                boolean directory = ((((Number) a.get("mode")).intValue()) & 0170000) == 0040000;
-                if (i == components.length - 1 || !directory) {
-                    return true;
+                int type = ((Number) Files.readAttributes(p, "unix:mode", LinkOption.NOFOLLOW_LINKS).get("mode")).intValue()
+                        & 0170000;
+                if (i == components.length - 1) {
+                    return type == 0100000 ? UpperEntry.REGULAR_FILE : UpperEntry.OTHER;
+                }
+                if (type != 0040000) {
+                    return UpperEntry.OTHER;
                 }
             } catch (java.nio.file.NoSuchFileException e) {
-                return false;
+                return UpperEntry.ABSENT;
             } catch (IOException | RuntimeException e) {
-                return true;
+                return UpperEntry.OTHER;
             }
         }
-        return true;
+        return UpperEntry.OTHER;
     }
 
     /** Where the overlay with this dev is mounted in the agent's namespace, or null (unknown, or only "/" elsewhere). */
