@@ -368,6 +368,15 @@ public final class FanotifyExecGuard implements AutoCloseable {
             answer(config.defaultDecision(), reason, null);
         }
 
+        /** Whatever remembering does, the answer below is still written. */
+        private void rememberQuietly(ExecutedFile file) {
+            try {
+                allowances.remember(fd, file);
+            } catch (RuntimeException e) {
+                log.warn("remembering the allowance of {} failed: {}", file.path(), e.toString());
+            }
+        }
+
         /** @param file what the decider saw; needed to remember an ALLOW_UNTIL_MODIFIED */
         void answer(PermissionDecision d, String defaultReason, ExecutedFile file) {
             if (!done.compareAndSet(false, true)) {
@@ -378,7 +387,7 @@ public final class FanotifyExecGuard implements AutoCloseable {
             try {
                 if (groupOpen) {
                     if (d == PermissionDecision.ALLOW_UNTIL_MODIFIED && file != null) {
-                        allowances.remember(fd, file);
+                        rememberQuietly(file);
                     }
                     if (!group.respond(RESPONSE_BUFFER.get(), fd, d.allows())) {
                         answerFailed.increment();
