@@ -383,6 +383,12 @@ public final class FanotifyExecGuard implements AutoCloseable {
                 return;
             }
             timedOut = "timeout".equals(defaultReason);
+            // counted before the answer releases the exec, so that whoever sees the exec go on sees it counted
+            (d.allows() ? allowed : denied).increment();
+            if (defaultReason != null) {
+                defaulted.computeIfAbsent(defaultReason, k -> new LongAdder()).increment();
+                log.debug("exec of pid {} answered by default {} ({})", pid, d, defaultReason);
+            }
             groupLock.readLock().lock();
             try {
                 if (groupOpen) {
@@ -396,11 +402,6 @@ public final class FanotifyExecGuard implements AutoCloseable {
                 }
             } finally {
                 groupLock.readLock().unlock();
-            }
-            (d.allows() ? allowed : denied).increment();
-            if (defaultReason != null) {
-                defaulted.computeIfAbsent(defaultReason, k -> new LongAdder()).increment();
-                log.debug("exec of pid {} answered by default {} ({})", pid, d, defaultReason);
             }
             pending.remove(this);
         }
