@@ -19,11 +19,11 @@ char LICENSE[] SEC("license") = "GPL";
 #define __FMODE_EXEC 0x20            /* in f_flags (not f_mode) of files opened by do_open_execat */
 #define MAX_TASK_WORKS 1024
 /*
- * Wakeups: the first record into a drained ring wakes the reader at once (the kernel's own rule for flags 0: the
- * consumer has caught up), so an exec on a quiet node is handed on without delay; records added while the reader is
- * behind wake nobody, and a forced wakeup comes once this much is waiting. The reader pauses briefly after each
- * batch (EbpfExecSource) so records gather under a storm: a bounded number of wakeups per second instead of a
- * context switch per exec, which on a small node would be most of the observer's cost.
+ * Wakeups. A wakeup is an irq_work (a self-interrupt: on a VM an exit to the hypervisor), so the program wakes the
+ * reader as little as it can. While the reader sleeps in poll(2) (reader_state SLEEPING), the first record into a
+ * drained ring wakes it at once (the kernel's own rule for flags 0: the consumer has caught up), so an exec on a quiet
+ * node is handed on without delay. While it drains on its own clock during a storm (POLLING), records wake nobody. In
+ * either state a backlog crossing WAKEUP_BYTES forces one wakeup, a safety net for a reader that fell behind.
  */
 #define WAKEUP_BYTES (64 * (EXEC_REC_SIZE + 8))
 
@@ -75,6 +75,13 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 16 * 1024 * 1024); /* userspace may resize before load */
 } events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} reader_state SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -315,8 +322,17 @@ static __always_inline __u32 file_flags_btf(struct file *f)
 
 static __always_inline void submit(struct exec_record *rec)
 {
+	/* what is waiting, this record included (it was reserved); force a wakeup only when crossing the mark */
 	__u64 waiting = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-	bpf_ringbuf_submit(rec, waiting >= WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP : 0);
+	__u64 flags;
+	if (waiting >= WAKEUP_BYTES && waiting < WAKEUP_BYTES + EXEC_REC_SIZE + 8) {
+		flags = BPF_RB_FORCE_WAKEUP;
+	} else {
+		__u32 zero = 0;
+		__u32 *state = bpf_map_lookup_elem(&reader_state, &zero);
+		flags = state && *state == EXEC_READER_POLLING ? BPF_RB_NO_WAKEUP : 0;
+	}
+	bpf_ringbuf_submit(rec, flags);
 }
 
 static __always_inline void set_filename_len(struct exec_record *rec, long n)

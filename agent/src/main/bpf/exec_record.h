@@ -48,4 +48,8 @@
 #define EXEC_CTR_RINGBUF_FULL       1
 #define EXEC_CTR_COUNT              2
 
+/* reader_state map, key 0: how the reader waits (written by userspace on a change only) */
+#define EXEC_READER_SLEEPING        0  /* blocked in poll(2): wake it for the first record into a drained ring */
+#define EXEC_READER_POLLING         1  /* draining on its own clock: no wakeup, no irq_work per batch */
+
 #endif

@@ -17,6 +17,7 @@ final class BpfExecProgram implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(BpfExecProgram.class);
     static final String RING_BUFFER_MAP = "events";
     static final String COUNTERS_MAP = "counters";
+    static final String READER_STATE_MAP = "reader_state";
 
     private final Libbpf libbpf;
     private final LibbpfBindings bindings;
@@ -26,6 +27,7 @@ final class BpfExecProgram implements AutoCloseable {
     private Pointer link;
     private final int ringBufferFd;
     private final int countersFd;
+    private final int readerStateFd;
     private final int possibleCpus;
 
     private BpfExecProgram(LibbpfBindings bindings, Pointer objectBytes, Pointer object, Pointer link,
@@ -38,6 +40,7 @@ final class BpfExecProgram implements AutoCloseable {
         this.attachment = attachment;
         this.ringBufferFd = libbpf.bpf_object__find_map_fd_by_name(object, RING_BUFFER_MAP);
         this.countersFd = libbpf.bpf_object__find_map_fd_by_name(object, COUNTERS_MAP);
+        this.readerStateFd = libbpf.bpf_object__find_map_fd_by_name(object, READER_STATE_MAP);
         this.possibleCpus = Math.max(1, libbpf.libbpf_num_possible_cpus());
     }
 
@@ -140,6 +143,21 @@ final class BpfExecProgram implements AutoCloseable {
 
     int ringBufferFd() {
         return ringBufferFd;
+    }
+
+    /**
+     * Tells the program how the reader waits ({@code ExecRecordLayout.READER_*}): it wakes a sleeping reader, not a
+     * polling one. Returns false if the map could not be written (the program then keeps waking the reader).
+     */
+    boolean setReaderState(int state) {
+        if (object == null || readerStateFd < 0) {
+            return false;
+        }
+        Pointer key = Memory.allocateDirect(bindings.runtime(), 4);
+        Pointer value = Memory.allocateDirect(bindings.runtime(), 4);
+        key.putInt(0, 0);
+        value.putInt(0, state);
+        return libbpf.bpf_map_update_elem(readerStateFd, key, value, 0) == 0;
     }
 
     /** The kernel-side counters summed over CPUs, indexed by {@code ExecRecordLayout.CTR_*}. */

@@ -66,6 +66,8 @@ public final class EbpfExecSource implements ExecSource {
      * earlier 64-record wakeups (docs/benchmarks.md, "Exec capture: eBPF").
      */
     private static final long BATCH_GATHER_NANOS = 2_000_000L;
+    /** Empty drains (of {@link #BATCH_GATHER_NANOS} each) before the reader goes back to sleeping in poll(2). */
+    private static final int IDLE_DRAINS_BEFORE_SLEEP = 5;
 
     private final Config config;
     private final EbpfPrerequisites prerequisites;
@@ -126,22 +128,44 @@ public final class EbpfExecSource implements ExecSource {
         }
     }
 
+    /**
+     * Sleeps in poll(2) while execs are rare (the program wakes it for the first record into a drained ring). Once
+     * records come it drains on its own clock, every {@link #BATCH_GATHER_NANOS}, and tells the program not to wake it:
+     * a wakeup is an irq_work, on a VM an exit to the hypervisor, and under a storm those were most of the program's
+     * cost. After {@link #IDLE_DRAINS_BEFORE_SLEEP} empty drains it goes back to sleeping.
+     */
     private void readLoop() {
         int timeoutMs = (int) config.pollTimeout().toMillis();
+        BpfExecProgram attached = program;
+        boolean polling = false;
+        int idleDrains = 0;
         while (running) {
-            // the kernel wakes the reader for the first record into a drained ring and for a batch
-            int polled = reader.poll(timeoutMs);
-            int rc = polled;
-            if (rc >= 0 || -rc == Errno.EINTR) {
-                rc = reader.consume();
+            if (!polling) {
+                int rc = reader.poll(timeoutMs);
+                if (rc < 0 && -rc != Errno.EINTR) {
+                    LOG.error("reading the exec ring buffer failed: {}; the reader stops", Errno.describe(rc));
+                    return;
+                }
+                if (rc > 0) {
+                    polling = attached.setReaderState(ExecRecordLayout.READER_POLLING);
+                    idleDrains = 0;
+                    if (!polling) {
+                        LockSupport.parkNanos(BATCH_GATHER_NANOS); // the program keeps waking us: gather anyway
+                    }
+                }
+                continue;
             }
-            if (rc < 0 && -rc != Errno.EINTR) {
-                LOG.error("reading the exec ring buffer failed: {}; the reader stops", Errno.describe(rc));
-                return;
-            }
-            if (polled > 0 || rc > 0) {
-                // records came: let the next ones gather instead of being woken for each (see the BPF program)
-                LockSupport.parkNanos(BATCH_GATHER_NANOS);
+            LockSupport.parkNanos(BATCH_GATHER_NANOS);
+            if (reader.consume() > 0) {
+                idleDrains = 0;
+            } else if (++idleDrains >= IDLE_DRAINS_BEFORE_SLEEP) {
+                attached.setReaderState(ExecRecordLayout.READER_SLEEPING);
+                polling = false;
+                // a record committed before the program saw SLEEPING woke nobody: take it now, then sleep
+                if (reader.consume() > 0) {
+                    polling = attached.setReaderState(ExecRecordLayout.READER_POLLING);
+                    idleDrains = 0;
+                }
             }
         }
         // the link is already destroyed: hand on what the kernel wrote before detaching

@@ -43,6 +43,9 @@ final class ExecRecordLayout {
     static final int CTR_SEEN = 0;
     static final int CTR_RINGBUF_FULL = 1;
     static final int CTR_COUNT = 2;
+    /** reader_state values (exec_record.h EXEC_READER_*). */
+    static final int READER_SLEEPING = 0;
+    static final int READER_POLLING = 1;
 
     private ExecRecordLayout() {
     }

@@ -42,6 +42,9 @@ public interface Libbpf {
     @SaveError
     int bpf_map_lookup_elem(int fd, Pointer key, Pointer value);
 
+    @SaveError
+    int bpf_map_update_elem(int fd, Pointer key, Pointer value, long flags);
+
     int libbpf_num_possible_cpus();
 
     Pointer libbpf_set_print(PrintCallback fn);
