@@ -160,6 +160,17 @@ final class BpfExecProgram implements AutoCloseable {
         return libbpf.bpf_map_update_elem(readerStateFd, key, value, 0) == 0;
     }
 
+    /** What the program currently believes of the reader ({@code ExecRecordLayout.READER_*}), or -1. */
+    int readerState() {
+        if (object == null || readerStateFd < 0) {
+            return -1;
+        }
+        Pointer key = Memory.allocateDirect(bindings.runtime(), 4);
+        Pointer value = Memory.allocateDirect(bindings.runtime(), 4);
+        key.putInt(0, 0);
+        return libbpf.bpf_map_lookup_elem(readerStateFd, key, value) == 0 ? value.getInt(0) : -1;
+    }
+
     /** The kernel-side counters summed over CPUs, indexed by {@code ExecRecordLayout.CTR_*}. */
     long[] counters() {
         long[] sums = new long[ExecRecordLayout.CTR_COUNT];

@@ -172,6 +172,13 @@ public final class EbpfExecSource implements ExecSource {
         reader.consume();
     }
 
+    /** Whether the program currently leaves the reader unwoken (it drains on its own clock); for tests. */
+    boolean readerPolling() {
+        synchronized (lifecycle) {
+            return program != null && program.readerState() == ExecRecordLayout.READER_POLLING;
+        }
+    }
+
     /** Which program is attached, once started. */
     public Optional<ExecAttachment> attachment() {
         synchronized (lifecycle) {

@@ -172,6 +172,44 @@ class EbpfExecSourceLifecycleKernelTest {
         }
     }
 
+    @Test
+    void aLoneExecAfterAStormIsDeliveredPromptlyOnceTheReaderSleepsAgain() throws Exception {
+        // during a storm the program does not wake the reader; after it, the reader must be back to being woken
+        // (a lost wakeup would show as a delivery at the 50 ms poll back-stop)
+        java.util.concurrent.ConcurrentHashMap<Long, Long> deliveredAt = new java.util.concurrent.ConcurrentHashMap<>();
+        try (EbpfExecSource source = new EbpfExecSource()) {
+            source.start(e -> {
+                deliveredAt.put((long) e.tgid(), System.nanoTime());
+                return true;
+            });
+            java.util.concurrent.atomic.AtomicBoolean sawPolling = new java.util.concurrent.atomic.AtomicBoolean();
+            Thread watcher = new Thread(() -> {
+                while (!Thread.currentThread().isInterrupted()) {
+                    if (source.readerPolling()) {
+                        sawPolling.set(true);
+                    }
+                    java.util.concurrent.locks.LockSupport.parkNanos(500_000);
+                }
+            });
+            watcher.start();
+            run("/bin/sh", "-c", "i=0; while [ $i -lt 3000 ]; do /bin/true; i=$((i+1)); done");
+            watcher.interrupt();
+            watcher.join();
+            assertThat(sawPolling).as("the reader drained the storm on its own clock").isTrue();
+            Thread.sleep(60);
+            assertThat(source.readerPolling()).as("idle again: back to being woken").isFalse();
+            long worstMs = 0;
+            for (int i = 0; i < 5; i++) {
+                Thread.sleep(60); // past the reader's idle drains: it sleeps in poll(2) again
+                long t0 = System.nanoTime();
+                long pid = run("/bin/true");
+                waitUntil(() -> deliveredAt.containsKey(pid));
+                worstMs = Math.max(worstMs, java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(deliveredAt.get(pid) - t0));
+            }
+            assertThat(worstMs).as("slowest lone exec, run to delivery").isLessThan(40);
+        }
+    }
+
     private static long run(String... argv) throws Exception {
         Process p = new ProcessBuilder(argv).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD)
