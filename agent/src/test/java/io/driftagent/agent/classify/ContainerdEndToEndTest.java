@@ -1,5 +1,6 @@
 package io.driftagent.agent.classify;
 
+import io.driftagent.agent.fixture.BusyboxImage;
 import io.driftagent.agent.fixture.HostCommands;
 import io.driftagent.agent.fixture.MutableClock;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -63,7 +64,8 @@ class ContainerdEndToEndTest {
         assumeTrue(BusyboxImage.available(), "needs busybox-static at /bin/busybox");
         work = Files.createTempDirectory("drift-attrib-ctr");
         volume = Files.createDirectories(work.resolve("volume"));
-        Path tar = BusyboxImage.writeOciTar(work.resolve("image"), IMAGE);
+        Path tar = work.resolve("image.tar");
+        BusyboxImage.writeOciArchive(work.resolve("image"), IMAGE, tar);
         HostCommands.run("ctr", "-n", NS, "images", "import", tar.toString());
         pid = runContainer(cid, "--cgroup", cgroup, "--privileged", "--mount",
                 "type=bind,src=" + volume + ",dst=/vol,options=rbind:rw");

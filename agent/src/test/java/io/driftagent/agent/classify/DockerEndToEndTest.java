@@ -1,5 +1,6 @@
 package io.driftagent.agent.classify;
 
+import io.driftagent.agent.fixture.BusyboxImage;
 import io.driftagent.agent.fixture.HostCommands;
 import io.driftagent.agent.fixture.MutableClock;
 import static org.assertj.core.api.Assertions.assertThat;

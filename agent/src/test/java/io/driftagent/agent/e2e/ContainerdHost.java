@@ -1,5 +1,6 @@
 package io.driftagent.agent.e2e;
 
+import io.driftagent.agent.fixture.BusyboxImage;
 import io.driftagent.agent.fixture.HostCommands;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -35,7 +36,7 @@ final class ContainerdHost {
     /** Imports an OCI archive of the busybox image; returns its manifest digest. */
     String importBusybox(Path work, String name) throws IOException {
         Path archive = work.resolve("image.tar");
-        String digest = BusyboxRootfs.writeOciArchive(Files.createDirectories(work.resolve("image")), name, archive);
+        String digest = BusyboxImage.writeOciArchive(Files.createDirectories(work.resolve("image")), name, archive);
         images.add(name);
         HostCommands.run("ctr", "-n", NAMESPACE, "images", "import", archive.toString());
         return digest;

@@ -1,5 +1,6 @@
 package io.driftagent.agent.e2e;
 
+import io.driftagent.agent.fixture.BusyboxImage;
 import io.driftagent.agent.fixture.HostCommands;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -83,7 +84,7 @@ class KubernetesModeEndToEndTest {
     void startTheClusterTheContainerAndTheAgent() throws Exception {
         assumeTrue(HostCommands.isRoot(), "needs root: the agent loads BPF or marks filesystems; containerd");
         assumeTrue(ContainerdHost.available(), "containerd is not running (scripts/host-setup.sh starts it)");
-        assumeTrue(BusyboxRootfs.available(), "needs busybox-static at /bin/busybox");
+        assumeTrue(BusyboxImage.available(), "needs busybox-static at /bin/busybox");
         work = Files.createTempDirectory("drift-e2e-k8s");
         imageDigest = containerd.importBusybox(work, IMAGE);
 

@@ -1,5 +1,6 @@
 package io.driftagent.agent.e2e;
 
+import io.driftagent.agent.fixture.BusyboxImage;
 import io.driftagent.agent.fixture.HostCommands;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -65,7 +66,7 @@ class StandaloneModeEndToEndTest {
     void startTheContainersAndTheAgent() throws Exception {
         assumeTrue(HostCommands.isRoot(), "needs root: the agent loads BPF or marks filesystems; containerd");
         assumeTrue(ContainerdHost.available(), "containerd is not running (scripts/host-setup.sh starts it)");
-        assumeTrue(BusyboxRootfs.available(), "needs busybox-static at /bin/busybox");
+        assumeTrue(BusyboxImage.available(), "needs busybox-static at /bin/busybox");
         work = Files.createTempDirectory("drift-e2e-standalone");
         containerd.importBusybox(work, IMAGE);
         containerd.run(IMAGE, plainName);
@@ -78,7 +79,7 @@ class StandaloneModeEndToEndTest {
                 "--annotation", "io.kubernetes.cri.image-name=" + IMAGE);
         if (HostCommands.works("docker", "info")) {
             HostCommands.run("docker", "build", "-q", "-t", dockerImage,
-                    BusyboxRootfs.writeDockerContext(work.resolve("docker")).toString());
+                    BusyboxImage.writeDockerContext(work.resolve("docker")).toString());
             dockerId = HostCommands.run("docker", "run", "-d", "--network", "none", "--name", dockerName,
                     "--label", "team=payments", dockerImage).strip();
             dockerStarted = true;
