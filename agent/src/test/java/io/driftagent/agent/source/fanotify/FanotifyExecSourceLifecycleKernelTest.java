@@ -3,6 +3,7 @@ package io.driftagent.agent.source.fanotify;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.driftagent.agent.source.ExecEvent;
+import io.driftagent.agent.source.fixture.OverlayContainer;
 import io.driftagent.agent.storm.StormDriver;
 import io.driftagent.agent.storm.StormFilesystem;
 import java.nio.file.Files;
@@ -104,7 +105,7 @@ class FanotifyExecSourceLifecycleKernelTest {
                         .orElseThrow(() -> new AssertionError("the rescan did not report the process started during the overflow"));
                 // named by its path inside the storm's overlay, as a container's file is
                 assertThat(rescanned.filename()).endsWith("/sleeper");
-                assertThat(rescanned.file()).isEqualTo(new ExecEvent.FileId(OverlayContainer.dev(sleeper), OverlayContainer.ino(sleeper)));
+                assertThat(rescanned.file()).isEqualTo(OverlayContainer.fileId(sleeper));
                 assertThat(rescanned.startTimeNs()).isPositive();
                 assertThat(source.stats().lost()).containsKey("fanotify_overflow");
                 assertThat(source.rescanned()).isGreaterThanOrEqualTo(1);

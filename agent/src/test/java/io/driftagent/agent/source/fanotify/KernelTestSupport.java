@@ -1,5 +1,6 @@
 package io.driftagent.agent.source.fanotify;
 
+import io.driftagent.agent.fixture.HostCommands;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -27,7 +28,7 @@ final class KernelTestSupport {
         Path c = dir.resolve(name + ".c");
         Files.writeString(c, source);
         Path bin = dir.resolve(name);
-        OverlayContainer.exec(List.of("gcc", "-static", "-O2", "-o", bin.toString(), c.toString()));
+        HostCommands.run("gcc", "-static", "-O2", "-o", bin.toString(), c.toString());
         return bin;
     }
 
