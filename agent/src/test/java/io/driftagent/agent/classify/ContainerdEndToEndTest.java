@@ -1,11 +1,12 @@
 package io.driftagent.agent.classify;
 
-import io.driftagent.agent.fixture.BusyboxImage;
-import io.driftagent.agent.fixture.HostCommands;
-import io.driftagent.agent.fixture.MutableClock;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.driftagent.agent.fixture.BusyboxImage;
+import io.driftagent.agent.fixture.HostCommands;
+import io.driftagent.agent.fixture.MutableClock;
+import io.driftagent.agent.fixture.OciLayout;
 import io.driftagent.agent.fs.FakeNioRootedFiles;
 import io.driftagent.agent.image.FakeLayerDirsImageIndexProvider;
 import io.driftagent.agent.proc.ContainerContext;
@@ -141,7 +142,7 @@ class ContainerdEndToEndTest {
 
         assertThat(result.kind()).isEqualTo(DriftKind.ADDED);
         assertThat(result.path()).isEqualTo("/tmp/true");
-        assertThat(result.sha256()).isEqualTo(BusyboxImage.sha256(Files.readAllBytes(BusyboxImage.BUSYBOX)));
+        assertThat(result.sha256()).isEqualTo(OciLayout.sha256Hex(Files.readAllBytes(BusyboxImage.BUSYBOX)));
     }
 
     @Test
@@ -168,7 +169,7 @@ class ContainerdEndToEndTest {
         assertThat(exec.flags().upperLayer()).as("chmod copied it up").isTrue();
         assertThat(result.kind()).isEqualTo(DriftKind.IMAGE);
         assertThat(result.imagePath()).isEqualTo("/usr/bin/tool");
-        assertThat(result.sha256()).isEqualTo(BusyboxImage.sha256(Files.readAllBytes(BusyboxImage.BUSYBOX)));
+        assertThat(result.sha256()).isEqualTo(OciLayout.sha256Hex(Files.readAllBytes(BusyboxImage.BUSYBOX)));
     }
 
     @Test
@@ -214,7 +215,7 @@ class ContainerdEndToEndTest {
 
         assertThat(onTmpfs.kind()).isEqualTo(DriftKind.MOUNT);
         assertThat(onTmpfs.reason()).contains("tmpfs", "/scratch");
-        assertThat(onTmpfs.sha256()).isEqualTo(BusyboxImage.sha256(Files.readAllBytes(BusyboxImage.BUSYBOX)));
+        assertThat(onTmpfs.sha256()).isEqualTo(OciLayout.sha256Hex(Files.readAllBytes(BusyboxImage.BUSYBOX)));
         assertThat(onVolume.kind()).isEqualTo(DriftKind.MOUNT);
         assertThat(onVolume.reason()).contains("/vol");
     }
