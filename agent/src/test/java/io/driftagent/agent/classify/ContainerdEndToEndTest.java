@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.driftagent.agent.fixture.BusyboxImage;
+import io.driftagent.agent.fixture.ContainerdHost;
 import io.driftagent.agent.fixture.HostCommands;
 import io.driftagent.agent.fixture.MutableClock;
 import io.driftagent.agent.fixture.OciLayout;
@@ -21,7 +22,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -39,14 +39,12 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ContainerdEndToEndTest {
 
-    private static final String NS = "drift-attrib";
     private static final String IMAGE = "docker.io/drift-attrib/busybox:e2e";
 
     private final String podUid = UUID.randomUUID().toString();
-    private final String cid = randomHex64();
+    private final String cid = ContainerdHost.randomContainerId();
     private final String cgroup = "/kubepods/besteffort/pod" + podUid + "/" + cid;
-    private final List<String> containers = new CopyOnWriteArrayList<>();
-    private final List<String> podUids = new CopyOnWriteArrayList<>(List.of(podUid));
+    private final ContainerdHost containerd = new ContainerdHost("drift-attrib");
     private Path work;
     private Path volume;
     private int pid;
@@ -61,14 +59,12 @@ class ContainerdEndToEndTest {
     @BeforeAll
     void startAContainerFromAnImportedOciImage() throws Exception {
         assumeTrue(OverlayDriftClassifierTest.isRoot(), "needs root for containerd");
-        assumeTrue(HostCommands.works("ctr", "version"), "containerd is not running (scripts/host-setup.sh starts it)");
+        assumeTrue(ContainerdHost.available(), "containerd is not running (scripts/host-setup.sh starts it)");
         assumeTrue(BusyboxImage.available(), "needs busybox-static at /bin/busybox");
         work = Files.createTempDirectory("drift-attrib-ctr");
         volume = Files.createDirectories(work.resolve("volume"));
-        Path tar = work.resolve("image.tar");
-        BusyboxImage.writeOciArchive(work.resolve("image"), IMAGE, tar);
-        HostCommands.run("ctr", "-n", NS, "images", "import", tar.toString());
-        pid = runContainer(cid, "--cgroup", cgroup, "--privileged", "--mount",
+        containerd.importBusybox(work, IMAGE);
+        pid = containerd.run(IMAGE, cid, "--cgroup", cgroup, "--privileged", "--mount",
                 "type=bind,src=" + volume + ",dst=/vol,options=rbind:rw");
         classifier = new OverlayDriftClassifier(rootedFiles, images, Path.of("/proc"));
         attributor = ProcContainerAttributor.onThisHost(Path.of("/proc"), Path.of("/"), clock, ctx -> {
@@ -82,11 +78,7 @@ class ContainerdEndToEndTest {
         if (work == null) {
             return;
         }
-        for (String id : containers) {
-            removeContainer(id);
-        }
-        HostCommands.quietly("ctr", "-n", NS, "images", "rm", IMAGE);
-        removeEmptyCgroupsLeftBehind();
+        containerd.removeAll();
         HostCommands.quietly("rm", "-rf", work.toString());
     }
 
@@ -136,7 +128,7 @@ class ContainerdEndToEndTest {
 
     @Test
     void aCopiedInBinaryIsAdded() throws Exception {
-        exec(cid, "cp /usr/bin/tool /tmp/true && /tmp/true");
+        containerd.exec(cid, "cp /usr/bin/tool /tmp/true && /tmp/true");
 
         Classification result = classifyIn(pid, "/tmp/true");
 
@@ -147,7 +139,7 @@ class ContainerdEndToEndTest {
 
     @Test
     void anOverwrittenImageFileIsModifiedWithItsImagePathAndLayer() throws Exception {
-        exec(cid, "cp /bin/busybox /usr/bin/victim");
+        containerd.exec(cid, "cp /bin/busybox /usr/bin/victim");
         ExecEvent exec = KernelFacts.execIn(pid, "/usr/bin/victim");
         ContainerContext ctx = attributor.attribute(exec).orElseThrow();
 
@@ -161,7 +153,7 @@ class ContainerdEndToEndTest {
 
     @Test
     void aChmodOnlyCopyUpOfAnImageBinaryIsImage() throws Exception {
-        exec(cid, "chmod 700 /usr/bin/tool && touch /usr/bin/tool");
+        containerd.exec(cid, "chmod 700 /usr/bin/tool && touch /usr/bin/tool");
         ExecEvent exec = KernelFacts.execIn(pid, "/usr/bin/tool");
 
         Classification result = classifier.classify(exec, attributor.attribute(exec).orElseThrow());
@@ -174,7 +166,7 @@ class ContainerdEndToEndTest {
 
     @Test
     void aDroppedScriptIsAddedAndTheScriptNotItsInterpreterIsClassified() throws Exception {
-        exec(cid, "printf '#!/bin/sh\\necho dropped > /tmp/ran\\n' > /tmp/drop.sh && chmod +x /tmp/drop.sh && /tmp/drop.sh");
+        containerd.exec(cid, "printf '#!/bin/sh\\necho dropped > /tmp/ran\\n' > /tmp/drop.sh && chmod +x /tmp/drop.sh && /tmp/drop.sh");
         ExecEvent script = KernelFacts.execIn(pid, "/tmp/drop.sh");
         ExecEvent shell = KernelFacts.execIn(pid, "/bin/sh");
         ExecEvent exec = new ExecEvent(script.pid(), script.tgid(), script.ppid(), 0, 0, 1, "drop.sh", "/tmp/drop.sh",
@@ -191,7 +183,7 @@ class ContainerdEndToEndTest {
     void aMemfdExecIsFileless() throws Exception {
         Path memfdExec = MemfdExecProgram.compileInto(volume);
         assumeTrue(memfdExec != null, "clang with a static libc is needed to build the memfd exec program");
-        HostCommands.run("ctr", "-n", NS, "task", "exec", "-d", "--exec-id", "memfd", cid, "/vol/memfdexec", "/bin/busybox");
+        HostCommands.run("ctr", "-n", containerd.namespace(), "task", "exec", "-d", "--exec-id", "memfd", cid, "/vol/memfdexec", "/bin/busybox");
         int memfdPid = MemfdExecProgram.awaitMemfdProcess(cid);
 
         ExecEvent exec = KernelFacts.execOfRunningExe(memfdPid);
@@ -206,7 +198,7 @@ class ContainerdEndToEndTest {
     @Test
     void binariesOnATmpfsMountedLaterAndOnAHostVolumeAreMount() throws Exception {
         attributor.attribute(KernelFacts.execIn(pid, "/bin/busybox")).orElseThrow(); // container known before the mount
-        exec(cid, "mount -t tmpfs tmpfs /scratch && cp /bin/busybox /scratch/true && /scratch/true");
+        containerd.exec(cid, "mount -t tmpfs tmpfs /scratch && cp /bin/busybox /scratch/true && /scratch/true");
         Files.copy(BusyboxImage.BUSYBOX, volume.resolve("tool"), StandardCopyOption.REPLACE_EXISTING);
         clock.advance(Duration.ofSeconds(2));
 
@@ -251,29 +243,28 @@ class ContainerdEndToEndTest {
     @Test
     void aPlainCtrRunContainerIsAttributedByNamespaceAndName() throws Exception {
         String name = "drift-attrib-plain-" + ThreadLocalRandom.current().nextInt(1_000_000);
-        int plainPid = runContainer(name);
+        int plainPid = containerd.run(IMAGE, name);
 
         ContainerContext ctx = attributor.attribute(KernelFacts.execIn(plainPid, "/bin/busybox")).orElseThrow();
 
         assertThat(ctx.id().value()).isEqualTo(name);
-        assertThat(ctx.cgroupPath()).isEqualTo("/" + NS + "/" + name);
+        assertThat(ctx.cgroupPath()).isEqualTo("/" + containerd.namespace() + "/" + name);
         assertThat(ctx.podUid()).isNull();
         assertThat(ctx.filesystems().root()).isPresent();
     }
 
     @Test
     void aGoneContainersQueuedExecIsUnresolvedThenTheContainerIsForgottenAndItsIndexReleased() throws Exception {
-        String goneId = randomHex64();
+        String goneId = ContainerdHost.randomContainerId();
         String gonePod = UUID.randomUUID().toString();
-        podUids.add(gonePod);
-        int gonePid = runContainer(goneId, "--cgroup", "/kubepods/burstable/pod" + gonePod + "/" + goneId);
-        exec(goneId, "cp /bin/busybox /tmp/late");
+        int gonePid = containerd.run(IMAGE, goneId, "--cgroup", "/kubepods/burstable/pod" + gonePod + "/" + goneId);
+        containerd.exec(goneId, "cp /bin/busybox /tmp/late");
         ExecEvent queued = KernelFacts.execIn(gonePid, "/tmp/late");
         attributor.attribute(queued).orElseThrow();
         int releasesBefore = images.releases.get();
 
         Path upper = Path.of(KernelFacts.upperDirOf(gonePid));
-        removeContainer(goneId);
+        containerd.remove(goneId);
         for (int i = 0; i < 100 && Files.exists(upper); i++) {
             Thread.sleep(100); // containerd removes the snapshot in its garbage collection, shortly after
         }
@@ -298,73 +289,5 @@ class ContainerdEndToEndTest {
     private Classification classifyIn(int processId, String path) throws IOException {
         ExecEvent exec = KernelFacts.execIn(processId, path);
         return classifier.classify(exec, attributor.attribute(exec).orElseThrow());
-    }
-
-    private int runContainer(String id, String... options) {
-        List<String> command = new java.util.ArrayList<>(List.of("ctr", "-n", NS, "run", "-d"));
-        command.addAll(List.of(options));
-        command.addAll(List.of(IMAGE, id));
-        containers.add(id);
-        HostCommands.run(command.toArray(String[]::new));
-        for (String line : HostCommands.run("ctr", "-n", NS, "task", "ls").split("\n")) {
-            String[] cols = line.trim().split("\\s+");
-            if (cols.length >= 3 && cols[0].equals(id)) {
-                return Integer.parseInt(cols[1]);
-            }
-        }
-        throw new IllegalStateException("task " + id + " not listed");
-    }
-
-    private static String exec(String id, String script) {
-        return HostCommands.run("ctr", "-n", NS, "task", "exec", "--exec-id", "e" + ThreadLocalRandom.current().nextInt(1 << 30),
-                id, "/bin/sh", "-c", script);
-    }
-
-    private void removeContainer(String id) {
-        HostCommands.quietly("ctr", "-n", NS, "task", "kill", "-s", "SIGKILL", id);
-        for (int i = 0; i < 50 && !HostCommands.works("ctr", "-n", NS, "task", "delete", id); i++) {
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-            if (!HostCommands.run("ctr", "-n", NS, "task", "ls").contains(id)) {
-                break;
-            }
-        }
-        HostCommands.quietly("ctr", "-n", NS, "containers", "rm", id);
-    }
-
-    /** runc removes a container's cgroup, not the pod and namespace parents it created: remove ours (if empty). */
-    private void removeEmptyCgroupsLeftBehind() {
-        List<Path> hierarchies = new java.util.ArrayList<>();
-        try (var dirs = Files.newDirectoryStream(Path.of("/sys/fs/cgroup"))) {
-            dirs.forEach(hierarchies::add);
-        } catch (IOException e) {
-            return;
-        }
-        for (Path hierarchy : hierarchies) {
-            for (String uid : podUids) {
-                for (String qos : List.of("besteffort", "burstable")) {
-                    removeIfEmpty(hierarchy.resolve("kubepods/" + qos + "/pod" + uid));
-                }
-            }
-            removeIfEmpty(hierarchy.resolve(NS));
-        }
-    }
-
-    private static void removeIfEmpty(Path cgroup) {
-        try {
-            Files.deleteIfExists(cgroup);
-        } catch (IOException stillInUse) {
-            // a cgroup still in use stays
-        }
-    }
-
-    private static String randomHex64() {
-        byte[] bytes = new byte[32];
-        ThreadLocalRandom.current().nextBytes(bytes);
-        return HexFormat.of().formatHex(bytes);
     }
 }

@@ -1,11 +1,12 @@
 package io.driftagent.agent.e2e;
 
-import io.driftagent.agent.fixture.BusyboxImage;
-import io.driftagent.agent.fixture.HostCommands;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.driftagent.agent.config.Setting;
+import io.driftagent.agent.fixture.BusyboxImage;
+import io.driftagent.agent.fixture.ContainerdHost;
+import io.driftagent.agent.fixture.HostCommands;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -53,7 +54,7 @@ class StandaloneModeEndToEndTest {
     private final String criPodUid = UUID.randomUUID().toString();
     private final String dockerImage = "drift-e2e-busybox:" + suffix;
     private final String dockerName = "drift-e2e-docker-" + suffix;
-    private final ContainerdHost containerd = new ContainerdHost();
+    private final ContainerdHost containerd = new ContainerdHost("drift-e2e");
 
     private Path work;
     private boolean dockerStarted;
