@@ -6,25 +6,19 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.driftagent.agent.fixture.BusyboxImage;
 import io.driftagent.agent.fixture.ContainerdHost;
 import io.driftagent.agent.fixture.HostCommands;
-import io.driftagent.agent.fixture.MutableClock;
 import io.driftagent.agent.fixture.OciLayout;
 import io.driftagent.agent.fs.FakeNioRootedFiles;
-import io.driftagent.agent.image.FakeLayerDirsImageIndexProvider;
 import io.driftagent.agent.proc.ContainerContext;
 import io.driftagent.agent.proc.ContainerRuntime;
 import io.driftagent.agent.proc.OverlayRoot;
 import io.driftagent.agent.proc.ProcContainerAttributor;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.policy.model.DriftKind;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -49,12 +43,7 @@ class ContainerdEndToEndTest {
     private Path volume;
     private int pid;
 
-    private final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
-    private final List<ContainerContext> forgotten = new CopyOnWriteArrayList<>();
-    private final FakeNioRootedFiles rootedFiles = new FakeNioRootedFiles();
-    private final FakeLayerDirsImageIndexProvider images = new FakeLayerDirsImageIndexProvider();
-    private OverlayDriftClassifier classifier;
-    private ProcContainerAttributor attributor;
+    private HostAttribution host;
 
     @BeforeAll
     void startAContainerFromAnImportedOciImage() throws Exception {
@@ -66,11 +55,7 @@ class ContainerdEndToEndTest {
         containerd.importBusybox(work, IMAGE);
         pid = containerd.run(IMAGE, cid, "--cgroup", cgroup, "--privileged", "--mount",
                 "type=bind,src=" + volume + ",dst=/vol,options=rbind:rw");
-        classifier = new OverlayDriftClassifier(rootedFiles, images, Path.of("/proc"));
-        attributor = ProcContainerAttributor.onThisHost(Path.of("/proc"), Path.of("/"), clock, ctx -> {
-            forgotten.add(ctx);
-            classifier.containerGone(ctx);
-        });
+        host = new HostAttribution();
     }
 
     @AfterAll
@@ -86,7 +71,7 @@ class ContainerdEndToEndTest {
     void attributesAnExecToItsContainerPodAndFilesystemsByTheKernelsCgroupId() throws Exception {
         ExecEvent exec = KernelFacts.execIn(pid, "/bin/busybox");
 
-        ContainerContext ctx = attributor.attribute(exec).orElseThrow();
+        ContainerContext ctx = host.attributor.attribute(exec).orElseThrow();
 
         assertThat(exec.cgroupId()).isNotZero();
         assertThat(ctx.id().value()).isEqualTo(cid);
@@ -105,32 +90,32 @@ class ContainerdEndToEndTest {
     void aHostProcessIsNotAttributed() throws Exception {
         ExecEvent hostExec = KernelFacts.execIn((int) ProcessHandle.current().pid(), "/bin/busybox");
 
-        assertThat(attributor.attribute(hostExec)).isEmpty();
+        assertThat(host.attributor.attribute(hostExec)).isEmpty();
     }
 
     @Test
     void anImageBinaryIsImageFromTheKernelFlagWithoutAnyFileRead() throws Exception {
         ExecEvent exec = KernelFacts.execIn(pid, "/bin/busybox");
-        ContainerContext ctx = attributor.attribute(exec).orElseThrow();
-        int statsBefore = rootedFiles.stats.get();
-        int readsBefore = rootedFiles.reads.get();
-        int hashesBefore = images.hashes.get();
+        ContainerContext ctx = host.attributor.attribute(exec).orElseThrow();
+        int statsBefore = host.rootedFiles.stats.get();
+        int readsBefore = host.rootedFiles.reads.get();
+        int hashesBefore = host.images.hashes.get();
 
-        Classification result = classifier.classify(exec, ctx);
+        Classification result = host.classifier.classify(exec, ctx);
 
         assertThat(exec.flags().overlay()).isTrue();
         assertThat(exec.flags().upperLayer()).isFalse();
         assertThat(result.kind()).isEqualTo(DriftKind.IMAGE);
-        assertThat(rootedFiles.stats.get() - statsBefore).isZero();
-        assertThat(rootedFiles.reads.get() - readsBefore).isZero();
-        assertThat(images.hashes.get() - hashesBefore).isZero();
+        assertThat(host.rootedFiles.stats.get() - statsBefore).isZero();
+        assertThat(host.rootedFiles.reads.get() - readsBefore).isZero();
+        assertThat(host.images.hashes.get() - hashesBefore).isZero();
     }
 
     @Test
     void aCopiedInBinaryIsAdded() throws Exception {
         containerd.exec(cid, "cp /usr/bin/tool /tmp/true && /tmp/true");
 
-        Classification result = classifyIn(pid, "/tmp/true");
+        Classification result = host.classifyIn(pid, "/tmp/true");
 
         assertThat(result.kind()).isEqualTo(DriftKind.ADDED);
         assertThat(result.path()).isEqualTo("/tmp/true");
@@ -141,9 +126,9 @@ class ContainerdEndToEndTest {
     void anOverwrittenImageFileIsModifiedWithItsImagePathAndLayer() throws Exception {
         containerd.exec(cid, "cp /bin/busybox /usr/bin/victim");
         ExecEvent exec = KernelFacts.execIn(pid, "/usr/bin/victim");
-        ContainerContext ctx = attributor.attribute(exec).orElseThrow();
+        ContainerContext ctx = host.attributor.attribute(exec).orElseThrow();
 
-        Classification result = classifier.classify(exec, ctx);
+        Classification result = host.classifier.classify(exec, ctx);
 
         assertThat(exec.flags().upperLayer()).isTrue();
         assertThat(result.kind()).isEqualTo(DriftKind.MODIFIED);
@@ -156,7 +141,7 @@ class ContainerdEndToEndTest {
         containerd.exec(cid, "chmod 700 /usr/bin/tool && touch /usr/bin/tool");
         ExecEvent exec = KernelFacts.execIn(pid, "/usr/bin/tool");
 
-        Classification result = classifier.classify(exec, attributor.attribute(exec).orElseThrow());
+        Classification result = host.classifier.classify(exec, host.attributor.attribute(exec).orElseThrow());
 
         assertThat(exec.flags().upperLayer()).as("chmod copied it up").isTrue();
         assertThat(result.kind()).isEqualTo(DriftKind.IMAGE);
@@ -172,7 +157,7 @@ class ContainerdEndToEndTest {
         ExecEvent exec = new ExecEvent(script.pid(), script.tgid(), script.ppid(), 0, 0, 1, "drop.sh", "/tmp/drop.sh",
                 script.file(), shell.file(), script.cgroupId(), script.mountNsId(), script.flags(), script.source(), 1);
 
-        Classification result = classifier.classify(exec, attributor.attribute(exec).orElseThrow());
+        Classification result = host.classifier.classify(exec, host.attributor.attribute(exec).orElseThrow());
 
         assertThat(Path.of("/proc/" + pid + "/root/tmp/ran")).as("the script ran").hasContent("dropped");
         assertThat(result.kind()).isEqualTo(DriftKind.ADDED);
@@ -187,23 +172,23 @@ class ContainerdEndToEndTest {
         int memfdPid = MemfdExecProgram.awaitMemfdProcess(cid);
 
         ExecEvent exec = KernelFacts.execOfRunningExe(memfdPid);
-        ContainerContext ctx = attributor.attribute(exec).orElseThrow();
+        ContainerContext ctx = host.attributor.attribute(exec).orElseThrow();
 
         assertThat(exec.flags().memfd()).isTrue();
         assertThat(exec.flags().unlinked()).isTrue();
         assertThat(ctx.id().value()).isEqualTo(cid);
-        assertThat(classifier.classify(exec, ctx).kind()).isEqualTo(DriftKind.FILELESS);
+        assertThat(host.classifier.classify(exec, ctx).kind()).isEqualTo(DriftKind.FILELESS);
     }
 
     @Test
     void binariesOnATmpfsMountedLaterAndOnAHostVolumeAreMount() throws Exception {
-        attributor.attribute(KernelFacts.execIn(pid, "/bin/busybox")).orElseThrow(); // container known before the mount
+        host.attributor.attribute(KernelFacts.execIn(pid, "/bin/busybox")).orElseThrow(); // container known before the mount
         containerd.exec(cid, "mount -t tmpfs tmpfs /scratch && cp /bin/busybox /scratch/true && /scratch/true");
         Files.copy(BusyboxImage.BUSYBOX, volume.resolve("tool"), StandardCopyOption.REPLACE_EXISTING);
-        clock.advance(Duration.ofSeconds(2));
+        host.clock.advance(Duration.ofSeconds(2));
 
-        Classification onTmpfs = classifyIn(pid, "/scratch/true");
-        Classification onVolume = classifyIn(pid, "/vol/tool");
+        Classification onTmpfs = host.classifyIn(pid, "/scratch/true");
+        Classification onVolume = host.classifyIn(pid, "/vol/tool");
 
         assertThat(onTmpfs.kind()).isEqualTo(DriftKind.MOUNT);
         assertThat(onTmpfs.reason()).contains("tmpfs", "/scratch");
@@ -215,22 +200,22 @@ class ContainerdEndToEndTest {
     @Test
     void anExecWhoseProcessIsGoneIsAttributedByMountNamespaceOrDevice() throws Exception {
         ExecEvent live = KernelFacts.execIn(pid, "/bin/busybox");
-        attributor.attribute(live).orElseThrow();
+        host.attributor.attribute(live).orElseThrow();
         int dead = KernelFacts.deadPid();
 
-        ContainerContext byNs = attributor.attribute(KernelFacts.asFromGoneProcess(live, dead, false, true)).orElseThrow();
-        ContainerContext byDev = attributor.attribute(KernelFacts.asFromGoneProcess(live, dead, false, false)).orElseThrow();
+        ContainerContext byNs = host.attributor.attribute(KernelFacts.asFromGoneProcess(live, dead, false, true)).orElseThrow();
+        ContainerContext byDev = host.attributor.attribute(KernelFacts.asFromGoneProcess(live, dead, false, false)).orElseThrow();
 
         assertThat(byNs.id().value()).isEqualTo(cid);
         assertThat(byDev.id().value()).isEqualTo(cid);
-        assertThat(attributor.stats().get("mount_ns")).isPositive();
-        assertThat(attributor.stats().get("dev")).isPositive();
+        assertThat(host.attributor.stats().get("mount_ns")).isPositive();
+        assertThat(host.attributor.stats().get("dev")).isPositive();
     }
 
     @Test
     void aContainerFirstSeenAfterItsProcessExitedIsAttributedByCgroupIdWithTheMountsOfItsLiveInit() throws Exception {
         ExecEvent live = KernelFacts.execIn(pid, "/tmp/../bin/busybox");
-        ProcContainerAttributor fresh = ProcContainerAttributor.onThisHost(Path.of("/proc"), Path.of("/"), clock, c -> { });
+        ProcContainerAttributor fresh = ProcContainerAttributor.onThisHost(Path.of("/proc"), Path.of("/"), host.clock, c -> { });
 
         ContainerContext ctx = fresh.attribute(KernelFacts.asFromGoneProcess(live, KernelFacts.deadPid(), true, true))
                 .orElseThrow();
@@ -245,7 +230,7 @@ class ContainerdEndToEndTest {
         String name = "drift-attrib-plain-" + ThreadLocalRandom.current().nextInt(1_000_000);
         int plainPid = containerd.run(IMAGE, name);
 
-        ContainerContext ctx = attributor.attribute(KernelFacts.execIn(plainPid, "/bin/busybox")).orElseThrow();
+        ContainerContext ctx = host.attributor.attribute(KernelFacts.execIn(plainPid, "/bin/busybox")).orElseThrow();
 
         assertThat(ctx.id().value()).isEqualTo(name);
         assertThat(ctx.cgroupPath()).isEqualTo("/" + containerd.namespace() + "/" + name);
@@ -260,34 +245,27 @@ class ContainerdEndToEndTest {
         int gonePid = containerd.run(IMAGE, goneId, "--cgroup", "/kubepods/burstable/pod" + gonePod + "/" + goneId);
         containerd.exec(goneId, "cp /bin/busybox /tmp/late");
         ExecEvent queued = KernelFacts.execIn(gonePid, "/tmp/late");
-        attributor.attribute(queued).orElseThrow();
-        int releasesBefore = images.releases.get();
+        host.attributor.attribute(queued).orElseThrow();
+        int releasesBefore = host.images.releases.get();
 
         Path upper = Path.of(KernelFacts.upperDirOf(gonePid));
         containerd.remove(goneId);
         for (int i = 0; i < 100 && Files.exists(upper); i++) {
             Thread.sleep(100); // containerd removes the snapshot in its garbage collection, shortly after
         }
-        ContainerContext ctx = attributor.attribute(queued).orElseThrow();
-        Classification result = new OverlayDriftClassifier(new FakeNioRootedFiles(), images, Path.of("/proc"))
+        ContainerContext ctx = host.attributor.attribute(queued).orElseThrow();
+        Classification result = new OverlayDriftClassifier(new FakeNioRootedFiles(), host.images, Path.of("/proc"))
                 .classify(queued, ctx);
-        attributor.sweep();
-        clock.advance(Duration.ofSeconds(61));
-        attributor.sweep();
+        host.attributor.sweep();
+        host.clock.advance(Duration.ofSeconds(61));
+        host.attributor.sweep();
 
         assertThat(ctx.id().value()).isEqualTo(goneId);
         assertThat(result.kind()).isEqualTo(DriftKind.UNRESOLVED);
         assertThat(result.reason()).contains("container gone");
-        assertThat(forgotten).anySatisfy(c -> assertThat(c.id().value()).isEqualTo(goneId));
-        assertThat(attributor.isTracked(ctx.id())).isFalse();
-        assertThat(attributor.attribute(queued)).as("nothing left to attribute it by").isEmpty();
-        assertThat(images.releases.get()).isGreaterThanOrEqualTo(releasesBefore);
-    }
-
-    // --- helpers ---
-
-    private Classification classifyIn(int processId, String path) throws IOException {
-        ExecEvent exec = KernelFacts.execIn(processId, path);
-        return classifier.classify(exec, attributor.attribute(exec).orElseThrow());
+        assertThat(host.forgotten).anySatisfy(c -> assertThat(c.id().value()).isEqualTo(goneId));
+        assertThat(host.attributor.isTracked(ctx.id())).isFalse();
+        assertThat(host.attributor.attribute(queued)).as("nothing left to attribute it by").isEmpty();
+        assertThat(host.images.releases.get()).isGreaterThanOrEqualTo(releasesBefore);
     }
 }
