@@ -5,6 +5,7 @@ import io.driftagent.agent.source.fanotify.FanotifyExecSource;
 import io.driftagent.agent.source.fanotify.FanotifySourceConfig;
 import io.driftagent.agent.storm.ExecStorm;
 import io.driftagent.agent.storm.FanotifyStormModes;
+import io.driftagent.agent.storm.StormDriver;
 import io.driftagent.agent.storm.StormFilesystem;
 import io.driftagent.agent.storm.StormMode;
 import java.nio.file.Path;
@@ -36,6 +37,11 @@ public final class FanotifyExecStormBench {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 7;
         long execsPerWorker = args.length > 1 ? Long.parseLong(args[1]) : 5000;
         int workers = args.length > 2 ? Integer.parseInt(args[2]) : 2;
+        String noStorm = StormDriver.unavailableReason();
+        if (!noStorm.isEmpty()) {
+            System.err.println("cannot run the exec storm: " + noStorm);
+            System.exit(2);
+        }
         double drain;
         try (StormFilesystem fs = StormFilesystem.mount(Path.of(System.getProperty("java.io.tmpdir")))) {
             if (rounds > 0) {
