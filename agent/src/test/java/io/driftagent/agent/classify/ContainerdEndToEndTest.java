@@ -1,28 +1,24 @@
 package io.driftagent.agent.classify;
 
-import io.driftagent.agent.fixture.HostCommands;
-import io.driftagent.agent.fixture.MutableClock;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.driftagent.agent.fixture.BusyboxImage;
+import io.driftagent.agent.fixture.ContainerdHost;
+import io.driftagent.agent.fixture.HostCommands;
+import io.driftagent.agent.fixture.OciLayout;
 import io.driftagent.agent.fs.FakeNioRootedFiles;
-import io.driftagent.agent.image.FakeLayerDirsImageIndexProvider;
 import io.driftagent.agent.proc.ContainerContext;
 import io.driftagent.agent.proc.ContainerRuntime;
 import io.driftagent.agent.proc.OverlayRoot;
 import io.driftagent.agent.proc.ProcContainerAttributor;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.policy.model.DriftKind;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.HexFormat;
-import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -37,41 +33,29 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ContainerdEndToEndTest {
 
-    private static final String NS = "drift-attrib";
     private static final String IMAGE = "docker.io/drift-attrib/busybox:e2e";
 
     private final String podUid = UUID.randomUUID().toString();
-    private final String cid = randomHex64();
+    private final String cid = ContainerdHost.randomContainerId();
     private final String cgroup = "/kubepods/besteffort/pod" + podUid + "/" + cid;
-    private final List<String> containers = new CopyOnWriteArrayList<>();
-    private final List<String> podUids = new CopyOnWriteArrayList<>(List.of(podUid));
+    private final ContainerdHost containerd = new ContainerdHost("drift-attrib");
     private Path work;
     private Path volume;
     private int pid;
 
-    private final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
-    private final List<ContainerContext> forgotten = new CopyOnWriteArrayList<>();
-    private final FakeNioRootedFiles rootedFiles = new FakeNioRootedFiles();
-    private final FakeLayerDirsImageIndexProvider images = new FakeLayerDirsImageIndexProvider();
-    private OverlayDriftClassifier classifier;
-    private ProcContainerAttributor attributor;
+    private HostAttribution host;
 
     @BeforeAll
     void startAContainerFromAnImportedOciImage() throws Exception {
         assumeTrue(OverlayDriftClassifierTest.isRoot(), "needs root for containerd");
-        assumeTrue(HostCommands.works("ctr", "version"), "containerd is not running (scripts/host-setup.sh starts it)");
+        assumeTrue(ContainerdHost.available(), "containerd is not running (scripts/host-setup.sh starts it)");
         assumeTrue(BusyboxImage.available(), "needs busybox-static at /bin/busybox");
         work = Files.createTempDirectory("drift-attrib-ctr");
         volume = Files.createDirectories(work.resolve("volume"));
-        Path tar = BusyboxImage.writeOciTar(work.resolve("image"), IMAGE);
-        HostCommands.run("ctr", "-n", NS, "images", "import", tar.toString());
-        pid = runContainer(cid, "--cgroup", cgroup, "--privileged", "--mount",
+        containerd.importBusybox(work, IMAGE);
+        pid = containerd.run(IMAGE, cid, "--cgroup", cgroup, "--privileged", "--mount",
                 "type=bind,src=" + volume + ",dst=/vol,options=rbind:rw");
-        classifier = new OverlayDriftClassifier(rootedFiles, images, Path.of("/proc"));
-        attributor = ProcContainerAttributor.onThisHost(Path.of("/proc"), Path.of("/"), clock, ctx -> {
-            forgotten.add(ctx);
-            classifier.containerGone(ctx);
-        });
+        host = new HostAttribution();
     }
 
     @AfterAll
@@ -79,11 +63,7 @@ class ContainerdEndToEndTest {
         if (work == null) {
             return;
         }
-        for (String id : containers) {
-            removeContainer(id);
-        }
-        HostCommands.quietly("ctr", "-n", NS, "images", "rm", IMAGE);
-        removeEmptyCgroupsLeftBehind();
+        containerd.removeAll();
         HostCommands.quietly("rm", "-rf", work.toString());
     }
 
@@ -91,7 +71,7 @@ class ContainerdEndToEndTest {
     void attributesAnExecToItsContainerPodAndFilesystemsByTheKernelsCgroupId() throws Exception {
         ExecEvent exec = KernelFacts.execIn(pid, "/bin/busybox");
 
-        ContainerContext ctx = attributor.attribute(exec).orElseThrow();
+        ContainerContext ctx = host.attributor.attribute(exec).orElseThrow();
 
         assertThat(exec.cgroupId()).isNotZero();
         assertThat(ctx.id().value()).isEqualTo(cid);
@@ -110,45 +90,45 @@ class ContainerdEndToEndTest {
     void aHostProcessIsNotAttributed() throws Exception {
         ExecEvent hostExec = KernelFacts.execIn((int) ProcessHandle.current().pid(), "/bin/busybox");
 
-        assertThat(attributor.attribute(hostExec)).isEmpty();
+        assertThat(host.attributor.attribute(hostExec)).isEmpty();
     }
 
     @Test
     void anImageBinaryIsImageFromTheKernelFlagWithoutAnyFileRead() throws Exception {
         ExecEvent exec = KernelFacts.execIn(pid, "/bin/busybox");
-        ContainerContext ctx = attributor.attribute(exec).orElseThrow();
-        int statsBefore = rootedFiles.stats.get();
-        int readsBefore = rootedFiles.reads.get();
-        int hashesBefore = images.hashes.get();
+        ContainerContext ctx = host.attributor.attribute(exec).orElseThrow();
+        int statsBefore = host.rootedFiles.stats.get();
+        int readsBefore = host.rootedFiles.reads.get();
+        int hashesBefore = host.images.hashes.get();
 
-        Classification result = classifier.classify(exec, ctx);
+        Classification result = host.classifier.classify(exec, ctx);
 
         assertThat(exec.flags().overlay()).isTrue();
         assertThat(exec.flags().upperLayer()).isFalse();
         assertThat(result.kind()).isEqualTo(DriftKind.IMAGE);
-        assertThat(rootedFiles.stats.get() - statsBefore).isZero();
-        assertThat(rootedFiles.reads.get() - readsBefore).isZero();
-        assertThat(images.hashes.get() - hashesBefore).isZero();
+        assertThat(host.rootedFiles.stats.get() - statsBefore).isZero();
+        assertThat(host.rootedFiles.reads.get() - readsBefore).isZero();
+        assertThat(host.images.hashes.get() - hashesBefore).isZero();
     }
 
     @Test
     void aCopiedInBinaryIsAdded() throws Exception {
-        exec(cid, "cp /usr/bin/tool /tmp/true && /tmp/true");
+        containerd.exec(cid, "cp /usr/bin/tool /tmp/true && /tmp/true");
 
-        Classification result = classifyIn(pid, "/tmp/true");
+        Classification result = host.classifyIn(pid, "/tmp/true");
 
         assertThat(result.kind()).isEqualTo(DriftKind.ADDED);
         assertThat(result.path()).isEqualTo("/tmp/true");
-        assertThat(result.sha256()).isEqualTo(BusyboxImage.sha256(Files.readAllBytes(BusyboxImage.BUSYBOX)));
+        assertThat(result.sha256()).isEqualTo(OciLayout.sha256Hex(Files.readAllBytes(BusyboxImage.BUSYBOX)));
     }
 
     @Test
     void anOverwrittenImageFileIsModifiedWithItsImagePathAndLayer() throws Exception {
-        exec(cid, "cp /bin/busybox /usr/bin/victim");
+        containerd.exec(cid, "cp /bin/busybox /usr/bin/victim");
         ExecEvent exec = KernelFacts.execIn(pid, "/usr/bin/victim");
-        ContainerContext ctx = attributor.attribute(exec).orElseThrow();
+        ContainerContext ctx = host.attributor.attribute(exec).orElseThrow();
 
-        Classification result = classifier.classify(exec, ctx);
+        Classification result = host.classifier.classify(exec, ctx);
 
         assertThat(exec.flags().upperLayer()).isTrue();
         assertThat(result.kind()).isEqualTo(DriftKind.MODIFIED);
@@ -158,26 +138,26 @@ class ContainerdEndToEndTest {
 
     @Test
     void aChmodOnlyCopyUpOfAnImageBinaryIsImage() throws Exception {
-        exec(cid, "chmod 700 /usr/bin/tool && touch /usr/bin/tool");
+        containerd.exec(cid, "chmod 700 /usr/bin/tool && touch /usr/bin/tool");
         ExecEvent exec = KernelFacts.execIn(pid, "/usr/bin/tool");
 
-        Classification result = classifier.classify(exec, attributor.attribute(exec).orElseThrow());
+        Classification result = host.classifier.classify(exec, host.attributor.attribute(exec).orElseThrow());
 
         assertThat(exec.flags().upperLayer()).as("chmod copied it up").isTrue();
         assertThat(result.kind()).isEqualTo(DriftKind.IMAGE);
         assertThat(result.imagePath()).isEqualTo("/usr/bin/tool");
-        assertThat(result.sha256()).isEqualTo(BusyboxImage.sha256(Files.readAllBytes(BusyboxImage.BUSYBOX)));
+        assertThat(result.sha256()).isEqualTo(OciLayout.sha256Hex(Files.readAllBytes(BusyboxImage.BUSYBOX)));
     }
 
     @Test
     void aDroppedScriptIsAddedAndTheScriptNotItsInterpreterIsClassified() throws Exception {
-        exec(cid, "printf '#!/bin/sh\\necho dropped > /tmp/ran\\n' > /tmp/drop.sh && chmod +x /tmp/drop.sh && /tmp/drop.sh");
+        containerd.exec(cid, "printf '#!/bin/sh\\necho dropped > /tmp/ran\\n' > /tmp/drop.sh && chmod +x /tmp/drop.sh && /tmp/drop.sh");
         ExecEvent script = KernelFacts.execIn(pid, "/tmp/drop.sh");
         ExecEvent shell = KernelFacts.execIn(pid, "/bin/sh");
         ExecEvent exec = new ExecEvent(script.pid(), script.tgid(), script.ppid(), 0, 0, 1, "drop.sh", "/tmp/drop.sh",
                 script.file(), shell.file(), script.cgroupId(), script.mountNsId(), script.flags(), script.source(), 1);
 
-        Classification result = classifier.classify(exec, attributor.attribute(exec).orElseThrow());
+        Classification result = host.classifier.classify(exec, host.attributor.attribute(exec).orElseThrow());
 
         assertThat(Path.of("/proc/" + pid + "/root/tmp/ran")).as("the script ran").hasContent("dropped");
         assertThat(result.kind()).isEqualTo(DriftKind.ADDED);
@@ -188,31 +168,31 @@ class ContainerdEndToEndTest {
     void aMemfdExecIsFileless() throws Exception {
         Path memfdExec = MemfdExecProgram.compileInto(volume);
         assumeTrue(memfdExec != null, "clang with a static libc is needed to build the memfd exec program");
-        HostCommands.run("ctr", "-n", NS, "task", "exec", "-d", "--exec-id", "memfd", cid, "/vol/memfdexec", "/bin/busybox");
+        HostCommands.run("ctr", "-n", containerd.namespace(), "task", "exec", "-d", "--exec-id", "memfd", cid, "/vol/memfdexec", "/bin/busybox");
         int memfdPid = MemfdExecProgram.awaitMemfdProcess(cid);
 
         ExecEvent exec = KernelFacts.execOfRunningExe(memfdPid);
-        ContainerContext ctx = attributor.attribute(exec).orElseThrow();
+        ContainerContext ctx = host.attributor.attribute(exec).orElseThrow();
 
         assertThat(exec.flags().memfd()).isTrue();
         assertThat(exec.flags().unlinked()).isTrue();
         assertThat(ctx.id().value()).isEqualTo(cid);
-        assertThat(classifier.classify(exec, ctx).kind()).isEqualTo(DriftKind.FILELESS);
+        assertThat(host.classifier.classify(exec, ctx).kind()).isEqualTo(DriftKind.FILELESS);
     }
 
     @Test
     void binariesOnATmpfsMountedLaterAndOnAHostVolumeAreMount() throws Exception {
-        attributor.attribute(KernelFacts.execIn(pid, "/bin/busybox")).orElseThrow(); // container known before the mount
-        exec(cid, "mount -t tmpfs tmpfs /scratch && cp /bin/busybox /scratch/true && /scratch/true");
+        host.attributor.attribute(KernelFacts.execIn(pid, "/bin/busybox")).orElseThrow(); // container known before the mount
+        containerd.exec(cid, "mount -t tmpfs tmpfs /scratch && cp /bin/busybox /scratch/true && /scratch/true");
         Files.copy(BusyboxImage.BUSYBOX, volume.resolve("tool"), StandardCopyOption.REPLACE_EXISTING);
-        clock.advance(Duration.ofSeconds(2));
+        host.clock.advance(Duration.ofSeconds(2));
 
-        Classification onTmpfs = classifyIn(pid, "/scratch/true");
-        Classification onVolume = classifyIn(pid, "/vol/tool");
+        Classification onTmpfs = host.classifyIn(pid, "/scratch/true");
+        Classification onVolume = host.classifyIn(pid, "/vol/tool");
 
         assertThat(onTmpfs.kind()).isEqualTo(DriftKind.MOUNT);
         assertThat(onTmpfs.reason()).contains("tmpfs", "/scratch");
-        assertThat(onTmpfs.sha256()).isEqualTo(BusyboxImage.sha256(Files.readAllBytes(BusyboxImage.BUSYBOX)));
+        assertThat(onTmpfs.sha256()).isEqualTo(OciLayout.sha256Hex(Files.readAllBytes(BusyboxImage.BUSYBOX)));
         assertThat(onVolume.kind()).isEqualTo(DriftKind.MOUNT);
         assertThat(onVolume.reason()).contains("/vol");
     }
@@ -220,22 +200,22 @@ class ContainerdEndToEndTest {
     @Test
     void anExecWhoseProcessIsGoneIsAttributedByMountNamespaceOrDevice() throws Exception {
         ExecEvent live = KernelFacts.execIn(pid, "/bin/busybox");
-        attributor.attribute(live).orElseThrow();
+        host.attributor.attribute(live).orElseThrow();
         int dead = KernelFacts.deadPid();
 
-        ContainerContext byNs = attributor.attribute(KernelFacts.asFromGoneProcess(live, dead, false, true)).orElseThrow();
-        ContainerContext byDev = attributor.attribute(KernelFacts.asFromGoneProcess(live, dead, false, false)).orElseThrow();
+        ContainerContext byNs = host.attributor.attribute(KernelFacts.asFromGoneProcess(live, dead, false, true)).orElseThrow();
+        ContainerContext byDev = host.attributor.attribute(KernelFacts.asFromGoneProcess(live, dead, false, false)).orElseThrow();
 
         assertThat(byNs.id().value()).isEqualTo(cid);
         assertThat(byDev.id().value()).isEqualTo(cid);
-        assertThat(attributor.stats().get("mount_ns")).isPositive();
-        assertThat(attributor.stats().get("dev")).isPositive();
+        assertThat(host.attributor.stats().get("mount_ns")).isPositive();
+        assertThat(host.attributor.stats().get("dev")).isPositive();
     }
 
     @Test
     void aContainerFirstSeenAfterItsProcessExitedIsAttributedByCgroupIdWithTheMountsOfItsLiveInit() throws Exception {
         ExecEvent live = KernelFacts.execIn(pid, "/tmp/../bin/busybox");
-        ProcContainerAttributor fresh = ProcContainerAttributor.onThisHost(Path.of("/proc"), Path.of("/"), clock, c -> { });
+        ProcContainerAttributor fresh = ProcContainerAttributor.onThisHost(Path.of("/proc"), Path.of("/"), host.clock, c -> { });
 
         ContainerContext ctx = fresh.attribute(KernelFacts.asFromGoneProcess(live, KernelFacts.deadPid(), true, true))
                 .orElseThrow();
@@ -248,120 +228,44 @@ class ContainerdEndToEndTest {
     @Test
     void aPlainCtrRunContainerIsAttributedByNamespaceAndName() throws Exception {
         String name = "drift-attrib-plain-" + ThreadLocalRandom.current().nextInt(1_000_000);
-        int plainPid = runContainer(name);
+        int plainPid = containerd.run(IMAGE, name);
 
-        ContainerContext ctx = attributor.attribute(KernelFacts.execIn(plainPid, "/bin/busybox")).orElseThrow();
+        ContainerContext ctx = host.attributor.attribute(KernelFacts.execIn(plainPid, "/bin/busybox")).orElseThrow();
 
         assertThat(ctx.id().value()).isEqualTo(name);
-        assertThat(ctx.cgroupPath()).isEqualTo("/" + NS + "/" + name);
+        assertThat(ctx.cgroupPath()).isEqualTo("/" + containerd.namespace() + "/" + name);
         assertThat(ctx.podUid()).isNull();
         assertThat(ctx.filesystems().root()).isPresent();
     }
 
     @Test
     void aGoneContainersQueuedExecIsUnresolvedThenTheContainerIsForgottenAndItsIndexReleased() throws Exception {
-        String goneId = randomHex64();
+        String goneId = ContainerdHost.randomContainerId();
         String gonePod = UUID.randomUUID().toString();
-        podUids.add(gonePod);
-        int gonePid = runContainer(goneId, "--cgroup", "/kubepods/burstable/pod" + gonePod + "/" + goneId);
-        exec(goneId, "cp /bin/busybox /tmp/late");
+        int gonePid = containerd.run(IMAGE, goneId, "--cgroup", "/kubepods/burstable/pod" + gonePod + "/" + goneId);
+        containerd.exec(goneId, "cp /bin/busybox /tmp/late");
         ExecEvent queued = KernelFacts.execIn(gonePid, "/tmp/late");
-        attributor.attribute(queued).orElseThrow();
-        int releasesBefore = images.releases.get();
+        host.attributor.attribute(queued).orElseThrow();
+        int releasesBefore = host.images.releases.get();
 
         Path upper = Path.of(KernelFacts.upperDirOf(gonePid));
-        removeContainer(goneId);
+        containerd.remove(goneId);
         for (int i = 0; i < 100 && Files.exists(upper); i++) {
             Thread.sleep(100); // containerd removes the snapshot in its garbage collection, shortly after
         }
-        ContainerContext ctx = attributor.attribute(queued).orElseThrow();
-        Classification result = new OverlayDriftClassifier(new FakeNioRootedFiles(), images, Path.of("/proc"))
+        ContainerContext ctx = host.attributor.attribute(queued).orElseThrow();
+        Classification result = new OverlayDriftClassifier(new FakeNioRootedFiles(), host.images, Path.of("/proc"))
                 .classify(queued, ctx);
-        attributor.sweep();
-        clock.advance(Duration.ofSeconds(61));
-        attributor.sweep();
+        host.attributor.sweep();
+        host.clock.advance(Duration.ofSeconds(61));
+        host.attributor.sweep();
 
         assertThat(ctx.id().value()).isEqualTo(goneId);
         assertThat(result.kind()).isEqualTo(DriftKind.UNRESOLVED);
         assertThat(result.reason()).contains("container gone");
-        assertThat(forgotten).anySatisfy(c -> assertThat(c.id().value()).isEqualTo(goneId));
-        assertThat(attributor.isTracked(ctx.id())).isFalse();
-        assertThat(attributor.attribute(queued)).as("nothing left to attribute it by").isEmpty();
-        assertThat(images.releases.get()).isGreaterThanOrEqualTo(releasesBefore);
-    }
-
-    // --- helpers ---
-
-    private Classification classifyIn(int processId, String path) throws IOException {
-        ExecEvent exec = KernelFacts.execIn(processId, path);
-        return classifier.classify(exec, attributor.attribute(exec).orElseThrow());
-    }
-
-    private int runContainer(String id, String... options) {
-        List<String> command = new java.util.ArrayList<>(List.of("ctr", "-n", NS, "run", "-d"));
-        command.addAll(List.of(options));
-        command.addAll(List.of(IMAGE, id));
-        containers.add(id);
-        HostCommands.run(command.toArray(String[]::new));
-        for (String line : HostCommands.run("ctr", "-n", NS, "task", "ls").split("\n")) {
-            String[] cols = line.trim().split("\\s+");
-            if (cols.length >= 3 && cols[0].equals(id)) {
-                return Integer.parseInt(cols[1]);
-            }
-        }
-        throw new IllegalStateException("task " + id + " not listed");
-    }
-
-    private static String exec(String id, String script) {
-        return HostCommands.run("ctr", "-n", NS, "task", "exec", "--exec-id", "e" + ThreadLocalRandom.current().nextInt(1 << 30),
-                id, "/bin/sh", "-c", script);
-    }
-
-    private void removeContainer(String id) {
-        HostCommands.quietly("ctr", "-n", NS, "task", "kill", "-s", "SIGKILL", id);
-        for (int i = 0; i < 50 && !HostCommands.works("ctr", "-n", NS, "task", "delete", id); i++) {
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-            if (!HostCommands.run("ctr", "-n", NS, "task", "ls").contains(id)) {
-                break;
-            }
-        }
-        HostCommands.quietly("ctr", "-n", NS, "containers", "rm", id);
-    }
-
-    /** runc removes a container's cgroup, not the pod and namespace parents it created: remove ours (if empty). */
-    private void removeEmptyCgroupsLeftBehind() {
-        List<Path> hierarchies = new java.util.ArrayList<>();
-        try (var dirs = Files.newDirectoryStream(Path.of("/sys/fs/cgroup"))) {
-            dirs.forEach(hierarchies::add);
-        } catch (IOException e) {
-            return;
-        }
-        for (Path hierarchy : hierarchies) {
-            for (String uid : podUids) {
-                for (String qos : List.of("besteffort", "burstable")) {
-                    removeIfEmpty(hierarchy.resolve("kubepods/" + qos + "/pod" + uid));
-                }
-            }
-            removeIfEmpty(hierarchy.resolve(NS));
-        }
-    }
-
-    private static void removeIfEmpty(Path cgroup) {
-        try {
-            Files.deleteIfExists(cgroup);
-        } catch (IOException stillInUse) {
-            // a cgroup still in use stays
-        }
-    }
-
-    private static String randomHex64() {
-        byte[] bytes = new byte[32];
-        ThreadLocalRandom.current().nextBytes(bytes);
-        return HexFormat.of().formatHex(bytes);
+        assertThat(host.forgotten).anySatisfy(c -> assertThat(c.id().value()).isEqualTo(goneId));
+        assertThat(host.attributor.isTracked(ctx.id())).isFalse();
+        assertThat(host.attributor.attribute(queued)).as("nothing left to attribute it by").isEmpty();
+        assertThat(host.images.releases.get()).isGreaterThanOrEqualTo(releasesBefore);
     }
 }

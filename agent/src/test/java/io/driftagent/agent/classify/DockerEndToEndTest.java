@@ -1,33 +1,27 @@
 package io.driftagent.agent.classify;
 
-import io.driftagent.agent.fixture.HostCommands;
-import io.driftagent.agent.fixture.MutableClock;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.github.dockerjava.api.model.Bind;
+import com.github.dockerjava.api.model.Volume;
+import io.driftagent.agent.fixture.BusyboxImage;
+import io.driftagent.agent.fixture.HostCommands;
 import io.driftagent.agent.fs.FakeNioRootedFiles;
-import io.driftagent.agent.image.FakeLayerDirsImageIndexProvider;
 import io.driftagent.agent.proc.ContainerContext;
 import io.driftagent.agent.proc.ContainerRuntime;
 import io.driftagent.agent.proc.OverlayRoot;
-import io.driftagent.agent.proc.ProcContainerAttributor;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.policy.model.DriftKind;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import com.github.dockerjava.api.model.Bind;
-import com.github.dockerjava.api.model.Volume;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.containers.Container;
 import org.testcontainers.containers.GenericContainer;
@@ -49,12 +43,7 @@ class DockerEndToEndTest {
     private String cid;
     private int pid;
 
-    private final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
-    private final List<ContainerContext> forgotten = new CopyOnWriteArrayList<>();
-    private final FakeNioRootedFiles rootedFiles = new FakeNioRootedFiles();
-    private final FakeLayerDirsImageIndexProvider images = new FakeLayerDirsImageIndexProvider();
-    private OverlayDriftClassifier classifier;
-    private ProcContainerAttributor attributor;
+    private HostAttribution host;
 
     @BeforeAll
     void startAFromScratchBusyboxContainer() throws Exception {
@@ -67,11 +56,7 @@ class DockerEndToEndTest {
         container = startContainer();
         cid = container.getContainerId();
         pid = container.getContainerInfo().getState().getPidLong().intValue();
-        classifier = new OverlayDriftClassifier(rootedFiles, images, Path.of("/proc"));
-        attributor = ProcContainerAttributor.onThisHost(Path.of("/proc"), Path.of("/"), clock, ctx -> {
-            forgotten.add(ctx);
-            classifier.containerGone(ctx);
-        });
+        host = new HostAttribution();
     }
 
     @AfterAll
@@ -89,7 +74,7 @@ class DockerEndToEndTest {
     void attributesToTheDockerContainerWithOverlay2ShortLinksResolvedToLayerDirs() throws Exception {
         ExecEvent exec = KernelFacts.execIn(pid, "/bin/busybox");
 
-        ContainerContext ctx = attributor.attribute(exec).orElseThrow();
+        ContainerContext ctx = host.attributor.attribute(exec).orElseThrow();
 
         assertThat(ctx.id().value()).isEqualTo(cid);
         assertThat(ctx.runtime()).isEqualTo(ContainerRuntime.DOCKER);
@@ -108,23 +93,23 @@ class DockerEndToEndTest {
     @Test
     void anImageBinaryIsImageWithoutAnyFileRead() throws Exception {
         ExecEvent exec = KernelFacts.execIn(pid, "/bin/busybox");
-        ContainerContext ctx = attributor.attribute(exec).orElseThrow();
-        int before = rootedFiles.stats.get() + rootedFiles.reads.get() + images.hashes.get();
+        ContainerContext ctx = host.attributor.attribute(exec).orElseThrow();
+        int before = host.rootedFiles.stats.get() + host.rootedFiles.reads.get() + host.images.hashes.get();
 
-        Classification result = classifier.classify(exec, ctx);
+        Classification result = host.classifier.classify(exec, ctx);
 
         assertThat(result.kind()).isEqualTo(DriftKind.IMAGE);
-        assertThat(rootedFiles.stats.get() + rootedFiles.reads.get() + images.hashes.get()).isEqualTo(before);
+        assertThat(host.rootedFiles.stats.get() + host.rootedFiles.reads.get() + host.images.hashes.get()).isEqualTo(before);
     }
 
     @Test
     void copiedInIsAddedOverwrittenIsModifiedChmodOnlyIsImage() throws Exception {
         exec("cp /usr/bin/tool /tmp/true && /tmp/true && cp /bin/busybox /usr/bin/victim && chmod 700 /usr/bin/tool");
 
-        Classification added = classifyIn("/tmp/true");
-        Classification modified = classifyIn("/usr/bin/victim");
+        Classification added = host.classifyIn(pid, "/tmp/true");
+        Classification modified = host.classifyIn(pid, "/usr/bin/victim");
         ExecEvent chmodded = KernelFacts.execIn(pid, "/usr/bin/tool");
-        Classification chmodOnly = classifier.classify(chmodded, attributor.attribute(chmodded).orElseThrow());
+        Classification chmodOnly = host.classifier.classify(chmodded, host.attributor.attribute(chmodded).orElseThrow());
 
         assertThat(added.kind()).isEqualTo(DriftKind.ADDED);
         assertThat(modified.kind()).isEqualTo(DriftKind.MODIFIED);
@@ -137,7 +122,7 @@ class DockerEndToEndTest {
     void aDroppedScriptIsAdded() throws Exception {
         exec("printf '#!/bin/sh\\necho dropped > /tmp/ran\\n' > /tmp/drop.sh && chmod +x /tmp/drop.sh && /tmp/drop.sh");
 
-        Classification result = classifyIn("/tmp/drop.sh");
+        Classification result = host.classifyIn(pid, "/tmp/drop.sh");
 
         assertThat(Path.of("/proc/" + pid + "/root/tmp/ran")).hasContent("dropped");
         assertThat(result.kind()).isEqualTo(DriftKind.ADDED);
@@ -146,13 +131,13 @@ class DockerEndToEndTest {
 
     @Test
     void binariesOnATmpfsAndOnABindMountedVolumeAreMount() throws Exception {
-        attributor.attribute(KernelFacts.execIn(pid, "/bin/busybox")).orElseThrow();
+        host.attributor.attribute(KernelFacts.execIn(pid, "/bin/busybox")).orElseThrow();
         exec("cp /bin/busybox /scratch/true && /scratch/true");
         Files.copy(BusyboxImage.BUSYBOX, volume.resolve("tool"), StandardCopyOption.REPLACE_EXISTING);
-        clock.advance(Duration.ofSeconds(2));
+        host.clock.advance(Duration.ofSeconds(2));
 
-        assertThat(classifyIn("/scratch/true").kind()).isEqualTo(DriftKind.MOUNT);
-        assertThat(classifyIn("/vol/tool").kind()).isEqualTo(DriftKind.MOUNT);
+        assertThat(host.classifyIn(pid, "/scratch/true").kind()).isEqualTo(DriftKind.MOUNT);
+        assertThat(host.classifyIn(pid, "/vol/tool").kind()).isEqualTo(DriftKind.MOUNT);
     }
 
     @Test
@@ -162,10 +147,10 @@ class DockerEndToEndTest {
         HostCommands.run("docker", "exec", "-d", cid, "/vol/memfdexec", "/bin/busybox");
         ExecEvent exec = KernelFacts.execOfRunningExe(MemfdExecProgram.awaitMemfdProcess(cid));
 
-        ContainerContext ctx = attributor.attribute(exec).orElseThrow();
+        ContainerContext ctx = host.attributor.attribute(exec).orElseThrow();
 
         assertThat(ctx.id().value()).isEqualTo(cid);
-        assertThat(classifier.classify(exec, ctx).kind()).isEqualTo(DriftKind.FILELESS);
+        assertThat(host.classifier.classify(exec, ctx).kind()).isEqualTo(DriftKind.FILELESS);
     }
 
     @Test
@@ -174,13 +159,13 @@ class DockerEndToEndTest {
         int doomedPid = doomed.getContainerInfo().getState().getPidLong().intValue();
         doomed.execInContainer("/bin/cp", "/bin/busybox", "/tmp/late");
         ExecEvent queued = KernelFacts.execIn(doomedPid, "/tmp/late");
-        attributor.attribute(queued).orElseThrow();
+        host.attributor.attribute(queued).orElseThrow();
 
         String doomedId = doomed.getContainerId();
         doomed.stop();
-        ContainerContext byDev = attributor.attribute(KernelFacts.asFromGoneProcess(queued, KernelFacts.deadPid(), false,
+        ContainerContext byDev = host.attributor.attribute(KernelFacts.asFromGoneProcess(queued, KernelFacts.deadPid(), false,
                 false)).orElseThrow();
-        Classification result = new OverlayDriftClassifier(new FakeNioRootedFiles(), images, Path.of("/proc"))
+        Classification result = new OverlayDriftClassifier(new FakeNioRootedFiles(), host.images, Path.of("/proc"))
                 .classify(queued, byDev);
 
         assertThat(byDev.id().value()).isEqualTo(doomedId);
@@ -200,11 +185,6 @@ class DockerEndToEndTest {
                 .withCommand("/bin/sleep", "600");
         c.start();
         return c;
-    }
-
-    private Classification classifyIn(String path) throws IOException {
-        ExecEvent exec = KernelFacts.execIn(pid, path);
-        return classifier.classify(exec, attributor.attribute(exec).orElseThrow());
     }
 
     private void exec(String script) throws Exception {

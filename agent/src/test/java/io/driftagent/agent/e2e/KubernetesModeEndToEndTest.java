@@ -1,10 +1,12 @@
 package io.driftagent.agent.e2e;
 
-import io.driftagent.agent.fixture.HostCommands;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.driftagent.agent.config.Setting;
+import io.driftagent.agent.fixture.BusyboxImage;
+import io.driftagent.agent.fixture.ContainerdHost;
+import io.driftagent.agent.fixture.HostCommands;
 import io.driftagent.agent.k8s.CrudApiServer;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.Event;
@@ -75,7 +77,7 @@ class KubernetesModeEndToEndTest {
     private final String node = "e2e-node-" + ThreadLocalRandom.current().nextInt(1_000_000);
     private final String podName = "web-" + ThreadLocalRandom.current().nextInt(1_000_000);
     private final String containerId = ContainerdHost.randomContainerId();
-    private final ContainerdHost containerd = new ContainerdHost();
+    private final ContainerdHost containerd = new ContainerdHost("drift-e2e");
 
     private Path work;
     private CrudApiServer api;
@@ -91,7 +93,7 @@ class KubernetesModeEndToEndTest {
     void startTheClusterTheContainerAndTheAgent() throws Exception {
         assumeTrue(HostCommands.isRoot(), "needs root: the agent loads BPF or marks filesystems; containerd");
         assumeTrue(ContainerdHost.available(), "containerd is not running (scripts/host-setup.sh starts it)");
-        assumeTrue(BusyboxRootfs.available(), "needs busybox-static at /bin/busybox");
+        assumeTrue(BusyboxImage.available(), "needs busybox-static at /bin/busybox");
         work = Files.createTempDirectory("drift-e2e-k8s");
         imageDigest = containerd.importBusybox(work, IMAGE);
 

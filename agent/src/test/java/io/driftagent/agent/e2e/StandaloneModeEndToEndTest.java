@@ -1,10 +1,12 @@
 package io.driftagent.agent.e2e;
 
-import io.driftagent.agent.fixture.HostCommands;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.driftagent.agent.config.Setting;
+import io.driftagent.agent.fixture.BusyboxImage;
+import io.driftagent.agent.fixture.ContainerdHost;
+import io.driftagent.agent.fixture.HostCommands;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -52,7 +54,7 @@ class StandaloneModeEndToEndTest {
     private final String criPodUid = UUID.randomUUID().toString();
     private final String dockerImage = "drift-e2e-busybox:" + suffix;
     private final String dockerName = "drift-e2e-docker-" + suffix;
-    private final ContainerdHost containerd = new ContainerdHost();
+    private final ContainerdHost containerd = new ContainerdHost("drift-e2e");
 
     private Path work;
     private boolean dockerStarted;
@@ -65,7 +67,7 @@ class StandaloneModeEndToEndTest {
     void startTheContainersAndTheAgent() throws Exception {
         assumeTrue(HostCommands.isRoot(), "needs root: the agent loads BPF or marks filesystems; containerd");
         assumeTrue(ContainerdHost.available(), "containerd is not running (scripts/host-setup.sh starts it)");
-        assumeTrue(BusyboxRootfs.available(), "needs busybox-static at /bin/busybox");
+        assumeTrue(BusyboxImage.available(), "needs busybox-static at /bin/busybox");
         work = Files.createTempDirectory("drift-e2e-standalone");
         containerd.importBusybox(work, IMAGE);
         containerd.run(IMAGE, plainName);
@@ -78,7 +80,7 @@ class StandaloneModeEndToEndTest {
                 "--annotation", "io.kubernetes.cri.image-name=" + IMAGE);
         if (HostCommands.works("docker", "info")) {
             HostCommands.run("docker", "build", "-q", "-t", dockerImage,
-                    BusyboxRootfs.writeDockerContext(work.resolve("docker")).toString());
+                    BusyboxImage.writeDockerContext(work.resolve("docker")).toString());
             dockerId = HostCommands.run("docker", "run", "-d", "--network", "none", "--name", dockerName,
                     "--label", "team=payments", dockerImage).strip();
             dockerStarted = true;

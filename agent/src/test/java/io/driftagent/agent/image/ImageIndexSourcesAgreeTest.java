@@ -2,6 +2,8 @@ package io.driftagent.agent.image;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.driftagent.agent.fixture.OciLayout;
+import io.driftagent.agent.fixture.OciLayout.Compression;
 import io.driftagent.agent.fs.NoFollowRootedFiles;
 import io.driftagent.agent.image.IndexEntry.EntryType;
 import io.driftagent.agent.proc.ContainerMount;
@@ -50,8 +52,8 @@ class ImageIndexSourcesAgreeTest {
                 "needs the registry on " + REGISTRY + " (scripts/host-setup.sh)");
         work = Files.createTempDirectory("drift-image-sources");
         String imageName = "drift-image-test.local/layers:" + TestImageLayout.REF;
-        layout = TestImageLayout.write(work.resolve("layout"), imageName, TestImageLayout.Compression.GZIP,
-                TestImageLayout.Compression.ZSTD, TestImageLayout.Compression.NONE);
+        layout = TestImageLayout.write(work.resolve("layout"), imageName, Compression.GZIP,
+                Compression.ZSTD, Compression.NONE);
 
         run("skopeo", "copy", "--dest-tls-verify=false", "oci:" + layout.dir + ":" + TestImageLayout.REF,
                 "docker://" + REGISTRY + "/" + REPOSITORY + ":" + TestImageLayout.REF);
@@ -110,7 +112,7 @@ class ImageIndexSourcesAgreeTest {
     @Test
     void theMergedViewAppliesWhiteoutsOpaqueDirectoriesAndHardLinksLikeOverlay() throws Exception {
         CompactImageIndex index = LayerDirectoryIndexer.create().index(lowerDirs);
-        String busybox = TestImageLayout.sha256Hex(TestImageLayout.BUSYBOX);
+        String busybox = OciLayout.sha256Hex(TestImageLayout.BUSYBOX);
 
         assertThat(index.lookup("/etc/removed")).isEmpty();
         assertThat(index.lookup("/opt/old/a")).isEmpty();
@@ -152,7 +154,7 @@ class ImageIndexSourcesAgreeTest {
 
         assertThat(sleep.path()).isEqualTo("/usr/bin/busybox");
         assertThat(index.sha256(sleep)).isEqualTo(resolvedInContainer)
-                .isEqualTo(TestImageLayout.sha256Hex(TestImageLayout.BUSYBOX));
+                .isEqualTo(OciLayout.sha256Hex(TestImageLayout.BUSYBOX));
         assertThat(seenInContainer).startsWith("none");
         assertThat(NoFollowRootedFiles.resolvingInsideRoot(io.driftagent.agent.fs.NativeFiles.load())
                 .sha256(Path.of("/proc/" + taskPid(containerName) + "/root"), "/bin/sleep", 64 << 20))

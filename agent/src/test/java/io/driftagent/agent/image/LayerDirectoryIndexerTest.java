@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import io.driftagent.agent.fixture.OciLayout;
 import io.driftagent.agent.image.IndexEntry.EntryType;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -79,7 +80,7 @@ class LayerDirectoryIndexerTest {
 
         IndexEntry viaLink = index.resolve("/host-shadow").orElseThrow();
         assertThat(viaLink.path()).isEqualTo("/etc/shadow");
-        assertThat(index.sha256(viaLink)).isEqualTo(TestImageLayout.sha256Hex("image shadow"
+        assertThat(index.sha256(viaLink)).isEqualTo(OciLayout.sha256Hex("image shadow"
                 .getBytes(StandardCharsets.UTF_8)));
         assertThat(index.resolve("/escape")).isEmpty(); // the image has no /etc/passwd; ".." stops at its root
         IndexEntry link = index.lookup("/host-shadow").orElseThrow();

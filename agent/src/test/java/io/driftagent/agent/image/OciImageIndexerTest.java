@@ -3,6 +3,8 @@ package io.driftagent.agent.image;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.driftagent.agent.fixture.OciLayout;
+import io.driftagent.agent.fixture.OciLayout.Compression;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,12 +34,12 @@ class OciImageIndexerTest {
 
     @Test
     void gzipZstdAndPlainLayersOfTheSameContentGiveTheSameIndex() throws Exception {
-        TestImageLayout gzip = TestImageLayout.write(work.resolve("gz"), "x", TestImageLayout.Compression.GZIP,
-                TestImageLayout.Compression.GZIP, TestImageLayout.Compression.GZIP);
-        TestImageLayout zstd = TestImageLayout.write(work.resolve("zst"), "x", TestImageLayout.Compression.ZSTD,
-                TestImageLayout.Compression.ZSTD, TestImageLayout.Compression.ZSTD);
-        TestImageLayout plain = TestImageLayout.write(work.resolve("tar"), "x", TestImageLayout.Compression.NONE,
-                TestImageLayout.Compression.NONE, TestImageLayout.Compression.NONE);
+        TestImageLayout gzip = TestImageLayout.write(work.resolve("gz"), "x", Compression.GZIP,
+                Compression.GZIP, Compression.GZIP);
+        TestImageLayout zstd = TestImageLayout.write(work.resolve("zst"), "x", Compression.ZSTD,
+                Compression.ZSTD, Compression.ZSTD);
+        TestImageLayout plain = TestImageLayout.write(work.resolve("tar"), "x", Compression.NONE,
+                Compression.NONE, Compression.NONE);
         OciImageIndexer indexer = OciImageIndexer.linuxAmd64();
 
         var expected = ImageIndexSourcesAgreeTest.describe(indexer.fromOciLayout(gzip.dir, null));
@@ -45,15 +47,15 @@ class OciImageIndexerTest {
         assertThat(ImageIndexSourcesAgreeTest.describe(indexer.fromOciLayout(plain.dir, "v1"))).isEqualTo(expected);
         assertThat(expected).containsKeys("/usr/bin/sh", "/opt/old/c", "/var/new").doesNotContainKeys(
                 "/etc/removed", "/opt/old/a", "/var/cache/big", "/etc/.wh.removed", "/opt/old/.wh..wh..opq");
-        assertThat(expected.get("/usr/bin/sh")).contains(TestImageLayout.sha256Hex(TestImageLayout.BUSYBOX));
+        assertThat(expected.get("/usr/bin/sh")).contains(OciLayout.sha256Hex(TestImageLayout.BUSYBOX));
     }
 
     @Test
     void anImageIndexResolvesToTheLinuxAmd64ManifestInALayoutAndInTheRegistry() throws Exception {
         Assumptions.assumeTrue(ImageIndexSourcesAgreeTest.commandWorks("curl", "-fsS", "http://127.0.0.1:5000/v2/"),
                 "needs the registry on 127.0.0.1:5000 (scripts/host-setup.sh)");
-        TestImageLayout layout = TestImageLayout.write(work.resolve("multi"), "x", TestImageLayout.Compression.GZIP,
-                TestImageLayout.Compression.ZSTD, TestImageLayout.Compression.GZIP);
+        TestImageLayout layout = TestImageLayout.write(work.resolve("multi"), "x", Compression.GZIP,
+                Compression.ZSTD, Compression.GZIP);
         layout.addMultiPlatformIndex();
         ImageIndexSourcesAgreeTest.run("skopeo", "copy", "--all", "--dest-tls-verify=false", "oci:" + layout.dir
                 + ":multi", "docker://127.0.0.1:5000/drift-image-test/multi:v1");
@@ -78,7 +80,7 @@ class OciImageIndexerTest {
     @Test
     void aLayerBlobThatDoesNotMatchItsDigestIsRefused() throws Exception {
         TestImageLayout layout = TestImageLayout.write(work.resolve("tampered"), "x",
-                TestImageLayout.Compression.NONE, TestImageLayout.Compression.NONE, TestImageLayout.Compression.NONE);
+                Compression.NONE, Compression.NONE, Compression.NONE);
         Path blobs = layout.dir.resolve("blobs/sha256");
         try (var files = Files.list(blobs)) {
             for (Path blob : files.toList()) {
@@ -96,8 +98,8 @@ class OciImageIndexerTest {
 
     @Test
     void layersBeyondTheUncompressedBoundFailInsteadOfExhaustingMemory() throws Exception {
-        TestImageLayout layout = TestImageLayout.write(work.resolve("bomb"), "x", TestImageLayout.Compression.GZIP,
-                TestImageLayout.Compression.GZIP, TestImageLayout.Compression.GZIP);
+        TestImageLayout layout = TestImageLayout.write(work.resolve("bomb"), "x", Compression.GZIP,
+                Compression.GZIP, Compression.GZIP);
         OciImageIndexer small = new OciImageIndexer(new OciLimits(1 << 20, 1L << 30, 100_000, 1000, 10),
                 "linux", "amd64");
 

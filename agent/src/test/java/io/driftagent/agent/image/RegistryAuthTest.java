@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.driftagent.agent.fixture.OciLayout.Compression;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -53,7 +54,7 @@ class RegistryAuthTest {
                 "needs the registry on 127.0.0.1:5000 (scripts/host-setup.sh)");
         work = Files.createTempDirectory("drift-registry-auth");
         TestImageLayout layout = TestImageLayout.write(work.resolve("layout"), "drift-image-test.local/auth:v1",
-                TestImageLayout.Compression.GZIP, TestImageLayout.Compression.ZSTD, TestImageLayout.Compression.GZIP);
+                Compression.GZIP, Compression.ZSTD, Compression.GZIP);
         ImageIndexSourcesAgreeTest.run("skopeo", "copy", "--dest-tls-verify=false",
                 "oci:" + layout.dir + ":" + TestImageLayout.REF,
                 "docker://127.0.0.1:5000/" + REPOSITORY + ":" + TestImageLayout.REF);

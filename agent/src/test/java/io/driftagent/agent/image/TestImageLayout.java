@@ -1,17 +1,14 @@
 package io.driftagent.agent.image;
 
-import com.github.luben.zstd.ZstdOutputStream;
+import io.driftagent.agent.fixture.OciLayout;
+import io.driftagent.agent.fixture.OciLayout.Compression;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
-import java.util.zip.GZIPOutputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.apache.commons.compress.archivers.tar.TarConstants;
@@ -110,8 +107,6 @@ final class TestImageLayout {
         }
     }
 
-    enum Compression { GZIP, ZSTD, NONE }
-
     static List<Layer> layers() throws IOException {
         Layer base = new Layer()
                 .dir("etc", 0755).dir("usr", 0755).dir("usr/bin", 0755).dir("opt", 0755).dir("opt/old", 0755)
@@ -143,41 +138,12 @@ final class TestImageLayout {
 
     /** Writes the layout into {@code dir} with the given compressions for layers 1..3 (bottom first). */
     static TestImageLayout write(Path dir, String imageName, Compression... compressions) throws Exception {
-        Files.createDirectories(dir.resolve("blobs/sha256"));
         List<Layer> layers = layers();
-        List<String> diffIds = new ArrayList<>();
-        StringBuilder layerDescriptors = new StringBuilder();
+        List<OciLayout.Layer> blobs = new ArrayList<>();
         for (int i = 0; i < layers.size(); i++) {
-            byte[] tar = layers.get(i).finish();
-            diffIds.add(digest(tar));
-            Compression compression = compressions[i];
-            byte[] blob = compress(tar, compression);
-            String blobDigest = writeBlob(dir, blob);
-            String mediaType = switch (compression) {
-                case GZIP -> "application/vnd.oci.image.layer.v1.tar+gzip";
-                case ZSTD -> "application/vnd.oci.image.layer.v1.tar+zstd";
-                case NONE -> "application/vnd.oci.image.layer.v1.tar";
-            };
-            layerDescriptors.append(i == 0 ? "" : ",").append("{\"mediaType\":\"").append(mediaType)
-                    .append("\",\"digest\":\"").append(blobDigest).append("\",\"size\":").append(blob.length)
-                    .append('}');
+            blobs.add(new OciLayout.Layer(layers.get(i).finish(), compressions[i]));
         }
-        String config = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Cmd\":[\"/bin/sleep\",\"3600\"]},"
-                + "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"" + String.join("\",\"", diffIds) + "\"]}}";
-        byte[] configBytes = config.getBytes(StandardCharsets.UTF_8);
-        String configDigest = writeBlob(dir, configBytes);
-        String manifest = "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
-                + "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\""
-                + configDigest + "\",\"size\":" + configBytes.length + "},\"layers\":[" + layerDescriptors + "]}";
-        byte[] manifestBytes = manifest.getBytes(StandardCharsets.UTF_8);
-        String manifestDigest = writeBlob(dir, manifestBytes);
-        String index = "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
-                + "\"digest\":\"" + manifestDigest + "\",\"size\":" + manifestBytes.length
-                + ",\"platform\":{\"architecture\":\"amd64\",\"os\":\"linux\"},"
-                + "\"annotations\":{\"org.opencontainers.image.ref.name\":\"" + REF + "\","
-                + "\"io.containerd.image.name\":\"" + imageName + "\"}}]}";
-        Files.writeString(dir.resolve("index.json"), index);
-        Files.writeString(dir.resolve("oci-layout"), "{\"imageLayoutVersion\":\"1.0.0\"}");
+        String manifestDigest = OciLayout.write(dir, imageName, REF, List.of("/bin/sleep", "3600"), blobs);
         return new TestImageLayout(dir, manifestDigest, imageName);
     }
 
@@ -193,12 +159,12 @@ final class TestImageLayout {
         String configText = "{\"architecture\":\"arm64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\","
                 + "\"diff_ids\":[\"" + diffIdOfBase() + "\"]}}";
         byte[] config = configText.getBytes(StandardCharsets.UTF_8);
-        String configDigest = writeBlob(dir, config);
+        String configDigest = OciLayout.writeBlob(dir, config);
         byte[] arm = ("{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
                 + "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\""
                 + configDigest + "\",\"size\":" + config.length + "},\"layers\":[" + firstLayer + "]}")
                 .getBytes(StandardCharsets.UTF_8);
-        String armDigest = writeBlob(dir, arm);
+        String armDigest = OciLayout.writeBlob(dir, arm);
         byte[] amd = manifest.getBytes(StandardCharsets.UTF_8);
         byte[] index = ("{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\","
                 + "\"manifests\":["
@@ -207,7 +173,7 @@ final class TestImageLayout {
                 + "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" + manifestDigest
                 + "\",\"size\":" + amd.length + ",\"platform\":{\"architecture\":\"amd64\",\"os\":\"linux\"}}]}")
                 .getBytes(StandardCharsets.UTF_8);
-        String indexDigest = writeBlob(dir, index);
+        String indexDigest = OciLayout.writeBlob(dir, index);
         String top = Files.readString(dir.resolve("index.json"));
         String entry = "{\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"digest\":\"" + indexDigest
                 + "\",\"size\":" + index.length + ",\"annotations\":{\"org.opencontainers.image.ref.name\":\"multi\"}}";
@@ -231,35 +197,5 @@ final class TestImageLayout {
         }
         int start = config.indexOf("\"diff_ids\":[\"") + 13;
         return config.substring(start, config.indexOf('"', start));
-    }
-
-    private static byte[] compress(byte[] tar, Compression compression) throws IOException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        OutputStream stream = switch (compression) {
-            case GZIP -> new GZIPOutputStream(out);
-            case ZSTD -> new ZstdOutputStream(out);
-            case NONE -> out;
-        };
-        stream.write(tar);
-        stream.close();
-        return out.toByteArray();
-    }
-
-    private static String writeBlob(Path dir, byte[] blob) throws IOException {
-        String digest = digest(blob);
-        Files.write(dir.resolve("blobs/sha256").resolve(digest.substring(7)), blob);
-        return digest;
-    }
-
-    static String digest(byte[] bytes) {
-        try {
-            return "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (Exception impossible) {
-            throw new IllegalStateException(impossible);
-        }
-    }
-
-    static String sha256Hex(byte[] bytes) {
-        return digest(bytes).substring(7);
     }
 }

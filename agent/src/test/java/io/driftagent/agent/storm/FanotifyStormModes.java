@@ -22,12 +22,12 @@ import java.util.Optional;
  * The fanotify storm modes. All mark the storm's own filesystem (an overlay, see {@link StormFilesystem}); the
  * observer also marks the host root as in production, so it pays for every other exec on the machine too.
  */
-final class FanotifyStormModes {
+public final class FanotifyStormModes {
     private FanotifyStormModes() {
     }
 
     /** {@link FanotifyExecSource} with its defaults (host root marked) plus a mark on the storm's filesystem. */
-    static StormMode observe(Path stormFs) {
+    public static StormMode observe(Path stormFs) {
         return new StormMode("fanotify-observe", () -> new WatchingSource(stormFs));
     }
 
@@ -36,7 +36,7 @@ final class FanotifyStormModes {
      * Seen through the harness as a source: each decision is "delivered"; a default answer (timeout, decider error,
      * overload...) or a failed answer counts as "lost", since the decider never saw that exec.
      */
-    static StormMode blockAllowAll(Path stormFs) {
+    public static StormMode blockAllowAll(Path stormFs) {
         return new StormMode("fanotify-block-allow-all", () -> new AllowAllGuard(stormFs, PermissionDecision.ALLOW));
     }
 

@@ -1,6 +1,5 @@
 package io.driftagent.agent.source.ebpf;
 
-import static io.driftagent.agent.source.fixture.OverlayContainer.stat;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -36,6 +35,8 @@ class EbpfExecSourceKernelTest {
     private final RecordingSink sink = new RecordingSink();
     private EbpfExecSource source;
     private OverlayContainer container;
+    private Path volume;
+    private Path scratch;
     private long hostMountNs;
 
     @BeforeAll
@@ -46,6 +47,12 @@ class EbpfExecSourceKernelTest {
         assumeTrue(noContainer.isEmpty(), () -> "overlay container fixture unavailable: " + noContainer);
         hostMountNs = mountNsOf("self");
         container = OverlayContainer.create();
+        volume = Files.createDirectories(container.dir().resolve("volume"));
+        OverlayContainer.installBusybox(volume.resolve("true"));
+        container.volume(volume, "/vol");
+        scratch = container.hostTmpfs("scratch");
+        OverlayContainer.installBusybox(scratch.resolve("true"));
+        container.volume(scratch, "/scratch");
         source = new EbpfExecSource();
         source.start(sink);
     }
@@ -63,7 +70,7 @@ class EbpfExecSourceKernelTest {
     @Test
     void imageBinaryIsOnOverlayNotInTheUpperLayerWithTheProcessIdentity() throws Exception {
         // given an image binary that keeps running long enough to read /proc
-        Process p = container.start("/bin/sleep", "1");
+        Process p = container.start("exec /bin/sleep 1");
         long pid = p.pid();
         ExecEvent e = sink.await(ev -> ev.tgid() == pid && ev.filename().equals("/bin/sleep"), WAIT, "/bin/sleep");
         long startTicks = startTimeTicks(pid);
@@ -75,7 +82,7 @@ class EbpfExecSourceKernelTest {
         assertThat(e.uid()).isZero();
         assertThat(e.gid()).isZero();
         assertThat(e.comm()).isEqualTo("sleep");
-        assertThat(e.file()).isEqualTo(fileId(container.host("/bin/sleep")));
+        assertThat(e.file()).isEqualTo(OverlayContainer.fileId(container.host("/bin/sleep")));
         assertThat(e.interpreter()).isEqualTo(FileId.NONE);
         assertThat(e.flags()).isEqualTo(new Flags(true, false, false, false));
         assertThat(e.mountNsId()).isNotZero().isNotEqualTo(hostMountNs);
@@ -90,10 +97,10 @@ class EbpfExecSourceKernelTest {
         // given
         OverlayContainer.installBusybox(container.host("/usr/local/bin/true"));
         // when
-        long pid = container.run("/usr/local/bin/true");
+        long pid = container.exec("/usr/local/bin/true").pid();
         // then
         ExecEvent e = sink.await(ev -> ev.tgid() == pid && ev.filename().equals("/usr/local/bin/true"), WAIT, "added");
-        assertThat(e.file()).isEqualTo(fileId(container.host("/usr/local/bin/true")));
+        assertThat(e.file()).isEqualTo(OverlayContainer.fileId(container.host("/usr/local/bin/true")));
         assertThat(e.flags()).isEqualTo(new Flags(true, true, false, false));
     }
 
@@ -105,10 +112,10 @@ class EbpfExecSourceKernelTest {
                 StandardOpenOption.TRUNCATE_EXISTING);
         Files.write(container.host("/bin/echo"), new byte[] {0}, StandardOpenOption.APPEND);
         // when
-        long pid = container.run("/bin/echo", "x");
+        long pid = container.exec("/bin/echo", "x").pid();
         // then
         ExecEvent e = sink.await(ev -> ev.tgid() == pid && ev.filename().equals("/bin/echo"), WAIT, "overwritten");
-        assertThat(e.file()).isEqualTo(fileId(container.host("/bin/echo")));
+        assertThat(e.file()).isEqualTo(OverlayContainer.fileId(container.host("/bin/echo")));
         assertThat(e.flags()).isEqualTo(new Flags(true, true, false, false));
     }
 
@@ -117,10 +124,10 @@ class EbpfExecSourceKernelTest {
         // given a metadata-only change: overlayfs copies the file up with identical content
         Files.setPosixFilePermissions(container.host("/bin/false"), PosixFilePermissions.fromString("rwxr-x---"));
         // when
-        long pid = container.run("/bin/false");
+        long pid = container.exec("/bin/false").pid();
         // then: the kernel flag says upper; telling it apart from real drift (same content) is the classifier's job
         ExecEvent e = sink.await(ev -> ev.tgid() == pid && ev.filename().equals("/bin/false"), WAIT, "chmod'ed");
-        assertThat(e.file()).isEqualTo(fileId(container.host("/bin/false")));
+        assertThat(e.file()).isEqualTo(OverlayContainer.fileId(container.host("/bin/false")));
         assertThat(e.flags()).isEqualTo(new Flags(true, true, false, false));
     }
 
@@ -129,11 +136,11 @@ class EbpfExecSourceKernelTest {
         // given
         container.dropScript("/tmp/dropped.sh", "#!/bin/sh\nexit 0\n");
         // when
-        long pid = container.run("/tmp/dropped.sh");
+        long pid = container.exec("/tmp/dropped.sh").pid();
         // then
         ExecEvent e = sink.await(ev -> ev.tgid() == pid && ev.filename().equals("/tmp/dropped.sh"), WAIT, "script");
-        assertThat(e.file()).isEqualTo(fileId(container.host("/tmp/dropped.sh")));
-        assertThat(e.interpreter()).isEqualTo(fileId(container.host("/bin/sh")));
+        assertThat(e.file()).isEqualTo(OverlayContainer.fileId(container.host("/tmp/dropped.sh")));
+        assertThat(e.interpreter()).isEqualTo(OverlayContainer.fileId(container.host("/bin/sh")));
         assertThat(e.flags()).isEqualTo(new Flags(true, true, false, false));
         assertThat(e.comm()).isEqualTo("dropped.sh");
     }
@@ -166,31 +173,31 @@ class EbpfExecSourceKernelTest {
 
     @Test
     void execFromABindMountedVolumeIsNotOnOverlay() throws Exception {
-        long pid = container.run("/vol/true");
+        long pid = container.exec("/vol/true").pid();
         ExecEvent e = sink.await(ev -> ev.tgid() == pid && ev.filename().equals("/vol/true"), WAIT, "volume");
-        assertThat(e.file()).isEqualTo(fileId(container.volumeSource().resolve("true")));
+        assertThat(e.file()).isEqualTo(OverlayContainer.fileId(volume.resolve("true")));
         assertThat(e.flags()).isEqualTo(Flags.NONE);
     }
 
     @Test
     void execFromATmpfsMountIsNotOnOverlay() throws Exception {
-        long pid = container.run("/scratch/true");
+        long pid = container.exec("/scratch/true").pid();
         ExecEvent e = sink.await(ev -> ev.tgid() == pid && ev.filename().equals("/scratch/true"), WAIT, "tmpfs");
-        assertThat(e.file()).isEqualTo(fileId(container.host("/scratch/true")));
-        assertThat(e.file().dev()).isNotEqualTo(stat(container.host("/bin/true"), "dev"));
+        assertThat(e.file()).isEqualTo(OverlayContainer.fileId(scratch.resolve("true")));
+        assertThat(e.file().dev()).isNotEqualTo(container.overlayDev());
         assertThat(e.flags()).isEqualTo(Flags.NONE);
     }
 
     @Test
     void processThatExitsImmediatelyIsStillDeliveredWithItsParentAndComm() throws Exception {
         // given a shell that forks a child which execs /bin/true and is gone at once
-        long shellPid = container.run("/bin/sh", "-c", "/bin/true; exit 0");
+        long shellPid = container.exec("/bin/sh", "-c", "/bin/true; exit 0").pid();
         // then
         ExecEvent e = sink.await(ev -> ev.ppid() == shellPid && ev.filename().equals("/bin/true"), WAIT, "short-lived");
         assertThat(e.tgid()).isNotEqualTo((int) shellPid);
         assertThat(e.pid()).isEqualTo(e.tgid());
         assertThat(e.comm()).isEqualTo("true");
-        assertThat(e.file()).isEqualTo(fileId(container.host("/bin/true")));
+        assertThat(e.file()).isEqualTo(OverlayContainer.fileId(container.host("/bin/true")));
         assertThat(e.flags()).isEqualTo(new Flags(true, false, false, false));
         assertThat(ProcessHandle.of(e.tgid())).isEmpty();
     }
@@ -201,10 +208,6 @@ class EbpfExecSourceKernelTest {
         assertThat(source.stats().totalLost()).isZero();
         assertThat(source.kernelExecsSeen()).isGreaterThanOrEqualTo(source.stats().delivered());
         assertThat(source.attachment()).contains(ExecAttachment.TP_BTF);
-    }
-
-    static FileId fileId(Path p) {
-        return new FileId(stat(p, "dev"), stat(p, "ino"));
     }
 
     static long mountNsOf(String pid) throws Exception {

@@ -135,25 +135,25 @@ class EbpfExecSourceLifecycleKernelTest {
             container.dropScript("/tmp/fallback.sh", "#!/bin/sh\n/bin/true\n");
 
             // when
-            long imagePid = container.run("/bin/cat", "/dev/null");
-            long scriptPid = container.run("/tmp/fallback.sh");
+            long imagePid = container.exec("/bin/cat", "/dev/null").pid();
+            long scriptPid = container.exec("/tmp/fallback.sh").pid();
 
             // then
             ExecEvent image = sink.await(e -> e.tgid() == imagePid && e.filename().equals("/bin/cat"), WAIT, "cat");
-            assertThat(image.file()).isEqualTo(EbpfExecSourceKernelTest.fileId(container.host("/bin/cat")));
+            assertThat(image.file()).isEqualTo(OverlayContainer.fileId(container.host("/bin/cat")));
             assertThat(image.interpreter()).isEqualTo(FileId.NONE);
             assertThat(image.flags()).isEqualTo(new Flags(true, false, false, false));
 
             ExecEvent script = sink.await(e -> e.tgid() == scriptPid && e.filename().equals("/tmp/fallback.sh"),
                     WAIT, "script");
-            assertThat(script.file()).isEqualTo(EbpfExecSourceKernelTest.fileId(container.host("/tmp/fallback.sh")));
-            assertThat(script.interpreter()).isEqualTo(EbpfExecSourceKernelTest.fileId(container.host("/bin/sh")));
+            assertThat(script.file()).isEqualTo(OverlayContainer.fileId(container.host("/tmp/fallback.sh")));
+            assertThat(script.interpreter()).isEqualTo(OverlayContainer.fileId(container.host("/bin/sh")));
             assertThat(script.flags()).isEqualTo(new Flags(true, true, false, false));
 
             // the script's shell forks /bin/true: the old image (sh) is not mistaken for a script
             ExecEvent child = sink.await(e -> e.ppid() == scriptPid && e.filename().equals("/bin/true"), WAIT, "true");
             assertThat(child.interpreter()).isEqualTo(FileId.NONE);
-            assertThat(child.file()).isEqualTo(EbpfExecSourceKernelTest.fileId(container.host("/bin/true")));
+            assertThat(child.file()).isEqualTo(OverlayContainer.fileId(container.host("/bin/true")));
         } finally {
             if (mountedTracefs) {
                 run("/usr/bin/umount", "/sys/kernel/tracing");

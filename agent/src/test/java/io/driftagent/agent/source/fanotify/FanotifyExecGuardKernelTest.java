@@ -3,7 +3,9 @@ package io.driftagent.agent.source.fanotify;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.driftagent.agent.fixture.HostCommands;
 import io.driftagent.agent.source.ExecEvent;
+import io.driftagent.agent.source.fixture.OverlayContainer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -76,14 +78,14 @@ class FanotifyExecGuardKernelTest {
             ctr.close();
         }
         if (work != null) {
-            OverlayContainer.exec(List.of("rm", "-rf", work.toString()));
+            HostCommands.run("rm", "-rf", work.toString());
         }
     }
 
     private FanotifyExecGuard startGuard(GuardConfig cfg, ExecPermissionDecider decider) throws Exception {
         guard = new FanotifyExecGuard(cfg, decider, Clock.systemUTC());
         guard.start();
-        assertThat(guard.guard(ctr.merged)).isEqualTo(MarkKind.FILESYSTEM);
+        assertThat(guard.guard(ctr.merged())).isEqualTo(MarkKind.FILESYSTEM);
         return guard;
     }
 
@@ -100,7 +102,7 @@ class FanotifyExecGuardKernelTest {
         assertThat(run.output()).contains("Operation not permitted").contains("denied-rc=126").contains("hello-rc=0");
         ExecEvent hello = seen.stream().map(ExecPermissionRequest::event).filter(e -> e.filename().equals("/bin/hello"))
                 .findFirst().orElseThrow();
-        assertThat(hello.file()).isEqualTo(new ExecEvent.FileId(ctr.overlayDev(), OverlayContainer.ino(ctr.lower.resolve("bin/hello"))));
+        assertThat(hello.file()).isEqualTo(new ExecEvent.FileId(ctr.overlayDev(), OverlayContainer.ino(ctr.lower().resolve("bin/hello"))));
         assertThat(hello.flags()).isEqualTo(new ExecEvent.Flags(true, false, false, false));
         assertThat(guard.stats().denied()).isGreaterThanOrEqualTo(1);
         assertThat(guard.stats().defaulted()).isEmpty();
@@ -325,17 +327,17 @@ class FanotifyExecGuardKernelTest {
 
     @Test
     void closeLeavesNoFileDescriptorsBehind() throws Exception {
-        List<String> relatedBefore = KernelTestSupport.fanotifyRelatedFds(ctr.dir);
+        List<String> relatedBefore = KernelTestSupport.fanotifyRelatedFds(ctr.dir());
         int before = KernelTestSupport.openFdCount();
         FanotifyExecGuard g = new FanotifyExecGuard(GuardConfig.defaults(), req -> PermissionDecision.ALLOW, Clock.systemUTC());
         g.start();
-        g.guard(ctr.merged);
+        g.guard(ctr.merged());
         OverlayContainer.Run run = ctr.run("/bin/hello; echo hello-rc=$?");
         assertThat(run.output()).contains("hello-rc=0");
 
         g.close();
 
-        assertThat(KernelTestSupport.fanotifyRelatedFds(ctr.dir)).isEqualTo(relatedBefore);
+        assertThat(KernelTestSupport.fanotifyRelatedFds(ctr.dir())).isEqualTo(relatedBefore);
         assertThat(KernelTestSupport.openFdCount()).isLessThanOrEqualTo(before);
         assertThat(g.guarded()).isEmpty();
         assertThat(Thread.getAllStackTraces().keySet()).extracting(Thread::getName)

@@ -2,9 +2,11 @@ package io.driftagent.agent.source.fanotify;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.driftagent.agent.fixture.HostCommands;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.agent.source.ExecEvent.FileId;
 import io.driftagent.agent.source.ExecEvent.Flags;
+import io.driftagent.agent.source.fixture.OverlayContainer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,7 +15,6 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -56,7 +57,7 @@ class FanotifyExecSourceKernelTest {
         FanotifySourceConfig cfg = new FanotifySourceConfig(true, Duration.ofMillis(50), 256 * 1024, false, Path.of("/proc"), null, Duration.ofMillis(5));
         source = new FanotifyExecSource(cfg, Clock.systemUTC());
         source.start(events);
-        assertThat(source.watch(ctr.merged)).isEqualTo(MarkKind.FILESYSTEM);
+        assertThat(source.watch(ctr.merged())).isEqualTo(MarkKind.FILESYSTEM);
         hostRootOnly = new FanotifyExecSource(cfg, Clock.systemUTC());
         hostRootOnly.start(hostRootEvents);
     }
@@ -73,7 +74,7 @@ class FanotifyExecSourceKernelTest {
             ctr.close();
         }
         if (work != null) {
-            OverlayContainer.exec(List.of("rm", "-rf", work.toString()));
+            HostCommands.run("rm", "-rf", work.toString());
         }
     }
 
@@ -84,7 +85,7 @@ class FanotifyExecSourceKernelTest {
         ExecEvent e = events.awaitExec(run.pid(), "/bin/hello");
 
         assertThat(run.exitCode()).isZero();
-        assertThat(e.file()).isEqualTo(new FileId(overlayDev, OverlayContainer.ino(ctr.lower.resolve("bin/hello"))));
+        assertThat(e.file()).isEqualTo(new FileId(overlayDev, OverlayContainer.ino(ctr.lower().resolve("bin/hello"))));
         assertThat(e.flags()).isEqualTo(new Flags(true, false, false, false));
         assertThat(e.interpreter()).isEqualTo(FileId.NONE);
         assertThat(e.source()).isEqualTo(ExecEvent.SourceKind.FANOTIFY);
@@ -102,37 +103,37 @@ class FanotifyExecSourceKernelTest {
 
     @Test
     void binaryCopiedInAfterStartIsInTheUpperLayer() throws Exception {
-        Files.copy(hello, ctr.merged.resolve("bin/added"));
+        Files.copy(hello, ctr.merged().resolve("bin/added"));
 
         OverlayContainer.Run run = ctr.run("exec /bin/added 300");
 
         ExecEvent e = events.awaitExec(run.pid(), "/bin/added");
-        assertThat(e.file()).isEqualTo(new FileId(overlayDev, OverlayContainer.ino(ctr.upper.resolve("bin/added"))));
+        assertThat(e.file()).isEqualTo(new FileId(overlayDev, OverlayContainer.ino(ctr.upper().resolve("bin/added"))));
         assertThat(e.flags()).isEqualTo(new Flags(true, true, false, false));
     }
 
     @Test
     void overwrittenImageBinaryIsInTheUpperLayer() throws Exception {
-        Path target = ctr.merged.resolve("bin/img2");
+        Path target = ctr.merged().resolve("bin/img2");
         Files.copy(hello, target, StandardCopyOption.REPLACE_EXISTING);
         Files.write(target, new byte[] {0x42}, StandardOpenOption.APPEND);
 
         OverlayContainer.Run run = ctr.run("exec /bin/img2 300");
 
         ExecEvent e = events.awaitExec(run.pid(), "/bin/img2");
-        assertThat(e.file()).isEqualTo(new FileId(overlayDev, OverlayContainer.ino(ctr.upper.resolve("bin/img2"))));
-        assertThat(e.file().ino()).isNotEqualTo(OverlayContainer.ino(ctr.lower.resolve("bin/img2")));
+        assertThat(e.file()).isEqualTo(new FileId(overlayDev, OverlayContainer.ino(ctr.upper().resolve("bin/img2"))));
+        assertThat(e.file().ino()).isNotEqualTo(OverlayContainer.ino(ctr.lower().resolve("bin/img2")));
         assertThat(e.flags()).isEqualTo(new Flags(true, true, false, false));
     }
 
     @Test
     void chmodOnlyImageBinaryIsCopiedUpAndReportedInTheUpperLayer() throws Exception {
-        Files.setPosixFilePermissions(ctr.merged.resolve("bin/img3"), PosixFilePermissions.fromString("rwxr-x---"));
+        Files.setPosixFilePermissions(ctr.merged().resolve("bin/img3"), PosixFilePermissions.fromString("rwxr-x---"));
 
         OverlayContainer.Run run = ctr.run("exec /bin/img3 300");
 
         ExecEvent e = events.awaitExec(run.pid(), "/bin/img3");
-        Path upperCopy = ctr.upper.resolve("bin/img3");
+        Path upperCopy = ctr.upper().resolve("bin/img3");
         assertThat(Files.readAllBytes(upperCopy)).as("copy-up keeps the content").isEqualTo(Files.readAllBytes(hello));
         assertThat(e.file()).isEqualTo(new FileId(overlayDev, OverlayContainer.ino(upperCopy)));
         assertThat(e.flags()).as("the source reports the copy-up; the classifier decides it is IMAGE by content")
@@ -141,16 +142,16 @@ class FanotifyExecSourceKernelTest {
 
     @Test
     void droppedScriptIsReportedAsTheScriptWithItsInterpreterAndThenItsOwnExec() throws Exception {
-        Path script = ctr.merged.resolve("drop.sh");
+        Path script = ctr.merged().resolve("drop.sh");
         Files.writeString(script, "#!/bin/sh\nexec /bin/hello 300\n");
         Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
 
         OverlayContainer.Run run = ctr.run("exec /drop.sh");
 
         ExecEvent e = events.awaitExec(run.pid(), "/drop.sh");
-        assertThat(e.file()).isEqualTo(new FileId(overlayDev, OverlayContainer.ino(ctr.upper.resolve("drop.sh"))));
+        assertThat(e.file()).isEqualTo(new FileId(overlayDev, OverlayContainer.ino(ctr.upper().resolve("drop.sh"))));
         assertThat(e.interpreter()).as("events of the pid: %s", events.ofPid(run.pid()))
-                .isEqualTo(new FileId(overlayDev, OverlayContainer.ino(ctr.lower.resolve("bin/busybox"))));
+                .isEqualTo(new FileId(overlayDev, OverlayContainer.ino(ctr.lower().resolve("bin/sh"))));
         assertThat(e.flags()).isEqualTo(new Flags(true, true, false, false));
         ExecEvent then = events.awaitExec(run.pid(), "/bin/hello");
         assertThat(then.interpreter()).isEqualTo(FileId.NONE);
@@ -161,7 +162,7 @@ class FanotifyExecSourceKernelTest {
 
     @Test
     void scriptRunWhileTheReaderIsStalledKeepsItsInterpreterAndItsNextExecDespiteKernelMerging() throws Exception {
-        Path script = ctr.merged.resolve("stalled.sh");
+        Path script = ctr.merged().resolve("stalled.sh");
         Files.writeString(script, "#!/bin/sh\nexec /bin/hello\n");
         Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
         java.util.concurrent.CountDownLatch stalled = new java.util.concurrent.CountDownLatch(1);
@@ -178,7 +179,7 @@ class FanotifyExecSourceKernelTest {
             return stalledEvents.offer(e);
         });
         try {
-            s.watch(ctr.merged);
+            s.watch(ctr.merged());
             new ProcessBuilder("/bin/true").start().waitFor();
             assertThat(stalled.await(10, TimeUnit.SECONDS)).isTrue();
 
@@ -187,7 +188,7 @@ class FanotifyExecSourceKernelTest {
 
             ExecEvent e = stalledEvents.awaitExec(run.pid(), "/stalled.sh");
             assertThat(e.interpreter()).as("events of the pid: %s", stalledEvents.ofPid(run.pid()))
-                    .isEqualTo(new FileId(overlayDev, OverlayContainer.ino(ctr.lower.resolve("bin/busybox"))));
+                    .isEqualTo(new FileId(overlayDev, OverlayContainer.ino(ctr.lower().resolve("bin/sh"))));
             stalledEvents.awaitExec(run.pid(), "/bin/hello");
             // the host busybox exec'd by unshare follows ld.so opens merged into jspawnhelper's: not taken for ld.so
             stalledEvents.awaitExec(run.pid(), Path.of("/bin/busybox").toRealPath().toString());
@@ -200,14 +201,14 @@ class FanotifyExecSourceKernelTest {
 
     @Test
     void execFromABindMountedVolumeIsReportedWithTheVolumesDeviceAndNoOverlayFlags() throws Exception {
-        Path vol = Files.createDirectories(ctr.dir.resolve("volsrc"));
+        Path vol = Files.createDirectories(ctr.dir().resolve("volsrc"));
         Files.copy(hello, vol.resolve("tool"));
         ctr.volume(vol, "/vol");
 
         OverlayContainer.Run run = ctr.run("exec /vol/tool 300");
 
         ExecEvent e = events.awaitExec(run.pid(), "/vol/tool");
-        assertThat(e.file()).isEqualTo(new FileId(OverlayContainer.dev(vol.resolve("tool")), OverlayContainer.ino(vol.resolve("tool"))));
+        assertThat(e.file()).isEqualTo(OverlayContainer.fileId(vol.resolve("tool")));
         assertThat(e.flags()).isEqualTo(Flags.NONE);
     }
 
@@ -232,7 +233,7 @@ class FanotifyExecSourceKernelTest {
         OverlayContainer.Run run = ctr.run("exec /bin/hello");
 
         ExecEvent e = events.awaitExec(run.pid(), "/bin/hello");
-        assertThat(e.file()).isEqualTo(new FileId(overlayDev, OverlayContainer.ino(ctr.lower.resolve("bin/hello"))));
+        assertThat(e.file()).isEqualTo(new FileId(overlayDev, OverlayContainer.ino(ctr.lower().resolve("bin/hello"))));
         assertThat(e.flags()).isEqualTo(new Flags(true, false, false, false));
         assertThat(e.comm()).isEqualTo("hello");
     }
@@ -263,27 +264,27 @@ class FanotifyExecSourceKernelTest {
 
     @Test
     void withOnlyTheHostRootMarkedLayerFilesAreMappedToTheirOverlayAndLayer() throws Exception {
-        Files.copy(hello, ctr.merged.resolve("bin/added-hostonly"));
+        Files.copy(hello, ctr.merged().resolve("bin/added-hostonly"));
 
         OverlayContainer.Run image = ctr.run("exec /bin/hostonly 300");
         OverlayContainer.Run added = ctr.run("exec /bin/added-hostonly 300");
 
         ExecEvent e1 = hostRootEvents.awaitExec(image.pid(), "/bin/hostonly");
-        assertThat(e1.file()).isEqualTo(new FileId(overlayDev, OverlayContainer.ino(ctr.lower.resolve("bin/hostonly"))));
+        assertThat(e1.file()).isEqualTo(new FileId(overlayDev, OverlayContainer.ino(ctr.lower().resolve("bin/hostonly"))));
         assertThat(e1.flags()).isEqualTo(new Flags(true, false, false, false));
         ExecEvent e2 = hostRootEvents.awaitExec(added.pid(), "/bin/added-hostonly");
-        assertThat(e2.file()).isEqualTo(new FileId(overlayDev, OverlayContainer.ino(ctr.upper.resolve("bin/added-hostonly"))));
+        assertThat(e2.file()).isEqualTo(new FileId(overlayDev, OverlayContainer.ino(ctr.upper().resolve("bin/added-hostonly"))));
         assertThat(e2.flags()).isEqualTo(new Flags(true, true, false, false));
     }
 
     @Test
     void watchingAContainersProcRootAloneReportsOverlayInodesWithTheUpperFlag() throws Exception {
-        Files.copy(hello, ctr.merged.resolve("bin/added-procroot"));
+        Files.copy(hello, ctr.merged().resolve("bin/added-procroot"));
         Process holder = ctr.start("exec /bin/hello 5000");
         FanotifyExecSource overlayOnly = new FanotifyExecSource(FanotifySourceConfig.defaults().withWatchHostRoot(false), Clock.systemUTC());
         ExecEventRecorder overlayEvents = new ExecEventRecorder();
         try {
-            long helloIno = OverlayContainer.ino(ctr.lower.resolve("bin/hello"));
+            long helloIno = OverlayContainer.ino(ctr.lower().resolve("bin/hello"));
             Path exe = Path.of("/proc", Long.toString(holder.pid()), "exe");
             long until = System.nanoTime() + 5_000_000_000L;
             while (System.nanoTime() < until && !(Files.exists(exe) && exeIno(exe) == helloIno)) {
@@ -300,7 +301,7 @@ class FanotifyExecSourceKernelTest {
             assertThat(e1.file()).isEqualTo(new FileId(overlayDev, helloIno));
             assertThat(e1.flags()).isEqualTo(new Flags(true, false, false, false));
             ExecEvent e2 = overlayEvents.awaitExec(added.pid(), "/bin/added-procroot");
-            assertThat(e2.file()).isEqualTo(new FileId(overlayDev, OverlayContainer.ino(ctr.upper.resolve("bin/added-procroot"))));
+            assertThat(e2.file()).isEqualTo(new FileId(overlayDev, OverlayContainer.ino(ctr.upper().resolve("bin/added-procroot"))));
             assertThat(e2.flags()).isEqualTo(new Flags(true, true, false, false));
             overlayOnly.unwatch(procRoot);
             assertThat(overlayOnly.watched()).isEmpty();

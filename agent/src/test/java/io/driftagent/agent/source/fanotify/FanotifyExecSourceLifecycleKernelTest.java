@@ -3,7 +3,9 @@ package io.driftagent.agent.source.fanotify;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.driftagent.agent.source.ExecEvent;
-import io.driftagent.agent.source.fanotify.bench.ExecStorm;
+import io.driftagent.agent.source.fixture.OverlayContainer;
+import io.driftagent.agent.storm.StormDriver;
+import io.driftagent.agent.storm.StormFilesystem;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -11,35 +13,48 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Start/stop hygiene and queue overflow handling of FanotifyExecSource on the real kernel. */
 class FanotifyExecSourceLifecycleKernelTest {
 
     private static final Path MAX_QUEUED = Path.of("/proc/sys/fs/fanotify/max_queued_events");
 
+    @TempDir
+    Path dir;
+
+    /** The storm binaries on their own overlay, so only that filesystem needs a mark. */
+    private StormFilesystem stormFilesystem() throws Exception {
+        KernelTestSupport.assumeRootWithKernelTools();
+        String noStorm = StormDriver.unavailableReason();
+        Assumptions.assumeTrue(noStorm.isEmpty(), () -> "exec storm skipped: " + noStorm);
+        return StormFilesystem.mount(dir);
+    }
+
     @Test
     void closeRemovesMarksClosesEveryFdAndStopsTheReader() throws Exception {
-        KernelTestSupport.assumeRootWithKernelTools();
-        try (ExecStorm storm = ExecStorm.create(Path.of("/tmp"))) {
-            List<String> relatedBefore = KernelTestSupport.fanotifyRelatedFds(storm.mount);
+        try (StormFilesystem storm = stormFilesystem()) {
+            ExecEvent.FileId stormBinary = storm.driver().execFileId();
+            List<String> relatedBefore = KernelTestSupport.fanotifyRelatedFds(storm.dir());
             int fdsBefore = KernelTestSupport.openFdCount();
             ExecEventRecorder events = new ExecEventRecorder();
             FanotifyExecSource source = new FanotifyExecSource(FanotifySourceConfig.defaults(), Clock.systemUTC());
             source.start(events);
-            source.watch(storm.mount);
-            storm.run(1, 200);
-            assertThat(events.await(e -> e.filename().equals(storm.target.toString()), 5000)).isPresent();
+            source.watch(storm.dir());
+            storm.driver().storm(200, 1);
+            assertThat(events.await(e -> e.file().equals(stormBinary), 5000)).isPresent();
 
             source.close();
 
             assertThat(source.watched()).isEmpty();
-            assertThat(KernelTestSupport.fanotifyRelatedFds(storm.mount)).isEqualTo(relatedBefore);
+            assertThat(KernelTestSupport.fanotifyRelatedFds(storm.dir())).isEqualTo(relatedBefore);
             assertThat(KernelTestSupport.openFdCount()).isLessThanOrEqualTo(fdsBefore);
             assertThat(Thread.getAllStackTraces().keySet()).extracting(Thread::getName)
                     .doesNotContain("fanotify-exec-reader");
             int seen = events.events.size();
-            storm.run(1, 50);
+            storm.driver().storm(50, 1);
             Thread.sleep(200);
             assertThat(events.events).as("nothing after close").hasSize(seen);
         }
@@ -51,10 +66,9 @@ class FanotifyExecSourceLifecycleKernelTest {
      */
     @Test
     void queueOverflowIsCountedAndFollowedByARescanThatFindsProcessesStartedSince() throws Exception {
-        KernelTestSupport.assumeRootWithKernelTools();
-        try (ExecStorm storm = ExecStorm.create(Path.of("/tmp"))) {
-            Path sleeper = storm.mount.resolve("sleeper");
-            Path hello = KernelTestSupport.compileStatic(storm.mount, "sleeper", FanotifyExecSourceKernelTest.HELLO_C);
+        try (StormFilesystem storm = stormFilesystem()) {
+            Path sleeper = storm.dir().resolve("sleeper");
+            Path hello = KernelTestSupport.compileStatic(storm.dir(), "sleeper", FanotifyExecSourceKernelTest.HELLO_C);
             assertThat(hello).isEqualTo(sleeper);
             CountDownLatch release = new CountDownLatch(1);
             ExecEventRecorder events = new ExecEventRecorder();
@@ -79,8 +93,8 @@ class FanotifyExecSourceLifecycleKernelTest {
             }
             Process longLived = null;
             try {
-                source.watch(storm.mount);
-                storm.run(1, 500);
+                source.watch(storm.dir());
+                storm.driver().storm(500, 1);
                 longLived = new ProcessBuilder(sleeper.toString(), "5000").start();
                 Thread.sleep(200);
 
@@ -89,7 +103,9 @@ class FanotifyExecSourceLifecycleKernelTest {
                 int pid = (int) longLived.pid();
                 ExecEvent rescanned = events.await(e -> e.pid() == pid, 5000)
                         .orElseThrow(() -> new AssertionError("the rescan did not report the process started during the overflow"));
-                assertThat(rescanned.filename()).isEqualTo(sleeper.toString());
+                // named by its path inside the storm's overlay, as a container's file is
+                assertThat(rescanned.filename()).endsWith("/sleeper");
+                assertThat(rescanned.file()).isEqualTo(OverlayContainer.fileId(sleeper));
                 assertThat(rescanned.startTimeNs()).isPositive();
                 assertThat(source.stats().lost()).containsKey("fanotify_overflow");
                 assertThat(source.rescanned()).isGreaterThanOrEqualTo(1);

@@ -1,6 +1,8 @@
 package io.driftagent.agent.source.fanotify;
 
+import io.driftagent.agent.fixture.HostCommands;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -26,7 +28,7 @@ final class KernelTestSupport {
         Path c = dir.resolve(name + ".c");
         Files.writeString(c, source);
         Path bin = dir.resolve(name);
-        OverlayContainer.exec(List.of("gcc", "-static", "-O2", "-o", bin.toString(), c.toString()));
+        HostCommands.run("gcc", "-static", "-O2", "-o", bin.toString(), c.toString());
         return bin;
     }
 
@@ -50,7 +52,15 @@ final class KernelTestSupport {
         return out;
     }
 
+    /**
+     * This JVM's open fds. The JDK opens a process-wide socketpair the first time any FileChannel is used
+     * ({@code sun.nio.ch.FileDispatcherImpl}); one is used here first so that a count taken before the code under
+     * test does so does not take it for a leak.
+     */
     static int openFdCount() throws IOException {
+        try (FileChannel ignored = FileChannel.open(Path.of("/proc/self/stat"))) {
+            // only its one-time JDK set-up matters
+        }
         try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
             return (int) s.count();
         }

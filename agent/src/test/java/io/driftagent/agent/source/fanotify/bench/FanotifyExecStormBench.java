@@ -1,137 +1,91 @@
 package io.driftagent.agent.source.fanotify.bench;
 
-import io.driftagent.agent.source.fanotify.FanotifyExecGuard;
+import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.agent.source.fanotify.FanotifyExecSource;
 import io.driftagent.agent.source.fanotify.FanotifySourceConfig;
-import io.driftagent.agent.source.fanotify.GuardConfig;
-import io.driftagent.agent.source.fanotify.PermissionDecision;
+import io.driftagent.agent.storm.ExecStorm;
+import io.driftagent.agent.storm.FanotifyStormModes;
+import io.driftagent.agent.storm.StormDriver;
+import io.driftagent.agent.storm.StormFilesystem;
+import io.driftagent.agent.storm.StormMode;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.List;
-import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Exec-storm throughput with no agent, with the fanotify source observing (host root + the storm's tmpfs marked),
- * and with the fanotify guard answering every exec on the storm's tmpfs (allow-all decider). Modes alternate within
- * each round so machine noise hits them alike; the medians and their ratios are printed with the lost counts.
+ * The fanotify side of the shared exec storm ({@link ExecStorm} on a {@link StormFilesystem}): throughput with no
+ * agent, with the fanotify source observing and with the guard allowing every exec (the modes of
+ * {@link FanotifyStormModes}, alternating within each round), then the rate at which the source's reader drains a
+ * backlog of queued exec events. From the {@code agent} directory, after a build:
  *
  * <pre>
- * java -cp agent/target/classes:agent/target/test-classes:$(cat /tmp/agent-test-cp.txt) \
- *   io.driftagent.agent.source.fanotify.bench.FanotifyExecStormBench [rounds=7] [execsPerProcess=5000] [parallel=2]
+ * java -cp target/classes:target/test-classes:$(cat target/test-classpath.txt) \
+ *   io.driftagent.agent.source.fanotify.bench.FanotifyExecStormBench [rounds=7] [execsPerWorker=5000] [workers=2]
  * (rounds 0: only the backlog drain)
  * </pre>
  */
 public final class FanotifyExecStormBench {
 
-    enum Mode { NO_AGENT, OBSERVE, BLOCK_ALLOW_ALL }
+    private static final int DRAIN_EXECS = 15_000;
 
     private FanotifyExecStormBench() {
     }
 
     public static void main(String[] args) throws Exception {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 7;
-        int execs = args.length > 1 ? Integer.parseInt(args[1]) : 5000;
-        int parallel = args.length > 2 ? Integer.parseInt(args[2]) : 2;
-        Map<Mode, List<Double>> rates = new EnumMap<>(Mode.class);
-        long delivered = 0;
-        long expected = 0;
-        long lost = 0;
-        Map<String, Long> guardDefaulted = new java.util.TreeMap<>();
+        long execsPerWorker = args.length > 1 ? Long.parseLong(args[1]) : 5000;
+        int workers = args.length > 2 ? Integer.parseInt(args[2]) : 2;
+        String noStorm = StormDriver.unavailableReason();
+        if (!noStorm.isEmpty()) {
+            System.err.println("cannot run the exec storm: " + noStorm);
+            System.exit(2);
+        }
         double drain;
-        try (ExecStorm storm = ExecStorm.create(Path.of("/tmp"))) {
-            storm.run(parallel, 500); // warm-up
-            for (int r = 0; r < rounds; r++) {
-                List<Mode> order = new ArrayList<>(List.of(Mode.values()));
-                java.util.Collections.rotate(order, r);
-                for (Mode m : order) {
-                    double rate;
-                    switch (m) {
-                        case NO_AGENT -> rate = storm.run(parallel, execs);
-                        case OBSERVE -> {
-                            String target = storm.target.toString();
-                            LongAdder seen = new LongAdder();
-                            FanotifyExecSource source = new FanotifyExecSource(FanotifySourceConfig.defaults(), Clock.systemUTC());
-                            source.start(e -> {
-                                if (e.filename().equals(target)) {
-                                    seen.increment();
-                                }
-                                return true;
-                            });
-                            source.watch(storm.mount);
-                            rate = storm.run(parallel, execs);
-                            long until = System.nanoTime() + 30_000_000_000L;
-                            while (seen.sum() < (long) parallel * execs && System.nanoTime() < until) {
-                                Thread.sleep(20);
-                            }
-                            source.close();
-                            delivered += seen.sum();
-                            expected += (long) parallel * execs;
-                            lost += source.stats().totalLost();
-                        }
-                        case BLOCK_ALLOW_ALL -> {
-                            FanotifyExecGuard guard = new FanotifyExecGuard(GuardConfig.defaults(), req -> PermissionDecision.ALLOW,
-                                    Clock.systemUTC());
-                            guard.start();
-                            guard.guard(storm.mount);
-                            rate = storm.run(parallel, execs);
-                            guard.close();
-                            guard.stats().defaulted().forEach((k, v) -> guardDefaulted.merge(k, v, Long::sum));
-                        }
-                        default -> throw new IllegalStateException();
-                    }
-                    rates.computeIfAbsent(m, k -> new ArrayList<>()).add(rate);
-                    System.out.printf("round %d %-16s %8.0f execs/s%n", r, m, rate);
-                }
+        try (StormFilesystem fs = StormFilesystem.mount(Path.of(System.getProperty("java.io.tmpdir")))) {
+            if (rounds > 0) {
+                fs.driver().storm(500, workers); // warm-up
+                List<StormMode> modes = List.of(StormMode.noAgent(), FanotifyStormModes.observe(fs.dir()),
+                        FanotifyStormModes.blockAllowAll(fs.dir()));
+                ExecStorm.Report report = new ExecStorm(fs.driver(), execsPerWorker * workers, workers).run(modes, rounds);
+                System.out.printf("exec storm: %d rounds x %d execs, %d workers%n%s", rounds, execsPerWorker * workers,
+                        workers, report.format());
+            } else {
+                drainRate(fs); // JIT warm-up, as the rounds are otherwise
             }
-            if (rounds == 0) {
-                drainRate(storm, 15_000); // JIT warm-up, as the rounds are otherwise
-            }
-            drain = drainRate(storm, 15_000);
+            drain = drainRate(fs);
         }
-        if (rounds == 0) {
-            System.out.printf("reader draining a backlog of 15000 queued exec events: %.0f events/s%n", drain);
-            return;
-        }
-        double base = median(rates.get(Mode.NO_AGENT));
-        System.out.printf("%nmedian execs/s over %d rounds of %d x %d execs:%n", rounds, parallel, execs);
-        for (Mode m : Mode.values()) {
-            double med = median(rates.get(m));
-            System.out.printf("  %-16s %8.0f  ratio %.3f  (cost %.1f%%)%n", m, med, med / base, (1 - med / base) * 100);
-        }
-        System.out.printf("observe: delivered %d of %d storm execs, lost %d; guard answers by default: %s%n",
-                delivered, expected, lost, guardDefaulted);
-        System.out.printf("reader draining a backlog of 15000 queued exec events: %.0f events/s%n", drain);
+        System.out.printf("reader draining a backlog of %d queued exec events: %.0f events/s%n", DRAIN_EXECS, drain);
     }
 
     /**
-     * Backlog drain: the sink holds the reader while a storm fills the kernel queue (only the storm's tmpfs is
+     * Backlog drain: the sink holds the reader while a storm fills the kernel queue (only the storm's filesystem is
      * marked, so the backlog is the storm's), then the time from release until every storm exec was delivered.
      */
-    private static double drainRate(ExecStorm storm, int execs) throws Exception {
-        String target = storm.target.toString();
-        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    private static double drainRate(StormFilesystem fs) throws Exception {
+        ExecEvent.FileId stormBinary = fs.driver().execFileId();
+        CountDownLatch release = new CountDownLatch(1);
         LongAdder seen = new LongAdder();
-        FanotifyExecSource source = new FanotifyExecSource(FanotifySourceConfig.defaults().withWatchHostRoot(false), Clock.systemUTC());
+        FanotifyExecSource source = new FanotifyExecSource(FanotifySourceConfig.defaults().withWatchHostRoot(false),
+                Clock.systemUTC());
         source.start(e -> {
             try {
                 release.await();
             } catch (InterruptedException ie) {
                 Thread.currentThread().interrupt();
             }
-            if (e.filename().equals(target)) {
+            if (e.file().equals(stormBinary)) {
                 seen.increment();
             }
             return true;
         });
         try {
-            source.watch(storm.mount);
-            storm.run(1, execs);
+            source.watch(fs.dir());
+            fs.driver().storm(DRAIN_EXECS, 1);
             long t0 = System.nanoTime();
             release.countDown();
-            while (seen.sum() < execs && System.nanoTime() - t0 < 60_000_000_000L) {
+            while (seen.sum() < DRAIN_EXECS && System.nanoTime() - t0 < 60_000_000_000L) {
                 Thread.sleep(1);
             }
             double secs = (System.nanoTime() - t0) / 1e9;
@@ -142,12 +96,5 @@ public final class FanotifyExecStormBench {
         } finally {
             source.close();
         }
-    }
-
-    private static double median(List<Double> xs) {
-        List<Double> s = new ArrayList<>(xs);
-        s.sort(Double::compare);
-        int n = s.size();
-        return n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
     }
 }
