@@ -58,7 +58,7 @@ class FanotifyExecGuardKernelTest {
         work = Files.createTempDirectory("drift-fanotify-guard");
         Path hello = KernelTestSupport.compileStatic(work, "hello", FanotifyExecSourceKernelTest.HELLO_C);
         ctr = OverlayContainer.create(hello, "hello", "denied", "remembered", "rewritten", "forgotten", "linked", "mapped");
-        Files.copy(KernelTestSupport.compileStatic(work, "mmap-rewrite", MMAP_REWRITE_C), ctr.lower.resolve("bin/mmap-rewrite"));
+        Files.copy(KernelTestSupport.compileStatic(work, "mmap-rewrite", MMAP_REWRITE_C), ctr.lower().resolve("bin/mmap-rewrite"));
     }
 
     @AfterEach
