@@ -188,6 +188,19 @@ class Agent:
                 pass
         return out
 
+    def thread_run_delay_ns(self):
+        """Per thread name: nanoseconds spent runnable but waiting for a CPU (/proc/<pid>/task/<tid>/schedstat)."""
+        out = {}
+        for tid in os.listdir(f"/proc/{self.pid}/task"):
+            try:
+                with open(f"/proc/{self.pid}/task/{tid}/comm") as f:
+                    name = f.read().strip()
+                with open(f"/proc/{self.pid}/task/{tid}/schedstat") as f:
+                    out[tid] = (name, int(f.read().split()[1]))
+            except (FileNotFoundError, IndexError, ValueError):
+                pass
+        return out
+
     def memory(self):
         out = {}
         with open(f"/proc/{self.pid}/status") as f:
@@ -349,6 +362,7 @@ def storm_phase(agent, names, execs, interval_us):
     before = agent.metrics()
     load_before = open("/proc/loadavg").read().strip()
     th0 = agent.thread_ticks()
+    rd0 = agent.thread_run_delay_ns()
     t0, c0 = time.monotonic(), agent.cpu_ticks()
     runs = storm(names, execs, interval_us)
     storm_seconds = time.monotonic() - t0
@@ -371,7 +385,13 @@ def storm_phase(agent, names, execs, interval_us):
     after = agent.metrics()
     cpu_s = (agent.cpu_ticks() - c0) / CLK_TCK
     th1 = agent.thread_ticks()
+    rd1 = agent.thread_run_delay_ns()
     elapsed = time.monotonic() - t0
+    run_delay = {}
+    for tid, (tname, ns) in rd1.items():
+        d = ns - rd0.get(tid, (tname, 0))[1]
+        if d > 0:
+            run_delay[tname] = run_delay.get(tname, 0) + d
     execs_total = max(1, sum(r["execs"] for r in runs))
     threads = {}
     for tid, (tname, ticks) in th1.items():
@@ -389,6 +409,9 @@ def storm_phase(agent, names, execs, interval_us):
         # threads of one name (the proc readers, the JVM's GC) are summed
         "cpu_us_per_exec_by_thread": {k: round(1e6 * v / CLK_TCK / execs_total, 1)
                                       for k, v in sorted(threads.items(), key=lambda kv: -kv[1])},
+        # runnable but not running (waiting for a CPU), over storm + drain, by thread
+        "run_queue_wait_ms_by_thread": {k: round(v / 1e6, 1)
+                                        for k, v in sorted(run_delay.items(), key=lambda kv: -kv[1])},
     }
     counters = {}
     for name in ("drift_source_delivered_total", "drift_source_lost_total", "drift_pipeline_dropped_total",
@@ -505,6 +528,8 @@ def main():
             f"{st['load_after']}")
         lines.append("    CPU us per exec by thread: " + ", ".join(
             f"{k} {v}" for k, v in list(st["cpu_us_per_exec_by_thread"].items())[:8]))
+        lines.append("    run-queue wait ms by thread: " + ", ".join(
+            f"{k} {v}" for k, v in list(st["run_queue_wait_ms_by_thread"].items())[:6]))
         lines.append("    stage mean us: " + ", ".join(f"{k} {v['mean_us']:.1f} ({v['items']})"
                                                       for k, v in st["stages"].items()))
     print("\n" + "\n".join(lines))
