@@ -36,12 +36,26 @@ public final class ProcFsProcessInspector implements ProcessInspector {
         return new ProcFsProcessInspector(Path.of("/proc"), 4096, 64);
     }
 
+    /**
+     * A short-lived process is often gone by now: that is checked first with one stat, because each failed read
+     * would cost a thrown and caught exception (the JDK's file APIs report a missing file that way), several times
+     * the cost of the read, on the hot path of an exec storm.
+     */
     @Override
     public ProcessSnapshot inspect(ExecEvent event) {
-        String exe = readExe(event.tgid());
-        List<String> cmdline = readCmdline(event.tgid());
-        String parentExe = event.ppid() > 0 ? readExe(event.ppid()) : null;
+        String exe = null;
+        List<String> cmdline = List.of();
+        if (exists(event.tgid())) {
+            exe = readExe(event.tgid());
+            cmdline = readCmdline(event.tgid());
+        }
+        String parentExe = event.ppid() > 0 && exists(event.ppid()) ? readExe(event.ppid()) : null;
         return new ProcessSnapshot(exe, cmdline, parentExe);
+    }
+
+    /** {@code /proc/<pid>} exists (java.io.File reports a miss as false, not as an exception). */
+    private boolean exists(int pid) {
+        return pid > 0 && procRoot.resolve(Integer.toString(pid)).toFile().isDirectory();
     }
 
     /** The executable as the process itself sees it (see {@link ProcessLinks}). */
