@@ -188,6 +188,19 @@ class Agent:
                 pass
         return out
 
+    def thread_run_delay_ns(self):
+        """Per thread name: nanoseconds spent runnable but waiting for a CPU (/proc/<pid>/task/<tid>/schedstat)."""
+        out = {}
+        for tid in os.listdir(f"/proc/{self.pid}/task"):
+            try:
+                with open(f"/proc/{self.pid}/task/{tid}/comm") as f:
+                    name = f.read().strip()
+                with open(f"/proc/{self.pid}/task/{tid}/schedstat") as f:
+                    out[tid] = (name, int(f.read().split()[1]))
+            except (FileNotFoundError, IndexError, ValueError):
+                pass
+        return out
+
     def memory(self):
         out = {}
         with open(f"/proc/{self.pid}/status") as f:
@@ -347,6 +360,9 @@ def storm(names, execs, interval_us):
 def storm_phase(agent, names, execs, interval_us):
     """One storm in the given containers; the agent's CPU, memory and the pipeline's counters over it."""
     before = agent.metrics()
+    load_before = open("/proc/loadavg").read().strip()
+    th0 = agent.thread_ticks()
+    rd0 = agent.thread_run_delay_ns()
     t0, c0 = time.monotonic(), agent.cpu_ticks()
     runs = storm(names, execs, interval_us)
     storm_seconds = time.monotonic() - t0
@@ -368,14 +384,34 @@ def storm_phase(agent, names, execs, interval_us):
     drain_seconds = max(0.0, last_change - t0 - storm_seconds)
     after = agent.metrics()
     cpu_s = (agent.cpu_ticks() - c0) / CLK_TCK
+    th1 = agent.thread_ticks()
+    rd1 = agent.thread_run_delay_ns()
     elapsed = time.monotonic() - t0
+    run_delay = {}
+    for tid, (tname, ns) in rd1.items():
+        d = ns - rd0.get(tid, (tname, 0))[1]
+        if d > 0:
+            run_delay[tname] = run_delay.get(tname, 0) + d
+    execs_total = max(1, sum(r["execs"] for r in runs))
+    threads = {}
+    for tid, (tname, ticks) in th1.items():
+        d = ticks - th0.get(tid, (tname, 0))[1]
+        if d > 0:
+            threads[tname] = threads.get(tname, 0) + d
     phase = {
         "containers": len(names), "execs_per_container": execs, "interval_us": interval_us,
         "seconds": storm_seconds, "drain_after_storm_s": drain_seconds,
         "execs_total": sum(r["execs"] for r in runs), "dropped_binary_execs": dropped_execs,
         "execs_per_s_total": sum(r["execs"] for r in runs) / storm_seconds,
         "agent_cpu_s": cpu_s, "cpu_percent_of_core": 100.0 * cpu_s / elapsed,
-        "agent_cpu_us_per_exec": 1e6 * cpu_s / max(1, sum(r["execs"] for r in runs)), "memory": agent.memory(), "latency": latency(before, after),
+        "agent_cpu_us_per_exec": 1e6 * cpu_s / execs_total, "memory": agent.memory(), "latency": latency(before, after),
+        "load_before": load_before, "load_after": open("/proc/loadavg").read().strip(),
+        # threads of one name (the proc readers, the JVM's GC) are summed
+        "cpu_us_per_exec_by_thread": {k: round(1e6 * v / CLK_TCK / execs_total, 1)
+                                      for k, v in sorted(threads.items(), key=lambda kv: -kv[1])},
+        # runnable but not running (waiting for a CPU), over storm + drain, by thread
+        "run_queue_wait_ms_by_thread": {k: round(v / 1e6, 1)
+                                        for k, v in sorted(run_delay.items(), key=lambda kv: -kv[1])},
     }
     counters = {}
     for name in ("drift_source_delivered_total", "drift_source_lost_total", "drift_pipeline_dropped_total",
@@ -392,6 +428,7 @@ def storm_phase(agent, names, execs, interval_us):
             stages[re.search(r'stage="([^"]+)"', labels).group(1)] = {"items": int(n), "mean_us": 1e6 * t / n}
     phase["stages"] = stages
     for name in ("drift_pipeline_verdicts_total", "drift_pipeline_stopped_early_total",
+                 "drift_pipeline_process_snapshots_total",
                  "drift_pipeline_late_metadata_total", "drift_pipeline_dropped_total", "drift_source_lost_total"):
         deltas = {}
         for labels, v in samples(after, name).items():
@@ -488,7 +525,14 @@ def main():
             f"agent CPU {st['cpu_percent_of_core']:.1f}% of a core over storm+drain "
             f"({st['agent_cpu_us_per_exec']:.0f} us per exec); VmRSS {mem['VmRSS'] / 1024:.1f} MiB, "
             f"VmHWM {mem['VmHWM'] / 1024:.1f} MiB; lost {st['counters']['drift_source_lost_total']:.0f}, "
-            f"pipeline dropped {st['counters']['drift_pipeline_dropped_total']:.0f}")
+            f"pipeline dropped {st['counters']['drift_pipeline_dropped_total']:.0f}; load {st['load_before']} -> "
+            f"{st['load_after']}")
+        lines.append("    CPU us per exec by thread: " + ", ".join(
+            f"{k} {v}" for k, v in list(st["cpu_us_per_exec_by_thread"].items())[:8]))
+        lines.append("    run-queue wait ms by thread: " + ", ".join(
+            f"{k} {v}" for k, v in list(st["run_queue_wait_ms_by_thread"].items())[:6]))
+        lines.append("    stage mean us: " + ", ".join(f"{k} {v['mean_us']:.1f} ({v['items']})"
+                                                      for k, v in st["stages"].items()))
     print("\n" + "\n".join(lines))
 
 

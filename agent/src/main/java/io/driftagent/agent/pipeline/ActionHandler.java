@@ -10,9 +10,9 @@ import io.driftagent.policy.eval.Verdict;
 final class ActionHandler implements StageHandler<ExecInFlight> {
 
     private final AlertAssembler assembler;
-    private final Stage<ExecInFlight> next;
+    private final StageInput<ExecInFlight> next;
 
-    ActionHandler(AlertAssembler assembler, Stage<ExecInFlight> next) {
+    ActionHandler(AlertAssembler assembler, StageInput<ExecInFlight> next) {
         this.assembler = assembler;
         this.next = next;
     }

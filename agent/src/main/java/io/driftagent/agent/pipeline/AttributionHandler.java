@@ -5,15 +5,23 @@ import io.driftagent.agent.proc.ContainerContext;
 import io.driftagent.agent.source.ExecEvent;
 import java.util.Optional;
 
-/** Finds the exec's container (host execs stop here) and snapshots the process from /proc while it still exists. */
+/**
+ * Finds the exec's container (host execs stop here) and, when the exec may be drift, snapshots the process from
+ * /proc at once, while a short-lived process most likely still exists.
+ *
+ * <p>Most execs in containers run the image's own files, which the kernel flags as on the overlay and not on its
+ * writable layer: classification calls those IMAGE without reading anything, and they never alert, so their snapshot
+ * (five /proc reads, the largest cost per exec) is skipped. Should such an exec still turn out to be drift (a file on
+ * another overlay mount), the classify stage takes the snapshot then.
+ */
 final class AttributionHandler implements StageHandler<ExecInFlight.Arrival> {
 
     private final ContainerAttributor attributor;
     private final ProcessInspector inspector;
-    private final Stage<ExecInFlight> next;
+    private final StageInput<ExecInFlight> next;
     private final PipelineMetrics metrics;
 
-    AttributionHandler(ContainerAttributor attributor, ProcessInspector inspector, Stage<ExecInFlight> next,
+    AttributionHandler(ContainerAttributor attributor, ProcessInspector inspector, StageInput<ExecInFlight> next,
                        PipelineMetrics metrics) {
         this.attributor = attributor;
         this.inspector = inspector;
@@ -29,6 +37,16 @@ final class AttributionHandler implements StageHandler<ExecInFlight.Arrival> {
             metrics.hostProcess.increment();
             return;
         }
-        next.offer(ExecInFlight.attributed(arrival, container.get(), inspector.inspect(event)));
+        ProcessSnapshot process = null;
+        if (arrival.denied() || !imageLayerByKernelFlags(event.flags())) {
+            process = inspector.inspect(event);
+            metrics.snapshotAtAttribution.increment();
+        }
+        next.offer(ExecInFlight.attributed(arrival, container.get(), process));
+    }
+
+    /** An overlay file without an upper (writable-layer) inode, neither memfd nor unlinked: a lower, image layer's. */
+    static boolean imageLayerByKernelFlags(ExecEvent.Flags flags) {
+        return flags.overlay() && !flags.upperLayer() && !flags.memfd() && !flags.unlinked();
     }
 }

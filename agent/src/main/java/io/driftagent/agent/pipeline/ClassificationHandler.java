@@ -4,15 +4,21 @@ import io.driftagent.agent.classify.Classification;
 import io.driftagent.agent.classify.DriftClassifier;
 import io.driftagent.policy.model.DriftKind;
 
-/** Classifies the executed file against the container's image; the image's own files stop here. */
+/**
+ * Classifies the executed file against the container's image; the image's own files stop here. A drifted exec whose
+ * process was not snapshot at attribution (the kernel's flags said image layer) is snapshot now, late but best effort.
+ */
 final class ClassificationHandler implements StageHandler<ExecInFlight> {
 
     private final DriftClassifier classifier;
-    private final Stage<ExecInFlight> next;
+    private final ProcessInspector inspector;
+    private final StageInput<ExecInFlight> next;
     private final PipelineMetrics metrics;
 
-    ClassificationHandler(DriftClassifier classifier, Stage<ExecInFlight> next, PipelineMetrics metrics) {
+    ClassificationHandler(DriftClassifier classifier, ProcessInspector inspector, StageInput<ExecInFlight> next,
+                          PipelineMetrics metrics) {
         this.classifier = classifier;
+        this.inspector = inspector;
         this.next = next;
         this.metrics = metrics;
     }
@@ -24,6 +30,11 @@ final class ClassificationHandler implements StageHandler<ExecInFlight> {
             metrics.imageFile.increment();
             return;
         }
-        next.offer(exec.withClassification(classification));
+        ExecInFlight drifted = exec;
+        if (exec.process() == null) {
+            drifted = exec.withProcess(inspector.inspect(exec.event()));
+            metrics.snapshotAfterClassification.increment();
+        }
+        next.offer(drifted.withClassification(classification));
     }
 }

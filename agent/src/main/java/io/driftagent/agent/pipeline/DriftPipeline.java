@@ -3,41 +3,58 @@ package io.driftagent.agent.pipeline;
 import io.driftagent.agent.source.ExecEventSink;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 
 /**
- * Source -> attribute -> classify -> enrich -> policy -> act -> report: six named stages, one thread each, bounded
- * queues between them. The source's {@link #sink()} is the first queue's non-blocking offer, so the source's reader
- * thread never waits on the pipeline; every full queue drops and counts ({@code drift.pipeline.dropped{stage}}).
- * Nothing here touches the network: metadata comes from a local cache, alerts go to the reporter's queue.
+ * Source -> attribute -> classify -> enrich -> policy -> act -> report: six named stages on two threads, each thread
+ * fed by a bounded queue.
+ *
+ * <ul>
+ *   <li>The {@code attribute} thread (the source's queue) attributes and classifies: every exec on the host passes
+ *       here, most stop here (host processes, the image's own files), and both steps read the live process's /proc
+ *       entries, so no queue separates them.</li>
+ *   <li>The {@code enrich} thread (its own queue) takes drifted execs only: metadata (late metadata parks here), then
+ *       policy, act and report, each cheap, run inline.</li>
+ * </ul>
+ * An inline stage keeps its name, its latency timer and its error counter; only the queued stages have a queue depth
+ * gauge and drop counters. Every hand-off between threads wakes one; under an exec storm on a busy node each wake-up
+ * waits for a CPU, so the stages share threads. The source's {@link #sink()} is the first queue's non-blocking offer,
+ * so the source's reader thread never waits on the pipeline; every full queue drops and counts
+ * ({@code drift.pipeline.dropped{stage}}). Nothing here touches the network: metadata comes from a local cache, alerts
+ * go to the reporter's queue.
  */
 public final class DriftPipeline {
 
     public static final List<String> STAGE_NAMES = List.of("attribute", "classify", "enrich", "policy", "act", "report");
 
     private final Stage<ExecInFlight.Arrival> attribute;
-    private final List<Stage<?>> stages;
+    private final List<Stage<?>> queued;
+    private final List<InlineStage<?>> inline;
     private final MonotonicClock clock;
     private volatile boolean started;
 
     public DriftPipeline(PipelineParts parts, PipelineSettings settings, MeterRegistry registry, MonotonicClock clock) {
         this.clock = clock;
         PipelineMetrics metrics = new PipelineMetrics(registry);
-        int capacity = settings.stageQueueCapacity();
-        Stage<ExecInFlight> report = new Stage<>("report", capacity,
-                new ReportHandler(parts.publisher(), metrics, clock), clock, metrics);
-        Stage<ExecInFlight> act = new Stage<>("act", capacity,
-                new ActionHandler(parts.assembler(), report), clock, metrics);
-        Stage<ExecInFlight> policy = new Stage<>("policy", capacity,
-                new PolicyHandler(parts.policy(), parts.assembler(), act, metrics), clock, metrics);
         ParkingLot<ExecInFlight> parking = new ParkingLot<>(settings.retryOffsetsNanos(), settings.parkingCapacity());
-        Stage<ExecInFlight> enrich = new Stage<>("enrich", capacity,
-                new EnrichmentHandler(parts.metadata(), parking, policy, metrics, clock), clock, metrics);
-        Stage<ExecInFlight> classify = new Stage<>("classify", capacity,
-                new ClassificationHandler(parts.classifier(), enrich, metrics), clock, metrics);
+        InlineStage<ExecInFlight> report = new InlineStage<>("report",
+                new ReportHandler(parts.publisher(), metrics, clock), clock, metrics);
+        InlineStage<ExecInFlight> act = new InlineStage<>("act",
+                new ActionHandler(parts.assembler(), report), clock, metrics);
+        InlineStage<ExecInFlight> policy = new InlineStage<>("policy",
+                new PolicyHandler(parts.policy(), parts.assembler(), act, metrics), clock, metrics);
+        Stage<ExecInFlight> enrich = new Stage<>("enrich", settings.stageQueueCapacity(),
+                new EnrichmentHandler(parts.metadata(), parking, policy, metrics, clock), clock, metrics,
+                List.of(policy, act, report));
+        InlineStage<ExecInFlight> classify = new InlineStage<>("classify",
+                new ClassificationHandler(parts.classifier(), parts.processInspector(), enrich, metrics), clock, metrics);
         this.attribute = new Stage<>("attribute", settings.sourceQueueCapacity(),
-                new AttributionHandler(parts.attributor(), parts.processInspector(), classify, metrics), clock, metrics);
-        this.stages = List.of(attribute, classify, enrich, policy, act, report);
+                new AttributionHandler(parts.attributor(), parts.processInspector(), classify, metrics), clock, metrics,
+                List.of(classify));
+        this.queued = List.of(attribute, enrich);
+        this.inline = List.of(classify, policy, act, report);
     }
 
     /**
@@ -62,12 +79,12 @@ public final class DriftPipeline {
             throw new IllegalStateException("pipeline already started");
         }
         started = true;
-        stages.forEach(Stage::start);
+        queued.forEach(Stage::start);
     }
 
     /**
-     * Drains the stages in order (each finishes its queue, the enrich stage releases parked execs with what is
-     * known), then stops their threads. What is still queued at the deadline is dropped and counted. Stop the
+     * Drains the queued stages in order (each finishes its queue and the inline stages it hosts, the enrich stage
+     * releases parked execs with what is known), then stops their threads. What is still queued at the deadline is dropped and counted. Stop the
      * source first.
      *
      * @return true when everything drained before the deadline
@@ -75,19 +92,26 @@ public final class DriftPipeline {
     public synchronized boolean drainAndStop(Duration deadline) throws InterruptedException {
         long deadlineNanos = clock.nanoTime() + deadline.toNanos();
         boolean complete = true;
-        for (Stage<?> stage : stages) {
+        for (Stage<?> stage : queued) {
             complete &= stage.drain(deadlineNanos);
         }
         return complete;
     }
 
-    /** Stages whose thread is not running: all of them before start and after stop, any that died in between. */
+    /**
+     * Stages whose thread is not running: all of them before start and after stop, in between those on a thread that
+     * died (a queued stage and the inline stages it hosts), in {@link #STAGE_NAMES} order.
+     */
     public List<String> stoppedStages() {
-        return stages.stream().filter(stage -> !stage.isRunning()).map(Stage::name).toList();
+        List<String> stopped = new ArrayList<>();
+        queued.stream().filter(stage -> !stage.isRunning()).forEach(stage -> stopped.add(stage.name()));
+        inline.stream().filter(stage -> !stage.host().isRunning()).forEach(stage -> stopped.add(stage.name()));
+        stopped.sort(Comparator.comparingInt(STAGE_NAMES::indexOf));
+        return List.copyOf(stopped);
     }
 
     /** Items waiting in all queues (for tests and diagnostics). */
     public int queued() {
-        return stages.stream().mapToInt(Stage::depth).sum();
+        return queued.stream().mapToInt(Stage::depth).sum();
     }
 }

@@ -17,11 +17,11 @@ final class EnrichmentHandler implements StageHandler<ExecInFlight> {
 
     private final MetadataProvider provider;
     private final ParkingLot<ExecInFlight> parking;
-    private final Stage<ExecInFlight> next;
+    private final StageInput<ExecInFlight> next;
     private final PipelineMetrics metrics;
     private final MonotonicClock clock;
 
-    EnrichmentHandler(MetadataProvider provider, ParkingLot<ExecInFlight> parking, Stage<ExecInFlight> next,
+    EnrichmentHandler(MetadataProvider provider, ParkingLot<ExecInFlight> parking, StageInput<ExecInFlight> next,
                       PipelineMetrics metrics, MonotonicClock clock) {
         this.provider = provider;
         this.parking = parking;

@@ -12,7 +12,9 @@ import java.util.Objects;
  * One exec travelling through the stages; each stage returns a copy with its own part filled in. Parts a stage
  * has not reached yet are null.
  *
- * @param denied the blocking guard already denied this exec (it never ran)
+ * @param denied  the blocking guard already denied this exec (it never ran)
+ * @param process the /proc snapshot; null until taken (at attribution when the exec may be drift, else by the
+ *                classify stage for a drifted exec), never null after classification
  */
 record ExecInFlight(ExecEvent event, boolean denied, ContainerContext container, ProcessSnapshot process,
                     Classification classification, WorkloadMetadata metadata, Verdict verdict, Alert alert) {
@@ -22,8 +24,8 @@ record ExecInFlight(ExecEvent event, boolean denied, ContainerContext container,
     }
 
     static ExecInFlight attributed(Arrival arrival, ContainerContext container, ProcessSnapshot process) {
-        return new ExecInFlight(arrival.event(), arrival.denied(), Objects.requireNonNull(container),
-                Objects.requireNonNull(process), null, null, null, null);
+        return new ExecInFlight(arrival.event(), arrival.denied(), Objects.requireNonNull(container), process,
+                null, null, null, null);
     }
 
     /** What a source delivered: the exec, and whether the blocking guard denied it. */
@@ -33,7 +35,12 @@ record ExecInFlight(ExecEvent event, boolean denied, ContainerContext container,
         }
     }
 
+    ExecInFlight withProcess(ProcessSnapshot value) {
+        return new ExecInFlight(event, denied, container, Objects.requireNonNull(value), classification, metadata, verdict, alert);
+    }
+
     ExecInFlight withClassification(Classification value) {
+        Objects.requireNonNull(process, "process snapshot must be taken before a drifted exec goes on");
         return new ExecInFlight(event, denied, container, process, Objects.requireNonNull(value), metadata, verdict, alert);
     }
 

@@ -28,6 +28,7 @@ final class PipelineMetrics {
     static final String PARKED = "drift.pipeline.parked";
     static final String VERDICTS = "drift.pipeline.verdicts";
     static final String PUBLISHED = "drift.pipeline.published";
+    static final String PROCESS_SNAPSHOTS = "drift.pipeline.process_snapshots";
 
     private final MeterRegistry registry;
     final Counter hostProcess;
@@ -39,6 +40,8 @@ final class PipelineMetrics {
     final Counter published;
     final Counter publishRejected;
     final Counter latencyOutOfRange;
+    final Counter snapshotAtAttribution;
+    final Counter snapshotAfterClassification;
     final Timer execToAlert;
     private final Map<DriftKind, Map<Verdict.Decision, Counter>> verdicts = new EnumMap<>(DriftKind.class);
 
@@ -57,6 +60,8 @@ final class PipelineMetrics {
         this.latencyOutOfRange = Counter.builder("drift.exec_to_alert.out_of_range")
                 .description("Exec timestamps not comparable with the monotonic clock (not recorded as latency)")
                 .register(registry);
+        this.snapshotAtAttribution = processSnapshots("attribution");
+        this.snapshotAfterClassification = processSnapshots("after_classification");
         this.execToAlert = Timer.builder(EXEC_TO_ALERT)
                 .description("From the exec's kernel timestamp to the alert's hand-off to the reporter")
                 .publishPercentileHistogram()
@@ -109,6 +114,12 @@ final class PipelineMetrics {
     private Counter stoppedEarly(String reason) {
         return Counter.builder(STOPPED_EARLY).tag("reason", reason)
                 .description("Execs that left the pipeline early: not in a container, or the image's own file")
+                .register(registry);
+    }
+
+    private Counter processSnapshots(String when) {
+        return Counter.builder(PROCESS_SNAPSHOTS).tag("when", when)
+                .description("/proc snapshots (exe, cmdline, parent exe) of exec'd processes, by when they were taken")
                 .register(registry);
     }
 

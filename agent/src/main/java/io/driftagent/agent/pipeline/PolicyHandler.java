@@ -7,10 +7,10 @@ final class PolicyHandler implements StageHandler<ExecInFlight> {
 
     private final PolicyEvaluator policy;
     private final AlertAssembler assembler;
-    private final Stage<ExecInFlight> next;
+    private final StageInput<ExecInFlight> next;
     private final PipelineMetrics metrics;
 
-    PolicyHandler(PolicyEvaluator policy, AlertAssembler assembler, Stage<ExecInFlight> next, PipelineMetrics metrics) {
+    PolicyHandler(PolicyEvaluator policy, AlertAssembler assembler, StageInput<ExecInFlight> next, PipelineMetrics metrics) {
         this.policy = policy;
         this.assembler = assembler;
         this.next = next;

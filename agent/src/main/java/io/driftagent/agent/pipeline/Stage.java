@@ -2,6 +2,9 @@ package io.driftagent.agent.pipeline;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Timer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -10,9 +13,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A named stage: a bounded input queue drained by one thread. {@link #offer} never blocks: a full queue drops the
- * item and counts it for this stage.
+ * item and counts it for this stage. The thread takes what is queued in batches (one lock per batch) and also runs the
+ * {@link InlineStage}s it hosts: each right after the handler that fed it returned, in order, before the next item.
  */
-final class Stage<I> {
+final class Stage<I> implements StageInput<I> {
 
     private static final Logger LOG = LoggerFactory.getLogger(Stage.class);
     /**
@@ -20,6 +24,8 @@ final class Stage<I> {
      * target); {@link #drain} interrupts the wait, so draining does not wait for it.
      */
     private static final long MAX_IDLE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** Items taken from the queue at once; the timer runs between batches. */
+    private static final int BATCH = 64;
 
     private final String name;
     private final BlockingQueue<I> queue;
@@ -32,8 +38,18 @@ final class Stage<I> {
     private volatile boolean draining;
     private volatile boolean stopped;
     private Thread thread;
+    /** Work of hosted inline stages, run on this stage's thread only. */
+    private final ArrayDeque<Runnable> inline = new ArrayDeque<>();
+    private final List<I> batch = new ArrayList<>(BATCH);
 
     Stage(String name, int capacity, StageHandler<I> handler, MonotonicClock clock, PipelineMetrics metrics) {
+        this(name, capacity, handler, clock, metrics, List.of());
+    }
+
+    /** @param hosted the inline stages this stage's thread runs (its handler feeds the first of them) */
+    Stage(String name, int capacity, StageHandler<I> handler, MonotonicClock clock, PipelineMetrics metrics,
+          List<InlineStage<?>> hosted) {
+        hosted.forEach(stage -> stage.hostOn(this));
         this.name = name;
         this.queue = new ArrayBlockingQueue<>(capacity);
         this.handler = handler;
@@ -49,7 +65,8 @@ final class Stage<I> {
         return name;
     }
 
-    boolean offer(I item) {
+    @Override
+    public boolean offer(I item) {
         if (stopped) {
             droppedShutdown.increment();
             return false;
@@ -63,6 +80,14 @@ final class Stage<I> {
 
     int depth() {
         return queue.size();
+    }
+
+    /** Queues work of an inline stage this stage hosts; only its handlers (on this stage's thread) call this. */
+    void runNext(Runnable work) {
+        if (Thread.currentThread() != thread) {
+            throw new IllegalStateException("inline work for stage " + name + " offered from another thread");
+        }
+        inline.add(work);
     }
 
     /** Started and its thread still running (not yet drained, not died of an Error). */
@@ -121,10 +146,17 @@ final class Stage<I> {
             }
             if (item != null) {
                 process(item);
+                batch.clear();
+                queue.drainTo(batch, BATCH - 1);
+                for (I next : batch) {
+                    process(next);
+                }
+                batch.clear();
             }
             timer();
             if (draining && queue.isEmpty()) {
                 handler.flush();
+                runInline();
                 return;
             }
             if (stopped) {
@@ -143,6 +175,7 @@ final class Stage<I> {
         } finally {
             latency.record(clock.nanoTime() - start, TimeUnit.NANOSECONDS);
         }
+        runInline();
     }
 
     private void timer() {
@@ -151,6 +184,15 @@ final class Stage<I> {
         } catch (RuntimeException e) {
             errors.increment();
             LOG.warn("stage {} timer failed", name, e);
+        }
+        runInline();
+    }
+
+    /** Each inline stage records its own errors; whatever one of them queues runs here too, in order. */
+    private void runInline() {
+        Runnable work;
+        while ((work = inline.poll()) != null) {
+            work.run();
         }
     }
 }

@@ -174,15 +174,15 @@ class DriftPipelineTest {
     void aStuckStageMakesItsQueueDropAndCountWhileTheSourceNeverBlocks() throws Exception {
         metadata.known.put(CONTAINER, metadata());
         CountDownLatch release = new CountDownLatch(1);
-        DriftClassifier stuck = (event, container) -> {
+        PolicyEvaluator stuck = facts -> {
             try {
                 release.await();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            return classifier().classify(event, container);
+            return alertAll().evaluate(facts);
         };
-        start(stuck, alertAll(), new PipelineSettings(16, 4, 16, List.of()));
+        start(classifier(), stuck, new PipelineSettings(16, 4, 16, List.of()));
         ExecEventSink sink = pipeline.sink();
         int offered = 20_000;
 
@@ -196,17 +196,76 @@ class DriftPipelineTest {
             return ok;
         });
 
-        // the classify stage holds one item and its queue four; all else the attribute stage took is dropped there
-        waitUntil(() -> count(PipelineMetrics.DROPPED, "stage", "classify", "reason", "queue_full") == accepted - 5);
+        // the policy stage (on the enrich thread) holds one item and the enrich queue four; all else the attribute
+        // thread attributed and classified is dropped there
+        waitUntil(() -> count(PipelineMetrics.DROPPED, "stage", "enrich", "reason", "queue_full") == accepted - 5);
         assertThat(count(PipelineMetrics.DROPPED, "stage", "attribute", "reason", "queue_full"))
                 .isEqualTo(offered - accepted);
-        assertThat(gauge(PipelineMetrics.QUEUE_DEPTH, "classify")).isEqualTo(4);
+        assertThat(gauge(PipelineMetrics.QUEUE_DEPTH, "enrich")).isEqualTo(4);
         assertThat(gauge(PipelineMetrics.QUEUE_DEPTH, "attribute")).isZero();
 
         release.countDown();
         publisher.next(WAIT);
-        // the five held items either come out as alerts or are dropped, counted, by the small queues after classify
-        waitUntil(() -> publisher.alerts.size() + 1 + droppedAfterClassify() == 5);
+        waitUntil(() -> publisher.alerts.size() + 1 == 5);
+    }
+
+    @Test
+    void aStuckClassificationFillsTheSourceQueueWhichDropsWithoutBlockingTheSource() throws Exception {
+        metadata.known.put(CONTAINER, metadata());
+        CountDownLatch release = new CountDownLatch(1);
+        DriftClassifier stuck = (event, container) -> {
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return classifier().classify(event, container);
+        };
+        start(stuck, alertAll(), new PipelineSettings(16, 4, 16, List.of()));
+        ExecEventSink sink = pipeline.sink();
+        sink.offer(exec(1000, "/tmp/first", System.nanoTime()));
+        waitUntil(() -> gauge(PipelineMetrics.QUEUE_DEPTH, "attribute") == 0); // the attribute thread holds it
+
+        int accepted = assertTimeoutPreemptively(Duration.ofSeconds(5), () -> {
+            int ok = 0;
+            for (int i = 1; i <= 1000; i++) {
+                if (sink.offer(exec(1000 + i, "/tmp/x" + i, System.nanoTime()))) {
+                    ok++;
+                }
+            }
+            return ok;
+        });
+
+        assertThat(accepted).isEqualTo(16);
+        assertThat(count(PipelineMetrics.DROPPED, "stage", "attribute", "reason", "queue_full")).isEqualTo(1000 - 16);
+        release.countDown();
+        assertThat(publisher.next(WAIT).drift().path()).isEqualTo("/tmp/first");
+    }
+
+    @Test
+    void classifyRunsOnTheAttributeThreadAndPolicyActReportOnTheEnrichThread() throws Exception {
+        metadata.known.put(CONTAINER, metadata());
+        Map<String, String> threads = new java.util.concurrent.ConcurrentHashMap<>();
+        DriftClassifier classifier = (event, container) -> {
+            threads.put("classify", Thread.currentThread().getName());
+            return classifier().classify(event, container);
+        };
+        PolicyEvaluator policy = facts -> {
+            threads.put("policy", Thread.currentThread().getName());
+            return alertAll().evaluate(facts);
+        };
+        pipeline = new DriftPipeline(new PipelineParts(attributor(), ProcessInspector.NONE, classifier, metadata, policy,
+                assembler, alert -> {
+                    threads.put("report", Thread.currentThread().getName());
+                    return publisher.publish(alert);
+                }), PipelineSettings.defaults(), registry, MonotonicClock.SYSTEM);
+        pipeline.start();
+
+        pipeline.sink().offer(exec(4321, "/tmp/x", System.nanoTime()));
+        publisher.next(WAIT);
+
+        assertThat(threads).containsExactlyInAnyOrderEntriesOf(Map.of("classify", "drift-stage-attribute",
+                "policy", "drift-stage-enrich", "report", "drift-stage-enrich"));
     }
 
     @Test
@@ -326,7 +385,8 @@ class DriftPipelineTest {
 
         pipeline.sink().offer(exec(4321, "/tmp/x", System.nanoTime()));
 
-        waitUntil(() -> pipeline.stoppedStages().equals(List.of("policy")));
+        // policy runs on the enrich thread: the error kills that thread, and with it every stage it runs
+        waitUntil(() -> pipeline.stoppedStages().equals(List.of("enrich", "policy", "act", "report")));
     }
 
     @Test
@@ -347,11 +407,6 @@ class DriftPipelineTest {
         pipeline = null;
         assertThat(count(PipelineMetrics.PUBLISHED, "outcome", "rejected")).isEqualTo(1);
         assertThat(count(PipelineMetrics.PUBLISHED, "outcome", "accepted")).isZero();
-    }
-
-    private double droppedAfterClassify() {
-        return DriftPipeline.STAGE_NAMES.subList(2, 6).stream()
-                .mapToDouble(stage -> count(PipelineMetrics.DROPPED, "stage", stage, "reason", "queue_full")).sum();
     }
 
     private double verdicts(String kind, String decision) {

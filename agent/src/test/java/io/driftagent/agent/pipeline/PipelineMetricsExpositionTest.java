@@ -46,7 +46,9 @@ class PipelineMetricsExpositionTest {
 
         assertThat(text).contains("drift_stage_latency_seconds_bucket{stage=\"attribute\"")
                 .contains("drift_exec_to_alert_latency_seconds_count 1")
-                .contains("drift_pipeline_queue_depth{stage=\"report\"}")
+                .contains("drift_pipeline_queue_depth{stage=\"enrich\"}")
+                .contains("drift_stage_latency_seconds_bucket{stage=\"report\"")
+                .contains("drift_pipeline_process_snapshots_total{when=\"attribution\"} 1.0")
                 .contains("drift_pipeline_dropped_total{reason=\"queue_full\",stage=\"attribute\"}")
                 .contains("drift_pipeline_verdicts_total{decision=\"alert\",kind=\"ADDED\"} 1.0")
                 .contains("drift_pipeline_late_metadata_total{outcome=\"gave_up\"}")
