@@ -15,6 +15,7 @@ import io.driftagent.agent.pipeline.MonotonicClock;
 import io.driftagent.agent.pipeline.PipelineParts;
 import io.driftagent.agent.pipeline.PipelineSettings;
 import io.driftagent.agent.pipeline.ProcFsProcessInspector;
+import io.driftagent.agent.pipeline.TimeLimitedProcessInspector;
 import io.driftagent.agent.pipeline.TimeOrderedIds;
 import io.driftagent.agent.policywatch.PolicyFileWatcher;
 import io.driftagent.agent.block.BlockEscapeResponder;
@@ -162,11 +163,15 @@ public final class AgentAssembly {
         ContainerAttributor attributor = new BlockScopeGuardian(observed, BlockScopeGuardian.RootGuard.of(guard),
                 workloadsNow, policy::current, assembler);
 
+        // a container can hold its mmap lock and stall /proc/<pid>/cmdline: such reads give up after 20 ms
+        TimeLimitedProcessInspector processInspector = new TimeLimitedProcessInspector(
+                ProcFsProcessInspector.host(), Duration.ofMillis(20), 4, registry);
+        services.add(ManagedService.of("proc-readers", () -> { }, processInspector::close));
         BlockEscapeResponder escapes = new BlockEscapeResponder(sandboxes.publisherOver(dispatcher::submit),
                 guard::forgetRememberedAllowances);
         BlockingAssembly.registerMetrics(escapes, registry);
         DriftPipeline pipeline = new DriftPipeline(
-                new PipelineParts(attributor, ProcFsProcessInspector.host(), classification, workloads, evaluator,
+                new PipelineParts(attributor, processInspector, classification, workloads, evaluator,
                         assembler, escapes),
                 new PipelineSettings(config.queues().source(), config.queues().stage(), config.queues().parking(),
                         config.metadataRetries()),

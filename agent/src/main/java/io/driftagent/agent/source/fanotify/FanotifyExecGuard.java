@@ -14,6 +14,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -70,6 +71,7 @@ public final class FanotifyExecGuard implements AutoCloseable {
     private long hostRootMountId;
     private volatile boolean running;
     private volatile boolean groupOpen;
+    private volatile boolean deadlineThreadIdle;
     private boolean closed;
 
     public FanotifyExecGuard(GuardConfig config, ExecPermissionDecider decider, Clock clock) {
@@ -259,6 +261,9 @@ public final class FanotifyExecGuard implements AutoCloseable {
             received.increment();
             Pending p = new Pending(fd, pid);
             pending.add(p);
+            if (deadlineThreadIdle) {
+                LockSupport.unpark(deadlines);
+            }
             if (!running) {
                 p.answerDefault(reasonIfStopping);
             } else {
@@ -277,6 +282,21 @@ public final class FanotifyExecGuard implements AutoCloseable {
         long tickMs = Math.max(1, Math.min(10, config.decisionTimeout().toMillis() / 10));
         ByteBuffer rescue = ByteBuffer.allocateDirect(64 * Native.EVENT_METADATA_LEN).order(ByteOrder.nativeOrder());
         while (running) {
+            if (pending.isEmpty() && deciding.isEmpty()) {
+                // nothing to watch (no block rule, or a quiet guarded container): sleep until an event is registered
+                // instead of ticking; the first pending event of a burst wakes this thread, the rest do not. A worker
+                // still inside a decider (even one answered by timeout) keeps it ticking: it may have to read the
+                // queue for the stuck workers
+                deadlineThreadIdle = true;
+                if (pending.isEmpty() && deciding.isEmpty() && running) {
+                    LockSupport.park(this);
+                }
+                deadlineThreadIdle = false;
+                if (Thread.interrupted()) {
+                    return;
+                }
+                continue;
+            }
             try {
                 Thread.sleep(tickMs);
             } catch (InterruptedException e) {
