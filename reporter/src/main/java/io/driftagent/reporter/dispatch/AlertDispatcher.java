@@ -43,6 +43,10 @@ public final class AlertDispatcher implements AutoCloseable {
     private final List<SinkLane> lanes;
     private final AlertDeduplicator deduplicator;
     private final long tickMillis;
+    /** The worker's wait when nothing needs watching; an alert wakes it at once, and stop() interrupts it. */
+    private static final long IDLE_POLL_MILLIS = 1_000;
+    /** Offered by close() so an idle worker notices at once that it is stopping. */
+    private static final Job WAKE_UP = new Job(null, 0);
     private final Thread worker;
     private final Counter droppedQueueFull;
     private final Counter droppedClosed;
@@ -125,13 +129,13 @@ public final class AlertDispatcher implements AutoCloseable {
         while (true) {
             Job job;
             try {
-                job = queue.poll(tickMillis, TimeUnit.MILLISECONDS);
+                job = queue.poll(nothingToWatch() ? IDLE_POLL_MILLIS : tickMillis, TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 break;
             }
-            if (job != null) {
+            if (job != null && job != WAKE_UP) {
                 route(job);
-            } else if (stopping) {
+            } else if (stopping && queue.isEmpty()) {
                 break;
             }
             if (deduplicator != null) {
@@ -141,6 +145,19 @@ public final class AlertDispatcher implements AutoCloseable {
                 lane.checkDeadline();
             }
         }
+    }
+
+    /** No summary window open and no sink call under way: the worker only has to wake for a new alert. */
+    private boolean nothingToWatch() {
+        if (deduplicator != null && deduplicator.size() > 0) {
+            return false;
+        }
+        for (SinkLane lane : lanes) {
+            if (lane.calling()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private void route(Job job) {
@@ -167,12 +184,14 @@ public final class AlertDispatcher implements AutoCloseable {
         long deadline = System.nanoTime() + timeout.toNanos();
         accepting = false;
         stopping = true;
+        queue.offer(WAKE_UP); // when full, the worker is busy and notices stopping by itself
         try {
             worker.join(Math.max(1, timeout.toMillis()));
             if (worker.isAlive()) {
                 worker.interrupt();
                 worker.join(100);
             }
+            queue.remove(WAKE_UP);
             int undelivered = queue.size();
             queue.clear();
             droppedClosed.increment(undelivered);

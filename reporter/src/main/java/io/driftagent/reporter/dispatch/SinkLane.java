@@ -102,6 +102,11 @@ final class SinkLane {
         }
     }
 
+    /** A call into the sink is under way (its deadline needs watching). */
+    boolean calling() {
+        return current != null;
+    }
+
     /** Called by the dispatcher's worker: times out an overrunning call. */
     void checkDeadline() {
         Call call = current;

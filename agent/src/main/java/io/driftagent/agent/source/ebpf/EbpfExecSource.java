@@ -34,7 +34,7 @@ public final class EbpfExecSource implements ExecSource {
      * @param ringBufferBytes ring buffer size: a power of two and a multiple of the page size (one record is 376 bytes
      *                        with its header)
      * @param pollTimeout     the longest the reader sleeps without a wakeup (the kernel wakes it for the first record
-     *                        into a drained ring, and for a batch); bounds close() and backs up a missed wakeup
+     *                        into a drained ring, close() wakes it too): a back-stop for a missed wakeup
      */
     public record Config(ProgramChoice program, int ringBufferBytes, Duration pollTimeout) {
         public Config {
@@ -56,7 +56,7 @@ public final class EbpfExecSource implements ExecSource {
         public static final int DEFAULT_RING_BUFFER_BYTES = 4 * 1024 * 1024;
 
         public static Config defaults() {
-            return new Config(ProgramChoice.AUTO, DEFAULT_RING_BUFFER_BYTES, Duration.ofMillis(50));
+            return new Config(ProgramChoice.AUTO, DEFAULT_RING_BUFFER_BYTES, Duration.ofSeconds(1));
         }
     }
 
@@ -66,6 +66,8 @@ public final class EbpfExecSource implements ExecSource {
      * earlier 64-record wakeups (docs/benchmarks.md, "Exec capture: eBPF").
      */
     private static final long BATCH_GATHER_NANOS = 2_000_000L;
+    /** Records gathered in one {@link #BATCH_GATHER_NANOS} that make the reader drain on its own clock. */
+    private static final int STORM_BATCH = 4;
     /** Empty drains (of {@link #BATCH_GATHER_NANOS} each) before the reader goes back to sleeping in poll(2). */
     private static final int IDLE_DRAINS_BEFORE_SLEEP = 5;
 
@@ -130,7 +132,8 @@ public final class EbpfExecSource implements ExecSource {
 
     /**
      * Sleeps in poll(2) while execs are rare (the program wakes it for the first record into a drained ring). Once
-     * records come it drains on its own clock, every {@link #BATCH_GATHER_NANOS}, and tells the program not to wake it:
+     * records come in batches ({@link #STORM_BATCH} within {@link #BATCH_GATHER_NANOS} of a wakeup) it drains on its
+     * own clock, every {@link #BATCH_GATHER_NANOS}, and tells the program not to wake it:
      * a wakeup is an irq_work, on a VM an exit to the hypervisor, and under a storm those were most of the program's
      * cost. After {@link #IDLE_DRAINS_BEFORE_SLEEP} empty drains it goes back to sleeping.
      */
@@ -147,10 +150,11 @@ public final class EbpfExecSource implements ExecSource {
                     return;
                 }
                 if (rc > 0) {
-                    polling = attached.setReaderState(ExecRecordLayout.READER_POLLING);
-                    idleDrains = 0;
-                    if (!polling) {
-                        LockSupport.parkNanos(BATCH_GATHER_NANOS); // the program keeps waking us: gather anyway
+                    // let the next records gather; a wakeup that finds a batch means a storm: stop being woken
+                    LockSupport.parkNanos(BATCH_GATHER_NANOS);
+                    if (reader.consume() >= STORM_BATCH) {
+                        polling = attached.setReaderState(ExecRecordLayout.READER_POLLING);
+                        idleDrains = 0;
                     }
                 }
                 continue;
@@ -237,6 +241,7 @@ public final class EbpfExecSource implements ExecSource {
             }
             program.detach();
             running = false;
+            reader.wakeup();
             // the ring buffer must not be freed under the reader: wait it out (the poll timeout bounds the wait)
             boolean interrupted = false;
             while (readerThread != null && readerThread.isAlive()) {

@@ -50,6 +50,11 @@ final class ExecRingReader implements AutoCloseable {
         return ring.drain(handler);
     }
 
+    /** Makes a waiting {@link #poll} return at once (closing). */
+    void wakeup() {
+        ring.wakeup();
+    }
+
     /** Handles every record available now without waiting; returns how many. */
     int consume() {
         return ring.drain(handler);

@@ -18,4 +18,11 @@ public interface LibcMemory {
     int poll(ByteBuffer fds, int count, int timeoutMs);
 
     int getpagesize();
+
+    @SaveError
+    int eventfd(int initialValue, int flags);
+
+    long write(int fd, ByteBuffer buffer, @size_t long count);
+
+    int close(int fd);
 }
