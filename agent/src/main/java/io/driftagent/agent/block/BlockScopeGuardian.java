@@ -96,6 +96,13 @@ public final class BlockScopeGuardian implements ContainerAttributor {
     private void decide(ContainerId id, int tgid) {
         CompiledPolicy current = policy.get();
         Decision before = decisions.get(id);
+        if (!current.mayBlock()) {
+            // the common case: nothing to guard, no metadata to look up (only releases after a reload)
+            if (before != null && before.state() != State.NOT_BLOCKABLE) {
+                release(id, before, current);
+            }
+            return;
+        }
         if (before != null && before.under() == current && before.state() != State.GUARDED_PROVISIONALLY) {
             return;
         }

@@ -37,6 +37,7 @@ class BlockScopeGuardianTest {
     private final AtomicReference<CompiledPolicy> policyInForce = new AtomicReference<>(ALERT_ONLY);
     private final AtomicReference<Optional<WorkloadMetadata>> workload = new AtomicReference<>(PAYMENTS_POD);
     private IOException guardFailure;
+    private final java.util.concurrent.atomic.AtomicInteger lookups = new java.util.concurrent.atomic.AtomicInteger();
 
     private final BlockScopeGuardian guardian = new BlockScopeGuardian(
             event -> Optional.of(new ContainerContext(PAYMENTS, ContainerRuntime.CONTAINERD, "/kubepods/x", null, null)),
@@ -54,7 +55,10 @@ class BlockScopeGuardianTest {
                     calls.add("unguard " + root);
                 }
             },
-            id -> workload.get(),
+            id -> {
+                lookups.incrementAndGet();
+                return workload.get();
+            },
             policyInForce::get,
             new AlertAssembler(new DeploymentIdentity("node", "cluster", null, null), Clock.systemUTC(), () -> "id"));
 
@@ -152,6 +156,17 @@ class BlockScopeGuardianTest {
         execBy(100);
 
         assertThat(calls).isEmpty();
+    }
+
+    @Test
+    void underAPolicyThatBlocksNothingNoMetadataIsLookedUp() {
+        workload.set(Optional.empty());
+
+        execBy(100);
+        execBy(101);
+
+        assertThat(calls).isEmpty();
+        assertThat(lookups).hasValue(0);
     }
 
     @Test
