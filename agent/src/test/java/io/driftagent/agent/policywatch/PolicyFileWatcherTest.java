@@ -37,6 +37,12 @@ class PolicyFileWatcherTest {
         return !content.equals("bad");
     }
 
+    /** Writes next to the file and renames over it, as a ConfigMap update or a careful editor does. */
+    private static void replaceAtomically(Path file, String content) throws IOException {
+        Path next = Files.writeString(file.resolveSibling(file.getFileName() + ".next"), content);
+        Files.move(next, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+
     @AfterEach
     void close() {
         if (watcher != null) {
@@ -116,14 +122,14 @@ class PolicyFileWatcherTest {
         watcher = new PolicyFileWatcher(policy, this::reload, Duration.ofMillis(50), Duration.ofMillis(20), registry);
         watcher.start();
 
-        Files.writeString(policy, "bad");
+        replaceAtomically(policy, "bad"); // in-place writes can be read half-done (truncated)
         waitUntil(() -> reloads("failure") == 1);
         assertThat(watcher.lastFailure()).isEqualTo("rejected by the policy loader");
         assertThat(watcher.policyLoaded()).isTrue();
         Thread.sleep(300);
         assertThat(reloads("failure")).as("the same bad content is not retried on every poll").isEqualTo(1);
 
-        Files.writeString(policy, "rules: v3");
+        replaceAtomically(policy, "rules: v3");
         waitUntil(() -> reloads("success") == 2);
         assertThat(watcher.lastFailure()).isNull();
         assertThat(loadedContents).containsExactly("rules: v1", "bad", "rules: v3");
