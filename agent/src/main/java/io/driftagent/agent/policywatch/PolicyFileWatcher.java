@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.security.MessageDigest;
@@ -155,15 +156,30 @@ public final class PolicyFileWatcher implements AutoCloseable {
         return false;
     }
 
-    /** Waits for a directory event, at most {@code nanos}; true if one came. */
+    /**
+     * Waits for a directory event that may concern the policy, at most {@code nanos}; true if one came. Events for
+     * other files of the directory (a log or an alerts file next to the policy) are not worth a re-read: the poll's
+     * fingerprint check still covers them.
+     */
     private boolean awaitEvent(long nanos) throws InterruptedException {
         WatchKey key = watchService.poll(nanos, TimeUnit.NANOSECONDS);
         if (key == null) {
             return false;
         }
-        key.pollEvents();
+        boolean relevant = false;
+        for (WatchEvent<?> event : key.pollEvents()) {
+            relevant |= concernsPolicy(event);
+        }
         key.reset();
-        return true;
+        return relevant;
+    }
+
+    /** The policy file itself, a ConfigMap's {@code ..data} swap ({@code ..}-prefixed entries), or a lost event. */
+    private boolean concernsPolicy(WatchEvent<?> event) {
+        if (event.kind() == StandardWatchEventKinds.OVERFLOW || !(event.context() instanceof Path name)) {
+            return true;
+        }
+        return name.equals(policyFile.getFileName()) || name.toString().startsWith("..");
     }
 
     /** Waits until the directory has been quiet for the debounce interval (at most ten intervals). */
