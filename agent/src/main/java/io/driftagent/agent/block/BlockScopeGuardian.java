@@ -13,6 +13,8 @@ import io.driftagent.policy.eval.CompiledPolicy;
 import io.driftagent.policy.eval.Verdict;
 import io.driftagent.policy.model.DriftKind;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
@@ -108,10 +110,8 @@ public final class BlockScopeGuardian implements ContainerAttributor {
         }
         Optional<WorkloadMetadata> workload = metadata.lookup(id);
         if (workload.isEmpty()) {
-            if (before == null && current.mayBlock()) {
+            if (before == null) {
                 attach(id, tgid, State.GUARDED_PROVISIONALLY, current);
-            } else if (before != null && before.state() != State.NOT_BLOCKABLE && !current.mayBlock()) {
-                release(id, before, current);
             }
             return; // decided for real once its workload is known, at a later exec
         }
@@ -147,9 +147,17 @@ public final class BlockScopeGuardian implements ContainerAttributor {
 
     private void remember(ContainerId id, Decision decision) {
         if (decisions.size() >= MAX_REMEMBERED && !decisions.containsKey(id)) {
-            // forget the containers found not blockable (they are decided again at their next exec); keep the
-            // guarded ones, whose roots are needed to release them
+            // forget the containers found not blockable (they are decided again at their next exec) and the guarded
+            // ones whose process root is gone (stopped containers: the kernel dropped their marks with their
+            // filesystems); keep the others, whose roots are needed to release them
             decisions.values().removeIf(d -> d.state() == State.NOT_BLOCKABLE);
+            decisions.values().removeIf(d -> {
+                if (Files.exists(d.root(), LinkOption.NOFOLLOW_LINKS)) {
+                    return false;
+                }
+                guard.unguard(d.root());
+                return true;
+            });
         }
         decisions.put(id, decision);
     }
