@@ -1,10 +1,5 @@
 package io.driftagent.agent.pipeline;
 
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Timer;
-import java.util.concurrent.TimeUnit;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A named stage without a thread or queue of its own: it runs on the thread of the queued {@link Stage} that hosts
@@ -14,21 +9,13 @@ import org.slf4j.LoggerFactory;
  */
 final class InlineStage<I> implements StageInput<I> {
 
-    private static final Logger LOG = LoggerFactory.getLogger(InlineStage.class);
-
     private final String name;
     private Stage<?> host;
-    private final StageHandler<I> handler;
-    private final MonotonicClock clock;
-    private final Timer latency;
-    private final Counter errors;
+    private final MeteredHandler<I> handler;
 
     InlineStage(String name, StageHandler<I> handler, MonotonicClock clock, PipelineMetrics metrics) {
         this.name = name;
-        this.handler = handler;
-        this.clock = clock;
-        this.latency = metrics.stageLatency(name);
-        this.errors = metrics.stageErrors(name);
+        this.handler = new MeteredHandler<>(name, handler, clock, metrics);
     }
 
     String name() {
@@ -50,19 +37,7 @@ final class InlineStage<I> implements StageInput<I> {
     /** Runs the item on the host's thread once the current handler has returned (no nesting, so each time is its own). */
     @Override
     public boolean offer(I item) {
-        host.runNext(() -> process(item));
+        host.runNext(() -> handler.handle(item));
         return true;
-    }
-
-    private void process(I item) {
-        long start = clock.nanoTime();
-        try {
-            handler.handle(item);
-        } catch (RuntimeException e) {
-            errors.increment();
-            LOG.warn("stage {} failed on an item; it is dropped", name, e);
-        } finally {
-            latency.record(clock.nanoTime() - start, TimeUnit.NANOSECONDS);
-        }
     }
 }

@@ -1,7 +1,6 @@
 package io.driftagent.agent.pipeline;
 
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Timer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,10 +30,9 @@ final class Stage<I> implements StageInput<I> {
     private final BlockingQueue<I> queue;
     private final StageHandler<I> handler;
     private final MonotonicClock clock;
-    private final Timer latency;
+    private final MeteredHandler<I> metered;
     private final Counter droppedFull;
     private final Counter droppedShutdown;
-    private final Counter errors;
     private volatile boolean draining;
     private volatile boolean stopped;
     private Thread thread;
@@ -54,10 +52,9 @@ final class Stage<I> implements StageInput<I> {
         this.queue = new ArrayBlockingQueue<>(capacity);
         this.handler = handler;
         this.clock = clock;
-        this.latency = metrics.stageLatency(name);
+        this.metered = new MeteredHandler<>(name, handler, clock, metrics);
         this.droppedFull = metrics.dropped(name, "queue_full");
         this.droppedShutdown = metrics.dropped(name, "shutdown");
-        this.errors = metrics.stageErrors(name);
         metrics.queueDepth(name, queue);
     }
 
@@ -166,25 +163,12 @@ final class Stage<I> implements StageInput<I> {
     }
 
     private void process(I item) {
-        long start = clock.nanoTime();
-        try {
-            handler.handle(item);
-        } catch (RuntimeException e) {
-            errors.increment();
-            LOG.warn("stage {} failed on an item; it is dropped", name, e);
-        } finally {
-            latency.record(clock.nanoTime() - start, TimeUnit.NANOSECONDS);
-        }
+        metered.handle(item);
         runInline();
     }
 
     private void timer() {
-        try {
-            handler.onTimer(clock.nanoTime());
-        } catch (RuntimeException e) {
-            errors.increment();
-            LOG.warn("stage {} timer failed", name, e);
-        }
+        metered.onTimer();
         runInline();
     }
 
