@@ -154,12 +154,7 @@ class KubernetesModeEndToEndTest {
         // from the CRI annotations of the container's containerd bundle
         String unknownPodUid = UUID.randomUUID().toString();
         String blockedId = ContainerdHost.randomContainerId();
-        containerd.runInPod(IMAGE, blockedId, unknownPodUid,
-                "--annotation", "io.kubernetes.cri.container-type=container",
-                "--annotation", "io.kubernetes.cri.container-name=api",
-                "--annotation", "io.kubernetes.cri.sandbox-name=api-0",
-                "--annotation", "io.kubernetes.cri.sandbox-namespace=payments",
-                "--annotation", "io.kubernetes.cri.sandbox-uid=" + unknownPodUid);
+        containerd.runAsCriContainer(IMAGE, blockedId, unknownPodUid, "api-0", "payments", "api");
         containerd.exec(blockedId, "/bin/ls / > /dev/null"); // the agent sees the container: it is guarded
         Thread.sleep(1000);
 

@@ -71,13 +71,7 @@ class StandaloneModeEndToEndTest {
         work = Files.createTempDirectory("drift-e2e-standalone");
         containerd.importBusybox(work, IMAGE);
         containerd.run(IMAGE, plainName);
-        containerd.runInPod(IMAGE, criId, criPodUid,
-                "--annotation", "io.kubernetes.cri.container-type=container",
-                "--annotation", "io.kubernetes.cri.container-name=app",
-                "--annotation", "io.kubernetes.cri.sandbox-name=web-standalone",
-                "--annotation", "io.kubernetes.cri.sandbox-namespace=shop",
-                "--annotation", "io.kubernetes.cri.sandbox-uid=" + criPodUid,
-                "--annotation", "io.kubernetes.cri.image-name=" + IMAGE);
+        containerd.runAsCriContainer(IMAGE, criId, criPodUid, "web-standalone", "shop", "app");
         if (HostCommands.works("docker", "info")) {
             HostCommands.run("docker", "build", "-q", "-t", dockerImage,
                     BusyboxImage.writeDockerContext(work.resolve("docker")).toString());
