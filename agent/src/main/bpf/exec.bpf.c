@@ -19,14 +19,16 @@ char LICENSE[] SEC("license") = "GPL";
 #define __FMODE_EXEC 0x20            /* in f_flags (not f_mode) of files opened by do_open_execat */
 #define MAX_TASK_WORKS 1024
 /*
- * Wakeups. A wakeup is an irq_work (a self-interrupt: on a VM an exit to the hypervisor), so the program wakes the
- * reader as little as it can. While the reader sleeps in poll(2) (reader_state SLEEPING), the first record into a
- * drained ring wakes it at once (the kernel's own rule for flags 0: the consumer has caught up), so an exec on a quiet
- * node is handed on without delay. While it drains on its own clock during a storm (POLLING), records wake nobody. In
- * either state a backlog crossing WAKEUP_BYTES forces one wakeup, a safety net for a reader that fell behind.
+ * Wakeups. A wakeup is an irq_work (a self-interrupt: on a VM an exit to the hypervisor) and then a reader woken from
+ * a timer-less sleep, so the program wakes the reader as little as it can. Records go into the events ring without a
+ * wakeup; the reader waits on the doorbell ring, and the program rings it (an 8-byte record into a ring the kernel
+ * wakes for only when the reader has drained it) by the reader's state: SLEEPING, for every record (an exec on a
+ * quiet node is handed on at once); LAZY (an exec storm of image-layer files), only for a record that may be drift;
+ * POLLING (the reader drains every couple of milliseconds), never. In any state a backlog over a quarter of the
+ * events ring rings it too: a safety net for a reader that fell behind.
+ * The state is read after the record is committed: the commit is a full barrier (an xchg on its header), and the
+ * reader writes its state before draining again, so a record either sees the new state or is seen by that drain.
  */
-#define WAKEUP_BYTES (64 * (EXEC_REC_SIZE + 8))
-
 struct exec_record {
 	__u32 version;
 	__u32 flags;
@@ -75,6 +77,11 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 16 * 1024 * 1024); /* userspace may resize before load */
 } events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096); /* userspace sets one page */
+} doorbell SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -320,19 +327,26 @@ static __always_inline __u32 file_flags_btf(struct file *f)
 	return flags;
 }
 
+static __always_inline void ring_doorbell(void)
+{
+	__u64 *bell = bpf_ringbuf_reserve(&doorbell, sizeof(*bell), 0);
+	if (bell) {
+		*bell = 0;
+		bpf_ringbuf_submit(bell, 0);
+	}
+}
+
 static __always_inline void submit(struct exec_record *rec)
 {
-	/* what is waiting, this record included (it was reserved); force a wakeup only when crossing the mark */
-	__u64 waiting = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-	__u64 flags;
-	if (waiting >= WAKEUP_BYTES && waiting < WAKEUP_BYTES + EXEC_REC_SIZE + 8) {
-		flags = BPF_RB_FORCE_WAKEUP;
-	} else {
-		__u32 zero = 0;
-		__u32 *state = bpf_map_lookup_elem(&reader_state, &zero);
-		flags = state && *state == EXEC_READER_POLLING ? BPF_RB_NO_WAKEUP : 0;
-	}
-	bpf_ringbuf_submit(rec, flags);
+	int prompt = (rec->flags & EXEC_IMAGE_LAYER_MASK) != EXEC_IMAGE_LAYER_BITS;
+	bpf_ringbuf_submit(rec, BPF_RB_NO_WAKEUP);
+
+	__u32 zero = 0;
+	__u32 *state = bpf_map_lookup_elem(&reader_state, &zero);
+	__u32 s = state ? *state : EXEC_READER_SLEEPING;
+	if (s == EXEC_READER_SLEEPING || (s == EXEC_READER_LAZY && prompt) ||
+	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 4)
+		ring_doorbell();
 }
 
 static __always_inline void set_filename_len(struct exec_record *rec, long n)

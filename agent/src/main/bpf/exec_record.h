@@ -48,8 +48,22 @@
 #define EXEC_CTR_RINGBUF_FULL       1
 #define EXEC_CTR_COUNT              2
 
-/* reader_state map, key 0: how the reader waits (written by userspace on a change only) */
-#define EXEC_READER_SLEEPING        0  /* blocked in poll(2): wake it for the first record into a drained ring */
-#define EXEC_READER_POLLING         1  /* draining on its own clock: no wakeup, no irq_work per batch */
+/*
+ * reader_state map, key 0: how the reader waits (written by userspace on a change only). The reader never waits on
+ * the events ring itself: it waits on the doorbell ring, which the program rings (a tiny record, the kernel's own
+ * wake-if-drained rule) when the state asks for it.
+ */
+#define EXEC_READER_SLEEPING        0  /* blocked in poll(2): ring the doorbell for every record */
+#define EXEC_READER_POLLING         1  /* draining on its own short clock: ring for nothing */
+#define EXEC_READER_LAZY            2  /* draining on a long clock: ring only for a record that may be drift */
+
+/*
+ * An exec whose file the kernel places in a container image's read-only layer: on overlayfs, no upper (writable
+ * layer) inode, neither memfd nor unlinked, and its file known. Never drift by itself, so its delivery may wait for
+ * the reader's clock; any other record is "prompt".
+ */
+#define EXEC_IMAGE_LAYER_MASK       (EXEC_FLAG_OVERLAY | EXEC_FLAG_UPPER | EXEC_FLAG_MEMFD | EXEC_FLAG_UNLINKED | \
+                                     EXEC_FLAG_SCRIPT_UNRESOLVED)
+#define EXEC_IMAGE_LAYER_BITS       EXEC_FLAG_OVERLAY
 
 #endif

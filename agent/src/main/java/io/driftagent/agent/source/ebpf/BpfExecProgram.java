@@ -18,6 +18,7 @@ final class BpfExecProgram implements AutoCloseable {
     static final String RING_BUFFER_MAP = "events";
     static final String COUNTERS_MAP = "counters";
     static final String READER_STATE_MAP = "reader_state";
+    static final String DOORBELL_MAP = "doorbell";
 
     private final Libbpf libbpf;
     private final LibbpfBindings bindings;
@@ -28,7 +29,10 @@ final class BpfExecProgram implements AutoCloseable {
     private final int ringBufferFd;
     private final int countersFd;
     private final int readerStateFd;
+    private final int doorbellFd;
     private final int possibleCpus;
+    private final Pointer stateKey;
+    private final Pointer stateValue;
 
     private BpfExecProgram(LibbpfBindings bindings, Pointer objectBytes, Pointer object, Pointer link,
             ExecAttachment attachment) {
@@ -41,6 +45,9 @@ final class BpfExecProgram implements AutoCloseable {
         this.ringBufferFd = libbpf.bpf_object__find_map_fd_by_name(object, RING_BUFFER_MAP);
         this.countersFd = libbpf.bpf_object__find_map_fd_by_name(object, COUNTERS_MAP);
         this.readerStateFd = libbpf.bpf_object__find_map_fd_by_name(object, READER_STATE_MAP);
+        this.doorbellFd = libbpf.bpf_object__find_map_fd_by_name(object, DOORBELL_MAP);
+        this.stateKey = Memory.allocateDirect(bindings.runtime(), 4);
+        this.stateValue = Memory.allocateDirect(bindings.runtime(), 4);
         this.possibleCpus = Math.max(1, libbpf.libbpf_num_possible_cpus());
     }
 
@@ -98,6 +105,14 @@ final class BpfExecProgram implements AutoCloseable {
                 throw new SourceUnavailableException("cannot size the ring buffer to " + ringBufferBytes + " bytes: "
                         + Errno.describe(rc));
             }
+            Pointer doorbell = libbpf.bpf_object__find_map_by_name(obj, DOORBELL_MAP);
+            if (doorbell == null) {
+                throw new SourceUnavailableException("BPF object has no map " + DOORBELL_MAP);
+            }
+            rc = libbpf.bpf_map__set_max_entries(doorbell, doorbellBytes(bindings));
+            if (rc < 0) {
+                throw new SourceUnavailableException("cannot size the doorbell ring: " + Errno.describe(rc));
+            }
             rc = libbpf.bpf_object__load(obj);
             if (rc < 0) {
                 throw new SourceUnavailableException("loading " + wanted.section() + " failed: " + Errno.describe(rc)
@@ -124,6 +139,11 @@ final class BpfExecProgram implements AutoCloseable {
         }
     }
 
+    /** The doorbell ring: one page, the smallest ring the kernel accepts (some 256 doorbell records). */
+    static int doorbellBytes(LibbpfBindings bindings) {
+        return bindings.memory().getpagesize();
+    }
+
     static boolean tracefsMounted() {
         return Files.isDirectory(Path.of("/sys/kernel/tracing/events"))
                 || Files.isDirectory(Path.of("/sys/kernel/debug/tracing/events"));
@@ -145,19 +165,21 @@ final class BpfExecProgram implements AutoCloseable {
         return ringBufferFd;
     }
 
+    int doorbellFd() {
+        return doorbellFd;
+    }
+
     /**
-     * Tells the program how the reader waits ({@code ExecRecordLayout.READER_*}): it wakes a sleeping reader, not a
-     * polling one. Returns false if the map could not be written (the program then keeps waking the reader).
+     * Tells the program how the reader waits ({@code ExecRecordLayout.READER_*}), which sets when it rings the
+     * doorbell. Returns false if the map could not be written. Reader thread only.
      */
     boolean setReaderState(int state) {
         if (object == null || readerStateFd < 0) {
             return false;
         }
-        Pointer key = Memory.allocateDirect(bindings.runtime(), 4);
-        Pointer value = Memory.allocateDirect(bindings.runtime(), 4);
-        key.putInt(0, 0);
-        value.putInt(0, state);
-        return libbpf.bpf_map_update_elem(readerStateFd, key, value, 0) == 0;
+        stateKey.putInt(0, 0);
+        stateValue.putInt(0, state);
+        return libbpf.bpf_map_update_elem(readerStateFd, stateKey, stateValue, 0) == 0;
     }
 
     /** What the program currently believes of the reader ({@code ExecRecordLayout.READER_*}), or -1. */

@@ -10,7 +10,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,6 +18,11 @@ import org.slf4j.LoggerFactory;
  * BPF ring buffer by one reader thread. The kernel side never waits: records that find the ring buffer full are
  * counted in the kernel ("ringbuf_full"); records the sink refuses are counted here ("queue_full"), as are records
  * that do not decode ("malformed_record") and sink exceptions ("sink_error").
+ *
+ * <p>Delivery: a lone exec is handed on at once. During an exec storm, an exec that may be drift (anything but an
+ * image-layer file) waits at most {@value ExecReaderLoop#GATHER_MS} ms and an image-layer exec at most
+ * {@value ExecReaderLoop#LAZY_TICK_MS} ms: the reader drains on a clock instead of being woken per exec
+ * ({@link ExecReaderLoop}).
  *
  * <p>Field notes: {@link ExecEvent#startTimeNs()} is the task's {@code start_boottime} (CLOCK_BOOTTIME ns, the value
  * {@code /proc/<pid>/stat} field 22 is derived from); {@code dev} is in stat(2) encoding; for a file on overlayfs,
@@ -33,8 +37,8 @@ public final class EbpfExecSource implements ExecSource {
      * @param program         which exec program to attach
      * @param ringBufferBytes ring buffer size: a power of two and a multiple of the page size (one record is 376 bytes
      *                        with its header)
-     * @param pollTimeout     the longest the reader sleeps without a wakeup (the kernel wakes it for the first record
-     *                        into a drained ring, close() wakes it too): a back-stop for a missed wakeup
+     * @param pollTimeout     the longest the reader sleeps without a wakeup while execs are rare (the program rings
+     *                        its doorbell for each record then, close() wakes it too): a back-stop for a missed ring
      */
     public record Config(ProgramChoice program, int ringBufferBytes, Duration pollTimeout) {
         public Config {
@@ -60,24 +64,14 @@ public final class EbpfExecSource implements ExecSource {
         }
     }
 
-    /**
-     * Pause after a batch: adds at most this to an exec's latency during a storm (an isolated exec wakes the reader at
-     * once) and bounds the reader to ~500 cycles/s. Measured: 1 ms cost about twice the reader CPU per exec of the
-     * earlier 64-record wakeups (docs/benchmarks.md, "Exec capture: eBPF").
-     */
-    private static final long BATCH_GATHER_NANOS = 2_000_000L;
-    /** Records gathered in one {@link #BATCH_GATHER_NANOS} that make the reader drain on its own clock. */
-    private static final int STORM_BATCH = 4;
-    /** Empty drains (of {@link #BATCH_GATHER_NANOS} each) before the reader goes back to sleeping in poll(2). */
-    private static final int IDLE_DRAINS_BEFORE_SLEEP = 5;
-
     private final Config config;
     private final EbpfPrerequisites prerequisites;
     private final Object lifecycle = new Object();
     private BpfExecProgram program;
     private ExecRingReader reader;
+    private ReaderWait readerWait;
+    private ExecReaderLoop readerLoop;
     private Thread readerThread;
-    private volatile boolean running;
     private volatile long[] finalKernelCounters;
 
     public EbpfExecSource() {
@@ -112,17 +106,28 @@ public final class EbpfExecSource implements ExecSource {
             }
             byte[] elf = EbpfPrerequisites.readObject();
             BpfExecProgram loaded = BpfExecProgram.load(bindings, elf, config.program(), config.ringBufferBytes());
-            ExecRingReader ring;
+            ExecRingReader ring = null;
+            ReaderWait waiting;
             try {
-                ring = new ExecRingReader(bindings, loaded.ringBufferFd(), config.ringBufferBytes(), sink);
-            } catch (SourceUnavailableException e) {
+                ring = ExecRingReader.open(bindings, loaded.ringBufferFd(), config.ringBufferBytes(), sink);
+                waiting = new ReaderWait(bindings.memory(), bindings.runtime(), new MappedRingBuffer(bindings.memory(),
+                        bindings.runtime(), loaded.doorbellFd(), BpfExecProgram.doorbellBytes(bindings)));
+            } catch (SourceUnavailableException | java.io.IOException | RuntimeException e) {
+                if (ring != null) {
+                    ring.close();
+                }
                 loaded.close();
-                throw e;
+                if (e instanceof SourceUnavailableException s) {
+                    throw s;
+                }
+                throw new SourceUnavailableException("cannot map the exec doorbell ring: " + e.getMessage(), e);
             }
             program = loaded;
             reader = ring;
-            running = true;
-            readerThread = new Thread(this::readLoop, "ebpf-exec-reader");
+            readerWait = waiting;
+            readerLoop = new ExecReaderLoop(ring, waiting, loaded::setReaderState,
+                    (int) config.pollTimeout().toMillis());
+            readerThread = new Thread(readerLoop, "ebpf-exec-reader");
             readerThread.setDaemon(true);
             readerThread.start();
             LOG.info("eBPF exec source started on {} (ring buffer {} bytes)", loaded.attachment().section(),
@@ -130,56 +135,17 @@ public final class EbpfExecSource implements ExecSource {
         }
     }
 
-    /**
-     * Sleeps in poll(2) while execs are rare (the program wakes it for the first record into a drained ring). Once
-     * records come in batches ({@link #STORM_BATCH} within {@link #BATCH_GATHER_NANOS} of a wakeup) it drains on its
-     * own clock, every {@link #BATCH_GATHER_NANOS}, and tells the program not to wake it:
-     * a wakeup is an irq_work, on a VM an exit to the hypervisor, and under a storm those were most of the program's
-     * cost. After {@link #IDLE_DRAINS_BEFORE_SLEEP} empty drains it goes back to sleeping.
-     */
-    private void readLoop() {
-        int timeoutMs = (int) config.pollTimeout().toMillis();
-        BpfExecProgram attached = program;
-        boolean polling = false;
-        int idleDrains = 0;
-        while (running) {
-            if (!polling) {
-                int rc = reader.poll(timeoutMs);
-                if (rc < 0 && -rc != Errno.EINTR) {
-                    LOG.error("reading the exec ring buffer failed: {}; the reader stops", Errno.describe(rc));
-                    return;
-                }
-                if (rc > 0) {
-                    // let the next records gather; a wakeup that finds a batch means a storm: stop being woken
-                    LockSupport.parkNanos(BATCH_GATHER_NANOS);
-                    if (reader.consume() >= STORM_BATCH) {
-                        polling = attached.setReaderState(ExecRecordLayout.READER_POLLING);
-                        idleDrains = 0;
-                    }
-                }
-                continue;
-            }
-            LockSupport.parkNanos(BATCH_GATHER_NANOS);
-            if (reader.consume() > 0) {
-                idleDrains = 0;
-            } else if (++idleDrains >= IDLE_DRAINS_BEFORE_SLEEP) {
-                attached.setReaderState(ExecRecordLayout.READER_SLEEPING);
-                polling = false;
-                // a record committed before the program saw SLEEPING woke nobody: take it now, then sleep
-                if (reader.consume() > 0) {
-                    polling = attached.setReaderState(ExecRecordLayout.READER_POLLING);
-                    idleDrains = 0;
-                }
-            }
+    /** How the reader currently waits; for tests. */
+    Optional<ExecReaderLoop.Mode> readerMode() {
+        synchronized (lifecycle) {
+            return Optional.ofNullable(readerLoop).map(ExecReaderLoop::mode);
         }
-        // the link is already destroyed: hand on what the kernel wrote before detaching
-        reader.consume();
     }
 
-    /** Whether the program currently leaves the reader unwoken (it drains on its own clock); for tests. */
-    boolean readerPolling() {
+    /** The reader's wakeups so far; for tests and the storm harness. */
+    long readerWakeups() {
         synchronized (lifecycle) {
-            return program != null && program.readerState() == ExecRecordLayout.READER_POLLING;
+            return readerLoop == null ? 0 : readerLoop.wakeups();
         }
     }
 
@@ -240,8 +206,8 @@ public final class EbpfExecSource implements ExecSource {
                 return;
             }
             program.detach();
-            running = false;
-            reader.wakeup();
+            readerLoop.stop();
+            readerWait.wakeup();
             // the ring buffer must not be freed under the reader: wait it out (the poll timeout bounds the wait)
             boolean interrupted = false;
             while (readerThread != null && readerThread.isAlive()) {
@@ -255,6 +221,7 @@ public final class EbpfExecSource implements ExecSource {
                 Thread.currentThread().interrupt();
             }
             finalKernelCounters = program.counters();
+            readerWait.close();
             reader.close();
             program.close();
             program = null;

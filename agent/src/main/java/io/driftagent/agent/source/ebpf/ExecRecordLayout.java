@@ -46,6 +46,16 @@ final class ExecRecordLayout {
     /** reader_state values (exec_record.h EXEC_READER_*). */
     static final int READER_SLEEPING = 0;
     static final int READER_POLLING = 1;
+    static final int READER_LAZY = 2;
+
+    /**
+     * An exec of a file in a container image's read-only layer (exec_record.h EXEC_IMAGE_LAYER_MASK / _BITS): never
+     * drift by itself, so the program does not wake a lazy reader for it.
+     */
+    static boolean isImageLayer(int flags) {
+        int mask = FLAG_OVERLAY | FLAG_UPPER | FLAG_MEMFD | FLAG_UNLINKED | FLAG_SCRIPT_UNRESOLVED;
+        return (flags & mask) == FLAG_OVERLAY;
+    }
 
     private ExecRecordLayout() {
     }

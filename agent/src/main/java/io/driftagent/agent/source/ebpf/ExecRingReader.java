@@ -13,7 +13,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Drains the exec ring buffer: each record is decoded and offered to the sink on the calling thread (one reader
- * thread only). Never blocks the kernel side: a sink that refuses an event gets it counted as "queue_full".
+ * thread only). Never blocks the kernel side: a sink that refuses an event gets it counted as "queue_full". It also
+ * counts the records that may be drift ("prompt": not an image-layer file), which set how the reader waits.
  */
 final class ExecRingReader implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ExecRingReader.class);
@@ -22,42 +23,39 @@ final class ExecRingReader implements AutoCloseable {
     private final ExecRecordParser parser = new ExecRecordParser();
     private final ExecEventSink sink;
     private final byte[] record = new byte[ExecRecordLayout.REC_SIZE];
-    private final ByteBuffer recordBuffer = ByteBuffer.wrap(record);
+    private final ByteBuffer recordBuffer = ByteBuffer.wrap(record).order(java.nio.ByteOrder.LITTLE_ENDIAN);
     private final MappedRingBuffer.RecordHandler handler = this::onRecord;
     private final AtomicLong delivered = new AtomicLong();
     private final AtomicLong queueFull = new AtomicLong();
     private final AtomicLong malformed = new AtomicLong();
     private final AtomicLong sinkFailed = new AtomicLong();
+    private long promptRecords;
 
-    ExecRingReader(LibbpfBindings bindings, int ringBufferFd, int ringBufferBytes, ExecEventSink sink)
-            throws SourceUnavailableException {
+    /** Over a mapped ring (closed with this reader). */
+    ExecRingReader(MappedRingBuffer ring, ExecEventSink sink) {
+        this.ring = ring;
         this.sink = sink;
+    }
+
+    /** Maps the program's events ring. */
+    static ExecRingReader open(LibbpfBindings bindings, int ringBufferFd, int ringBufferBytes, ExecEventSink sink)
+            throws SourceUnavailableException {
         try {
-            this.ring = new MappedRingBuffer(bindings.memory(), bindings.runtime(), ringBufferFd, ringBufferBytes);
+            return new ExecRingReader(new MappedRingBuffer(bindings.memory(), bindings.runtime(), ringBufferFd,
+                    ringBufferBytes), sink);
         } catch (IOException | RuntimeException e) {
             throw new SourceUnavailableException("cannot map the exec ring buffer: " + e.getMessage(), e);
         }
     }
 
-    /** Waits up to {@code timeoutMs} for records and handles all available; returns how many, or a negative errno. */
-    int poll(int timeoutMs) {
-        try {
-            ring.await(timeoutMs);
-        } catch (IOException e) {
-            LOG.error("{}", e.getMessage());
-            return -Errno.EPERM;
-        }
-        return ring.drain(handler);
-    }
-
-    /** Makes a waiting {@link #poll} return at once (closing). */
-    void wakeup() {
-        ring.wakeup();
-    }
-
     /** Handles every record available now without waiting; returns how many. */
     int consume() {
         return ring.drain(handler);
+    }
+
+    /** Records so far that may be drift (not an image-layer exec); read on the reader thread. */
+    long promptRecords() {
+        return promptRecords;
     }
 
     long delivered() {
@@ -83,6 +81,9 @@ final class ExecRingReader implements AutoCloseable {
                 return;
             }
             memory.get(offset, record, 0, ExecRecordLayout.REC_SIZE);
+            if (!ExecRecordLayout.isImageLayer(recordBuffer.getInt(ExecRecordLayout.REC_OFF_FLAGS))) {
+                promptRecords++;
+            }
             Optional<ExecEvent> event = parser.parse(recordBuffer.clear());
             if (event.isEmpty()) {
                 malformed.incrementAndGet();

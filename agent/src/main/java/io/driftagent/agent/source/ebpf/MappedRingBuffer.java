@@ -1,8 +1,6 @@
 package io.driftagent.agent.source.ebpf;
 
 import java.lang.invoke.VarHandle;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
 
@@ -28,10 +26,6 @@ final class MappedRingBuffer implements AutoCloseable {
     private static final int PROT_WRITE = 0x2;
     private static final int MAP_SHARED = 0x1;
     private static final long MAP_FAILED = -1L;
-    private static final short POLLIN = 0x1;
-    private static final int EFD_CLOEXEC = 0x80000;
-    private static final int EFD_NONBLOCK = 0x800;
-    private static final int EINTR = 4;
     private static final int BUSY_BIT = 0x8000_0000;
     private static final int DISCARD_BIT = 0x4000_0000;
     private static final int HEADER_BYTES = 8;
@@ -42,9 +36,6 @@ final class MappedRingBuffer implements AutoCloseable {
     private final long pageSize;
     private final long dataBytes;
     private final long mask;
-    /** The ring's fd and an eventfd that {@link #wakeup()} signals, polled together. */
-    private final ByteBuffer pollFds = ByteBuffer.allocateDirect(16).order(ByteOrder.nativeOrder());
-    private final int wakeFd;
     private Pointer consumerPage;
     private Pointer producerPages;
     private Pointer consumerPosition;
@@ -62,21 +53,15 @@ final class MappedRingBuffer implements AutoCloseable {
         this.pageSize = libc.getpagesize();
         this.dataBytes = dataBytes;
         this.mask = dataBytes - 1;
-        this.wakeFd = libc.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (wakeFd < 0) {
-            throw new java.io.IOException("eventfd failed: " + Errno.describe(-runtime.getLastError()));
-        }
         Pointer consumer = libc.mmap(null, pageSize, PROT_READ | PROT_WRITE, MAP_SHARED, mapFd, 0);
         if (failed(consumer)) {
             int err = runtime.getLastError();
-            libc.close(wakeFd);
             throw new java.io.IOException("mmap of the ring buffer's consumer page failed: " + Errno.describe(-err));
         }
         Pointer producer = libc.mmap(null, pageSize + 2 * dataBytes, PROT_READ, MAP_SHARED, mapFd, pageSize);
         if (failed(producer)) {
             int err = runtime.getLastError();
             libc.munmap(consumer, pageSize);
-            libc.close(wakeFd);
             throw new java.io.IOException("mmap of the ring buffer's data failed: " + Errno.describe(-err));
         }
         consumerPage = consumer;
@@ -84,8 +69,6 @@ final class MappedRingBuffer implements AutoCloseable {
         consumerPosition = consumer;
         producerPosition = producer;
         data = Pointer.wrap(runtime, producer.address() + pageSize);
-        pollFds.putInt(0, mapFd).putShort(4, POLLIN);
-        pollFds.putInt(8, wakeFd).putShort(12, POLLIN);
     }
 
     /** Over memory laid out like a mapped ring (tests): positions at offset 0 of their pages, data after the producer page. */
@@ -100,34 +83,6 @@ final class MappedRingBuffer implements AutoCloseable {
         this.consumerPosition = consumerPage;
         this.producerPosition = producerPages;
         this.data = Pointer.wrap(runtime, producerPages.address() + pageSize);
-        this.wakeFd = -1;
-    }
-
-    /**
-     * Waits up to {@code timeoutMs} until records are there (the kernel wakes the reader for the first record into a
-     * drained ring and for a forced wakeup). Returns false on timeout or a signal, true when records wait.
-     *
-     * @throws java.io.IOException if poll(2) fails for another reason
-     */
-    boolean await(int timeoutMs) throws java.io.IOException {
-        pollFds.putShort(6, (short) 0).putShort(14, (short) 0);
-        int n = libc.poll(pollFds, 2, timeoutMs);
-        if (n < 0) {
-            int err = runtime.getLastError();
-            if (err == EINTR) {
-                return false;
-            }
-            throw new java.io.IOException("poll on the ring buffer failed: " + Errno.describe(-err));
-        }
-        return (pollFds.getShort(6) & POLLIN) != 0;
-    }
-
-    /** Makes a waiting (or the next) {@link #await} return at once; for closing. Stays signalled. */
-    void wakeup() {
-        if (wakeFd >= 0) {
-            ByteBuffer one = ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder()).putLong(0, 1L);
-            libc.write(wakeFd, one, 8);
-        }
     }
 
     /** Hands every complete record to {@code handler}, oldest first; returns how many (discarded ones not counted). */
@@ -181,9 +136,6 @@ final class MappedRingBuffer implements AutoCloseable {
 
     @Override
     public void close() {
-        if (wakeFd >= 0) {
-            libc.close(wakeFd);
-        }
         if (producerPages != null) {
             libc.munmap(producerPages, pageSize + 2 * dataBytes);
             producerPages = null;

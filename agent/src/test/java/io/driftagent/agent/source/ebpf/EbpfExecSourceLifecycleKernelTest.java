@@ -187,7 +187,7 @@ class EbpfExecSourceLifecycleKernelTest {
             java.util.concurrent.atomic.AtomicBoolean sawPolling = new java.util.concurrent.atomic.AtomicBoolean();
             Thread watcher = new Thread(() -> {
                 while (!Thread.currentThread().isInterrupted()) {
-                    if (source.readerPolling()) {
+                    if (source.readerMode().orElseThrow() == ExecReaderLoop.Mode.POLLING) {
                         sawPolling.set(true);
                     }
                     java.util.concurrent.locks.LockSupport.parkNanos(500_000);
@@ -204,7 +204,7 @@ class EbpfExecSourceLifecycleKernelTest {
             watcher.join();
             assertThat(sawPolling).as("the reader drained the storm on its own clock").isTrue();
             Thread.sleep(60);
-            assertThat(source.readerPolling()).as("idle again: back to being woken").isFalse();
+            assertThat(source.readerMode()).as("idle again: back to being woken").contains(ExecReaderLoop.Mode.SLEEPING);
             long worstMs = 0;
             for (int i = 0; i < 5; i++) {
                 Thread.sleep(60); // past the reader's idle drains: it sleeps in poll(2) again

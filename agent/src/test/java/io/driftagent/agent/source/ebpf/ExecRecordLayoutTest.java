@@ -39,6 +39,37 @@ class ExecRecordLayoutTest {
     }
 
     @Test
+    void theImageLayerTestIsTheHeadersMaskAndBits() throws Exception {
+        // given the header's EXEC_IMAGE_LAYER_MASK / _BITS, each an OR of EXEC_FLAG_* macros
+        String text = Files.readString(HEADER).replace("\\\n", " ");
+        Map<String, Long> flags = new TreeMap<>();
+        Matcher d = DEFINE.matcher(text);
+        while (d.find()) {
+            flags.put("EXEC_" + d.group(1), Long.decode(d.group(2)));
+        }
+        long mask = orOf(text, "EXEC_IMAGE_LAYER_MASK", flags);
+        long bits = orOf(text, "EXEC_IMAGE_LAYER_BITS", flags);
+        assertThat(mask).isNotZero();
+        // then the Java test agrees with it for every flag combination
+        for (int f = 0; f < 256; f++) {
+            assertThat(ExecRecordLayout.isImageLayer(f)).as("flags 0x%x", f).isEqualTo((f & mask) == bits);
+        }
+    }
+
+    private static long orOf(String header, String macro, Map<String, Long> flags) {
+        Matcher m = Pattern.compile("^#define\\s+" + macro + "\\s+\\(?([A-Z_|\\s]+)\\)?\\s*$", Pattern.MULTILINE)
+                .matcher(header);
+        assertThat(m.find()).as(macro + " in the header").isTrue();
+        long value = 0;
+        for (String name : m.group(1).split("\\|")) {
+            Long flag = flags.get(name.trim());
+            assertThat(flag).as(name.trim()).isNotNull();
+            value |= flag;
+        }
+        return value;
+    }
+
+    @Test
     void recordFieldsAreAlignedAndInsideTheRecord() {
         assertThat(ExecRecordLayout.REC_OFF_FILENAME + ExecRecordLayout.REC_FILENAME_LEN)
                 .isEqualTo(ExecRecordLayout.REC_SIZE);

@@ -43,7 +43,7 @@ class ExecRingDrainKernelTest {
 
         try (BpfExecProgram program = BpfExecProgram.load(bindings, EbpfPrerequisites.readObject(),
                 ProgramChoice.TP_BTF, RING_BYTES);
-                ExecRingReader reader = new ExecRingReader(bindings, program.ringBufferFd(), RING_BYTES, sink)) {
+                ExecRingReader reader = ExecRingReader.open(bindings, program.ringBufferFd(), RING_BYTES, sink)) {
             // warm up the decode path (JIT) on a small backlog
             driver.storm(2_000, 2);
             drain(reader);
