@@ -19,6 +19,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * the same round. For each observing mode it checks that every storm exec was delivered or counted lost.
  */
 public final class ExecStorm {
+    /**
+     * Quiet time before each timed storm, every mode alike. Starting and closing a source leaves work behind that is
+     * not the source's steady cost: the kernel frees the last round's BPF program, maps and ring through RCU callbacks
+     * and workqueues, and the JIT compiles what the start-up ran. Without the pause that work lands in whichever storm
+     * comes next (`-Dstorm.settleMillis=0` shows it: a noisier, higher ratio for the eBPF modes).
+     */
+    private static final long SETTLE_MILLIS = Long.getLong("storm.settleMillis", 500);
+
     private final StormDriver driver;
     private final long execsPerRound;
     private final int workers;
@@ -121,6 +129,7 @@ public final class ExecStorm {
     public Round runOnce(StormMode mode, int round) throws IOException, InterruptedException,
             SourceUnavailableException {
         if (mode.isBaseline()) {
+            Thread.sleep(SETTLE_MILLIS);
             long cpu0 = processCpuNanos();
             StormDriver.Result r = driver.storm(execsPerRound, workers);
             return new Round(mode.name(), round, r.execsPerSecond(), r.execs(), 0, 0, Map.of(),
@@ -138,6 +147,7 @@ public final class ExecStorm {
         ExecSource source = mode.source().orElseThrow().get();
         try {
             source.start(sink);
+            Thread.sleep(SETTLE_MILLIS);
             long cpu0 = processCpuNanos();
             StormDriver.Result r = driver.storm(execsPerRound, workers);
             SourceStats stats = mode.seesEveryExec() ? awaitAccounted(source, stormEvents, r.execs()) : source.stats();
