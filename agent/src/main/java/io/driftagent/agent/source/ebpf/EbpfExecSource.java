@@ -44,8 +44,10 @@ public final class EbpfExecSource implements ExecSource {
         public Config {
             Objects.requireNonNull(program, "program");
             Objects.requireNonNull(pollTimeout, "pollTimeout");
-            if (ringBufferBytes < 4096 || Integer.bitCount(ringBufferBytes) != 1) {
-                throw new IllegalArgumentException("ringBufferBytes must be a power of two >= 4096: " + ringBufferBytes);
+            if (ringBufferBytes < 4096 || ringBufferBytes > MAX_RING_BUFFER_BYTES
+                    || Integer.bitCount(ringBufferBytes) != 1) {
+                throw new IllegalArgumentException("ringBufferBytes must be a power of two from 4096 to "
+                        + MAX_RING_BUFFER_BYTES + ": " + ringBufferBytes);
             }
             if (pollTimeout.isNegative() || pollTimeout.isZero() || pollTimeout.toMillis() > Integer.MAX_VALUE) {
                 throw new IllegalArgumentException("pollTimeout must be positive: " + pollTimeout);
@@ -58,6 +60,8 @@ public final class EbpfExecSource implements ExecSource {
          * ring's pages are mapped twice (its wrap-around view), so each MiB here is two MiB of the agent's RSS.
          */
         public static final int DEFAULT_RING_BUFFER_BYTES = 2 * 1024 * 1024;
+        /** Read in place through one buffer over both views of the data: 2 x 256 MiB fits in an int. */
+        public static final int MAX_RING_BUFFER_BYTES = 256 * 1024 * 1024;
 
         public static Config defaults() {
             return new Config(ProgramChoice.AUTO, DEFAULT_RING_BUFFER_BYTES, Duration.ofSeconds(1));

@@ -5,9 +5,7 @@ import io.driftagent.agent.source.ExecEventSink;
 import io.driftagent.agent.source.SourceUnavailableException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
-import jnr.ffi.Pointer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,8 +20,6 @@ final class ExecRingReader implements AutoCloseable {
     private final MappedRingBuffer ring;
     private final ExecRecordParser parser = new ExecRecordParser();
     private final ExecEventSink sink;
-    private final byte[] record = new byte[ExecRecordLayout.REC_SIZE];
-    private final ByteBuffer recordBuffer = ByteBuffer.wrap(record).order(java.nio.ByteOrder.LITTLE_ENDIAN);
     private final MappedRingBuffer.RecordHandler handler = this::onRecord;
     private final AtomicLong delivered = new AtomicLong();
     private final AtomicLong queueFull = new AtomicLong();
@@ -74,20 +70,17 @@ final class ExecRingReader implements AutoCloseable {
         return sinkFailed.get();
     }
 
-    private void onRecord(Pointer memory, long offset, int length) {
+    private void onRecord(ByteBuffer data, int offset, int length) {
         try {
-            if (length < ExecRecordLayout.REC_SIZE) {
+            ExecEvent event = parser.parse(data, offset, length);
+            if (event == null) {
                 malformed.incrementAndGet();
                 return;
             }
-            memory.get(offset, record, 0, ExecRecordLayout.REC_SIZE);
-            if (!ExecRecordLayout.isImageLayer(recordBuffer.getInt(ExecRecordLayout.REC_OFF_FLAGS))) {
+            if (!ExecRecordLayout.isImageLayer(data.getInt(offset + ExecRecordLayout.REC_OFF_FLAGS))) {
                 promptRecords++;
             }
-            Optional<ExecEvent> event = parser.parse(recordBuffer.clear());
-            if (event.isEmpty()) {
-                malformed.incrementAndGet();
-            } else if (sink.offer(event.get())) {
+            if (sink.offer(event)) {
                 delivered.incrementAndGet();
             } else {
                 queueFull.incrementAndGet();

@@ -1,6 +1,9 @@
 package io.driftagent.agent.source.ebpf;
 
+import com.kenai.jffi.MemoryIO;
 import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
 
@@ -17,9 +20,12 @@ import jnr.ffi.Runtime;
  */
 final class MappedRingBuffer implements AutoCloseable {
 
-    /** Receives one record: {@code length} bytes at {@code offset} of {@code memory}, valid only during the call. */
+    /**
+     * Receives one record: {@code length} bytes at {@code offset} of {@code data} (little-endian, absolute indexes
+     * only), valid only during the call.
+     */
     interface RecordHandler {
-        void onRecord(Pointer memory, long offset, int length);
+        void onRecord(ByteBuffer data, int offset, int length);
     }
 
     private static final int PROT_READ = 0x1;
@@ -40,7 +46,8 @@ final class MappedRingBuffer implements AutoCloseable {
     private Pointer producerPages;
     private Pointer consumerPosition;
     private Pointer producerPosition;
-    private Pointer data;
+    /** The data pages, both views (2 x dataBytes): records are read in place through intrinsic buffer loads. */
+    private ByteBuffer data;
 
     /** @param dataBytes the ring's size (its max_entries): a power of two, a multiple of the page size */
     MappedRingBuffer(LibcMemory libc, Runtime runtime, int mapFd, long dataBytes) throws java.io.IOException {
@@ -68,7 +75,7 @@ final class MappedRingBuffer implements AutoCloseable {
         producerPages = producer;
         consumerPosition = consumer;
         producerPosition = producer;
-        data = Pointer.wrap(runtime, producer.address() + pageSize);
+        data = view(producer.address() + pageSize, dataBytes);
     }
 
     /** Over memory laid out like a mapped ring (tests): positions at offset 0 of their pages, data after the producer page. */
@@ -82,7 +89,15 @@ final class MappedRingBuffer implements AutoCloseable {
         this.mask = dataBytes - 1;
         this.consumerPosition = consumerPage;
         this.producerPosition = producerPages;
-        this.data = Pointer.wrap(runtime, producerPages.address() + pageSize);
+        this.data = view(producerPages.address() + pageSize, dataBytes);
+    }
+
+    /** A direct little-endian buffer over the mapped data, both of its views. */
+    private static ByteBuffer view(long address, long dataBytes) {
+        if (2 * dataBytes > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("ring too large to read in place: " + dataBytes);
+        }
+        return MemoryIO.getInstance().newDirectByteBuffer(address, (int) (2 * dataBytes)).order(ByteOrder.LITTLE_ENDIAN);
     }
 
     /** Hands every complete record to {@code handler}, oldest first; returns how many (discarded ones not counted). */
@@ -95,7 +110,7 @@ final class MappedRingBuffer implements AutoCloseable {
             long producer = producerPosition.getLong(0);
             VarHandle.acquireFence();
             while (consumer < producer) {
-                long offset = consumer & mask;
+                int offset = (int) (consumer & mask);
                 int header = data.getInt(offset);
                 VarHandle.acquireFence();
                 if ((header & BUSY_BIT) != 0) {

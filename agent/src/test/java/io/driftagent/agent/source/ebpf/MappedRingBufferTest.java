@@ -37,9 +37,9 @@ class MappedRingBufferTest {
     }
 
     private int drain() {
-        return ring.drain((memory, offset, length) -> {
+        return ring.drain((data, offset, length) -> {
             byte[] b = new byte[length];
-            memory.get(offset, b, 0, length);
+            data.get(offset, b, 0, length);
             seen.add(new String(b, java.nio.charset.StandardCharsets.US_ASCII));
         });
     }
