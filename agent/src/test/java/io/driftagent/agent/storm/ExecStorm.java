@@ -25,16 +25,23 @@ public final class ExecStorm {
      * and workqueues, and the JIT compiles what the start-up ran. Without the pause that work lands in whichever storm
      * comes next (`-Dstorm.settleMillis=0` shows it: a noisier, higher ratio for the eBPF modes).
      */
-    private static final long SETTLE_MILLIS = Long.getLong("storm.settleMillis", 500);
+    static final long SETTLE_MILLIS = Long.getLong("storm.settleMillis", 500);
 
     private final StormDriver driver;
     private final long execsPerRound;
     private final int workers;
+    private final long settleMillis;
 
     public ExecStorm(StormDriver driver, long execsPerRound, int workers) {
+        this(driver, execsPerRound, workers, SETTLE_MILLIS);
+    }
+
+    /** @param settleMillis quiet time before each timed storm (0 where only delivery, not throughput, matters) */
+    public ExecStorm(StormDriver driver, long execsPerRound, int workers, long settleMillis) {
         this.driver = driver;
         this.execsPerRound = execsPerRound;
         this.workers = workers;
+        this.settleMillis = settleMillis;
     }
 
     /**
@@ -128,8 +135,9 @@ public final class ExecStorm {
     /** One storm under one mode: start the source (outside the timed part), storm, wait for delivery, close. */
     public Round runOnce(StormMode mode, int round) throws IOException, InterruptedException,
             SourceUnavailableException {
+        StormDriver driver = mode.driver().orElse(this.driver);
         if (mode.isBaseline()) {
-            Thread.sleep(SETTLE_MILLIS);
+            Thread.sleep(settleMillis);
             long cpu0 = processCpuNanos();
             StormDriver.Result r = driver.storm(execsPerRound, workers);
             return new Round(mode.name(), round, r.execsPerSecond(), r.execs(), 0, 0, Map.of(),
@@ -147,7 +155,7 @@ public final class ExecStorm {
         ExecSource source = mode.source().orElseThrow().get();
         try {
             source.start(sink);
-            Thread.sleep(SETTLE_MILLIS);
+            Thread.sleep(settleMillis);
             long cpu0 = processCpuNanos();
             StormDriver.Result r = driver.storm(execsPerRound, workers);
             SourceStats stats = mode.seesEveryExec() ? awaitAccounted(source, stormEvents, r.execs()) : source.stats();

@@ -17,9 +17,15 @@ public final class ExecStormBenchmark {
     private ExecStormBenchmark() {
     }
 
-    /** Every mode, in the order of the first round; {@code stormFs} is the filesystem the storm binary lives on. */
-    static List<StormMode> modes(Path stormFs) {
-        return List.of(StormMode.noAgent(), new StormMode("ebpf-observe", EbpfExecSource::new),
+    /**
+     * Every mode, in the order of the first round. All storm the image binary of the storm's overlay, except
+     * {@code ebpf-observe-dropped}, which storms a copy dropped into its upper layer (ADDED drift: execs the reader
+     * is rung for), against the same image-binary baseline.
+     */
+    static List<StormMode> modes(StormFilesystem fs) throws java.io.IOException {
+        Path stormFs = fs.dir();
+        StormMode ebpf = new StormMode("ebpf-observe", EbpfExecSource::new);
+        return List.of(StormMode.noAgent(), ebpf, ebpf.storming("ebpf-observe-dropped", fs.droppedDriver()),
                 FanotifyStormModes.observe(stormFs), FanotifyStormModes.blockAllowAll(stormFs),
                 FanotifyStormModes.blockImageRemembered(stormFs));
     }
@@ -33,7 +39,7 @@ public final class ExecStormBenchmark {
             ExecStorm storm = new ExecStorm(fs.driver(), execs, workers);
             // -Dstorm.modes=no-agent,ebpf-observe runs only those (the baseline is always kept)
             String only = System.getProperty("storm.modes", "");
-            List<StormMode> modes = modes(fs.dir()).stream()
+            List<StormMode> modes = modes(fs).stream()
                     .filter(m -> only.isEmpty() || m.isBaseline() || List.of(only.split(",")).contains(m.name())).toList();
             ExecStorm.Report report = storm.run(modes, rounds);
             System.out.printf("exec storm: %d rounds x %d execs, %d workers, %d CPUs, load before %s, after %s%n",

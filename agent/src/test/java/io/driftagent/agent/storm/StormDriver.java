@@ -52,6 +52,11 @@ public final class StormDriver {
         return new StormDriver(dir.resolve(driver.getFileName()), dir.resolve(noop.getFileName()));
     }
 
+    /** The same driver execing {@code binary} instead. */
+    public StormDriver execing(Path binary) {
+        return new StormDriver(driver, binary);
+    }
+
     /** The absolute path every storm exec uses as its file name. */
     public String execPath() {
         return noop.toString();

@@ -59,6 +59,18 @@ public final class StormFilesystem implements AutoCloseable {
         return driver;
     }
 
+    /**
+     * The storm of a binary dropped into the running "container": the storm binary copied into the overlay, so it
+     * lives in the upper (writable) layer, as ADDED drift does. Its execs are ones the eBPF reader cannot let wait.
+     */
+    public StormDriver droppedDriver() throws IOException {
+        Path dropped = root.resolve("drift-storm-dropped");
+        if (!Files.exists(dropped)) {
+            Files.copy(Path.of(driver.execPath()), dropped, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+        }
+        return driver.execing(dropped);
+    }
+
     @Override
     public void close() throws IOException, InterruptedException {
         run(List.of("umount", root.toString()));

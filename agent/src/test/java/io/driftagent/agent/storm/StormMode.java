@@ -13,11 +13,19 @@ import java.util.function.Supplier;
  * @param source        creates a new, unstarted source for one round; empty for the no-agent baseline
  * @param seesEveryExec the source reports every storm exec (an observer, a guard that decides every exec); false for
  *                      a guard that remembers allowances, whose "delivered" counts the decisions it still had to make
+ * @param driver        the storm this mode runs instead of the harness's own (e.g. a dropped binary's); empty for
+ *                      the harness's
  */
-public record StormMode(String name, Optional<Supplier<ExecSource>> source, boolean seesEveryExec) {
+public record StormMode(String name, Optional<Supplier<ExecSource>> source, boolean seesEveryExec,
+        Optional<StormDriver> driver) {
     public StormMode {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(driver, "driver");
+    }
+
+    public StormMode(String name, Optional<Supplier<ExecSource>> source, boolean seesEveryExec) {
+        this(name, source, seesEveryExec, Optional.empty());
     }
 
     public StormMode(String name, Supplier<ExecSource> source) {
@@ -26,6 +34,11 @@ public record StormMode(String name, Optional<Supplier<ExecSource>> source, bool
 
     public static StormMode noAgent() {
         return new StormMode("no-agent", Optional.empty(), true);
+    }
+
+    /** The same mode storming with {@code other} (its binary, its file identity). */
+    public StormMode storming(String newName, StormDriver other) {
+        return new StormMode(newName, source, seesEveryExec, Optional.of(other));
     }
 
     public boolean isBaseline() {
