@@ -76,7 +76,13 @@ public final class StormDriver {
 
     /** Runs {@code count} fork+execs of the noop binary from {@code workers} parallel workers. */
     public Result storm(long count, int workers) throws IOException, InterruptedException {
-        String out = run(List.of(driver.toString(), noop.toString(), Long.toString(count), Integer.toString(workers)));
+        return storm(count, workers, 0);
+    }
+
+    /** As {@link #storm(long, int)}, each worker starting one exec every {@code intervalMicros} at most (0: flat out). */
+    public Result storm(long count, int workers, long intervalMicros) throws IOException, InterruptedException {
+        String out = run(List.of(driver.toString(), noop.toString(), Long.toString(count), Integer.toString(workers),
+                Long.toString(intervalMicros)));
         Matcher m = RESULT.matcher(out);
         if (!m.find()) {
             throw new IOException("unexpected storm output: " + out);

@@ -12,8 +12,9 @@ import org.slf4j.LoggerFactory;
  * switches), more than decoding a dozen records, so the loop trades wakeups for latency where latency does not matter:
  * <ul>
  *   <li>{@link Mode#SLEEPING}: execs are rare; every record rings the doorbell and is handed on at once.</li>
- *   <li>{@link Mode#LAZY}: an exec storm of image-layer files (never drift by themselves); the reader drains every
- *   {@link #LAZY_TICK_MS} and only a record that may be drift rings the doorbell, and is handed on at once.</li>
+ *   <li>{@link Mode#LAZY}: image-layer execs (never drift by themselves) keep coming, a storm or a steady trickle;
+ *   the reader drains every {@link #LAZY_TICK_MS} and only a record that may be drift rings the doorbell, and is
+ *   handed on at once.</li>
  *   <li>{@link Mode#POLLING}: records that may be drift keep coming; the reader drains every {@link #GATHER_MS} and
  *   nothing rings (a doorbell per drift record would be a wakeup per exec).</li>
  * </ul>
@@ -27,7 +28,7 @@ final class ExecReaderLoop implements Runnable {
     static final int GATHER_MS = 2;
     /** The long clock: what an image-layer exec waits at most during a storm of them. */
     static final int LAZY_TICK_MS = 20;
-    /** Records gathered in {@link #GATHER_MS} after a wakeup that mean a storm: stop ringing for each record. */
+    /** Records that may be drift, gathered in {@link #GATHER_MS} after a wakeup, that mean a storm of them. */
     static final int STORM_BATCH = 4;
     /** Empty drains before going back to sleep: 10 ms on the short clock, 40 ms on the long one. */
     private static final int IDLE_GATHERS_BEFORE_SLEEP = 5;
@@ -86,15 +87,20 @@ final class ExecReaderLoop implements Runnable {
 
     private void sleeping() throws IOException {
         wait.awaitDoorbell(backstopMs);
+        long prompt = reader.promptRecords();
         if (drain() == 0 || !running) {
             return;
         }
-        // let the next records gather: a batch means a storm, and what kind of records make it sets the mode
+        // let the next records gather: what follows within the gather sets how to wait from now on
         wait.sleep(GATHER_MS);
-        long prompt = reader.promptRecords();
         int gathered = drain();
-        if (gathered >= STORM_BATCH) {
-            enter(reader.promptRecords() > prompt ? Mode.POLLING : Mode.LAZY);
+        if (reader.promptRecords() == prompt) {
+            if (gathered > 0) {
+                // image-layer execs keep coming (at any rate): none of them needs a wakeup of its own
+                enter(Mode.LAZY);
+            }
+        } else if (gathered >= STORM_BATCH) {
+            enter(Mode.POLLING);
         }
     }
 

@@ -120,4 +120,48 @@ class ExecReaderCadenceKernelTest {
             }
         }
     }
+
+    @Test
+    void aSteadyTrickleOfImageLayerExecsDoesNotWakeTheReaderForEachOfThem(@TempDir Path tmp) throws Exception {
+        try (StormFilesystem fs = StormFilesystem.mount(tmp);
+                EbpfExecSource source = new EbpfExecSource()) {
+            ExecEvent.FileId stormBinary = fs.driver().execFileId();
+            AtomicLong delivered = new AtomicLong();
+            source.start(e -> {
+                if (e.file().equals(stormBinary)) {
+                    delivered.incrementAndGet();
+                }
+                return true;
+            });
+            AtomicBoolean sawLazy = new AtomicBoolean();
+            AtomicBoolean done = new AtomicBoolean();
+            Thread watcher = new Thread(() -> {
+                while (!done.get()) {
+                    sawLazy.compareAndSet(false, source.readerMode().orElseThrow() == ExecReaderLoop.Mode.LAZY);
+                    LockSupport.parkNanos(1_000_000);
+                }
+            });
+            watcher.start();
+
+            // when one image-layer exec every 2.5 ms (400/s: far from a storm, one wakeup each if rung for)
+            long wakeups0 = source.readerWakeups();
+            long t0 = System.nanoTime();
+            StormDriver.Result trickle = fs.driver().storm(800, 1, 2_500);
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            long wakeups = source.readerWakeups() - wakeups0;
+            done.set(true);
+            watcher.join();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (delivered.get() < trickle.execs() && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+
+            // then
+            System.out.printf("trickle: %d execs in %.2f s, %d reader wakeups (%.0f/s)%n", trickle.execs(), seconds,
+                    wakeups, wakeups / seconds);
+            assertThat(delivered.get()).isEqualTo(trickle.execs());
+            assertThat(sawLazy).as("the reader drained the trickle on its long clock").isTrue();
+            assertThat(wakeups / seconds).as("reader wakeups per second, for 400 execs/s").isLessThan(200);
+        }
+    }
 }
