@@ -60,10 +60,14 @@ public final class ExecStorm {
         }
     }
 
-    /** A mode over all rounds: throughput ratios to the same round's baseline (1.0 = no cost). */
+    /**
+     * A mode over all rounds: throughput ratios to the same round's baseline (1.0 = no cost). {@code lowRatio95} and
+     * {@code highRatio95} bound the median ratio: a 95 % bootstrap interval over the rounds, which says whether the
+     * rounds were enough to resolve the difference that matters.
+     */
     public record Summary(String mode, double medianRatio, double minRatio, double maxRatio, double p25Ratio,
             double p75Ratio, double medianExecsPerSecond, long execs, long delivered, long lost,
-            double medianAgentCpuMicrosPerExec) {
+            double medianAgentCpuMicrosPerExec, double lowRatio95, double highRatio95) {
 
         public double medianOverheadPercent() {
             return (1 - medianRatio) * 100;
@@ -82,14 +86,18 @@ public final class ExecStorm {
 
         public String format() {
             StringBuilder b = new StringBuilder();
-            b.append(String.format(Locale.ROOT, "%-32s %8s %12s %8s %8s %8s %8s %8s %12s %10s %6s %12s%n", "mode", "rounds",
-                    "execs/s(med)", "ratio", "min", "p25", "p75", "max", "overhead%", "delivered", "lost", "cpu-us/exec"));
+            b.append(String.format(Locale.ROOT, "%-32s %8s %12s %8s %8s %8s %8s %8s %12s %16s %10s %6s %12s%n", "mode",
+                    "rounds", "execs/s(med)", "ratio", "min", "p25", "p75", "max", "overhead%", "overhead% 95%CI",
+                    "delivered", "lost", "cpu-us/exec"));
             for (Summary s : summaries) {
                 long n = rounds.stream().filter(r -> r.mode().equals(s.mode())).count();
-                b.append(String.format(Locale.ROOT, "%-32s %8d %12.0f %8.4f %8.4f %8.4f %8.4f %8.4f %12.2f %10d %6d %12.2f%n",
+                b.append(String.format(Locale.ROOT,
+                        "%-32s %8d %12.0f %8.4f %8.4f %8.4f %8.4f %8.4f %12.2f %16s %10d %6d %12.2f%n",
                         s.mode(), n, s.medianExecsPerSecond(), s.medianRatio(), s.minRatio(), s.p25Ratio(),
-                        s.p75Ratio(), s.maxRatio(), s.medianOverheadPercent(), s.delivered(), s.lost(),
-                        s.medianAgentCpuMicrosPerExec()));
+                        s.p75Ratio(), s.maxRatio(), s.medianOverheadPercent(),
+                        String.format(Locale.ROOT, "%.2f..%.2f", (1 - s.highRatio95()) * 100,
+                                (1 - s.lowRatio95()) * 100),
+                        s.delivered(), s.lost(), s.medianAgentCpuMicrosPerExec()));
             }
             return b.toString();
         }
@@ -125,9 +133,10 @@ public final class ExecStorm {
             long lost = all.stream().filter(x -> x.mode().equals(mode.name())).mapToLong(Round::lost).sum();
             List<Double> cpu = all.stream().filter(x -> x.mode().equals(mode.name()))
                     .map(x -> x.agentCpuNanos() / 1000.0 / x.execs()).sorted().toList();
+            double[] interval = medianInterval95(rs);
             summaries.add(new Summary(mode.name(), quantile(rs, 0.5), rs.get(0), rs.get(rs.size() - 1),
                     quantile(rs, 0.25), quantile(rs, 0.75), quantile(tput, 0.5), execs, delivered, lost,
-                    quantile(cpu, 0.5)));
+                    quantile(cpu, 0.5), interval[0], interval[1]));
         }
         return new Report(all, summaries);
     }
@@ -185,6 +194,23 @@ public final class ExecStorm {
     private static long processCpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
                 .getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    /** The 2.5 % and 97.5 % points of the median of {@code ratios} over 2,000 resamples (a fixed seed: repeatable). */
+    static double[] medianInterval95(List<Double> ratios) {
+        java.util.Random random = new java.util.Random(20261127L);
+        double[] medians = new double[2000];
+        List<Double> sample = new ArrayList<>(ratios.size());
+        for (int i = 0; i < medians.length; i++) {
+            sample.clear();
+            for (int j = 0; j < ratios.size(); j++) {
+                sample.add(ratios.get(random.nextInt(ratios.size())));
+            }
+            sample.sort(null);
+            medians[i] = quantile(sample, 0.5);
+        }
+        java.util.Arrays.sort(medians);
+        return new double[] {medians[50], medians[1949]};
     }
 
     static double quantile(List<Double> sorted, double q) {

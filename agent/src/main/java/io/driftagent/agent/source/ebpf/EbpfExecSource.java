@@ -111,18 +111,23 @@ public final class EbpfExecSource implements ExecSource {
             byte[] elf = EbpfPrerequisites.readObject();
             BpfExecProgram loaded = BpfExecProgram.load(bindings, elf, config.program(), config.ringBufferBytes());
             ExecRingReader ring = null;
+            MappedRingBuffer doorbell = null;
             ReaderWait waiting;
             try {
                 ring = ExecRingReader.open(bindings, loaded.ringBufferFd(), config.ringBufferBytes(), sink);
-                waiting = new ReaderWait(bindings.memory(), bindings.runtime(), new MappedRingBuffer(bindings.memory(),
-                        bindings.runtime(), loaded.doorbellFd(), BpfExecProgram.doorbellBytes(bindings)));
+                doorbell = new MappedRingBuffer(bindings.memory(), bindings.runtime(), loaded.doorbellFd(),
+                        BpfExecProgram.doorbellBytes(bindings));
+                waiting = new ReaderWait(bindings.memory(), bindings.runtime(), doorbell);
             } catch (SourceUnavailableException | java.io.IOException | RuntimeException e) {
+                if (doorbell != null) {
+                    doorbell.close();
+                }
                 if (ring != null) {
                     ring.close();
                 }
                 loaded.close();
-                if (e instanceof SourceUnavailableException s) {
-                    throw s;
+                if (e instanceof SourceUnavailableException unavailable) {
+                    throw unavailable;
                 }
                 throw new SourceUnavailableException("cannot map the exec doorbell ring: " + e.getMessage(), e);
             }
