@@ -100,31 +100,72 @@ final class MappedRingBuffer implements AutoCloseable {
         return MemoryIO.getInstance().newDirectByteBuffer(address, (int) (2 * dataBytes)).order(ByteOrder.LITTLE_ENDIAN);
     }
 
+    /** Says whether a complete record jumps the queue (see {@link #drain(RecordHandler, RecordPriority)}). */
+    interface RecordPriority {
+        boolean urgent(ByteBuffer data, int offset, int length);
+    }
+
+    /** Complete records handled before the consumer position is published (and their space freed). */
+    private static final int MAX_BATCH = 512;
+
     /** Hands every complete record to {@code handler}, oldest first; returns how many (discarded ones not counted). */
     int drain(RecordHandler handler) {
+        return drain(handler, null);
+    }
+
+    /**
+     * Hands every complete record to {@code handler}, in batches of what is complete at once (up to
+     * {@value #MAX_BATCH}): first the batch's urgent records, oldest first, then the others, oldest first. The
+     * consumer position is published after each batch. Returns how many records were handed (discarded ones not
+     * counted).
+     *
+     * @param priority null: every record in order
+     */
+    int drain(RecordHandler handler, RecordPriority priority) {
         long consumer = consumerPosition.getLong(0);
         int handed = 0;
-        boolean progressed = true;
-        while (progressed) {
-            progressed = false;
+        while (true) {
             long producer = producerPosition.getLong(0);
             VarHandle.acquireFence();
-            while (consumer < producer) {
-                int offset = (int) (consumer & mask);
-                int header = data.getInt(offset);
+            long end = consumer;
+            int records = 0;
+            while (end < producer && records < MAX_BATCH) {
+                int header = data.getInt((int) (end & mask));
                 VarHandle.acquireFence();
                 if ((header & BUSY_BIT) != 0) {
-                    return handed;
+                    break;
                 }
-                int length = header & ~(BUSY_BIT | DISCARD_BIT);
-                consumer += (length + HEADER_BYTES + 7) & ~7L;
-                if ((header & DISCARD_BIT) == 0) {
-                    handler.onRecord(data, offset + HEADER_BYTES, length);
-                    handed++;
-                }
-                VarHandle.releaseFence();
-                consumerPosition.putLong(0, consumer);
-                progressed = true;
+                end += ((header & ~(BUSY_BIT | DISCARD_BIT)) + HEADER_BYTES + 7) & ~7L;
+                records++;
+            }
+            if (end == consumer) {
+                return handed;
+            }
+            if (priority != null) {
+                handed += pass(consumer, end, handler, priority, true);
+            }
+            handed += pass(consumer, end, handler, priority, false);
+            consumer = end;
+            VarHandle.releaseFence();
+            consumerPosition.putLong(0, consumer);
+        }
+    }
+
+    /** Hands the records of [from, to) that are (or, {@code urgent} false, are not) urgent; 'not' when no priority. */
+    private int pass(long from, long to, RecordHandler handler, RecordPriority priority, boolean urgent) {
+        int handed = 0;
+        for (long position = from; position < to; ) {
+            int offset = (int) (position & mask);
+            int header = data.getInt(offset);
+            int length = header & ~(BUSY_BIT | DISCARD_BIT);
+            position += (length + HEADER_BYTES + 7) & ~7L;
+            if ((header & DISCARD_BIT) != 0) {
+                continue;
+            }
+            boolean isUrgent = priority != null && priority.urgent(data, offset + HEADER_BYTES, length);
+            if (isUrgent == urgent) {
+                handler.onRecord(data, offset + HEADER_BYTES, length);
+                handed++;
             }
         }
         return handed;

@@ -88,6 +88,27 @@ class MappedRingBufferTest {
     }
 
     @Test
+    void urgentRecordsOfABatchAreHandedFirstEachGroupOldestFirst() {
+        write("image-1", 0);
+        write("DRIFT-1", 0);
+        write("image-2", 0);
+        write("skipped", DISCARD);
+        write("DRIFT-2", 0);
+        long busyAt = write("DRIFT-3", BUSY);
+
+        int handed = ring.drain((data, offset, length) -> {
+            byte[] b = new byte[length];
+            data.get(offset, b, 0, length);
+            seen.add(new String(b, java.nio.charset.StandardCharsets.US_ASCII));
+        }, (data, offset, length) -> Character.isUpperCase((char) data.get(offset)));
+
+        // the batch is what was complete: the record still being written waits, and so does its urgency
+        assertThat(handed).isEqualTo(4);
+        assertThat(seen).containsExactly("DRIFT-1", "DRIFT-2", "image-1", "image-2");
+        assertThat(consumerPage.getLong(0)).isEqualTo(busyAt);
+    }
+
+    @Test
     void positionsKeepGrowingPastTheRingSizeAndOffsetsWrap() {
         for (int i = 0; i < 1000; i++) {
             write("record-" + i, 0);
