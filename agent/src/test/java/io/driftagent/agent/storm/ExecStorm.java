@@ -25,7 +25,7 @@ public final class ExecStorm {
      * and workqueues, and the JIT compiles what the start-up ran. Without the pause that work lands in whichever storm
      * comes next (`-Dstorm.settleMillis=0` shows it: a noisier, higher ratio for the eBPF modes).
      */
-    static final long SETTLE_MILLIS = Long.getLong("storm.settleMillis", 500);
+    private static final long SETTLE_MILLIS = Long.getLong("storm.settleMillis", 500);
 
     private final StormDriver driver;
     private final long execsPerRound;

@@ -85,7 +85,7 @@ final class ExecRingReader implements AutoCloseable {
                 malformed.incrementAndGet();
                 return;
             }
-            if (!ExecRecordLayout.isImageLayer(data.getInt(offset + ExecRecordLayout.REC_OFF_FLAGS))) {
+            if (MAY_BE_DRIFT.urgent(data, offset, length)) {
                 promptRecords++;
             }
             if (sink.offer(event)) {
