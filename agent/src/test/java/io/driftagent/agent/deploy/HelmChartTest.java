@@ -201,6 +201,17 @@ class HelmChartTest {
     }
 
     @Test
+    void aBlockRuleMayNameWhatALateDecisionMeansAndNothingElse() {
+        List<JsonNode> documents = render(t -> t.set("policy.document.defaultRule.action", "block")
+                .set("policy.document.defaultRule.onTimeout", "deny"));
+
+        assertThat(kind(documents, "ConfigMap").orElseThrow().path("data").path("policy.yaml").asString())
+                .contains("onTimeout: deny");
+        assertThat(refusal(t -> t.set("policy.document.defaultRule.onTimeout", "maybe")))
+                .contains("policy.document.defaultRule.onTimeout");
+    }
+
+    @Test
     void theDaemonSetRunsInTheHostPidNamespaceWithItsNodeNameFromTheDownwardApi() {
         List<JsonNode> documents = render(t -> { });
 
