@@ -8,6 +8,8 @@ import com.marcnuri.helm.LintResult;
 import com.marcnuri.helm.TemplateCommand;
 import com.sun.net.httpserver.HttpServer;
 import io.driftagent.agent.config.Setting;
+import io.driftagent.policy.load.PolicyLoadResult;
+import io.driftagent.policy.load.PolicyLoader;
 import io.driftagent.reporter.alert.Alert;
 import io.driftagent.reporter.metrics.DriftMetrics;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
@@ -299,6 +301,18 @@ class HelmChartTest {
         assertThat(policy.path("kind").asString()).isEqualTo("DriftPolicy");
         assertThat(policy.path("rules").get(0).path("name").asString()).isEqualTo("ignore-kube-system");
         assertThat(policy.path("defaultRule").path("action").asString()).isEqualTo("ignore");
+    }
+
+    @ParameterizedTest(name = "values{0}")
+    @ValueSource(strings = {"", "aks", "eks", "eks-bottlerocket", "gke"})
+    void thePolicyEachPlatformFileRendersLoadsInTheAgentWithoutAProblem(String platform) {
+        String policy = kind(render(valuesFile(platform)), "ConfigMap").orElseThrow().path("data").path("policy.yaml")
+                .asString();
+
+        PolicyLoadResult result = new PolicyLoader().load("policy.yaml", policy.getBytes(StandardCharsets.UTF_8));
+
+        assertThat(result.problems()).isEmpty();
+        assertThat(result.policy()).isPresent();
     }
 
     @Test
