@@ -5,6 +5,7 @@ import io.driftagent.agent.cloud.CloudIdentity;
 import io.driftagent.agent.config.AgentConfig;
 import io.driftagent.agent.fs.NoFollowRootedFiles;
 import io.driftagent.agent.http.AgentHttpServer;
+import io.driftagent.agent.http.HttpSettings;
 import io.driftagent.agent.http.Readiness;
 import io.driftagent.agent.http.ReadinessCheck;
 import io.driftagent.agent.image.SharedImageIndexProvider;
@@ -92,7 +93,9 @@ public final class AgentAssembly {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         DriftMetrics metrics = new DriftMetrics(registry);
         Readiness readiness = new Readiness();
-        AgentHttpServer http = new AgentHttpServer(config.http().bind(), config.http().port(), readiness, metrics::scrape);
+        AgentHttpServer http = new AgentHttpServer(HttpSettings.of(config.http().bind(), config.http().port()), readiness,
+                metrics::scrape);
+        http.registerMetrics(registry);
         List<ManagedService> services = new ArrayList<>();
 
         KubernetesClient client = config.standalone() ? null : kubernetesClients.apply(config);

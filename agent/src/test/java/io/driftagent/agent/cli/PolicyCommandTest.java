@@ -1,12 +1,14 @@
 package io.driftagent.agent.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
@@ -124,6 +126,26 @@ class PolicyCommandTest {
                 + "\"drift\":{\"kind\":\"MODIFIED\",\"path\":\"/usr/bin/pip\",\"sha256\":null,\"imagePath\":\"/usr/bin/pip\",\"layer\":\"l\"}}");
         assertThat(run("policy", "explain", "--policy", policy.toString(), "--event", event.toString())).isZero();
         assertThat(out()).startsWith("{\"verdict\":\"allowed\",\"rule\":{\"name\":\"shop\",\"priority\":20},\"defaultRule\":false,");
+    }
+
+    @Test
+    void explainOfAPolynomialRegexOnALongImageNameReturnsWithinASecond() throws Exception {
+        // given a block rule whose imageName regex backtracks polynomially, and an event with a 10,000-character image
+        Path policy = file("hostile.yaml", HEADER + "rules:\n  - name: hostile\n    priority: 1\n    action: block\n"
+                + "    resourceScope: [{field: imageName, operator: regex, values: ['.*.*.*.*.*.*.*.*.*.*.*.*b']}]\n");
+        Path event = file("long.json", "{\"container\":{\"name\":\"c\",\"image\":\"" + "a".repeat(10_000)
+                + "\"},\"drift\":{\"kind\":\"ADDED\",\"path\":\"/tmp/x\",\"sha256\":null}}");
+
+        // when explained through the CLI
+        long start = System.nanoTime();
+        int exit = assertTimeoutPreemptively(Duration.ofSeconds(10),
+                () -> run("policy", "explain", "--policy", policy.toString(), "--event", event.toString()));
+        long millis = Duration.ofNanos(System.nanoTime() - start).toMillis();
+
+        // then it answers (the default rule: no 'b') in well under a second
+        assertThat(exit).isZero();
+        assertThat(out()).startsWith("{\"verdict\":\"ignore\"");
+        assertThat(millis).isLessThan(1_000);
     }
 
     @Test

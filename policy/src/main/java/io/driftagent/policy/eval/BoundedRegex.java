@@ -1,21 +1,24 @@
 package io.driftagent.policy.eval;
 
-import java.util.ArrayDeque;
-import java.util.Deque;
+import com.google.re2j.Matcher;
+import com.google.re2j.Pattern;
+import com.google.re2j.PatternSyntaxException;
 import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 
 /**
- * A java.util.regex pattern that must match the whole value, restricted so that matching cannot backtrack
- * exponentially on attacker-chosen values: at most {@value #MAX_LENGTH} characters, no back-references, and no
- * repeated ({@code *}, {@code +}, <code>{n,m}</code>) group that itself contains a repetition or an alternation
- * (the {@code (a+)+} and {@code (a|aa)*} families). Each thread reuses its own {@link Matcher}, so matching
- * allocates nothing once the thread has used this pattern.
+ * A policy regex that must match the whole value, run by RE2/J: matching takes time linear in the value's length
+ * whatever the pattern (no backtracking), so a value chosen inside a container (an image or pod name) cannot make
+ * evaluation slow. RE2 syntax is Java's without the constructs that need backtracking: back-references, lookahead
+ * and lookbehind, possessive quantifiers and atomic groups are refused with a message that names the construct.
+ * At most {@value #MAX_LENGTH} characters and {@value #MAX_PROGRAM_SIZE} compiled instructions. Each thread reuses its own {@link Matcher}.
  */
 public final class BoundedRegex {
     public static final int MAX_LENGTH = 512;
+    /**
+     * Matching costs up to (value length) x (program size) steps; this bounds the second factor (e.g.
+     * {@code [a-z]{1,100}} is 201 instructions, {@code (.*a){60}} about 300).
+     */
+    public static final int MAX_PROGRAM_SIZE = 256;
 
     private final Pattern pattern;
     private final ThreadLocal<Matcher> matchers;
@@ -38,15 +41,20 @@ public final class BoundedRegex {
         if (regex.length() > MAX_LENGTH) {
             return Optional.of("a regex must be at most " + MAX_LENGTH + " characters, this one has " + regex.length());
         }
-        Optional<String> unsafe = backtrackingHazard(regex);
-        if (unsafe.isPresent()) {
-            return unsafe;
+        Optional<String> unsupported = unsupportedConstruct(regex);
+        if (unsupported.isPresent()) {
+            return unsupported;
         }
         try {
-            Pattern.compile(regex);
+            int size = Pattern.compile(regex).programSize();
+            if (size > MAX_PROGRAM_SIZE) {
+                return Optional.of("regex too large: it compiles to " + size + " matcher instructions, at most "
+                        + MAX_PROGRAM_SIZE + " are allowed (large counted repetitions such as {n,m} multiply it)");
+            }
             return Optional.empty();
         } catch (PatternSyntaxException e) {
-            return Optional.of("invalid regex: " + e.getDescription() + " near offset " + e.getIndex());
+            return Optional.of("invalid regex: " + e.getDescription()
+                    + (e.getPattern() == null || e.getPattern().isEmpty() ? "" : " at '" + e.getPattern() + "'"));
         } catch (RuntimeException | StackOverflowError e) {
             return Optional.of("invalid regex: " + e);
         }
@@ -57,8 +65,7 @@ public final class BoundedRegex {
         if (problem.isPresent()) {
             throw new IllegalArgumentException(problem.get());
         }
-        int flags = ignoreCase ? Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE : 0;
-        return new BoundedRegex(Pattern.compile(regex, flags), ignoreCase);
+        return new BoundedRegex(Pattern.compile(regex, ignoreCase ? Pattern.CASE_INSENSITIVE : 0), ignoreCase);
     }
 
     public boolean matches(String value) {
@@ -90,11 +97,11 @@ public final class BoundedRegex {
         return pattern.pattern();
     }
 
-    /** A lexical scan for the constructs that make a backtracking matcher exponential. */
-    private static Optional<String> backtrackingHazard(String regex) {
-        // for each open group: does its content repeat or alternate?
-        Deque<boolean[]> groups = new ArrayDeque<>();
-        boolean[] top = new boolean[1];
+    /**
+     * A lexical scan for the constructs RE2 cannot run in linear time, so that the error names them (RE2/J's own
+     * message for them is a bare syntax error).
+     */
+    private static Optional<String> unsupportedConstruct(String regex) {
         int i = 0;
         while (i < regex.length()) {
             char c = regex.charAt(i);
@@ -102,7 +109,8 @@ public final class BoundedRegex {
                 if (i + 1 < regex.length()) {
                     char escaped = regex.charAt(i + 1);
                     if ((escaped >= '1' && escaped <= '9') || escaped == 'k') {
-                        return Optional.of("back-references are not allowed (offset " + i + ")");
+                        return Optional.of("back-references (offset " + i + ") are not supported: policy regexes use"
+                                + " RE2 syntax, which matches in linear time");
                     }
                     if (escaped == 'Q') {
                         int end = regex.indexOf("\\E", i + 2);
@@ -113,39 +121,22 @@ public final class BoundedRegex {
                 i += 2;
             } else if (c == '[') {
                 i = skipCharacterClass(regex, i);
-            } else if (c == '(') {
-                groups.push(top);
-                top = new boolean[1];
-                i++;
-            } else if (c == ')') {
-                boolean innerHazard = top[0];
-                top = groups.isEmpty() ? new boolean[1] : groups.pop();
-                i++;
-                if (i < regex.length() && isRepetition(regex, i)) {
-                    if (innerHazard) {
-                        return Optional.of("a repeated group that itself repeats or alternates (offset " + (i - 1)
-                                + ") can backtrack exponentially; rewrite it without nesting");
-                    }
-                    top[0] = true;
-                } else if (innerHazard) {
-                    top[0] = true;
-                }
-            } else if (c == '|') {
-                top[0] = true;
-                i++;
-            } else if (isRepetition(regex, i)) {
-                top[0] = true;
-                i++;
+            } else if (regex.startsWith("(?=", i) || regex.startsWith("(?!", i) || regex.startsWith("(?<=", i)
+                    || regex.startsWith("(?<!", i)) {
+                return Optional.of("lookaround (offset " + i + ") is not supported: policy regexes use RE2 syntax,"
+                        + " which matches in linear time");
+            } else if (regex.startsWith("(?>", i)) {
+                return Optional.of("atomic groups (offset " + i + ") are not supported: policy regexes use RE2 syntax,"
+                        + " which matches in linear time");
+            } else if ((c == '*' || c == '+' || c == '?' || c == '}') && i + 1 < regex.length()
+                    && regex.charAt(i + 1) == '+') {
+                return Optional.of("possessive quantifiers (offset " + i + ") are not supported: policy regexes use"
+                        + " RE2 syntax, which matches in linear time");
             } else {
                 i++;
             }
         }
         return Optional.empty();
-    }
-
-    private static boolean isRepetition(String regex, int i) {
-        char c = regex.charAt(i);
-        return c == '*' || c == '+' || c == '{';
     }
 
     private static int skipCharacterClass(String regex, int open) {

@@ -9,14 +9,14 @@ import org.junit.jupiter.params.provider.ValueSource;
 class BoundedRegexTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"(a+)+", "(a*)*b", "(a|aa)*", "(x(a+))+", "(\\w+\\s?)*", "(a)\\1", "(?<n>a)\\k<n>", "[a", "a{2,1}", ""})
-    void catastrophicOrInvalidRegexesAreRejected(String regex) {
+    @ValueSource(strings = {"(a)\\1", "(?<n>a)\\k<n>", "a(?=b)", "a++", "[a", "a{2,1}", ""})
+    void invalidOrBacktrackingOnlyRegexesAreRejected(String regex) {
         assertThat(BoundedRegex.problem(regex)).isPresent();
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"kube-(system|public)", "web-[0-9a-f]{4}", ".*/nginx:1\\.2[0-9]", "(ab)+", "[(+*)]+", "\\(a+\\)+",
-            "(?:prod|stage)-[a-z]+"})
+            "(?:prod|stage)-[a-z]+", "(a+)+", "(a*)*b", "(a|aa)*", "(x(a+))+", "(\\w+\\s?)*"})
     void ordinaryRegexesAreAccepted(String regex) {
         assertThat(BoundedRegex.problem(regex)).isEmpty();
     }

@@ -39,7 +39,7 @@ class ValidationTest {
                 "        values: [x]",                                     // 17
                 "      - field: namespace",                                // 18
                 "        operator: regex",                                 // 19
-                "        values: ['(a+)+', '[unclosed']",                  // 20
+                "        values: ['(a)\\1', '[unclosed']",                 // 20
                 "      - field: podName",                                  // 21
                 "        operator: glob",                                  // 22
                 "        values: []",                                      // 23
