@@ -91,7 +91,7 @@ public final class OverlayDriftClassifier implements DriftClassifier {
         Optional<OverlayRoot> root = fs.root();
         if (root.isPresent()) {
             OverlayRoot overlay = root.get();
-            Optional<Classification> hostLayerPath = byHostLayerPath(event, overlay);
+            Optional<Classification> hostLayerPath = byVerifiedHostLayerPath(event, path, overlay);
             if (hostLayerPath.isPresent()) {
                 return hostLayerPath.get();
             }
@@ -221,10 +221,6 @@ public final class OverlayDriftClassifier implements DriftClassifier {
     }
 
     /**
-     * An event that names the layer file itself (fanotify marking the host's {@code /} reports
-     * {@code <upperdir>/usr/bin/x}): a lower-layer file is the image's, an upper-layer file is checked.
-     */
-    /**
      * fanotify marking the host root reports an overlay exec as the layer's real file: its device and inode, with the
      * path relative to the layer. The file is the upper layer's (or a lower layer's) when that layer holds exactly
      * this inode at this path.
@@ -252,23 +248,39 @@ public final class OverlayDriftClassifier implements DriftClassifier {
         }
     }
 
-    private Optional<Classification> byHostLayerPath(ExecEvent event, OverlayRoot overlay) {
-        String filename = event.filename();
-        if (!filename.startsWith("/") || !namesALayer(filename, overlay)) {
+    /**
+     * An exec whose path names a file inside one of the container's layer directories on the host (a process that
+     * sees the runtime's layer directories, e.g. through a hostPath mount). The path string alone proves nothing: a
+     * process in the container can create that very path inside its own root (the layer paths are in its
+     * {@code /proc/self/mountinfo}). It counts as the layer's file only when the kernel's (dev, ino) of the executed
+     * file is that layer file's, read without following any symlink inside the layer; else empty, and the path is what
+     * it is for every other exec: a path in the container's own view.
+     */
+    private Optional<Classification> byVerifiedHostLayerPath(ExecEvent event, String path, OverlayRoot overlay) {
+        ExecEvent.FileId file = event.file();
+        if (!file.isKnown() || !namesALayer(path, overlay)) {
             return Optional.empty();
         }
-        Path file = Path.of(filename).normalize();
-        if (file.startsWith(overlay.upperDir())) {
-            String inContainer = "/" + overlay.upperDir().relativize(file);
-            return Optional.of(classifyUpper(inContainer, inContainer, overlay));
+        String upperRelative = relativeTo(overlay.upperDir(), path);
+        if (upperRelative != null && isLayerFile(overlay.upperDir(), upperRelative, file)) {
+            return Optional.of(classifyUpper(upperRelative, upperRelative, overlay));
         }
         for (Path lower : overlay.lowerDirs()) {
-            if (file.startsWith(lower)) {
-                return Optional.of(new Classification(DriftKind.IMAGE, "/" + lower.relativize(file), null, null,
-                        lower.toString(), null));
+            String lowerRelative = relativeTo(lower, path);
+            if (lowerRelative != null && isLayerFile(lower, lowerRelative, file)) {
+                return Optional.of(new Classification(DriftKind.IMAGE, lowerRelative, null, null, lower.toString(), null));
             }
         }
         return Optional.empty();
+    }
+
+    /** {@code path} below {@code dir} ("/usr/bin/x"), or null when it is not below it. Plain paths only. */
+    private static String relativeTo(Path dir, String path) {
+        String prefix = dir.toString();
+        if (path.length() <= prefix.length() + 1 || !path.startsWith(prefix) || path.charAt(prefix.length()) != '/') {
+            return null;
+        }
+        return path.substring(prefix.length());
     }
 
     /**

@@ -131,6 +131,57 @@ class OverlayDriftClassifierTest {
     }
 
     @Test
+    void aDropAtAnImageLayersHostPathRecreatedInsideTheContainerIsAddedNotImage() throws Exception {
+        String spoofed = top + "/tmp/evil";
+        Path drop = merged.resolve(spoofed.substring(1));
+        Files.createDirectories(drop.getParent());
+        Files.write(drop, bytes("payload", 4000));
+        ExecEvent exec = execOf(spoofed);
+
+        Classification result = classifier.classify(exec, container);
+
+        assertThat(exec.flags().upperLayer()).as("the kernel: a writable-layer file").isTrue();
+        assertThat(result.kind()).isEqualTo(DriftKind.ADDED);
+        assertThat(result.path()).as("the path the process used").isEqualTo(spoofed);
+        assertThat(result.sha256()).isEqualTo(sha256(drop));
+    }
+
+    @Test
+    void aDropAtTheWritableLayersHostPathRecreatedInsideTheContainerIsAddedWithThatPath() throws Exception {
+        String spoofed = upper + "/tmp/evil";
+        Path drop = merged.resolve(spoofed.substring(1));
+        Files.createDirectories(drop.getParent());
+        Files.write(drop, bytes("payload", 4000));
+        Files.write(merged.resolve("tmp/evil"), bytes("decoy", 4000)); // what the host path names, seen from the host
+
+        Classification result = classifier.classify(execOf(spoofed), container);
+
+        assertThat(result.kind()).isEqualTo(DriftKind.ADDED);
+        assertThat(result.path()).isEqualTo(spoofed);
+        assertThat(result.sha256()).isEqualTo(sha256(drop));
+    }
+
+    @Test
+    void aFileExecutedThroughItsLayersHostPathIsThatLayersWhenTheKernelsDevAndInodeAreThatFiles() throws Exception {
+        Path layerFile = top.resolve("usr/bin/tool");
+        ExecEvent throughHostPath = new ExecEvent(TGID, TGID, 1, 0, 0, 1, "tool", layerFile.toString(),
+                fileId(layerFile), ExecEvent.FileId.NONE, 0, 0, ExecEvent.Flags.NONE, ExecEvent.SourceKind.EBPF, 1);
+        Files.write(merged.resolve("tmp/dropper"), bytes("payload", 4000));
+        Path upperDrop = upper.resolve("tmp/dropper");
+        ExecEvent upperThroughHostPath = new ExecEvent(TGID, TGID, 1, 0, 0, 1, "dropper", upperDrop.toString(),
+                fileId(upperDrop), ExecEvent.FileId.NONE, 0, 0, ExecEvent.Flags.NONE, ExecEvent.SourceKind.EBPF, 1);
+
+        Classification image = classifier.classify(throughHostPath, container);
+        Classification added = classifier.classify(upperThroughHostPath, container);
+
+        assertThat(image.kind()).isEqualTo(DriftKind.IMAGE);
+        assertThat(image.path()).isEqualTo("/usr/bin/tool");
+        assertThat(image.layer()).isEqualTo(top.toString());
+        assertThat(added.kind()).isEqualTo(DriftKind.ADDED);
+        assertThat(added.path()).isEqualTo("/tmp/dropper");
+    }
+
+    @Test
     void anOverwrittenImageBinaryIsModifiedWithTheImagePathAndLayer() throws Exception {
         Files.write(merged.resolve("usr/bin/tool"), bytes("trojan", 5000));
 
