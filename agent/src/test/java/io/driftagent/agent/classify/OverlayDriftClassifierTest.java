@@ -337,6 +337,31 @@ class OverlayDriftClassifierTest {
     }
 
     @Test
+    void aDropWhoseNameIsNotUtf8IsFoundByItsExactBytesAlsoThroughASymlinkOfTheWritableLayer() throws Exception {
+        run("sh", "-c", "cd " + merged.resolve("tmp") + " && printf payload > \"$(printf 'latin\\351X')\""
+                + " && ln -s \"$(printf 'latin\\351X')\" \"$(printf 'link\\377')\"");
+        byte[] name = {'/', 't', 'm', 'p', '/', 'l', 'a', 't', 'i', 'n', (byte) 0xE9, 'X'};
+        String path = io.driftagent.agent.fs.PathBytes.decode(name);
+        String link = io.driftagent.agent.fs.PathBytes.decode(new byte[] {'/', 't', 'm', 'p', '/', 'l', 'i', 'n', 'k',
+            (byte) 0xFF});
+        String[] devIno = statOfBytes(name);
+        ExecEvent exec = new ExecEvent(TGID, TGID, 1, 0, 0, 1, "latin", path,
+                new ExecEvent.FileId(Long.parseLong(devIno[0]), Long.parseLong(devIno[1])), ExecEvent.FileId.NONE, 0, 0,
+                new ExecEvent.Flags(true, true, false, false), ExecEvent.SourceKind.EBPF, 1);
+        OverlayDriftClassifier byBytes = new OverlayDriftClassifier(
+                io.driftagent.agent.fs.NoFollowRootedFiles.create(), images, tmp.resolve("proc"), 1 << 20, 100);
+
+        Classification direct = byBytes.classify(exec, container);
+        Classification viaLink = byBytes.classify(withFilename(exec, link), container);
+
+        assertThat(direct.kind()).isEqualTo(DriftKind.ADDED);
+        assertThat(io.driftagent.agent.fs.PathBytes.encode(direct.path())).isEqualTo(name);
+        assertThat(direct.sha256()).isNotNull();
+        assertThat(viaLink.kind()).isEqualTo(DriftKind.ADDED);
+        assertThat(viaLink.path()).isEqualTo(path);
+    }
+
+    @Test
     void releasingAGoneContainerReleasesItsImageIndexOnce() throws Exception {
         Files.write(merged.resolve("tmp/dropper"), bytes("payload", 4000));
         classifier.classify(execOf("/tmp/dropper"), container);
@@ -401,6 +426,22 @@ class OverlayDriftClassifierTest {
 
     static boolean isRoot() {
         return "root".equals(System.getProperty("user.name"));
+    }
+
+    /** dev and inode of the file whose name is {@code name} (bytes) in the merged view, read by the shell. */
+    private String[] statOfBytes(byte[] name) throws Exception {
+        StringBuilder printf = new StringBuilder();
+        for (byte b : name) {
+            printf.append(String.format("\\%03o", b & 0xff));
+        }
+        return runOutput("sh", "-c", "stat -c '%d %i' \"" + merged + "$(printf '" + printf + "')\"").trim().split(" ");
+    }
+
+    private static String runOutput(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        p.waitFor(30, TimeUnit.SECONDS);
+        return p.exitValue() == 0 ? out : "";
     }
 
     private static void run(String... command) throws Exception {

@@ -137,6 +137,20 @@ class HostileContainerEndToEndTest {
         assertThat(alert.path("drift").path("kind").asString()).as(alert.toString()).isEqualTo("ADDED");
     }
 
+    @Test
+    void aDropWhoseNameIsNotUtf8IsAddedAndItsPathBytesRoundTrip() throws Exception {
+        byte[] name = nameBytes("/tmp/latin", 0xE9, "X");
+
+        containerd.exec(target, "n=/tmp/$(printf 'latin\\351X'); printf '#!/bin/sh\\nsleep 1\\n' > \"$n\""
+                + " && chmod +x \"$n\" && \"$n\"; true");
+
+        JsonNode alert = awaitAlert(target, "/tmp/latin\uFFFDX");
+        assertThat(alert.path("drift").path("kind").asString()).as(alert.toString()).isEqualTo("ADDED");
+        assertThat(Base64.getDecoder().decode(alert.path("drift").path("pathBytes").asString()))
+                .as("pathBytes of %s", alert).isEqualTo(name);
+        assertThat(alert.path("drift").path("sha256").isString()).as(alert.toString()).isTrue();
+    }
+
     /** The lowerdir (top first) and upperdir host paths of the root overlay of process {@code pid}. */
     private static Map<String, List<String>> layersOf(int pid) throws Exception {
         String root = null;
@@ -154,6 +168,14 @@ class HostileContainerEndToEndTest {
         assertThat(layers).containsKeys("lowerdir", "upperdir");
         assertThat(layers.get("lowerdir").get(0)).startsWith("/");
         return layers;
+    }
+
+    private static byte[] nameBytes(String head, int invalidByte, String tail) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.writeBytes(head.getBytes(StandardCharsets.US_ASCII));
+        out.write(invalidByte);
+        out.writeBytes(tail.getBytes(StandardCharsets.US_ASCII));
+        return out.toByteArray();
     }
 
     private JsonNode awaitAlert(String containerId, String path) throws Exception {
