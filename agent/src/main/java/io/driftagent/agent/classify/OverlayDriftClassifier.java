@@ -80,14 +80,19 @@ public final class OverlayDriftClassifier implements DriftClassifier {
         if (flags.memfd() || flags.unlinked()) {
             return new Classification(DriftKind.FILELESS, path == null ? event.filename() : path, null, null, null, null);
         }
+        ContainerFilesystems fs = container.filesystems();
+        long dev = event.file().dev();
+        if (imageLayerByKernelFlags(flags) && (fs == null || !isOtherOverlayMount(fs, dev))) {
+            // the kernel's facts about the file itself, whatever is missing about the container (gone, mounts
+            // unreadable): a file of an image's read-only layer is never drift
+            return new Classification(DriftKind.IMAGE, path == null ? event.filename() : path, null, null, null, null);
+        }
         if (path == null) {
             return Classification.unresolved(event.filename(), "relative exec path and the process is gone");
         }
-        ContainerFilesystems fs = container.filesystems();
         if (fs == null) {
             return Classification.unresolved(path, "container filesystems unknown: process gone before the container was seen");
         }
-        long dev = event.file().dev();
         Optional<OverlayRoot> root = fs.root();
         if (root.isPresent()) {
             OverlayRoot overlay = root.get();
@@ -95,7 +100,7 @@ public final class OverlayDriftClassifier implements DriftClassifier {
             if (hostLayerPath.isPresent()) {
                 return hostLayerPath.get();
             }
-            if (dev == overlay.mount().dev() || (flags.overlay() && !isOtherOverlayMount(fs, dev))) {
+            if (dev == overlay.mount().dev() || flags.overlay() && !isOtherOverlayMount(fs, dev)) {
                 if (!flags.upperLayer()) {
                     return new Classification(DriftKind.IMAGE, path, null, null, null, null);
                 }
@@ -115,6 +120,14 @@ public final class OverlayDriftClassifier implements DriftClassifier {
         }
         return Classification.unresolved(path, "file is on device " + (dev >>> 8 & 0xfff) + ":"
                 + ((dev & 0xff) | (dev >>> 12 & 0xfff00)) + ", none of the container's mounts");
+    }
+
+    /**
+     * What the kernel says of an image layer's file: on overlayfs, no upper (writable-layer) inode, neither memfd nor
+     * unlinked. The same predicate as the eBPF program's "image layer" record class.
+     */
+    public static boolean imageLayerByKernelFlags(ExecEvent.Flags flags) {
+        return flags.overlay() && !flags.upperLayer() && !flags.memfd() && !flags.unlinked();
     }
 
     /** The container is gone: drop its index reference (once). */
@@ -147,17 +160,21 @@ public final class OverlayDriftClassifier implements DriftClassifier {
         try {
             Optional<MergedView.Resolution> found = mergedView.resolve(upper, index, rawPath);
             if (found.isEmpty()) {
-                return Classification.unresolved(path, MergedView.isDirectory(upper)
-                        ? "executed file no longer in the container's view" : "container gone: its writable layer was removed");
+                return MergedView.isDirectory(upper)
+                        ? Classification.unresolved(path, "executed file no longer in the container's view")
+                        : withoutWritableLayer(path, index);
             }
             resolution = found.get();
         } catch (IOException e) {
             // the upper directory is checked only on a failure: one stat less for every exec from a writable layer
-            return Classification.unresolved(path, MergedView.isDirectory(upper)
-                    ? "writable layer unreadable: " + e.getMessage() : "container gone: its writable layer was removed");
+            return MergedView.isDirectory(upper)
+                    ? Classification.unresolved(path, "writable layer unreadable: " + e.getMessage())
+                    : withoutWritableLayer(path, index);
         }
         if (!resolution.inUpper()) {
-            return Classification.unresolved(path, "kernel reported a writable-layer file, the layer no longer has it");
+            return MergedView.isDirectory(upper)
+                    ? Classification.unresolved(path, "kernel reported a writable-layer file, the layer no longer has it")
+                    : withoutWritableLayer(path, index);
         }
         String canonical = resolution.canonicalPath();
         FileFacts facts = resolution.upperFacts();
@@ -188,6 +205,22 @@ public final class OverlayDriftClassifier implements DriftClassifier {
         }
         DriftKind kind = upperHash.sha256.equals(imageSha) ? DriftKind.IMAGE : DriftKind.MODIFIED;
         return new Classification(kind, canonical, upperHash.sha256, entry.path(), entry.layer(), null);
+    }
+
+    /**
+     * The kernel placed the file in the writable layer, and the layer is gone (a short-lived container, deleted
+     * before its exec was classified): the file cannot be read any more, but the image still can. A path the image
+     * lacks is ADDED, unhashed; a path the image has was changed or copied up in the container, which cannot be told
+     * apart any more: UNRESOLVED.
+     */
+    private static Classification withoutWritableLayer(String path, ImageIndex index) {
+        Optional<IndexEntry> entry = index.resolve(path);
+        if (entry.isEmpty()) {
+            return new Classification(DriftKind.ADDED, path, null, null, null,
+                    "not hashed: container gone, its writable layer removed before the file could be read");
+        }
+        return Classification.unresolved(path, "container gone: its writable layer was removed; the image has "
+                + entry.get().path() + ", the executed file was a changed or copied-up version of it");
     }
 
     /** A file on a volume / tmpfs: read through the process's root, which is the only view of such a mount. */

@@ -62,6 +62,11 @@ public final class ProcContainerAttributor implements ContainerAttributor {
     private final LongAdder attributedByDev = new LongAdder();
     private final LongAdder hostExecs = new LongAdder();
     private final LongAdder unattributed = new LongAdder();
+    private final LongAdder unattributedMayBeDrift = new LongAdder();
+    private final LongAdder rootsFromHostMounts = new LongAdder();
+    private final LongAdder runtimeExecs = new LongAdder();
+    /** The mount namespaces of the host's init and of the agent: no container's process runs in them. */
+    private final Set<Long> hostMountNamespaces;
 
     /**
      * @param procRoot          the host's {@code /proc} (the agent needs hostPID)
@@ -84,17 +89,27 @@ public final class ProcContainerAttributor implements ContainerAttributor {
         this.sweepInterval = sweepInterval;
         this.onForget = onForget;
         this.lastSweepMillis = clock.millis();
+        Set<Long> hostNamespaces = new HashSet<>();
+        for (String process : List.of("1", "self")) {
+            long ns = mountNamespaceOf(process);
+            if (ns != 0) {
+                hostNamespaces.add(ns);
+            }
+        }
+        this.hostMountNamespaces = Set.copyOf(hostNamespaces);
     }
 
     /**
      * For the host the agent runs on: cgroup mounts from {@code /proc/self/mountinfo}, layer paths under
-     * {@code hostRoot}, a 2 s rescan limit, a 60 s grace for vanished containers, sweeps every 5 s.
+     * {@code hostRoot}, a 100 ms rescan limit (an exec of a container whose processes all exited already can only be
+     * attributed by its cgroup id while its cgroup still exists, which is briefly), a 60 s grace for vanished
+     * containers, sweeps every 5 s.
      */
     public static ProcContainerAttributor onThisHost(Path procRoot, Path hostRoot, Clock clock,
                                                      Consumer<ContainerContext> onForget) throws IOException {
         CgroupMounts mounts = CgroupMounts.fromMountInfo(Files.readString(procRoot.resolve("self/mountinfo")));
         CgroupIdResolver ids = mounts.unified()
-                .map(u -> new CgroupIdResolver(u, clock, Duration.ofSeconds(2), 200_000)).orElse(null);
+                .map(u -> new CgroupIdResolver(u, clock, Duration.ofMillis(100), 200_000)).orElse(null);
         return new ProcContainerAttributor(procRoot, mounts, ids, new ContainerFilesystemsReader(procRoot, hostRoot),
                 clock, Duration.ofSeconds(60), Duration.ofSeconds(5), onForget);
     }
@@ -102,6 +117,12 @@ public final class ProcContainerAttributor implements ContainerAttributor {
     @Override
     public Optional<ContainerContext> attribute(ExecEvent event) {
         maybeSweep();
+        if (event.mountNsId() != 0 && hostMountNamespaces.contains(event.mountNsId())) {
+            // an exec in the host's mount namespace: not a container's process, even in a container's cgroup (the
+            // runtime's own init, e.g. runc re-executing itself, joins the cgroup before it enters the container)
+            runtimeExecs.increment();
+            return Optional.empty();
+        }
         long cgroupId = event.cgroupId();
         if (cgroupId != 0) {
             ContainerId known = byCgroupId.get(cgroupId);
@@ -157,15 +178,23 @@ public final class ProcContainerAttributor implements ContainerAttributor {
             }
         }
         unattributed.increment();
-        LOG.debug("exec pid={} cgroupId={} dev={} not attributable: process gone, container unknown",
-                event.tgid(), event.cgroupId(), event.file().dev());
+        ExecEvent.Flags flags = event.flags();
+        if (flags.overlay() && !flags.upperLayer() && !flags.memfd() && !flags.unlinked()) {
+            LOG.debug("exec pid={} cgroupId={} dev={} not attributable: process gone, container unknown",
+                    event.tgid(), event.cgroupId(), event.file().dev());
+        } else {
+            // a lost exec that may have been drift: counted (unattributedMayBeDrift) and said
+            unattributedMayBeDrift.increment();
+            LOG.info("exec of {} (pid={} cgroupId={}) that may be drift is not attributable: the process and its "
+                    + "container were gone before it was seen", event.filename(), event.tgid(), event.cgroupId());
+        }
         return Optional.empty();
     }
 
     private ContainerContext track(CgroupIdentity identity, long cgroupId, ExecEvent event) {
         Tracked tracked = containers.computeIfAbsent(identity.id(), id -> firstSight(identity, event));
         if (tracked.context.filesystems() == null) {
-            readFilesystemsFor(tracked, event.tgid());
+            readFilesystemsFor(tracked, event);
         }
         if (cgroupId != 0) {
             byCgroupId.put(cgroupId, identity.id());
@@ -175,7 +204,7 @@ public final class ProcContainerAttributor implements ContainerAttributor {
 
     private Tracked firstSight(CgroupIdentity identity, ExecEvent event) {
         Tracked tracked = new Tracked(identity);
-        readFilesystemsFor(tracked, event.tgid());
+        readFilesystemsFor(tracked, event);
         LOG.debug("container {} ({}) first seen, filesystems {}", identity.id(), identity.runtime(),
                 tracked.context.filesystems() == null ? "unknown" : "read");
         return tracked;
@@ -185,13 +214,27 @@ public final class ProcContainerAttributor implements ContainerAttributor {
      * Reads the mounts through {@code pid}; when that process is gone already (a short-lived exec, often the first
      * one seen of a container that was running before the agent), through another live process of the container.
      */
-    private void readFilesystemsFor(Tracked tracked, int pid) {
+    private void readFilesystemsFor(Tracked tracked, ExecEvent event) {
+        int pid = event.tgid();
         if (readFilesystemsThrough(tracked, pid)) {
             return;
         }
         for (int member : livePidsOf(tracked.identity.cgroupPath())) {
             if (member != pid && readFilesystemsThrough(tracked, member)) {
                 return;
+            }
+        }
+        if (tracked.context.filesystems() == null && event.flags().overlay()) {
+            // no process left (a short-lived container): its rootfs overlay, by the kernel's device of the exec'd file,
+            // as long as the runtime has not unmounted it
+            Optional<ContainerFilesystems> root = filesystemsReader.readHostOverlay(event.file().dev());
+            if (root.isPresent()) {
+                synchronized (tracked) {
+                    tracked.update(root.get(), clock.millis());
+                }
+                rootsFromHostMounts.increment();
+                LOG.debug("container {}: no process left, root overlay read from the host's mount table",
+                        tracked.identity.id());
             }
         }
     }
@@ -223,11 +266,13 @@ public final class ProcContainerAttributor implements ContainerAttributor {
         boolean sameContainer = procCgroup
                 .flatMap(text -> parser.parseProcCgroup(text, cgroupMounts.unified().isPresent()))
                 .map(i -> i.id().equals(tracked.identity.id())).orElse(false);
-        if (!sameContainer) {
+        if (!sameContainer || hostMountNamespaces.contains(mountNamespaceOf(pid))) {
             return false;
         }
         Optional<ContainerFilesystems> fs = filesystemsReader.read(pid);
-        if (fs.isEmpty()) {
+        if (fs.isEmpty() || hostMountNamespaces.contains(mountNamespaceOf(pid))) {
+            // a process of the container's cgroup still (or then) in the host's mount namespace (the runtime's init
+            // before it pivots into the container's root) shows the host's mounts, not the container's
             return false;
         }
         synchronized (tracked) {
@@ -249,7 +294,7 @@ public final class ProcContainerAttributor implements ContainerAttributor {
         long dev = event.file().dev();
         if (tracked.context.filesystems() != null && !tracked.knownDevs.contains(dev) && !flags.memfd()
                 && !flags.unlinked() && clock.millis() - tracked.readAtMillis >= 1000) {
-            readFilesystemsFor(tracked, event.tgid());
+            readFilesystemsFor(tracked, event);
         }
         return tracked.context;
     }
@@ -274,11 +319,20 @@ public final class ProcContainerAttributor implements ContainerAttributor {
         return containers.containsKey(id);
     }
 
+    /**
+     * Execs not attributable to a container nor to the host (the process exited, its cgroup unknown or gone) whose
+     * kernel flags do not place the file in an image layer: each may have been drift and is lost for classification.
+     */
+    public long unattributedMayBeDrift() {
+        return unattributedMayBeDrift.sum();
+    }
+
     /** Counters: how execs were attributed. */
     public Map<String, Long> stats() {
         return Map.of("cgroup_id", attributedByCgroupId.sum(), "proc", attributedByProc.sum(),
                 "mount_ns", attributedByMountNs.sum(), "dev", attributedByDev.sum(), "host", hostExecs.sum(),
-                "unattributed", unattributed.sum(), "containers", (long) containers.size());
+                "unattributed", unattributed.sum(), "containers", (long) containers.size(),
+                "roots_from_host_mounts", rootsFromHostMounts.sum(), "runtime", runtimeExecs.sum());
     }
 
     private void forget(Tracked tracked) {
@@ -327,8 +381,12 @@ public final class ProcContainerAttributor implements ContainerAttributor {
     }
 
     private long mountNamespaceOf(int pid) {
+        return mountNamespaceOf(Integer.toString(pid));
+    }
+
+    private long mountNamespaceOf(String process) {
         try {
-            String link = Files.readSymbolicLink(procRoot.resolve(pid + "/ns/mnt")).toString(); // "mnt:[4026531841]"
+            String link = Files.readSymbolicLink(procRoot.resolve(process + "/ns/mnt")).toString(); // "mnt:[4026531841]"
             int open = link.indexOf('[');
             return Long.parseLong(link.substring(open + 1, link.length() - 1));
         } catch (IOException | RuntimeException e) {

@@ -39,6 +39,7 @@ import io.driftagent.reporter.dispatch.AlertDispatcher;
 import io.driftagent.reporter.metrics.DriftMetrics;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -127,6 +128,10 @@ public final class AgentAssembly {
         } catch (IOException e) {
             throw new AssemblyException("cannot read this host's cgroup mounts: " + e.getMessage(), e);
         }
+        FunctionCounter.builder("drift.pipeline.stopped_early", procAttributor,
+                        ProcContainerAttributor::unattributedMayBeDrift).tag("reason", "unattributed")
+                .description("Execs that left the pipeline early: not in a container, or the image's own file")
+                .register(registry);
 
         PolicyHolder policy = new PolicyHolder(CompiledPolicy.defaultOnly(Action.IGNORE), clock);
         if (config.policyFile() != null) {

@@ -310,19 +310,26 @@ class OverlayDriftClassifierTest {
     }
 
     @Test
-    void aGoneContainerIsUnresolvedWithTheReason() throws Exception {
+    void aGoneContainersDropIsAddedUnhashedAndItsChangedImageFileUnresolvedFromTheImageAlone() throws Exception {
         Files.write(merged.resolve("tmp/dropper"), bytes("payload", 4000));
-        ExecEvent exec = execOf("/tmp/dropper");
+        Files.write(merged.resolve("usr/bin/tool"), bytes("trojan", 5000));
+        ExecEvent drop = execOf("/tmp/dropper");
+        ExecEvent changed = execOf("/usr/bin/tool");
         Path gone = tmp.resolve("gone-upper");
         OverlayRoot root = container.filesystems().root().orElseThrow();
         ContainerContext goneContainer = new ContainerContext(container.id(), container.runtime(), container.cgroupPath(),
                 null, new ContainerFilesystems(Optional.of(new OverlayRoot(root.mount(), root.lowerDirs(), gone,
                 root.workDir())), container.filesystems().mounts()));
 
-        Classification result = classifier.classify(exec, goneContainer);
+        Classification dropped = classifier.classify(drop, goneContainer);
+        Classification copiedUp = classifier.classify(changed, goneContainer);
 
-        assertThat(result.kind()).isEqualTo(DriftKind.UNRESOLVED);
-        assertThat(result.reason()).contains("container gone");
+        assertThat(dropped.kind()).as("the kernel: writable layer; the image: no such path").isEqualTo(DriftKind.ADDED);
+        assertThat(dropped.path()).isEqualTo("/tmp/dropper");
+        assertThat(dropped.sha256()).isNull();
+        assertThat(dropped.reason()).contains("container gone");
+        assertThat(copiedUp.kind()).isEqualTo(DriftKind.UNRESOLVED);
+        assertThat(copiedUp.reason()).contains("container gone", "/usr/bin/tool");
     }
 
     @Test
@@ -334,6 +341,20 @@ class OverlayDriftClassifierTest {
 
         assertThat(result.kind()).isEqualTo(DriftKind.UNRESOLVED);
         assertThat(result.reason()).contains("larger than 100 bytes");
+    }
+
+    @Test
+    void anImageLayerExecIsImageWhenTheContainersMountsAreUnknownAndAWritableLayerExecIsStillReported() throws Exception {
+        Files.write(merged.resolve("tmp/dropper"), bytes("payload", 4000));
+        ContainerContext mountsUnknown = new ContainerContext(container.id(), container.runtime(),
+                container.cgroupPath(), null, null);
+
+        Classification image = classifier.classify(execOf("/usr/bin/tool"), mountsUnknown);
+        Classification drop = classifier.classify(execOf("/tmp/dropper"), mountsUnknown);
+
+        assertThat(image.kind()).isEqualTo(DriftKind.IMAGE);
+        assertThat(drop.kind()).isEqualTo(DriftKind.UNRESOLVED);
+        assertThat(drop.reason()).contains("filesystems unknown");
     }
 
     @Test

@@ -151,6 +151,81 @@ class HostileContainerEndToEndTest {
         assertThat(alert.path("drift").path("sha256").isString()).as(alert.toString()).isTrue();
     }
 
+    @Test
+    void everyShortLivedContainersDropIsAlertedAndItsImageShellNever() throws Exception {
+        String prefix = "drift-e2e-short-" + suffix + "-";
+        List<String> ids = new ArrayList<>();
+        String before = agent.get("/metrics").body();
+        for (int i = 0; i < SHORT_LIVED_CONTAINERS; i++) {
+            String id = prefix + i;
+            ids.add(id);
+            containerd.runToCompletion(IMAGE, id, "cp /bin/busybox /tmp/true; /tmp/true");
+        }
+
+        Map<String, String> kindById = new TreeMap<>();
+        List<String> notAdded = new ArrayList<>();
+        long deadline = System.nanoTime() + ALERT_WAIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            for (JsonNode alert : alerts.alerts()) {
+                String id = alert.path("container").path("id").asString();
+                if (ids.contains(id) && "/tmp/true".equals(alert.path("drift").path("path").asString())) {
+                    String kind = alert.path("drift").path("kind").asString();
+                    if (kindById.putIfAbsent(id, kind) == null && !kind.equals("ADDED")) {
+                        notAdded.add(kind + ": " + alert.path("drift").path("reason").asString());
+                    }
+                }
+            }
+            if (kindById.size() == ids.size()) {
+                break;
+            }
+            Thread.sleep(100);
+        }
+        long lost = countedLosses(agent.get("/metrics").body()) - countedLosses(before);
+        List<JsonNode> otherAlerts = alerts.alerts().stream()
+                .filter(a -> a.path("container").path("id").asString().startsWith(prefix))
+                .filter(a -> !"/tmp/true".equals(a.path("drift").path("path").asString())).toList();
+        List<JsonNode> imageFileAlerts = otherAlerts.stream()
+                .filter(a -> IMAGE_FILES_RUN.contains(a.path("drift").path("path").asString())).toList();
+        Map<String, Long> kinds = kindById.values().stream()
+                .collect(Collectors.groupingBy(k -> k, TreeMap::new, Collectors.counting()));
+        String stoppedEarly = agent.get("/metrics").body().lines()
+                .filter(l -> l.startsWith("drift_pipeline_stopped_early_total{")).collect(Collectors.joining(", "));
+        String summary = source() + ": " + ids.size() + " short-lived containers, drop alerts by kind " + kinds
+                + ", not alerted " + (ids.size() - kindById.size()) + ", counted losses " + lost
+                + ", alerts for image files " + imageFileAlerts.size() + ", other alerts "
+                + otherAlerts.stream().map(a -> a.path("drift").path("kind").asString() + " "
+                        + a.path("drift").path("path").asString()).toList() + ", drops not ADDED " + notAdded
+                + " (" + stoppedEarly + ")";
+        System.out.println(summary);
+
+        assertThat(imageFileAlerts).as(summary).isEmpty();
+        assertThat(agent.get("/metrics").body()).as("execs not attributable to a container are counted")
+                .contains("drift_pipeline_stopped_early_total{reason=\"unattributed\"}");
+        assertThat(kindById.size() + lost).as("every drop alerted or its loss counted: " + summary)
+                .isGreaterThanOrEqualTo(ids.size());
+        if (attributesExecsOfExitedProcesses()) {
+            assertThat(otherAlerts).as(summary).isEmpty();
+            assertThat(kindById).as("every drop alerted: " + summary).hasSize(ids.size());
+            assertThat(kinds.getOrDefault("ADDED", 0L)).as("drops classified ADDED: " + summary)
+                    .isGreaterThanOrEqualTo(ids.size() * 9L / 10);
+        }
+    }
+
+    /** Execs the pipeline could not attribute to a container or dropped: the losses it counts. */
+    private static long countedLosses(String exposition) {
+        Matcher unattributedSample = Pattern.compile(
+                "^drift_pipeline_stopped_early_total\\{reason=\"unattributed\"\\}\\s+([0-9.eE+-]+)$", Pattern.MULTILINE)
+                .matcher(exposition);
+        long unattributed = unattributedSample.find() ? (long) Double.parseDouble(unattributedSample.group(1)) : 0;
+        Matcher dropped = Pattern.compile("^drift_pipeline_dropped_total\\{[^}]*\\}\\s+([0-9.eE+-]+)$",
+                Pattern.MULTILINE).matcher(exposition);
+        long drops = 0;
+        while (dropped.find()) {
+            drops += (long) Double.parseDouble(dropped.group(1));
+        }
+        return unattributed + drops;
+    }
+
     /** The lowerdir (top first) and upperdir host paths of the root overlay of process {@code pid}. */
     private static Map<String, List<String>> layersOf(int pid) throws Exception {
         String root = null;

@@ -42,6 +42,9 @@ final class OverlayLayers {
 
     /** Overlay devices already refreshed for once; bounded by the overlays a node mounts. */
     private final java.util.Set<Long> unknownOverlayDevs = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Mount ids of real-inode events already refreshed for once. */
+    private final java.util.Set<Long> seenMountIds = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private static final int MAX_SEEN_MOUNT_IDS = 65_536;
 
     private final Path procRoot;
     private final Clock clock;
@@ -122,7 +125,12 @@ final class OverlayLayers {
             return LayerResolution.notOverlay(f.dev());
         }
         Layer found = probe(f);
-        if (found == null && maybeRefresh()) {
+        if (found == null && firstSightOfMountId(f.mountId())) {
+            // a mount id never seen: likely overlay's private clone of a layer of a container that just started, worth
+            // one refresh at once (else its files would pass for host files until the next allowed refresh)
+            refresh();
+            found = probe(f);
+        } else if (found == null && maybeRefresh()) {
             found = probe(f);
         }
         if (found == null) {
@@ -145,6 +153,13 @@ final class OverlayLayers {
             }
         }
         return null;
+    }
+
+    private boolean firstSightOfMountId(long mountId) {
+        if (seenMountIds.size() >= MAX_SEEN_MOUNT_IDS) {
+            seenMountIds.clear();
+        }
+        return seenMountIds.add(mountId);
     }
 
     private boolean maybeRefresh() {
