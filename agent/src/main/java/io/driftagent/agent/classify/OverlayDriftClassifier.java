@@ -44,7 +44,7 @@ public final class OverlayDriftClassifier implements DriftClassifier {
     private final RootedFiles rootedFiles;
     private final ImageIndexProvider images;
     private final Path procRoot;
-    private final long maxHashBytes;
+    private final HashBudget defaultBudget;
     private final MergedView mergedView;
     private final Sha256Cache hashes;
     private final Map<OverlayRoot, ImageIndex> indexes = new ConcurrentHashMap<>();
@@ -54,7 +54,8 @@ public final class OverlayDriftClassifier implements DriftClassifier {
      * @param rootedFiles   hostile-safe reads of container files (upper layers, {@code /proc/<pid>/root})
      * @param images        the shared image indexes
      * @param procRoot      the host's {@code /proc} (for relative exec paths and files on volumes)
-     * @param maxHashBytes  larger files are not hashed
+     * @param maxHashBytes  the hash budget of {@link #classify(ExecEvent, ContainerContext)}: larger files are not
+     *                      hashed (the kind is still decided, see {@link HashBudget})
      * @param hashCacheSize digests remembered by (dev, ino, mtime, size)
      */
     public OverlayDriftClassifier(RootedFiles rootedFiles, ImageIndexProvider images, Path procRoot, long maxHashBytes,
@@ -62,18 +63,26 @@ public final class OverlayDriftClassifier implements DriftClassifier {
         this.rootedFiles = rootedFiles;
         this.images = images;
         this.procRoot = procRoot;
-        this.maxHashBytes = maxHashBytes;
+        this.defaultBudget = new HashBudget(maxHashBytes);
         this.mergedView = new MergedView(rootedFiles);
         this.hashes = new Sha256Cache(hashCacheSize);
     }
 
-    /** Defaults: 256 MiB hash limit, 16384 cached digests. */
+    /** The pipeline's hash budget when none is given: files up to 16 MiB (about 50 ms of sha256 here at most). */
+    public static final long DEFAULT_MAX_HASH_BYTES = 16L << 20;
+
+    /** Defaults: {@link #DEFAULT_MAX_HASH_BYTES}, 16384 cached digests. */
     public OverlayDriftClassifier(RootedFiles rootedFiles, ImageIndexProvider images, Path procRoot) {
-        this(rootedFiles, images, procRoot, 256L << 20, 16_384);
+        this(rootedFiles, images, procRoot, DEFAULT_MAX_HASH_BYTES, 16_384);
     }
 
     @Override
     public Classification classify(ExecEvent event, ContainerContext container) {
+        return classify(event, container, defaultBudget);
+    }
+
+    @Override
+    public Classification classify(ExecEvent event, ContainerContext container, HashBudget budget) {
         ExecEvent.Flags flags = event.flags();
         String rawPath = containerPath(event);
         String path = rawPath == null ? null : MergedView.normalise(rawPath);
@@ -96,7 +105,7 @@ public final class OverlayDriftClassifier implements DriftClassifier {
         Optional<OverlayRoot> root = fs.root();
         if (root.isPresent()) {
             OverlayRoot overlay = root.get();
-            Optional<Classification> hostLayerPath = byVerifiedHostLayerPath(event, path, overlay);
+            Optional<Classification> hostLayerPath = byVerifiedHostLayerPath(event, path, overlay, budget);
             if (hostLayerPath.isPresent()) {
                 return hostLayerPath.get();
             }
@@ -104,16 +113,16 @@ public final class OverlayDriftClassifier implements DriftClassifier {
                 if (!flags.upperLayer()) {
                     return new Classification(DriftKind.IMAGE, path, null, null, null, null);
                 }
-                return classifyUpper(path, rawPath, overlay);
+                return classifyUpper(path, rawPath, overlay, budget);
             }
-            Optional<Classification> layerFile = byLayerRelativePath(path, event.file(), overlay);
+            Optional<Classification> layerFile = byLayerRelativePath(path, event.file(), overlay, budget);
             if (layerFile.isPresent()) {
                 return layerFile.get();
             }
         }
         Optional<ContainerMount> mount = fs.nonRootMountWithDev(dev);
         if (mount.isPresent()) {
-            return classifyOnMount(path, event, mount.get(), root);
+            return classifyOnMount(path, event, mount.get(), root, budget);
         }
         if (root.isEmpty()) {
             return Classification.unresolved(path, "container root is not an overlay filesystem");
@@ -147,7 +156,7 @@ public final class OverlayDriftClassifier implements DriftClassifier {
         return filesHashed.sum();
     }
 
-    private Classification classifyUpper(String path, String rawPath, OverlayRoot overlay) {
+    private Classification classifyUpper(String path, String rawPath, OverlayRoot overlay, HashBudget budget) {
         Path upper = overlay.upperDir();
         ImageIndex index;
         try {
@@ -182,9 +191,11 @@ public final class OverlayDriftClassifier implements DriftClassifier {
             return Classification.unresolved(canonical, "executed entry is not a regular file: " + facts.type());
         }
         Optional<IndexEntry> imageEntry = index.resolve(canonical).filter(OverlayDriftClassifier::isFile);
+        // the kind comes from the kernel (a writable-layer file), the image index and the sizes; content is read only
+        // within the budget: for the alert's digest, and to tell a same-size copy-up (chmod, touch) from a change
         HashResult upperHash;
         try {
-            upperHash = hashOf(upper, canonical, facts);
+            upperHash = hashOf(upper, canonical, facts, budget);
         } catch (IOException e) {
             return Classification.unresolved(canonical, "writable layer unreadable: " + e.getMessage());
         }
@@ -192,10 +203,15 @@ public final class OverlayDriftClassifier implements DriftClassifier {
             return new Classification(DriftKind.ADDED, canonical, upperHash.sha256, null, null, upperHash.note);
         }
         IndexEntry entry = imageEntry.get();
-        if (upperHash.sha256 == null) {
-            return facts.size() != entry.size()
-                    ? new Classification(DriftKind.MODIFIED, canonical, null, entry.path(), entry.layer(), upperHash.note)
-                    : Classification.unresolved(canonical, upperHash.note);
+        if (facts.size() != entry.size()) {
+            return new Classification(DriftKind.MODIFIED, canonical, upperHash.sha256, entry.path(), entry.layer(),
+                    upperHash.note);
+        }
+        if (upperHash.sha256 == null || !budget.allows(entry.size())) {
+            return new Classification(DriftKind.MODIFIED, canonical, upperHash.sha256, entry.path(), entry.layer(),
+                    "unverified: same size as the image's file, content not compared ("
+                            + (upperHash.note != null ? upperHash.note : "the image's file is larger than the hash budget")
+                            + ")");
         }
         String imageSha;
         try {
@@ -224,14 +240,15 @@ public final class OverlayDriftClassifier implements DriftClassifier {
     }
 
     /** A file on a volume / tmpfs: read through the process's root, which is the only view of such a mount. */
-    private Classification classifyOnMount(String path, ExecEvent event, ContainerMount mount, Optional<OverlayRoot> root) {
+    private Classification classifyOnMount(String path, ExecEvent event, ContainerMount mount, Optional<OverlayRoot> root,
+                                           HashBudget budget) {
         Path processRoot = procRoot.resolve(event.tgid() + "/root");
         HashResult hash;
         try {
             Optional<FileFacts> facts = rootedFiles.stat(processRoot, path);
             hash = facts.isPresent() && facts.get().type() == FileFacts.Type.REGULAR
                     && facts.get().dev() == event.file().dev() && facts.get().ino() == event.file().ino()
-                    ? hashOf(processRoot, path, facts.get())
+                    ? hashOf(processRoot, path, facts.get(), budget)
                     : new HashResult(null, "not hashed: the process or the file is gone");
         } catch (IOException e) {
             hash = new HashResult(null, "not hashed: " + e.getMessage());
@@ -258,12 +275,13 @@ public final class OverlayDriftClassifier implements DriftClassifier {
      * path relative to the layer. The file is the upper layer's (or a lower layer's) when that layer holds exactly
      * this inode at this path.
      */
-    private Optional<Classification> byLayerRelativePath(String path, ExecEvent.FileId file, OverlayRoot overlay) {
+    private Optional<Classification> byLayerRelativePath(String path, ExecEvent.FileId file, OverlayRoot overlay,
+                                                         HashBudget budget) {
         if (!file.isKnown()) {
             return Optional.empty();
         }
         if (isLayerFile(overlay.upperDir(), path, file)) {
-            return Optional.of(classifyUpper(path, path, overlay));
+            return Optional.of(classifyUpper(path, path, overlay, budget));
         }
         for (Path lower : overlay.lowerDirs()) {
             if (isLayerFile(lower, path, file)) {
@@ -289,14 +307,15 @@ public final class OverlayDriftClassifier implements DriftClassifier {
      * file is that layer file's, read without following any symlink inside the layer; else empty, and the path is what
      * it is for every other exec: a path in the container's own view.
      */
-    private Optional<Classification> byVerifiedHostLayerPath(ExecEvent event, String path, OverlayRoot overlay) {
+    private Optional<Classification> byVerifiedHostLayerPath(ExecEvent event, String path, OverlayRoot overlay,
+                                                             HashBudget budget) {
         ExecEvent.FileId file = event.file();
         if (!file.isKnown() || !namesALayer(path, overlay)) {
             return Optional.empty();
         }
         String upperRelative = relativeTo(overlay.upperDir(), path);
         if (upperRelative != null && isLayerFile(overlay.upperDir(), upperRelative, file)) {
-            return Optional.of(classifyUpper(upperRelative, upperRelative, overlay));
+            return Optional.of(classifyUpper(upperRelative, upperRelative, overlay, budget));
         }
         for (Path lower : overlay.lowerDirs()) {
             String lowerRelative = relativeTo(lower, path);
@@ -338,18 +357,20 @@ public final class OverlayDriftClassifier implements DriftClassifier {
         return false;
     }
 
-    private HashResult hashOf(Path root, String path, FileFacts facts) throws IOException {
+    private HashResult hashOf(Path root, String path, FileFacts facts, HashBudget budget) throws IOException {
         FileContentKey key = FileContentKey.of(facts);
         String cached = hashes.get(key);
         if (cached != null) {
             return new HashResult(cached, null);
         }
-        if (facts.size() > maxHashBytes) {
-            return new HashResult(null, "not hashed: larger than " + maxHashBytes + " bytes");
+        long bound = budget.maxBytesPerFile();
+        if (!budget.allows(facts.size())) {
+            return new HashResult(null, "not hashed: larger than the hash budget of " + bound + " bytes");
         }
-        Optional<String> sha = rootedFiles.sha256(root, path, maxHashBytes);
+        Optional<String> sha = rootedFiles.sha256(root, path, bound);
         if (sha.isEmpty()) {
-            return new HashResult(null, "not hashed: not a regular file or larger than " + maxHashBytes + " bytes");
+            return new HashResult(null, "not hashed: not a regular file or larger than the hash budget of " + bound
+                    + " bytes");
         }
         filesHashed.increment();
         hashes.put(key, sha.get());

@@ -333,14 +333,54 @@ class OverlayDriftClassifierTest {
     }
 
     @Test
-    void aFileTooBigToHashIsUnresolvedWhenTheImageHasThatPathWithTheSameSize() throws Exception {
+    void aSameSizeCopyUpLargerThanTheHashBudgetIsModifiedUnverified() throws Exception {
         OverlayDriftClassifier tiny = new OverlayDriftClassifier(rootedFiles, images, tmp.resolve("proc"), 100, 10);
         Files.setPosixFilePermissions(merged.resolve("usr/bin/tool"), PosixFilePermissions.fromString("rwx------"));
 
         Classification result = tiny.classify(execOf("/usr/bin/tool"), container);
 
-        assertThat(result.kind()).isEqualTo(DriftKind.UNRESOLVED);
-        assertThat(result.reason()).contains("larger than 100 bytes");
+        assertThat(result.kind()).isEqualTo(DriftKind.MODIFIED);
+        assertThat(result.imagePath()).isEqualTo("/usr/bin/tool");
+        assertThat(result.reason()).contains("unverified", "hash budget of 100 bytes");
+        assertThat(rootedFiles.reads.get() + images.hashes.get()).isZero();
+    }
+
+    @Test
+    void aSparse255MiBDropIsAddedWithoutReadingItInUnder20Milliseconds() throws Exception {
+        Path drop = merged.resolve("tmp/huge");
+        try (var file = new java.io.RandomAccessFile(drop.toFile(), "rw")) {
+            file.setLength(255L << 20);
+            file.write(bytes("\u007fELF", 64));
+        }
+        ExecEvent exec = execOf("/tmp/huge");
+        OverlayDriftClassifier pipelineDefaults = new OverlayDriftClassifier(rootedFiles, images, tmp.resolve("proc"));
+        Files.write(merged.resolve("tmp/small"), bytes("small", 100));
+        pipelineDefaults.classify(execOf("/tmp/small"), container); // the image index is built on a first drop
+
+        int readsBefore = rootedFiles.reads.get();
+        long start = System.nanoTime();
+        Classification result = pipelineDefaults.classify(exec, container);
+        long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+
+        assertThat(result.kind()).isEqualTo(DriftKind.ADDED);
+        assertThat(result.sha256()).isNull();
+        assertThat(result.reason()).contains("not hashed", "hash budget");
+        assertThat(rootedFiles.reads.get() - readsBefore).isZero();
+        assertThat(tookMs).as("classification time").isLessThan(20);
+    }
+
+    @Test
+    void aCopyUpOfAnotherSizeIsModifiedWithoutReadingAnyContentOnANoHashBudget() throws Exception {
+        Files.write(merged.resolve("usr/bin/tool"), bytes("trojan", 7000));
+        Files.write(merged.resolve("tmp/dropper"), bytes("payload", 4000));
+
+        Classification modified = classifier.classify(execOf("/usr/bin/tool"), container, HashBudget.NONE);
+        Classification added = classifier.classify(execOf("/tmp/dropper"), container, HashBudget.NONE);
+
+        assertThat(modified.kind()).isEqualTo(DriftKind.MODIFIED);
+        assertThat(modified.imagePath()).isEqualTo("/usr/bin/tool");
+        assertThat(added.kind()).isEqualTo(DriftKind.ADDED);
+        assertThat(rootedFiles.reads.get() + images.hashes.get()).as("files read").isZero();
     }
 
     @Test
