@@ -74,7 +74,7 @@ final class MergedView {
                     return Optional.empty(); // an overlay whiteout: deleted in the container
                 }
                 if (facts.type() == FileFacts.Type.SYMLINK) {
-                    linkTarget = readUpperLink(upperDir, current);
+                    linkTarget = rootedFiles.readLink(upperDir, current, MAX_LINK_TARGET).orElse(null);
                     if (linkTarget == null) {
                         return Optional.empty();
                     }
@@ -110,19 +110,6 @@ final class MergedView {
             return Optional.empty();
         }
         return Optional.of(new Resolution("/" + String.join("/", resolved), lastUpper, lastImage));
-    }
-
-    /**
-     * The target of a symlink the writable layer holds. RootedFiles just confirmed every parent as a directory and
-     * this entry as a symlink inside the layer; only the link's text is read, never anything it points to.
-     */
-    private static String readUpperLink(Path upperDir, String path) {
-        try {
-            String target = Files.readSymbolicLink(upperDir.resolve(path.substring(1))).toString();
-            return target.length() > MAX_LINK_TARGET ? null : target;
-        } catch (IOException | UnsupportedOperationException e) {
-            return null;
-        }
     }
 
     /** Absolute, no empty, "." or ".." component, no trailing slash. */

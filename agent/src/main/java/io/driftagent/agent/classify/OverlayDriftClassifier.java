@@ -44,7 +44,7 @@ public final class OverlayDriftClassifier implements DriftClassifier {
     private final RootedFiles rootedFiles;
     private final ImageIndexProvider images;
     private final Path procRoot;
-    private final long maxHashBytes;
+    private final HashBudget defaultBudget;
     private final MergedView mergedView;
     private final Sha256Cache hashes;
     private final Map<OverlayRoot, ImageIndex> indexes = new ConcurrentHashMap<>();
@@ -54,7 +54,8 @@ public final class OverlayDriftClassifier implements DriftClassifier {
      * @param rootedFiles   hostile-safe reads of container files (upper layers, {@code /proc/<pid>/root})
      * @param images        the shared image indexes
      * @param procRoot      the host's {@code /proc} (for relative exec paths and files on volumes)
-     * @param maxHashBytes  larger files are not hashed
+     * @param maxHashBytes  the hash budget of {@link #classify(ExecEvent, ContainerContext)}: larger files are not
+     *                      hashed (the kind is still decided, see {@link HashBudget})
      * @param hashCacheSize digests remembered by (dev, ino, mtime, size)
      */
     public OverlayDriftClassifier(RootedFiles rootedFiles, ImageIndexProvider images, Path procRoot, long maxHashBytes,
@@ -62,59 +63,80 @@ public final class OverlayDriftClassifier implements DriftClassifier {
         this.rootedFiles = rootedFiles;
         this.images = images;
         this.procRoot = procRoot;
-        this.maxHashBytes = maxHashBytes;
+        this.defaultBudget = new HashBudget(maxHashBytes);
         this.mergedView = new MergedView(rootedFiles);
         this.hashes = new Sha256Cache(hashCacheSize);
     }
 
-    /** Defaults: 256 MiB hash limit, 16384 cached digests. */
+    /** The pipeline's hash budget when none is given: files up to 16 MiB (about 50 ms of sha256 here at most). */
+    public static final long DEFAULT_MAX_HASH_BYTES = 16L << 20;
+
+    /** Defaults: {@link #DEFAULT_MAX_HASH_BYTES}, 16384 cached digests. */
     public OverlayDriftClassifier(RootedFiles rootedFiles, ImageIndexProvider images, Path procRoot) {
-        this(rootedFiles, images, procRoot, 256L << 20, 16_384);
+        this(rootedFiles, images, procRoot, DEFAULT_MAX_HASH_BYTES, 16_384);
     }
 
     @Override
     public Classification classify(ExecEvent event, ContainerContext container) {
+        return classify(event, container, defaultBudget);
+    }
+
+    @Override
+    public Classification classify(ExecEvent event, ContainerContext container, HashBudget budget) {
         ExecEvent.Flags flags = event.flags();
         String rawPath = containerPath(event);
         String path = rawPath == null ? null : MergedView.normalise(rawPath);
         if (flags.memfd() || flags.unlinked()) {
             return new Classification(DriftKind.FILELESS, path == null ? event.filename() : path, null, null, null, null);
         }
+        ContainerFilesystems fs = container.filesystems();
+        long dev = event.file().dev();
+        if (imageLayerByKernelFlags(flags) && (fs == null || !isOtherOverlayMount(fs, dev))) {
+            // the kernel's facts about the file itself, whatever is missing about the container (gone, mounts
+            // unreadable): a file of an image's read-only layer is never drift
+            return new Classification(DriftKind.IMAGE, path == null ? event.filename() : path, null, null, null, null);
+        }
         if (path == null) {
             return Classification.unresolved(event.filename(), "relative exec path and the process is gone");
         }
-        ContainerFilesystems fs = container.filesystems();
         if (fs == null) {
             return Classification.unresolved(path, "container filesystems unknown: process gone before the container was seen");
         }
-        long dev = event.file().dev();
         Optional<OverlayRoot> root = fs.root();
         if (root.isPresent()) {
             OverlayRoot overlay = root.get();
-            Optional<Classification> hostLayerPath = byHostLayerPath(event, overlay);
+            Optional<Classification> hostLayerPath = byVerifiedHostLayerPath(event, path, overlay, budget);
             if (hostLayerPath.isPresent()) {
                 return hostLayerPath.get();
             }
-            if (dev == overlay.mount().dev() || (flags.overlay() && !isOtherOverlayMount(fs, dev))) {
+            if (dev == overlay.mount().dev() || flags.overlay() && !isOtherOverlayMount(fs, dev)) {
                 if (!flags.upperLayer()) {
                     return new Classification(DriftKind.IMAGE, path, null, null, null, null);
                 }
-                return classifyUpper(path, rawPath, overlay);
+                return classifyUpper(path, rawPath, overlay, budget);
             }
-            Optional<Classification> layerFile = byLayerRelativePath(path, event.file(), overlay);
+            Optional<Classification> layerFile = byLayerRelativePath(path, event.file(), overlay, budget);
             if (layerFile.isPresent()) {
                 return layerFile.get();
             }
         }
         Optional<ContainerMount> mount = fs.nonRootMountWithDev(dev);
         if (mount.isPresent()) {
-            return classifyOnMount(path, event, mount.get(), root);
+            return classifyOnMount(path, event, mount.get(), root, budget);
         }
         if (root.isEmpty()) {
             return Classification.unresolved(path, "container root is not an overlay filesystem");
         }
         return Classification.unresolved(path, "file is on device " + (dev >>> 8 & 0xfff) + ":"
                 + ((dev & 0xff) | (dev >>> 12 & 0xfff00)) + ", none of the container's mounts");
+    }
+
+    /**
+     * What the kernel says of an image layer's file: on overlayfs, no upper (writable-layer) inode, neither memfd nor
+     * unlinked. The same predicate as the eBPF program's "image layer" record class.
+     */
+    public static boolean imageLayerByKernelFlags(ExecEvent.Flags flags) {
+        return flags.overlay() && !flags.upperLayer() && !flags.memfd() && !flags.unlinked();
     }
 
     /** The container is gone: drop its index reference (once). */
@@ -134,7 +156,7 @@ public final class OverlayDriftClassifier implements DriftClassifier {
         return filesHashed.sum();
     }
 
-    private Classification classifyUpper(String path, String rawPath, OverlayRoot overlay) {
+    private Classification classifyUpper(String path, String rawPath, OverlayRoot overlay, HashBudget budget) {
         Path upper = overlay.upperDir();
         ImageIndex index;
         try {
@@ -147,17 +169,21 @@ public final class OverlayDriftClassifier implements DriftClassifier {
         try {
             Optional<MergedView.Resolution> found = mergedView.resolve(upper, index, rawPath);
             if (found.isEmpty()) {
-                return Classification.unresolved(path, MergedView.isDirectory(upper)
-                        ? "executed file no longer in the container's view" : "container gone: its writable layer was removed");
+                return MergedView.isDirectory(upper)
+                        ? Classification.unresolved(path, "executed file no longer in the container's view")
+                        : withoutWritableLayer(path, index);
             }
             resolution = found.get();
         } catch (IOException e) {
             // the upper directory is checked only on a failure: one stat less for every exec from a writable layer
-            return Classification.unresolved(path, MergedView.isDirectory(upper)
-                    ? "writable layer unreadable: " + e.getMessage() : "container gone: its writable layer was removed");
+            return MergedView.isDirectory(upper)
+                    ? Classification.unresolved(path, "writable layer unreadable: " + e.getMessage())
+                    : withoutWritableLayer(path, index);
         }
         if (!resolution.inUpper()) {
-            return Classification.unresolved(path, "kernel reported a writable-layer file, the layer no longer has it");
+            return MergedView.isDirectory(upper)
+                    ? Classification.unresolved(path, "kernel reported a writable-layer file, the layer no longer has it")
+                    : withoutWritableLayer(path, index);
         }
         String canonical = resolution.canonicalPath();
         FileFacts facts = resolution.upperFacts();
@@ -165,9 +191,11 @@ public final class OverlayDriftClassifier implements DriftClassifier {
             return Classification.unresolved(canonical, "executed entry is not a regular file: " + facts.type());
         }
         Optional<IndexEntry> imageEntry = index.resolve(canonical).filter(OverlayDriftClassifier::isFile);
+        // the kind comes from the kernel (a writable-layer file), the image index and the sizes; content is read only
+        // within the budget: for the alert's digest, and to tell a same-size copy-up (chmod, touch) from a change
         HashResult upperHash;
         try {
-            upperHash = hashOf(upper, canonical, facts);
+            upperHash = hashOf(upper, canonical, facts, budget);
         } catch (IOException e) {
             return Classification.unresolved(canonical, "writable layer unreadable: " + e.getMessage());
         }
@@ -175,10 +203,15 @@ public final class OverlayDriftClassifier implements DriftClassifier {
             return new Classification(DriftKind.ADDED, canonical, upperHash.sha256, null, null, upperHash.note);
         }
         IndexEntry entry = imageEntry.get();
-        if (upperHash.sha256 == null) {
-            return facts.size() != entry.size()
-                    ? new Classification(DriftKind.MODIFIED, canonical, null, entry.path(), entry.layer(), upperHash.note)
-                    : Classification.unresolved(canonical, upperHash.note);
+        if (facts.size() != entry.size()) {
+            return new Classification(DriftKind.MODIFIED, canonical, upperHash.sha256, entry.path(), entry.layer(),
+                    upperHash.note);
+        }
+        if (upperHash.sha256 == null || !budget.allows(entry.size())) {
+            return new Classification(DriftKind.MODIFIED, canonical, upperHash.sha256, entry.path(), entry.layer(),
+                    "unverified: same size as the image's file, content not compared ("
+                            + (upperHash.note != null ? upperHash.note : "the image's file is larger than the hash budget")
+                            + ")");
         }
         String imageSha;
         try {
@@ -190,15 +223,32 @@ public final class OverlayDriftClassifier implements DriftClassifier {
         return new Classification(kind, canonical, upperHash.sha256, entry.path(), entry.layer(), null);
     }
 
+    /**
+     * The kernel placed the file in the writable layer, and the layer is gone (a short-lived container, deleted
+     * before its exec was classified): the file cannot be read any more, but the image still can. A path the image
+     * lacks is ADDED, unhashed; a path the image has was changed or copied up in the container, which cannot be told
+     * apart any more: UNRESOLVED.
+     */
+    private static Classification withoutWritableLayer(String path, ImageIndex index) {
+        Optional<IndexEntry> entry = index.resolve(path);
+        if (entry.isEmpty()) {
+            return new Classification(DriftKind.ADDED, path, null, null, null,
+                    "not hashed: container gone, its writable layer removed before the file could be read");
+        }
+        return Classification.unresolved(path, "container gone: its writable layer was removed; the image has "
+                + entry.get().path() + ", the executed file was a changed or copied-up version of it");
+    }
+
     /** A file on a volume / tmpfs: read through the process's root, which is the only view of such a mount. */
-    private Classification classifyOnMount(String path, ExecEvent event, ContainerMount mount, Optional<OverlayRoot> root) {
+    private Classification classifyOnMount(String path, ExecEvent event, ContainerMount mount, Optional<OverlayRoot> root,
+                                           HashBudget budget) {
         Path processRoot = procRoot.resolve(event.tgid() + "/root");
         HashResult hash;
         try {
             Optional<FileFacts> facts = rootedFiles.stat(processRoot, path);
             hash = facts.isPresent() && facts.get().type() == FileFacts.Type.REGULAR
                     && facts.get().dev() == event.file().dev() && facts.get().ino() == event.file().ino()
-                    ? hashOf(processRoot, path, facts.get())
+                    ? hashOf(processRoot, path, facts.get(), budget)
                     : new HashResult(null, "not hashed: the process or the file is gone");
         } catch (IOException e) {
             hash = new HashResult(null, "not hashed: " + e.getMessage());
@@ -221,20 +271,17 @@ public final class OverlayDriftClassifier implements DriftClassifier {
     }
 
     /**
-     * An event that names the layer file itself (fanotify marking the host's {@code /} reports
-     * {@code <upperdir>/usr/bin/x}): a lower-layer file is the image's, an upper-layer file is checked.
-     */
-    /**
      * fanotify marking the host root reports an overlay exec as the layer's real file: its device and inode, with the
      * path relative to the layer. The file is the upper layer's (or a lower layer's) when that layer holds exactly
      * this inode at this path.
      */
-    private Optional<Classification> byLayerRelativePath(String path, ExecEvent.FileId file, OverlayRoot overlay) {
+    private Optional<Classification> byLayerRelativePath(String path, ExecEvent.FileId file, OverlayRoot overlay,
+                                                         HashBudget budget) {
         if (!file.isKnown()) {
             return Optional.empty();
         }
         if (isLayerFile(overlay.upperDir(), path, file)) {
-            return Optional.of(classifyUpper(path, path, overlay));
+            return Optional.of(classifyUpper(path, path, overlay, budget));
         }
         for (Path lower : overlay.lowerDirs()) {
             if (isLayerFile(lower, path, file)) {
@@ -252,23 +299,40 @@ public final class OverlayDriftClassifier implements DriftClassifier {
         }
     }
 
-    private Optional<Classification> byHostLayerPath(ExecEvent event, OverlayRoot overlay) {
-        String filename = event.filename();
-        if (!filename.startsWith("/") || !namesALayer(filename, overlay)) {
+    /**
+     * An exec whose path names a file inside one of the container's layer directories on the host (a process that
+     * sees the runtime's layer directories, e.g. through a hostPath mount). The path string alone proves nothing: a
+     * process in the container can create that very path inside its own root (the layer paths are in its
+     * {@code /proc/self/mountinfo}). It counts as the layer's file only when the kernel's (dev, ino) of the executed
+     * file is that layer file's, read without following any symlink inside the layer; else empty, and the path is what
+     * it is for every other exec: a path in the container's own view.
+     */
+    private Optional<Classification> byVerifiedHostLayerPath(ExecEvent event, String path, OverlayRoot overlay,
+                                                             HashBudget budget) {
+        ExecEvent.FileId file = event.file();
+        if (!file.isKnown() || !namesALayer(path, overlay)) {
             return Optional.empty();
         }
-        Path file = Path.of(filename).normalize();
-        if (file.startsWith(overlay.upperDir())) {
-            String inContainer = "/" + overlay.upperDir().relativize(file);
-            return Optional.of(classifyUpper(inContainer, inContainer, overlay));
+        String upperRelative = relativeTo(overlay.upperDir(), path);
+        if (upperRelative != null && isLayerFile(overlay.upperDir(), upperRelative, file)) {
+            return Optional.of(classifyUpper(upperRelative, upperRelative, overlay, budget));
         }
         for (Path lower : overlay.lowerDirs()) {
-            if (file.startsWith(lower)) {
-                return Optional.of(new Classification(DriftKind.IMAGE, "/" + lower.relativize(file), null, null,
-                        lower.toString(), null));
+            String lowerRelative = relativeTo(lower, path);
+            if (lowerRelative != null && isLayerFile(lower, lowerRelative, file)) {
+                return Optional.of(new Classification(DriftKind.IMAGE, lowerRelative, null, null, lower.toString(), null));
             }
         }
         return Optional.empty();
+    }
+
+    /** {@code path} below {@code dir} ("/usr/bin/x"), or null when it is not below it. Plain paths only. */
+    private static String relativeTo(Path dir, String path) {
+        String prefix = dir.toString();
+        if (path.length() <= prefix.length() + 1 || !path.startsWith(prefix) || path.charAt(prefix.length()) != '/') {
+            return null;
+        }
+        return path.substring(prefix.length());
     }
 
     /**
@@ -293,18 +357,20 @@ public final class OverlayDriftClassifier implements DriftClassifier {
         return false;
     }
 
-    private HashResult hashOf(Path root, String path, FileFacts facts) throws IOException {
+    private HashResult hashOf(Path root, String path, FileFacts facts, HashBudget budget) throws IOException {
         FileContentKey key = FileContentKey.of(facts);
         String cached = hashes.get(key);
         if (cached != null) {
             return new HashResult(cached, null);
         }
-        if (facts.size() > maxHashBytes) {
-            return new HashResult(null, "not hashed: larger than " + maxHashBytes + " bytes");
+        long bound = budget.maxBytesPerFile();
+        if (!budget.allows(facts.size())) {
+            return new HashResult(null, "not hashed: larger than the hash budget of " + bound + " bytes");
         }
-        Optional<String> sha = rootedFiles.sha256(root, path, maxHashBytes);
+        Optional<String> sha = rootedFiles.sha256(root, path, bound);
         if (sha.isEmpty()) {
-            return new HashResult(null, "not hashed: not a regular file or larger than " + maxHashBytes + " bytes");
+            return new HashResult(null, "not hashed: not a regular file or larger than the hash budget of " + bound
+                    + " bytes");
         }
         filesHashed.increment();
         hashes.put(key, sha.get());

@@ -79,6 +79,28 @@ public final class NoFollowRootedFiles implements RootedFiles {
         }
     }
 
+    @Override
+    public Optional<String> readLink(Path root, String path, int maxBytes) throws IOException {
+        int rootFd = files.openRoot(root.toString());
+        try {
+            int fd = files.openInRoot(rootFd, PathBytes.encode(path), NativeFiles.O_PATH | files.oNoFollow());
+            if (fd < 0) {
+                return Optional.empty();
+            }
+            try {
+                NativeFiles.Stat stat = files.newStat();
+                if (files.fstat(fd, stat) != 0 || stat.type() != FileFacts.Type.SYMLINK) {
+                    return Optional.empty();
+                }
+                return files.readLink(fd, new byte[] {0}, maxBytes).map(PathBytes::decode);
+            } finally {
+                files.close(fd);
+            }
+        } finally {
+            files.close(rootFd);
+        }
+    }
+
     private Optional<String> sha256InRoot(int rootFd, byte[] path, long maxBytes) throws IOException {
         NativeFiles.Stat stat = files.newStat();
         int handle = open(rootFd, path, NativeFiles.O_PATH | (followInsideRoot ? 0 : files.oNoFollow()));

@@ -112,6 +112,20 @@ public final class PathBytes {
         return out.toByteArray();
     }
 
+    /**
+     * The name's exact bytes in base64 (RFC 4648, padded) when the name holds a byte that is not UTF-8 (an escaped
+     * byte of {@link #decode}), else null: what an alert carries next to a text rendering that cannot be lossless.
+     */
+    public static String base64IfNotUtf8(String name) {
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c >= 0xDC80 && c <= 0xDCFF && (i == 0 || !Character.isHighSurrogate(name.charAt(i - 1)))) {
+                return java.util.Base64.getEncoder().encodeToString(encode(name));
+            }
+        }
+        return null;
+    }
+
     /** {@link #encode} plus a terminating NUL, as the kernel wants a path. */
     public static byte[] encodeCString(String name) {
         byte[] raw = encode(name);

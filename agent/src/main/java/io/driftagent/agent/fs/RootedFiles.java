@@ -16,4 +16,10 @@ public interface RootedFiles {
 
     /** sha256 (lowercase hex) of the regular file {@code root/path}; empty when not a regular file or larger than maxBytes. */
     Optional<String> sha256(Path root, String path, long maxBytes) throws IOException;
+
+    /**
+     * The target of the symlink {@code root/path} (in the {@link PathBytes} mapping), read without following it or any
+     * parent; empty when it is not a symlink, not reachable inside root, or its target is longer than maxBytes.
+     */
+    Optional<String> readLink(Path root, String path, int maxBytes) throws IOException;
 }

@@ -1,6 +1,7 @@
 package io.driftagent.agent.pipeline;
 
 import io.driftagent.agent.classify.Classification;
+import io.driftagent.agent.fs.PathBytes;
 import io.driftagent.agent.k8s.WorkloadMetadata;
 import io.driftagent.agent.proc.ContainerContext;
 import io.driftagent.agent.source.ExecEvent;
@@ -80,7 +81,8 @@ public final class AlertAssembler {
                 severityOf(classification.kind()),
                 denied ? Verdict.Decision.BLOCK.wireName() : verdict.decision().wireName(),
                 new Alert.Drift(classification.kind().name(), classification.path(), classification.sha256(),
-                        classification.imagePath(), classification.layer(), classification.reason()),
+                        classification.imagePath(), classification.layer(), classification.reason(),
+                        PathBytes.base64IfNotUtf8(classification.path())),
                 new Alert.Process(event.tgid(), event.ppid(), event.uid(), process.exe(), process.cmdline(),
                         event.ppid() > 0 ? new Alert.Parent(event.ppid(), process.parentExe()) : null),
                 new Alert.Container(container.id().value(), metadata.containerName(), container.runtime().label(),

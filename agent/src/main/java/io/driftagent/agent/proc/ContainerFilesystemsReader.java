@@ -49,6 +49,32 @@ public final class ContainerFilesystemsReader {
         }
     }
 
+    /**
+     * The root overlay of a container none of whose processes is left to read its mounts through: the overlay whose
+     * device is {@code overlayDev} (the kernel's device of an executed file) as the host's mount table still shows it
+     * (containerd and Docker mount a container's rootfs in the host's mount namespace until the container is deleted).
+     * Only the root is known that way, not the container's other mounts. Empty when no such overlay is mounted.
+     */
+    public Optional<ContainerFilesystems> readHostOverlay(long overlayDev) {
+        for (String table : new String[] {"1/mountinfo", "self/mountinfo"}) {
+            Path mountInfo = procRoot.resolve(table);
+            try {
+                String text = new String(readBounded(mountInfo), StandardCharsets.UTF_8);
+                for (MountInfoEntry entry : parser.parse(text)) {
+                    if (entry.dev() == overlayDev && entry.fsType().equals("overlay") && !entry.mountPoint().equals("/")) {
+                        Optional<OverlayRoot> root = overlayRoot(entry);
+                        if (root.isPresent()) {
+                            return Optional.of(new ContainerFilesystems(root, List.of()));
+                        }
+                    }
+                }
+            } catch (IOException e) {
+                LOG.debug("cannot read {}: {}", mountInfo, e.toString());
+            }
+        }
+        return Optional.empty();
+    }
+
     /** The filesystems described by a mountinfo text (read from inside the container's mount namespace). */
     public ContainerFilesystems fromMountInfo(String mountInfoText) {
         List<MountInfoEntry> entries = parser.parse(mountInfoText);

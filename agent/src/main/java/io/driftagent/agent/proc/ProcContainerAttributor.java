@@ -72,6 +72,8 @@ public final class ProcContainerAttributor implements ContainerAttributor {
     private final LongAdder hostExecs = new LongAdder();
     private final LongAdder hostMountNsExecs = new LongAdder();
     private final LongAdder unattributed = new LongAdder();
+    private final LongAdder unattributedMayBeDrift = new LongAdder();
+    private final LongAdder rootsFromHostMounts = new LongAdder();
 
     /**
      * @param procRoot          the host's {@code /proc} (the agent needs hostPID)
@@ -118,13 +120,15 @@ public final class ProcContainerAttributor implements ContainerAttributor {
 
     /**
      * For the host the agent runs on: cgroup mounts from {@code /proc/self/mountinfo}, layer paths under
-     * {@code hostRoot}, a 2 s rescan limit, a 60 s grace for vanished containers, sweeps every 5 s.
+     * {@code hostRoot}, a 100 ms rescan limit (an exec of a container whose processes all exited already can only be
+     * attributed by its cgroup id while its cgroup still exists, which is briefly), a 60 s grace for vanished
+     * containers, sweeps every 5 s.
      */
     public static ProcContainerAttributor onThisHost(Path procRoot, Path hostRoot, Clock clock,
                                                      Consumer<ContainerContext> onForget) throws IOException {
         CgroupMounts mounts = CgroupMounts.fromMountInfo(Files.readString(procRoot.resolve("self/mountinfo")));
         CgroupIdResolver ids = mounts.unified()
-                .map(u -> new CgroupIdResolver(u, clock, Duration.ofSeconds(2), 200_000)).orElse(null);
+                .map(u -> new CgroupIdResolver(u, clock, Duration.ofMillis(100), 200_000)).orElse(null);
         CgroupNamespaceView view = CgroupNamespaceView.discover(mounts, ProcessHandle.current().pid());
         return new ProcContainerAttributor(procRoot, mounts, view, ids,
                 new ContainerFilesystemsReader(procRoot, hostRoot), clock, Duration.ofSeconds(60), Duration.ofSeconds(5),
@@ -135,6 +139,8 @@ public final class ProcContainerAttributor implements ContainerAttributor {
     public Optional<ContainerContext> attribute(ExecEvent event) {
         maybeSweep();
         if (hostMountNs != 0 && event.mountNsId() == hostMountNs) {
+            // an exec in the host's mount namespace is not a container's process, even in a container's cgroup (the
+            // runtime's own init, e.g. runc re-executing itself, joins the cgroup before it enters the container)
             hostMountNsExecs.increment();
             hostExecs.increment();
             return Optional.empty();
@@ -223,15 +229,23 @@ public final class ProcContainerAttributor implements ContainerAttributor {
             }
         }
         unattributed.increment();
-        LOG.debug("exec pid={} cgroupId={} dev={} not attributable: process gone, container unknown",
-                event.tgid(), event.cgroupId(), event.file().dev());
+        ExecEvent.Flags flags = event.flags();
+        if (flags.overlay() && !flags.upperLayer() && !flags.memfd() && !flags.unlinked()) {
+            LOG.debug("exec pid={} cgroupId={} dev={} not attributable: process gone, container unknown",
+                    event.tgid(), event.cgroupId(), event.file().dev());
+        } else {
+            // a lost exec that may have been drift: counted (unattributedMayBeDrift) and said
+            unattributedMayBeDrift.increment();
+            LOG.info("exec of {} (pid={} cgroupId={}) that may be drift is not attributable: the process and its "
+                    + "container were gone before it was seen", event.filename(), event.tgid(), event.cgroupId());
+        }
         return Optional.empty();
     }
 
     private ContainerContext track(CgroupIdentity identity, long cgroupId, ExecEvent event) {
         Tracked tracked = containers.computeIfAbsent(identity.id(), id -> firstSight(identity, event));
         if (tracked.context.filesystems() == null) {
-            readFilesystemsFor(tracked, event.tgid());
+            readFilesystemsFor(tracked, event);
         }
         if (cgroupId != 0) {
             byCgroupId.put(cgroupId, identity.id());
@@ -241,7 +255,7 @@ public final class ProcContainerAttributor implements ContainerAttributor {
 
     private Tracked firstSight(CgroupIdentity identity, ExecEvent event) {
         Tracked tracked = new Tracked(identity);
-        readFilesystemsFor(tracked, event.tgid());
+        readFilesystemsFor(tracked, event);
         LOG.debug("container {} ({}) first seen, filesystems {}", identity.id(), identity.runtime(),
                 tracked.context.filesystems() == null ? "unknown" : "read");
         return tracked;
@@ -251,13 +265,27 @@ public final class ProcContainerAttributor implements ContainerAttributor {
      * Reads the mounts through {@code pid}; when that process is gone already (a short-lived exec, often the first
      * one seen of a container that was running before the agent), through another live process of the container.
      */
-    private void readFilesystemsFor(Tracked tracked, int pid) {
+    private void readFilesystemsFor(Tracked tracked, ExecEvent event) {
+        int pid = event.tgid();
         if (readFilesystemsThrough(tracked, pid)) {
             return;
         }
         for (int member : livePidsOf(tracked.identity.cgroupPath())) {
             if (member != pid && readFilesystemsThrough(tracked, member)) {
                 return;
+            }
+        }
+        if (tracked.context.filesystems() == null && event.flags().overlay()) {
+            // no process left (a short-lived container): its rootfs overlay, by the kernel's device of the exec'd file,
+            // as long as the runtime has not unmounted it
+            Optional<ContainerFilesystems> root = filesystemsReader.readHostOverlay(event.file().dev());
+            if (root.isPresent()) {
+                synchronized (tracked) {
+                    tracked.update(root.get(), clock.millis());
+                }
+                rootsFromHostMounts.increment();
+                LOG.debug("container {}: no process left, root overlay read from the host's mount table",
+                        tracked.identity.id());
             }
         }
     }
@@ -289,11 +317,13 @@ public final class ProcContainerAttributor implements ContainerAttributor {
         boolean sameContainer = procCgroup
                 .flatMap(this::parseProcCgroup)
                 .map(i -> i.id().equals(tracked.identity.id())).orElse(false);
-        if (!sameContainer) {
+        if (!sameContainer || isHostMountNs(mountNamespaceOf(pid))) {
             return false;
         }
         Optional<ContainerFilesystems> fs = filesystemsReader.read(pid);
-        if (fs.isEmpty()) {
+        if (fs.isEmpty() || isHostMountNs(mountNamespaceOf(pid))) {
+            // a process of the container's cgroup still (or then) in the host's mount namespace (the runtime's init
+            // before it pivots into the container's root) shows the host's mounts, not the container's
             return false;
         }
         synchronized (tracked) {
@@ -315,7 +345,7 @@ public final class ProcContainerAttributor implements ContainerAttributor {
         long dev = event.file().dev();
         if (tracked.context.filesystems() != null && !tracked.knownDevs.contains(dev) && !flags.memfd()
                 && !flags.unlinked() && clock.millis() - tracked.readAtMillis >= 1000) {
-            readFilesystemsFor(tracked, event.tgid());
+            readFilesystemsFor(tracked, event);
         }
         return tracked.context;
     }
@@ -340,12 +370,20 @@ public final class ProcContainerAttributor implements ContainerAttributor {
         return containers.containsKey(id);
     }
 
+    /**
+     * Execs not attributable to a container nor to the host (the process exited, its cgroup unknown or gone) whose
+     * kernel flags do not place the file in an image layer: each may have been drift and is lost for classification.
+     */
+    public long unattributedMayBeDrift() {
+        return unattributedMayBeDrift.sum();
+    }
+
     /** Counters: how execs were attributed. */
     public Map<String, Long> stats() {
         return Map.of("cgroup_id", attributedByCgroupId.sum(), "proc", attributedByProc.sum(),
                 "mount_ns", attributedByMountNs.sum(), "dev", attributedByDev.sum(), "host", hostExecs.sum(),
                 "host_mount_ns", hostMountNsExecs.sum(), "unattributed", unattributed.sum(),
-                "containers", (long) containers.size());
+                "containers", (long) containers.size(), "roots_from_host_mounts", rootsFromHostMounts.sum());
     }
 
     private void forget(Tracked tracked) {
@@ -393,9 +431,17 @@ public final class ProcContainerAttributor implements ContainerAttributor {
         hostCgroupIds.add(cgroupId);
     }
 
+    private boolean isHostMountNs(long ns) {
+        return hostMountNs != 0 && ns == hostMountNs;
+    }
+
     private long mountNamespaceOf(int pid) {
+        return mountNamespaceOf(Integer.toString(pid));
+    }
+
+    private long mountNamespaceOf(String process) {
         try {
-            String link = Files.readSymbolicLink(procRoot.resolve(pid + "/ns/mnt")).toString(); // "mnt:[4026531841]"
+            String link = Files.readSymbolicLink(procRoot.resolve(process + "/ns/mnt")).toString(); // "mnt:[4026531841]"
             int open = link.indexOf('[');
             return Long.parseLong(link.substring(open + 1, link.length() - 1));
         } catch (IOException | RuntimeException e) {

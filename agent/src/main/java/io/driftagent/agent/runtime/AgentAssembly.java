@@ -138,6 +138,10 @@ public final class AgentAssembly {
                             + " mount namespace, also counted in host), or nowhere")
                     .tag("by", by).register(registry);
         }
+        FunctionCounter.builder("drift.pipeline.stopped_early", procAttributor,
+                        ProcContainerAttributor::unattributedMayBeDrift).tag("reason", "unattributed")
+                .description("Execs that left the pipeline early: not in a container, or the image's own file")
+                .register(registry);
 
         PolicyHolder policy = new PolicyHolder(CompiledPolicy.defaultOnly(Action.IGNORE), clock);
         if (config.policyFile() != null) {

@@ -2,6 +2,7 @@ package io.driftagent.agent.sandbox;
 
 import io.driftagent.agent.classify.Classification;
 import io.driftagent.agent.classify.DriftClassifier;
+import io.driftagent.agent.classify.HashBudget;
 import io.driftagent.agent.k8s.MetadataProvider;
 import io.driftagent.agent.k8s.WorkloadMetadata;
 import io.driftagent.agent.pipeline.AlertPublisher;
@@ -224,18 +225,29 @@ public final class SandboxContainers {
     }
 
     public DriftClassifier classifierOver(DriftClassifier delegate) {
-        return (event, container) -> {
-            Classification classification = delegate.classify(event, container);
-            Registered r = byId.get(container.id());
-            if (r != null) {
-                r.observer().classified(event, classification);
+        return new DriftClassifier() {
+            @Override
+            public Classification classify(ExecEvent event, ContainerContext container) {
+                return observed(event, container, delegate.classify(event, container));
             }
-            Canary canary = canaries.isEmpty() ? null : canaryOf(event);
-            if (canary != null) {
-                canary.observer().classified(event, classification);
+
+            @Override
+            public Classification classify(ExecEvent event, ContainerContext container, HashBudget budget) {
+                return observed(event, container, delegate.classify(event, container, budget));
             }
-            return classification;
         };
+    }
+
+    private Classification observed(ExecEvent event, ContainerContext container, Classification classification) {
+        Registered r = byId.get(container.id());
+        if (r != null) {
+            r.observer().classified(event, classification);
+        }
+        Canary canary = canaries.isEmpty() ? null : canaryOf(event);
+        if (canary != null) {
+            canary.observer().classified(event, classification);
+        }
+        return classification;
     }
 
     public AlertPublisher publisherOver(AlertPublisher delegate) {

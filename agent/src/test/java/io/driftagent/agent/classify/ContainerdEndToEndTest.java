@@ -226,6 +226,36 @@ class ContainerdEndToEndTest {
     }
 
     @Test
+    void aContainerWithNoProcessLeftIsAttributedWithTheRootOverlayTheHostStillMountsAndItsDropIsAdded()
+            throws Exception {
+        String exitedId = ContainerdHost.randomContainerId();
+        int exitedPid = containerd.run(IMAGE, exitedId, "--cgroup",
+                "/kubepods/besteffort/pod" + UUID.randomUUID() + "/" + exitedId);
+        containerd.exec(exitedId, "cp /usr/bin/tool /tmp/true && /tmp/true");
+        ExecEvent drop = KernelFacts.execIn(exitedPid, "/tmp/true");
+        String upper = KernelFacts.upperDirOf(exitedPid);
+        HostCommands.run("ctr", "-n", containerd.namespace(), "task", "kill", "-s", "SIGKILL", exitedId);
+        for (int i = 0; i < 100 && Files.exists(Path.of("/proc/" + exitedPid)); i++) {
+            Thread.sleep(50); // the task is stopped, not deleted: its rootfs stays mounted on the host
+        }
+        ProcContainerAttributor fresh = ProcContainerAttributor.onThisHost(Path.of("/proc"), Path.of("/"), host.clock,
+                c -> { });
+
+        ContainerContext ctx = fresh.attribute(KernelFacts.asFromGoneProcess(drop, KernelFacts.deadPid(), true, true))
+                .orElseThrow();
+        Classification result = host.classifier.classify(drop, ctx);
+
+        assertThat(Path.of("/proc/" + exitedPid)).as("no process left").doesNotExist();
+        assertThat(ctx.id().value()).isEqualTo(exitedId);
+        assertThat(ctx.filesystems()).as("root overlay from the host's mount table").isNotNull();
+        assertThat(ctx.filesystems().root().orElseThrow().upperDir()).isEqualTo(Path.of(upper));
+        assertThat(fresh.stats().get("roots_from_host_mounts")).isEqualTo(1L);
+        assertThat(result.kind()).isEqualTo(DriftKind.ADDED);
+        assertThat(result.path()).isEqualTo("/tmp/true");
+        containerd.remove(exitedId);
+    }
+
+    @Test
     void aPlainCtrRunContainerIsAttributedByNamespaceAndName() throws Exception {
         String name = "drift-attrib-plain-" + ThreadLocalRandom.current().nextInt(1_000_000);
         int plainPid = containerd.run(IMAGE, name);
@@ -239,7 +269,8 @@ class ContainerdEndToEndTest {
     }
 
     @Test
-    void aGoneContainersQueuedExecIsUnresolvedThenTheContainerIsForgottenAndItsIndexReleased() throws Exception {
+    void aGoneContainersQueuedDropIsAddedFromTheImageAloneThenTheContainerIsForgottenAndItsIndexReleased()
+            throws Exception {
         String goneId = ContainerdHost.randomContainerId();
         String gonePod = UUID.randomUUID().toString();
         int gonePid = containerd.run(IMAGE, goneId, "--cgroup", "/kubepods/burstable/pod" + gonePod + "/" + goneId);
@@ -261,7 +292,8 @@ class ContainerdEndToEndTest {
         host.attributor.sweep();
 
         assertThat(ctx.id().value()).isEqualTo(goneId);
-        assertThat(result.kind()).isEqualTo(DriftKind.UNRESOLVED);
+        assertThat(result.kind()).as("the kernel: writable layer; the image: no /tmp/late").isEqualTo(DriftKind.ADDED);
+        assertThat(result.path()).isEqualTo("/tmp/late");
         assertThat(result.reason()).contains("container gone");
         assertThat(host.forgotten).anySatisfy(c -> assertThat(c.id().value()).isEqualTo(goneId));
         assertThat(host.attributor.isTracked(ctx.id())).isFalse();

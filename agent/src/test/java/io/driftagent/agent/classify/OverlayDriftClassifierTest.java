@@ -131,6 +131,57 @@ class OverlayDriftClassifierTest {
     }
 
     @Test
+    void aDropAtAnImageLayersHostPathRecreatedInsideTheContainerIsAddedNotImage() throws Exception {
+        String spoofed = top + "/tmp/evil";
+        Path drop = merged.resolve(spoofed.substring(1));
+        Files.createDirectories(drop.getParent());
+        Files.write(drop, bytes("payload", 4000));
+        ExecEvent exec = execOf(spoofed);
+
+        Classification result = classifier.classify(exec, container);
+
+        assertThat(exec.flags().upperLayer()).as("the kernel: a writable-layer file").isTrue();
+        assertThat(result.kind()).isEqualTo(DriftKind.ADDED);
+        assertThat(result.path()).as("the path the process used").isEqualTo(spoofed);
+        assertThat(result.sha256()).isEqualTo(sha256(drop));
+    }
+
+    @Test
+    void aDropAtTheWritableLayersHostPathRecreatedInsideTheContainerIsAddedWithThatPath() throws Exception {
+        String spoofed = upper + "/tmp/evil";
+        Path drop = merged.resolve(spoofed.substring(1));
+        Files.createDirectories(drop.getParent());
+        Files.write(drop, bytes("payload", 4000));
+        Files.write(merged.resolve("tmp/evil"), bytes("decoy", 4000)); // what the host path names, seen from the host
+
+        Classification result = classifier.classify(execOf(spoofed), container);
+
+        assertThat(result.kind()).isEqualTo(DriftKind.ADDED);
+        assertThat(result.path()).isEqualTo(spoofed);
+        assertThat(result.sha256()).isEqualTo(sha256(drop));
+    }
+
+    @Test
+    void aFileExecutedThroughItsLayersHostPathIsThatLayersWhenTheKernelsDevAndInodeAreThatFiles() throws Exception {
+        Path layerFile = top.resolve("usr/bin/tool");
+        ExecEvent throughHostPath = new ExecEvent(TGID, TGID, 1, 0, 0, 1, "tool", layerFile.toString(),
+                fileId(layerFile), ExecEvent.FileId.NONE, 0, 0, ExecEvent.Flags.NONE, ExecEvent.SourceKind.EBPF, 1);
+        Files.write(merged.resolve("tmp/dropper"), bytes("payload", 4000));
+        Path upperDrop = upper.resolve("tmp/dropper");
+        ExecEvent upperThroughHostPath = new ExecEvent(TGID, TGID, 1, 0, 0, 1, "dropper", upperDrop.toString(),
+                fileId(upperDrop), ExecEvent.FileId.NONE, 0, 0, ExecEvent.Flags.NONE, ExecEvent.SourceKind.EBPF, 1);
+
+        Classification image = classifier.classify(throughHostPath, container);
+        Classification added = classifier.classify(upperThroughHostPath, container);
+
+        assertThat(image.kind()).isEqualTo(DriftKind.IMAGE);
+        assertThat(image.path()).isEqualTo("/usr/bin/tool");
+        assertThat(image.layer()).isEqualTo(top.toString());
+        assertThat(added.kind()).isEqualTo(DriftKind.ADDED);
+        assertThat(added.path()).isEqualTo("/tmp/dropper");
+    }
+
+    @Test
     void anOverwrittenImageBinaryIsModifiedWithTheImagePathAndLayer() throws Exception {
         Files.write(merged.resolve("usr/bin/tool"), bytes("trojan", 5000));
 
@@ -259,30 +310,116 @@ class OverlayDriftClassifierTest {
     }
 
     @Test
-    void aGoneContainerIsUnresolvedWithTheReason() throws Exception {
+    void aGoneContainersDropIsAddedUnhashedAndItsChangedImageFileUnresolvedFromTheImageAlone() throws Exception {
         Files.write(merged.resolve("tmp/dropper"), bytes("payload", 4000));
-        ExecEvent exec = execOf("/tmp/dropper");
+        Files.write(merged.resolve("usr/bin/tool"), bytes("trojan", 5000));
+        ExecEvent drop = execOf("/tmp/dropper");
+        ExecEvent changed = execOf("/usr/bin/tool");
         Path gone = tmp.resolve("gone-upper");
         OverlayRoot root = container.filesystems().root().orElseThrow();
         ContainerContext goneContainer = new ContainerContext(container.id(), container.runtime(), container.cgroupPath(),
                 null, new ContainerFilesystems(Optional.of(new OverlayRoot(root.mount(), root.lowerDirs(), gone,
                 root.workDir())), container.filesystems().mounts()));
 
-        Classification result = classifier.classify(exec, goneContainer);
+        Classification dropped = classifier.classify(drop, goneContainer);
+        Classification copiedUp = classifier.classify(changed, goneContainer);
 
-        assertThat(result.kind()).isEqualTo(DriftKind.UNRESOLVED);
-        assertThat(result.reason()).contains("container gone");
+        assertThat(dropped.kind()).as("the kernel: writable layer; the image: no such path").isEqualTo(DriftKind.ADDED);
+        assertThat(dropped.path()).isEqualTo("/tmp/dropper");
+        assertThat(dropped.sha256()).isNull();
+        assertThat(dropped.reason()).contains("container gone");
+        assertThat(copiedUp.kind()).isEqualTo(DriftKind.UNRESOLVED);
+        assertThat(copiedUp.reason()).contains("container gone", "/usr/bin/tool");
     }
 
     @Test
-    void aFileTooBigToHashIsUnresolvedWhenTheImageHasThatPathWithTheSameSize() throws Exception {
+    void aSameSizeCopyUpLargerThanTheHashBudgetIsModifiedUnverified() throws Exception {
         OverlayDriftClassifier tiny = new OverlayDriftClassifier(rootedFiles, images, tmp.resolve("proc"), 100, 10);
         Files.setPosixFilePermissions(merged.resolve("usr/bin/tool"), PosixFilePermissions.fromString("rwx------"));
 
         Classification result = tiny.classify(execOf("/usr/bin/tool"), container);
 
-        assertThat(result.kind()).isEqualTo(DriftKind.UNRESOLVED);
-        assertThat(result.reason()).contains("larger than 100 bytes");
+        assertThat(result.kind()).isEqualTo(DriftKind.MODIFIED);
+        assertThat(result.imagePath()).isEqualTo("/usr/bin/tool");
+        assertThat(result.reason()).contains("unverified", "hash budget of 100 bytes");
+        assertThat(rootedFiles.reads.get() + images.hashes.get()).isZero();
+    }
+
+    @Test
+    void aSparse255MiBDropIsAddedWithoutReadingItInUnder20Milliseconds() throws Exception {
+        Path drop = merged.resolve("tmp/huge");
+        try (var file = new java.io.RandomAccessFile(drop.toFile(), "rw")) {
+            file.setLength(255L << 20);
+            file.write(bytes("\u007fELF", 64));
+        }
+        ExecEvent exec = execOf("/tmp/huge");
+        OverlayDriftClassifier pipelineDefaults = new OverlayDriftClassifier(rootedFiles, images, tmp.resolve("proc"));
+        Files.write(merged.resolve("tmp/small"), bytes("small", 100));
+        pipelineDefaults.classify(execOf("/tmp/small"), container); // the image index is built on a first drop
+
+        int readsBefore = rootedFiles.reads.get();
+        long start = System.nanoTime();
+        Classification result = pipelineDefaults.classify(exec, container);
+        long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+
+        assertThat(result.kind()).isEqualTo(DriftKind.ADDED);
+        assertThat(result.sha256()).isNull();
+        assertThat(result.reason()).contains("not hashed", "hash budget");
+        assertThat(rootedFiles.reads.get() - readsBefore).isZero();
+        assertThat(tookMs).as("classification time").isLessThan(20);
+    }
+
+    @Test
+    void aCopyUpOfAnotherSizeIsModifiedWithoutReadingAnyContentOnANoHashBudget() throws Exception {
+        Files.write(merged.resolve("usr/bin/tool"), bytes("trojan", 7000));
+        Files.write(merged.resolve("tmp/dropper"), bytes("payload", 4000));
+
+        Classification modified = classifier.classify(execOf("/usr/bin/tool"), container, HashBudget.NONE);
+        Classification added = classifier.classify(execOf("/tmp/dropper"), container, HashBudget.NONE);
+
+        assertThat(modified.kind()).isEqualTo(DriftKind.MODIFIED);
+        assertThat(modified.imagePath()).isEqualTo("/usr/bin/tool");
+        assertThat(added.kind()).isEqualTo(DriftKind.ADDED);
+        assertThat(rootedFiles.reads.get() + images.hashes.get()).as("files read").isZero();
+    }
+
+    @Test
+    void anImageLayerExecIsImageWhenTheContainersMountsAreUnknownAndAWritableLayerExecIsStillReported() throws Exception {
+        Files.write(merged.resolve("tmp/dropper"), bytes("payload", 4000));
+        ContainerContext mountsUnknown = new ContainerContext(container.id(), container.runtime(),
+                container.cgroupPath(), null, null);
+
+        Classification image = classifier.classify(execOf("/usr/bin/tool"), mountsUnknown);
+        Classification drop = classifier.classify(execOf("/tmp/dropper"), mountsUnknown);
+
+        assertThat(image.kind()).isEqualTo(DriftKind.IMAGE);
+        assertThat(drop.kind()).isEqualTo(DriftKind.UNRESOLVED);
+        assertThat(drop.reason()).contains("filesystems unknown");
+    }
+
+    @Test
+    void aDropWhoseNameIsNotUtf8IsFoundByItsExactBytesAlsoThroughASymlinkOfTheWritableLayer() throws Exception {
+        run("sh", "-c", "cd " + merged.resolve("tmp") + " && printf payload > \"$(printf 'latin\\351X')\""
+                + " && ln -s \"$(printf 'latin\\351X')\" \"$(printf 'link\\377')\"");
+        byte[] name = {'/', 't', 'm', 'p', '/', 'l', 'a', 't', 'i', 'n', (byte) 0xE9, 'X'};
+        String path = io.driftagent.agent.fs.PathBytes.decode(name);
+        String link = io.driftagent.agent.fs.PathBytes.decode(new byte[] {'/', 't', 'm', 'p', '/', 'l', 'i', 'n', 'k',
+            (byte) 0xFF});
+        String[] devIno = statOfBytes(name);
+        ExecEvent exec = new ExecEvent(TGID, TGID, 1, 0, 0, 1, "latin", path,
+                new ExecEvent.FileId(Long.parseLong(devIno[0]), Long.parseLong(devIno[1])), ExecEvent.FileId.NONE, 0, 0,
+                new ExecEvent.Flags(true, true, false, false), ExecEvent.SourceKind.EBPF, 1);
+        OverlayDriftClassifier byBytes = new OverlayDriftClassifier(
+                io.driftagent.agent.fs.NoFollowRootedFiles.create(), images, tmp.resolve("proc"), 1 << 20, 100);
+
+        Classification direct = byBytes.classify(exec, container);
+        Classification viaLink = byBytes.classify(withFilename(exec, link), container);
+
+        assertThat(direct.kind()).isEqualTo(DriftKind.ADDED);
+        assertThat(io.driftagent.agent.fs.PathBytes.encode(direct.path())).isEqualTo(name);
+        assertThat(direct.sha256()).isNotNull();
+        assertThat(viaLink.kind()).isEqualTo(DriftKind.ADDED);
+        assertThat(viaLink.path()).isEqualTo(path);
     }
 
     @Test
@@ -350,6 +487,22 @@ class OverlayDriftClassifierTest {
 
     static boolean isRoot() {
         return "root".equals(System.getProperty("user.name"));
+    }
+
+    /** dev and inode of the file whose name is {@code name} (bytes) in the merged view, read by the shell. */
+    private String[] statOfBytes(byte[] name) throws Exception {
+        StringBuilder printf = new StringBuilder();
+        for (byte b : name) {
+            printf.append(String.format("\\%03o", b & 0xff));
+        }
+        return runOutput("sh", "-c", "stat -c '%d %i' \"" + merged + "$(printf '" + printf + "')\"").trim().split(" ");
+    }
+
+    private static String runOutput(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        p.waitFor(30, TimeUnit.SECONDS);
+        return p.exitValue() == 0 ? out : "";
     }
 
     private static void run(String... command) throws Exception {

@@ -63,6 +63,16 @@ public final class FakeNioRootedFiles implements RootedFiles {
         }
     }
 
+    @Override
+    public Optional<String> readLink(Path root, String path, int maxBytes) throws IOException {
+        Path resolved = walk(root, path);
+        if (resolved == null || !Files.isSymbolicLink(resolved)) {
+            return Optional.empty();
+        }
+        String target = Files.readSymbolicLink(resolved).toString();
+        return target.length() > maxBytes ? Optional.empty() : Optional.of(target);
+    }
+
     /** root/path with every parent checked to be a directory (not a symlink); null when not reachable. */
     private static Path walk(Path root, String path) throws IOException {
         Path current = root;

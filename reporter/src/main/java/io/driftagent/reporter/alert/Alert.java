@@ -43,16 +43,25 @@ public record Alert(
 
     /**
      * @param kind      the DriftKind name (ADDED, MODIFIED, MOUNT, FILELESS, UNRESOLVED)
-     * @param path      the executed file, as seen inside the container
+     * @param path      the executed file, as seen inside the container; a byte of the name that is not UTF-8 is
+     *                  written as U+FFFD (see pathBytes)
      * @param sha256    content digest of the executed file, null when not computed
      * @param imagePath the path in the image it shadows (MODIFIED), else null
      * @param layer     the image layer that holds imagePath, else null
      * @param reason    for UNRESOLVED: why it could not be decided, else null
+     * @param pathBytes the exact bytes of the name, base64 (RFC 4648, padded), only when the name is not valid UTF-8
+     *                  (so {@code path} alone is lossy); else null
      */
-    public record Drift(String kind, String path, String sha256, String imagePath, String layer, String reason) {
+    public record Drift(String kind, String path, String sha256, String imagePath, String layer, String reason,
+                        String pathBytes) {
         public Drift {
             Objects.requireNonNull(kind, "kind");
             Objects.requireNonNull(path, "path");
+        }
+
+        /** A drift whose path is valid UTF-8 (no {@code pathBytes}). */
+        public Drift(String kind, String path, String sha256, String imagePath, String layer, String reason) {
+            this(kind, path, sha256, imagePath, layer, reason, null);
         }
     }
 

@@ -122,6 +122,7 @@ public final class AlertJson {
         g.writeStartObject();
         string(g, "kind", d.kind());
         string(g, "path", d.path());
+        optionalString(g, "pathBytes", d.pathBytes());
         string(g, "sha256", d.sha256());
         optionalString(g, "imagePath", d.imagePath());
         optionalString(g, "layer", d.layer());

@@ -87,6 +87,24 @@ class AlertJsonTest {
     }
 
     @Test
+    void aPathThatIsNotUtf8IsWrittenReadableWithItsExactBytesInPathBytes() {
+        // given the drift of a file named "/tmp/latin" 0xE9 "X" (the agent's byte-preserving String plus its bytes)
+        Alert base = SampleAlerts.full();
+        Alert alert = new Alert(1, "id", base.time(), base.alertType(), base.severity(), base.action(),
+                new Alert.Drift("ADDED", "/tmp/latin\uDCE9X", null, null, null, null, "L3RtcC9sYXRpbulY"),
+                base.process(), base.container(), base.pod(), null, null, null, null);
+
+        // when
+        JsonNode drift = mapper.readTree(json.toBytes(alert, 1)).get("drift");
+
+        // then
+        assertThat(drift.get("path").asString()).isEqualTo("/tmp/latin\uFFFDX");
+        assertThat(java.util.Base64.getDecoder().decode(drift.get("pathBytes").asString()))
+                .isEqualTo(new byte[] {'/', 't', 'm', 'p', '/', 'l', 'a', 't', 'i', 'n', (byte) 0xE9, 'X'});
+        assertThat(fieldNames(drift)).containsSubsequence("path", "pathBytes", "sha256");
+    }
+
+    @Test
     void hostileStringsNeverBreakTheOneLinePerAlertFraming() throws CharacterCodingException {
         // given file names and arguments an attacker controls inside the container
         String hostilePath = "/tmp/a\nb\rc\u2028d\u2029e\u0085f\u001b[31mred\u007fg\u0000h\"i\\j";

@@ -2,6 +2,7 @@ package io.driftagent.agent.source.ebpf;
 
 import static io.driftagent.agent.source.ebpf.ExecRecordLayout.*;
 
+import io.driftagent.agent.fs.PathBytes;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.agent.source.ExecEvent.FileId;
 import io.driftagent.agent.source.ExecEvent.Flags;
@@ -74,7 +75,8 @@ final class ExecRecordParser {
 
     private String string(ByteBuffer b, int offset, int len) {
         b.get(offset, scratch, 0, len);
-        // names are bytes in the kernel; invalid UTF-8 becomes U+FFFD (the dev/ino, not the name, identify the file)
-        return new String(scratch, 0, len, StandardCharsets.UTF_8);
+        // names are bytes in the kernel: the PathBytes mapping keeps bytes that are not UTF-8, so the file can be
+        // found again by its exact name
+        return PathBytes.decode(scratch, 0, len);
     }
 }

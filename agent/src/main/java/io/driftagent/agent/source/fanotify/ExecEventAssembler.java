@@ -1,7 +1,7 @@
 package io.driftagent.agent.source.fanotify;
 
+import io.driftagent.agent.fs.PathBytes;
 import io.driftagent.agent.source.ExecEvent;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /** Builds an {@link ExecEvent} from the folded opens of one execve and the process facts read from /proc. */
@@ -72,10 +72,10 @@ final class ExecEventAssembler {
 
     static String commFromPath(String path) {
         String base = path.substring(path.lastIndexOf('/') + 1);
-        byte[] b = base.getBytes(StandardCharsets.UTF_8);
+        byte[] b = PathBytes.encode(base);
         if (b.length <= COMM_MAX_BYTES) {
             return base;
         }
-        return new String(b, 0, COMM_MAX_BYTES, StandardCharsets.UTF_8);
+        return PathBytes.decode(b, 0, COMM_MAX_BYTES);
     }
 }

@@ -1,8 +1,8 @@
 package io.driftagent.agent.source.fanotify;
 
+import io.driftagent.agent.fs.PathBytes;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 
 /**
  * Derives {@link ExecutedFile} facts from an open fd: statx, fstatfs, readlink of /proc/self/fd/N, and a bounded
@@ -82,7 +82,7 @@ final class ExecutedFileInspector {
         }
         int len = (int) Math.min(n, PATH_MAX);
         link.get(0, linkBytes, 0, len);
-        return new String(linkBytes, 0, len, StandardCharsets.UTF_8);
+        return PathBytes.decode(linkBytes, 0, len);
     }
 
     /** The interpreter path of the {@code #!} line in {@link #head} (just sniffed), "" if it does not fit. */
@@ -101,7 +101,7 @@ final class ExecutedFileInspector {
         }
         byte[] b = new byte[p - start];
         head.get(start, b, 0, b.length);
-        return new String(b, StandardCharsets.UTF_8);
+        return PathBytes.decode(b);
     }
 
     private String readInterpreterPath(int fd, long off, long size) {
@@ -119,7 +119,7 @@ final class ExecutedFileInspector {
         }
         byte[] b = new byte[len];
         interp.get(0, b, 0, len);
-        return new String(b, StandardCharsets.UTF_8);
+        return PathBytes.decode(b);
     }
 
     ExecutedFile.Format sniff(int fd) {

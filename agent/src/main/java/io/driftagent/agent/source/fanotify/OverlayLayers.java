@@ -1,5 +1,9 @@
 package io.driftagent.agent.source.fanotify;
 
+import io.driftagent.agent.fs.FileFacts;
+import io.driftagent.agent.fs.NoFollowRootedFiles;
+import io.driftagent.agent.fs.PathBytes;
+import io.driftagent.agent.fs.RootedFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -10,6 +14,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
@@ -37,6 +42,9 @@ final class OverlayLayers {
 
     /** Overlay devices already refreshed for once; bounded by the overlays a node mounts. */
     private final java.util.Set<Long> unknownOverlayDevs = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Mount ids of real-inode events already refreshed for once. */
+    private final java.util.Set<Long> seenMountIds = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private static final int MAX_SEEN_MOUNT_IDS = 65_536;
 
     private final Path procRoot;
     private final Clock clock;
@@ -47,9 +55,17 @@ final class OverlayLayers {
     private final Map<Path, Long> layerDirDev = new ConcurrentHashMap<>();
     private volatile long lastRefreshMs;
 
+    private final RootedFiles bytePaths;
+
     OverlayLayers(Path procRoot, Clock clock) {
+        this(procRoot, clock, NoFollowRootedFiles.create());
+    }
+
+    /** @param bytePaths stats paths whose names are not UTF-8 (a java.nio Path cannot hold them) */
+    OverlayLayers(Path procRoot, Clock clock, RootedFiles bytePaths) {
         this.procRoot = procRoot;
         this.clock = clock;
+        this.bytePaths = bytePaths;
     }
 
     /** Also read overlays from this process's mount namespace (a container whose root was watched). */
@@ -109,7 +125,12 @@ final class OverlayLayers {
             return LayerResolution.notOverlay(f.dev());
         }
         Layer found = probe(f);
-        if (found == null && maybeRefresh()) {
+        if (found == null && firstSightOfMountId(f.mountId())) {
+            // a mount id never seen: likely overlay's private clone of a layer of a container that just started, worth
+            // one refresh at once (else its files would pass for host files until the next allowed refresh)
+            refresh();
+            found = probe(f);
+        } else if (found == null && maybeRefresh()) {
             found = probe(f);
         }
         if (found == null) {
@@ -132,6 +153,13 @@ final class OverlayLayers {
             }
         }
         return null;
+    }
+
+    private boolean firstSightOfMountId(long mountId) {
+        if (seenMountIds.size() >= MAX_SEEN_MOUNT_IDS) {
+            seenMountIds.clear();
+        }
+        return seenMountIds.add(mountId);
     }
 
     private boolean maybeRefresh() {
@@ -176,9 +204,12 @@ final class OverlayLayers {
      * a missing component means absent; a symlink or non-directory on the way, an unusable path or an error count as
      * OTHER (present, but not a file the overlay would show there).
      */
-    private static UpperEntry upperEntry(Path upperDir, String rel) {
+    private UpperEntry upperEntry(Path upperDir, String rel) {
         if (rel.isEmpty() || !rel.startsWith("/") || rel.contains("/../") || rel.endsWith("/..")) {
             return UpperEntry.OTHER;
+        }
+        if (!javaPathCanHold(rel)) {
+            return upperEntryByBytes(upperDir, rel);
         }
         String[] components = rel.substring(1).split("/");
         Path p = upperDir;
@@ -200,6 +231,45 @@ final class OverlayLayers {
             }
         }
         return UpperEntry.OTHER;
+    }
+
+    /** {@link #upperEntry} for a name that is not UTF-8: each prefix stat'ed by its bytes, nothing followed. */
+    private UpperEntry upperEntryByBytes(Path upperDir, String rel) {
+        String[] components = rel.substring(1).split("/");
+        StringBuilder prefix = new StringBuilder();
+        for (int i = 0; i < components.length; i++) {
+            prefix.append('/').append(components[i]);
+            Optional<FileFacts> facts;
+            try {
+                facts = bytePaths.stat(upperDir, prefix.toString());
+            } catch (IOException | RuntimeException e) {
+                return UpperEntry.OTHER;
+            }
+            if (facts.isEmpty()) {
+                return UpperEntry.ABSENT;
+            }
+            FileFacts.Type type = facts.get().type();
+            if (i == components.length - 1) {
+                return type == FileFacts.Type.REGULAR ? UpperEntry.REGULAR_FILE : UpperEntry.OTHER;
+            }
+            if (type != FileFacts.Type.DIRECTORY) {
+                return UpperEntry.OTHER;
+            }
+        }
+        return UpperEntry.OTHER;
+    }
+
+    /**
+     * Whether a java.nio Path can name {@code path} exactly: not when it holds a byte that is not UTF-8 (a lone
+     * surrogate in the {@link PathBytes} mapping), which java.nio would encode as something else.
+     */
+    private static boolean javaPathCanHold(String path) {
+        for (int i = 0; i < path.length(); i++) {
+            if (Character.isSurrogate(path.charAt(i))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Where the overlay with this dev is mounted in the agent's namespace, or null (unknown, or only "/" elsewhere). */
@@ -230,9 +300,19 @@ final class OverlayLayers {
      * d_path of the opened dentry, so it has no symlink components at event time. A racing rename can only make
      * the comparison fail (flag false), never make the agent read anything.
      */
-    private static boolean sameInode(Path dir, String rel, long dev, long ino) {
+    private boolean sameInode(Path dir, String rel, long dev, long ino) {
         if (rel.isEmpty() || rel.contains("/../") || rel.endsWith("/..")) {
             return false;
+        }
+        if (!javaPathCanHold(rel)) {
+            try {
+                return bytePaths.stat(dir, rel.startsWith("/") ? rel : "/" + rel)
+                        .map(f -> f.type() == FileFacts.Type.REGULAR && f.ino() == ino && (dev < 0 || f.dev() == dev))
+                        .orElse(false);
+            } catch (IOException | RuntimeException e) {
+                log.trace("layer probe {} {} failed: {}", dir, rel, e.toString());
+                return false;
+            }
         }
         Path p = dir.resolve(rel.startsWith("/") ? rel.substring(1) : rel);
         try {

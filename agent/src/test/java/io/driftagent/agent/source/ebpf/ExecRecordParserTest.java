@@ -3,6 +3,7 @@ package io.driftagent.agent.source.ebpf;
 import static io.driftagent.agent.source.ebpf.ExecRecordLayout.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.driftagent.agent.fs.PathBytes;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.agent.source.ExecEvent.FileId;
 import io.driftagent.agent.source.ExecEvent.Flags;
@@ -57,6 +58,18 @@ class ExecRecordParserTest {
         assertThat(e).isEqualTo(new ExecEvent(101, 100, 99, 1000, 1001, 123_456_789L, "dropped.sh",
                 "/tmp/dropped.sh", new FileId(64, 777), new FileId(65024, 888), 4242L, 0xF0000001L,
                 new Flags(true, true, false, false), ExecEvent.SourceKind.EBPF, 223_456_789L));
+    }
+
+    @Test
+    void aFilenameThatIsNotUtf8KeepsItsExactBytes() {
+        // given a name with the Latin-1 byte 0xE9, not UTF-8
+        ByteBuffer raw = record(FLAG_OVERLAY | FLAG_UPPER, "latin", "/tmp/latin?X");
+        raw.put(REC_OFF_FILENAME + "/tmp/latin".length(), (byte) 0xE9);
+        // when
+        ExecEvent e = parse(raw);
+        // then the String maps back to the very bytes the kernel reported
+        assertThat(PathBytes.encode(e.filename())).isEqualTo(new byte[] {'/', 't', 'm', 'p', '/', 'l', 'a', 't', 'i',
+            'n', (byte) 0xE9, 'X'});
     }
 
     @Test

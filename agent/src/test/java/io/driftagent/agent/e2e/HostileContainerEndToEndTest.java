@@ -1,0 +1,260 @@
+package io.driftagent.agent.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.driftagent.agent.config.Setting;
+import io.driftagent.agent.fixture.BusyboxImage;
+import io.driftagent.agent.fixture.ContainerdHost;
+import io.driftagent.agent.fixture.HostCommands;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * What a process inside a container controls, played against the whole agent (standalone, the kernel's exec source,
+ * real containerd containers): the path it execs a drop from (a host layer's path recreated inside the container, a
+ * name that is not UTF-8) and how long its container lives. Every drop must be alerted as drift with the path the
+ * process used; the image's own files never. The fanotify source runs the same scenarios in a subclass.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class HostileContainerEndToEndTest {
+
+    private static final String IMAGE = "docker.io/drift-e2e/busybox:hostile";
+    private static final Duration ALERT_WAIT = Duration.ofSeconds(20);
+    private static final int SHORT_LIVED_CONTAINERS = 25;
+    /** The image's files a short-lived container of the test runs: never drift. */
+    private static final java.util.Set<String> IMAGE_FILES_RUN = java.util.Set.of("/bin/sh", "/bin/busybox", "/bin/cp");
+    private static final Pattern SUPER_OPTION = Pattern.compile("(lowerdir|upperdir)=([^,\\s]+)");
+    private static final String POLICY = """
+            apiVersion: drift.agent/v1
+            kind: DriftPolicy
+            rules: []
+            defaultRule:
+              action: alert
+            """;
+
+    private final int suffix = ThreadLocalRandom.current().nextInt(1_000_000);
+    private final String target = "drift-e2e-hostile-" + suffix;
+    private final ContainerdHost containerd = new ContainerdHost("drift-e2e-hostile");
+
+    private Path work;
+    private AlertLog alerts;
+    private RunningAgent agent;
+    private int targetPid;
+
+    @BeforeAll
+    void startATargetContainerAndTheAgent() throws Exception {
+        assumeTrue(HostCommands.isRoot(), "needs root: the agent loads BPF or marks filesystems; containerd");
+        assertThat(ContainerdHost.available()).as("containerd is running (scripts/host-setup.sh starts it)").isTrue();
+        assertThat(BusyboxImage.available()).as("busybox-static at /bin/busybox").isTrue();
+        work = Files.createTempDirectory("drift-e2e-hostile");
+        containerd.importBusybox(work, IMAGE);
+        targetPid = containerd.run(IMAGE, target);
+
+        Path policy = Files.writeString(work.resolve("policy.yaml"), POLICY);
+        alerts = new AlertLog(work.resolve("alerts.jsonl"));
+        Map<Setting, String> flags = new EnumMap<>(Setting.class);
+        flags.put(Setting.STANDALONE, "true");
+        flags.put(Setting.SOURCE, source());
+        flags.put(Setting.POLICY_FILE, policy.toString());
+        flags.put(Setting.ALERTS_TARGET, alerts.file().toString());
+        flags.put(Setting.HTTP_BIND, "127.0.0.1");
+        flags.put(Setting.HTTP_PORT, "0");
+        flags.put(Setting.DEDUP_WINDOW, "0s");
+        agent = RunningAgent.start(flags, config -> {
+            throw new AssertionError("standalone mode must not build a Kubernetes client");
+        });
+        RunningAgent.Response ready = agent.awaitReady(Duration.ofSeconds(30));
+        assertThat(ready.status()).as(ready.body()).isEqualTo(200);
+    }
+
+    /** The exec source under test. */
+    String source() {
+        return "ebpf";
+    }
+
+    /**
+     * Whether the source captures, with the exec, what attributes it to its container (eBPF: the cgroup id and mount
+     * namespace, read in the kernel at the exec): then every drop of a short-lived container must be alerted, and
+     * nothing else. A source that reads them from /proc afterwards cannot attribute an exec whose process is gone:
+     * such a drop must still be counted.
+     */
+    boolean attributesExecsOfExitedProcesses() {
+        return true;
+    }
+
+    @AfterAll
+    void stopEverything() {
+        if (agent != null) {
+            agent.close();
+        }
+        containerd.removeAll();
+        if (work != null) {
+            HostCommands.quietly("rm", "-rf", work.toString());
+        }
+    }
+
+    @Test
+    void aDropUnderAnImageLayersHostPathRecreatedInTheContainerIsAddedWithThePathTheProcessUsed() throws Exception {
+        String lower = layersOf(targetPid).get("lowerdir").get(0);
+        String drop = lower + "/tmp/sleep";
+
+        containerd.exec(target, "mkdir -p " + lower + "/tmp && cp /usr/bin/tool " + drop + " && echo x >> " + drop
+                + " && " + drop + " 1; true");
+
+        JsonNode alert = awaitAlert(target, drop);
+        assertThat(alert.path("drift").path("kind").asString()).as(alert.toString()).isEqualTo("ADDED");
+        assertThat(alert.path("drift").path("sha256").isString()).as(alert.toString()).isTrue();
+    }
+
+    @Test
+    void aDropUnderTheWritableLayersHostPathRecreatedInTheContainerIsAddedWithThePathTheProcessUsed() throws Exception {
+        String upper = layersOf(targetPid).get("upperdir").get(0);
+        String drop = upper + "/tmp/sleep";
+
+        containerd.exec(target, "mkdir -p " + upper + "/tmp && cp /usr/bin/tool " + drop + " && echo x >> " + drop
+                + " && " + drop + " 1; true");
+
+        JsonNode alert = awaitAlert(target, drop);
+        assertThat(alert.path("drift").path("kind").asString()).as(alert.toString()).isEqualTo("ADDED");
+    }
+
+    @Test
+    void aDropWhoseNameIsNotUtf8IsAddedAndItsPathBytesRoundTrip() throws Exception {
+        byte[] name = nameBytes("/tmp/latin", 0xE9, "X");
+
+        containerd.exec(target, "n=/tmp/$(printf 'latin\\351X'); printf '#!/bin/sh\\nsleep 1\\n' > \"$n\""
+                + " && chmod +x \"$n\" && \"$n\"; true");
+
+        JsonNode alert = awaitAlert(target, "/tmp/latin\uFFFDX");
+        assertThat(alert.path("drift").path("kind").asString()).as(alert.toString()).isEqualTo("ADDED");
+        assertThat(Base64.getDecoder().decode(alert.path("drift").path("pathBytes").asString()))
+                .as("pathBytes of %s", alert).isEqualTo(name);
+        assertThat(alert.path("drift").path("sha256").isString()).as(alert.toString()).isTrue();
+    }
+
+    @Test
+    void everyShortLivedContainersDropIsAlertedAndItsImageShellNever() throws Exception {
+        String prefix = "drift-e2e-short-" + suffix + "-";
+        List<String> ids = new ArrayList<>();
+        String before = agent.get("/metrics").body();
+        for (int i = 0; i < SHORT_LIVED_CONTAINERS; i++) {
+            String id = prefix + i;
+            ids.add(id);
+            containerd.runToCompletion(IMAGE, id, "cp /bin/busybox /tmp/true; /tmp/true");
+        }
+
+        Map<String, String> kindById = new TreeMap<>();
+        List<String> notAdded = new ArrayList<>();
+        long deadline = System.nanoTime() + ALERT_WAIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            for (JsonNode alert : alerts.alerts()) {
+                String id = alert.path("container").path("id").asString();
+                if (ids.contains(id) && "/tmp/true".equals(alert.path("drift").path("path").asString())) {
+                    String kind = alert.path("drift").path("kind").asString();
+                    if (kindById.putIfAbsent(id, kind) == null && !kind.equals("ADDED")) {
+                        notAdded.add(kind + ": " + alert.path("drift").path("reason").asString());
+                    }
+                }
+            }
+            if (kindById.size() == ids.size()) {
+                break;
+            }
+            Thread.sleep(100);
+        }
+        long lost = countedLosses(agent.get("/metrics").body()) - countedLosses(before);
+        List<JsonNode> otherAlerts = alerts.alerts().stream()
+                .filter(a -> a.path("container").path("id").asString().startsWith(prefix))
+                .filter(a -> !"/tmp/true".equals(a.path("drift").path("path").asString())).toList();
+        List<JsonNode> imageFileAlerts = otherAlerts.stream()
+                .filter(a -> IMAGE_FILES_RUN.contains(a.path("drift").path("path").asString())).toList();
+        Map<String, Long> kinds = kindById.values().stream()
+                .collect(Collectors.groupingBy(k -> k, TreeMap::new, Collectors.counting()));
+        String stoppedEarly = agent.get("/metrics").body().lines()
+                .filter(l -> l.startsWith("drift_pipeline_stopped_early_total{")).collect(Collectors.joining(", "));
+        String summary = source() + ": " + ids.size() + " short-lived containers, drop alerts by kind " + kinds
+                + ", not alerted " + (ids.size() - kindById.size()) + ", counted losses " + lost
+                + ", alerts for image files " + imageFileAlerts.size() + ", other alerts "
+                + otherAlerts.stream().map(a -> a.path("drift").path("kind").asString() + " "
+                        + a.path("drift").path("path").asString()).toList() + ", drops not ADDED " + notAdded
+                + " (" + stoppedEarly + ")";
+        System.out.println(summary);
+
+        assertThat(imageFileAlerts).as(summary).isEmpty();
+        assertThat(agent.get("/metrics").body()).as("execs not attributable to a container are counted")
+                .contains("drift_pipeline_stopped_early_total{reason=\"unattributed\"}");
+        assertThat(kindById.size() + lost).as("every drop alerted or its loss counted: " + summary)
+                .isGreaterThanOrEqualTo(ids.size());
+        if (attributesExecsOfExitedProcesses()) {
+            assertThat(otherAlerts).as(summary).isEmpty();
+            assertThat(kindById).as("every drop alerted: " + summary).hasSize(ids.size());
+            assertThat(kinds.getOrDefault("ADDED", 0L)).as("drops classified ADDED: " + summary)
+                    .isGreaterThanOrEqualTo(ids.size() * 9L / 10);
+        }
+    }
+
+    /** Execs the pipeline could not attribute to a container or dropped: the losses it counts. */
+    private static long countedLosses(String exposition) {
+        Matcher unattributedSample = Pattern.compile(
+                "^drift_pipeline_stopped_early_total\\{reason=\"unattributed\"\\}\\s+([0-9.eE+-]+)$", Pattern.MULTILINE)
+                .matcher(exposition);
+        long unattributed = unattributedSample.find() ? (long) Double.parseDouble(unattributedSample.group(1)) : 0;
+        Matcher dropped = Pattern.compile("^drift_pipeline_dropped_total\\{[^}]*\\}\\s+([0-9.eE+-]+)$",
+                Pattern.MULTILINE).matcher(exposition);
+        long drops = 0;
+        while (dropped.find()) {
+            drops += (long) Double.parseDouble(dropped.group(1));
+        }
+        return unattributed + drops;
+    }
+
+    /** The lowerdir (top first) and upperdir host paths of the root overlay of process {@code pid}. */
+    private static Map<String, List<String>> layersOf(int pid) throws Exception {
+        String root = null;
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/mountinfo"))) {
+            if (line.split(" ")[4].equals("/")) {
+                root = line;
+            }
+        }
+        assertThat(root).as("root mount of %s", pid).contains(" - overlay ");
+        Map<String, List<String>> layers = new TreeMap<>();
+        Matcher m = SUPER_OPTION.matcher(root.substring(root.indexOf(" - overlay ")));
+        while (m.find()) {
+            layers.put(m.group(1), List.of(m.group(2).split(":")));
+        }
+        assertThat(layers).containsKeys("lowerdir", "upperdir");
+        assertThat(layers.get("lowerdir").get(0)).startsWith("/");
+        return layers;
+    }
+
+    private static byte[] nameBytes(String head, int invalidByte, String tail) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.writeBytes(head.getBytes(StandardCharsets.US_ASCII));
+        out.write(invalidByte);
+        out.writeBytes(tail.getBytes(StandardCharsets.US_ASCII));
+        return out.toByteArray();
+    }
+
+    private JsonNode awaitAlert(String containerId, String path) throws Exception {
+        return alerts.await(AlertLog.forPath(containerId, path), ALERT_WAIT).orElseThrow(
+                () -> new AssertionError("no alert for " + path + " in container " + containerId + " in:\n" + alerts));
+    }
+}
