@@ -5,35 +5,61 @@ import io.driftagent.agent.classify.DriftClassifier;
 import io.driftagent.agent.k8s.MetadataProvider;
 import io.driftagent.agent.k8s.WorkloadMetadata;
 import io.driftagent.agent.pipeline.AlertAssembler;
-import io.driftagent.agent.pipeline.PolicyEvaluator;
 import io.driftagent.agent.proc.ContainerAttributor;
 import io.driftagent.agent.proc.ContainerContext;
-import io.driftagent.agent.source.ExecEventSink;
+import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.agent.source.fanotify.ExecPermissionDecider;
 import io.driftagent.agent.source.fanotify.ExecPermissionRequest;
 import io.driftagent.agent.source.fanotify.PermissionDecision;
+import io.driftagent.policy.eval.CompiledPolicy;
+import io.driftagent.policy.eval.TimeoutVerdict;
 import io.driftagent.policy.eval.Verdict;
 import io.driftagent.policy.model.DriftKind;
+import java.util.EnumSet;
 import java.util.Optional;
+import java.util.Set;
+import java.util.function.Supplier;
 
 /**
- * The synchronous decision for one guarded exec, before it runs: the same attribution, classification, metadata and
- * policy as the pipeline, answered DENY only for drift whose verdict is {@code block}; an image file is allowed until
- * modified (remembered by the guard). A denied exec is handed to
- * the pipeline's denied entrance, which reports it as {@code BinaryDriftBlocked}. The guard answers with its default
- * when this takes longer than its deadline or throws.
+ * The synchronous decision for one guarded exec, before it runs, in the order its parts become known:
+ * <ol>
+ *   <li>its container (attribution; also the exec's decision lane: one container's execs are decided one at a time,
+ *       so a container whose files are slow to decide only delays itself);</li>
+ *   <li>its workload, and from it what a late answer should be: the {@code onTimeout} of the block rule that could
+ *       decide it ({@link CompiledPolicy#onTimeout}), handed to the guard before the slow part;</li>
+ *   <li>its file's classification (the slow part: a copied-up file may be hashed); an image file is allowed until
+ *       modified (remembered by the guard);</li>
+ *   <li>the policy's verdict: DENY only for drift whose verdict is {@code block}.</li>
+ * </ol>
+ * A denial is answered to the kernel here, and only an exec that was really denied (the deadline may have answered
+ * first) is handed to the pipeline with its classification, to be reported as {@code BinaryDriftBlocked} without
+ * being classified again.
  */
 public final class BlockingDecider implements ExecPermissionDecider {
+
+    /** Where execs the guard denied go, with the classification the decision used. */
+    @FunctionalInterface
+    public interface DeniedExecs {
+        boolean denied(ExecEvent event, Classification classification);
+    }
+
+    /** The one lane of execs no container claims (allowed at once: the guard marks only containers' filesystems). */
+    static final Object HOST_LANE = "host";
+
+    private static final Set<DriftKind> FILELESS = EnumSet.of(DriftKind.FILELESS, DriftKind.UNRESOLVED);
+    private static final Set<DriftKind> WRITABLE_LAYER = EnumSet.of(DriftKind.ADDED, DriftKind.MODIFIED, DriftKind.UNRESOLVED);
+    private static final Set<DriftKind> ANY = EnumSet.complementOf(EnumSet.of(DriftKind.IMAGE));
 
     private final ContainerAttributor attributor;
     private final DriftClassifier classifier;
     private final MetadataProvider metadata;
-    private final PolicyEvaluator policy;
+    private final Supplier<CompiledPolicy> policy;
     private final AlertAssembler facts;
-    private final ExecEventSink denied;
+    private final DeniedExecs denied;
 
+    /** @param policy the policy in force, read once per decision (a reload replaces it) */
     public BlockingDecider(ContainerAttributor attributor, DriftClassifier classifier, MetadataProvider metadata,
-                           PolicyEvaluator policy, AlertAssembler facts, ExecEventSink denied) {
+                           Supplier<CompiledPolicy> policy, AlertAssembler facts, DeniedExecs denied) {
         this.attributor = attributor;
         this.classifier = classifier;
         this.metadata = metadata;
@@ -43,23 +69,52 @@ public final class BlockingDecider implements ExecPermissionDecider {
     }
 
     @Override
+    public Object laneOf(ExecPermissionRequest request) {
+        return attributor.attribute(request.event()).<Object>map(ContainerContext::id).orElse(HOST_LANE);
+    }
+
+    @Override
     public PermissionDecision decide(ExecPermissionRequest request) {
-        Optional<ContainerContext> container = attributor.attribute(request.event());
+        ExecEvent event = request.event();
+        CompiledPolicy current = policy.get();
+        Optional<ContainerContext> container = attributor.attribute(event);
         if (container.isEmpty()) {
             return PermissionDecision.ALLOW;
         }
-        Classification classification = classifier.classify(request.event(), container.get());
+        WorkloadMetadata workload = metadata.lookup(container.get().id()).orElse(WorkloadMetadata.UNKNOWN);
+        TimeoutVerdict late = current.onTimeout(
+                facts.facts(workload, Classification.unresolved(event.filename(), "not classified yet")),
+                possibleKinds(event.flags()));
+        request.pending().answerOnTimeout(late.denies() ? PermissionDecision.DENY : PermissionDecision.ALLOW,
+                late.ruleName() == null ? "policy (no block rule applies)" : "onTimeout of rule '" + late.ruleName() + "'");
+
+        Classification classification = classifier.classify(event, container.get());
         if (classification.kind() == DriftKind.IMAGE) {
             // an image file is allowed whoever runs it and whatever the policy says: the guard may skip asking
             // again until the file is modified
             return PermissionDecision.ALLOW_UNTIL_MODIFIED;
         }
-        WorkloadMetadata workload = metadata.lookup(container.get().id()).orElse(WorkloadMetadata.UNKNOWN);
-        Verdict verdict = policy.evaluate(facts.facts(workload, classification));
+        Verdict verdict = current.evaluate(facts.facts(workload, classification));
         if (verdict.decision() != Verdict.Decision.BLOCK) {
             return PermissionDecision.ALLOW;
         }
-        denied.offer(request.event());
+        if (request.pending().answer(PermissionDecision.DENY) == PermissionDecision.DENY) {
+            denied.denied(event, classification);
+        }
         return PermissionDecision.DENY;
+    }
+
+    /**
+     * The drift kinds the kernel's facts about the file leave possible before it is classified: a memfd or deleted
+     * file is fileless; a file of the overlay's writable layer is new or changed; anything else may be any kind.
+     */
+    static Set<DriftKind> possibleKinds(ExecEvent.Flags flags) {
+        if (flags.memfd() || flags.unlinked()) {
+            return FILELESS;
+        }
+        if (flags.overlay() && flags.upperLayer()) {
+            return WRITABLE_LAYER;
+        }
+        return ANY;
     }
 }

@@ -86,7 +86,7 @@ public record AgentConfig(String nodeName, String clusterName, CloudProvider clo
     }
 
     public record Blocking(Duration decisionTimeout, TimeoutAction onTimeout) {
-        public static final Blocking DEFAULTS = new Blocking(Duration.ofMillis(250), TimeoutAction.ALLOW);
+        public static final Blocking DEFAULTS = new Blocking(Duration.ofMillis(250), TimeoutAction.DENY);
 
         public Blocking {
             Objects.requireNonNull(decisionTimeout, "decisionTimeout");

@@ -25,7 +25,10 @@ final class ClassificationHandler implements StageHandler<ExecInFlight> {
 
     @Override
     public void handle(ExecInFlight exec) {
-        Classification classification = classifier.classify(exec.event(), exec.container());
+        // an exec the guard denied comes classified: its file was classified once, for the decision (a slow file
+        // must not hold this thread, which every exec on the host passes, a second time)
+        Classification classification = exec.classification() != null
+                ? exec.classification() : classifier.classify(exec.event(), exec.container());
         if (classification.kind() == DriftKind.IMAGE) {
             metrics.imageFile.increment();
             return;

@@ -1,5 +1,7 @@
 package io.driftagent.agent.pipeline;
 
+import io.driftagent.agent.classify.Classification;
+import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.agent.source.ExecEventSink;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
@@ -72,6 +74,15 @@ public final class DriftPipeline {
      */
     public ExecEventSink deniedSink() {
         return event -> attribute.offer(new ExecInFlight.Arrival(event, true));
+    }
+
+    /**
+     * As {@link #deniedSink()}, with the classification the guard's decision used: the exec is not classified again.
+     *
+     * @return false (counted as a drop) when the first queue is full
+     */
+    public boolean offerDenied(ExecEvent event, Classification classification) {
+        return attribute.offer(new ExecInFlight.Arrival(event, true, classification));
     }
 
     public synchronized void start() {

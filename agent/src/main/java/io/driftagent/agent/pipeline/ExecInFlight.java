@@ -25,13 +25,20 @@ record ExecInFlight(ExecEvent event, boolean denied, ContainerContext container,
 
     static ExecInFlight attributed(Arrival arrival, ContainerContext container, ProcessSnapshot process) {
         return new ExecInFlight(arrival.event(), arrival.denied(), Objects.requireNonNull(container), process,
-                null, null, null, null);
+                arrival.classification(), null, null, null);
     }
 
-    /** What a source delivered: the exec, and whether the blocking guard denied it. */
-    record Arrival(ExecEvent event, boolean denied) {
+    /**
+     * What a source delivered: the exec, whether the blocking guard denied it, and the classification the guard's
+     * decision used (null when not classified yet: the classify stage does it).
+     */
+    record Arrival(ExecEvent event, boolean denied, Classification classification) {
         Arrival {
             Objects.requireNonNull(event, "event");
+        }
+
+        Arrival(ExecEvent event, boolean denied) {
+            this(event, denied, null);
         }
     }
 

@@ -169,9 +169,9 @@ public final class AgentAssembly {
 
         AtomicReference<DriftPipeline> pipelineRef = new AtomicReference<>();
         FanotifyExecGuard guard = BlockingAssembly.guard(config, clock, new BlockingDecider(observed, classification,
-                workloadsNow, evaluator, assembler, event -> {
+                workloadsNow, policy::current, assembler, (event, classified) -> {
                     DriftPipeline p = pipelineRef.get();
-                    return p != null && p.deniedSink().offer(event);
+                    return p != null && p.offerDenied(event, classified);
                 }));
         services.add(BlockingAssembly.service(guard));
         BlockingAssembly.registerMetrics(guard, registry);

@@ -50,10 +50,20 @@ final class BlockingAssembly {
         FunctionCounter.builder("drift.guard.answers", guard, g -> g.stats().denied())
                 .description("Exec permission answers, by decision").tag("decision", "deny").register(registry);
         for (String reason : DEFAULT_REASONS) {
-            FunctionCounter.builder("drift.guard.defaulted", guard, g -> g.stats().defaulted().getOrDefault(reason, 0L))
-                    .description("Exec permission events answered with the configured default, by reason")
-                    .tag("reason", reason).register(registry);
+            FunctionCounter.builder("drift.guard.defaulted", guard, g -> g.stats().defaultedDenied().getOrDefault(reason, 0L))
+                    .description("Exec permission events not answered by a decision, by reason and answer")
+                    .tag("reason", reason).tag("decision", "deny").register(registry);
+            FunctionCounter.builder("drift.guard.defaulted", guard, g -> g.stats().defaulted().getOrDefault(reason, 0L)
+                            - g.stats().defaultedDenied().getOrDefault(reason, 0L))
+                    .description("Exec permission events not answered by a decision, by reason and answer")
+                    .tag("reason", reason).tag("decision", "allow").register(registry);
         }
+        FunctionCounter.builder("drift.guard.late.decisions", guard, g -> g.stats().lateDecisions())
+                .description("Decisions finished after their exec had been answered at the deadline")
+                .register(registry);
+        FunctionCounter.builder("drift.guard.overruled", guard, g -> g.stats().overruled())
+                .description("Execs denied at the deadline that the decision, finished later, allowed")
+                .register(registry);
         FunctionCounter.builder("drift.guard.remembered", guard, g -> g.stats().remembered())
                 .description("Image files whose allowance the kernel remembers until they are modified")
                 .register(registry);

@@ -44,6 +44,8 @@ class ConfigLoaderTest {
                 List.of(Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1)),
                 null, true, Duration.ofSeconds(60), AgentConfig.Blocking.DEFAULTS, Duration.ofSeconds(5), LogLevel.INFO));
         assertThat(config.alertsToStdout()).isTrue();
+        assertThat(config.blocking().onTimeout()).as("a late decision under a blocking policy denies")
+                .isEqualTo(TimeoutAction.DENY);
     }
 
     @Test

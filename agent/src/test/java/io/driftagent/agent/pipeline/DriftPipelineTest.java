@@ -10,6 +10,7 @@ import static io.driftagent.agent.pipeline.PipelineFakes.metadata;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import io.driftagent.agent.classify.Classification;
 import io.driftagent.agent.classify.DriftClassifier;
 import io.driftagent.agent.k8s.WorkloadMetadata;
 import io.driftagent.agent.pipeline.PipelineFakes.FakeMetadata;
@@ -123,6 +124,28 @@ class DriftPipelineTest {
         assertThat(alert.alertType()).isEqualTo(Alert.AlertType.BinaryDriftBlocked);
         assertThat(alert.action()).isEqualTo("block");
         assertThat(alert.drift().path()).isEqualTo("/tmp/denied");
+    }
+
+    @Test
+    void aDeniedExecOfferedWithItsClassificationIsReportedWithItWithoutBeingClassifiedAgain() throws Exception {
+        // given a classifier that must not be called (the guard's decision classified the file already)
+        metadata.known.put(CONTAINER, metadata());
+        java.util.concurrent.atomic.AtomicInteger classified = new java.util.concurrent.atomic.AtomicInteger();
+        start((event, container) -> {
+            classified.incrementAndGet();
+            return new Classification(DriftKind.ADDED, event.filename(), null, null, null, null);
+        }, facts -> new Verdict(Verdict.Decision.BLOCK, "block-all", 1, false), PipelineSettings.defaults());
+
+        // when
+        pipeline.offerDenied(exec(2001, "/tmp/big", System.nanoTime()),
+                new Classification(DriftKind.MODIFIED, "/tmp/big", "d".repeat(64), "/tmp/big", "/layer", null));
+
+        // then
+        Alert alert = publisher.next(WAIT);
+        assertThat(alert.alertType()).isEqualTo(Alert.AlertType.BinaryDriftBlocked);
+        assertThat(alert.drift().kind()).isEqualTo("MODIFIED");
+        assertThat(alert.drift().sha256()).isEqualTo("d".repeat(64));
+        assertThat(classified).hasValue(0);
     }
 
     @Test

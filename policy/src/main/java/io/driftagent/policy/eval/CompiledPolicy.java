@@ -2,13 +2,16 @@ package io.driftagent.policy.eval;
 
 import io.driftagent.policy.model.Action;
 import io.driftagent.policy.model.AllowListEntry;
+import io.driftagent.policy.model.DriftKind;
 import io.driftagent.policy.model.DriftPolicy;
+import io.driftagent.policy.model.OnTimeout;
 import io.driftagent.policy.model.PolicyRule;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * A drift policy ready for the hot path: rules in evaluation order (priority ascending, ties in file order),
@@ -56,6 +59,40 @@ public final class CompiledPolicy {
     public Verdict evaluate(DriftFacts facts) {
         int first = index.firstApplicable(facts);
         return first == rules.length ? defaultVerdict : rules[first].decide(facts);
+    }
+
+    /**
+     * What a blocking guard answers when this exec's decision is late, from its workload before its file is
+     * classified: the {@code onTimeout} of the rule that would decide each drift kind in {@code possibleKinds} where
+     * that rule blocks (allow lists are not looked at: whether the file is on one is not known yet). When several
+     * block rules could decide, {@link OnTimeout#DENY} wins: the kind is not known yet, and the file's owner must not
+     * be able to choose the laxer one by making the decision slow.
+     *
+     * @param workload      the exec's facts; its {@code kind}, {@code path} and {@code sha256} are not looked at
+     * @param possibleKinds the drift kinds the file may turn out to be (IMAGE is ignored: never decided by a rule)
+     */
+    public TimeoutVerdict onTimeout(DriftFacts workload, Set<DriftKind> possibleKinds) {
+        TimeoutVerdict answer = TimeoutVerdict.NOT_BLOCKABLE;
+        for (DriftKind kind : possibleKinds) {
+            if (!kind.isDrift()) {
+                continue;
+            }
+            DriftFacts probe = new DriftFacts(workload.cloudProvider(), workload.cloudAccount(), workload.clusterName(),
+                    workload.namespace(), workload.podName(), workload.podLabels(), workload.containerName(),
+                    workload.imageName(), kind, workload.path(), null);
+            int first = index.firstApplicable(probe);
+            Action action = first == rules.length ? source.defaultAction() : rules[first].action();
+            if (action != Action.BLOCK) {
+                continue;
+            }
+            TimeoutVerdict candidate = first == rules.length
+                    ? new TimeoutVerdict(source.defaultOnTimeout(), DEFAULT_RULE_NAME)
+                    : new TimeoutVerdict(rules[first].onTimeout(), rules[first].name());
+            if (answer.ruleName() == null || (candidate.denies() && !answer.denies())) {
+                answer = candidate;
+            }
+        }
+        return answer;
     }
 
     /**

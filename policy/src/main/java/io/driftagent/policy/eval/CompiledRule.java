@@ -3,6 +3,7 @@ package io.driftagent.policy.eval;
 import io.driftagent.policy.model.Action;
 import io.driftagent.policy.model.AllowListEntry;
 import io.driftagent.policy.model.DriftKind;
+import io.driftagent.policy.model.OnTimeout;
 import io.driftagent.policy.model.PolicyRule;
 import io.driftagent.policy.model.ResourceCondition;
 import java.util.List;
@@ -63,6 +64,11 @@ public final class CompiledRule {
 
     public Action action() {
         return source.action();
+    }
+
+    /** What a blocking guard answers when this rule's decision is late (meaningful for a block rule only). */
+    public OnTimeout onTimeout() {
+        return source.onTimeout();
     }
 
     public String description() {

@@ -9,6 +9,7 @@ import io.driftagent.policy.model.CloudScope;
 import io.driftagent.policy.model.DriftKind;
 import io.driftagent.policy.model.DriftPolicy;
 import io.driftagent.policy.model.MatchOperator;
+import io.driftagent.policy.model.OnTimeout;
 import io.driftagent.policy.model.PolicyRule;
 import io.driftagent.policy.model.ResourceCondition;
 import io.driftagent.policy.model.ResourceField;
@@ -34,10 +35,10 @@ import java.util.stream.Collectors;
 final class PolicyDocumentReader {
     private static final List<String> ROOT_KEYS = List.of("apiVersion", "kind", "rules", "defaultRule");
     private static final List<String> RULE_KEYS = List.of("name", "priority", "description", "action", "cloudScope",
-            "resourceScope", "driftKinds", "allowList");
+            "resourceScope", "driftKinds", "allowList", "onTimeout");
     private static final List<String> CLOUD_KEYS = List.of("provider", "accounts");
     private static final List<String> CONDITION_KEYS = List.of("field", "operator", "values", "ignoreCase");
-    private static final List<String> DEFAULT_RULE_KEYS = List.of("action");
+    private static final List<String> DEFAULT_RULE_KEYS = List.of("action", "onTimeout");
     private static final int MAX_NAME_LENGTH = 253;
     private static final Pattern SHA256 = Pattern.compile("[0-9a-fA-F]{64}");
 
@@ -85,16 +86,25 @@ final class PolicyDocumentReader {
             }
         }
         Action defaultAction = Action.IGNORE;
+        OnTimeout defaultOnTimeout = null;
         YamlNode.Entry defaultRule = keys.get("defaultRule");
         if (defaultRule != null) {
-            defaultAction = readDefaultRule(defaultRule.value()).orElse(Action.IGNORE);
+            Optional<YamlNode.Mapping> defaultMapping = mapping(defaultRule.value(), "defaultRule");
+            if (defaultMapping.isPresent()) {
+                Map<String, YamlNode.Entry> defaultKeys = keys(defaultMapping.get(), "defaultRule", DEFAULT_RULE_KEYS);
+                Optional<Action> action = required(defaultMapping.get(), defaultKeys, "defaultRule", "action")
+                        .flatMap(a -> action(a, "defaultRule.action"));
+                defaultAction = action.orElse(Action.IGNORE);
+                defaultOnTimeout = onTimeout(defaultKeys, action, "defaultRule");
+            }
         }
         if (errors > 0) {
             return Optional.empty();
         }
         warnAboutDuplicatePriorities(sites);
         warnAboutShadowedRules(sites, defaultRule);
-        return Optional.of(new DriftPolicy(sites.stream().map(RuleSite::rule).collect(Collectors.toList()), defaultAction));
+        return Optional.of(new DriftPolicy(sites.stream().map(RuleSite::rule).collect(Collectors.toList()), defaultAction,
+                defaultOnTimeout));
     }
 
     private void readHeader(YamlNode.Mapping root, Map<String, YamlNode.Entry> keys) {
@@ -146,12 +156,13 @@ final class PolicyDocumentReader {
                 .map(k -> readDriftKinds(k, path + ".driftKinds")).orElse(Set.of());
         List<AllowListEntry> allowList = optional(keys, "allowList")
                 .map(a -> readAllowList(a, path + ".allowList")).orElse(List.of());
+        OnTimeout onTimeout = onTimeout(keys, action, path);
 
         if (errors > errorsBefore || name.isEmpty() || priority.isEmpty() || action.isEmpty()) {
             return Optional.empty();
         }
         PolicyRule rule = new PolicyRule(name.get(), priority.get(), description, action.get(), cloudScope,
-                resourceScope, driftKinds, allowList);
+                resourceScope, driftKinds, allowList, onTimeout);
         return Optional.of(new RuleSite(rule, index, mapping.get(), keys.get("priority").value()));
     }
 
@@ -346,13 +357,31 @@ final class PolicyDocumentReader {
         return Optional.empty();
     }
 
-    private Optional<Action> readDefaultRule(YamlNode node) {
-        Optional<YamlNode.Mapping> mapping = mapping(node, "defaultRule");
-        if (mapping.isEmpty()) {
-            return Optional.empty();
+    /**
+     * The {@code onTimeout} of a rule or the default rule: null when not given (the default of its action). Only a
+     * block rule has a timeout to answer: on any other it is an error, not silently ignored, since whoever wrote it
+     * expected it to do something.
+     */
+    private OnTimeout onTimeout(Map<String, YamlNode.Entry> keys, Optional<Action> action, String path) {
+        Optional<YamlNode> node = optional(keys, "onTimeout");
+        if (node.isEmpty()) {
+            return null;
         }
-        Map<String, YamlNode.Entry> keys = keys(mapping.get(), "defaultRule", DEFAULT_RULE_KEYS);
-        return required(mapping.get(), keys, "defaultRule", "action").flatMap(a -> action(a, "defaultRule.action"));
+        String where = path + ".onTimeout";
+        Optional<OnTimeout> value = text(node.get(), where).flatMap(text -> {
+            Optional<OnTimeout> parsed = OnTimeout.fromWireName(text);
+            if (parsed.isEmpty()) {
+                report(ProblemCode.UNKNOWN_ON_TIMEOUT, node.get(), where, "unknown onTimeout '" + text
+                        + "'; use deny or allow" + ClosestName.hint(text, List.of("deny", "allow")));
+            }
+            return parsed;
+        });
+        if (value.isPresent() && action.isPresent() && action.get() != Action.BLOCK) {
+            report(ProblemCode.ON_TIMEOUT_WITHOUT_BLOCK, node.get(), where, "onTimeout applies to action block only;"
+                    + " a rule with action " + action.get().wireName() + " never holds an exec: remove onTimeout");
+            return null;
+        }
+        return value.orElse(null);
     }
 
     private Optional<Action> action(YamlNode node, String path) {

@@ -34,6 +34,8 @@ public enum ProblemCode {
     INVALID_LABEL_SELECTOR(Severity.ERROR),
     INVALID_NAME(Severity.ERROR),
     DUPLICATE_RULE_NAME(Severity.ERROR),
+    UNKNOWN_ON_TIMEOUT(Severity.ERROR),
+    ON_TIMEOUT_WITHOUT_BLOCK(Severity.ERROR),
     // whole-policy lints
     DUPLICATE_PRIORITY(Severity.WARNING),
     SHADOWED_RULE(Severity.WARNING);

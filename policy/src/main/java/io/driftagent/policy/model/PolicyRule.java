@@ -12,6 +12,9 @@ import java.util.Set;
  * @param driftKinds the kinds this rule applies to; empty means every drift kind
  * @param cloudScope empty means every cloud
  * @param resourceScope empty means every workload; all conditions must hold
+ * @param onTimeout  what a blocking guard answers when this block rule's decision is late; null means the
+ *                   default ({@link OnTimeout#defaultFor}: deny for a block rule). Only a block rule may say
+ *                   {@link OnTimeout#DENY}: no other action ever denies an exec.
  */
 public record PolicyRule(
         String name,
@@ -21,7 +24,8 @@ public record PolicyRule(
         List<CloudScope> cloudScope,
         List<ResourceCondition> resourceScope,
         Set<DriftKind> driftKinds,
-        List<AllowListEntry> allowList) {
+        List<AllowListEntry> allowList,
+        OnTimeout onTimeout) {
 
     public PolicyRule {
         Objects.requireNonNull(name, "name");
@@ -35,6 +39,16 @@ public record PolicyRule(
             throw new IllegalArgumentException("IMAGE is not drift and never reaches the policy");
         }
         allowList = List.copyOf(allowList);
+        onTimeout = onTimeout == null ? OnTimeout.defaultFor(action) : onTimeout;
+        if (onTimeout == OnTimeout.DENY && action != Action.BLOCK) {
+            throw new IllegalArgumentException("onTimeout deny needs action block, not " + action.wireName());
+        }
+    }
+
+    /** A rule with the default {@code onTimeout} of its action. */
+    public PolicyRule(String name, int priority, String description, Action action, List<CloudScope> cloudScope,
+                      List<ResourceCondition> resourceScope, Set<DriftKind> driftKinds, List<AllowListEntry> allowList) {
+        this(name, priority, description, action, cloudScope, resourceScope, driftKinds, allowList, null);
     }
 
     /** Whether this rule matches every drifted exec (no scope narrows it); every later rule is then unreachable. */

@@ -1,11 +1,24 @@
 package io.driftagent.agent.source.fanotify;
 
 /**
- * Decides whether an exec may proceed. Runs on the guard's worker threads with a deadline: a decider that throws, returns
- * null or does not return in time gets the guard's default answer instead (counted by reason), so it cannot freeze
- * the workload. It should still be quick: the exec'ing process waits for it.
+ * Decides whether an exec may proceed. Runs on the guard's decision lanes with a deadline: a decider that throws,
+ * returns null or does not return in time gets the guard's answer for a late decision instead (the guard's default,
+ * or what the decider set with {@link PendingExec#answerOnTimeout}; counted and logged by reason), so it cannot
+ * freeze the workload. It should still be quick: the exec'ing process waits for it.
+ *
+ * <p>Execs of one lane ({@link #laneOf}) are decided one at a time, in order; different lanes in parallel on a
+ * bounded pool. So one container whose decisions are slow (an attacker chooses the files it execs) delays only its
+ * own execs, never another container's.
  */
 @FunctionalInterface
 public interface ExecPermissionDecider {
     PermissionDecision decide(ExecPermissionRequest request) throws Exception;
+
+    /**
+     * The lane in which to decide this exec (e.g. its container). Called on the guard's reading thread, before the
+     * exec is queued: must be cheap (no file content read). The default is the exec's cgroup.
+     */
+    default Object laneOf(ExecPermissionRequest request) throws Exception {
+        return request.event().cgroupId();
+    }
 }

@@ -11,11 +11,18 @@ import java.util.Objects;
  * process has not finished exec, so {@code event.comm()} is what the comm will become (basename of the resolved
  * path), not the current comm.
  *
- * @param event  the same facts the notification source reports (interpreter unknown: {@link ExecEvent.FileId#NONE})
- * @param script the file starts with {@code #!}
+ * @param event   the same facts the notification source reports (interpreter unknown: {@link ExecEvent.FileId#NONE})
+ * @param script  the file starts with {@code #!}
+ * @param pending the guard's handle on the waiting exec
  */
-public record ExecPermissionRequest(ExecEvent event, boolean script) {
+public record ExecPermissionRequest(ExecEvent event, boolean script, PendingExec pending) {
     public ExecPermissionRequest {
         Objects.requireNonNull(event, "event");
+        Objects.requireNonNull(pending, "pending");
+    }
+
+    /** A request no guard holds (for tests and tools). */
+    public ExecPermissionRequest(ExecEvent event, boolean script) {
+        this(event, script, PendingExec.NONE);
     }
 }

@@ -24,11 +24,16 @@ import org.slf4j.LoggerFactory;
  * BPF LSM needed), on only the filesystems / mounts given to {@link #guard(Path)} (the containers under a
  * {@code block} rule).
  *
- * <p>Every permission event is answered exactly once, within {@code decisionTimeout}: the reader thread only reads
- * and dispatches; the {@link ExecPermissionDecider} runs on a bounded pool; a scheduler answers the default at the
- * deadline; a throw, a null, a full pool, an unreadable fd all answer the default; {@link #close()} removes the
- * marks, answers everything still queued or pending with the default, then closes the group (the kernel would
- * allow whatever is left at that point).
+ * <p>Every permission event is answered exactly once, within {@code decisionTimeout}: the reading threads read,
+ * take the file's facts from the event fd and queue the exec in its lane ({@link ExecPermissionDecider#laneOf}, a
+ * container); the {@link ExecPermissionDecider} runs on a bounded pool of {@link DecisionLanes}, one exec of a lane at
+ * a time, so a container whose decisions are slow only delays itself; a ticking thread answers at the deadline with
+ * the answer for a late decision (what the decider set, {@link PendingExec#answerOnTimeout}: the deciding rule's
+ * {@code onTimeout}; else the configured default); a throw, a null, a full lane, an unreadable fd all answer the
+ * default; every such answer is counted and logged with its reason. A decision that finishes after its deadline is
+ * still finished (so a denial is reported with its facts) and counted. {@link #close()} removes the marks, answers
+ * everything still queued or pending with the default, then closes the group (the kernel would allow whatever is
+ * left at that point).
  *
  * <p>An {@link PermissionDecision#ALLOW_UNTIL_MODIFIED} answer for an image file is remembered in the kernel
  * ({@link RememberedAllowances}): that file's next execs raise no permission event until it is modified. This is
@@ -42,6 +47,8 @@ public final class FanotifyExecGuard implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(FanotifyExecGuard.class);
     private static final long JOIN_TIMEOUT_MS = 5000;
+    /** A decision still running this many decision timeouts after its deadline is interrupted. */
+    private static final int ABANDON_AFTER_TIMEOUTS = 20;
     /** struct fanotify_response scratch space, one per answering thread (the answer path is per exec). */
     private static final ThreadLocal<ByteBuffer> RESPONSE_BUFFER =
             ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder()));
@@ -54,6 +61,9 @@ public final class FanotifyExecGuard implements AutoCloseable {
     private final LongAdder denied = new LongAdder();
     private final LongAdder answerFailed = new LongAdder();
     private final Map<String, LongAdder> defaulted = new ConcurrentHashMap<>();
+    private final Map<String, LongAdder> defaultedDenied = new ConcurrentHashMap<>();
+    private final LongAdder lateDecisions = new LongAdder();
+    private final LongAdder overruled = new LongAdder();
     private final Set<Pending> pending = ConcurrentHashMap.newKeySet();
     /** Answers hold the read lock; closing the group fd takes the write lock, so no answer hits a reused fd number. */
     private final ReentrantReadWriteLock groupLock = new ReentrantReadWriteLock();
@@ -64,7 +74,11 @@ public final class FanotifyExecGuard implements AutoCloseable {
     private OverlayLayers layers;
     private RememberedAllowances allowances;
     private final List<Thread> workers = new java.util.ArrayList<>();
+    /** Reading threads inside the quick first step of an exec (facts, lane): the rescue read watches them. */
+    private final java.util.Map<Thread, Pending> preparing = new ConcurrentHashMap<>();
+    /** Decision threads inside a decider: one past its deadline by far is interrupted. */
     private final java.util.Map<Thread, Pending> deciding = new ConcurrentHashMap<>();
+    private DecisionLanes lanes;
     private Thread deadlines;
     private ThreadLocal<WorkerTools> tools;
     private long hostRootDev;
@@ -110,6 +124,7 @@ public final class FanotifyExecGuard implements AutoCloseable {
             tools = ThreadLocal.withInitial(() -> new WorkerTools(new ExecutedFileInspector(nat),
                     new ProcessFactsReader(nat, config.procRoot(), cgroup2, 100), new ExecEventAssembler(layers)));
             running = true;
+            lanes = new DecisionLanes(config.deciderThreads(), config.laneCapacity(), 4096, "fanotify-guard-decider");
             for (int i = 1; i <= config.workers(); i++) {
                 Thread t = daemon(this::workerLoop, "fanotify-guard-worker-" + i);
                 workers.add(t);
@@ -153,8 +168,11 @@ public final class FanotifyExecGuard implements AutoCloseable {
         Map<String, Long> d = new java.util.HashMap<>();
         defaulted.forEach((k, v) -> d.put(k, v.sum()));
         RememberedAllowances a = allowances;
-        return new GuardStats(received.sum(), allowed.sum(), denied.sum(), d, answerFailed.sum(),
-                a == null ? 0 : a.remembered(), a == null ? Map.of() : a.notRemembered());
+        Map<String, Long> dd = new java.util.HashMap<>();
+        defaultedDenied.forEach((k, v) -> dd.put(k, v.sum()));
+        return new GuardStats(received.sum(), allowed.sum(), denied.sum(), d, dd, answerFailed.sum(),
+                a == null ? 0 : a.remembered(), a == null ? Map.of() : a.notRemembered(), lateDecisions.sum(),
+                overruled.sum());
     }
 
     /**
@@ -178,8 +196,8 @@ public final class FanotifyExecGuard implements AutoCloseable {
     }
 
     /**
-     * Every worker reads a few events itself and decides them in turn: one thread hand-off less per exec than a
-     * reader feeding a pool, which matters because the exec'ing process waits for the whole path.
+     * Every worker reads a few events, takes each one's facts from its fd and hands it to its lane; the decisions run
+     * on the lanes' threads, so a slow decision never stops the reading.
      */
     private void workerLoop() {
         ByteBuffer buf = ByteBuffer.allocateDirect(config.eventsPerRead() * Native.EVENT_METADATA_LEN)
@@ -203,13 +221,80 @@ public final class FanotifyExecGuard implements AutoCloseable {
             if (p.done.get()) {
                 continue;
             }
-            deciding.put(Thread.currentThread(), p);
+            preparing.put(Thread.currentThread(), p);
             try {
-                decide(p);
+                prepareAndQueue(p);
             } finally {
-                deciding.remove(Thread.currentThread());
+                preparing.remove(Thread.currentThread());
                 Thread.interrupted();
             }
+        }
+    }
+
+    /** The first, quick step on the reading thread: the file's facts from the fd, the exec's lane, into the lane. */
+    private void prepareAndQueue(Pending p) {
+        ExecPermissionRequest request;
+        Object lane;
+        try {
+            WorkerTools t = tools.get();
+            ExecutedFile f = t.inspector().inspect(p.fd, true);
+            if (f == null) {
+                p.answerDefault("fd_unreadable");
+                return;
+            }
+            p.file = f;
+            ExecCorrelator.Part part = new ExecCorrelator.Part(f, layers.resolve(f));
+            ExecEvent event = t.assembler().assemble(p.pid, t.proc().read(p.pid), List.of(part), List.of(), null, p.readAtNanos);
+            request = new ExecPermissionRequest(event, f.format() == ExecutedFile.Format.SCRIPT, p);
+            lane = decider.laneOf(request);
+        } catch (Throwable e) {
+            failed(p, e);
+            return;
+        }
+        p.lane = lane;
+        if (!lanes.submit(lane, () -> decideInLane(p, request))) {
+            p.answerDefault("overloaded");
+        }
+    }
+
+    private void decideInLane(Pending p, ExecPermissionRequest request) {
+        deciding.put(Thread.currentThread(), p);
+        try {
+            PermissionDecision d = decider.decide(request);
+            if (d == null) {
+                p.answerDefault("null_decision");
+                return;
+            }
+            PermissionDecision told = p.answer(d, null);
+            if (p.defaultReason != null) {
+                lateDecisions.increment();
+                if (!told.allows() && d.allows()) {
+                    overruled.increment();
+                    log.warn("exec of {} by pid {} was denied by default ({}) though the decision, {} ms after the "
+                                    + "exec, was to allow it", p.path(), p.pid, p.defaultReason,
+                            java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - p.readAtNanos));
+                }
+            }
+        } catch (Throwable e) {
+            failed(p, e);
+        } finally {
+            deciding.remove(Thread.currentThread());
+            Thread.interrupted();
+        }
+    }
+
+    private void failed(Pending p, Throwable e) {
+        if (e instanceof InterruptedException) {
+            Thread.currentThread().interrupt();
+        }
+        log.debug("exec decider failed for pid {}: {}", p.pid, e.toString());
+        if (e instanceof InterruptedException) {
+            p.answerTimeout();
+        } else {
+            p.answerDefault("decider_error");
+        }
+        if (e instanceof VirtualMachineError) {
+            throw (VirtualMachineError) e;
         }
     }
 
@@ -282,13 +367,13 @@ public final class FanotifyExecGuard implements AutoCloseable {
         long tickMs = Math.max(1, Math.min(10, config.decisionTimeout().toMillis() / 10));
         ByteBuffer rescue = ByteBuffer.allocateDirect(64 * Native.EVENT_METADATA_LEN).order(ByteOrder.nativeOrder());
         while (running) {
-            if (pending.isEmpty() && deciding.isEmpty()) {
+            if (pending.isEmpty() && deciding.isEmpty() && preparing.isEmpty()) {
                 // nothing to watch (no block rule, or a quiet guarded container): sleep until an event is registered
                 // instead of ticking; the first pending event of a burst wakes this thread, the rest do not. A worker
                 // still inside a decider (even one answered by timeout) keeps it ticking: it may have to read the
                 // queue for the stuck workers
                 deadlineThreadIdle = true;
-                if (pending.isEmpty() && deciding.isEmpty() && running) {
+                if (pending.isEmpty() && deciding.isEmpty() && preparing.isEmpty() && running) {
                     LockSupport.park(this);
                 }
                 deadlineThreadIdle = false;
@@ -305,10 +390,10 @@ public final class FanotifyExecGuard implements AutoCloseable {
             long now = System.nanoTime();
             for (Pending p : pending) {
                 if (now - p.deadlineNanos >= 0) {
-                    p.answerDefault("timeout");
+                    p.answerTimeout();
                 }
             }
-            interruptOverdueDeciders();
+            interruptAbandonedDeciders(now);
             if (allWorkersStuck(now)) {
                 // every worker sits in a decider past its deadline: nobody reads; answer what is queued
                 try {
@@ -322,19 +407,31 @@ public final class FanotifyExecGuard implements AutoCloseable {
         }
     }
 
-    private void interruptOverdueDeciders() {
+    /**
+     * A decision past its deadline is left to finish (its exec is answered; finishing it reports a denial with its
+     * facts), in its own lane only; one that runs on {@link #ABANDON_AFTER_TIMEOUTS} timeouts past it is interrupted,
+     * so a decider that hangs cannot hold a decision thread for ever. A reading thread stuck in the quick first step
+     * is interrupted at once.
+     */
+    private void interruptAbandonedDeciders(long now) {
+        long abandonNanos = config.decisionTimeout().toNanos() * ABANDON_AFTER_TIMEOUTS;
         deciding.forEach((thread, p) -> {
-            if (p.timedOut && deciding.get(thread) == p) {
+            if (p.done.get() && now - p.deadlineNanos - abandonNanos >= 0 && deciding.get(thread) == p) {
+                thread.interrupt();
+            }
+        });
+        preparing.forEach((thread, p) -> {
+            if (p.timedOut && preparing.get(thread) == p) {
                 thread.interrupt();
             }
         });
     }
 
     private boolean allWorkersStuck(long now) {
-        if (deciding.size() < workers.size()) {
+        if (preparing.size() < workers.size()) {
             return false;
         }
-        for (Pending p : deciding.values()) {
+        for (Pending p : preparing.values()) {
             if (now - p.deadlineNanos < 0) {
                 return false;
             }
@@ -342,72 +439,93 @@ public final class FanotifyExecGuard implements AutoCloseable {
         return true;
     }
 
-    private void decide(Pending p) {
-        try {
-            WorkerTools t = tools.get();
-            ExecutedFile f = t.inspector().inspect(p.fd, true);
-            if (f == null) {
-                p.answerDefault("fd_unreadable");
-                return;
-            }
-            ExecCorrelator.Part part = new ExecCorrelator.Part(f, layers.resolve(f));
-            ExecEvent event = t.assembler().assemble(p.pid, t.proc().read(p.pid), List.of(part), List.of(), null, p.readAtNanos);
-            PermissionDecision d = decider.decide(new ExecPermissionRequest(event, f.format() == ExecutedFile.Format.SCRIPT));
-            if (d == null) {
-                p.answerDefault("null_decision");
-            } else {
-                p.answer(d, null, f);
-            }
-        } catch (Throwable e) {
-            if (e instanceof InterruptedException) {
-                Thread.currentThread().interrupt();
-            }
-            log.debug("exec decider failed for pid {}: {}", p.pid, e.toString());
-            p.answerDefault(e instanceof InterruptedException ? "timeout" : "decider_error");
-            if (e instanceof VirtualMachineError) {
-                throw (VirtualMachineError) e;
-            }
-        }
-    }
-
     /** One permission event: answered (write + close of its fd) exactly once, by whoever gets there first. */
-    private final class Pending {
+    private final class Pending implements PendingExec {
         final int fd;
         final int pid;
         final long readAtNanos = System.nanoTime();
         final long deadlineNanos = readAtNanos + config.decisionTimeout().toNanos();
         final AtomicBoolean done = new AtomicBoolean();
         volatile boolean timedOut;
+        /** The file's facts, once read from the fd. */
+        volatile ExecutedFile file;
+        volatile Object lane;
+        volatile PermissionDecision onTimeout = config.defaultDecision();
+        volatile String onTimeoutBy = "blocking.onTimeout";
+        /** Set when answered by default, before the answer. */
+        volatile String defaultReason;
+        /** What the kernel was told; set before {@link #done} becomes visible to a losing answer. */
+        volatile PermissionDecision told;
 
         Pending(int fd, int pid) {
             this.fd = fd;
             this.pid = pid;
         }
 
+        String path() {
+            ExecutedFile f = file;
+            return f == null ? "(unknown file)" : f.path();
+        }
+
+        @Override
+        public void answerOnTimeout(PermissionDecision answer, String decidedBy) {
+            if (answer == PermissionDecision.ALLOW_UNTIL_MODIFIED) {
+                throw new IllegalArgumentException("a late answer is ALLOW or DENY: it is never remembered");
+            }
+            onTimeoutBy = decidedBy;
+            onTimeout = answer;
+        }
+
+        @Override
+        public String timeoutDecidedBy() {
+            return onTimeoutBy;
+        }
+
+        @Override
+        public PermissionDecision answer(PermissionDecision decision) {
+            return answer(decision, null);
+        }
+
+        void answerTimeout() {
+            answer(onTimeout, "timeout");
+        }
+
         void answerDefault(String reason) {
-            answer(config.defaultDecision(), reason, null);
+            answer(config.defaultDecision(), reason);
         }
 
         /** Whatever remembering does, the answer below is still written. */
-        private void rememberQuietly(ExecutedFile file) {
+        private void rememberQuietly(ExecutedFile f) {
             try {
-                allowances.remember(fd, file);
+                allowances.remember(fd, f);
             } catch (RuntimeException e) {
-                log.warn("remembering the allowance of {} failed: {}", file.path(), e.toString());
+                log.warn("remembering the allowance of {} failed: {}", f.path(), e.toString());
             }
         }
 
-        /** @param file what the decider saw; needed to remember an ALLOW_UNTIL_MODIFIED */
-        void answer(PermissionDecision d, String defaultReason, ExecutedFile file) {
+        /**
+         * @param defaultReason why this is not the decider's answer; null when it is
+         * @return what the kernel was told (by this call, or by whoever answered first)
+         */
+        PermissionDecision answer(PermissionDecision d, String defaultReason) {
             if (!done.compareAndSet(false, true)) {
-                return;
+                PermissionDecision earlier;
+                while ((earlier = told) == null) {
+                    Thread.onSpinWait();
+                }
+                return earlier;
             }
             timedOut = "timeout".equals(defaultReason);
+            this.defaultReason = defaultReason;
+            told = d;
             // counted before the answer releases the exec, so that whoever sees the exec go on sees it counted
             (d.allows() ? allowed : denied).increment();
             if (defaultReason != null) {
                 defaulted.computeIfAbsent(defaultReason, k -> new LongAdder()).increment();
-                log.debug("exec of pid {} answered by default {} ({})", pid, d, defaultReason);
+                if (!d.allows()) {
+                    defaultedDenied.computeIfAbsent(defaultReason, k -> new LongAdder()).increment();
+                }
+                logDefault(d, defaultReason);
             }
             groupLock.readLock().lock();
             try {
@@ -424,6 +542,19 @@ public final class FanotifyExecGuard implements AutoCloseable {
                 groupLock.readLock().unlock();
             }
             pending.remove(this);
+            return d;
+        }
+
+        private void logDefault(PermissionDecision d, String reason) {
+            if ("shutdown".equals(reason)) {
+                log.info("exec of {} by pid {} answered {} while the guard stops", path(), pid, d);
+            } else if ("timeout".equals(reason)) {
+                log.warn("exec of {} by pid {} (lane {}) answered {} by {}: no decision within {} ms", path(), pid,
+                        lane, d, onTimeoutBy, config.decisionTimeout().toMillis());
+            } else {
+                log.warn("exec of {} by pid {} (lane {}) answered {} by blocking.onTimeout: {}", path(), pid, lane, d,
+                        reason);
+            }
         }
     }
 
@@ -449,6 +580,7 @@ public final class FanotifyExecGuard implements AutoCloseable {
             }
             group.wakeup();
             workers.forEach(Thread::interrupt);
+            lanes.close(JOIN_TIMEOUT_MS);
             for (Thread t : workers) {
                 join(t);
                 if (t.isAlive()) {

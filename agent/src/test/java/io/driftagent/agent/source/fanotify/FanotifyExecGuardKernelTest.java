@@ -261,21 +261,37 @@ class FanotifyExecGuardKernelTest {
         assertThat(guard.stats().defaulted().get("timeout")).isEqualTo(1L);
     }
 
+    /** A decider whose lanes are the file names: each file is decided in its own lane. */
+    private abstract static class LanedByFile implements ExecPermissionDecider {
+        @Override
+        public Object laneOf(ExecPermissionRequest request) {
+            return request.event().filename();
+        }
+    }
+
     @Test
-    void whenEveryWorkerIsStuckInADeciderThatIgnoresInterruptsTheQueueIsStillAnswered() throws Exception {
+    void whenEveryReadingWorkerIsStuckInALaneLookupThatIgnoresInterruptsTheQueueIsStillAnswered() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         GuardConfig oneWorker = new GuardConfig(Duration.ofMillis(300), PermissionDecision.ALLOW, 1, 1, Path.of("/proc"));
-        startGuard(oneWorker, req -> {
-            if (req.event().filename().equals("/bin/hello")) {
-                while (release.getCount() > 0) {
-                    try {
-                        release.await();
-                    } catch (InterruptedException ignored) {
-                        // a badly written decider
+        startGuard(oneWorker, new ExecPermissionDecider() {
+            @Override
+            public PermissionDecision decide(ExecPermissionRequest request) {
+                return PermissionDecision.ALLOW;
+            }
+
+            @Override
+            public Object laneOf(ExecPermissionRequest req) {
+                if (req.event().filename().equals("/bin/hello")) {
+                    while (release.getCount() > 0) {
+                        try {
+                            release.await();
+                        } catch (InterruptedException ignored) {
+                            // a badly written decider
+                        }
                     }
                 }
+                return "one";
             }
-            return PermissionDecision.ALLOW;
         });
         try {
             long t0 = System.nanoTime();
@@ -290,6 +306,83 @@ class FanotifyExecGuardKernelTest {
         } finally {
             release.countDown();
         }
+    }
+
+    @Test
+    void aDeciderThatHangsAndIgnoresInterruptsHoldsOnlyItsOwnLaneAndOtherLanesAreDecidedAtOnce() throws Exception {
+        // given a decider that never returns for /bin/hello (and ignores interrupts), each file in its own lane
+        CountDownLatch release = new CountDownLatch(1);
+        startGuard(GuardConfig.defaults().withDecisionTimeout(Duration.ofMillis(300)), new LanedByFile() {
+            @Override
+            public PermissionDecision decide(ExecPermissionRequest req) {
+                if (req.event().filename().equals("/bin/hello")) {
+                    while (release.getCount() > 0) {
+                        try {
+                            release.await();
+                        } catch (InterruptedException ignored) {
+                            // a badly written decider
+                        }
+                    }
+                }
+                return PermissionDecision.ALLOW;
+            }
+        });
+        try {
+            Process stuck = ctr.start("/bin/hello; echo hello-rc=$?");
+            Thread.sleep(100); // /bin/hello is being decided
+            // when another file is exec'd while the hung decision holds its lane
+            long t0 = System.nanoTime();
+            OverlayContainer.Run other = ctr.run("/bin/denied; echo other-rc=$?");
+            long otherMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+
+            // then it is decided by the decider, not at the deadline
+            assertThat(other.output()).contains("other-rc=0");
+            assertThat(otherMs).as("the other lane waited for nothing").isLessThan(300);
+            assertThat(stuck.waitFor(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(new String(stuck.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).contains("hello-rc=0");
+            assertThat(guard.stats().defaulted()).containsOnlyKeys("timeout").containsEntry("timeout", 1L);
+        } finally {
+            release.countDown();
+        }
+    }
+
+    @Test
+    void theDecidersAnswerForALateDecisionReplacesTheDefaultAndAFinishedLateDecisionIsCounted() throws Exception {
+        // given the guard's default is allow, and the decider says "deny if late" before its slow part
+        CountDownLatch decided = new CountDownLatch(1);
+        AtomicInteger told = new AtomicInteger(-1);
+        startGuard(GuardConfig.defaults().withDecisionTimeout(Duration.ofMillis(200)), new LanedByFile() {
+            @Override
+            public PermissionDecision decide(ExecPermissionRequest req) throws Exception {
+                if (!req.event().filename().equals("/bin/denied")) {
+                    return PermissionDecision.ALLOW;
+                }
+                req.pending().answerOnTimeout(PermissionDecision.DENY, "rule 'test'");
+                Thread.sleep(700); // a big file being hashed
+                told.set(req.pending().answer(PermissionDecision.DENY).ordinal());
+                decided.countDown();
+                return PermissionDecision.DENY;
+            }
+        });
+
+        // when
+        long t0 = System.nanoTime();
+        OverlayContainer.Run run = ctr.run("/bin/denied; echo denied-rc=$?");
+        long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+
+        // then denied at the deadline, not after the slow part
+        assertThat(run.output()).contains("Operation not permitted").contains("denied-rc=126");
+        assertThat(elapsedMs).isLessThan(650);
+        assertThat(decided.await(5, TimeUnit.SECONDS)).isTrue();
+        assertThat(told).as("the late decision learns what the exec was told").hasValue(PermissionDecision.DENY.ordinal());
+        for (int i = 0; i < 100 && guard.stats().lateDecisions() == 0; i++) {
+            Thread.sleep(10); // the guard counts right after the decider returns
+        }
+        GuardStats s = guard.stats();
+        assertThat(s.defaulted()).containsEntry("timeout", 1L);
+        assertThat(s.defaultedDenied()).containsEntry("timeout", 1L);
+        assertThat(s.lateDecisions()).isEqualTo(1);
+        assertThat(s.overruled()).isZero();
     }
 
     @Test
