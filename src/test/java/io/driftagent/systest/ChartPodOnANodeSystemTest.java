@@ -115,12 +115,11 @@ class ChartPodOnANodeSystemTest {
 
         List<JsonNode> alerts = alertsUpToAControlDrift(shop, "/tmp/control-image");
 
-        assertThat(alerts).as("image binaries of %s", shop.containerId())
-                .noneMatch(AlertPredicates.forPath(shop, "/bin/ls"))
-                .noneMatch(AlertPredicates.forPath(shop, "/bin/busybox"))
-                .noneMatch(AlertPredicates.forPath(shop, "/usr/bin/tool"))
-                .noneMatch(AlertPredicates.forPath(shop, "/usr/bin/victim"))
-                .noneMatch(AlertPredicates.forPath(shop, "/opt/app/run.sh"));
+        List<String> imageBinaries = List.of("/bin/ls", "/bin/busybox", "/usr/bin/tool", "/usr/bin/victim",
+                "/opt/app/run.sh");
+        List<JsonNode> onImageBinaries = alerts.stream().filter(AlertPredicates.ofContainer(shop))
+                .filter(a -> imageBinaries.contains(a.path("drift").path("path").asString(""))).toList();
+        assertThat(onImageBinaries).as("alerts on the image's own binaries of %s", shop.containerId()).isEmpty();
     }
 
     @Test
