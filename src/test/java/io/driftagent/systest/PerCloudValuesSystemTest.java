@@ -24,9 +24,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import tools.jackson.databind.JsonNode;
 
 /**
- * Each per-cloud values file of the chart ({@code values-aks.yaml}, {@code values-eks.yaml}, {@code values-gke.yaml},
- * whichever exist), installed onto a node of that cloud (its providerID): the pod is Ready within its startup budget
- * and a workload's drift is alerted with that cloud.
+ * Each per-platform values file of the chart ({@code values-aks.yaml}, {@code values-eks.yaml},
+ * {@code values-eks-bottlerocket.yaml}, {@code values-gke.yaml}, whichever exist), installed as its header says onto
+ * a node of that cloud (its providerID): the pod is Ready within its startup budget and a workload's drift is
+ * alerted with that cloud, account and cluster.
  */
 @Tag("e2e")
 @ExtendWith(SystemTestExtension.class)
@@ -57,8 +58,12 @@ class PerCloudValuesSystemTest {
         return valuesFiles.stream().map(file -> DynamicTest.dynamicTest(file.getFileName().toString(), () -> {
             String node = ChartPod.newNodeName();
             CloudNode cloud = CloudNode.forValuesFile(file.getFileName().toString(), node);
+            // what each file's header says to add on the command line: the cluster's name, EKS's account id
+            Path install = Files.writeString(Files.createTempFile(env.work(), "install", ".yaml"),
+                    "clusterName: systest-" + cloud.provider() + "\n"
+                            + ("aws".equals(cloud.provider()) ? "cloud:\n  account: \"" + cloud.account() + "\"\n" : ""));
             try (ChartPod pod = ChartPod.start(env, node, ChartPod.Options.defaults(node).withValuesFile(file)
-                    .withCloud(cloud))) {
+                    .withValuesFile(install).withCloud(cloud))) {
                 PodAssertions.assertReadyWithinBudget(pod);
 
                 Workload workload = Workload.start(containerd, pod.api(), node, "cloud-" + cloud.provider(),
@@ -69,6 +74,9 @@ class PerCloudValuesSystemTest {
                         + pod.container().diagnostics()));
                 assertThat(alert.path("cloud").path("provider").asString()).as(alert.toString())
                         .isEqualTo(cloud.provider());
+                assertThat(alert.path("cloud").path("account").asString()).as(alert.toString())
+                        .isEqualTo(cloud.account());
+                assertThat(alert.path("cluster").asString()).isEqualTo("systest-" + cloud.provider());
                 containerd.remove(workload.containerId());
             }
         }));

@@ -8,7 +8,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.stream.Stream;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.MappingIterator;
@@ -32,18 +31,18 @@ public final class ChartRenderer {
         return chart;
     }
 
-    /** The per-cloud values files that exist ({@code values-aks.yaml}, ...), sorted by name. */
+    /** The per-platform values files that exist ({@code values-aks.yaml}, {@code values-eks-bottlerocket.yaml}, ...). */
     public List<Path> cloudValuesFiles() throws IOException {
         try (Stream<Path> files = Files.list(chart)) {
-            return files.filter(f -> f.getFileName().toString().matches("values-[a-z0-9]+\\.yaml")).sorted().toList();
+            return files.filter(f -> f.getFileName().toString().matches("values-[a-z0-9-]+\\.yaml")).sorted().toList();
         }
     }
 
-    /** {@code helm template <release> <chart> -n <namespace> [-f valuesFile] [--set k=v ...]}. */
-    public RenderedChart render(String release, String namespace, Optional<Path> valuesFile, Map<String, String> set)
+    /** {@code helm template <release> <chart> -n <namespace> [-f valuesFile ...] [--set k=v ...]}. */
+    public RenderedChart render(String release, String namespace, List<Path> valuesFiles, Map<String, String> set)
             throws IOException {
         TemplateCommand template = new Helm(chart).template().withName(release).withNamespace(namespace);
-        valuesFile.ifPresent(template::withValuesFile);
+        valuesFiles.forEach(template::withValuesFile);
         set.forEach(template::set);
         String manifests = template.call();
         List<JsonNode> documents = new ArrayList<>();

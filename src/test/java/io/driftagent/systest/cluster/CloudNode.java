@@ -13,6 +13,7 @@ public record CloudNode(String provider, String account, String providerId, Map<
 
     public static final String AZURE_SUBSCRIPTION = "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0";
     public static final String GCP_PROJECT = "drift-systest-project";
+    public static final String AWS_ACCOUNT = "123456789012";
 
     public static CloudNode aks(String nodeName) {
         return new CloudNode("azure", AZURE_SUBSCRIPTION, "azure:///subscriptions/" + AZURE_SUBSCRIPTION
@@ -22,7 +23,7 @@ public record CloudNode(String provider, String account, String providerId, Map<
     }
 
     public static CloudNode eks(String nodeName) {
-        return new CloudNode("aws", "", "aws:///eu-west-1a/i-0a1b2c3d4e5f60718",
+        return new CloudNode("aws", AWS_ACCOUNT, "aws:///eu-west-1a/i-0a1b2c3d4e5f60718",
                 Map.of("eks.amazonaws.com/nodegroup", "systest", "kubernetes.io/hostname", nodeName));
     }
 
@@ -31,7 +32,7 @@ public record CloudNode(String provider, String account, String providerId, Map<
                 Map.of("cloud.google.com/gke-nodepool", "default-pool", "kubernetes.io/hostname", nodeName));
     }
 
-    /** The node for a values file: values-aks.yaml, values-eks.yaml, values-gke.yaml; anything else: AKS. */
+    /** The node for a values file: values-aks*.yaml, values-eks*.yaml, values-gke*.yaml; anything else: AKS. */
     public static CloudNode forValuesFile(String fileName, String nodeName) {
         if (fileName.contains("eks")) {
             return eks(nodeName);
