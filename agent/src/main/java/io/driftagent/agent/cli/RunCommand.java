@@ -20,8 +20,8 @@ import java.util.function.Consumer;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code run [--standalone] [--policy FILE] [--alerts -|FILE] [--source auto|ebpf|fanotify] [--http-port N]
- * [--config FILE]}: loads the configuration, assembles the components and runs them until the process is told to
+ * {@code run [--standalone] [--policy FILE] [--alerts -|FILE] [--source auto|ebpf|fanotify] [--http-bind ADDRESS]
+ * [--http-port N] [--config FILE]}: loads the configuration, assembles the components and runs them until the process is told to
  * stop (SIGTERM/SIGINT run the shutdown hook, which drains and stops everything). Exit codes: 0 after a clean stop,
  * 1 when the agent cannot start, 2 for a usage or configuration error.
  */
@@ -37,6 +37,7 @@ public final class RunCommand {
             "--policy", Setting.POLICY_FILE,
             "--alerts", Setting.ALERTS_TARGET,
             "--source", Setting.SOURCE,
+            "--http-bind", Setting.HTTP_BIND,
             "--http-port", Setting.HTTP_PORT);
 
     private final Map<String, String> env;
@@ -109,11 +110,13 @@ public final class RunCommand {
 
     static void usage(PrintStream out) {
         out.println("usage: java -jar drift-agent.jar run [--standalone] [--policy FILE] [--alerts -|FILE]");
-        out.println("                                     [--source auto|ebpf|fanotify] [--http-port N] [--config FILE]");
+        out.println("                                     [--source auto|ebpf|fanotify] [--http-bind ADDRESS] [--http-port N]");
+        out.println("                                     [--config FILE]");
         out.println("  --standalone    no Kubernetes: workload metadata from containerd / Docker");
         out.println("  --policy FILE   drift policy (hot-reloaded)");
         out.println("  --alerts -|FILE where alert JSON lines go (- = stdout)");
         out.println("  --source S      exec source (default auto: eBPF, else fanotify)");
+        out.println("  --http-bind A   IP address /healthz, /readyz, /metrics listen on (default 0.0.0.0)");
         out.println("  --http-port N   port of /healthz, /readyz, /metrics (0 = any free port)");
         out.println("  --config FILE   YAML configuration (also DRIFT_CONFIG); see docs/configuration.md");
     }

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -24,13 +25,20 @@ import tools.jackson.core.JacksonException;
 import tools.jackson.core.StreamReadFeature;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.dataformat.yaml.YAMLMapper;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Builds {@link AgentConfig} from defaults, a YAML file, the environment and command-line flags; a later layer
- * overrides an earlier one key by key. Strict: an unknown key (in the file or as a {@code DRIFT_*} variable) or a
- * bad value is an error naming the key and where it came from; every problem is reported at once.
+ * overrides an earlier one key by key. Strict where the operator writes settings: an unknown key in the file or a
+ * bad value anywhere is an error naming the key and where it came from; every problem is reported at once. An
+ * unknown {@code DRIFT_*} environment variable is ignored with one warning naming them all: the environment is not
+ * only the operator's (kubelet injects service links such as {@code DRIFT_AGENT_PORT} for a Service named
+ * {@code drift-agent}, and a crash loop on them would take every node's agent down).
  */
 public final class ConfigLoader {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ConfigLoader.class);
 
     private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h)");
     private static final Pattern IPV4 = Pattern.compile("(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}");
@@ -39,16 +47,27 @@ public final class ConfigLoader {
     private static final int MAX_QUEUE = 1 << 20;
 
     private final Supplier<String> hostName;
+    private final Consumer<String> warnings;
     private final YAMLMapper yaml = YAMLMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
     /** @param hostName the default node name standalone (read lazily, only when needed; null when unknown) */
     public ConfigLoader(Supplier<String> hostName) {
+        this(hostName, LOG::warn);
+    }
+
+    /**
+     * @param hostName the default node name standalone
+     * @param warnings told of each degradation that is not an error (one message per {@link #load} at most)
+     */
+    public ConfigLoader(Supplier<String> hostName, Consumer<String> warnings) {
         this.hostName = hostName;
+        this.warnings = warnings;
     }
 
     /**
      * @param file  the YAML file, if any
-     * @param env   the process environment ({@code DRIFT_*} and {@code NODE_NAME} are read; other names ignored)
+     * @param env   the process environment ({@code DRIFT_*} and {@code NODE_NAME} are read; other names ignored, and
+     *              so are {@code DRIFT_*} names that are no setting, with one warning)
      * @param flags values given on the command line, as their text
      */
     public AgentConfig load(Optional<Path> file, Map<String, String> env, Map<Setting, String> flags)
@@ -131,11 +150,12 @@ public final class ConfigLoader {
         return value.isArray() ? "a list" : value.isObject() ? "a mapping" : "'" + value.asString() + "'";
     }
 
-    private static void readEnvironment(Map<String, String> env, Map<Setting, Raw> into, List<String> problems) {
+    private void readEnvironment(Map<String, String> env, Map<Setting, Raw> into, List<String> problems) {
         String downwardApi = env.get(Setting.DOWNWARD_API_NODE_NAME);
         if (downwardApi != null && !downwardApi.isEmpty()) {
             into.put(Setting.NODE_NAME, new Raw(List.of(downwardApi), "environment " + Setting.DOWNWARD_API_NODE_NAME));
         }
+        List<String> unknown = new ArrayList<>();
         env.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(entry -> {
             String name = entry.getKey();
             if (!name.startsWith("DRIFT_") || name.equals(Setting.CONFIG_FILE_ENV)) {
@@ -143,11 +163,16 @@ public final class ConfigLoader {
             }
             Optional<Setting> setting = Setting.byEnvName(name);
             if (setting.isEmpty()) {
-                problems.add("environment " + name + ": unknown setting");
+                unknown.add(name);
                 return;
             }
             into.put(setting.get(), new Raw(List.of(entry.getValue()), "environment " + name));
         });
+        if (!unknown.isEmpty()) {
+            warnings.accept("ignoring " + unknown.size() + " environment variable" + (unknown.size() == 1 ? "" : "s")
+                    + " that name no setting: " + String.join(", ", unknown) + " (Kubernetes service links of a"
+                    + " Service named drift-agent look like this; a misspelt setting does too: see docs/configuration.md)");
+        }
     }
 
     private AgentConfig build(Values v) {

@@ -55,7 +55,7 @@ class RunCommandTest {
     @Test
     void everyFlagReachesTheConfiguration() {
         run(Map.of(), "--standalone", "--policy", "/etc/p.yaml", "--alerts", "-", "--source", "ebpf",
-                "--http-port=0");
+                "--http-bind", "127.0.0.1", "--http-port=0");
 
         AgentConfig config = assembled.get();
         assertThat(config.standalone()).isTrue();
@@ -64,6 +64,20 @@ class RunCommandTest {
         assertThat(config.alertsToStdout()).isTrue();
         assertThat(config.source()).isEqualTo(SourceChoice.EBPF);
         assertThat(config.http().port()).isZero();
+        assertThat(config.http().bind()).isEqualTo("127.0.0.1");
+    }
+
+    @Test
+    void theServiceLinksOfAServiceNamedDriftAgentDoNotStopTheAgentFromStarting() {
+        // kubelet injects these into every pod of the namespace of `Service drift-agent` (port 9742)
+        Map<String, String> env = Map.of("DRIFT_AGENT_PORT", "tcp://10.96.0.10:9742",
+                "DRIFT_AGENT_PORT_9742_TCP_ADDR", "10.96.0.10", "DRIFT_AGENT_SERVICE_HOST", "10.96.0.10");
+
+        int exit = run(env, "--standalone");
+
+        assertThat(assembled.get()).as("the configuration was accepted and assembly began").isNotNull();
+        assertThat(exit).isEqualTo(1); // this test's assembler stops there
+        assertThat(err()).doesNotContain("unknown setting").doesNotContain("invalid configuration");
     }
 
     @Test

@@ -19,6 +19,16 @@ import org.junit.jupiter.api.io.TempDir;
 class ConfigLoaderTest {
 
     private static final Map<String, String> IN_KUBERNETES = Map.of("NODE_NAME", "aks-nodepool1-0");
+    /** Every variable kubelet's service links give a pod for `Service drift-agent`, 10.96.0.10, port http 9742/TCP. */
+    private static final Map<String, String> SERVICE_LINKS = Map.of(
+            "DRIFT_AGENT_SERVICE_HOST", "10.96.0.10",
+            "DRIFT_AGENT_SERVICE_PORT", "9742",
+            "DRIFT_AGENT_SERVICE_PORT_HTTP", "9742",
+            "DRIFT_AGENT_PORT", "tcp://10.96.0.10:9742",
+            "DRIFT_AGENT_PORT_9742_TCP", "tcp://10.96.0.10:9742",
+            "DRIFT_AGENT_PORT_9742_TCP_PROTO", "tcp",
+            "DRIFT_AGENT_PORT_9742_TCP_PORT", "9742",
+            "DRIFT_AGENT_PORT_9742_TCP_ADDR", "10.96.0.10");
 
     @TempDir
     Path dir;
@@ -183,8 +193,62 @@ class ConfigLoaderTest {
     }
 
     @Test
-    void anUnknownDriftVariableIsAnError() {
-        assertEnvProblem("DRIFT_HTTP_PROT", "80", "environment DRIFT_HTTP_PROT: unknown setting");
+    void theServiceLinksKubeletInjectsForAServiceNamedDriftAgentAreIgnoredWithOneWarningNamingThemAll() throws Exception {
+        // given: what kubelet sets for `Service drift-agent` (ClusterIP 10.96.0.10, port "http" 9742/TCP), as
+        // pkg/kubelet/envvars builds it: <SVC>_SERVICE_HOST/_PORT/_PORT_<NAME> and the Docker-link-style <SVC>_PORT*
+        Map<String, String> env = new java.util.HashMap<>(IN_KUBERNETES);
+        env.putAll(SERVICE_LINKS);
+        List<String> warnings = new java.util.ArrayList<>();
+
+        // when
+        AgentConfig config = new ConfigLoader(() -> "h", warnings::add).load(Optional.empty(), env, Map.of());
+
+        // then: the agent starts with its defaults, and says once which variables it did not use
+        assertThat(config.http()).isEqualTo(new AgentConfig.Http("0.0.0.0", 9742));
+        assertThat(warnings).singleElement().asString()
+                .startsWith("ignoring 8 environment variables that name no setting: ")
+                .contains(String.join(", ", new java.util.TreeSet<>(SERVICE_LINKS.keySet())));
+    }
+
+    @Test
+    void aMisspeltDriftVariableIsIgnoredWithAWarningButAKnownOneWithABadValueStillFails() throws Exception {
+        List<String> warnings = new java.util.ArrayList<>();
+        ConfigLoader warned = new ConfigLoader(() -> "h", warnings::add);
+
+        AgentConfig config = warned.load(Optional.empty(), env("DRIFT_HTTP_PROT", "80"), Map.of());
+
+        assertThat(config.http().port()).isEqualTo(9742);
+        assertThat(warnings).singleElement().asString()
+                .startsWith("ignoring 1 environment variable that name no setting: DRIFT_HTTP_PROT (");
+        Map<String, String> both = new java.util.HashMap<>(SERVICE_LINKS);
+        both.put("NODE_NAME", "n");
+        both.put("DRIFT_HTTP_PORT", "tcp://10.96.0.10:9742");
+        ConfigException e = catchThrowableOfType(ConfigException.class,
+                () -> warned.load(Optional.empty(), both, Map.of()));
+        assertThat(e.problems()).containsExactly(
+                "http.port: 'tcp://10.96.0.10:9742' is not an integer (environment DRIFT_HTTP_PORT)");
+    }
+
+    @Test
+    void noWarningWhenEveryDriftVariableIsASetting() throws Exception {
+        List<String> warnings = new java.util.ArrayList<>();
+
+        new ConfigLoader(() -> "h", warnings::add).load(Optional.empty(),
+                Map.of("NODE_NAME", "n", "DRIFT_SOURCE", "ebpf", "DRIFT_CONFIG", "", "DRIFT_HTTP_BIND", "127.0.0.1"), Map.of());
+
+        assertThat(warnings).isEmpty();
+    }
+
+    @Test
+    void anUnknownKeyInTheFileStaysAnErrorWhileTheSameNameInTheEnvironmentIsOnlyAWarning() throws IOException {
+        Path file = yaml("agent: {port: 'tcp://10.96.0.10:9742'}\n");
+        List<String> warnings = new java.util.ArrayList<>();
+
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> new ConfigLoader(() -> "h", warnings::add)
+                .load(Optional.of(file), env("DRIFT_AGENT_PORT", "tcp://10.96.0.10:9742"), Map.of()));
+
+        assertThat(e.problems()).containsExactly("agent: unknown key (file " + file + ")");
+        assertThat(warnings).singleElement().asString().contains("DRIFT_AGENT_PORT");
     }
 
     @Test
