@@ -31,8 +31,16 @@ public final class SystemTestExtension implements ParameterResolver {
 
     @Override
     public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
-        return context.getRoot().getStore(NAMESPACE).getOrComputeIfAbsent(SystemTestEnvironment.class,
-                key -> create(), SystemTestEnvironment.class);
+        return context.getRoot().getStore(NAMESPACE).getOrComputeIfAbsent(Prepared.class,
+                key -> new Prepared(create()), Prepared.class).environment();
+    }
+
+    /** The run's environment; JUnit closes it with the root store, which removes the work directory. */
+    private record Prepared(SystemTestEnvironment environment) implements AutoCloseable {
+        @Override
+        public void close() {
+            HostCommands.quietly("rm", "-rf", environment.work().toString());
+        }
     }
 
     private static SystemTestEnvironment create() {
