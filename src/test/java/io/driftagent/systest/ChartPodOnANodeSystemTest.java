@@ -77,7 +77,7 @@ class ChartPodOnANodeSystemTest {
 
     @Test
     @Order(1)
-    void theAgentPodIsReadyWithinItsStartupProbesBudget() {
+    void theAgentPodIsReadyWithinItsStartupProbesBudget() throws Exception {
         PodAssertions.assertReadyWithinBudget(pod);
     }
 
