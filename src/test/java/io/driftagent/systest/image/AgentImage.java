@@ -38,8 +38,13 @@ public final class AgentImage {
                     + script + " (it builds the image and prints its reference as the last line)");
         }
         long start = System.nanoTime();
-        Process process = new ProcessBuilder(script.toString(), TAG).directory(repositoryRoot.toFile())
-                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        ProcessBuilder builder = new ProcessBuilder(script.toString(), TAG).directory(repositoryRoot.toFile())
+                .redirectError(ProcessBuilder.Redirect.INHERIT);
+        if (Files.isRegularFile(repositoryRoot.resolve("agent/target/drift-agent.jar"))) {
+            // the reactor packaged the agent before this module: no Maven run inside this one
+            builder.environment().put("DRIFT_IMAGE_SKIP_MAVEN", "1");
+        }
+        Process process = builder.start();
         process.getOutputStream().close();
         String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!process.waitFor(15, TimeUnit.MINUTES) || process.exitValue() != 0) {
