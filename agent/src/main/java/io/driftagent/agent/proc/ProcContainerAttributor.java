@@ -28,7 +28,13 @@ import org.slf4j.LoggerFactory;
  * are read from {@code /proc/<tgid>/mountinfo} at first sight and cached; they are re-read (rate-limited) when an
  * exec comes from a device the cache does not know (a tmpfs mounted later). A container whose cgroup disappeared is
  * kept for a grace period, so events still queued attribute, then forgotten and handed to {@code onForget}.
- * Thread-safe.
+ *
+ * <p>No host process is ever a container: an exec in the mount namespace of the host's pid 1 (else of kthreadd, pid 2:
+ * the initial one) is the host's, whatever
+ * its cgroup path looks like (every container runtime gives a container a mount namespace of its own; a host's
+ * service may sit in a cgroup whose path parses like a container's, e.g. {@code /process_api/<hex>}). Cgroup paths
+ * read from {@code /proc} go through the agent's {@link CgroupNamespaceView}, so a private cgroup namespace (the
+ * agent in a pod) reads them as the host would. Thread-safe.
  */
 public final class ProcContainerAttributor implements ContainerAttributor {
 
@@ -47,6 +53,9 @@ public final class ProcContainerAttributor implements ContainerAttributor {
     private final Duration goneGrace;
     private final Duration sweepInterval;
     private final Consumer<ContainerContext> onForget;
+    private final CgroupNamespaceView cgroupView;
+    /** The mount namespace of the host's pid 1; 0 when unknown (then the cgroup alone decides). */
+    private final long hostMountNs;
     private final CgroupPathParser parser = new CgroupPathParser();
 
     private final Map<ContainerId, Tracked> containers = new ConcurrentHashMap<>();
@@ -61,6 +70,7 @@ public final class ProcContainerAttributor implements ContainerAttributor {
     private final LongAdder attributedByMountNs = new LongAdder();
     private final LongAdder attributedByDev = new LongAdder();
     private final LongAdder hostExecs = new LongAdder();
+    private final LongAdder hostMountNsExecs = new LongAdder();
     private final LongAdder unattributed = new LongAdder();
 
     /**
@@ -75,7 +85,19 @@ public final class ProcContainerAttributor implements ContainerAttributor {
     public ProcContainerAttributor(Path procRoot, CgroupMounts cgroupMounts, CgroupIdResolver cgroupIds,
                                    ContainerFilesystemsReader filesystemsReader, Clock clock, Duration goneGrace,
                                    Duration sweepInterval, Consumer<ContainerContext> onForget) {
+        this(procRoot, cgroupMounts, CgroupNamespaceView.host(), cgroupIds, filesystemsReader, clock, goneGrace,
+                sweepInterval, onForget);
+    }
+
+    /**
+     * @param cgroupView how this process sees other processes' cgroup paths ({@link CgroupNamespaceView#discover});
+     *                   the host's pid 1 ({@code procRoot/1}) is the reference for the host's mount namespace
+     */
+    public ProcContainerAttributor(Path procRoot, CgroupMounts cgroupMounts, CgroupNamespaceView cgroupView,
+                                   CgroupIdResolver cgroupIds, ContainerFilesystemsReader filesystemsReader, Clock clock,
+                                   Duration goneGrace, Duration sweepInterval, Consumer<ContainerContext> onForget) {
         this.procRoot = procRoot;
+        this.cgroupView = cgroupView;
         this.cgroupMounts = cgroupMounts;
         this.cgroupIds = cgroupIds;
         this.filesystemsReader = filesystemsReader;
@@ -84,6 +106,14 @@ public final class ProcContainerAttributor implements ContainerAttributor {
         this.sweepInterval = sweepInterval;
         this.onForget = onForget;
         this.lastSweepMillis = clock.millis();
+        long init = mountNamespaceOf(1);
+        // pid 1 may have capabilities the agent lacks (then its ns links are not readable); kthreadd (pid 2), like
+        // every kernel thread, is in the initial mount namespace, where the host's init and services are
+        this.hostMountNs = init != 0 ? init : mountNamespaceOf(2);
+        if (hostMountNs == 0) {
+            LOG.warn("cannot read the mount namespace of the host's pid 1 or 2 ({}): host processes are told from"
+                    + " containers by their cgroup alone", procRoot.resolve("1/ns/mnt"));
+        }
     }
 
     /**
@@ -95,13 +125,20 @@ public final class ProcContainerAttributor implements ContainerAttributor {
         CgroupMounts mounts = CgroupMounts.fromMountInfo(Files.readString(procRoot.resolve("self/mountinfo")));
         CgroupIdResolver ids = mounts.unified()
                 .map(u -> new CgroupIdResolver(u, clock, Duration.ofSeconds(2), 200_000)).orElse(null);
-        return new ProcContainerAttributor(procRoot, mounts, ids, new ContainerFilesystemsReader(procRoot, hostRoot),
-                clock, Duration.ofSeconds(60), Duration.ofSeconds(5), onForget);
+        CgroupNamespaceView view = CgroupNamespaceView.discover(mounts, ProcessHandle.current().pid());
+        return new ProcContainerAttributor(procRoot, mounts, view, ids,
+                new ContainerFilesystemsReader(procRoot, hostRoot), clock, Duration.ofSeconds(60), Duration.ofSeconds(5),
+                onForget);
     }
 
     @Override
     public Optional<ContainerContext> attribute(ExecEvent event) {
         maybeSweep();
+        if (hostMountNs != 0 && event.mountNsId() == hostMountNs) {
+            hostMountNsExecs.increment();
+            hostExecs.increment();
+            return Optional.empty();
+        }
         long cgroupId = event.cgroupId();
         if (cgroupId != 0) {
             ContainerId known = byCgroupId.get(cgroupId);
@@ -124,21 +161,50 @@ public final class ProcContainerAttributor implements ContainerAttributor {
                     hostExecs.increment();
                     return Optional.empty();
                 }
+                if (inHostMountNamespace(event)) {
+                    return Optional.empty();
+                }
                 attributedByCgroupId.increment();
                 return Optional.of(track(identity.get(), cgroupId, event));
             }
         }
         Optional<String> procCgroup = readSmall(procRoot.resolve(event.tgid() + "/cgroup"));
         if (procCgroup.isPresent()) {
-            Optional<CgroupIdentity> identity = parser.parseProcCgroup(procCgroup.get(), cgroupMounts.unified().isPresent());
+            Optional<CgroupIdentity> identity = parseProcCgroup(procCgroup.get());
             if (identity.isEmpty()) {
                 hostExecs.increment();
+                return Optional.empty();
+            }
+            if (inHostMountNamespace(event)) {
                 return Optional.empty();
             }
             attributedByProc.increment();
             return Optional.of(track(identity.get(), cgroupId, event));
         }
         return attributeGoneProcess(event);
+    }
+
+    private Optional<CgroupIdentity> parseProcCgroup(String text) {
+        return parser.parseProcCgroup(cgroupView.translateProcCgroup(text), cgroupMounts.unified().isPresent());
+    }
+
+    /**
+     * Whether a process whose cgroup names a container is in fact the host's: it shares the host pid 1's mount
+     * namespace (the event's, else read now from /proc; unknown counts as not). Counted as a host exec.
+     */
+    private boolean inHostMountNamespace(ExecEvent event) {
+        if (hostMountNs == 0) {
+            return false;
+        }
+        long ns = event.mountNsId() != 0 ? event.mountNsId() : mountNamespaceOf(event.tgid());
+        if (ns != hostMountNs) {
+            return false;
+        }
+        hostMountNsExecs.increment();
+        hostExecs.increment();
+        LOG.debug("exec pid={} {} is in a container's cgroup but in the host's mount namespace: host", event.tgid(),
+                event.filename());
+        return true;
     }
 
     /** The process exited before we looked: its mount namespace, then a device only one known container has. */
@@ -221,7 +287,7 @@ public final class ProcContainerAttributor implements ContainerAttributor {
     private boolean readFilesystemsThrough(Tracked tracked, int pid) {
         Optional<String> procCgroup = readSmall(procRoot.resolve(pid + "/cgroup"));
         boolean sameContainer = procCgroup
-                .flatMap(text -> parser.parseProcCgroup(text, cgroupMounts.unified().isPresent()))
+                .flatMap(this::parseProcCgroup)
                 .map(i -> i.id().equals(tracked.identity.id())).orElse(false);
         if (!sameContainer) {
             return false;
@@ -278,7 +344,8 @@ public final class ProcContainerAttributor implements ContainerAttributor {
     public Map<String, Long> stats() {
         return Map.of("cgroup_id", attributedByCgroupId.sum(), "proc", attributedByProc.sum(),
                 "mount_ns", attributedByMountNs.sum(), "dev", attributedByDev.sum(), "host", hostExecs.sum(),
-                "unattributed", unattributed.sum(), "containers", (long) containers.size());
+                "host_mount_ns", hostMountNsExecs.sum(), "unattributed", unattributed.sum(),
+                "containers", (long) containers.size());
     }
 
     private void forget(Tracked tracked) {

@@ -39,6 +39,7 @@ import io.driftagent.reporter.dispatch.AlertDispatcher;
 import io.driftagent.reporter.metrics.DriftMetrics;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -127,6 +128,13 @@ public final class AgentAssembly {
         } catch (IOException e) {
             throw new AssemblyException("cannot read this host's cgroup mounts: " + e.getMessage(), e);
         }
+        for (String by : List.of("cgroup_id", "proc", "mount_ns", "dev", "host", "host_mount_ns", "unattributed")) {
+            FunctionCounter.builder("drift.attribution.execs", procAttributor, a -> a.stats().getOrDefault(by, 0L))
+                    .description("execs by how attribution placed them: in a container (by cgroup id, /proc, mount"
+                            + " namespace, device), on the host (host_mount_ns: a container-looking cgroup in the host's"
+                            + " mount namespace, also counted in host), or nowhere")
+                    .tag("by", by).register(registry);
+        }
 
         PolicyHolder policy = new PolicyHolder(CompiledPolicy.defaultOnly(Action.IGNORE), clock);
         if (config.policyFile() != null) {
@@ -178,7 +186,8 @@ public final class AgentAssembly {
                 registry, MonotonicClock.SYSTEM);
         pipelineRef.set(pipeline);
 
-        SelfTest selfTest = new SelfTest(clock, sandboxes, OverlaySandbox.DEFAULT_BUSYBOX, SELF_TEST_TIMEOUT);
+        SelfTest selfTest = new SelfTest(clock, sandboxes, OverlaySandbox.DEFAULT_BUSYBOX, SELF_TEST_TIMEOUT,
+                Path.of(System.getProperty("java.io.tmpdir")), registry);
         services.add(new SelfTestService(selfTest, () -> sourceAttached(readiness), SELF_TEST_PERIOD));
         readiness.register("self-test", selfTest::readiness);
         return new AgentComponents(http, readiness, services, pipeline, source);

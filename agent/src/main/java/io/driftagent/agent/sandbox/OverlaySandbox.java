@@ -26,6 +26,9 @@ public final class OverlaySandbox implements AutoCloseable {
     /** Where the host's static busybox lives on Debian (package busybox-static). */
     public static final Path DEFAULT_BUSYBOX = Path.of("/bin/busybox");
 
+    /** The cgroup (below the unified hierarchy's root) holding every sandbox's cgroup. */
+    public static final String CGROUP_PARENT = "drift-agent-sandbox";
+
     private static final List<String> APPLETS = List.of("sh", "ls", "cp", "cat", "echo", "chmod", "true", "mkdir", "rm");
     private static final int MAX_OUTPUT_BYTES = 64 * 1024;
 
@@ -46,7 +49,7 @@ public final class OverlaySandbox implements AutoCloseable {
         this.upper = base.resolve("upper");
         this.work = base.resolve("work");
         this.merged = base.resolve("merged");
-        this.cgroupRelative = "drift-agent-sandbox/" + id;
+        this.cgroupRelative = CGROUP_PARENT + "/" + id;
         this.cgroupDir = unifiedCgroup.resolve(cgroupRelative);
     }
 
@@ -60,10 +63,12 @@ public final class OverlaySandbox implements AutoCloseable {
             throw new IllegalArgumentException("sandbox id must be [a-z0-9-]: " + id);
         }
         if (!Files.isRegularFile(busybox)) {
-            throw new SandboxException("no static busybox at " + busybox + " (install busybox-static; scripts/host-setup.sh does)");
+            throw new SandboxException(SandboxException.Reason.NO_BUSYBOX,
+                    "no static busybox at " + busybox + " (install busybox-static; scripts/host-setup.sh does)");
         }
         Path unified = UnifiedCgroup.mountPoint()
-                .orElseThrow(() -> new SandboxException("no cgroup v2 (unified) hierarchy mounted"));
+                .orElseThrow(() -> new SandboxException(SandboxException.Reason.NO_CGROUP_V2,
+                        "no cgroup v2 (unified) hierarchy mounted"));
         OverlaySandbox sandbox;
         try {
             Path base = Files.createTempDirectory("drift-sandbox-" + id + "-");
@@ -102,7 +107,13 @@ public final class OverlaySandbox implements AutoCloseable {
         ProcessResult result = exec(List.of("mount", "-t", "overlay", "overlay", "-o", options, merged.toString()),
                 Duration.ofSeconds(10));
         if (result.exitCode() != 0) {
-            throw new SandboxException("overlay mount failed: " + result.output().strip());
+            String output = result.output().strip();
+            // mount(8) says "cannot mount overlay read-only" for EACCES: overlayfs creates its work dir with mode 0
+            // and writes in it with the mounter's credentials, which needs CAP_DAC_OVERRIDE; LSMs deny with EACCES too
+            boolean denied = output.contains("read-only") || output.contains("Permission denied")
+                    || output.contains("not permitted") || output.contains("permission denied");
+            throw new SandboxException(denied ? SandboxException.Reason.MOUNT_DENIED : SandboxException.Reason.SETUP_FAILED,
+                    "overlay mount failed: " + output);
         }
         mounted = true;
     }
@@ -132,14 +143,14 @@ public final class OverlaySandbox implements AutoCloseable {
             }
             if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 process.destroyForcibly();
-                throw new SandboxException("timed out after " + timeout + ": " + command.get(0));
+                throw new SandboxException(SandboxException.Reason.RUN_FAILED, "timed out after " + timeout + ": " + command.get(0));
             }
             return new ProcessResult(process.exitValue(), new String(output, StandardCharsets.UTF_8));
         } catch (IOException e) {
-            throw new SandboxException("cannot run " + command.get(0) + ": " + e.getMessage(), e);
+            throw new SandboxException(SandboxException.Reason.RUN_FAILED, "cannot run " + command.get(0) + ": " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new SandboxException("interrupted while running " + command.get(0), e);
+            throw new SandboxException(SandboxException.Reason.RUN_FAILED, "interrupted while running " + command.get(0), e);
         }
     }
 

@@ -16,17 +16,51 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The agent's own sandbox containers (self-test canary, demo). They have no runtime, so attribution, metadata and
  * classification learn of them here; everything else treats them as ordinary containers. Without a registered
  * sandbox every wrapper passes straight through to the real component.
+ *
+ * <p>Also the self-test's exec canary where no sandbox can be had (a pod's read-only root, no overlay mount): a
+ * file the agent copied and execs itself, watched by its identity (dev, inode). Its execs are reported to the
+ * watcher as the source delivered them and as classified, and never reach the alert sinks.
  */
 public final class SandboxContainers {
+
+    /** Told of the execs of a watched canary file, on the pipeline's threads. Must not block. */
+    public interface CanaryObserver {
+        /** The exec source delivered an exec of the file; {@code container} is what attribution made of it. */
+        void seen(ExecEvent event, Optional<ContainerContext> container);
+
+        /** The exec was attributed to a container and classified. */
+        void classified(ExecEvent event, Classification classification);
+    }
+
+    /** A watch on a canary file; closing it stops the reports (its alerts stay suppressed). */
+    public interface CanaryWatch extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    private record Canary(long dev, long ino, String fileName, CanaryObserver observer) {
+    }
+
+    /** An exec of a canary, remembered so its alert (published later, on another thread) is dropped. */
+    private record CanaryExec(int pid, String fileName) {
+    }
+
+    private static final int CANARY_EXECS_REMEMBERED = 64;
+    private final Map<Long, Canary> canaries = new ConcurrentHashMap<>();
+    private final AtomicLong canaryIds = new AtomicLong();
+    private final Deque<CanaryExec> canaryExecs = new ArrayDeque<>();
 
     /** Told of every classification of an exec in a sandbox, on the classify stage's thread. Must not block. */
     @FunctionalInterface
@@ -103,13 +137,74 @@ public final class SandboxContainers {
         return false;
     }
 
+    /**
+     * Watches execs of the file {@code file} (its dev and inode as the exec source reports them).
+     *
+     * @param file the canary as the agent sees it; its name marks the canary's alerts for suppression
+     */
+    public CanaryWatch watchCanary(Path file, CanaryObserver observer) throws IOException {
+        long dev = ((Number) Files.getAttribute(file, "unix:dev", LinkOption.NOFOLLOW_LINKS)).longValue();
+        long ino = ((Number) Files.getAttribute(file, "unix:ino", LinkOption.NOFOLLOW_LINKS)).longValue();
+        long key = canaryIds.incrementAndGet();
+        canaries.put(key, new Canary(dev, ino, file.getFileName().toString(), observer));
+        return () -> canaries.remove(key);
+    }
+
+    private Canary canaryOf(ExecEvent event) {
+        for (Canary c : canaries.values()) {
+            if (event.file().dev() == c.dev() && event.file().ino() == c.ino()) {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    private void rememberCanaryExec(int pid, String fileName) {
+        synchronized (canaryExecs) {
+            if (canaryExecs.size() == CANARY_EXECS_REMEMBERED) {
+                canaryExecs.removeFirst();
+            }
+            canaryExecs.addLast(new CanaryExec(pid, fileName));
+        }
+    }
+
+    private boolean isCanaryAlert(io.driftagent.reporter.alert.Alert alert) {
+        if (alert.process() == null || alert.drift() == null || alert.drift().path() == null) {
+            return false;
+        }
+        synchronized (canaryExecs) {
+            for (CanaryExec e : canaryExecs) {
+                if (e.pid() == alert.process().pid() && alert.drift().path().endsWith("/" + e.fileName())) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private static boolean isSandboxCgroup(ContainerContext context) {
+        return context.cgroupPath().contains("/" + OverlaySandbox.CGROUP_PARENT + "/");
+    }
+
     public ContainerAttributor attributorOver(ContainerAttributor delegate) {
         return event -> {
-            if (byId.isEmpty()) {
-                return delegate.attribute(event);
+            if (byId.isEmpty() && canaries.isEmpty()) {
+                Optional<ContainerContext> result = delegate.attribute(event);
+                return result.isPresent() && isSandboxCgroup(result.get()) ? Optional.empty() : result;
             }
-            Optional<ContainerContext> sandbox = attribute(event);
-            return sandbox.isPresent() ? sandbox : delegate.attribute(event);
+            Optional<ContainerContext> sandbox = byId.isEmpty() ? Optional.empty() : attribute(event);
+            Optional<ContainerContext> result = sandbox.isPresent() ? sandbox : delegate.attribute(event);
+            if (sandbox.isEmpty() && result.isPresent() && isSandboxCgroup(result.get())) {
+                // a host tool setting a sandbox up (unshare, chroot, sh) already moved into its cgroup when a source
+                // read the cgroup late (fanotify), or a sandbox's straggler after it closed: never a workload's exec
+                result = Optional.empty();
+            }
+            Canary canary = canaries.isEmpty() ? null : canaryOf(event);
+            if (canary != null) {
+                rememberCanaryExec(event.tgid(), canary.fileName());
+                canary.observer().seen(event, result);
+            }
+            return result;
         };
     }
 
@@ -135,12 +230,19 @@ public final class SandboxContainers {
             if (r != null) {
                 r.observer().classified(event, classification);
             }
+            Canary canary = canaries.isEmpty() ? null : canaryOf(event);
+            if (canary != null) {
+                canary.observer().classified(event, classification);
+            }
             return classification;
         };
     }
 
     public AlertPublisher publisherOver(AlertPublisher delegate) {
         return alert -> {
+            if (isCanaryAlert(alert)) {
+                return true;
+            }
             if (!byId.isEmpty() && alert.container() != null) {
                 for (Registered r : byId.values()) {
                     if (!r.reportAlerts() && r.context().id().value().equals(alert.container().id())) {

@@ -3,18 +3,31 @@ package io.driftagent.agent.selftest;
 import io.driftagent.agent.classify.Classification;
 import io.driftagent.agent.http.ReadinessCheck;
 import io.driftagent.agent.k8s.WorkloadMetadata;
+import io.driftagent.agent.proc.ContainerContext;
 import io.driftagent.agent.proc.ContainerId;
 import io.driftagent.agent.sandbox.OverlaySandbox;
 import io.driftagent.agent.sandbox.SandboxContainers;
 import io.driftagent.agent.sandbox.SandboxException;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.policy.model.DriftKind;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -25,9 +38,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Proves that detection works on this kernel, end to end through the running pipeline: execs a canary dropped into
- * a throwaway overlay sandbox and waits to see it classified {@link DriftKind#ADDED}, and an image binary classified
- * {@link DriftKind#IMAGE}. Peers break silently on some kernels; this agent says so on {@code /readyz}.
+ * Proves that detection works on this node, end to end through the running pipeline. Peers break silently on some
+ * kernels; this agent says so on {@code /readyz}, in the {@code drift_selftest} gauge and in one log line per run.
+ *
+ * <p>Two modes. {@link Mode#OVERLAY}: execs a canary dropped into a throwaway overlay sandbox and waits to see it
+ * classified {@link DriftKind#ADDED} (and an image binary {@link DriftKind#IMAGE}): the whole classification path. Where
+ * the sandbox cannot be had — the chart's pod has no {@code CAP_DAC_OVERRIDE} (overlayfs makes its work dir mode 0 and
+ * writes in it with the mounter's credentials, so {@code mount} fails with EACCES, "cannot mount overlay read-only"),
+ * AppArmor or SELinux deny {@code mount}, a cgroup v1 node has no unified hierarchy — it falls back to
+ * {@link Mode#EXEC}, which needs no mount: it copies a canary into its own writable temp directory (the pod's
+ * {@code /tmp} emptyDir), execs it, and waits to see that exec delivered by the exec source with the canary's
+ * identity (device and inode); when attribution puts it in a container (the agent's own pod) it must also be
+ * classified as drift (not {@link DriftKind#IMAGE}). Either way readiness means "the exec source sees this node's
+ * execs". A canary's alerts never reach the sinks.
  */
 public final class SelfTest {
 
@@ -35,23 +58,61 @@ public final class SelfTest {
     /** The canary is busybox under an applet name, so it runs; it sleeps so that /proc still describes it. */
     static final String CANARY_PATH = "/tmp/sleep";
     private static final String CANARY_SCRIPT = "cp /bin/busybox " + CANARY_PATH + " && /bin/true && " + CANARY_PATH + " 0.3";
+    /** Busybox runs {@code argv[1]} as the applet when its own name starts with "busybox". */
+    private static final String EXEC_CANARY_PREFIX = "busybox.drift-canary-";
+    private static final Duration EXEC_CANARY_RUN_LIMIT = Duration.ofSeconds(10);
 
-    /** The outcome of one run. */
-    public record Result(boolean passed, String detail, Instant at) {
+    /** How a run tested detection. */
+    public enum Mode {
+        /** a dropped binary in an overlay sandbox container, classified ADDED */
+        OVERLAY,
+        /** a canary exec'd from the agent's own temp directory, seen by the exec source (no mount needed) */
+        EXEC;
+
+        String tag() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /**
+     * The outcome of one run.
+     *
+     * @param reason a stable code: why it failed, or for a pass in {@link Mode#EXEC} why the overlay sandbox could not
+     *               be used ({@code mount_denied}, {@code no_cgroup_v2}, ...); {@code ok} for an overlay pass
+     */
+    public record Result(boolean passed, Mode mode, String reason, String detail, Instant at) {
+        public Result {
+            Objects.requireNonNull(mode, "mode");
+            Objects.requireNonNull(reason, "reason");
+            Objects.requireNonNull(detail, "detail");
+        }
     }
 
     private final Clock clock;
     private final SandboxContainers sandboxes;
     private final Path busybox;
     private final Duration timeout;
+    private final Path canaryDir;
+    private final MeterRegistry registry;
     private final AtomicInteger runs = new AtomicInteger();
     private final AtomicReference<Result> last = new AtomicReference<>();
 
-    public SelfTest(Clock clock, SandboxContainers sandboxes, Path busybox, Duration timeout) {
+    /**
+     * @param canaryDir a writable, exec-able directory of the agent's own (the pod's /tmp emptyDir) for the exec canary
+     * @param registry  where {@code drift.selftest} and {@code drift.selftest.runs} go
+     */
+    public SelfTest(Clock clock, SandboxContainers sandboxes, Path busybox, Duration timeout, Path canaryDir,
+                    MeterRegistry registry) {
         this.clock = clock;
         this.sandboxes = sandboxes;
         this.busybox = busybox;
         this.timeout = timeout;
+        this.canaryDir = canaryDir;
+        this.registry = registry;
+        Gauge.builder("drift.selftest", last, r -> r.get() == null ? Double.NaN : r.get().passed() ? 1 : 0)
+                .description("1 when the last self-test run passed (detection works on this node), 0 when it failed;"
+                        + " NaN before the first run")
+                .register(registry);
     }
 
     /** Runs the canary once, synchronously, and records the result. The pipeline and the source must be running. */
@@ -59,24 +120,38 @@ public final class SelfTest {
         String id = "selftest-" + ProcessHandle.current().pid() + "-" + runs.incrementAndGet();
         Result result;
         try (OverlaySandbox sandbox = OverlaySandbox.create(id, busybox)) {
-            CompletableFuture<Classification> canary = new CompletableFuture<>();
-            CompletableFuture<Classification> image = new CompletableFuture<>();
-            ContainerId containerId = sandboxes.register(sandbox,
-                    new WorkloadMetadata(null, null, null, Map.of(), "drift-self-test", "drift-agent/self-test", null),
-                    false, (event, classification) -> observe(event, classification, canary, image));
-            try {
-                OverlaySandbox.ProcessResult ran = sandbox.run(CANARY_SCRIPT, Duration.ofSeconds(10));
-                if (ran.exitCode() != 0) {
-                    return record(new Result(false, "canary did not run: " + ran.output().strip(), clock.instant()));
-                }
-                result = verdict(canary, image);
-            } finally {
-                sandboxes.unregister(containerId);
-            }
-        } catch (SandboxException | IOException e) {
-            result = new Result(false, "sandbox: " + e.getMessage(), clock.instant());
+            result = inSandbox(sandbox);
+        } catch (SandboxException e) {
+            result = execCanary(e.reason(), "overlay sandbox unavailable (" + e.getMessage().strip() + ")");
+        } catch (IOException e) {
+            result = execCanary(SandboxException.Reason.SETUP_FAILED, "overlay sandbox unavailable (" + e.getMessage() + ")");
         }
         return record(result);
+    }
+
+    private Result inSandbox(OverlaySandbox sandbox) throws IOException {
+        CompletableFuture<Classification> canary = new CompletableFuture<>();
+        CompletableFuture<Classification> image = new CompletableFuture<>();
+        ContainerId containerId = sandboxes.register(sandbox,
+                new WorkloadMetadata(null, null, null, Map.of(), "drift-self-test", "drift-agent/self-test", null),
+                false, (event, classification) -> observe(event, classification, canary, image));
+        try {
+            OverlaySandbox.ProcessResult ran;
+            try {
+                ran = sandbox.run(CANARY_SCRIPT, Duration.ofSeconds(10));
+            } catch (SandboxException e) {
+                return execCanary(e.reason(), "overlay sandbox cannot run its canary (" + e.getMessage() + ")");
+            }
+            if (ran.exitCode() != 0) {
+                // the sandbox mounted but its process could not start inside (joining its cgroup from a private
+                // cgroup namespace, a denied /proc mount): the environment's limit, not detection's
+                return execCanary(SandboxException.Reason.RUN_FAILED,
+                        "overlay sandbox canary did not run (" + ran.output().strip() + ")");
+            }
+            return verdict(canary, image);
+        } finally {
+            sandboxes.unregister(containerId);
+        }
     }
 
     private static void observe(ExecEvent event, Classification classification,
@@ -92,20 +167,128 @@ public final class SelfTest {
         try {
             Classification dropped = canary.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             if (dropped.kind() != DriftKind.ADDED) {
-                return new Result(false, "canary " + CANARY_PATH + " classified " + dropped.kind()
-                        + (dropped.reason() == null ? "" : " (" + dropped.reason() + ")") + ", expected ADDED", clock.instant());
+                return new Result(false, Mode.OVERLAY, "canary_misclassified", "canary " + CANARY_PATH + " classified "
+                        + dropped.kind() + (dropped.reason() == null ? "" : " (" + dropped.reason() + ")")
+                        + ", expected ADDED", clock.instant());
             }
             boolean imageSeen = image.isDone();
-            return new Result(true, "canary " + CANARY_PATH + " classified ADDED"
+            return new Result(true, Mode.OVERLAY, "ok", "canary " + CANARY_PATH + " classified ADDED"
                     + (imageSeen ? ", image binary classified IMAGE" : ""), clock.instant());
         } catch (TimeoutException e) {
-            return new Result(false, "canary exec not seen by the pipeline within " + timeout
-                    + " (exec source not delivering on this kernel?)", clock.instant());
+            return new Result(false, Mode.OVERLAY, "canary_not_seen", "canary exec not seen by the pipeline within "
+                    + timeout + " (exec source not delivering on this kernel?)", clock.instant());
         } catch (ExecutionException e) {
-            return new Result(false, "canary failed: " + e.getCause(), clock.instant());
+            return new Result(false, Mode.OVERLAY, "canary_failed", "canary failed: " + e.getCause(), clock.instant());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return new Result(false, "interrupted", clock.instant());
+            return new Result(false, Mode.OVERLAY, "interrupted", "interrupted", clock.instant());
+        }
+    }
+
+    /** The fallback: exec a copy of a binary from the agent's own writable directory and watch the source see it. */
+    private Result execCanary(SandboxException.Reason whyNoSandbox, String sandboxDetail) {
+        String why = whyNoSandbox.name().toLowerCase(Locale.ROOT);
+        Optional<List<String>> command = canaryCommand();
+        if (command.isEmpty()) {
+            return new Result(false, Mode.EXEC, "no_canary_binary", sandboxDetail + "; no binary to use as the exec"
+                    + " canary (" + busybox + ", /bin/sleep)", clock.instant());
+        }
+        Path canary = canaryDir.resolve(EXEC_CANARY_PREFIX + ProcessHandle.current().pid() + "-" + runs.get());
+        CompletableFuture<Optional<ContainerContext>> seen = new CompletableFuture<>();
+        CompletableFuture<Classification> classified = new CompletableFuture<>();
+        try {
+            Files.copy(Path.of(command.get().get(0)), canary, StandardCopyOption.REPLACE_EXISTING);
+            Files.setPosixFilePermissions(canary, PosixFilePermissions.fromString("rwx------"));
+            try (SandboxContainers.CanaryWatch watch = sandboxes.watchCanary(canary, new SandboxContainers.CanaryObserver() {
+                @Override
+                public void seen(ExecEvent event, Optional<ContainerContext> container) {
+                    seen.complete(container);
+                }
+
+                @Override
+                public void classified(ExecEvent event, Classification classification) {
+                    classified.complete(classification);
+                }
+            })) {
+                String ran = runCanary(canary, command.get().subList(1, command.get().size()));
+                if (ran != null) {
+                    return new Result(false, Mode.EXEC, "exec_canary_failed", sandboxDetail + "; exec canary " + canary
+                            + " did not run: " + ran, clock.instant());
+                }
+                return execVerdict(canary, why, sandboxDetail, seen, classified);
+            }
+        } catch (IOException e) {
+            return new Result(false, Mode.EXEC, "exec_canary_failed", sandboxDetail + "; exec canary " + canary
+                    + " could not be run (a noexec temp directory?): " + e.getMessage(), clock.instant());
+        } finally {
+            try {
+                Files.deleteIfExists(canary);
+            } catch (IOException ignored) {
+                // the next run replaces it
+            }
+        }
+    }
+
+    private Result execVerdict(Path canary, String why, String sandboxDetail,
+                               CompletableFuture<Optional<ContainerContext>> seen,
+                               CompletableFuture<Classification> classified) {
+        try {
+            Optional<ContainerContext> container = seen.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            String seenDetail = sandboxDetail + "; exec canary " + canary + " seen by the exec source";
+            if (container.isEmpty()) {
+                return new Result(true, Mode.EXEC, why, seenDetail + " (not in a container: the agent runs on the host)",
+                        clock.instant());
+            }
+            String in = " in container " + container.get().runtime().name().toLowerCase(Locale.ROOT) + ":"
+                    + container.get().id().value();
+            Classification c = classified.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            if (c.kind() == DriftKind.IMAGE) {
+                return new Result(false, Mode.EXEC, "exec_canary_misclassified", seenDetail + in
+                        + " but classified IMAGE: a binary copied at run time is not the image's", clock.instant());
+            }
+            return new Result(true, Mode.EXEC, why, seenDetail + in + ", classified " + c.kind()
+                    + (c.reason() == null ? "" : " (" + c.reason() + ")"), clock.instant());
+        } catch (TimeoutException e) {
+            boolean wasSeen = seen.isDone();
+            return new Result(false, Mode.EXEC, wasSeen ? "exec_canary_not_classified" : "exec_canary_not_seen",
+                    sandboxDetail + "; exec canary " + canary + (wasSeen ? " seen but not classified" : " not seen by the"
+                    + " exec source") + " within " + timeout, clock.instant());
+        } catch (ExecutionException e) {
+            return new Result(false, Mode.EXEC, "exec_canary_failed", "exec canary failed: " + e.getCause(), clock.instant());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Result(false, Mode.EXEC, "interrupted", "interrupted", clock.instant());
+        }
+    }
+
+    /** The canary binary and its arguments: busybox's sleep applet, else the system's sleep. */
+    private Optional<List<String>> canaryCommand() {
+        if (Files.isRegularFile(busybox)) {
+            return Optional.of(List.of(busybox.toString(), "sleep", "0.3"));
+        }
+        Path sleep = Path.of("/bin/sleep");
+        return Files.isRegularFile(sleep) ? Optional.of(List.of(sleep.toString(), "0.3")) : Optional.empty();
+    }
+
+    /** Runs the canary; null when it exited 0, else what went wrong. */
+    private static String runCanary(Path canary, List<String> args) throws IOException {
+        List<String> command = new java.util.ArrayList<>();
+        command.add(canary.toString());
+        command.addAll(args);
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        process.getOutputStream().close();
+        try (InputStream in = process.getInputStream()) {
+            byte[] output = in.readNBytes(4096);
+            if (!process.waitFor(EXEC_CANARY_RUN_LIMIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                process.destroyForcibly();
+                return "still running after " + EXEC_CANARY_RUN_LIMIT;
+            }
+            return process.exitValue() == 0 ? null
+                    : "exit " + process.exitValue() + ": " + new String(output, StandardCharsets.UTF_8).strip();
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+            return "interrupted";
         }
     }
 
@@ -115,10 +298,17 @@ public final class SelfTest {
             return result;
         }
         last.set(result);
+        Counter.builder("drift.selftest.runs")
+                .description("self-test runs by result, mode (overlay sandbox, or exec canary where no sandbox can be"
+                        + " had) and reason (the failure, or why the exec canary was used)")
+                .tag("result", result.passed() ? "pass" : "fail")
+                .tag("mode", result.mode().tag())
+                .tag("reason", result.reason())
+                .register(registry).increment();
         if (result.passed()) {
-            log.info("self-test passed: {}", result.detail());
+            log.info("self-test passed (mode {}, reason {}): {}", result.mode().tag(), result.reason(), result.detail());
         } else {
-            log.error("self-test FAILED: {}", result.detail());
+            log.error("self-test FAILED (mode {}, reason {}): {}", result.mode().tag(), result.reason(), result.detail());
         }
         return result;
     }
@@ -134,6 +324,7 @@ public final class SelfTest {
         if (result == null) {
             return ReadinessCheck.Result.failing("self-test not finished yet");
         }
-        return result.passed() ? ReadinessCheck.Result.passing() : ReadinessCheck.Result.failing(result.detail());
+        return result.passed() ? ReadinessCheck.Result.passing()
+                : ReadinessCheck.Result.failing(result.reason() + ": " + result.detail());
     }
 }

@@ -116,6 +116,76 @@ class ProcContainerAttributorTest {
         assertThat(ctx.filesystems().root()).isPresent();
     }
 
+    @Test
+    void aProcessInTheHostPid1sMountNamespaceIsTheHostsWhateverItsCgroupSays() throws IOException {
+        // given: host pid 1's mount namespace, and host processes in cgroups that parse as containers' (the host of
+        // this project keeps its shells in memory:/process_api/<hex>; runc's own execs pass through container cgroups)
+        mountNamespace(1, 4026531841L);
+        container(201, ID_A, "0:40");
+        mountNamespace(201, 4026531841L);
+        container(202, ID_B, "0:41");
+        mountNamespace(202, 4026532999L);
+        ProcContainerAttributor withHostReference = new ProcContainerAttributor(proc,
+                new CgroupMounts(Optional.of(unified), Optional.empty()), resolver, new ContainerFilesystemsReader(proc, tmp),
+                clock, Duration.ofSeconds(60), Duration.ofSeconds(5), forgotten::add);
+
+        // when: the source reports the namespace (eBPF, fanotify), or does not and /proc tells
+        Optional<ContainerContext> reported = withHostReference.attribute(exec(201, cgroupId(ID_A), 4026531841L, 1));
+        Optional<ContainerContext> readFromProc = withHostReference.attribute(exec(201, 0, 0, 1));
+        Optional<ContainerContext> aRealContainer = withHostReference.attribute(exec(202, cgroupId(ID_B), 4026532999L, 1));
+
+        // then
+        assertThat(reported).isEmpty();
+        assertThat(readFromProc).isEmpty();
+        assertThat(aRealContainer).map(c -> c.id().value()).contains(ID_B);
+        assertThat(withHostReference.stats()).containsEntry("host_mount_ns", 2L).containsEntry("host", 2L);
+    }
+
+    @Test
+    void wherePid1sNamespaceIsUnreadableKthreaddsInitialMountNamespaceIsTheHostsReference() throws IOException {
+        Files.createDirectories(proc.resolve("1/ns")); // present, but no readable link (pid 1 has more capabilities)
+        mountNamespace(2, 4026531832L);
+        container(201, ID_A, "0:40");
+        ProcContainerAttributor withKthreadd = new ProcContainerAttributor(proc,
+                new CgroupMounts(Optional.of(unified), Optional.empty()), resolver, new ContainerFilesystemsReader(proc, tmp),
+                clock, Duration.ofSeconds(60), Duration.ofSeconds(5), forgotten::add);
+
+        assertThat(withKthreadd.attribute(exec(201, cgroupId(ID_A), 4026531832L, 1))).isEmpty();
+        assertThat(withKthreadd.attribute(exec(201, cgroupId(ID_A), 4026532777L, 1))).isPresent();
+    }
+
+    @Test
+    void inAPrivateCgroupNamespaceProcessesAreAttributedFromProcAsTheHostWouldAttributeThem() throws IOException {
+        // given: the agent in a pod (docker --cgroupns=private) with no cgroup id from its source (fanotify)
+        mountNamespace(1, 4026531841L);
+        Path sibling = Files.createDirectories(proc.resolve("300"));
+        Files.writeString(sibling.resolve("cgroup"), CgroupNamespaceViewTest.SIBLING_CONTAINER_IN_POD);
+        Files.writeString(sibling.resolve("mountinfo"), "71 47 0:40 / / rw - overlay overlay rw,lowerdir=/l,upperdir=/u/fs,workdir=/u/w\n");
+        mountNamespace(300, 4026532100L);
+        Path hostShell = Files.createDirectories(proc.resolve("301"));
+        Files.writeString(hostShell.resolve("cgroup"), CgroupNamespaceViewTest.HOST_SHELL_IN_POD);
+        mountNamespace(301, 4026532200L); // even were it not in pid 1's namespace, its cgroup is the host's
+        CgroupMounts mounts = CgroupMounts.fromMountInfo(CgroupNamespaceViewTest.POD_MOUNTINFO);
+        ProcContainerAttributor inPod = new ProcContainerAttributor(proc, mounts,
+                CgroupNamespaceView.rootedAt("/docker/c1c873337fbf599339cd7df0fb2a77f1ac6e136ff17b796f4102df8d990a58e1"),
+                null, new ContainerFilesystemsReader(proc, tmp), clock, Duration.ofSeconds(60), Duration.ofSeconds(5),
+                forgotten::add);
+
+        Optional<ContainerContext> dockerSibling = inPod.attribute(exec(300, 0, 0, 1));
+        Optional<ContainerContext> shell = inPod.attribute(exec(301, 0, 0, 1));
+
+        assertThat(dockerSibling).map(c -> c.id().value())
+                .contains("1c6568d42072ea7c10622f3cc24d845b1f5d4ff7ba8512204bbb5070e9c18440");
+        assertThat(dockerSibling).map(ContainerContext::runtime).contains(ContainerRuntime.DOCKER);
+        assertThat(shell).isEmpty();
+    }
+
+    private void mountNamespace(int pid, long inode) throws IOException {
+        Path ns = Files.createDirectories(proc.resolve(pid + "/ns"));
+        Files.deleteIfExists(ns.resolve("mnt"));
+        Files.createSymbolicLink(ns.resolve("mnt"), Path.of("mnt:[" + inode + "]"));
+    }
+
     private void container(int pid, String id, String rootDev, String... tmpfsDevs) throws IOException {
         String cgroup = "/kubepods/pod11111111-2222-3333-4444-555555555555/" + id;
         Files.createDirectories(unified.resolve(cgroup.substring(1)));

@@ -11,13 +11,23 @@ final class Cgroup2Mount {
     private Cgroup2Mount() {
     }
 
+    /**
+     * The mount point of the unified hierarchy, or null when there is none, or when this process is in a private
+     * cgroup namespace (the mount's root shows as {@code /../..}): there {@code /proc/<pid>/cgroup} paths are relative
+     * to the namespace and do not name directories under the mount; the cgroup is left unknown (0) for attribution
+     * to read from /proc through its namespace view.
+     */
     static Path find(Path procRoot) {
         try {
             String text = new String(Files.readAllBytes(procRoot.resolve("self/mountinfo")), StandardCharsets.UTF_8);
             for (String line : text.split("\n")) {
                 int sep = line.indexOf(" - ");
                 if (sep > 0 && line.substring(sep + 3).startsWith("cgroup2 ")) {
-                    return Path.of(io.driftagent.agent.proc.MountInfoParser.unescape(line.substring(0, sep).split(" ")[4]));
+                    String[] fields = line.substring(0, sep).split(" ");
+                    if (fields.length < 5 || fields[3].startsWith("/..")) {
+                        return null;
+                    }
+                    return Path.of(io.driftagent.agent.proc.MountInfoParser.unescape(fields[4]));
                 }
             }
         } catch (IOException e) {

@@ -100,6 +100,9 @@ final class ProcessFactsReader {
             int end = eol < 0 ? n : eol;
             if (end - at >= 3 && bytes[at] == '0' && bytes[at + 1] == ':' && bytes[at + 2] == ':') {
                 String rel = new String(bytes, at + 3, end - at - 3, StandardCharsets.UTF_8);
+                if (rel.startsWith("/..")) {
+                    return 0L; // outside this process's cgroup namespace: no directory under the mount names it
+                }
                 Long cached = cgroupIds.get(rel);
                 if (cached != null) {
                     return cached;

@@ -1,0 +1,131 @@
+package io.driftagent.agent.selftest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.driftagent.agent.fixture.HostCommands;
+import io.driftagent.agent.proc.ContainerAttributor;
+import io.driftagent.agent.proc.ProcContainerAttributor;
+import io.driftagent.agent.sandbox.SandboxContainers;
+import io.driftagent.agent.source.ExecEvent;
+import io.driftagent.agent.source.ebpf.EbpfExecSource;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The self-test where no overlay sandbox can be had (here: no busybox to build its layer from, as on a node whose
+ * sandbox mount is denied): it falls back to an exec canary in the agent's own writable directory, on real kernel
+ * events from the eBPF source through the real attribution, and says why in its result and metrics.
+ */
+class SelfTestFallbackTest {
+
+    private static final Path NO_BUSYBOX = Path.of("/nonexistent/busybox");
+
+    @TempDir
+    Path canaryDir;
+
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    private final SandboxContainers sandboxes = new SandboxContainers();
+    private EbpfExecSource source;
+    private Thread attribution;
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        if (source != null) {
+            source.close();
+        }
+        if (attribution != null) {
+            attribution.interrupt();
+            attribution.join(5000);
+        }
+    }
+
+    @Test
+    void withoutASandboxTheExecCanarySeenByTheSourcePassesAndSaysWhy() throws Exception {
+        // given: the eBPF source feeding the real attribution, wrapped as the agent wraps it
+        startSourceAndAttribution();
+        SelfTest selfTest = new SelfTest(Clock.systemUTC(), sandboxes, NO_BUSYBOX, Duration.ofSeconds(5), canaryDir, registry);
+
+        // when
+        SelfTest.Result result = selfTest.run();
+
+        // then
+        assertThat(result.passed()).as(result.detail()).isTrue();
+        assertThat(result.mode()).isEqualTo(SelfTest.Mode.EXEC);
+        assertThat(result.reason()).isEqualTo("no_busybox");
+        assertThat(result.detail()).contains("overlay sandbox unavailable (no static busybox at /nonexistent/busybox")
+                .contains("seen by the exec source").contains("not in a container");
+        assertThat(selfTest.readiness().ready()).isTrue();
+        assertThat(registry.get("drift.selftest").gauge().value()).isEqualTo(1.0);
+        assertThat(registry.get("drift.selftest.runs").tags("result", "pass", "mode", "exec", "reason", "no_busybox")
+                .counter().count()).isEqualTo(1.0);
+        try (var left = Files.list(canaryDir)) {
+            assertThat(left).as("the canary is removed").isEmpty();
+        }
+    }
+
+    @Test
+    void anExecCanaryNoSourceSeesFailsAndKeepsThePodUnready() {
+        // given: nothing delivers execs (a source that stopped delivering on this kernel)
+        SelfTest selfTest = new SelfTest(Clock.systemUTC(), sandboxes, NO_BUSYBOX, Duration.ofMillis(500), canaryDir, registry);
+
+        SelfTest.Result result = selfTest.run();
+
+        assertThat(result.passed()).isFalse();
+        assertThat(result.reason()).isEqualTo("exec_canary_not_seen");
+        assertThat(selfTest.readiness().ready()).isFalse();
+        assertThat(selfTest.readiness().reason()).startsWith("exec_canary_not_seen: ");
+        assertThat(registry.get("drift.selftest").gauge().value()).isZero();
+        assertThat(registry.get("drift.selftest.runs").tags("result", "fail", "mode", "exec", "reason", "exec_canary_not_seen")
+                .counter().count()).isEqualTo(1.0);
+    }
+
+    @Test
+    void aNoexecCanaryDirectoryIsAFailureThatSaysSo() throws Exception {
+        assertThat(HostCommands.isRoot()).as("needs root to mount a noexec tmpfs").isTrue();
+        Path noexec = Files.createDirectories(canaryDir.resolve("noexec"));
+        HostCommands.run("mount", "-t", "tmpfs", "-o", "noexec,size=4m", "tmpfs", noexec.toString());
+        try {
+            startSourceAndAttribution();
+            SelfTest selfTest = new SelfTest(Clock.systemUTC(), sandboxes, NO_BUSYBOX, Duration.ofSeconds(2), noexec, registry);
+
+            SelfTest.Result result = selfTest.run();
+
+            assertThat(result.passed()).isFalse();
+            assertThat(result.reason()).isEqualTo("exec_canary_failed");
+            assertThat(result.detail()).contains("noexec");
+        } finally {
+            HostCommands.quietly("umount", noexec.toString());
+        }
+    }
+
+    private void startSourceAndAttribution() throws Exception {
+        assertThat(HostCommands.isRoot()).as("needs root to load the BPF program").isTrue();
+        ContainerAttributor attributor = sandboxes.attributorOver(
+                ProcContainerAttributor.onThisHost(Path.of("/proc"), Path.of("/"), Clock.systemUTC(), c -> { }));
+        BlockingQueue<ExecEvent> queue = new LinkedBlockingQueue<>(100_000);
+        source = new EbpfExecSource();
+        source.start(queue::offer);
+        attribution = new Thread(() -> {
+            try {
+                while (!Thread.currentThread().isInterrupted()) {
+                    ExecEvent event = queue.poll(100, TimeUnit.MILLISECONDS);
+                    if (event != null) {
+                        attributor.attribute(event);
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "test-attribution");
+        attribution.start();
+    }
+}
