@@ -6,13 +6,21 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
 import com.marcnuri.helm.TemplateCommand;
+import com.sun.net.httpserver.HttpServer;
 import io.driftagent.agent.config.Setting;
+import io.driftagent.policy.load.PolicyLoadResult;
+import io.driftagent.policy.load.PolicyLoader;
+import io.driftagent.reporter.alert.Alert;
+import io.driftagent.reporter.metrics.DriftMetrics;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.micrometer.core.instrument.Counter;
 import java.io.IOException;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,6 +29,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
@@ -290,6 +301,18 @@ class HelmChartTest {
         assertThat(policy.path("kind").asString()).isEqualTo("DriftPolicy");
         assertThat(policy.path("rules").get(0).path("name").asString()).isEqualTo("ignore-kube-system");
         assertThat(policy.path("defaultRule").path("action").asString()).isEqualTo("ignore");
+    }
+
+    @ParameterizedTest(name = "values{0}")
+    @ValueSource(strings = {"", "aks", "eks", "eks-bottlerocket", "gke"})
+    void thePolicyEachPlatformFileRendersLoadsInTheAgentWithoutAProblem(String platform) {
+        String policy = kind(render(valuesFile(platform)), "ConfigMap").orElseThrow().path("data").path("policy.yaml")
+                .asString();
+
+        PolicyLoadResult result = new PolicyLoader().load("policy.yaml", policy.getBytes(StandardCharsets.UTF_8));
+
+        assertThat(result.problems()).isEmpty();
+        assertThat(result.policy()).isPresent();
     }
 
     @Test
@@ -583,6 +606,106 @@ class HelmChartTest {
         JsonNode test = kind(renderWithTestHook(copy, t -> t.set("tests.namespace", "default")), "Pod").orElseThrow();
 
         assertThat(test.path("metadata").path("namespace").asString()).isEqualTo("default");
+    }
+
+    /** The helm test pod's script, run by busybox's sh with only busybox's applets on the PATH, as in the pod. */
+    private static ScriptRun runTestScript(Path copy, Path applets, String metricsUrl, int timeoutSeconds)
+            throws IOException, InterruptedException {
+        JsonNode container = kind(renderWithTestHook(copy, t -> { }), "Pod").orElseThrow()
+                .path("spec").path("containers").get(0);
+        assertThat(texts(container.path("command"))).containsExactly("sh", "-c");
+        Path busybox = Path.of("/bin/busybox");
+        assertThat(Files.isExecutable(busybox)).as("busybox (busybox-static, scripts/host-setup.sh)").isTrue();
+        for (String applet : List.of("sh", "wget", "awk", "grep", "seq", "sleep", "mkdir", "cp", "timeout", "echo")) {
+            Files.createSymbolicLink(applets.resolve(applet), busybox);
+        }
+        ProcessBuilder sh = new ProcessBuilder(applets.resolve("sh").toString(), "-c",
+                container.path("args").get(0).asString()).redirectErrorStream(true);
+        sh.environment().clear();
+        sh.environment().putAll(Map.of("PATH", applets.toString(), "NODE_NAME", "node-1", "POD_NAMESPACE", "default",
+                "METRICS_URL", metricsUrl, "TIMEOUT_SECONDS", String.valueOf(timeoutSeconds),
+                "AGENT_PODS", "kubectl -n security get pods"));
+        Process process = sh.start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor(timeoutSeconds + 30L, TimeUnit.SECONDS)).isTrue();
+        return new ScriptRun(process.exitValue(), output);
+    }
+
+    private record ScriptRun(int exitCode, String output) {
+    }
+
+    /** The script drifts where a test pod would, in /tmp/drift-test: on this machine that is the host's /tmp. */
+    private static void removeDriftTestFiles() throws IOException {
+        Files.deleteIfExists(Path.of("/tmp/drift-test/sleep"));
+        Files.deleteIfExists(Path.of("/tmp/drift-test"));
+    }
+
+    /**
+     * A stand-in for the agent's /metrics: the real exposition of the agent's meters (DriftMetrics on a Prometheus
+     * registry), where each scrape after the first may record what the agent would have seen in between.
+     */
+    private static HttpServer metricsServer(DriftMetrics metrics,
+                                                                   Runnable betweenScrapes) throws IOException {
+        HttpServer server = HttpServer.create(
+                new InetSocketAddress("127.0.0.1", 0), 8);
+        AtomicInteger scrapes = new AtomicInteger();
+        server.createContext("/metrics", exchange -> {
+            if (scrapes.getAndIncrement() > 0) {
+                betweenScrapes.run();
+            }
+            byte[] body = metrics.scrape().getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Content-Type", DriftMetrics.contentType());
+            exchange.sendResponseHeaders(200, body.length);
+            try (var out = exchange.getResponseBody()) {
+                out.write(body);
+            }
+        });
+        server.start();
+        return server;
+    }
+
+    @Test
+    void theHelmTestScriptPassesWhenTheAgentCountsANewAlertAfterItsDrift(@TempDir Path copy, @TempDir Path applets)
+            throws Exception {
+        var metrics = DriftMetrics.create();
+        metrics.alertEmitted(Alert.AlertType.BinaryDrift, 3);
+        var alerted = new AtomicBoolean();
+        var server = metricsServer(metrics, () -> {
+            if (Files.isExecutable(Path.of("/tmp/drift-test/sleep")) && alerted.compareAndSet(false, true)) {
+                metrics.alertEmitted(Alert.AlertType.BinaryDrift);
+            }
+        });
+        try {
+            ScriptRun run = runTestScript(copy, applets,
+                    "http://127.0.0.1:" + server.getAddress().getPort() + "/metrics", 20);
+
+            assertThat(run.exitCode()).as(run.output()).isZero();
+            assertThat(run.output()).contains("counted 3 drift alerts", "PASS: the agent on node node-1 counted a new drift alert (3 -> 4)");
+        } finally {
+            server.stop(0);
+            removeDriftTestFiles();
+        }
+    }
+
+    @Test
+    void theHelmTestScriptFailsAndSaysThePolicyIgnoredTheExecWhenNoAlertComes(@TempDir Path copy, @TempDir Path applets)
+            throws Exception {
+        var metrics = DriftMetrics.create();
+        var ignored = Counter.builder("drift.pipeline.verdicts").tag("decision", "ignore")
+                .tag("kind", "ADDED").register(metrics.registry());
+        var server = metricsServer(metrics, ignored::increment);
+        try {
+            ScriptRun run = runTestScript(copy, applets,
+                    "http://127.0.0.1:" + server.getAddress().getPort() + "/metrics", 4);
+
+            assertThat(run.exitCode()).as(run.output()).isEqualTo(1);
+            assertThat(run.output()).contains("FAIL: no new drift alert from the agent on node node-1 within 4s",
+                    "drift_pipeline_verdicts_total{decision=\"ignore\",kind=\"ADDED\"}",
+                    "the policy ignores namespace default");
+        } finally {
+            server.stop(0);
+            removeDriftTestFiles();
+        }
     }
 
     @Test
