@@ -62,6 +62,33 @@ public final class CgroupIdResolver {
         return Optional.ofNullable(path);
     }
 
+    /**
+     * The path of the cgroup whose last component names container {@code containerId} ({@code <id>},
+     * {@code cri-containerd-<id>.scope}, {@code docker-<id>.scope}); rescans (rate-limited) when none is known.
+     */
+    public Optional<String> pathOfContainer(String containerId) {
+        Optional<String> found = findContainer(containerId);
+        if (found.isPresent()) {
+            return found;
+        }
+        synchronized (this) {
+            if (clock.millis() - lastScanMillis >= minRescanInterval.toMillis()) {
+                rescan();
+            }
+        }
+        return findContainer(containerId);
+    }
+
+    private Optional<String> findContainer(String containerId) {
+        for (String path : pathsById.values()) {
+            String last = path.substring(path.lastIndexOf('/') + 1);
+            if (last.equals(containerId) || last.endsWith("-" + containerId + ".scope")) {
+                return Optional.of(path);
+            }
+        }
+        return Optional.empty();
+    }
+
     /** Whether the cgroup at this path still exists. */
     public boolean exists(String cgroupPath) {
         return Files.isDirectory(unifiedRoot.resolve(cgroupPath.substring(cgroupPath.startsWith("/") ? 1 : 0)),

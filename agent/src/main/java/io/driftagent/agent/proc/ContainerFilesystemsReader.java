@@ -56,6 +56,18 @@ public final class ContainerFilesystemsReader {
      * Only the root is known that way, not the container's other mounts. Empty when no such overlay is mounted.
      */
     public Optional<ContainerFilesystems> readHostOverlay(long overlayDev) {
+        return hostRootfs(overlayDev).map(HostRootfs::filesystems);
+    }
+
+    /**
+     * A container's rootfs overlay as the host mounts it: where (the runtime's own path, e.g. containerd's
+     * {@code /run/containerd/io.containerd.runtime.v2.task/<namespace>/<id>/rootfs}) and its layers.
+     */
+    public record HostRootfs(String mountPoint, ContainerFilesystems filesystems) {
+    }
+
+    /** {@link #readHostOverlay}, with the overlay's mount point on the host. */
+    public Optional<HostRootfs> hostRootfs(long overlayDev) {
         for (String table : new String[] {"1/mountinfo", "self/mountinfo"}) {
             Path mountInfo = procRoot.resolve(table);
             try {
@@ -64,7 +76,7 @@ public final class ContainerFilesystemsReader {
                     if (entry.dev() == overlayDev && entry.fsType().equals("overlay") && !entry.mountPoint().equals("/")) {
                         Optional<OverlayRoot> root = overlayRoot(entry);
                         if (root.isPresent()) {
-                            return Optional.of(new ContainerFilesystems(root, List.of()));
+                            return Optional.of(new HostRootfs(entry.mountPoint(), new ContainerFilesystems(root, List.of())));
                         }
                     }
                 }

@@ -16,6 +16,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,6 +76,10 @@ public final class ProcContainerAttributor implements ContainerAttributor {
     private final LongAdder unattributed = new LongAdder();
     private final LongAdder unattributedMayBeDrift = new LongAdder();
     private final LongAdder rootsFromHostMounts = new LongAdder();
+    private final LongAdder attributedByRootfs = new LongAdder();
+    /** containerd's rootfs mount of a task: {@code <state>/io.containerd.runtime.v2.task/<namespace>/<id>/rootfs}. */
+    private static final Pattern CONTAINERD_ROOTFS =
+            Pattern.compile(".*/io\\.containerd\\.runtime\\.v2\\.task/[^/]+/([^/]+)/rootfs");
 
     /**
      * @param procRoot          the host's {@code /proc} (the agent needs hostPID)
@@ -228,6 +234,11 @@ public final class ProcContainerAttributor implements ContainerAttributor {
                 return Optional.of(tracked.context);
             }
         }
+        Optional<ContainerContext> byRootfs = attributeByHostRootfs(event);
+        if (byRootfs.isPresent()) {
+            attributedByRootfs.increment();
+            return byRootfs;
+        }
         unattributed.increment();
         ExecEvent.Flags flags = event.flags();
         if (flags.overlay() && !flags.upperLayer() && !flags.memfd() && !flags.unlinked()) {
@@ -240,6 +251,43 @@ public final class ProcContainerAttributor implements ContainerAttributor {
                     + "container were gone before it was seen", event.filename(), event.tgid(), event.cgroupId());
         }
         return Optional.empty();
+    }
+
+    /**
+     * A container never seen, whose process is gone and whose cgroup the event does not carry (the fanotify source
+     * reads it from /proc, too late for a short-lived process): the overlay the kernel placed the file on is still
+     * mounted on the host at a path the runtime chose, which names the container (containerd:
+     * {@code .../io.containerd.runtime.v2.task/<namespace>/<id>/rootfs}); the container's cgroup, looked up by that id,
+     * identifies it. Nothing of it comes from inside the container.
+     */
+    private Optional<ContainerContext> attributeByHostRootfs(ExecEvent event) {
+        if (!event.flags().overlay() || cgroupIds == null) {
+            return Optional.empty();
+        }
+        Optional<ContainerFilesystemsReader.HostRootfs> rootfs = filesystemsReader.hostRootfs(event.file().dev());
+        if (rootfs.isEmpty()) {
+            return Optional.empty();
+        }
+        Matcher m = CONTAINERD_ROOTFS.matcher(rootfs.get().mountPoint());
+        if (!m.matches()) {
+            return Optional.empty();
+        }
+        String id = m.group(1);
+        Optional<CgroupIdentity> identity = cgroupIds.pathOfContainer(id).flatMap(parser::parse)
+                .filter(i -> i.id().value().equals(id));
+        if (identity.isEmpty()) {
+            return Optional.empty();
+        }
+        Tracked tracked = containers.computeIfAbsent(identity.get().id(), k -> new Tracked(identity.get()));
+        if (tracked.context.filesystems() == null) {
+            synchronized (tracked) {
+                tracked.update(rootfs.get().filesystems(), clock.millis());
+            }
+            for (long dev : tracked.privateDevs) {
+                byPrivateDev.computeIfAbsent(dev, d -> ConcurrentHashMap.newKeySet()).add(tracked.identity.id());
+            }
+        }
+        return Optional.of(tracked.context);
     }
 
     private ContainerContext track(CgroupIdentity identity, long cgroupId, ExecEvent event) {
@@ -383,7 +431,8 @@ public final class ProcContainerAttributor implements ContainerAttributor {
         return Map.of("cgroup_id", attributedByCgroupId.sum(), "proc", attributedByProc.sum(),
                 "mount_ns", attributedByMountNs.sum(), "dev", attributedByDev.sum(), "host", hostExecs.sum(),
                 "host_mount_ns", hostMountNsExecs.sum(), "unattributed", unattributed.sum(),
-                "containers", (long) containers.size(), "roots_from_host_mounts", rootsFromHostMounts.sum());
+                "containers", (long) containers.size(), "roots_from_host_mounts", rootsFromHostMounts.sum(),
+                "rootfs_mount", attributedByRootfs.sum());
     }
 
     private void forget(Tracked tracked) {

@@ -256,6 +256,33 @@ class ContainerdEndToEndTest {
     }
 
     @Test
+    void aNeverSeenContainerWithNoProcessLeftIsAttributedByTheRootfsItsRuntimeStillMountsWithoutACgroupId()
+            throws Exception {
+        String exitedId = ContainerdHost.randomContainerId();
+        int exitedPid = containerd.run(IMAGE, exitedId, "--cgroup",
+                "/kubepods/besteffort/pod" + UUID.randomUUID() + "/" + exitedId);
+        containerd.exec(exitedId, "cp /usr/bin/tool /tmp/true && /tmp/true");
+        ExecEvent drop = KernelFacts.execIn(exitedPid, "/tmp/true");
+        HostCommands.run("ctr", "-n", containerd.namespace(), "task", "kill", "-s", "SIGKILL", exitedId);
+        for (int i = 0; i < 100 && Files.exists(Path.of("/proc/" + exitedPid)); i++) {
+            Thread.sleep(50);
+        }
+        ProcContainerAttributor fresh = ProcContainerAttributor.onThisHost(Path.of("/proc"), Path.of("/"), host.clock,
+                c -> { });
+        // as the fanotify source reports it when the process is gone: no cgroup id, no mount namespace
+        ExecEvent reported = KernelFacts.asFromGoneProcess(drop, KernelFacts.deadPid(), false, false);
+
+        ContainerContext ctx = fresh.attribute(reported).orElseThrow();
+        Classification result = host.classifier.classify(reported, ctx);
+
+        assertThat(ctx.id().value()).isEqualTo(exitedId);
+        assertThat(fresh.stats().get("rootfs_mount")).isEqualTo(1L);
+        assertThat(result.kind()).isEqualTo(DriftKind.ADDED);
+        assertThat(result.path()).isEqualTo("/tmp/true");
+        containerd.remove(exitedId);
+    }
+
+    @Test
     void aPlainCtrRunContainerIsAttributedByNamespaceAndName() throws Exception {
         String name = "drift-attrib-plain-" + ThreadLocalRandom.current().nextInt(1_000_000);
         int plainPid = containerd.run(IMAGE, name);
