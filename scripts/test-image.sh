@@ -52,7 +52,7 @@ problems=()
   problems+=("the entrypoint does not point zstd-jni at the unpacked library: $entrypoint")
 [[ -n $label_version && -n $label_revision ]] || problems+=("OCI labels version/revision missing")
 modules=$(docker run --rm --network none --entrypoint /opt/drift-agent/jre/bin/java "$image" -XX:-UsePerfData --list-modules 2>/dev/null)
-for module in java.base jdk.crypto.ec jdk.httpserver jdk.unsupported java.management java.net.http; do
+for module in java.base jdk.crypto.ec jdk.httpserver jdk.unsupported java.management jdk.management java.net.http; do
   grep -q "^$module@" <<<"$modules" || problems+=("the JRE lacks $module")
 done
 stubs=$(docker run --rm --network none --entrypoint /bin/ls "$image" /opt/drift-agent/native 2>&1)
