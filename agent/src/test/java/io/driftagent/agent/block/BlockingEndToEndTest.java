@@ -1,5 +1,8 @@
 package io.driftagent.agent.block;
 
+import io.driftagent.agent.fixture.tier.TestTiers;
+import org.junit.jupiter.api.Tag;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -24,6 +27,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The whole agent blocking for real: a block rule, a sandbox container, a dropped binary denied with EPERM. */
+@Tag(TestTiers.E2E)
 class BlockingEndToEndTest {
 
     private static final String POLICY = """

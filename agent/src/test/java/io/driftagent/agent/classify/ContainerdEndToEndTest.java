@@ -1,5 +1,8 @@
 package io.driftagent.agent.classify;
 
+import io.driftagent.agent.fixture.tier.TestTiers;
+import org.junit.jupiter.api.Tag;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -31,6 +34,7 @@ import org.junit.jupiter.api.TestInstance;
  * kernel facts; then attribution (id, runtime, pod, filesystems) and classification are checked per scenario.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Tag(TestTiers.CONTAINERS)
 class ContainerdEndToEndTest {
 
     private static final String IMAGE = "docker.io/drift-attrib/busybox:e2e";

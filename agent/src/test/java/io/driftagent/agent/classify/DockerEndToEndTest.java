@@ -1,5 +1,8 @@
 package io.driftagent.agent.classify;
 
+import io.driftagent.agent.fixture.tier.TestTiers;
+import org.junit.jupiter.api.Tag;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -33,6 +36,7 @@ import org.testcontainers.utility.DockerImageName;
  * scratch image built from busybox-static, files changed with exec, events synthesised from real kernel facts.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Tag(TestTiers.CONTAINERS)
 class DockerEndToEndTest {
 
     private static final String IMAGE = "drift-attrib-e2e:" + Long.toHexString(System.nanoTime());

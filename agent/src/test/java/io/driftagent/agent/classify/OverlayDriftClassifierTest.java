@@ -1,5 +1,8 @@
 package io.driftagent.agent.classify;
 
+import io.driftagent.agent.fixture.tier.TestTiers;
+import org.junit.jupiter.api.Tag;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -32,6 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The classifier against a REAL overlay mount (two lower layers, an upper, a tmpfs "volume"), with exec facts taken
  * from stat(2) of the merged view and the upper flag from the upper layer, as the kernel would report them.
  */
+@Tag(TestTiers.KERNEL)
 class OverlayDriftClassifierTest {
 
     private static final int TGID = 4242;

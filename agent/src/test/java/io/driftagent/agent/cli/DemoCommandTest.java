@@ -1,5 +1,8 @@
 package io.driftagent.agent.cli;
 
+import io.driftagent.agent.fixture.tier.TestTiers;
+import org.junit.jupiter.api.Tag;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -13,6 +16,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** The demo is the whole agent on this kernel: real exec source, attribution, classification, policy, JSON sink. */
+@Tag(TestTiers.KERNEL)
 class DemoCommandTest {
 
     @BeforeAll

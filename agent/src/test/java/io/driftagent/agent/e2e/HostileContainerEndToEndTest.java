@@ -1,5 +1,8 @@
 package io.driftagent.agent.e2e;
 
+import io.driftagent.agent.fixture.tier.TestTiers;
+import org.junit.jupiter.api.Tag;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -35,6 +38,7 @@ import tools.jackson.databind.JsonNode;
  * process used; the image's own files never. The fanotify source runs the same scenarios in a subclass.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Tag(TestTiers.E2E)
 class HostileContainerEndToEndTest {
 
     private static final String IMAGE = "docker.io/drift-e2e/busybox:hostile";

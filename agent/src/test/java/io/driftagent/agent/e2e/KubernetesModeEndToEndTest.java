@@ -1,5 +1,8 @@
 package io.driftagent.agent.e2e;
 
+import io.driftagent.agent.fixture.tier.TestTiers;
+import org.junit.jupiter.api.Tag;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -41,6 +44,7 @@ import tools.jackson.databind.JsonNode;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Tag(TestTiers.E2E)
 class KubernetesModeEndToEndTest {
 
     private static final String NAMESPACE = "shop-e2e";

@@ -1,5 +1,8 @@
 package io.driftagent.agent.e2e;
 
+import io.driftagent.agent.fixture.tier.TestTiers;
+import org.junit.jupiter.api.Tag;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -29,6 +32,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Real kernel events through the whole agent (source, attribution, image index, classifier) for the drift scenarios
  * of a container's root overlay, with each exec source.
  */
+@Tag(TestTiers.E2E)
 class SandboxDriftKindsEndToEndTest {
 
     /** Each step execs one file whose classification the test knows. */

@@ -1,5 +1,8 @@
 package io.driftagent.agent.e2e;
 
+import io.driftagent.agent.fixture.tier.TestTiers;
+import org.junit.jupiter.api.Tag;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -27,6 +30,7 @@ import tools.jackson.databind.JsonNode;
  * class.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Tag(TestTiers.E2E)
 class StandaloneModeEndToEndTest {
 
     private static final String IMAGE = "docker.io/drift-e2e/busybox:standalone";

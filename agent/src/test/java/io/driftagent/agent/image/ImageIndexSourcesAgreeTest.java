@@ -1,5 +1,8 @@
 package io.driftagent.agent.image;
 
+import io.driftagent.agent.fixture.tier.TestTiers;
+import org.junit.jupiter.api.Tag;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.driftagent.agent.fixture.OciLayout;
@@ -31,6 +34,7 @@ import org.junit.jupiter.api.TestInstance;
  * mode, size, symlink target and sha256.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Tag(TestTiers.CONTAINERS)
 class ImageIndexSourcesAgreeTest {
 
     static final String NAMESPACE = "drift-image";

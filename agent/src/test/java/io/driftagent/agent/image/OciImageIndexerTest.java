@@ -1,5 +1,8 @@
 package io.driftagent.agent.image;
 
+import io.driftagent.agent.fixture.tier.TestTiers;
+import org.junit.jupiter.api.Tag;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -15,6 +18,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** OCI layouts the test writes: compressions agree, tampered blobs and oversize layers are refused. */
+@Tag(TestTiers.CONTAINERS)
 class OciImageIndexerTest {
 
     private Path work;

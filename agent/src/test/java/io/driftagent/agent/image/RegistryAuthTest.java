@@ -1,5 +1,8 @@
 package io.driftagent.agent.image;
 
+import io.driftagent.agent.fixture.tier.TestTiers;
+import org.junit.jupiter.api.Tag;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -33,6 +36,7 @@ import org.junit.jupiter.api.TestInstance;
  * built through it must equal the one built from the registry directly.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Tag(TestTiers.CONTAINERS)
 class RegistryAuthTest {
 
     private static final String REPOSITORY = "drift-image-test/auth";

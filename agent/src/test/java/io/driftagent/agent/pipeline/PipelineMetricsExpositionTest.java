@@ -1,5 +1,8 @@
 package io.driftagent.agent.pipeline;
 
+import io.driftagent.agent.fixture.tier.TestTiers;
+import org.junit.jupiter.api.Tag;
+
 import static io.driftagent.agent.pipeline.PipelineFakes.CONTAINER;
 import static io.driftagent.agent.pipeline.PipelineFakes.alertAll;
 import static io.driftagent.agent.pipeline.PipelineFakes.attributor;
@@ -23,6 +26,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+@Tag(TestTiers.CONTAINERS)
 class PipelineMetricsExpositionTest {
 
     @TempDir

@@ -1,5 +1,8 @@
 package io.driftagent.agent.proc;
 
+import io.driftagent.agent.fixture.tier.TestTiers;
+import org.junit.jupiter.api.Tag;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.driftagent.agent.fixture.BusyboxImage;
@@ -31,6 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  * (a sibling at {@code /<parent>/<id>}, as Docker places containers next to each other) is what the agent reads in
  * the pod. The attributor reads those texts from a /proc laid out with them, and the real cgroup hierarchy.
  */
+@Tag(TestTiers.CONTAINERS)
 class PrivateCgroupNamespaceAttributionTest {
 
     private static final String IMAGE = "docker.io/drift-podview/busybox:test";

@@ -1,5 +1,8 @@
 package io.driftagent.agent.selftest;
 
+import io.driftagent.agent.fixture.tier.TestTiers;
+import org.junit.jupiter.api.Tag;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.driftagent.agent.fixture.HostCommands;
@@ -25,6 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  * sandbox mount is denied): it falls back to an exec canary in the agent's own writable directory, on real kernel
  * events from the eBPF source through the real attribution, and says why in its result and metrics.
  */
+@Tag(TestTiers.KERNEL)
 class SelfTestFallbackTest {
 
     private static final Path NO_BUSYBOX = Path.of("/nonexistent/busybox");

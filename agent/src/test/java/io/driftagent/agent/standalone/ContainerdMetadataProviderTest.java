@@ -1,5 +1,8 @@
 package io.driftagent.agent.standalone;
 
+import io.driftagent.agent.fixture.tier.TestTiers;
+import org.junit.jupiter.api.Tag;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -20,6 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Against the real containerd of this machine: containers started with {@code ctr run}, bundles read for real. */
+@Tag(TestTiers.CONTAINERS)
 class ContainerdMetadataProviderTest {
     private static final String NAMESPACE = "drift-k8s";
 

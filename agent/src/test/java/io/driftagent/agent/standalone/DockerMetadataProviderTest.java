@@ -1,5 +1,8 @@
 package io.driftagent.agent.standalone;
 
+import io.driftagent.agent.fixture.tier.TestTiers;
+import org.junit.jupiter.api.Tag;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -20,6 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Against the real dockerd of this machine: a FROM-scratch busybox image imported locally, real containers. */
+@Tag(TestTiers.CONTAINERS)
 class DockerMetadataProviderTest {
     private static final String IMAGE = "drift-k8s-test/busybox:"
             + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());

@@ -1,5 +1,8 @@
 package io.driftagent.agent.storm;
 
+import io.driftagent.agent.fixture.tier.TestTiers;
+import org.junit.jupiter.api.Tag;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -16,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code mvn -o -pl agent -am verify -Dtest=ExecStormKernelTest -Dstorm.rounds=15 -Dstorm.execs=20000
  * -Dsurefire.failIfNoSpecifiedTests=false} (report in {@code agent/target/storm-report.txt}).
  */
+@Tag(TestTiers.KERNEL)
 class ExecStormKernelTest {
     private static final int ROUNDS = Integer.getInteger("storm.rounds", 1);
     private static final long EXECS = Long.getLong("storm.execs", 20_000L);

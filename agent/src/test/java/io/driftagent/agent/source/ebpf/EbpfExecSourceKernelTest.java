@@ -1,5 +1,8 @@
 package io.driftagent.agent.source.ebpf;
 
+import io.driftagent.agent.fixture.tier.TestTiers;
+import org.junit.jupiter.api.Tag;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -29,6 +32,7 @@ import org.junit.jupiter.api.TestInstance;
  * name, and every field compared with what stat(2) and /proc say.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Tag(TestTiers.KERNEL)
 class EbpfExecSourceKernelTest {
     private static final Duration WAIT = Duration.ofSeconds(10);
 

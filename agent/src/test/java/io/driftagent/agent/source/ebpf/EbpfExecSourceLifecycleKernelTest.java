@@ -1,5 +1,8 @@
 package io.driftagent.agent.source.ebpf;
 
+import io.driftagent.agent.fixture.tier.TestTiers;
+import org.junit.jupiter.api.Tag;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -23,6 +26,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** Start/close against the real kernel: what is attached, what is left after close, how refusals are counted. */
+@Tag(TestTiers.KERNEL)
 class EbpfExecSourceLifecycleKernelTest {
     private static final Duration WAIT = Duration.ofSeconds(10);
     private static final Pattern ID = Pattern.compile("\"(?:id|prog_id)\":(\\d+)");

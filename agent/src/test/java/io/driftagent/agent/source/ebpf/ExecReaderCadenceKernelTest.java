@@ -1,5 +1,8 @@
 package io.driftagent.agent.source.ebpf;
 
+import io.driftagent.agent.fixture.tier.TestTiers;
+import org.junit.jupiter.api.Tag;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -25,6 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  * How the reader waits, against the real kernel: during a storm of image-layer execs it drains on its long clock
  * (few wakeups), yet an exec that may be drift, in the middle of that storm, is rung for and handed on at once.
  */
+@Tag(TestTiers.KERNEL)
 class ExecReaderCadenceKernelTest {
     private static final int STORM_EXECS = 40_000;
 

@@ -1,5 +1,8 @@
 package io.driftagent.agent.source.ebpf;
 
+import io.driftagent.agent.fixture.tier.TestTiers;
+import org.junit.jupiter.api.Tag;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -17,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * (decode + ExecEvent + sink, as in production) drains the backlog and is timed. Target: >= 200,000 events/s.
  * Sized by {@code -Ddrain.execs=N} (default 30,000).
  */
+@Tag(TestTiers.KERNEL)
 class ExecRingDrainKernelTest {
     private static final long EXECS = Long.getLong("drain.execs", 30_000L);
     private static final int RING_BYTES = 32 * 1024 * 1024;

@@ -1,5 +1,8 @@
 package io.driftagent.agent.source.fanotify;
 
+import io.driftagent.agent.fixture.tier.TestTiers;
+import org.junit.jupiter.api.Tag;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -28,6 +31,7 @@ import org.junit.jupiter.api.TestInstance;
  * root: a bug would freeze a shared machine).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Tag(TestTiers.KERNEL)
 class FanotifyExecGuardKernelTest {
 
     /** Rewrites a file's first byte with itself through a shared writable mapping: no write(2), no modify event. */

@@ -1,5 +1,8 @@
 package io.driftagent.agent.source.fanotify;
 
+import io.driftagent.agent.fixture.tier.TestTiers;
+import org.junit.jupiter.api.Tag;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.driftagent.agent.fixture.HostCommands;
@@ -27,6 +30,7 @@ import org.junit.jupiter.api.TestInstance;
  * the host root (a container not yet attributed).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Tag(TestTiers.KERNEL)
 class FanotifyExecSourceKernelTest {
 
     static final String HELLO_C = """

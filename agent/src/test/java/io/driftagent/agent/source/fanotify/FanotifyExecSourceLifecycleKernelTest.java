@@ -1,5 +1,8 @@
 package io.driftagent.agent.source.fanotify;
 
+import io.driftagent.agent.fixture.tier.TestTiers;
+import org.junit.jupiter.api.Tag;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.driftagent.agent.source.ExecEvent;
@@ -18,6 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Start/stop hygiene and queue overflow handling of FanotifyExecSource on the real kernel. */
+@Tag(TestTiers.KERNEL)
 class FanotifyExecSourceLifecycleKernelTest {
 
     private static final Path MAX_QUEUED = Path.of("/proc/sys/fs/fanotify/max_queued_events");

@@ -1,5 +1,8 @@
 package io.driftagent.agent.source.fanotify;
 
+import io.driftagent.agent.fixture.tier.TestTiers;
+import org.junit.jupiter.api.Tag;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -16,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
  * ({@code ExecStormKernelTest}) checks the same among all sources but needs kernel BTF for eBPF; this one runs
  * wherever fanotify does, the kernels it is the fallback for.
  */
+@Tag(TestTiers.KERNEL)
 class FanotifyExecStormKernelTest {
 
     private static final long EXECS = 20_000;
