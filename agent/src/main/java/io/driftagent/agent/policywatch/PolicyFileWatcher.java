@@ -77,9 +77,9 @@ public final class PolicyFileWatcher implements AutoCloseable {
         if (pollNanos <= 0 || debounceNanos < 0) {
             throw new IllegalArgumentException("poll interval must be positive and debounce not negative");
         }
-        this.succeeded = Counter.builder(RELOADS).tag("outcome", "success")
+        this.succeeded = Counter.builder(RELOADS).tag("result", "success")
                 .description("Policy file loads, including the first").register(registry);
-        this.failed = Counter.builder(RELOADS).tag("outcome", "failure")
+        this.failed = Counter.builder(RELOADS).tag("result", "failure")
                 .description("Policy file loads, including the first").register(registry);
         Gauge.builder("drift.policy.loaded", this, w -> w.loaded ? 1 : 0)
                 .description("1 when a policy file was loaded successfully").register(registry);

@@ -410,7 +410,7 @@ class DriftPipelineTest {
     }
 
     private double verdicts(String kind, String decision) {
-        return count(PipelineMetrics.VERDICTS, "kind", kind, "decision", decision);
+        return count(PipelineMetrics.VERDICTS, "kind", kind, "action", decision);
     }
 
     private double count(String name, String... tags) {

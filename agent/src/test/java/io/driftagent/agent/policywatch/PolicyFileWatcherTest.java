@@ -181,7 +181,7 @@ class PolicyFileWatcherTest {
     }
 
     private double reloads(String outcome) {
-        return registry.get(PolicyFileWatcher.RELOADS).tag("outcome", outcome).counter().count();
+        return registry.get(PolicyFileWatcher.RELOADS).tag("result", outcome).counter().count();
     }
 
     private static void waitUntil(BooleanSupplier condition) throws InterruptedException {
