@@ -246,6 +246,8 @@ class KubernetesModeEndToEndTest {
         assertThat(PrometheusExposition.sample(metrics.body(), "drift_informer_state", "")).as("1 = synced")
                 .isEqualTo(1);
         assertThat(PrometheusExposition.sample(metrics.body(), "drift_informer_containers", "")).isEqualTo(1);
+        assertThat(PrometheusExposition.sample(metrics.body(), "drift_informer_synced", "")).as("documented in alerts.md")
+                .isEqualTo(1);
         assertThat(PrometheusExposition.sample(metrics.body(), "drift_source_delivered_total", "source=\"auto\""))
                 .isPositive();
     }
