@@ -427,7 +427,7 @@ def storm_phase(agent, names, execs, interval_us):
         if n:
             stages[re.search(r'stage="([^"]+)"', labels).group(1)] = {"items": int(n), "mean_us": 1e6 * t / n}
     phase["stages"] = stages
-    for name in ("drift_pipeline_verdicts_total", "drift_pipeline_stopped_early_total",
+    for name in ("drift_verdicts_total", "drift_pipeline_stopped_early_total",
                  "drift_pipeline_process_snapshots_total",
                  "drift_pipeline_late_metadata_total", "drift_pipeline_dropped_total", "drift_source_lost_total"):
         deltas = {}

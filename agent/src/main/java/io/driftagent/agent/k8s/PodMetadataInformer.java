@@ -215,8 +215,13 @@ public final class PodMetadataInformer implements MetadataProvider, AutoCloseabl
         return index.liveContainers();
     }
 
-    /** Registers {@code drift.informer.state} (see {@link InformerState#code()}) and the index size. */
+    /**
+     * Registers {@code drift.informer.state} (see {@link InformerState#code()}), {@code drift.informer.synced} (1 while
+     * the cache follows the API server, else 0) and the index size.
+     */
     public void registerMetrics(MeterRegistry registry) {
+        Gauge.builder("drift.informer.synced", this, informer -> informer.state() == InformerState.SYNCED ? 1 : 0)
+                .description("1 when the pod informer has synced and is watching, else 0").register(registry);
         Gauge.builder("drift.informer.state", this, informer -> informer.state().code())
                 .description("pod informer state: 0 starting, 1 synced, 2 disconnected, 3 stopped")
                 .register(registry);

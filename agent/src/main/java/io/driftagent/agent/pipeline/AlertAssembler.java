@@ -24,12 +24,21 @@ import java.util.function.Supplier;
 public final class AlertAssembler {
 
     private final DeploymentIdentity identity;
-    private final Clock clock;
+    private final ExecWallClock execTimes;
     private final Supplier<String> ids;
 
+    /** Alert times from the exec's CLOCK_MONOTONIC timestamp ({@link System#nanoTime()}'s clock) and {@code clock}. */
     public AlertAssembler(DeploymentIdentity identity, Clock clock, Supplier<String> ids) {
+        this(identity, clock, MonotonicClock.SYSTEM, ids);
+    }
+
+    /**
+     * @param clock     the wall clock
+     * @param monotonic the clock of {@code ExecEvent.timestampNs}
+     */
+    public AlertAssembler(DeploymentIdentity identity, Clock clock, MonotonicClock monotonic, Supplier<String> ids) {
         this.identity = Objects.requireNonNull(identity, "identity");
-        this.clock = Objects.requireNonNull(clock, "clock");
+        this.execTimes = new ExecWallClock(clock, monotonic);
         this.ids = Objects.requireNonNull(ids, "ids");
     }
 
@@ -76,7 +85,7 @@ public final class AlertAssembler {
         return new Alert(
                 Alert.SCHEMA_VERSION,
                 ids.get(),
-                clock.instant(),
+                execTimes.toWallClock(event.timestampNs()), // when the exec happened, not when it was reported
                 denied ? Alert.AlertType.BinaryDriftBlocked : Alert.AlertType.BinaryDrift,
                 severityOf(classification.kind()),
                 denied ? Verdict.Decision.BLOCK.wireName() : verdict.decision().wireName(),

@@ -26,7 +26,7 @@ final class PipelineMetrics {
     static final String STOPPED_EARLY = "drift.pipeline.stopped_early";
     static final String LATE_METADATA = "drift.pipeline.late_metadata";
     static final String PARKED = "drift.pipeline.parked";
-    static final String VERDICTS = "drift.pipeline.verdicts";
+    static final String VERDICTS = "drift.verdicts";
     static final String PUBLISHED = "drift.pipeline.published";
     static final String PROCESS_SNAPSHOTS = "drift.pipeline.process_snapshots";
 
@@ -72,7 +72,7 @@ final class PipelineMetrics {
             Map<Verdict.Decision, Counter> byDecision = new EnumMap<>(Verdict.Decision.class);
             for (Verdict.Decision decision : Verdict.Decision.values()) {
                 byDecision.put(decision, Counter.builder(VERDICTS)
-                        .tag("kind", kind.name()).tag("decision", decision.wireName())
+                        .tag("kind", kind.name()).tag("action", decision.wireName())
                         .description("Policy verdicts on drifted execs").register(registry));
             }
             verdicts.put(kind, byDecision);

@@ -1,12 +1,13 @@
 package io.driftagent.agent.policywatch;
 
+import io.driftagent.agent.fs.RegularFiles;
+import io.driftagent.policy.load.LoadLimits;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.ClosedWatchServiceException;
-import java.nio.file.Files;
+import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardWatchEventKinds;
@@ -29,15 +30,22 @@ import org.slf4j.LoggerFactory;
  * file systems and mounts where no watch event arrives. Bursts of events are debounced. A reload happens only when
  * the content (sha256) differs from the last one tried, so {@code touch} or a failed file is not reloaded again and
  * again; a rejected file leaves the previous policy active ({@link PolicyReloader}) and is counted.
+ *
+ * <p>The file is read once per check, never blocking on what stands at the path ({@link RegularFiles}: a FIFO,
+ * directory or device is refused without being opened for reading), and the bytes read are both hashed and handed
+ * to the reloader, so what is loaded is what was hashed. A file that is not regular or cannot be read is a failed
+ * reload like a rejected one: logged, counted, and the watch goes on.
  */
 public final class PolicyFileWatcher implements AutoCloseable {
 
     static final String RELOADS = "drift.policy.reloads";
     private static final Logger LOG = LoggerFactory.getLogger(PolicyFileWatcher.class);
-    private static final long MAX_POLICY_BYTES = 4L << 20;
+    /** One byte more than the loader accepts is read, so that it reports the file as too large. */
+    private static final int MAX_POLICY_BYTES = LoadLimits.DEFAULT.maxBytes();
 
     private final Path policyFile;
     private final PolicyReloader reloader;
+    private final RegularFiles files;
     private final long pollNanos;
     private final long debounceNanos;
     private final boolean watchDirectory;
@@ -50,6 +58,7 @@ public final class PolicyFileWatcher implements AutoCloseable {
     private Thread thread;
     private FileFingerprint lastSeen;
     private byte[] lastTriedDigest;
+    private FileFingerprint lastUnreadable;
 
     public PolicyFileWatcher(Path policyFile, PolicyReloader reloader, Duration pollInterval, Duration debounce,
                              MeterRegistry registry) {
@@ -61,15 +70,16 @@ public final class PolicyFileWatcher implements AutoCloseable {
                       MeterRegistry registry, boolean watchDirectory) {
         this.policyFile = policyFile.toAbsolutePath();
         this.reloader = Objects.requireNonNull(reloader, "reloader");
+        this.files = RegularFiles.create();
         this.pollNanos = pollInterval.toNanos();
         this.debounceNanos = debounce.toNanos();
         this.watchDirectory = watchDirectory;
         if (pollNanos <= 0 || debounceNanos < 0) {
             throw new IllegalArgumentException("poll interval must be positive and debounce not negative");
         }
-        this.succeeded = Counter.builder(RELOADS).tag("outcome", "success")
+        this.succeeded = Counter.builder(RELOADS).tag("result", "success")
                 .description("Policy file loads, including the first").register(registry);
-        this.failed = Counter.builder(RELOADS).tag("outcome", "failure")
+        this.failed = Counter.builder(RELOADS).tag("result", "failure")
                 .description("Policy file loads, including the first").register(registry);
         Gauge.builder("drift.policy.loaded", this, w -> w.loaded ? 1 : 0)
                 .description("1 when a policy file was loaded successfully").register(registry);
@@ -196,33 +206,49 @@ public final class PolicyFileWatcher implements AutoCloseable {
      * @param evenIfStatUnchanged a watch event arrived: a same-size rewrite within one mtime tick must not be missed
      */
     private void check(boolean evenIfStatUnchanged) {
-        FileFingerprint now;
-        byte[] digest;
+        FileFingerprint now = null;
+        byte[] content;
         try {
             now = FileFingerprint.of(policyFile);
             if (now.equals(lastSeen) && !evenIfStatUnchanged) {
                 return;
             }
             lastSeen = now;
-            digest = digest(policyFile);
+            content = files.read(policyFile, MAX_POLICY_BYTES);
         } catch (NoSuchFileException gone) {
             LOG.debug("policy file {} is absent for now", policyFile);
             return;
+        } catch (FileSystemException e) {
+            // not a regular file (FIFO, directory, device), a symlink loop, a read error: the message names the file
+            unreadable(now, e.getMessage());
+            return;
         } catch (IOException e) {
-            LOG.warn("cannot read the policy file {}: {}", policyFile, e.toString());
+            unreadable(now, "cannot read " + policyFile + ": " + e);
             return;
         }
+        lastUnreadable = null;
+        byte[] digest = digest(content);
         if (Arrays.equals(digest, lastTriedDigest)) {
             return;
         }
         lastTriedDigest = digest;
-        reload();
+        reload(content);
     }
 
-    private void reload() {
+    /** A failed reload, counted once per version of the file (a later readable version is loaded even if unchanged). */
+    private void unreadable(FileFingerprint version, String why) {
+        if (version != null && version.equals(lastUnreadable)) {
+            return;
+        }
+        lastUnreadable = version;
+        lastTriedDigest = null;
+        failed(why);
+    }
+
+    private void reload(byte[] content) {
         String failure;
         try {
-            failure = reloader.reload(policyFile) ? null : "rejected by the policy loader";
+            failure = reloader.reload(policyFile, content) ? null : "rejected by the policy loader";
         } catch (Exception e) {
             failure = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         }
@@ -232,31 +258,21 @@ public final class PolicyFileWatcher implements AutoCloseable {
             succeeded.increment();
             LOG.info("policy {} loaded", policyFile);
         } else {
-            lastFailure = failure;
-            failed.increment();
-            LOG.warn("policy {} not loaded, the previous one stays active: {}", policyFile, failure);
+            failed(failure);
         }
     }
 
-    private static byte[] digest(Path file) throws IOException {
-        MessageDigest sha256;
+    private void failed(String failure) {
+        lastFailure = failure;
+        failed.increment();
+        LOG.warn("policy {} not loaded, the previous one stays active: {}", policyFile, failure);
+    }
+
+    private static byte[] digest(byte[] content) {
         try {
-            sha256 = MessageDigest.getInstance("SHA-256");
+            return MessageDigest.getInstance("SHA-256").digest(content);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JRE has SHA-256", e);
         }
-        try (InputStream in = Files.newInputStream(file)) {
-            byte[] buffer = new byte[8192];
-            long total = 0;
-            int n;
-            while ((n = in.read(buffer)) > 0) {
-                total += n;
-                if (total > MAX_POLICY_BYTES) {
-                    throw new IOException("larger than " + MAX_POLICY_BYTES + " bytes");
-                }
-                sha256.update(buffer, 0, n);
-            }
-        }
-        return sha256.digest();
     }
 }

@@ -20,8 +20,8 @@ final class HolderReloader implements PolicyReloader {
     }
 
     @Override
-    public boolean reload(Path policyFile) throws PolicyRejectedException {
-        ReloadOutcome outcome = holder.reload(policyFile);
+    public boolean reload(Path policyFile, byte[] content) throws PolicyRejectedException {
+        ReloadOutcome outcome = holder.reload(policyFile.toString(), content);
         if (outcome.applied()) {
             return true;
         }

@@ -45,7 +45,15 @@ final class SourceAssembly {
             FunctionCounter.builder("drift.source.lost", source, s -> s.stats().lost().getOrDefault(reason, 0L))
                     .description("Execs the exec source lost, by reason").tag("source", selection).tag("reason", reason)
                     .register(registry);
+            // the documented, source-independent names (docs/alerts.md)
+            FunctionCounter.builder("drift.events.lost", source, s -> s.stats().lost().getOrDefault(reason, 0L))
+                    .description("Exec events lost before classification, by reason").tag("reason", reason)
+                    .register(registry);
         }
+        FunctionCounter.builder("drift.execs.observed", source,
+                        s -> s.stats().delivered() + s.stats().lost().values().stream().mapToLong(Long::longValue).sum())
+                .description("Exec events the exec source saw: delivered to the pipeline or lost")
+                .tag("source", selection).register(registry);
     }
 
     private static ExecSource fanotify(Clock clock) {

@@ -244,12 +244,14 @@ class KubernetesModeEndToEndTest {
         assertThat(alertLines).isPositive();
         assertThat(PrometheusExposition.sample(metrics.body(), "drift_alerts_total", "type=\"BinaryDrift\""))
                 .as("alerts counted; only this test's namespace alerts").isEqualTo(alertLines);
-        assertThat(PrometheusExposition.sample(metrics.body(), "drift_pipeline_verdicts_total",
-                "decision=\"alert\",kind=\"ADDED\""))
+        assertThat(PrometheusExposition.sample(metrics.body(), "drift_verdicts_total",
+                "action=\"alert\",kind=\"ADDED\""))
                 .isEqualTo(alertLines);
         assertThat(PrometheusExposition.sample(metrics.body(), "drift_informer_state", "")).as("1 = synced")
                 .isEqualTo(1);
         assertThat(PrometheusExposition.sample(metrics.body(), "drift_informer_containers", "")).isEqualTo(1);
+        assertThat(PrometheusExposition.sample(metrics.body(), "drift_informer_synced", "")).as("documented in alerts.md")
+                .isEqualTo(1);
         assertThat(PrometheusExposition.sample(metrics.body(), "drift_source_delivered_total", "source=\"auto\""))
                 .isPositive();
     }

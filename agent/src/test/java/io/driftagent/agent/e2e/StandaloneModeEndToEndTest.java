@@ -216,8 +216,8 @@ class StandaloneModeEndToEndTest {
         assertThat(PrometheusExposition.promtoolProblems(exposition, work)).as("promtool check metrics").isEmpty();
         assertThat(PrometheusExposition.sample(exposition, "drift_alerts_total", "type=\"BinaryDrift\""))
                 .isEqualTo(lines).isPositive();
-        assertThat(PrometheusExposition.sample(exposition, "drift_pipeline_verdicts_total",
-                "decision=\"alert\",kind=\"ADDED\"")).isPositive();
+        assertThat(PrometheusExposition.sample(exposition, "drift_verdicts_total",
+                "action=\"alert\",kind=\"ADDED\"")).isPositive();
         assertThat(exposition).doesNotContain("drift_informer_state");
         assertThat(PrometheusExposition.sample(exposition, "drift_source_delivered_total", "source=\"" + source() + "\""))
                 .isPositive();

@@ -115,4 +115,31 @@ class AlertAssemblerTest {
         assertThat(first.getMostSignificantBits() >>> 16).isEqualTo(NOW.toEpochMilli());
         assertThat(first).isNotEqualTo(second);
     }
+
+    @Test
+    void theAlertTimeIsTheExecsMonotonicTimestampOnTheWallClockWithImplausibleOnesReplacedByNow() {
+        // given a wall clock at NOW when the monotonic clock reads 1,000 s
+        long[] monotonic = {1_000_000_000_000L};
+        AlertAssembler assembler = new AlertAssembler(new DeploymentIdentity("n", null, null, null), CLOCK,
+                () -> monotonic[0], () -> "id");
+
+        // when execs stamped 200 ms and 3 s before that are assembled, and ones that cannot be an exec's time
+        Instant recent = time(assembler, monotonic[0] - 200_000_000L);
+        Instant older = time(assembler, monotonic[0] - 3_000_000_000L);
+        Instant unset = time(assembler, 0);
+        Instant future = time(assembler, monotonic[0] + 5_000_000_000L);
+        Instant ancient = time(assembler, monotonic[0] - 7_200_000_000_000L);
+
+        // then
+        assertThat(recent).isEqualTo(NOW.minusMillis(200));
+        assertThat(older).isEqualTo(NOW.minusSeconds(3));
+        assertThat(unset).isEqualTo(NOW);
+        assertThat(future).isEqualTo(NOW);
+        assertThat(ancient).isEqualTo(NOW);
+    }
+
+    private static Instant time(AlertAssembler assembler, long timestampNs) {
+        return assembler.alert(exec(1, "/tmp/x", timestampNs), ProcessSnapshot.UNKNOWN, container(),
+                WorkloadMetadata.UNKNOWN, Classification.unresolved("/tmp/x", "test"), ALERT, false).time();
+    }
 }

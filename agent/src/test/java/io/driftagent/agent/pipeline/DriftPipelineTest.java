@@ -27,6 +27,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -79,7 +80,7 @@ class DriftPipelineTest {
         Alert alert = publisher.next(WAIT);
         assertThat(alert.schemaVersion()).isEqualTo(Alert.SCHEMA_VERSION);
         assertThat(alert.id()).isEqualTo("alert-1");
-        assertThat(alert.time()).isEqualTo(NOW);
+        assertThat(alert.time()).as("the exec's time: just before the wall clock's NOW").isBetween(NOW.minusSeconds(5), NOW);
         assertThat(alert.alertType()).isEqualTo(Alert.AlertType.BinaryDrift);
         assertThat(alert.severity()).isEqualTo(Alert.Severity.medium);
         assertThat(alert.action()).isEqualTo("alert");
@@ -230,6 +231,50 @@ class DriftPipelineTest {
         release.countDown();
         publisher.next(WAIT);
         waitUntil(() -> publisher.alerts.size() + 1 == 5);
+    }
+
+    @Test
+    void alertTimesAreWhenTheExecsHappenedNotWhenAStalledPipelineGotToThem() throws Exception {
+        // given a pipeline on the real clocks whose classification stalls until released
+        metadata.known.put(CONTAINER, metadata());
+        CountDownLatch release = new CountDownLatch(1);
+        DriftClassifier stalled = (event, container) -> {
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return classifier().classify(event, container);
+        };
+        pipeline = new DriftPipeline(new PipelineParts(attributor(), ProcessInspector.NONE, stalled, metadata,
+                alertAll(), new AlertAssembler(IDENTITY, Clock.systemUTC(), () -> "alert"), publisher),
+                PipelineSettings.defaults(), registry, MonotonicClock.SYSTEM);
+        pipeline.start();
+
+        // when five execs happen 200 ms apart, each stamped by the source with CLOCK_MONOTONIC at capture
+        List<Instant> happened = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            happened.add(Instant.now());
+            pipeline.sink().offer(exec(3000 + i, "/tmp/stalled-" + i, System.nanoTime()));
+            Thread.sleep(200);
+        }
+        Thread.sleep(500); // the stall goes on
+        release.countDown();
+
+        // then each alert's time is its exec's time: five distinct times about 200 ms apart
+        List<Instant> times = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            times.add(publisher.next(WAIT).time());
+        }
+        times.sort(null);
+        for (int i = 0; i < 5; i++) {
+            assertThat(Duration.between(happened.get(i), times.get(i)).abs()).as("alert %d vs its exec", i)
+                    .isLessThan(Duration.ofMillis(50));
+        }
+        for (int i = 1; i < 5; i++) {
+            assertThat(Duration.between(times.get(i - 1), times.get(i)))
+                    .isBetween(Duration.ofMillis(150), Duration.ofMillis(350));
+        }
     }
 
     @Test
@@ -433,7 +478,7 @@ class DriftPipelineTest {
     }
 
     private double verdicts(String kind, String decision) {
-        return count(PipelineMetrics.VERDICTS, "kind", kind, "decision", decision);
+        return count(PipelineMetrics.VERDICTS, "kind", kind, "action", decision);
     }
 
     private double count(String name, String... tags) {

@@ -54,7 +54,7 @@ class PipelineMetricsExpositionTest {
                 .contains("drift_stage_latency_seconds_bucket{stage=\"report\"")
                 .contains("drift_pipeline_process_snapshots_total{when=\"attribution\"} 1.0")
                 .contains("drift_pipeline_dropped_total{reason=\"queue_full\",stage=\"attribute\"}")
-                .contains("drift_pipeline_verdicts_total{decision=\"alert\",kind=\"ADDED\"} 1.0")
+                .contains("drift_verdicts_total{action=\"alert\",kind=\"ADDED\"} 1.0")
                 .contains("drift_pipeline_late_metadata_total{outcome=\"gave_up\"}")
                 .contains("drift_pipeline_stopped_early_total{reason=\"image_file\"}")
                 .contains("drift_pipeline_published_total{outcome=\"accepted\"} 1.0");

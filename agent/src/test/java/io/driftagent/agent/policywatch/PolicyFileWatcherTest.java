@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -31,8 +32,8 @@ class PolicyFileWatcherTest {
     private PolicyFileWatcher watcher;
 
     /** Accepts any content but "bad". */
-    private boolean reload(Path file) throws IOException {
-        String content = Files.readString(file);
+    private boolean reload(Path file, byte[] bytes) {
+        String content = new String(bytes, StandardCharsets.UTF_8);
         loadedContents.add(content);
         return !content.equals("bad");
     }
@@ -138,7 +139,7 @@ class PolicyFileWatcherTest {
     @Test
     void aReloaderExceptionIsAFailureWithItsMessage() throws Exception {
         Path policy = Files.writeString(dir.resolve("policy.yaml"), "rules: v1");
-        watcher = new PolicyFileWatcher(policy, file -> {
+        watcher = new PolicyFileWatcher(policy, (file, bytes) -> {
             throw new IllegalArgumentException("policy.yaml:3:5 unknown action 'alrt'");
         }, Duration.ofMillis(50), Duration.ofMillis(20), registry);
 
@@ -180,7 +181,7 @@ class PolicyFileWatcherTest {
     }
 
     private double reloads(String outcome) {
-        return registry.get(PolicyFileWatcher.RELOADS).tag("outcome", outcome).counter().count();
+        return registry.get(PolicyFileWatcher.RELOADS).tag("result", outcome).counter().count();
     }
 
     private static void waitUntil(BooleanSupplier condition) throws InterruptedException {

@@ -48,18 +48,32 @@ public final class PolicyHolder {
     /** Loads {@code file}; if it is valid it replaces the current policy, otherwise the current one stays. */
     public ReloadOutcome reload(Path file) {
         synchronized (reloadLock) { // reloads are serialised so that outcomes report what they did, in order
-            PolicyLoadResult result = loader.load(file);
-            if (result.policy().isPresent()) {
-                Loaded loaded = new Loaded(result.policy().get(), clock.instant());
-                active.set(loaded);
-                LOG.info("drift policy {} loaded: {} rules, default {}, {} warnings", file,
-                        loaded.policy().rules().size(), loaded.policy().defaultAction().wireName(), result.warnings().size());
-                return new ReloadOutcome(true, loaded.policy(), loaded.loadedAt(), result.problems());
-            }
-            Loaded kept = active.get();
-            LOG.warn("drift policy {} rejected ({} errors, first: {}); keeping the policy loaded at {}", file,
-                    result.errors().size(), result.errors().get(0), kept.loadedAt());
-            return new ReloadOutcome(false, kept.policy(), kept.loadedAt(), result.problems());
+            return apply(file.toString(), loader.load(file));
         }
+    }
+
+    /**
+     * Loads a policy from the bytes a caller already read (and, e.g., hashed): what is loaded is exactly what the
+     * caller saw, never a later version of the file. {@code sourceName} is used in problem locations.
+     */
+    public ReloadOutcome reload(String sourceName, byte[] content) {
+        synchronized (reloadLock) {
+            return apply(sourceName, loader.load(sourceName, content));
+        }
+    }
+
+    /** Called with {@code reloadLock} held. */
+    private ReloadOutcome apply(String source, PolicyLoadResult result) {
+        if (result.policy().isPresent()) {
+            Loaded loaded = new Loaded(result.policy().get(), clock.instant());
+            active.set(loaded);
+            LOG.info("drift policy {} loaded: {} rules, default {}, {} warnings", source,
+                    loaded.policy().rules().size(), loaded.policy().defaultAction().wireName(), result.warnings().size());
+            return new ReloadOutcome(true, loaded.policy(), loaded.loadedAt(), result.problems());
+        }
+        Loaded kept = active.get();
+        LOG.warn("drift policy {} rejected ({} errors, first: {}); keeping the policy loaded at {}", source,
+                result.errors().size(), result.errors().get(0), kept.loadedAt());
+        return new ReloadOutcome(false, kept.policy(), kept.loadedAt(), result.problems());
     }
 }

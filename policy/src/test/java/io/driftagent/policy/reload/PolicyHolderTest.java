@@ -45,6 +45,25 @@ class PolicyHolderTest {
     }
 
     @Test
+    void reloadingFromBytesLoadsExactlyThoseBytesWhateverTheFileHoldsNow() throws Exception {
+        // given a file whose content changes after the caller read it
+        PolicyHolder holder = new PolicyHolder(CompiledPolicy.defaultOnly(Action.IGNORE), clock);
+        Path file = write("policy.yaml", blockEverything("read-by-the-caller"));
+        byte[] read = Files.readAllBytes(file);
+        Files.writeString(file, blockEverything("written-afterwards"));
+
+        // when the holder reloads from the bytes read
+        ReloadOutcome outcome = holder.reload(file.toString(), read);
+
+        // then the version the caller read is in force, and problems name the file
+        assertThat(outcome.applied()).isTrue();
+        assertThat(holder.current().evaluate(Facts.exec().build()).ruleName()).isEqualTo("read-by-the-caller");
+        ReloadOutcome bad = holder.reload(file.toString(), "rules: [".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        assertThat(bad.applied()).isFalse();
+        assertThat(bad.problems()).first().extracting(Problem::file).isEqualTo(file.toString());
+    }
+
+    @Test
     void aValidFileReplacesThePolicy() throws Exception {
         // given
         PolicyHolder holder = new PolicyHolder(CompiledPolicy.defaultOnly(Action.IGNORE), clock);

@@ -12,7 +12,7 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * Folds repeats of the same drift, keyed by (container id, path, kind), into one alert line per window.
+ * Folds repeats of the same drift, keyed by (container id, path, kind, alert type), into one alert line per window.
  *
  * <ul>
  *   <li>The first occurrence of a key is emitted at once (count 1) and opens a window of {@code window} length.</li>
@@ -35,10 +35,14 @@ public final class AlertDeduplicator {
         void emit(Alert alert, int count);
     }
 
-    private record Key(String containerId, String path, String kind) {
+    /**
+     * The outcome (alert type: denied or not) is part of the key: an exec that ran is never folded into a summary of
+     * blocked ones, nor a blocked one into a summary of execs that ran.
+     */
+    private record Key(String containerId, String path, String kind, Alert.AlertType outcome) {
         static Key of(Alert alert) {
             String container = alert.container() == null || alert.container().id() == null ? "" : alert.container().id();
-            return new Key(container, alert.drift().path(), alert.drift().kind());
+            return new Key(container, alert.drift().path(), alert.drift().kind(), alert.alertType());
         }
     }
 

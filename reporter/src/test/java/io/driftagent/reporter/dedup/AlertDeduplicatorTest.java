@@ -40,6 +40,41 @@ class AlertDeduplicatorTest {
     }
 
     @Test
+    void anExecThatRanIsNeverFoldedIntoABlockedSummaryOfTheSameDrift() {
+        // given a window of blocked execs of one dropped binary
+        AlertDeduplicator dedup = new AlertDeduplicator(Duration.ofSeconds(60), 100, clock, registry);
+        Alert blocked = withType(SampleAlerts.of("c1", "/tmp/x", "ADDED"), Alert.AlertType.BinaryDriftBlocked, "block");
+        dedup.accept(blocked, emitter);
+        for (int i = 0; i < 5; i++) {
+            dedup.accept(withType(SampleAlerts.of("c1", "/tmp/x", "ADDED"), Alert.AlertType.BinaryDriftBlocked, "block"),
+                    emitter);
+        }
+
+        // when one exec of the same binary ran (the guard let it through) within that window, then another
+        Alert ran = withType(SampleAlerts.of("c1", "/tmp/x", "ADDED"), Alert.AlertType.BinaryDrift, "block");
+        dedup.accept(ran, emitter);
+        dedup.accept(withType(SampleAlerts.of("c1", "/tmp/x", "ADDED"), Alert.AlertType.BinaryDrift, "block"), emitter);
+        clock.advance(Duration.ofSeconds(60));
+        dedup.flushDue(emitter);
+
+        // then the one that ran is reported at once as BinaryDrift, and the summaries keep the two apart
+        assertThat(out.get(0)).isEqualTo(new Emitted(blocked, 1));
+        assertThat(out.get(1)).isEqualTo(new Emitted(ran, 1));
+        assertThat(out).hasSize(4);
+        int blockedTotal = out.stream().filter(e -> e.alert().alertType() == Alert.AlertType.BinaryDriftBlocked)
+                .mapToInt(Emitted::count).sum();
+        int ranTotal = out.stream().filter(e -> e.alert().alertType() == Alert.AlertType.BinaryDrift)
+                .mapToInt(Emitted::count).sum();
+        assertThat(blockedTotal).isEqualTo(6);
+        assertThat(ranTotal).isEqualTo(2);
+    }
+
+    private static Alert withType(Alert a, Alert.AlertType type, String action) {
+        return new Alert(a.schemaVersion(), a.id(), a.time(), type, a.severity(), action, a.drift(), a.process(),
+                a.container(), a.pod(), a.node(), a.cluster(), a.cloud(), a.rule());
+    }
+
+    @Test
     void windowCloseEmitsOneSummaryWithTheNumberOfRepeatsCarryingTheLastRepeat() {
         // given
         AlertDeduplicator dedup = new AlertDeduplicator(Duration.ofSeconds(60), 100, clock, registry);

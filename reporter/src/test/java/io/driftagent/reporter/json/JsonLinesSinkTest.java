@@ -54,4 +54,40 @@ class JsonLinesSinkTest {
         assertThat(lines.get(0)).isEqualTo("{\"earlier\":true}");
         assertThat(lines.get(1)).startsWith("{\"schemaVersion\":1,");
     }
+
+    @Test
+    void onAStreamThatFailedPartWayTheNextAlertStartsOnAFreshLine() throws Exception {
+        // given a stream that accepts 40 bytes of the first alert, then fails once
+        java.io.ByteArrayOutputStream received = new java.io.ByteArrayOutputStream();
+        java.io.OutputStream flaky = new java.io.OutputStream() {
+            private boolean failed;
+
+            @Override
+            public void write(int b) {
+                received.write(b);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws java.io.IOException {
+                if (!failed) {
+                    failed = true;
+                    received.write(b, off, 40);
+                    throw new java.io.IOException("No space left on device");
+                }
+                received.write(b, off, len);
+            }
+        };
+        JsonLinesSink sink = new JsonLinesSink("flaky", flaky, false);
+
+        // when the first publish fails and the second succeeds
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> sink.publish(SampleAlerts.of("c1", "/tmp/one", "ADDED")))
+                .isInstanceOf(java.io.IOException.class);
+        sink.publish(SampleAlerts.of("c1", "/tmp/two", "ADDED"));
+
+        // then the fragment is alone on its line and the second alert is whole on the next
+        List<String> lines = received.toString(StandardCharsets.UTF_8).lines().toList();
+        assertThat(lines).hasSize(2);
+        assertThat(lines.get(0)).hasSize(40);
+        assertThat(JsonMapper.builder().build().readTree(lines.get(1)).get("drift").get("path").asString()).isEqualTo("/tmp/two");
+    }
 }
