@@ -1,5 +1,8 @@
 package io.driftagent.agent.e2e;
 
+import io.driftagent.agent.fixture.tier.TestTiers;
+import org.junit.jupiter.api.Tag;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.driftagent.agent.config.Setting;
@@ -27,6 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  * parsed, so the doc and the code cannot drift apart silently. Rows marked "Kubernetes mode only" are not checked
  * here (the agent runs standalone). Needs root (the exec source).
  */
+@Tag(TestTiers.E2E)
 class MetricsContractTest {
     private static final Path ALERTS_DOC = Path.of("..", "docs", "alerts.md").toAbsolutePath().normalize();
     private static final Pattern CODE = Pattern.compile("`([^`]+)`");

@@ -1,5 +1,7 @@
 package io.driftagent.reporter.json;
 
+import org.junit.jupiter.api.Tag;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.driftagent.reporter.alert.SampleAlerts;
@@ -18,6 +20,7 @@ import tools.jackson.databind.json.JsonMapper;
  * A full disk must not leave half an alert line that the next alert is glued to: on a real 64 KiB tmpfs, filled up,
  * every line of the alerts file is a whole JSON object once space is freed and alerting goes on. Needs root (mount).
  */
+@Tag("kernel")
 class JsonLinesSinkDiskFullTest {
 
     @TempDir
