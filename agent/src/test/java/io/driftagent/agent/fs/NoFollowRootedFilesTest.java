@@ -1,5 +1,8 @@
 package io.driftagent.agent.fs;
 
+import io.driftagent.agent.fixture.tier.TestTiers;
+import org.junit.jupiter.api.Tag;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
@@ -29,6 +32,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * no host byte comes back and nothing stalls.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Tag(TestTiers.KERNEL)
 class NoFollowRootedFilesTest {
 
     private static final Duration BOUND = Duration.ofSeconds(10);

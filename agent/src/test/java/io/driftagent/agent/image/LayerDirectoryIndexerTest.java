@@ -1,5 +1,8 @@
 package io.driftagent.agent.image;
 
+import io.driftagent.agent.fixture.tier.TestTiers;
+import org.junit.jupiter.api.Tag;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
@@ -21,6 +24,7 @@ import org.junit.jupiter.api.Test;
  * Layer directories in overlay's unpacked form, planted by the test: whiteouts as char devices 0/0, opaque
  * directories by xattr, and hostile content (symlinks to host files, FIFOs, a sparse 1 TiB file).
  */
+@Tag(TestTiers.KERNEL)
 class LayerDirectoryIndexerTest {
 
     private Path work;
