@@ -61,6 +61,10 @@ final class BlockingAssembly {
         FunctionCounter.builder("drift.guard.late.decisions", guard, g -> g.stats().lateDecisions())
                 .description("Decisions finished after their exec had been answered at the deadline")
                 .register(registry);
+        FunctionCounter.builder("drift.guard.skipped", guard, g -> g.stats().skipped())
+                .description("Execs answered at their deadline before their turn in their container's lane came; "
+                        + "not decided then (a denied one is reported unclassified)")
+                .register(registry);
         FunctionCounter.builder("drift.guard.overruled", guard, g -> g.stats().overruled())
                 .description("Execs denied at the deadline that the decision, finished later, allowed")
                 .register(registry);
