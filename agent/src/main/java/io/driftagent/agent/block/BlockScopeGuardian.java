@@ -99,6 +99,9 @@ public final class BlockScopeGuardian implements ContainerAttributor {
     private final Map<ContainerId, Decision> decisions = new ConcurrentHashMap<>();
     private final LiveContainers live;
     private final LongAdder attachFailures = new LongAdder();
+    /** When each container's failure to be guarded was last logged at WARN (then once a minute, else DEBUG). */
+    private final Map<ContainerId, Long> lastWarned = new ConcurrentHashMap<>();
+    private static final long WARN_EVERY_NANOS = 60_000_000_000L;
 
     /** @param policy the policy in force, read at each decision (a reload replaces it) */
     public BlockScopeGuardian(ContainerAttributor delegate, RootGuard guard, MetadataProvider metadata,
@@ -212,7 +215,18 @@ public final class BlockScopeGuardian implements ContainerAttributor {
             }
         }
         attachFailures.increment();
-        log.warn("cannot guard container {} ({}): its execs are not blocked until a later try succeeds", id, lastFailure);
+        long now = System.nanoTime();
+        Long warned = lastWarned.get(id);
+        if (warned == null || now - warned >= WARN_EVERY_NANOS) {
+            if (lastWarned.size() >= MAX_REMEMBERED) {
+                lastWarned.clear();
+            }
+            lastWarned.put(id, now);
+            log.warn("cannot guard container {} ({}): its execs are not blocked until a later try succeeds", id,
+                    lastFailure);
+        } else {
+            log.debug("cannot guard container {} ({})", id, lastFailure);
+        }
         return false;
     }
 

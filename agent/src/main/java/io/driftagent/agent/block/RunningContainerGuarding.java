@@ -25,6 +25,11 @@ public final class RunningContainerGuarding implements AutoCloseable {
     private ScheduledExecutorService ticker;
     private CompiledPolicy scannedUnder;
     private int unguarded;
+    /** Ticks to wait before retrying failures: doubles while they persist (a container that can never be guarded
+     * must not make the agent scan every second), back to one after a success or a policy change. */
+    private int retryEvery = 1;
+    private int ticksSinceScan;
+    private static final int MAX_RETRY_TICKS = 64;
 
     /** @param tick how often the policy in force is compared with the one of the last scan (and failures retried) */
     public RunningContainerGuarding(BlockScopeGuardian guardian, Supplier<CompiledPolicy> policy, Duration tick) {
@@ -47,7 +52,12 @@ public final class RunningContainerGuarding implements AutoCloseable {
     private void tick() {
         try {
             synchronized (this) {
-                if (policy.get() != scannedUnder || unguarded > 0) {
+                ticksSinceScan++;
+                if (policy.get() != scannedUnder) {
+                    retryEvery = 1;
+                    scan();
+                } else if (unguarded > 0 && ticksSinceScan >= retryEvery) {
+                    retryEvery = Math.min(MAX_RETRY_TICKS, retryEvery * 2);
                     scan();
                 }
             }
@@ -58,12 +68,14 @@ public final class RunningContainerGuarding implements AutoCloseable {
 
     private void scan() {
         scannedUnder = policy.get();
+        ticksSinceScan = 0;
         int before = unguarded;
         unguarded = guardian.guardRunning();
         if (unguarded > 0) {
             log.warn("{} running container(s) under a block rule could not be guarded; trying again in {} ms",
-                    unguarded, tick.toMillis());
+                    unguarded, tick.toMillis() * retryEvery);
         } else if (before > 0) {
+            retryEvery = 1;
             log.info("every running container under a block rule is guarded now");
         }
     }
