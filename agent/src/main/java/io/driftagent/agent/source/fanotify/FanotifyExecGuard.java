@@ -281,6 +281,7 @@ public final class FanotifyExecGuard implements AutoCloseable {
             PermissionDecision d = decider.decide(request);
             if (d == null) {
                 p.answerDefault("null_decision");
+                undecided(p);
                 return;
             }
             PermissionDecision told = p.answer(d, null);
