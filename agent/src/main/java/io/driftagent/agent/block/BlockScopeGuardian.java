@@ -7,6 +7,7 @@ import io.driftagent.agent.pipeline.AlertAssembler;
 import io.driftagent.agent.proc.ContainerAttributor;
 import io.driftagent.agent.proc.ContainerContext;
 import io.driftagent.agent.proc.ContainerId;
+import io.driftagent.agent.proc.LiveContainers;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.agent.source.fanotify.FanotifyExecGuard;
 import io.driftagent.policy.eval.CompiledPolicy;
@@ -16,9 +17,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,10 +39,16 @@ import org.slf4j.LoggerFactory;
  *       blockable).</li>
  *   <li>When the policy changes (a reload), every container is decided again at its next exec: a new block rule
  *       covers running containers, a removed one releases them.</li>
+ *   <li>At start and at each policy change, {@link #guardRunning()} decides every running container at once, without
+ *       waiting for an exec: a container started before the agent that only runs short-lived execs is otherwise
+ *       decided at an exec whose process is gone by then, again and again.</li>
  * </ul>
- * The guard is attached through {@code /proc/<pid>/root} of the exec that decided it and released through the same
- * path; when that process is gone by then, the kernel keeps the mark until the container's filesystem goes (its
- * execs are then still asked about, and allowed by the decider).
+ * The guard is attached through {@code /proc/<pid>/root} of the container's longest-lived process (its init, from
+ * {@link LiveContainers}), never through the exec being decided, which may have exited already; only when no such
+ * process is found (a container the scan cannot see) through the exec's. It is released through the same path; when
+ * that process is gone by then, the kernel keeps the mark until the container's filesystem goes (its execs are then
+ * still asked about, and allowed by the decider). A container that cannot be guarded is logged (WARN), counted
+ * ({@link #attachFailures()}) and tried again at its next exec or scan.
  */
 public final class BlockScopeGuardian implements ContainerAttributor {
 
@@ -47,6 +57,11 @@ public final class BlockScopeGuardian implements ContainerAttributor {
         void guard(Path root) throws IOException;
 
         void unguard(Path root);
+
+        /** Whether guarding is possible at all (false: no fanotify permission events on this kernel). */
+        default boolean available() {
+            return true;
+        }
 
         static RootGuard of(FanotifyExecGuard guard) {
             return new RootGuard() {
@@ -58,6 +73,11 @@ public final class BlockScopeGuardian implements ContainerAttributor {
                 @Override
                 public void unguard(Path root) {
                     guard.unguard(root);
+                }
+
+                @Override
+                public boolean available() {
+                    return guard.isRunning();
                 }
             };
         }
@@ -77,15 +97,21 @@ public final class BlockScopeGuardian implements ContainerAttributor {
     private final Supplier<CompiledPolicy> policy;
     private final AlertAssembler facts;
     private final Map<ContainerId, Decision> decisions = new ConcurrentHashMap<>();
+    private final LiveContainers live;
+    private final LongAdder attachFailures = new LongAdder();
+    /** When each container's failure to be guarded was last logged at WARN (then once a minute, else DEBUG). */
+    private final Map<ContainerId, Long> lastWarned = new ConcurrentHashMap<>();
+    private static final long WARN_EVERY_NANOS = 60_000_000_000L;
 
     /** @param policy the policy in force, read at each decision (a reload replaces it) */
     public BlockScopeGuardian(ContainerAttributor delegate, RootGuard guard, MetadataProvider metadata,
-                              Supplier<CompiledPolicy> policy, AlertAssembler facts) {
+                              Supplier<CompiledPolicy> policy, AlertAssembler facts, LiveContainers live) {
         this.delegate = delegate;
         this.guard = guard;
         this.metadata = metadata;
         this.policy = policy;
         this.facts = facts;
+        this.live = live;
     }
 
     @Override
@@ -95,29 +121,68 @@ public final class BlockScopeGuardian implements ContainerAttributor {
         return container;
     }
 
-    private void decide(ContainerId id, int tgid) {
+    /**
+     * Decides every running container now (at start and after a policy change), attaching the guard through each
+     * one's longest-lived process.
+     *
+     * @return the containers that should be guarded but could not be (tried again at the next call or exec)
+     */
+    public int guardRunning() {
+        if (!guard.available() || !policy.get().mayBlock()) {
+            // nothing can be guarded, or nothing needs it (releases after a reload happen at the next exec)
+            return 0;
+        }
+        int failed = 0;
+        for (LiveContainers.LiveContainer c : live.scan()) {
+            if (!decide(c.id(), c.anchorPid())) {
+                failed++;
+            }
+        }
+        return failed;
+    }
+
+    /** Containers that should have been guarded and could not be, since start (each try counts). */
+    public long attachFailures() {
+        return attachFailures.sum();
+    }
+
+    /** @return false when the container should be guarded and could not be */
+    private boolean decide(ContainerId id, int pid) {
         CompiledPolicy current = policy.get();
+        Decision before = decisions.get(id);
+        if (before != null && before.under() == current && before.state() != State.GUARDED_PROVISIONALLY) {
+            return true; // decided under this policy: the common case, without the lock
+        }
+        if (!current.mayBlock() && (before == null || before.state() == State.NOT_BLOCKABLE)) {
+            return true; // nothing to guard, no metadata to look up
+        }
+        synchronized (this) {
+            return decideLocked(id, pid, current);
+        }
+    }
+
+    private boolean decideLocked(ContainerId id, int tgid, CompiledPolicy current) {
         Decision before = decisions.get(id);
         if (!current.mayBlock()) {
             // the common case: nothing to guard, no metadata to look up (only releases after a reload)
             if (before != null && before.state() != State.NOT_BLOCKABLE) {
                 release(id, before, current);
             }
-            return;
+            return true;
         }
         if (before != null && before.under() == current && before.state() != State.GUARDED_PROVISIONALLY) {
-            return;
+            return true;
         }
         Optional<WorkloadMetadata> workload = metadata.lookup(id);
         if (workload.isEmpty()) {
             if (before == null) {
-                attach(id, tgid, State.GUARDED_PROVISIONALLY, current);
+                return attach(id, tgid, State.GUARDED_PROVISIONALLY, current);
             }
-            return; // decided for real once its workload is known, at a later exec
+            return true; // decided for real once its workload is known, at a later exec
         }
         boolean blockable = blockable(current, workload.get());
         if (blockable && (before == null || before.state() == State.NOT_BLOCKABLE)) {
-            attach(id, tgid, State.GUARDED, current);
+            return attach(id, tgid, State.GUARDED, current);
         } else if (blockable) {
             decisions.put(id, new Decision(State.GUARDED, before.root(), current));
         } else if (before != null && before.state() != State.NOT_BLOCKABLE) {
@@ -125,18 +190,44 @@ public final class BlockScopeGuardian implements ContainerAttributor {
         } else {
             remember(id, new Decision(State.NOT_BLOCKABLE, null, current));
         }
+        return true;
     }
 
-    private void attach(ContainerId id, int tgid, State state, CompiledPolicy under) {
-        Path root = Path.of("/proc", Integer.toString(tgid), "root");
-        try {
-            guard.guard(root);
-            remember(id, new Decision(state, root, under));
-            log.info("container {} is {}: its execs are now guarded", id,
-                    state == State.GUARDED ? "under a block rule" : "not known yet and the policy blocks");
-        } catch (IOException | RuntimeException e) {
-            log.debug("cannot guard container {} through pid {}: {}", id, tgid, e.getMessage());
+    /**
+     * Attaches through the container's longest-lived process, else through {@code pid} (the exec's, or the scan's
+     * anchor).
+     */
+    private boolean attach(ContainerId id, int pid, State state, CompiledPolicy under) {
+        Set<Integer> through = new LinkedHashSet<>();
+        live.anchorOf(id).ifPresent(through::add);
+        through.add(pid);
+        String lastFailure = "no live process";
+        for (int candidate : through) {
+            Path root = Path.of("/proc", Integer.toString(candidate), "root");
+            try {
+                guard.guard(root);
+                remember(id, new Decision(state, root, under));
+                log.info("container {} is {}: its execs are now guarded (through pid {})", id,
+                        state == State.GUARDED ? "under a block rule" : "not known yet and the policy blocks", candidate);
+                return true;
+            } catch (IOException | RuntimeException e) {
+                lastFailure = "pid " + candidate + ": " + e.getMessage();
+            }
         }
+        attachFailures.increment();
+        long now = System.nanoTime();
+        Long warned = lastWarned.get(id);
+        if (warned == null || now - warned >= WARN_EVERY_NANOS) {
+            if (lastWarned.size() >= MAX_REMEMBERED) {
+                lastWarned.clear();
+            }
+            lastWarned.put(id, now);
+            log.warn("cannot guard container {} ({}): its execs are not blocked until a later try succeeds", id,
+                    lastFailure);
+        } else {
+            log.debug("cannot guard container {} ({})", id, lastFailure);
+        }
+        return false;
     }
 
     private void release(ContainerId id, Decision guarded, CompiledPolicy under) {

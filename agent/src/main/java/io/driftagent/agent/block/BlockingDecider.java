@@ -105,6 +105,17 @@ public final class BlockingDecider implements ExecPermissionDecider {
     }
 
     /**
+     * Reports an exec the guard denied without a decision (at its deadline, before its turn came; a full lane; a
+     * decider failure) as blocked, unclassified: classifying it now could take as long as whatever made it late, on
+     * the pipeline's thread.
+     */
+    @Override
+    public void deniedWithoutDecision(ExecPermissionRequest request, String reason) {
+        denied.denied(request.event(), Classification.unresolved(request.event().filename(),
+                "not classified: denied by the guard without a decision (" + reason + ")"));
+    }
+
+    /**
      * The drift kinds the kernel's facts about the file leave possible before it is classified: a memfd or deleted
      * file is fileless; a file of the overlay's writable layer is new or changed; anything else may be any kind.
      */

@@ -22,6 +22,9 @@ import io.driftagent.agent.policywatch.PolicyFileWatcher;
 import io.driftagent.agent.block.BlockEscapeResponder;
 import io.driftagent.agent.block.BlockScopeGuardian;
 import io.driftagent.agent.block.BlockingDecider;
+import io.driftagent.agent.block.RunningContainerGuarding;
+import io.driftagent.agent.proc.LiveContainers;
+import io.driftagent.agent.proc.ProcLiveContainers;
 import io.driftagent.agent.classify.DriftClassifier;
 import io.driftagent.agent.k8s.MetadataProvider;
 import io.driftagent.agent.pipeline.PolicyEvaluator;
@@ -175,8 +178,12 @@ public final class AgentAssembly {
                 }));
         services.add(BlockingAssembly.service(guard));
         BlockingAssembly.registerMetrics(guard, registry);
-        ContainerAttributor attributor = new BlockScopeGuardian(observed, BlockScopeGuardian.RootGuard.of(guard),
-                workloadsNow, policy::current, assembler);
+        BlockScopeGuardian attributor = new BlockScopeGuardian(observed, BlockScopeGuardian.RootGuard.of(guard),
+                workloadsNow, policy::current, assembler, liveContainers());
+        BlockingAssembly.registerMetrics(attributor, registry);
+        RunningContainerGuarding running = new RunningContainerGuarding(attributor, policy::current,
+                Duration.ofSeconds(1));
+        services.add(ManagedService.of("running-container-guard", running::start, running::close));
 
         // a container can hold its mmap lock and stall /proc/<pid>/cmdline: such reads give up after 20 ms
         TimeLimitedProcessInspector processInspector = new TimeLimitedProcessInspector(
@@ -198,6 +205,18 @@ public final class AgentAssembly {
         services.add(new SelfTestService(selfTest, () -> sourceAttached(readiness), SELF_TEST_PERIOD));
         readiness.register("self-test", selfTest::readiness);
         return new AgentComponents(http, readiness, services, pipeline, source);
+    }
+
+    /** The containers running now, found from /proc; none when this host's /proc cannot tell (logged). */
+    private static LiveContainers liveContainers() {
+        try {
+            return ProcLiveContainers.onThisHost(PROC);
+        } catch (IOException e) {
+            org.slf4j.LoggerFactory.getLogger(AgentAssembly.class)
+                    .warn("cannot read this host's cgroup mounts: running containers are guarded at their execs only: {}",
+                            e.getMessage());
+            return LiveContainers.NONE;
+        }
     }
 
     private static boolean sourceAttached(Readiness readiness) {

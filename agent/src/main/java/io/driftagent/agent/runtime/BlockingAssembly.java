@@ -1,6 +1,7 @@
 package io.driftagent.agent.runtime;
 
 import io.driftagent.agent.block.BlockEscapeResponder;
+import io.driftagent.agent.block.BlockScopeGuardian;
 import io.driftagent.agent.config.AgentConfig;
 import io.driftagent.agent.config.TimeoutAction;
 import io.driftagent.agent.source.SourceUnavailableException;
@@ -61,6 +62,10 @@ final class BlockingAssembly {
         FunctionCounter.builder("drift.guard.late.decisions", guard, g -> g.stats().lateDecisions())
                 .description("Decisions finished after their exec had been answered at the deadline")
                 .register(registry);
+        FunctionCounter.builder("drift.guard.skipped", guard, g -> g.stats().skipped())
+                .description("Execs answered at their deadline before their turn in their container's lane came; "
+                        + "not decided then (a denied one is reported unclassified)")
+                .register(registry);
         FunctionCounter.builder("drift.guard.overruled", guard, g -> g.stats().overruled())
                 .description("Execs denied at the deadline that the decision, finished later, allowed")
                 .register(registry);
@@ -79,6 +84,12 @@ final class BlockingAssembly {
         FunctionCounter.builder("drift.guard.block.escapes", escapes, BlockEscapeResponder::escapes)
                 .description("Drift under a block rule that ran (not denied); each one makes the guard forget its "
                         + "remembered allowances").register(registry);
+    }
+
+    static void registerMetrics(BlockScopeGuardian guardian, MeterRegistry registry) {
+        FunctionCounter.builder("drift.guard.attach.failures", guardian, BlockScopeGuardian::attachFailures)
+                .description("Tries to put a container under a block rule under the exec guard that failed (each is "
+                        + "retried at its next exec and scan)").register(registry);
     }
 
     static ManagedService service(FanotifyExecGuard guard) {

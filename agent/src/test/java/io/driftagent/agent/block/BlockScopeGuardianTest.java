@@ -8,6 +8,7 @@ import io.driftagent.agent.pipeline.DeploymentIdentity;
 import io.driftagent.agent.proc.ContainerContext;
 import io.driftagent.agent.proc.ContainerId;
 import io.driftagent.agent.proc.ContainerRuntime;
+import io.driftagent.agent.proc.LiveContainers;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.policy.eval.CompiledPolicy;
 import io.driftagent.policy.load.PolicyLoadResult;
@@ -21,6 +22,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
@@ -37,6 +39,8 @@ class BlockScopeGuardianTest {
     private final AtomicReference<CompiledPolicy> policyInForce = new AtomicReference<>(ALERT_ONLY);
     private final AtomicReference<Optional<WorkloadMetadata>> workload = new AtomicReference<>(PAYMENTS_POD);
     private IOException guardFailure;
+    /** The payments container's longest-lived process; 0: the scan sees none. */
+    private final java.util.concurrent.atomic.AtomicInteger anchor = new java.util.concurrent.atomic.AtomicInteger();
     private final java.util.concurrent.atomic.AtomicInteger lookups = new java.util.concurrent.atomic.AtomicInteger();
 
     private final BlockScopeGuardian guardian = new BlockScopeGuardian(
@@ -60,7 +64,18 @@ class BlockScopeGuardianTest {
                 return workload.get();
             },
             policyInForce::get,
-            new AlertAssembler(new DeploymentIdentity("node", "cluster", null, null), Clock.systemUTC(), () -> "id"));
+            new AlertAssembler(new DeploymentIdentity("node", "cluster", null, null), Clock.systemUTC(), () -> "id"),
+            new LiveContainers() {
+                @Override
+                public List<LiveContainer> scan() {
+                    return anchor.get() == 0 ? List.of() : List.of(new LiveContainer(PAYMENTS, anchor.get()));
+                }
+
+                @Override
+                public OptionalInt anchorOf(ContainerId id) {
+                    return anchor.get() == 0 || !id.equals(PAYMENTS) ? OptionalInt.empty() : OptionalInt.of(anchor.get());
+                }
+            });
 
     private static CompiledPolicy policy(String blockedNamespace) {
         String yaml = """
@@ -179,5 +194,55 @@ class BlockScopeGuardianTest {
         execBy(101);
 
         assertThat(calls).containsExactly("guard /proc/101/root");
+    }
+
+    @Test
+    void aRunningContainerUnderABlockRuleIsGuardedWithoutAnExecThroughItsLongestLivedProcess() {
+        // given a container running since before the agent, its init pid 7
+        policyInForce.set(BLOCK_SHOP);
+        anchor.set(7);
+
+        // when the running containers are decided (at start)
+        int unguarded = guardian.guardRunning();
+
+        // then it is guarded through its init, and its next exec changes nothing
+        assertThat(unguarded).isZero();
+        assertThat(calls).containsExactly("guard /proc/7/root");
+        execBy(100);
+        assertThat(calls).containsExactly("guard /proc/7/root");
+    }
+
+    @Test
+    void anExecIsGuardedThroughItsContainersLongestLivedProcessNotThroughTheExecThatMayBeGone() {
+        policyInForce.set(BLOCK_SHOP);
+        anchor.set(7);
+
+        execBy(100);
+
+        assertThat(calls).containsExactly("guard /proc/7/root");
+    }
+
+    @Test
+    void aContainerThatCannotBeGuardedIsCountedAndTriedAgainAtTheNextScan() {
+        policyInForce.set(BLOCK_SHOP);
+        anchor.set(7);
+        guardFailure = new IOException("no such file");
+
+        assertThat(guardian.guardRunning()).isEqualTo(1);
+        assertThat(guardian.attachFailures()).isEqualTo(1);
+
+        guardFailure = null;
+        assertThat(guardian.guardRunning()).isZero();
+        assertThat(calls).containsExactly("guard /proc/7/root");
+    }
+
+    @Test
+    void nothingIsScannedOrGuardedUnderAPolicyThatBlocksNothing() {
+        anchor.set(7);
+
+        assertThat(guardian.guardRunning()).isZero();
+
+        assertThat(calls).isEmpty();
+        assertThat(lookups).hasValue(0);
     }
 }

@@ -21,4 +21,14 @@ public interface ExecPermissionDecider {
     default Object laneOf(ExecPermissionRequest request) throws Exception {
         return request.event().cgroupId();
     }
+
+    /**
+     * The exec was denied without a decision (answered at its deadline before its turn in the lane came, its lane
+     * was full, or the decider failed) and will not be decided: the decider may still report it. Called once, after
+     * the answer, on a guard thread; must not block.
+     *
+     * @param reason the default's reason ({@code timeout}, {@code overloaded}, {@code decider_error}, ...)
+     */
+    default void deniedWithoutDecision(ExecPermissionRequest request, String reason) {
+    }
 }

@@ -64,6 +64,7 @@ public final class FanotifyExecGuard implements AutoCloseable {
     private final Map<String, LongAdder> defaultedDenied = new ConcurrentHashMap<>();
     private final LongAdder lateDecisions = new LongAdder();
     private final LongAdder overruled = new LongAdder();
+    private final LongAdder skipped = new LongAdder();
     private final Set<Pending> pending = ConcurrentHashMap.newKeySet();
     /** Answers hold the read lock; closing the group fd takes the write lock, so no answer hits a reused fd number. */
     private final ReentrantReadWriteLock groupLock = new ReentrantReadWriteLock();
@@ -152,6 +153,11 @@ public final class FanotifyExecGuard implements AutoCloseable {
         return kind;
     }
 
+    /** Whether the guard has started and is answering permission events. */
+    public boolean isRunning() {
+        return running;
+    }
+
     public void unguard(Path mountPointOrDir) {
         FanotifyGroup g = group;
         if (g != null) {
@@ -172,7 +178,7 @@ public final class FanotifyExecGuard implements AutoCloseable {
         defaultedDenied.forEach((k, v) -> dd.put(k, v.sum()));
         return new GuardStats(received.sum(), allowed.sum(), denied.sum(), d, dd, answerFailed.sum(),
                 a == null ? 0 : a.remembered(), a == null ? Map.of() : a.notRemembered(), lateDecisions.sum(),
-                overruled.sum());
+                overruled.sum(), skipped.sum());
     }
 
     /**
@@ -252,17 +258,30 @@ public final class FanotifyExecGuard implements AutoCloseable {
             return;
         }
         p.lane = lane;
+        p.request = request;
         if (!lanes.submit(lane, () -> decideInLane(p, request))) {
             p.answerDefault("overloaded");
+            undecided(p);
         }
     }
 
+    /**
+     * An exec answered at its deadline before its turn came is not decided any more: its answer is given, and a
+     * lane working through a backlog of stale decisions would make every later exec of the container late too. A
+     * denied one is handed to the decider to report.
+     */
     private void decideInLane(Pending p, ExecPermissionRequest request) {
+        if (p.done.get()) {
+            skipped.increment();
+            undecided(p);
+            return;
+        }
         deciding.put(Thread.currentThread(), p);
         try {
             PermissionDecision d = decider.decide(request);
             if (d == null) {
                 p.answerDefault("null_decision");
+                undecided(p);
                 return;
             }
             PermissionDecision told = p.answer(d, null);
@@ -293,6 +312,7 @@ public final class FanotifyExecGuard implements AutoCloseable {
         } else {
             p.answerDefault("decider_error");
         }
+        undecided(p);
         if (e instanceof VirtualMachineError) {
             throw (VirtualMachineError) e;
         }
@@ -439,6 +459,19 @@ public final class FanotifyExecGuard implements AutoCloseable {
         return true;
     }
 
+    /** Hands an exec denied without a decision to the decider, to report (once per exec). */
+    private void undecided(Pending p) {
+        ExecPermissionRequest request = p.request;
+        if (request == null || p.toldDecision().allows() || !p.reportedUndecided.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            decider.deniedWithoutDecision(request, p.defaultReason == null ? "unknown" : p.defaultReason);
+        } catch (RuntimeException e) {
+            log.warn("reporting the exec of {} denied without a decision failed: {}", p.path(), e.toString());
+        }
+    }
+
     /** One permission event: answered (write + close of its fd) exactly once, by whoever gets there first. */
     private final class Pending implements PendingExec {
         final int fd;
@@ -456,10 +489,21 @@ public final class FanotifyExecGuard implements AutoCloseable {
         volatile String defaultReason;
         /** What the kernel was told; set before {@link #done} becomes visible to a losing answer. */
         volatile PermissionDecision told;
+        volatile ExecPermissionRequest request;
+        final AtomicBoolean reportedUndecided = new AtomicBoolean();
 
         Pending(int fd, int pid) {
             this.fd = fd;
             this.pid = pid;
+        }
+
+        /** What the kernel was told; only once answered. */
+        PermissionDecision toldDecision() {
+            PermissionDecision d;
+            while ((d = told) == null) {
+                Thread.onSpinWait();
+            }
+            return d;
         }
 
         String path() {

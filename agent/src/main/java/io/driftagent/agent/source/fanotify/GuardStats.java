@@ -17,10 +17,12 @@ import java.util.Map;
  *                     touched_while_marking, mark_refused
  * @param lateDecisions decisions the decider finished after the exec had been answered by default
  * @param overruled    of those, the ones denied by default that the decider allowed (an exec wrongly denied)
+ * @param skipped      execs answered at their deadline before their turn in the lane came, not decided then
  */
 public record GuardStats(long received, long allowed, long denied, Map<String, Long> defaulted,
                          Map<String, Long> defaultedDenied, long answerFailed, long remembered,
-                         Map<String, Long> notRemembered, long lateDecisions, long overruled) {
+                         Map<String, Long> notRemembered, long lateDecisions, long overruled,
+                         long skipped) {
     public GuardStats {
         defaulted = Map.copyOf(defaulted);
         defaultedDenied = Map.copyOf(defaultedDenied);

@@ -390,6 +390,48 @@ class FanotifyExecGuardKernelTest {
     }
 
     @Test
+    void anExecAnsweredAtItsDeadlineBeforeItsTurnInTheLaneIsNotDecidedAndADeniedOneIsHandedBackToReport()
+            throws Exception {
+        // given one lane for everything, a decision of /bin/hello that takes 1 s, a default of deny
+        List<String> decided = new CopyOnWriteArrayList<>();
+        List<String> undecided = new CopyOnWriteArrayList<>();
+        startGuard(GuardConfig.defaults().withDecisionTimeout(Duration.ofMillis(200))
+                .withDefaultDecision(PermissionDecision.DENY), new ExecPermissionDecider() {
+            @Override
+            public PermissionDecision decide(ExecPermissionRequest req) throws Exception {
+                decided.add(req.event().tgid() + " " + req.event().filename());
+                if (req.event().filename().equals("/bin/hello")) {
+                    Thread.sleep(1000);
+                }
+                return PermissionDecision.ALLOW;
+            }
+
+            @Override
+            public Object laneOf(ExecPermissionRequest request) {
+                return "one";
+            }
+
+            @Override
+            public void deniedWithoutDecision(ExecPermissionRequest req, String reason) {
+                undecided.add(req.event().tgid() + " " + req.event().filename() + " " + reason);
+            }
+        });
+        Process slow = ctr.start("/bin/hello; echo hello-rc=$?");
+        Thread.sleep(300); // /bin/hello holds the lane (its own exec is denied at its deadline)
+
+        // when another exec of the same lane (the shell of the next run) waits past its deadline
+        // then it is denied at its deadline, never decided, and handed back to be reported
+        assertThatThrownBy(() -> ctr.run("echo ran")).hasMessageContaining("Operation not permitted");
+        assertThat(slow.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        for (int i = 0; i < 500 && undecided.isEmpty(); i++) {
+            Thread.sleep(10); // until the lane's turn comes: after the 1 s decision
+        }
+        assertThat(guard.stats().skipped()).isEqualTo(1);
+        assertThat(undecided).singleElement().satisfies(u -> assertThat(u).endsWith(" timeout"));
+        assertThat(decided).as("decided: %s", decided).noneMatch(d -> d.equals(undecided.get(0).replace(" timeout", "")));
+    }
+
+    @Test
     void closeAnswersPendingEventsBeforeClosing() throws Exception {
         CountDownLatch asked = new CountDownLatch(1);
         startGuard(GuardConfig.defaults().withDecisionTimeout(Duration.ofSeconds(10)), req -> {
