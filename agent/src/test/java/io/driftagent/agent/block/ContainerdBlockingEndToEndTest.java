@@ -1,5 +1,8 @@
 package io.driftagent.agent.block;
 
+import io.driftagent.agent.fixture.tier.TestTiers;
+import org.junit.jupiter.api.Tag;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -38,6 +41,7 @@ import org.junit.jupiter.api.TestInstance;
  * guarded too, and its added drift is alerted).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Tag(TestTiers.E2E)
 class ContainerdBlockingEndToEndTest {
 
     private static final String IMAGE = "docker.io/drift-block/busybox:e2e";

@@ -1,5 +1,8 @@
 package io.driftagent.agent.block;
 
+import io.driftagent.agent.fixture.tier.TestTiers;
+import org.junit.jupiter.api.Tag;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -45,6 +48,7 @@ import org.junit.jupiter.api.TestInstance;
  * must neither let its drift run nor delay another container's execs.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Tag(TestTiers.E2E)
 class SlowClassificationIsolationTest {
 
     private static final String IMAGE = "docker.io/drift-slow/busybox:e2e";
