@@ -19,6 +19,7 @@ PACKAGES=(
   prometheus                              # promtool check metrics
   busybox-static python3 iproute2 zstd util-linux procps psmisc
   gcc libc6-dev                           # exec-storm driver compiled by the agent tests
+  mmdebstrap                              # the Debian base of the agent image (scripts/build-image.sh)
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

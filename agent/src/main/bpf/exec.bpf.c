@@ -7,7 +7,7 @@
  *   exec_btf : tp_btf/sched_process_exec  (BTF-typed raw tracepoint: task, old_pid, bprm)
  *   exec_tp  : tracepoint/sched/sched_process_exec (classic; no bprm: the file comes from mm->exe_file)
  */
-#include "vmlinux.h"
+#include "kernel_types.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
