@@ -67,7 +67,9 @@ public final class SelfTest {
         /** a dropped binary in an overlay sandbox container, classified ADDED */
         OVERLAY,
         /** a canary exec'd from the agent's own temp directory, seen by the exec source (no mount needed) */
-        EXEC;
+        EXEC,
+        /** the temp directory is noexec: the agent's own busybox exec'd in place, seen by the exec source */
+        EXEC_IMAGE;
 
         String tag() {
             return name().toLowerCase(Locale.ROOT);
@@ -193,33 +195,31 @@ public final class SelfTest {
             return new Result(false, Mode.EXEC, "no_canary_binary", sandboxDetail + "; no binary to use as the exec"
                     + " canary (" + busybox + ", /bin/sleep)", clock.instant());
         }
+        Path original = Path.of(command.get().get(0));
+        List<String> args = command.get().subList(1, command.get().size());
         Path canary = canaryDir.resolve(EXEC_CANARY_PREFIX + ProcessHandle.current().pid() + "-" + runs.get());
-        CompletableFuture<Optional<ContainerContext>> seen = new CompletableFuture<>();
-        CompletableFuture<Classification> classified = new CompletableFuture<>();
         try {
-            Files.copy(Path.of(command.get().get(0)), canary, StandardCopyOption.REPLACE_EXISTING);
-            Files.setPosixFilePermissions(canary, PosixFilePermissions.fromString("rwx------"));
-            try (SandboxContainers.CanaryWatch watch = sandboxes.watchCanary(canary, new SandboxContainers.CanaryObserver() {
-                @Override
-                public void seen(ExecEvent event, Optional<ContainerContext> container) {
-                    seen.complete(container);
-                }
-
-                @Override
-                public void classified(ExecEvent event, Classification classification) {
-                    classified.complete(classification);
-                }
-            })) {
-                String ran = runCanary(canary, command.get().subList(1, command.get().size()));
-                if (ran != null) {
-                    return new Result(false, Mode.EXEC, "exec_canary_failed", sandboxDetail + "; exec canary " + canary
-                            + " did not run: " + ran, clock.instant());
-                }
-                return execVerdict(canary, why, sandboxDetail, seen, classified);
+            try {
+                Files.copy(original, canary, StandardCopyOption.REPLACE_EXISTING);
+                Files.setPosixFilePermissions(canary, PosixFilePermissions.fromString("rwx------"));
+            } catch (IOException e) {
+                return new Result(false, Mode.EXEC, "exec_canary_failed", sandboxDetail + "; cannot place the exec canary "
+                        + canary + ": " + e.getMessage(), clock.instant());
             }
-        } catch (IOException e) {
-            return new Result(false, Mode.EXEC, "exec_canary_failed", sandboxDetail + "; exec canary " + canary
-                    + " could not be run (a noexec temp directory?): " + e.getMessage(), clock.instant());
+            try {
+                return watchedExec(Mode.EXEC, canary, args, why, sandboxDetail);
+            } catch (IOException notExecutable) {
+                // a noexec temp directory (Docker's tmpfs default, hardened clusters): exec the agent's own copy,
+                // which proves the source and attribution, though not the classification of a dropped file
+                String noexec = sandboxDetail + "; exec canary " + canary + " cannot run (a noexec temp directory?): "
+                        + notExecutable.getMessage();
+                try {
+                    return watchedExec(Mode.EXEC_IMAGE, original, args, why, noexec + "; exec'd " + original + " instead");
+                } catch (IOException e) {
+                    return new Result(false, Mode.EXEC, "exec_canary_failed", noexec + "; nor can " + original + " run: "
+                            + e.getMessage(), clock.instant());
+                }
+            }
         } finally {
             try {
                 Files.deleteIfExists(canary);
@@ -229,35 +229,59 @@ public final class SelfTest {
         }
     }
 
-    private Result execVerdict(Path canary, String why, String sandboxDetail,
+    /** Execs {@code file}, watched by its identity, and judges what the pipeline made of it. */
+    private Result watchedExec(Mode mode, Path file, List<String> args, String why, String prefix) throws IOException {
+        CompletableFuture<Optional<ContainerContext>> seen = new CompletableFuture<>();
+        CompletableFuture<Classification> classified = new CompletableFuture<>();
+        try (SandboxContainers.CanaryWatch watch = sandboxes.watchCanary(file, new SandboxContainers.CanaryObserver() {
+            @Override
+            public void seen(ExecEvent event, Optional<ContainerContext> container) {
+                seen.complete(container);
+            }
+
+            @Override
+            public void classified(ExecEvent event, Classification classification) {
+                classified.complete(classification);
+            }
+        })) {
+            String ran = runCanary(file, args);
+            if (ran != null) {
+                return new Result(false, mode, "exec_canary_failed", prefix + "; " + file + " did not run: " + ran,
+                        clock.instant());
+            }
+            return execVerdict(mode, file, why, prefix, seen, classified);
+        }
+    }
+
+    private Result execVerdict(Mode mode, Path canary, String why, String sandboxDetail,
                                CompletableFuture<Optional<ContainerContext>> seen,
                                CompletableFuture<Classification> classified) {
         try {
             Optional<ContainerContext> container = seen.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             String seenDetail = sandboxDetail + "; exec canary " + canary + " seen by the exec source";
             if (container.isEmpty()) {
-                return new Result(true, Mode.EXEC, why, seenDetail + " (not in a container: the agent runs on the host)",
+                return new Result(true, mode, why, seenDetail + " (not in a container: the agent runs on the host)",
                         clock.instant());
             }
             String in = " in container " + container.get().runtime().name().toLowerCase(Locale.ROOT) + ":"
                     + container.get().id().value();
             Classification c = classified.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-            if (c.kind() == DriftKind.IMAGE) {
-                return new Result(false, Mode.EXEC, "exec_canary_misclassified", seenDetail + in
+            if (mode == Mode.EXEC && c.kind() == DriftKind.IMAGE) {
+                return new Result(false, mode, "exec_canary_misclassified", seenDetail + in
                         + " but classified IMAGE: a binary copied at run time is not the image's", clock.instant());
             }
-            return new Result(true, Mode.EXEC, why, seenDetail + in + ", classified " + c.kind()
+            return new Result(true, mode, why, seenDetail + in + ", classified " + c.kind()
                     + (c.reason() == null ? "" : " (" + c.reason() + ")"), clock.instant());
         } catch (TimeoutException e) {
             boolean wasSeen = seen.isDone();
-            return new Result(false, Mode.EXEC, wasSeen ? "exec_canary_not_classified" : "exec_canary_not_seen",
+            return new Result(false, mode, wasSeen ? "exec_canary_not_classified" : "exec_canary_not_seen",
                     sandboxDetail + "; exec canary " + canary + (wasSeen ? " seen but not classified" : " not seen by the"
                     + " exec source") + " within " + timeout, clock.instant());
         } catch (ExecutionException e) {
-            return new Result(false, Mode.EXEC, "exec_canary_failed", "exec canary failed: " + e.getCause(), clock.instant());
+            return new Result(false, mode, "exec_canary_failed", "exec canary failed: " + e.getCause(), clock.instant());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return new Result(false, Mode.EXEC, "interrupted", "interrupted", clock.instant());
+            return new Result(false, mode, "interrupted", "interrupted", clock.instant());
         }
     }
 

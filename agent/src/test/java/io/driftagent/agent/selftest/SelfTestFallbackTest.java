@@ -89,19 +89,22 @@ class SelfTestFallbackTest {
     }
 
     @Test
-    void aNoexecCanaryDirectoryIsAFailureThatSaysSo() throws Exception {
+    void withANoexecCanaryDirectoryTheBinaryItselfIsExecdInPlaceAndTheResultSaysSo() throws Exception {
         assertThat(HostCommands.isRoot()).as("needs root to mount a noexec tmpfs").isTrue();
         Path noexec = Files.createDirectories(canaryDir.resolve("noexec"));
         HostCommands.run("mount", "-t", "tmpfs", "-o", "noexec,size=4m", "tmpfs", noexec.toString());
         try {
             startSourceAndAttribution();
-            SelfTest selfTest = new SelfTest(Clock.systemUTC(), sandboxes, NO_BUSYBOX, Duration.ofSeconds(2), noexec, registry);
+            SelfTest selfTest = new SelfTest(Clock.systemUTC(), sandboxes, NO_BUSYBOX, Duration.ofSeconds(5), noexec, registry);
 
             SelfTest.Result result = selfTest.run();
 
-            assertThat(result.passed()).isFalse();
-            assertThat(result.reason()).isEqualTo("exec_canary_failed");
-            assertThat(result.detail()).contains("noexec");
+            assertThat(result.passed()).as(result.detail()).isTrue();
+            assertThat(result.mode()).isEqualTo(SelfTest.Mode.EXEC_IMAGE);
+            assertThat(result.detail()).contains("cannot run (a noexec temp directory?)")
+                    .contains("exec'd /bin/sleep instead").contains("seen by the exec source");
+            assertThat(registry.get("drift.selftest.runs").tags("result", "pass", "mode", "exec_image", "reason", "no_busybox")
+                    .counter().count()).isEqualTo(1.0);
         } finally {
             HostCommands.quietly("umount", noexec.toString());
         }
