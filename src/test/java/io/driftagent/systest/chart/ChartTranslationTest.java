@@ -28,7 +28,7 @@ class ChartTranslationTest {
     private static final Path ROOT = Path.of(System.getProperty("drift.repository.root", "../..")).toAbsolutePath()
             .normalize();
     private static final java.util.Set<String> BOUNDING = java.util.Set.of("SYS_ADMIN", "SYS_PTRACE",
-            "DAC_READ_SEARCH", "BPF", "PERFMON", "SYS_RESOURCE");
+            "DAC_READ_SEARCH", "BPF", "PERFMON", "SYS_RESOURCE", "SYSLOG");
 
     @TestFactory
     Stream<DynamicTest> eachRenderingOfTheChartTranslatesToADockerRunOfItsPodSpec() throws Exception {

@@ -275,7 +275,8 @@ class HelmChartTest {
         assertThat(security.path("privileged").asBoolean()).isFalse();
         assertThat(texts(security.path("capabilities").path("drop"))).containsExactly("ALL");
         assertThat(texts(security.path("capabilities").path("add")))
-                .containsExactlyInAnyOrder("SYS_ADMIN", "BPF", "PERFMON", "SYS_PTRACE", "DAC_READ_SEARCH", "SYS_RESOURCE");
+                .containsExactlyInAnyOrder("SYS_ADMIN", "BPF", "PERFMON", "SYS_PTRACE", "DAC_READ_SEARCH", "SYS_RESOURCE",
+                        "SYSLOG");
         Map<String, Boolean> readOnly = new HashMap<>();
         container.path("volumeMounts").forEach(m -> readOnly.put(m.path("mountPath").asString(), m.path("readOnly").asBoolean()));
         assertThat(readOnly).containsEntry("/sys/fs/cgroup", false).containsEntry("/sys/kernel/tracing", true)

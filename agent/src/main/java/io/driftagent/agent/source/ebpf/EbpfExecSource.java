@@ -141,6 +141,7 @@ public final class EbpfExecSource implements ExecSource {
             readerThread.start();
             LOG.info("eBPF exec source started on {} (ring buffer {} bytes)", loaded.attachment().section(),
                     config.ringBufferBytes());
+            prerequisites.scriptFileDegradation().ifPresent(why -> LOG.warn("eBPF exec source degraded: {}", why));
         }
     }
 

@@ -14,16 +14,52 @@ final class EbpfPrerequisites {
     private static final int CAP_PERFMON = 38;
     private static final int CAP_BPF = 39;
 
+    /** The deferred-fput callback the program compares task_works entries with to find a #! script's own file. */
+    private static final String SCRIPT_FILE_SYMBOL = "____fput";
+    private static final int KALLSYMS_LINES_READ = 2_000_000;
+
     private final Path procSelfStatus;
     private final Path vmlinuxBtf;
+    private final Path kallsyms;
 
     EbpfPrerequisites(Path procSelfStatus, Path vmlinuxBtf) {
+        this(procSelfStatus, vmlinuxBtf, Path.of("/proc/kallsyms"));
+    }
+
+    EbpfPrerequisites(Path procSelfStatus, Path vmlinuxBtf, Path kallsyms) {
         this.procSelfStatus = procSelfStatus;
         this.vmlinuxBtf = vmlinuxBtf;
+        this.kallsyms = kallsyms;
     }
 
     static EbpfPrerequisites ofThisHost() {
-        return new EbpfPrerequisites(Path.of("/proc/self/status"), Path.of("/sys/kernel/btf/vmlinux"));
+        return new EbpfPrerequisites(Path.of("/proc/self/status"), Path.of("/sys/kernel/btf/vmlinux"),
+                Path.of("/proc/kallsyms"));
+    }
+
+    /**
+     * Empty when the program can find a {@code #!} script's own file; else why not. libbpf resolves the program's
+     * {@code ____fput} address from {@code /proc/kallsyms}, which shows addresses only to {@code CAP_SYSLOG} (with
+     * {@code perf_event_paranoid} >= 2): a pod without it loads the program, but every script exec then lacks its
+     * file and is UNRESOLVED.
+     */
+    Optional<String> scriptFileDegradation() {
+        try (java.util.stream.Stream<String> lines = Files.lines(kallsyms)) {
+            Optional<String> line = lines.limit(KALLSYMS_LINES_READ)
+                    .filter(l -> l.endsWith(" " + SCRIPT_FILE_SYMBOL)).findFirst();
+            if (line.isEmpty()) {
+                return Optional.of(kallsyms + " has no " + SCRIPT_FILE_SYMBOL + ": the files of #! scripts cannot be"
+                        + " identified (script execs are UNRESOLVED)");
+            }
+            if (line.get().chars().takeWhile(c -> c != ' ').allMatch(c -> c == '0')) {
+                return Optional.of(kallsyms + " hides kernel addresses from this process (no CAP_SYSLOG): the files"
+                        + " of #! scripts cannot be identified (script execs are UNRESOLVED); grant CAP_SYSLOG");
+            }
+            return Optional.empty();
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return Optional.of("cannot read " + kallsyms + " (" + e.getMessage() + "): the files of #! scripts may not"
+                    + " be identified");
+        }
     }
 
     /** Empty when the checks pass; else why the source cannot start. */

@@ -56,4 +56,21 @@ class EbpfPrerequisitesTest {
         assertThatThrownBy(() -> new EbpfExecSource.Config(ProgramChoice.AUTO, 3 * 4096, java.time.Duration.ofMillis(10)))
                 .isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void scriptFilesAreFoundOnlyWhereKallsymsShowsTheAddressOfTheDeferredFputCallback() throws Exception {
+        Path shown = Files.writeString(dir.resolve("kallsyms-shown"),
+                "ffffffff81000000 T _stext\nffffffff816db270 t ____fput\nffffffff816db280 t __fput_sync\n");
+        Path hidden = Files.writeString(dir.resolve("kallsyms-hidden"),
+                "0000000000000000 T _stext\n0000000000000000 t ____fput\n");
+        Path absent = Files.writeString(dir.resolve("kallsyms-absent"), "ffffffff81000000 T _stext\n");
+
+        assertThat(new EbpfPrerequisites(status("0"), btf(), shown).scriptFileDegradation()).isEmpty();
+        assertThat(new EbpfPrerequisites(status("0"), btf(), hidden).scriptFileDegradation())
+                .hasValueSatisfying(why -> assertThat(why).contains("CAP_SYSLOG").contains("UNRESOLVED"));
+        assertThat(new EbpfPrerequisites(status("0"), btf(), absent).scriptFileDegradation())
+                .hasValueSatisfying(why -> assertThat(why).contains("no ____fput"));
+        assertThat(new EbpfPrerequisites(status("0"), btf(), dir.resolve("none")).scriptFileDegradation())
+                .hasValueSatisfying(why -> assertThat(why).contains("cannot read"));
+    }
 }
