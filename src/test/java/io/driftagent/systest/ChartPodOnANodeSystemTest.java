@@ -1,12 +1,12 @@
 package io.driftagent.systest;
 
+import io.driftagent.agent.fixture.ContainerdHost;
+import io.driftagent.agent.fixture.HostCommands;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.driftagent.systest.scenario.ChartPod;
 import io.driftagent.systest.scenario.SystemTestEnvironment;
 import io.driftagent.systest.scenario.SystemTestExtension;
-import io.driftagent.systest.workload.ContainerdHost;
-import io.driftagent.systest.workload.HostCommands;
 import io.driftagent.systest.workload.Workload;
 import io.fabric8.kubernetes.api.model.Event;
 import java.net.http.HttpResponse;

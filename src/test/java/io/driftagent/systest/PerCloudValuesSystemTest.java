@@ -1,5 +1,6 @@
 package io.driftagent.systest;
 
+import io.driftagent.agent.fixture.ContainerdHost;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.driftagent.systest.chart.ChartRenderer;
@@ -7,7 +8,6 @@ import io.driftagent.systest.cluster.CloudNode;
 import io.driftagent.systest.scenario.ChartPod;
 import io.driftagent.systest.scenario.SystemTestEnvironment;
 import io.driftagent.systest.scenario.SystemTestExtension;
-import io.driftagent.systest.workload.ContainerdHost;
 import io.driftagent.systest.workload.Workload;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,10 +1,10 @@
 package io.driftagent.systest.scenario;
 
+import io.driftagent.agent.fixture.ContainerdHost;
+import io.driftagent.agent.fixture.HostCommands;
+import io.driftagent.agent.fixture.BusyboxImage;
 import io.driftagent.systest.image.AgentImage;
 import io.driftagent.systest.kubelet.NodeRuntime;
-import io.driftagent.systest.workload.BusyboxImage;
-import io.driftagent.systest.workload.ContainerdHost;
-import io.driftagent.systest.workload.HostCommands;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

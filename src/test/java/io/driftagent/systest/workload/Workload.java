@@ -1,5 +1,6 @@
 package io.driftagent.systest.workload;
 
+import io.driftagent.agent.fixture.ContainerdHost;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
