@@ -196,7 +196,7 @@ public final class AgentAssembly {
                 new PipelineParts(attributor, processInspector, classification, workloads, evaluator,
                         assembler, escapes),
                 new PipelineSettings(config.queues().source(), config.queues().stage(), config.queues().parking(),
-                        config.metadataRetries()),
+                        config.metadataRetries(), config.stageHistograms()),
                 registry, MonotonicClock.SYSTEM);
         pipelineRef.set(pipeline);
 
