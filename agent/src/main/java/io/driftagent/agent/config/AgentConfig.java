@@ -29,13 +29,25 @@ import java.util.Objects;
  * @param blocking      the blocking guard's deadline and its answer when it passes
  * @param shutdownTimeout how long a shutdown may take to drain queues
  * @param logLevel      application log threshold
+ * @param stageHistograms per-stage latency histograms on /metrics (opt-in); false = count and sum per stage
  */
 public record AgentConfig(String nodeName, String clusterName, CloudProvider cloudProvider, String cloudAccount,
                           Path policyFile, String alertsTarget, SourceChoice source, Http http, boolean standalone,
                           Queues queues, List<Duration> metadataRetries, Webhook webhook, boolean kubernetesEvents,
-                          Duration dedupWindow, Blocking blocking, Duration shutdownTimeout, LogLevel logLevel) {
+                          Duration dedupWindow, Blocking blocking, Duration shutdownTimeout, LogLevel logLevel,
+                          boolean stageHistograms) {
 
     public static final String STDOUT = "-";
+
+    /** Without per-stage latency histograms (the default). */
+    public AgentConfig(String nodeName, String clusterName, CloudProvider cloudProvider, String cloudAccount,
+                       Path policyFile, String alertsTarget, SourceChoice source, Http http, boolean standalone,
+                       Queues queues, List<Duration> metadataRetries, Webhook webhook, boolean kubernetesEvents,
+                       Duration dedupWindow, Blocking blocking, Duration shutdownTimeout, LogLevel logLevel) {
+        this(nodeName, clusterName, cloudProvider, cloudAccount, policyFile, alertsTarget, source, http, standalone,
+                queues, metadataRetries, webhook, kubernetesEvents, dedupWindow, blocking, shutdownTimeout, logLevel,
+                false);
+    }
 
     public AgentConfig {
         Objects.requireNonNull(nodeName, "nodeName");

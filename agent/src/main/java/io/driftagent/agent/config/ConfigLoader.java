@@ -220,7 +220,8 @@ public final class ConfigLoader {
                 v.duration(Setting.DEDUP_WINDOW, Duration.ofSeconds(60), true),
                 blocking,
                 v.duration(Setting.SHUTDOWN_TIMEOUT, Duration.ofSeconds(5), false),
-                v.choice(Setting.LOG_LEVEL, LogLevel.class, LogLevel.INFO));
+                v.choice(Setting.LOG_LEVEL, LogLevel.class, LogLevel.INFO),
+                v.bool(Setting.METRICS_STAGE_HISTOGRAMS, false));
         return config;
     }
 

@@ -36,6 +36,7 @@ public enum Setting {
     BLOCKING_DECISION_TIMEOUT("blocking.decisionTimeout"),
     BLOCKING_ON_TIMEOUT("blocking.onTimeout"),
     SHUTDOWN_TIMEOUT("shutdown.timeout"),
+    METRICS_STAGE_HISTOGRAMS("metrics.stageHistograms"),
     LOG_LEVEL("log.level");
 
     /** The Kubernetes downward-API variable that also sets {@link #NODE_NAME} (below {@code DRIFT_NODE_NAME}). */

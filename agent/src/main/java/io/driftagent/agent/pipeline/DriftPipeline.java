@@ -39,7 +39,7 @@ public final class DriftPipeline {
 
     public DriftPipeline(PipelineParts parts, PipelineSettings settings, MeterRegistry registry, MonotonicClock clock) {
         this.clock = clock;
-        PipelineMetrics metrics = new PipelineMetrics(registry);
+        PipelineMetrics metrics = new PipelineMetrics(registry, settings.stageHistograms());
         ParkingLot<ExecInFlight> parking = new ParkingLot<>(settings.retryOffsetsNanos(), settings.parkingCapacity());
         InlineStage<ExecInFlight> report = new InlineStage<>("report",
                 new ReportHandler(parts.publisher(), metrics, clock), clock, metrics);

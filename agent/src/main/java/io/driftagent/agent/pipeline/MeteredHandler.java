@@ -1,8 +1,6 @@
 package io.driftagent.agent.pipeline;
 
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Timer;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,7 +16,7 @@ final class MeteredHandler<I> {
     private final String name;
     private final StageHandler<I> handler;
     private final MonotonicClock clock;
-    private final Timer latency;
+    private final PipelineMetrics.StageTimer latency;
     private final Counter errors;
 
     MeteredHandler(String name, StageHandler<I> handler, MonotonicClock clock, PipelineMetrics metrics) {
@@ -37,7 +35,7 @@ final class MeteredHandler<I> {
             errors.increment();
             LOG.warn("stage {} failed on an item; it is dropped", name, e);
         } finally {
-            latency.record(clock.nanoTime() - start, TimeUnit.NANOSECONDS);
+            latency.record(clock.nanoTime() - start);
         }
     }
 

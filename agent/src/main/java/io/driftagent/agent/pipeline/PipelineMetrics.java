@@ -3,6 +3,7 @@ package io.driftagent.agent.pipeline;
 import io.driftagent.policy.eval.Verdict;
 import io.driftagent.policy.model.DriftKind;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -10,11 +11,17 @@ import java.time.Duration;
 import java.util.Collection;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 
 /**
  * Every meter of the pipeline, registered up front so the hot path only increments. Names are dotted (Micrometer
  * renders {@code drift.stage.latency} as {@code drift_stage_latency_seconds} for Prometheus).
+ *
+ * <p>Series budget: by default each stage's latency is a count and a sum (the mean per stage, 2 series) and only
+ * exec-to-alert is a histogram, with {@link #EXEC_TO_ALERT_BUCKETS} buckets. Per-stage histograms (the same buckets)
+ * are opt-in ({@code metrics.stageHistograms}): 6 stages x their buckets would be most of a node's series.
  */
 final class PipelineMetrics {
 
@@ -30,7 +37,18 @@ final class PipelineMetrics {
     static final String PUBLISHED = "drift.pipeline.published";
     static final String PROCESS_SNAPSHOTS = "drift.pipeline.process_snapshots";
 
+    /**
+     * Latency buckets: fine up to 10 ms (the exec-to-alert target), coarse above; histogram_quantile() interpolates
+     * within one. Few on purpose: every bucket is one series per node.
+     */
+    static final Duration[] EXEC_TO_ALERT_BUCKETS = {
+        Duration.ofNanos(100_000), Duration.ofNanos(500_000), Duration.ofMillis(1), Duration.ofNanos(2_500_000),
+        Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(25), Duration.ofMillis(50),
+        Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1),
+        Duration.ofSeconds(5)};
+
     private final MeterRegistry registry;
+    private final boolean stageHistograms;
     final Counter hostProcess;
     final Counter imageFile;
     final Counter metadataParked;
@@ -46,7 +64,13 @@ final class PipelineMetrics {
     private final Map<DriftKind, Map<Verdict.Decision, Counter>> verdicts = new EnumMap<>(DriftKind.class);
 
     PipelineMetrics(MeterRegistry registry) {
+        this(registry, false);
+    }
+
+    /** @param stageHistograms per-stage latency histograms (opt-in); false = per-stage count and sum only */
+    PipelineMetrics(MeterRegistry registry, boolean stageHistograms) {
         this.registry = registry;
+        this.stageHistograms = stageHistograms;
         this.hostProcess = stoppedEarly("host_process");
         this.imageFile = stoppedEarly("image_file");
         this.metadataParked = lateMetadata("parked");
@@ -64,11 +88,12 @@ final class PipelineMetrics {
         this.snapshotAfterClassification = processSnapshots("after_classification");
         this.execToAlert = Timer.builder(EXEC_TO_ALERT)
                 .description("From the exec's kernel timestamp to the alert's hand-off to the reporter")
-                .publishPercentileHistogram()
-                .minimumExpectedValue(Duration.ofMillis(1))
-                .maximumExpectedValue(Duration.ofSeconds(5))
+                .serviceLevelObjectives(EXEC_TO_ALERT_BUCKETS)
                 .register(registry);
         for (DriftKind kind : DriftKind.values()) {
+            if (kind == DriftKind.IMAGE) {
+                continue; // the image's own files leave the pipeline before the policy (stopped_early{image_file})
+            }
             Map<Verdict.Decision, Counter> byDecision = new EnumMap<>(Verdict.Decision.class);
             for (Verdict.Decision decision : Verdict.Decision.values()) {
                 byDecision.put(decision, Counter.builder(VERDICTS)
@@ -80,16 +105,39 @@ final class PipelineMetrics {
     }
 
     Counter verdict(DriftKind kind, Verdict.Decision decision) {
-        return verdicts.get(kind).get(decision);
+        Map<Verdict.Decision, Counter> byDecision = verdicts.get(kind);
+        if (byDecision == null) {
+            return Counter.builder(VERDICTS).tag("kind", kind.name()).tag("action", decision.wireName())
+                    .description("Policy verdicts on drifted execs").register(registry);
+        }
+        return byDecision.get(decision);
     }
 
-    Timer stageLatency(String stage) {
-        return Timer.builder(STAGE_LATENCY).tag("stage", stage)
-                .description("Time one stage spends on one item")
-                .publishPercentileHistogram()
-                .minimumExpectedValue(Duration.ofNanos(1_000))
-                .maximumExpectedValue(Duration.ofSeconds(1))
+    /** One stage's latency: a histogram when opted in, else its count and sum (no buckets, no max). */
+    StageTimer stageLatency(String stage) {
+        if (stageHistograms) {
+            Timer timer = Timer.builder(STAGE_LATENCY).tag("stage", stage)
+                    .description("Time one stage spends on one item")
+                    .serviceLevelObjectives(EXEC_TO_ALERT_BUCKETS)
+                    .register(registry);
+            return nanos -> timer.record(nanos, TimeUnit.NANOSECONDS);
+        }
+        LongAdder count = new LongAdder();
+        LongAdder totalNanos = new LongAdder();
+        FunctionTimer.builder(STAGE_LATENCY, count, LongAdder::sum, c -> totalNanos.sum(), TimeUnit.NANOSECONDS)
+                .tag("stage", stage)
+                .description("Time one stage spends on one item (count and sum; buckets with metrics.stageHistograms)")
                 .register(registry);
+        return nanos -> {
+            totalNanos.add(nanos);
+            count.increment();
+        };
+    }
+
+    /** Records one item's time in a stage. */
+    @FunctionalInterface
+    interface StageTimer {
+        void record(long nanos);
     }
 
     Counter dropped(String stage, String reason) {

@@ -11,9 +11,11 @@ import java.util.List;
  * @param parkingCapacity     execs that may wait for late workload metadata at once
  * @param metadataRetries     when to look again for late metadata, as offsets from the first miss, ascending;
  *                            empty = never wait
+ * @param stageHistograms     per-stage latency histograms (opt-in: buckets x stages are many series); false = each
+ *                            stage's latency as a count and a sum
  */
 public record PipelineSettings(int sourceQueueCapacity, int stageQueueCapacity, int parkingCapacity,
-                               List<Duration> metadataRetries) {
+                               List<Duration> metadataRetries, boolean stageHistograms) {
 
     public static final List<Duration> DEFAULT_RETRIES = List.of(
             Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1));
@@ -32,6 +34,12 @@ public record PipelineSettings(int sourceQueueCapacity, int stageQueueCapacity, 
                 throw new IllegalArgumentException("metadata retries must be positive and ascending: " + metadataRetries);
             }
         }
+    }
+
+    /** Without per-stage histograms. */
+    public PipelineSettings(int sourceQueueCapacity, int stageQueueCapacity, int parkingCapacity,
+                            List<Duration> metadataRetries) {
+        this(sourceQueueCapacity, stageQueueCapacity, parkingCapacity, metadataRetries, false);
     }
 
     public static PipelineSettings defaults() {

@@ -157,8 +157,7 @@ public final class AgentAssembly {
                             + (watcher.lastFailure() == null ? "file absent" : watcher.lastFailure())));
         }
 
-        ExecSource source = SourceAssembly.source(config, clock);
-        SourceAssembly.registerMetrics(source, config, registry);
+        ExecSource source = SourceAssembly.source(config, clock, registry);
 
         CloudIdentity cloud = MetadataAssembly.cloud(config, client);
         DeploymentIdentity identity = new DeploymentIdentity(config.nodeName(), config.clusterName(),
@@ -177,8 +176,8 @@ public final class AgentAssembly {
                     return p != null && p.offerDenied(event, classified);
                 }));
         services.add(BlockingAssembly.service(guard));
-        BlockingAssembly.registerMetrics(guard, registry);
-        BlockScopeGuardian attributor = new BlockScopeGuardian(observed, BlockScopeGuardian.RootGuard.of(guard),
+        BlockScopeGuardian attributor = new BlockScopeGuardian(observed,
+                BlockingAssembly.meteredOnFirstUse(guard, config.blocking().onTimeout(), registry),
                 workloadsNow, policy::current, assembler, liveContainers());
         BlockingAssembly.registerMetrics(attributor, registry);
         RunningContainerGuarding running = new RunningContainerGuarding(attributor, policy::current,
@@ -196,7 +195,7 @@ public final class AgentAssembly {
                 new PipelineParts(attributor, processInspector, classification, workloads, evaluator,
                         assembler, escapes),
                 new PipelineSettings(config.queues().source(), config.queues().stage(), config.queues().parking(),
-                        config.metadataRetries()),
+                        config.metadataRetries(), config.stageHistograms()),
                 registry, MonotonicClock.SYSTEM);
         pipelineRef.set(pipeline);
 

@@ -11,8 +11,11 @@ import io.driftagent.agent.source.fanotify.GuardConfig;
 import io.driftagent.agent.source.fanotify.PermissionDecision;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,8 +44,12 @@ final class BlockingAssembly {
     private static final List<String> NOT_REMEMBERED_REASONS = List.of("not_image_file", "touched_while_marking",
             "mark_refused");
 
-    /** The guard's counters, read at scrape: permission events, answers, defaults by reason, remembered allowances. */
-    static void registerMetrics(FanotifyExecGuard guard, MeterRegistry registry) {
+    /**
+     * The guard's counters, read at scrape: permission events, answers, defaults by reason, remembered allowances.
+     *
+     * @param onTimeout {@code blocking.onTimeout}: the answer of every default but a rule's own timeout
+     */
+    static void registerMetrics(FanotifyExecGuard guard, TimeoutAction onTimeout, MeterRegistry registry) {
         FunctionCounter.builder("drift.guard.permission.events", guard, g -> g.stats().received())
                 .description("Exec permission events the guard read (guarded execs that were asked about)")
                 .register(registry);
@@ -50,14 +57,22 @@ final class BlockingAssembly {
                 .description("Exec permission answers, by decision").tag("decision", "allow").register(registry);
         FunctionCounter.builder("drift.guard.answers", guard, g -> g.stats().denied())
                 .description("Exec permission answers, by decision").tag("decision", "deny").register(registry);
+        // only "timeout" can be answered either way (a rule's own onTimeout); every other default reason is answered
+        // with blocking.onTimeout, so the other decision's series would stay 0 forever
+        String configured = onTimeout == TimeoutAction.DENY ? "deny" : "allow";
         for (String reason : DEFAULT_REASONS) {
-            FunctionCounter.builder("drift.guard.defaulted", guard, g -> g.stats().defaultedDenied().getOrDefault(reason, 0L))
-                    .description("Exec permission events not answered by a decision, by reason and answer")
-                    .tag("reason", reason).tag("decision", "deny").register(registry);
-            FunctionCounter.builder("drift.guard.defaulted", guard, g -> g.stats().defaulted().getOrDefault(reason, 0L)
-                            - g.stats().defaultedDenied().getOrDefault(reason, 0L))
-                    .description("Exec permission events not answered by a decision, by reason and answer")
-                    .tag("reason", reason).tag("decision", "allow").register(registry);
+            if (reason.equals("timeout") || configured.equals("deny")) {
+                FunctionCounter.builder("drift.guard.defaulted", guard,
+                                g -> g.stats().defaultedDenied().getOrDefault(reason, 0L))
+                        .description("Exec permission events not answered by a decision, by reason and answer")
+                        .tag("reason", reason).tag("decision", "deny").register(registry);
+            }
+            if (reason.equals("timeout") || configured.equals("allow")) {
+                FunctionCounter.builder("drift.guard.defaulted", guard, g -> g.stats().defaulted().getOrDefault(reason, 0L)
+                                - g.stats().defaultedDenied().getOrDefault(reason, 0L))
+                        .description("Exec permission events not answered by a decision, by reason and answer")
+                        .tag("reason", reason).tag("decision", "allow").register(registry);
+            }
         }
         FunctionCounter.builder("drift.guard.late.decisions", guard, g -> g.stats().lateDecisions())
                 .description("Decisions finished after their exec had been answered at the deadline")
@@ -78,6 +93,36 @@ final class BlockingAssembly {
                     .description("Allowances that could not be remembered (asked again next time), by reason")
                     .tag("reason", reason).register(registry);
         }
+    }
+
+    /**
+     * The guard as the block-scope guardian attaches it, registering the guard's counters ({@link #registerMetrics(
+     * FanotifyExecGuard, TimeoutAction, MeterRegistry)}) when the first container is put under it: before that no
+     * exec can be asked about and every one of them would be a 0 series on every node that never blocks.
+     */
+    static BlockScopeGuardian.RootGuard meteredOnFirstUse(FanotifyExecGuard guard, TimeoutAction onTimeout,
+                                                         MeterRegistry registry) {
+        BlockScopeGuardian.RootGuard inner = BlockScopeGuardian.RootGuard.of(guard);
+        AtomicBoolean registered = new AtomicBoolean();
+        return new BlockScopeGuardian.RootGuard() {
+            @Override
+            public void guard(Path root) throws IOException {
+                inner.guard(root);
+                if (registered.compareAndSet(false, true)) {
+                    registerMetrics(guard, onTimeout, registry);
+                }
+            }
+
+            @Override
+            public void unguard(Path root) {
+                inner.unguard(root);
+            }
+
+            @Override
+            public boolean available() {
+                return inner.available();
+            }
+        };
     }
 
     static void registerMetrics(BlockEscapeResponder escapes, MeterRegistry registry) {

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,14 +27,22 @@ public final class FallbackExecSource implements ExecSource {
 
     private final List<Candidate> candidates;
     private final ExecEvent.SourceKind preferredKind;
+    private final Consumer<ExecSource> onAttached;
     private volatile ExecSource active;
 
     public FallbackExecSource(List<Candidate> candidates, ExecEvent.SourceKind preferredKind) {
+        this(candidates, preferredKind, attached -> { });
+    }
+
+    /** @param onAttached told the candidate that attached, once, right after it did (e.g. to register its meters) */
+    public FallbackExecSource(List<Candidate> candidates, ExecEvent.SourceKind preferredKind,
+                              Consumer<ExecSource> onAttached) {
         if (candidates.isEmpty()) {
             throw new IllegalArgumentException("no source candidates");
         }
         this.candidates = List.copyOf(candidates);
         this.preferredKind = Objects.requireNonNull(preferredKind, "preferredKind");
+        this.onAttached = Objects.requireNonNull(onAttached, "onAttached");
     }
 
     @Override
@@ -49,6 +58,7 @@ public final class FallbackExecSource implements ExecSource {
                 } else {
                     log.info("exec source {} attached", candidate.name());
                 }
+                onAttached.accept(source);
                 return;
             } catch (SourceUnavailableException e) {
                 reasons.add(candidate.name() + " unavailable: " + e.getMessage());

@@ -67,6 +67,7 @@ class ConfigLoaderTest {
                 blocking: {decisionTimeout: 100ms, onTimeout: deny}
                 shutdown: {timeout: 1m}
                 log: {level: debug}
+                metrics: {stageHistograms: true}
                 """);
 
         AgentConfig config = loader.load(Optional.of(file), Map.of(), Map.of());
@@ -78,7 +79,7 @@ class ConfigLoaderTest {
                 new AgentConfig.Webhook(URI.create("https://hooks.example/drift"), Path.of("/secrets/hmac"),
                         Duration.ofSeconds(2)),
                 false, Duration.ZERO, new AgentConfig.Blocking(Duration.ofMillis(100), TimeoutAction.DENY),
-                Duration.ofMinutes(1), LogLevel.DEBUG));
+                Duration.ofMinutes(1), LogLevel.DEBUG, true));
     }
 
     @Test
@@ -259,6 +260,7 @@ class ConfigLoaderTest {
         assertEnvProblem("DRIFT_HTTP_PORT", "70000", "http.port: '70000' must be between 0 and 65535 (environment DRIFT_HTTP_PORT)");
         assertEnvProblem("DRIFT_QUEUES_STAGE", "0", "queues.stage: '0' must be between 1 and 1048576 (environment DRIFT_QUEUES_STAGE)");
         assertEnvProblem("DRIFT_STANDALONE", "yes", "standalone: 'yes' must be true or false (environment DRIFT_STANDALONE)");
+        assertEnvProblem("DRIFT_METRICS_STAGE_HISTOGRAMS", "on", "metrics.stageHistograms: 'on' must be true or false (environment DRIFT_METRICS_STAGE_HISTOGRAMS)");
         assertEnvProblem("DRIFT_SOURCE", "kprobe", "source: 'kprobe' must be one of [auto, ebpf, fanotify] (environment DRIFT_SOURCE)");
         assertEnvProblem("DRIFT_CLOUD_PROVIDER", "oracle", "cloud.provider: 'oracle' must be one of [azure, aws, gcp] (environment DRIFT_CLOUD_PROVIDER)");
         assertEnvProblem("DRIFT_BLOCKING_ON_TIMEOUT", "maybe", "blocking.onTimeout: 'maybe' must be one of [allow, deny] (environment DRIFT_BLOCKING_ON_TIMEOUT)");

@@ -108,6 +108,75 @@ class MetricsContractTest {
         assertThat(problems).as("docs/alerts.md vs /metrics").isEmpty();
     }
 
+    @Test
+    void atDefaultSettingsTheAgentExposesAtMost150SeriesAndNoPerStageHistogram() throws Exception {
+        // given the agent at its default settings (standalone: no Kubernetes here; no webhook, no policy)
+        agent = RunningAgent.start(defaults(), config -> {
+            throw new AssertionError("standalone: no Kubernetes client");
+        });
+        assertThat(agent.awaitReady(Duration.ofSeconds(60)).status()).isEqualTo(200);
+
+        // when /metrics is scraped
+        String exposition = agent.get("/metrics").body();
+
+        // then it holds at most 150 series, stage latencies as count and sum, exec-to-alert as a histogram
+        List<String> series = series(exposition);
+        assertThat(series).as("series at default settings (docs/benchmarks.md, Metrics footprint)")
+                .hasSizeLessThanOrEqualTo(MAX_DEFAULT_SERIES);
+        Map<String, List<Map<String, String>>> samples = samplesByName(exposition);
+        assertThat(samples).doesNotContainKey("drift_stage_latency_seconds_bucket")
+                .containsKeys("drift_stage_latency_seconds_count", "drift_stage_latency_seconds_sum",
+                        "drift_exec_to_alert_latency_seconds_bucket");
+        assertThat(stagesOf(samples.get("drift_stage_latency_seconds_count"))).containsAll(PIPELINE_STAGES);
+    }
+
+    @Test
+    void withStageHistogramsOptedInEveryStageHasItsLatencyHistogram() throws Exception {
+        // given the agent with metrics.stageHistograms set
+        Map<Setting, String> flags = defaults();
+        flags.put(Setting.METRICS_STAGE_HISTOGRAMS, "true");
+        agent = RunningAgent.start(flags, config -> {
+            throw new AssertionError("standalone: no Kubernetes client");
+        });
+        assertThat(agent.awaitReady(Duration.ofSeconds(60)).status()).isEqualTo(200);
+
+        // when /metrics is scraped
+        Map<String, List<Map<String, String>>> samples = samplesByName(agent.get("/metrics").body());
+
+        // then each pipeline stage has buckets up to +Inf
+        List<Map<String, String>> buckets = samples.getOrDefault("drift_stage_latency_seconds_bucket", List.of());
+        assertThat(stagesOf(buckets)).containsAll(PIPELINE_STAGES);
+        for (String stage : PIPELINE_STAGES) {
+            assertThat(buckets).as(stage).contains(Map.of("stage", stage, "le", "+Inf"));
+        }
+    }
+
+    private static final int MAX_DEFAULT_SERIES = 150;
+    private static final List<String> PIPELINE_STAGES =
+            List.of("attribute", "classify", "enrich", "policy", "act", "report");
+
+    private Map<Setting, String> defaults() {
+        Map<Setting, String> flags = new EnumMap<>(Setting.class);
+        flags.put(Setting.STANDALONE, "true");
+        flags.put(Setting.ALERTS_TARGET, dir.resolve("alerts.jsonl").toString());
+        flags.put(Setting.HTTP_BIND, "127.0.0.1");
+        flags.put(Setting.HTTP_PORT, "0");
+        return flags;
+    }
+
+    /** Every sample line of the exposition (one per series). */
+    private static List<String> series(String exposition) {
+        return exposition.lines().filter(line -> !line.isBlank() && !line.startsWith("#")).toList();
+    }
+
+    private static Set<String> stagesOf(List<Map<String, String>> samples) {
+        Set<String> stages = new TreeSet<>();
+        if (samples != null) {
+            samples.forEach(labels -> stages.add(labels.getOrDefault("stage", "")));
+        }
+        return stages;
+    }
+
     /** Rows of the tables under "## Metrics" whose header is "metric | type | labels". */
     static List<Documented> documentedMetrics(String markdown) {
         int start = markdown.indexOf("\n## Metrics");

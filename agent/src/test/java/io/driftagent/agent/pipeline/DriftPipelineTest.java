@@ -21,6 +21,7 @@ import io.driftagent.policy.eval.Verdict;
 import io.driftagent.policy.model.DriftKind;
 import io.driftagent.reporter.alert.Alert;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
@@ -418,8 +419,9 @@ class DriftPipelineTest {
         pipeline = null;
 
         for (String stage : DriftPipeline.STAGE_NAMES) {
-            Timer timer = registry.get(PipelineMetrics.STAGE_LATENCY).tag("stage", stage).timer();
+            FunctionTimer timer = registry.get(PipelineMetrics.STAGE_LATENCY).tag("stage", stage).functionTimer();
             assertThat(timer.count()).as(stage).isEqualTo(1);
+            assertThat(timer.totalTime(TimeUnit.NANOSECONDS)).as(stage).isPositive();
         }
         Timer execToAlert = registry.get(PipelineMetrics.EXEC_TO_ALERT).timer();
         assertThat(execToAlert.count()).isEqualTo(1);
