@@ -163,7 +163,7 @@ class ChartPodOnANodeSystemTest {
     void aPolicyConfigMapChangeIsAppliedWithoutARestart() throws Exception {
         String startedAt = pod.container().startedAt();
         double reloadsBefore = sample(pod.get("http", "/metrics").body(), "drift_policy_reloads_total",
-                "outcome=\"success\"");
+                "result=\"success\"");
         String configMap = pod.policyConfigMapName();
         String policy = """
                 apiVersion: drift.agent/v1
@@ -182,7 +182,7 @@ class ChartPodOnANodeSystemTest {
                 """;
 
         pod.updateConfigMap(configMap, Map.of("policy.yaml", policy));
-        double reloadsAfter = awaitMetricAbove("drift_policy_reloads_total", "outcome=\"success\"", reloadsBefore,
+        double reloadsAfter = awaitMetricAbove("drift_policy_reloads_total", "result=\"success\"", reloadsBefore,
                 Duration.ofSeconds(15));
         shop.exec(containerd, "cp /bin/busybox /tmp/ignored && /tmp/ignored true; true");
         payments.exec(containerd, "cp /bin/busybox /tmp/alerted && /tmp/alerted true; true");

@@ -692,7 +692,7 @@ class HelmChartTest {
     void theHelmTestScriptFailsAndSaysThePolicyIgnoredTheExecWhenNoAlertComes(@TempDir Path copy, @TempDir Path applets)
             throws Exception {
         var metrics = DriftMetrics.create();
-        var ignored = Counter.builder("drift.pipeline.verdicts").tag("decision", "ignore")
+        var ignored = Counter.builder("drift.verdicts").tag("action", "ignore")
                 .tag("kind", "ADDED").register(metrics.registry());
         var server = metricsServer(metrics, ignored::increment);
         try {
@@ -701,7 +701,7 @@ class HelmChartTest {
 
             assertThat(run.exitCode()).as(run.output()).isEqualTo(1);
             assertThat(run.output()).contains("FAIL: no new drift alert from the agent on node node-1 within 4s",
-                    "drift_pipeline_verdicts_total{decision=\"ignore\",kind=\"ADDED\"}",
+                    "drift_verdicts_total{action=\"ignore\",kind=\"ADDED\"}",
                     "the policy ignores namespace default");
         } finally {
             server.stop(0);
