@@ -22,7 +22,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * containerd's container records through its own CLI: {@code ctr -n NS containers info ID} (image, labels) and
- * {@code ctr -n NS images ls name==IMAGE} (the image's manifest digest, cached per image). About 20-50 ms per call:
+ * {@code ctr -n NS images ls name==IMAGE} (the image's manifest digest, cached per image). A process start per call, so
  * {@link ContainerdMetadataProvider} calls it off the hot path, once per container.
  */
 public final class CtrContainerdRecords implements ContainerdRecords {

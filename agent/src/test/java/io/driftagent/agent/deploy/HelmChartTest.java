@@ -160,12 +160,12 @@ class HelmChartTest {
         JsonNode container = agentContainer(render(valuesFile(platform).andThen(t -> t
                 .set("clusterName", "prod").set("cloud.account", "012345678901")
                 .set("webhook.urlSecret.name", "hook").set("webhook.hmacSecret.name", "hmac")
-                .set("http.bindAddress", "0.0.0.0"))));
+                .set("http.bindAddress", "0.0.0.0").set("http.stageHistograms", "true"))));
 
         List<String> names = StreamSupport.stream(container.path("env").spliterator(), false)
                 .map(e -> e.path("name").asString()).filter(n -> n.startsWith("DRIFT_")).toList();
 
-        assertThat(names).hasSizeGreaterThanOrEqualTo(12);
+        assertThat(names).hasSizeGreaterThanOrEqualTo(13).contains("DRIFT_METRICS_STAGE_HISTOGRAMS");
         assertThat(names).allSatisfy(n -> assertThat(Setting.byEnvName(n)).as(n).isPresent());
     }
 

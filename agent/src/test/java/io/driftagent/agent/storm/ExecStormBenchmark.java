@@ -11,7 +11,8 @@ import java.util.List;
  * java -cp target/test-classes:target/classes:$(cat target/test-classpath.txt) \
  *     io.driftagent.agent.storm.ExecStormBenchmark [rounds=25] [execs=20000] [workers=CPUs]
  * </pre>
- * The storm binaries live on a tmpfs the benchmark mounts (and the blocking mode guards), never on the host root.
+ * The storm binaries live in the image layer of an overlay the benchmark mounts on a tmpfs (the blocking modes guard
+ * it), never on the host root.
  */
 public final class ExecStormBenchmark {
     private ExecStormBenchmark() {

@@ -55,8 +55,8 @@ public final class EbpfExecSource implements ExecSource {
         }
 
         /**
-         * 2 MiB: about 5,600 records, 0.45 s of a 12,000 execs/s storm. The reader drains over a million records a
-         * second into the pipeline's source queue (8,192 by default), which absorbs bursts far more cheaply: the
+         * 2 MiB. The reader drains the ring into the pipeline's source queue (8,192 by default) far faster than execs
+         * arrive (docs/benchmarks.md, "Drain rate and cadence"), and that queue absorbs bursts more cheaply: the
          * ring's pages are mapped twice (its wrap-around view), so each MiB here is two MiB of the agent's RSS.
          */
         public static final int DEFAULT_RING_BUFFER_BYTES = 2 * 1024 * 1024;

@@ -8,8 +8,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The reader thread's cadence: when it sleeps, when it drains, and what it tells the exec program so that the program
- * wakes it only when a record cannot wait. A wakeup costs ~25 µs of CPU on a VM (timer or interrupt, two context
- * switches), more than decoding a dozen records, so the loop trades wakeups for latency where latency does not matter:
+ * wakes it only when a record cannot wait. A wakeup (timer or interrupt, two context switches) costs more CPU on a VM
+ * than decoding a dozen records (docs/benchmarks.md, "Where the cost is"), so the loop trades wakeups for latency where latency does not matter:
  * <ul>
  *   <li>{@link Mode#SLEEPING}: execs are rare; every record rings the doorbell and is handed on at once.</li>
  *   <li>{@link Mode#LAZY}: image-layer execs (never drift by themselves) keep coming, a storm or a steady trickle;
