@@ -200,7 +200,7 @@ public final class AgentAssembly {
         pipelineRef.set(pipeline);
 
         SelfTest selfTest = new SelfTest(clock, sandboxes, OverlaySandbox.DEFAULT_BUSYBOX, SELF_TEST_TIMEOUT,
-                Path.of(System.getProperty("java.io.tmpdir")), registry);
+                Path.of(System.getProperty("java.io.tmpdir")), registry, dir -> FanotifyRootWatcher.watchDirectory(source, dir));
         services.add(new SelfTestService(selfTest, () -> sourceAttached(readiness), SELF_TEST_PERIOD));
         readiness.register("self-test", selfTest::readiness);
         return new AgentComponents(http, readiness, services, pipeline, source);

@@ -45,8 +45,26 @@ final class FanotifyRootWatcher implements ContainerAttributor {
     }
 
     private Optional<FanotifyExecSource> fanotify() {
+        return fanotifyOf(source);
+    }
+
+    private static Optional<FanotifyExecSource> fanotifyOf(ExecSource source) {
         ExecSource s = source instanceof FallbackExecSource fallback ? fallback.active() : source;
         return s instanceof FanotifyExecSource f ? Optional.of(f) : Optional.empty();
+    }
+
+    /**
+     * Has the fanotify source, when it is the one attached, watch the filesystem of {@code dir} (the self-test's exec
+     * canary directory: in a pod, a memory emptyDir that no container root or host mark covers). Nothing for eBPF.
+     */
+    static void watchDirectory(ExecSource source, Path dir) {
+        fanotifyOf(source).ifPresent(f -> {
+            try {
+                f.watch(dir);
+            } catch (IOException | RuntimeException e) {
+                log.warn("fanotify: cannot watch {} for the self-test's canary: {}", dir, e.getMessage());
+            }
+        });
     }
 
     private void watchOnce(FanotifyExecSource fanotify, ContainerId id, int tgid) {

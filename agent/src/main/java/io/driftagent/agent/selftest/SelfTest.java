@@ -95,6 +95,7 @@ public final class SelfTest {
     private final Path busybox;
     private final Duration timeout;
     private final Path canaryDir;
+    private final java.util.function.Consumer<Path> watchCanaryDir;
     private final MeterRegistry registry;
     private final AtomicInteger runs = new AtomicInteger();
     private final AtomicReference<Result> last = new AtomicReference<>();
@@ -105,6 +106,16 @@ public final class SelfTest {
      */
     public SelfTest(Clock clock, SandboxContainers sandboxes, Path busybox, Duration timeout, Path canaryDir,
                     MeterRegistry registry) {
+        this(clock, sandboxes, busybox, timeout, canaryDir, registry, dir -> { });
+    }
+
+    /**
+     * @param watchCanaryDir called with the directory of an exec canary before it runs: a source that sees only what
+     *                       it was asked to watch (fanotify) watches it there
+     */
+    public SelfTest(Clock clock, SandboxContainers sandboxes, Path busybox, Duration timeout, Path canaryDir,
+                    MeterRegistry registry, java.util.function.Consumer<Path> watchCanaryDir) {
+        this.watchCanaryDir = watchCanaryDir;
         this.clock = clock;
         this.sandboxes = sandboxes;
         this.busybox = busybox;
@@ -231,6 +242,7 @@ public final class SelfTest {
 
     /** Execs {@code file}, watched by its identity, and judges what the pipeline made of it. */
     private Result watchedExec(Mode mode, Path file, List<String> args, String why, String prefix) throws IOException {
+        watchCanaryDir.accept(file.getParent());
         CompletableFuture<Optional<ContainerContext>> seen = new CompletableFuture<>();
         CompletableFuture<Classification> classified = new CompletableFuture<>();
         try (SandboxContainers.CanaryWatch watch = sandboxes.watchCanary(file, new SandboxContainers.CanaryObserver() {

@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
@@ -87,6 +88,7 @@ public final class FanotifyExecSource implements ExecSource {
                     group = null;
                     throw new SourceUnavailableException("cannot mark the host root: " + e.getMessage(), e);
                 }
+                markTheNodesRoot(group);
             }
             Path cgroup2 = config.cgroup2Root() != null ? config.cgroup2Root() : Cgroup2Mount.find(config.procRoot());
             running = true;
@@ -381,5 +383,26 @@ public final class FanotifyExecSource implements ExecSource {
                     });
             log.warn("fanotify queue overflowed; rescanned /proc: {} processes started since the last read", n);
         }
+    }
+
+    /**
+     * In a pod the agent's own root is the pod's filesystem: the node's root filesystem (where the runtime keeps the
+     * containers' layers) is reached through the root of a host process instead, the host's init or, where its links
+     * are not readable, kthreadd. On the host this is the filesystem {@code /} already marked (the same mark).
+     */
+    private void markTheNodesRoot(FanotifyGroup g) {
+        for (String hostProcess : List.of("1", "2")) {
+            Path root = config.procRoot().resolve(hostProcess).resolve("root");
+            try {
+                MarkKind kind = g.mark(root);
+                log.info("fanotify: the node's root filesystem marked through {} ({})", root, kind);
+                return;
+            } catch (IOException e) {
+                log.debug("fanotify: cannot mark the node's root through {}: {}", root, e.getMessage());
+            }
+        }
+        log.warn("fanotify: cannot mark the node's root filesystem through {}/1/root or {}/2/root: in a pod, execs"
+                + " of containers started before their overlay is watched are not seen", config.procRoot(),
+                config.procRoot());
     }
 }
