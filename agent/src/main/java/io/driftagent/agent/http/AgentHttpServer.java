@@ -53,7 +53,8 @@ public final class AgentHttpServer implements AutoCloseable {
     public static final String METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
     private static final Logger LOG = LoggerFactory.getLogger(AgentHttpServer.class);
     private static final String TEXT = "text/plain; charset=utf-8";
-    private static final int WORKER_QUEUE = 32;
+    /** every connection the server holds may wait for a worker: the connection cap is the bound, not this queue */
+    private static final int WORKER_QUEUE = HttpSettings.DEFAULT_MAX_CONNECTIONS;
     private static final int BACKLOG = 128;
     private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final Set<String> PATHS = Set.of("/healthz", "/readyz", "/metrics");
