@@ -87,9 +87,7 @@ class ChartPodOnANodeSystemTest {
         shop.exec(containerd, "cp /bin/busybox /tmp/wget && /tmp/wget --help > /dev/null 2>&1; true");
         long execDone = System.nanoTime();
 
-        JsonNode alert = pod.awaitAlert(AlertPredicates.forPath(shop, "/tmp/wget"), ALERT_WAIT).orElseThrow(
-                () -> new AssertionError("no alert for /tmp/wget on the agent's stdout; "
-                        + pod.container().diagnostics()));
+        JsonNode alert = PodAssertions.assertAlertFor(pod, shop, "/tmp/wget", ALERT_WAIT);
         System.out.printf("systest: workload drift exec -> alert line in docker logs: %d ms%n",
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - execDone));
         assertThat(alert.path("alertType").asString()).isEqualTo("BinaryDrift");

@@ -57,9 +57,7 @@ class FanotifySourceSystemTest {
             Workload workload = Workload.start(containerd, pod.api(), node, "fanotify", "app-0", WORKLOAD_IMAGE,
                     digest);
             workload.exec(containerd, "cp /bin/busybox /tmp/dropped && /tmp/dropped true; true");
-            JsonNode alert = pod.awaitAlert(AlertPredicates.forPath(workload, "/tmp/dropped"), Duration.ofSeconds(20))
-                    .orElseThrow(() -> new AssertionError("no alert for /tmp/dropped; "
-                            + pod.container().diagnostics()));
+            JsonNode alert = PodAssertions.assertAlertFor(pod, workload, "/tmp/dropped", Duration.ofSeconds(20));
             assertThat(alert.path("drift").path("kind").asString()).as(alert.toString()).isEqualTo("ADDED");
             assertThat(alert.path("pod").path("name").asString()).isEqualTo("app-0");
             containerd.remove(workload.containerId());

@@ -69,9 +69,7 @@ class PerCloudValuesSystemTest {
                 Workload workload = Workload.start(containerd, pod.api(), node, "cloud-" + cloud.provider(),
                         "app-0", WORKLOAD_IMAGE, digest);
                 workload.exec(containerd, "cp /bin/busybox /tmp/dropped && /tmp/dropped true; true");
-                JsonNode alert = pod.awaitAlert(AlertPredicates.forPath(workload, "/tmp/dropped"),
-                        Duration.ofSeconds(20)).orElseThrow(() -> new AssertionError("no alert for /tmp/dropped; "
-                        + pod.container().diagnostics()));
+                JsonNode alert = PodAssertions.assertAlertFor(pod, workload, "/tmp/dropped", Duration.ofSeconds(20));
                 assertThat(alert.path("cloud").path("provider").asString()).as(alert.toString())
                         .isEqualTo(cloud.provider());
                 assertThat(alert.path("cloud").path("account").asString()).as(alert.toString())

@@ -3,7 +3,9 @@ package io.driftagent.systest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.driftagent.systest.scenario.ChartPod;
+import io.driftagent.systest.workload.Workload;
 import java.time.Duration;
+import tools.jackson.databind.JsonNode;
 
 /** Assertions about the agent pod shared by the scenario classes. */
 final class PodAssertions {
@@ -30,5 +32,12 @@ final class PodAssertions {
         }
         System.out.printf("systest: %s Ready %d ms after docker run (budget %d s)%n", pod.container().name(),
                 readiness.elapsed().toMillis(), readiness.budget().toSeconds());
+    }
+
+    /** The alert line for {@code path} exec'd in {@code workload}, on the agent container's stdout within {@code timeout}. */
+    static JsonNode assertAlertFor(ChartPod pod, Workload workload, String path, Duration timeout) throws Exception {
+        return pod.awaitAlert(AlertPredicates.forPath(workload, path), timeout).orElseThrow(
+                () -> new AssertionError("no alert for " + path + " on the agent's stdout; "
+                        + pod.container().diagnostics()));
     }
 }
