@@ -1,6 +1,8 @@
 package io.driftagent.reporter.json;
 
 import io.driftagent.reporter.alert.Alert;
+import io.driftagent.reporter.alert.MitreAttack;
+import io.driftagent.reporter.alert.MitreTechnique;
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.time.Instant;
@@ -20,7 +22,8 @@ import tools.jackson.core.json.JsonFactory;
  * Writes an {@link Alert} as one JSON object in the public field order of the alert contract (docs/alerts.md).
  *
  * <p>Null policy: the optional fields marked {@code ?} in the contract ({@code drift.imagePath}, {@code drift.layer})
- * and the additive fields ({@code drift.reason}, {@code count}) are omitted when absent; every other field is always
+ * and the additive fields ({@code drift.reason}, {@code count}) are omitted when absent; the additive {@code mitre}
+ * array (see {@link MitreAttack}) is always written, empty when the drift establishes no technique; every other field is always
  * present and is {@code null} when unknown, so consumers can rely on the shape.
  *
  * <p>Sizes are bounded so one line stays within what log shippers accept: strings are cut at {@link #MAX_STRING}
@@ -29,7 +32,7 @@ import tools.jackson.core.json.JsonFactory;
  * <p>The output never contains a raw line break: control characters, DEL, C1 controls and U+2028/U+2029 are
  * escaped, unpaired UTF-16 surrogates become U+FFFD. Thread-safe and stateless apart from the shared factory.
  */
-public final class AlertJson {
+public final class AlertJson implements AlertEncoder {
 
     /** Longest string written (PATH_MAX); longer ones, only possible for arguments, end in {@link #TRUNCATED}. */
     static final int MAX_STRING = 4096;
@@ -47,6 +50,11 @@ public final class AlertJson {
         ByteArrayOutputStream out = new ByteArrayOutputStream(1024);
         write(alert, count, out);
         return out.toByteArray();
+    }
+
+    @Override
+    public byte[] encode(Alert alert, int count) {
+        return toBytes(alert, count);
     }
 
     /** The alert as one JSON line: UTF-8 JSON followed by {@code '\n'}. */
@@ -111,6 +119,7 @@ public final class AlertJson {
         string(g, "cluster", a.cluster());
         writeCloud(g, a.cloud());
         writeRule(g, a.rule());
+        writeMitre(g, MitreAttack.techniquesFor(a));
         if (count > 1) {
             g.writeNumberProperty("count", count);
         }
@@ -224,6 +233,19 @@ public final class AlertJson {
             g.writeNumber(r.priority().intValue());
         }
         g.writeEndObject();
+    }
+
+    private static void writeMitre(JsonGenerator g, List<MitreTechnique> techniques) {
+        g.writeName("mitre");
+        g.writeStartArray();
+        for (MitreTechnique t : techniques) {
+            g.writeStartObject();
+            string(g, "id", t.id());
+            string(g, "name", t.name());
+            string(g, "tactic", t.tactic());
+            g.writeEndObject();
+        }
+        g.writeEndArray();
     }
 
     private static void string(JsonGenerator g, String name, String value) {

@@ -17,7 +17,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Alerts as JSON lines (one object per line, flushed per alert) on stdout or appended to a file.
+ * Alerts as JSON lines (one object per line, flushed per alert) on stdout or appended to a file, in drift-agent's
+ * own format or Falco's ({@link AlertFormat}).
  *
  * <p>Each line is written with a single {@code write} call, so with {@code O_APPEND} concurrent writers to the same
  * file never interleave within a line. A file is created with mode 0600 (alerts name binaries and pods); an existing
@@ -38,17 +39,23 @@ public final class JsonLinesSink implements AlertSink {
     private final boolean ownsStream;
     /** The file written to, for truncating a partial line away; null for a stream. */
     private final Path file;
-    private final AlertJson json = new AlertJson();
+    private final AlertEncoder encoder;
     /** A failed write may have left part of a line that could not be removed: start the next on a fresh line. */
     private boolean lineMayBeOpen;
 
     /** Writes to {@code out}; {@code ownsStream} decides whether {@link #close()} closes it. */
     public JsonLinesSink(String name, OutputStream out, boolean ownsStream) {
-        this(name, out, ownsStream, null);
+        this(name, out, ownsStream, null, AlertFormat.DRIFT);
     }
 
-    private JsonLinesSink(String name, OutputStream out, boolean ownsStream, Path file) {
+    /** Writes to {@code out} in {@code format}; {@code ownsStream} decides whether {@link #close()} closes it. */
+    public JsonLinesSink(String name, OutputStream out, boolean ownsStream, AlertFormat format) {
+        this(name, out, ownsStream, null, format);
+    }
+
+    private JsonLinesSink(String name, OutputStream out, boolean ownsStream, Path file, AlertFormat format) {
         this.name = Objects.requireNonNull(name, "name");
+        this.encoder = Objects.requireNonNull(format, "format").newEncoder();
         this.out = Objects.requireNonNull(out, "out");
         this.ownsStream = ownsStream;
         this.file = file;
@@ -56,14 +63,24 @@ public final class JsonLinesSink implements AlertSink {
 
     /** The process's stdout, unbuffered (not through {@code System.out}, which a logger may share). */
     public static JsonLinesSink stdout() {
-        return new JsonLinesSink("json-stdout", new FileOutputStream(FileDescriptor.out), false);
+        return stdout(AlertFormat.DRIFT);
+    }
+
+    /** The process's stdout in {@code format} (same sink name for every format: the metrics keep their series). */
+    public static JsonLinesSink stdout(AlertFormat format) {
+        return new JsonLinesSink("json-stdout", new FileOutputStream(FileDescriptor.out), false, format);
     }
 
     /** Appends to {@code file}, creating it with mode 0600 when absent. */
     public static JsonLinesSink appendingTo(Path file) throws IOException {
+        return appendingTo(file, AlertFormat.DRIFT);
+    }
+
+    /** Appends to {@code file} in {@code format}, creating it with mode 0600 when absent. */
+    public static JsonLinesSink appendingTo(Path file, AlertFormat format) throws IOException {
         createPrivately(file);
         // FileOutputStream, not Files.newOutputStream: an interrupt (the dispatcher's timeout) must not close it
-        return new JsonLinesSink("json-file", new FileOutputStream(file.toFile(), true), true, file);
+        return new JsonLinesSink("json-file", new FileOutputStream(file.toFile(), true), true, file, format);
     }
 
     private static void createPrivately(Path file) throws IOException {
@@ -88,13 +105,14 @@ public final class JsonLinesSink implements AlertSink {
 
     @Override
     public synchronized void publish(Alert alert, int count) throws IOException {
-        byte[] line = json.toLine(alert, count);
+        byte[] document = encoder.encode(alert, count);
+        int lead = lineMayBeOpen ? 1 : 0;
+        byte[] line = new byte[lead + document.length + 1];
         if (lineMayBeOpen) {
-            byte[] fresh = new byte[line.length + 1];
-            fresh[0] = '\n';
-            System.arraycopy(line, 0, fresh, 1, line.length);
-            line = fresh;
+            line[0] = '\n';
         }
+        System.arraycopy(document, 0, line, lead, document.length);
+        line[line.length - 1] = '\n';
         long before = lengthBeforeWrite();
         try {
             out.write(line);

@@ -9,14 +9,14 @@ import tools.jackson.core.io.SerializedString;
  * U+0000..U+001F, also DEL, the C1 controls (U+0080..U+009F, e.g. the CSI that drives terminals) and the Unicode
  * line/paragraph separators U+2028/U+2029 (line breaks for JavaScript and some log shippers).
  */
-final class LineSafeEscapes extends CharacterEscapes {
+public final class LineSafeEscapes extends CharacterEscapes {
 
     private static final long serialVersionUID = 1L;
     private static final char REPLACEMENT = '\uFFFD';
 
     private final int[] asciiEscapes;
 
-    LineSafeEscapes() {
+    public LineSafeEscapes() {
         asciiEscapes = CharacterEscapes.standardAsciiEscapesForJSON();
         asciiEscapes[0x7F] = CharacterEscapes.ESCAPE_CUSTOM;
     }
@@ -38,7 +38,7 @@ final class LineSafeEscapes extends CharacterEscapes {
      * Replaces unpaired UTF-16 surrogates (possible in names decoded from attacker-controlled bytes) by U+FFFD, so the
      * output is valid UTF-8. Returns the same instance when nothing needs replacing (the common case).
      */
-    static String sanitize(String s) {
+    public static String sanitize(String s) {
         int n = s.length();
         for (int i = 0; i < n; i++) {
             char c = s.charAt(i);

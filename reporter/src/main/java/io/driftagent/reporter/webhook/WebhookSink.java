@@ -2,7 +2,7 @@ package io.driftagent.reporter.webhook;
 
 import io.driftagent.reporter.alert.Alert;
 import io.driftagent.reporter.dispatch.AlertSink;
-import io.driftagent.reporter.json.AlertJson;
+import io.driftagent.reporter.json.AlertEncoder;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -10,7 +10,9 @@ import java.io.IOException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.time.Clock;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -20,7 +22,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * POSTs each alert (the same JSON object as a JSON line, {@code Content-Type: application/json}) to one endpoint.
+ * POSTs each alert to one endpoint: by default the same JSON object as a JSON line ({@code Content-Type:
+ * application/json}); or Falco's payload, or a body template ({@link WebhookSettings#body()}), with custom headers
+ * whose values may come from files read again when they change ({@link WebhookHeaders}).
  *
  * <p>{@link #publish} only serializes and enqueues: delivery runs on the sink's own thread with its own bounded
  * queue, so a slow, failing or hanging endpoint costs the caller nothing (a full queue drops and counts). Each
@@ -29,7 +33,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Metrics: {@code drift.webhook.deliveries{sink,result=delivered|rejected|exhausted|abandoned}},
  * {@code drift.webhook.retries{sink}}, {@code drift.webhook.dropped{sink,reason=queue_full|closed}},
- * {@code drift.webhook.queue.depth{sink}}.
+ * {@code drift.webhook.queue.depth{sink}}, {@code drift.webhook.header.reloads{sink,result=reloaded|failed}} (a
+ * header file read again with a new value, or found unreadable or invalid: the last good value is kept).
  */
 public final class WebhookSink implements AlertSink {
 
@@ -42,7 +47,9 @@ public final class WebhookSink implements AlertSink {
     private final Clock clock;
     private final HttpClient client;
     private final WebhookSignature signature;
-    private final AlertJson json = new AlertJson();
+    private final AlertEncoder body;
+    private final WebhookHeaders headers;
+    private final WebhookHeaders.Listener headerFiles;
     private final BlockingQueue<byte[]> queue;
     private final Thread worker;
     private final Counter delivered;
@@ -52,6 +59,8 @@ public final class WebhookSink implements AlertSink {
     private final Counter retries;
     private final Counter droppedQueueFull;
     private final Counter droppedClosed;
+    private final Counter headerReloaded;
+    private final Counter headerFailed;
     private volatile boolean closing;
 
     public WebhookSink(String name, WebhookSettings settings, MeterRegistry registry, Clock clock) {
@@ -67,6 +76,23 @@ public final class WebhookSink implements AlertSink {
         byte[] secret = settings.hmacSecret();
         this.signature = secret == null ? null : new WebhookSignature(secret);
         this.queue = new ArrayBlockingQueue<>(settings.queueCapacity());
+        this.body = settings.body();
+        this.headers = settings.headers();
+        this.headerReloaded = headerReloads(registry, "reloaded");
+        this.headerFailed = headerReloads(registry, "failed");
+        this.headerFiles = new WebhookHeaders.Listener() {
+            @Override
+            public void reloaded(Path file) {
+                headerReloaded.increment();
+                log.info("webhook {}: header file {} changed, using its new value", name, file);
+            }
+
+            @Override
+            public void failed(Path file, String reason) {
+                headerFailed.increment();
+                log.warn("webhook {}: header file unusable, keeping its last good value: {}", name, reason);
+            }
+        };
         this.delivered = delivery(registry, "delivered");
         this.rejected = delivery(registry, "rejected");
         this.exhausted = delivery(registry, "exhausted");
@@ -84,6 +110,12 @@ public final class WebhookSink implements AlertSink {
 
     private Counter delivery(MeterRegistry registry, String result) {
         return Counter.builder("drift.webhook.deliveries").description("Webhook deliveries, by final result")
+                .tag("sink", name).tag("result", result).register(registry);
+    }
+
+    private Counter headerReloads(MeterRegistry registry, String result) {
+        return Counter.builder("drift.webhook.header.reloads")
+                .description("Webhook header files read again: a new value, or unusable (last good value kept)")
                 .tag("sink", name).tag("result", result).register(registry);
     }
 
@@ -109,7 +141,7 @@ public final class WebhookSink implements AlertSink {
             droppedClosed.increment();
             return;
         }
-        if (!queue.offer(json.toBytes(alert, count))) {
+        if (!queue.offer(body.encode(alert, count))) {
             droppedQueueFull.increment();
             log.debug("webhook {} queue full, dropped alert {}", name, alert.id());
         }
@@ -175,6 +207,10 @@ public final class WebhookSink implements AlertSink {
                 .header("Content-Type", "application/json")
                 .header("User-Agent", "drift-agent")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        // after the defaults: a configured Content-Type or User-Agent replaces them
+        for (Map.Entry<String, String> header : headers.resolve(headerFiles).entrySet()) {
+            request.setHeader(header.getKey(), header.getValue());
+        }
         if (signature != null) {
             long now = clock.instant().getEpochSecond();
             request.header(WebhookSignature.TIMESTAMP_HEADER, Long.toString(now));

@@ -44,7 +44,10 @@ class AlertJsonTest {
                 + "\"pod\":{\"name\":\"web-7d9f\",\"namespace\":\"shop\",\"uid\":\"5b7d3c1e-1111-2222-3333-444455556666\","
                 + "\"labels\":{\"app\":\"web\",\"tier\":\"front\"}},"
                 + "\"node\":\"node-1\",\"cluster\":\"prod-eu\",\"cloud\":{\"provider\":\"azure\",\"account\":\"sub-123\"},"
-                + "\"rule\":{\"name\":\"default-alert\",\"priority\":100}}\n");
+                + "\"rule\":{\"name\":\"default-alert\",\"priority\":100},"
+                + "\"mitre\":[{\"id\":\"T1105\",\"name\":\"Ingress Tool Transfer\",\"tactic\":\"command-and-control\"},"
+                + "{\"id\":\"T1036.005\",\"name\":\"Masquerading: Match Legitimate Name or Location\","
+                + "\"tactic\":\"defense-evasion\"}]}\n");
     }
 
     @Test
@@ -57,7 +60,9 @@ class AlertJsonTest {
 
         // then
         assertThat(fieldNames(node)).containsExactly("schemaVersion", "id", "time", "alertType", "severity", "action",
-                "drift", "process", "container", "pod", "node", "cluster", "cloud", "rule");
+                "drift", "process", "container", "pod", "node", "cluster", "cloud", "rule", "mitre");
+        assertThat(node.get("mitre").isArray()).isTrue();
+        assertThat(node.get("mitre").size()).as("UNRESOLVED establishes no technique").isZero();
         assertThat(fieldNames(node.get("drift"))).containsExactly("kind", "path", "sha256", "reason");
         assertThat(node.get("drift").get("sha256").isNull()).isTrue();
         assertThat(node.get("drift").get("reason").asString()).isEqualTo("container gone");
