@@ -1,6 +1,7 @@
 package io.driftagent.agent.config;
 
 import io.driftagent.agent.cloud.CloudProvider;
+import io.driftagent.reporter.json.AlertFormat;
 
 import java.net.URI;
 import java.nio.file.Path;
@@ -30,14 +31,26 @@ import java.util.Objects;
  * @param shutdownTimeout how long a shutdown may take to drain queues
  * @param logLevel      application log threshold
  * @param stageHistograms per-stage latency histograms on /metrics (opt-in); false = count and sum per stage
+ * @param alertsFormat  the JSON shape of the alert lines: drift-agent's own or Falco's
  */
 public record AgentConfig(String nodeName, String clusterName, CloudProvider cloudProvider, String cloudAccount,
                           Path policyFile, String alertsTarget, SourceChoice source, Http http, boolean standalone,
                           Queues queues, List<Duration> metadataRetries, Webhook webhook, boolean kubernetesEvents,
                           Duration dedupWindow, Blocking blocking, Duration shutdownTimeout, LogLevel logLevel,
-                          boolean stageHistograms) {
+                          boolean stageHistograms, AlertFormat alertsFormat) {
 
     public static final String STDOUT = "-";
+
+    /** Alert lines in drift-agent's own format (the default). */
+    public AgentConfig(String nodeName, String clusterName, CloudProvider cloudProvider, String cloudAccount,
+                       Path policyFile, String alertsTarget, SourceChoice source, Http http, boolean standalone,
+                       Queues queues, List<Duration> metadataRetries, Webhook webhook, boolean kubernetesEvents,
+                       Duration dedupWindow, Blocking blocking, Duration shutdownTimeout, LogLevel logLevel,
+                       boolean stageHistograms) {
+        this(nodeName, clusterName, cloudProvider, cloudAccount, policyFile, alertsTarget, source, http, standalone,
+                queues, metadataRetries, webhook, kubernetesEvents, dedupWindow, blocking, shutdownTimeout, logLevel,
+                stageHistograms, AlertFormat.DRIFT);
+    }
 
     /** Without per-stage latency histograms (the default). */
     public AgentConfig(String nodeName, String clusterName, CloudProvider cloudProvider, String cloudAccount,
@@ -60,6 +73,7 @@ public record AgentConfig(String nodeName, String clusterName, CloudProvider clo
         Objects.requireNonNull(blocking, "blocking");
         Objects.requireNonNull(shutdownTimeout, "shutdownTimeout");
         Objects.requireNonNull(logLevel, "logLevel");
+        Objects.requireNonNull(alertsFormat, "alertsFormat");
     }
 
     public boolean alertsToStdout() {
@@ -89,11 +103,33 @@ public record AgentConfig(String nodeName, String clusterName, CloudProvider clo
         public static final Queues DEFAULTS = new Queues(8192, 1024, 1024, 1024);
     }
 
-    /** @param secretFile file holding the HMAC-SHA256 key, null = unsigned */
-    public record Webhook(URI url, Path secretFile, Duration timeout) {
+    /**
+     * @param secretFile   file holding the HMAC-SHA256 key, null = unsigned
+     * @param format       the body's JSON shape when there is no template
+     * @param headers      custom header lines {@code Name: value}, values may hold {@code {{file:/path}}}
+     * @param bodyTemplate the body template (docs/alerts.md, "Body template"), null = the format's JSON
+     * @param caFile       PEM bundle of the CAs trusted for https instead of the JDK's, null = the JDK's
+     */
+    public record Webhook(URI url, Path secretFile, Duration timeout, AlertFormat format, List<String> headers,
+                          String bodyTemplate, Path caFile) {
         public Webhook {
             Objects.requireNonNull(url, "url");
             Objects.requireNonNull(timeout, "timeout");
+            Objects.requireNonNull(format, "format");
+            headers = List.copyOf(headers);
+        }
+
+        /** drift-agent's JSON, no custom header, no template, the JDK's CAs. */
+        public Webhook(URI url, Path secretFile, Duration timeout) {
+            this(url, secretFile, timeout, AlertFormat.DRIFT, List.of(), null, null);
+        }
+
+        @Override
+        public String toString() {
+            // header lines may hold an inline token: show their names only
+            return "Webhook[url=" + url + ", secretFile=" + secretFile + ", timeout=" + timeout + ", format=" + format
+                    + ", headers=" + headers.stream().map(h -> h.contains(":") ? h.substring(0, h.indexOf(':')) : "?")
+                    .toList() + ", bodyTemplate=" + (bodyTemplate != null) + ", caFile=" + caFile + "]";
         }
     }
 

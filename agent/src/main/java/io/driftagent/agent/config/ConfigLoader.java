@@ -1,6 +1,9 @@
 package io.driftagent.agent.config;
 
 import io.driftagent.agent.cloud.CloudProvider;
+import io.driftagent.reporter.json.AlertFormat;
+import io.driftagent.reporter.webhook.BodyTemplate;
+import io.driftagent.reporter.webhook.WebhookHeader;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -131,6 +134,20 @@ public final class ConfigLoader {
                         items.add(item.isValueNode() ? item.asString() : item.toString());
                     }
                     into.put(setting.get(), new Raw(items, origin));
+                } else if (setting.get() == Setting.WEBHOOK_HEADERS && (value.isArray() || value.isObject())) {
+                    // a list of "Name: value" lines, or a mapping of name to value
+                    List<String> lines = new ArrayList<>();
+                    if (value.isArray()) {
+                        for (JsonNode item : value.values()) {
+                            lines.add(item.isValueNode() ? item.asString() : item.toString());
+                        }
+                    } else {
+                        for (Map.Entry<String, JsonNode> header : value.properties()) {
+                            JsonNode v = header.getValue();
+                            lines.add(header.getKey() + ": " + (v.isValueNode() ? v.asString() : v.toString()));
+                        }
+                    }
+                    into.put(setting.get(), new Raw(lines, origin));
                 } else {
                     problems.add(key + ": expected a single value, got " + describe(value) + " (" + origin + ")");
                 }
@@ -221,7 +238,8 @@ public final class ConfigLoader {
                 blocking,
                 v.duration(Setting.SHUTDOWN_TIMEOUT, Duration.ofSeconds(5), false),
                 v.choice(Setting.LOG_LEVEL, LogLevel.class, LogLevel.INFO),
-                v.bool(Setting.METRICS_STAGE_HISTOGRAMS, false));
+                v.bool(Setting.METRICS_STAGE_HISTOGRAMS, false),
+                v.choice(Setting.ALERTS_FORMAT, AlertFormat.class, AlertFormat.DRIFT));
         return config;
     }
 
@@ -229,13 +247,30 @@ public final class ConfigLoader {
         URI url = v.url(Setting.WEBHOOK_URL);
         Path secretFile = v.path(Setting.WEBHOOK_SECRET_FILE);
         Duration timeout = v.duration(Setting.WEBHOOK_TIMEOUT, Duration.ofSeconds(5), false);
+        AlertFormat format = v.choice(Setting.WEBHOOK_FORMAT, AlertFormat.class, AlertFormat.DRIFT);
+        List<String> headers = v.headerLines(Setting.WEBHOOK_HEADERS);
+        String bodyTemplate = v.bodyTemplate(Setting.WEBHOOK_BODY_TEMPLATE);
+        Path caFile = v.path(Setting.WEBHOOK_CA_FILE);
+        if (v.isSet(Setting.WEBHOOK_BODY_TEMPLATE) && v.isSet(Setting.WEBHOOK_FORMAT)) {
+            v.problems.add(Setting.WEBHOOK_FORMAT.key() + ": cannot be combined with " + Setting.WEBHOOK_BODY_TEMPLATE.key()
+                    + " (put {{falco}} or {{alert}} in the template)");
+        }
         if (url == null) {
-            if (secretFile != null) {
-                v.problems.add(v.bad(Setting.WEBHOOK_SECRET_FILE, "set without " + Setting.WEBHOOK_URL.key()));
+            for (Setting needsUrl : List.of(Setting.WEBHOOK_SECRET_FILE, Setting.WEBHOOK_FORMAT, Setting.WEBHOOK_CA_FILE)) {
+                if (v.isSet(needsUrl)) {
+                    v.problems.add(v.bad(needsUrl, "set without " + Setting.WEBHOOK_URL.key()));
+                }
+            }
+            // not echoed: a header line may hold a token, a template is long
+            for (Setting needsUrl : List.of(Setting.WEBHOOK_HEADERS, Setting.WEBHOOK_BODY_TEMPLATE)) {
+                if (v.isSet(needsUrl)) {
+                    v.problems.add(needsUrl.key() + ": set without " + Setting.WEBHOOK_URL.key() + " ("
+                            + v.origin(needsUrl) + ")");
+                }
             }
             return null;
         }
-        return new AgentConfig.Webhook(url, secretFile, timeout);
+        return new AgentConfig.Webhook(url, secretFile, timeout, format, headers, bodyTemplate, caFile);
     }
 
     /** One setting's text as given, and where it came from (for error messages). */
@@ -256,6 +291,67 @@ public final class ConfigLoader {
             Raw r = raw.get(setting);
             String shown = r == null ? "" : " '" + String.join(",", r.values()) + "'";
             return setting.key() + ":" + shown + " " + why + (r == null ? "" : " (" + r.origin() + ")");
+        }
+
+        boolean isSet(Setting setting) {
+            return raw.containsKey(setting);
+        }
+
+        String origin(Setting setting) {
+            Raw r = raw.get(setting);
+            return r == null ? "default" : r.origin();
+        }
+
+        /**
+         * Header lines {@code Name: value}: from the file a list or a mapping, from the environment or a flag one line
+         * each. Errors name the line, never its value (it may hold a token).
+         */
+        List<String> headerLines(Setting setting) {
+            Raw r = raw.get(setting);
+            if (r == null) {
+                return List.of();
+            }
+            List<String> lines = new ArrayList<>();
+            for (String value : r.values()) {
+                for (String line : value.split("\\r?\\n")) {
+                    if (!line.isBlank()) {
+                        lines.add(line.strip());
+                    }
+                }
+            }
+            for (int i = 0; i < lines.size(); i++) {
+                try {
+                    WebhookHeader.parse(lines.get(i));
+                } catch (IllegalArgumentException e) {
+                    problems.add(setting.key() + ": line " + (i + 1) + ": " + e.getMessage() + " (" + r.origin() + ")");
+                }
+            }
+            List<String> names = new ArrayList<>();
+            for (String line : lines) {
+                int colon = line.indexOf(':');
+                String name = colon < 0 ? line : line.substring(0, colon).strip().toLowerCase(Locale.ROOT);
+                if (names.contains(name)) {
+                    problems.add(setting.key() + ": header " + line.substring(0, Math.max(colon, 0)).strip()
+                            + " is configured twice (" + r.origin() + ")");
+                }
+                names.add(name);
+            }
+            return lines;
+        }
+
+        /** The body template, checked now: an unknown placeholder or a body that is not JSON is an error at start. */
+        String bodyTemplate(Setting setting) {
+            String text = text(setting);
+            if (text == null) {
+                return null;
+            }
+            try {
+                BodyTemplate.parse(text);
+                return text;
+            } catch (IllegalArgumentException e) {
+                problems.add(setting.key() + ": " + e.getMessage() + " (" + raw.get(setting).origin() + ")");
+                return null;
+            }
         }
 
         String text(Setting setting) {

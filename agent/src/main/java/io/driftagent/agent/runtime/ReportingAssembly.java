@@ -9,13 +9,17 @@ import io.driftagent.reporter.k8s.KubernetesEventSettings;
 import io.driftagent.reporter.k8s.KubernetesEventSink;
 import io.driftagent.reporter.metrics.DriftMetrics;
 import io.driftagent.reporter.metrics.MetricsAlertSink;
+import io.driftagent.reporter.webhook.BodyTemplate;
+import io.driftagent.reporter.webhook.WebhookHeaders;
 import io.driftagent.reporter.webhook.WebhookSettings;
 import io.driftagent.reporter.webhook.WebhookSink;
+import io.driftagent.reporter.webhook.WebhookTls;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -67,17 +71,18 @@ final class ReportingAssembly {
 
     private static AlertSink jsonSink(AgentConfig config) throws AssemblyException {
         if (config.alertsToStdout()) {
-            return JsonLinesSink.stdout();
+            return JsonLinesSink.stdout(config.alertsFormat());
         }
         Path file = Path.of(config.alertsTarget());
         try {
-            return JsonLinesSink.appendingTo(file);
+            return JsonLinesSink.appendingTo(file, config.alertsFormat());
         } catch (IOException e) {
             throw new AssemblyException("cannot open the alerts file " + file + ": " + e.getMessage(), e);
         }
     }
 
-    private static WebhookSettings webhookSettings(AgentConfig.Webhook webhook) throws AssemblyException {
+    /** Package-private for tests: the settings the webhook sink gets from the configuration. */
+    static WebhookSettings webhookSettings(AgentConfig.Webhook webhook) throws AssemblyException {
         WebhookSettings settings = WebhookSettings.of(webhook.url()).withTimeouts(webhook.timeout(), webhook.timeout());
         if (webhook.secretFile() != null) {
             try {
@@ -85,6 +90,24 @@ final class ReportingAssembly {
                 settings = settings.withHmacSecret(trimTrailingNewline(secret));
             } catch (IOException e) {
                 throw new AssemblyException("cannot read the webhook secret " + webhook.secretFile() + ": " + e.getMessage(), e);
+            }
+        }
+        settings = settings.withBody(webhook.bodyTemplate() == null ? webhook.format().newEncoder()
+                : BodyTemplate.parse(webhook.bodyTemplate()));
+        if (!webhook.headers().isEmpty()) {
+            try {
+                settings = settings.withHeaders(WebhookHeaders.load(webhook.headers()));
+            } catch (IOException | IllegalArgumentException e) {
+                // the message names the header or the file, never a value
+                throw new AssemblyException("webhook.headers: " + e.getMessage(), e);
+            }
+        }
+        if (webhook.caFile() != null) {
+            try {
+                settings = settings.withSslContext(WebhookTls.trustingCaFile(webhook.caFile()));
+            } catch (IOException | GeneralSecurityException e) {
+                throw new AssemblyException("webhook.caFile: cannot use " + webhook.caFile() + " as a PEM CA bundle: "
+                        + e.getMessage(), e);
             }
         }
         return settings;

@@ -1,6 +1,7 @@
 package io.driftagent.agent.config;
 
 import io.driftagent.agent.cloud.CloudProvider;
+import io.driftagent.reporter.json.AlertFormat;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
@@ -276,6 +277,72 @@ class ConfigLoaderTest {
         assertEnvProblem("DRIFT_CLUSTER_NAME", " ", "cluster.name: ' ' must not be empty (environment DRIFT_CLUSTER_NAME)");
         assertEnvProblem("DRIFT_POLICY_FILE", "a\0b", "policy.file: 'a\0b' is not a valid path (environment DRIFT_POLICY_FILE)");
         assertEnvProblem("DRIFT_NODE_NAME", "two words", "node.name: 'two words' must be at most 253 printable characters without spaces (environment DRIFT_NODE_NAME)");
+    }
+
+    @Test
+    void webhookOutputsAreReadFromTheFileWithHeadersAsAMapping() throws Exception {
+        Path file = yaml("""
+                alerts: {format: falco}
+                webhook:
+                  url: https://hec.example:8088/services/collector/event
+                  headers:
+                    Authorization: "Splunk {{file:/etc/drift-agent/webhook-headers/hec-token}}"
+                    X-Source: drift-agent
+                  bodyTemplate: '{"host": {{node}}, "event": {{alert}}}'
+                  caFile: /etc/drift-agent/webhook-ca/ca.crt
+                """);
+
+        AgentConfig config = loader.load(Optional.of(file), IN_KUBERNETES, Map.of());
+
+        assertThat(config.alertsFormat()).isEqualTo(AlertFormat.FALCO);
+        assertThat(config.webhook()).isEqualTo(new AgentConfig.Webhook(
+                URI.create("https://hec.example:8088/services/collector/event"), null, Duration.ofSeconds(5),
+                AlertFormat.DRIFT, List.of("Authorization: Splunk {{file:/etc/drift-agent/webhook-headers/hec-token}}",
+                        "X-Source: drift-agent"), "{\"host\": {{node}}, \"event\": {{alert}}}",
+                Path.of("/etc/drift-agent/webhook-ca/ca.crt")));
+    }
+
+    @Test
+    void webhookHeadersFromTheEnvironmentAreOneLineEachAndTheFormatIsAChoice() throws Exception {
+        Map<String, String> env = new java.util.HashMap<>(IN_KUBERNETES);
+        env.put("DRIFT_WEBHOOK_URL", "http://falcosidekick.falco:2801/");
+        env.put("DRIFT_WEBHOOK_FORMAT", "falco");
+        env.put("DRIFT_WEBHOOK_HEADERS", "Authorization: Bearer {{file:/t/token}}\n\nX-Env: prod\n");
+
+        AgentConfig config = loader.load(Optional.empty(), env, Map.of());
+
+        assertThat(config.webhook().format()).isEqualTo(AlertFormat.FALCO);
+        assertThat(config.webhook().headers()).containsExactly("Authorization: Bearer {{file:/t/token}}", "X-Env: prod");
+        assertThat(config.alertsFormat()).isEqualTo(AlertFormat.DRIFT);
+        assertThat(config.webhook().toString()).doesNotContain("{{file:/t/token}}");
+    }
+
+    @Test
+    void badWebhookOutputSettingsAreErrorsNamingTheFieldButNotTheSecret() {
+        Map<String, String> env = new java.util.HashMap<>(IN_KUBERNETES);
+        env.put("DRIFT_WEBHOOK_URL", "https://x.example/");
+        env.put("DRIFT_WEBHOOK_HEADERS", "Authorization Bearer inline-s3cret\nHost: x\nX-A: 1\nx-a: 2");
+        env.put("DRIFT_WEBHOOK_BODY_TEMPLATE", "{\"p\": {{drift.paht}}}");
+        env.put("DRIFT_WEBHOOK_FORMAT", "falco");
+        env.put("DRIFT_ALERTS_FORMAT", "cef");
+
+        ConfigException e = failure(null, env, Map.of());
+
+        assertThat(e.problems()).hasSize(6);
+        assertThat(e.problems()).contains("alerts.format: 'cef' must be one of [drift, falco] (environment DRIFT_ALERTS_FORMAT)");
+        assertThat(e.problems()).contains(
+                "webhook.headers: line 1: expected 'Name: value', got no header name before ':' (environment DRIFT_WEBHOOK_HEADERS)",
+                "webhook.headers: line 2: header Host is set by the agent or the HTTP client and cannot be configured (environment DRIFT_WEBHOOK_HEADERS)",
+                "webhook.headers: header x-a is configured twice (environment DRIFT_WEBHOOK_HEADERS)",
+                "webhook.format: cannot be combined with webhook.bodyTemplate (put {{falco}} or {{alert}} in the template)");
+        assertThat(e.problems()).anySatisfy(p -> assertThat(p)
+                .startsWith("webhook.bodyTemplate: unknown placeholder {{drift.paht}} at offset 6; known: ")
+                .endsWith("(environment DRIFT_WEBHOOK_BODY_TEMPLATE)"));
+        assertThat(e.getMessage()).doesNotContain("inline-s3cret");
+        assertEnvProblem("DRIFT_WEBHOOK_HEADERS", "X-Key: {{file:/k}}",
+                "webhook.headers: set without webhook.url (environment DRIFT_WEBHOOK_HEADERS)");
+        assertEnvProblem("DRIFT_WEBHOOK_CA_FILE", "/ca.pem",
+                "webhook.caFile: '/ca.pem' set without webhook.url (environment DRIFT_WEBHOOK_CA_FILE)");
     }
 
     @Test
