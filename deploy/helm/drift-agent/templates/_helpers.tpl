@@ -70,6 +70,38 @@ app.kubernetes.io/component: node-agent
 {{- if or .Values.webhook.url .Values.webhook.urlSecret.name }}true{{ end }}
 {{- end }}
 
+{{/*
+The webhook's custom header lines for DRIFT_WEBHOOK_HEADERS, one "Name: value" per line: the plain headers, then each
+secret header as prefix + {{file:...}} of its Secret key mounted under /etc/drift-agent/webhook-headers. Fails on a
+header named twice and on webhook settings given without a webhook.
+*/}}
+{{- define "drift-agent.webhookHeaderLines" -}}
+{{- $w := .Values.webhook }}
+{{- $enabled := include "drift-agent.webhookEnabled" . }}
+{{- if and (not $enabled) (or $w.headers $w.secretHeaders $w.bodyTemplate $w.caBundle.configMap $w.caBundle.secret (ne $w.format "drift")) }}
+{{- fail "webhook.format, headers, secretHeaders, bodyTemplate and caBundle need a webhook: set webhook.url or webhook.urlSecret.name" }}
+{{- end }}
+{{- if and $w.bodyTemplate (ne $w.format "drift") }}
+{{- fail "webhook.format and webhook.bodyTemplate are both set: put {{falco}} or {{alert}} in the template" }}
+{{- end }}
+{{- if and $w.caBundle.configMap $w.caBundle.secret }}
+{{- fail "webhook.caBundle.configMap and webhook.caBundle.secret are both set: set one" }}
+{{- end }}
+{{- $lines := list }}
+{{- $seen := dict }}
+{{- range $name, $value := $w.headers }}
+{{- if hasKey $seen (lower $name) }}{{ fail (printf "webhook header %s is configured twice" $name) }}{{ end }}
+{{- $_ := set $seen (lower $name) true }}
+{{- $lines = append $lines (printf "%s: %s" $name $value) }}
+{{- end }}
+{{- range $w.secretHeaders }}
+{{- if hasKey $seen (lower .name) }}{{ fail (printf "webhook header %s is configured twice" .name) }}{{ end }}
+{{- $_ := set $seen (lower .name) true }}
+{{- $lines = append $lines (printf "%s: %s{{file:/etc/drift-agent/webhook-headers/%s}}" .name (.prefix | default "") (lower .name)) }}
+{{- end }}
+{{- join "\n" $lines }}
+{{- end }}
+
 {{/* How the AppArmor profile is set: "field", "annotation", "both" or "" (no profile). */}}
 {{- define "drift-agent.appArmorMode" -}}
 {{- if .Values.appArmor.profile }}

@@ -2,15 +2,19 @@ package io.driftagent.agent.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
 import com.marcnuri.helm.TemplateCommand;
 import com.sun.net.httpserver.HttpServer;
+import io.driftagent.agent.config.AgentConfig;
+import io.driftagent.agent.config.ConfigLoader;
 import io.driftagent.agent.config.Setting;
 import io.driftagent.policy.load.PolicyLoadResult;
 import io.driftagent.policy.load.PolicyLoader;
 import io.driftagent.reporter.alert.Alert;
+import io.driftagent.reporter.json.AlertFormat;
 import io.driftagent.reporter.metrics.DriftMetrics;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
@@ -412,6 +416,86 @@ class HelmChartTest {
                 .set("webhook.urlSecret.name", "drift-hook"));
 
         assertThat(message).contains("webhook.url and webhook.urlSecret.name are both set");
+    }
+
+    @Test
+    void webhookHeadersFromSecretsAreMountedFilesTheTemplateFormatAndCaBundleAreSettings(@TempDir Path dir)
+            throws IOException {
+        // given values for Splunk HEC behind a private CA, with the token in a Secret
+        Path values = Files.writeString(dir.resolve("outputs.yaml"), """
+                agent: {alertsFormat: falco}
+                webhook:
+                  url: https://hec.example:8088/services/collector/event
+                  headers: {X-Source: drift-agent}
+                  secretHeaders:
+                    - {name: Authorization, prefix: "Splunk ", secret: {name: splunk-hec, key: token}}
+                    - {name: X-Api-Key, secret: {name: other, key: api-key}}
+                  bodyTemplate: '{"host": {{node}}, "sourcetype": "drift-agent", "event": {{alert}}}'
+                  caBundle: {configMap: corp-ca, key: ca.pem}
+                """);
+
+        // when
+        List<JsonNode> documents = render(t -> t.withValuesFile(values));
+
+        // then the header lines name the mounted files, never a Secret's value
+        JsonNode container = agentContainer(documents);
+        assertThat(env(container, "DRIFT_ALERTS_FORMAT").orElseThrow().path("value").asString()).isEqualTo("falco");
+        assertThat(env(container, "DRIFT_WEBHOOK_HEADERS").orElseThrow().path("value").asString()).isEqualTo(
+                "X-Source: drift-agent\n"
+                + "Authorization: Splunk {{file:/etc/drift-agent/webhook-headers/authorization}}\n"
+                + "X-Api-Key: {{file:/etc/drift-agent/webhook-headers/x-api-key}}");
+        assertThat(env(container, "DRIFT_WEBHOOK_BODY_TEMPLATE").orElseThrow().path("value").asString())
+                .isEqualTo("{\"host\": {{node}}, \"sourcetype\": \"drift-agent\", \"event\": {{alert}}}");
+        assertThat(env(container, "DRIFT_WEBHOOK_FORMAT")).as("a template replaces the format").isEmpty();
+        assertThat(env(container, "DRIFT_WEBHOOK_CA_FILE").orElseThrow().path("value").asString())
+                .isEqualTo("/etc/drift-agent/webhook-ca/ca.pem");
+        assertThat(mounts(container)).containsEntry("/etc/drift-agent/webhook-headers", "webhook-headers")
+                .containsEntry("/etc/drift-agent/webhook-ca", "webhook-ca");
+        JsonNode sources = named(podSpec(documents).path("volumes"), "webhook-headers").orElseThrow()
+                .path("projected").path("sources");
+        assertThat(sources.size()).isEqualTo(2);
+        assertThat(sources.get(0).path("secret").path("name").asString()).isEqualTo("splunk-hec");
+        assertThat(sources.get(0).path("secret").path("items").get(0).path("key").asString()).isEqualTo("token");
+        assertThat(sources.get(0).path("secret").path("items").get(0).path("path").asString()).isEqualTo("authorization");
+        assertThat(sources.get(1).path("secret").path("items").get(0).path("path").asString()).isEqualTo("x-api-key");
+        JsonNode ca = named(podSpec(documents).path("volumes"), "webhook-ca").orElseThrow();
+        assertThat(ca.path("configMap").path("name").asString()).isEqualTo("corp-ca");
+        assertThat(ca.path("configMap").path("items").get(0).path("path").asString()).isEqualTo("ca.pem");
+
+        // and every variable is a setting the agent reads back into the same webhook
+        Map<String, String> env = new HashMap<>();
+        container.path("env").forEach(e -> {
+            if (e.has("value")) {
+                env.put(e.path("name").asString(), e.path("value").asString());
+            }
+        });
+        env.put("NODE_NAME", "node-1");
+        AgentConfig config = assertDoesNotThrow(() -> new ConfigLoader(() -> "h").load(Optional.empty(), env, Map.of()));
+        assertThat(config.alertsFormat()).isEqualTo(AlertFormat.FALCO);
+        assertThat(config.webhook().headers()).hasSize(3);
+        assertThat(config.webhook().caFile()).isEqualTo(Path.of("/etc/drift-agent/webhook-ca/ca.pem"));
+    }
+
+    @Test
+    void aFalcosidekickWebhookIsTheFalcoFormatAndBadWebhookValuesAreRefused() {
+        JsonNode container = agentContainer(render(t -> t.set("webhook.url", "http://falcosidekick.falco:2801/")
+                .set("webhook.format", "falco").set("webhook.caBundle.secret", "ca")));
+        assertThat(env(container, "DRIFT_WEBHOOK_FORMAT").orElseThrow().path("value").asString()).isEqualTo("falco");
+        assertThat(env(container, "DRIFT_WEBHOOK_HEADERS")).isEmpty();
+        assertThat(mounts(container)).containsEntry("/etc/drift-agent/webhook-ca", "webhook-ca");
+
+        assertThat(refusal(t -> t.set("webhook.format", "falco")))
+                .contains("need a webhook: set webhook.url or webhook.urlSecret.name");
+        assertThat(refusal(t -> t.set("webhook.url", "http://x/").set("webhook.format", "cef"))).contains("format");
+        assertThat(refusal(t -> t.set("webhook.url", "http://x/").set("webhook.headers.Authorization", "a")
+                .set("webhook.secretHeaders[0].name", "authorization")
+                .set("webhook.secretHeaders[0].secret.name", "s").set("webhook.secretHeaders[0].secret.key", "k")))
+                .contains("webhook header authorization is configured twice");
+        assertThat(refusal(t -> t.set("webhook.url", "http://x/").set("webhook.secretHeaders[0].name", "Bad Name")
+                .set("webhook.secretHeaders[0].secret.name", "s").set("webhook.secretHeaders[0].secret.key", "k")))
+                .contains("secretHeaders");
+        assertThat(refusal(t -> t.set("webhook.url", "http://x/").set("webhook.caBundle.secret", "a")
+                .set("webhook.caBundle.configMap", "b"))).contains("caBundle.configMap and webhook.caBundle.secret");
     }
 
     @Test
