@@ -19,8 +19,8 @@ import java.util.concurrent.Executors;
  */
 final class WebhookReceiver implements AutoCloseable {
 
-    /** One POST as received. */
-    record Delivery(byte[] body, String timestamp, String signature) {
+    /** One POST as received; {@code authorization} is its Authorization header, null when none. */
+    record Delivery(byte[] body, String timestamp, String signature, String authorization) {
         boolean signedWith(byte[] secret) {
             return new WebhookSignature(secret).verify(timestamp, body, signature);
         }
@@ -78,7 +78,8 @@ final class WebhookReceiver implements AutoCloseable {
         try (exchange) {
             Delivery delivery = new Delivery(exchange.getRequestBody().readAllBytes(),
                     exchange.getRequestHeaders().getFirst(WebhookSignature.TIMESTAMP_HEADER),
-                    exchange.getRequestHeaders().getFirst(WebhookSignature.SIGNATURE_HEADER));
+                    exchange.getRequestHeaders().getFirst(WebhookSignature.SIGNATURE_HEADER),
+                    exchange.getRequestHeaders().getFirst("Authorization"));
             CountDownLatch current = hang;
             if (current != null) {
                 held.add(delivery);
