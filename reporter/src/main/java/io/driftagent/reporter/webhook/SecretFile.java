@@ -24,11 +24,16 @@ final class SecretFile {
     static final int MAX_BYTES = 16 * 1024;
 
     /** What the file looked like when last read. */
-    private record Stamp(Object fileKey, FileTime modified, long size) {
+    private record Stamp(Object fileKey, FileTime modified, long size, boolean regular) {
     }
+
+    /** The version of a file that could not even be looked at. */
+    private static final Stamp MISSING = new Stamp(null, null, -1, false);
 
     private final Path path;
     private Stamp stamp;
+    /** The version that failed last, reported once; null when the last read succeeded. */
+    private Stamp failedStamp;
     private String value;
 
     SecretFile(Path path) {
@@ -41,28 +46,53 @@ final class SecretFile {
 
     /**
      * The current value, read again when the file's identity, size or modification time changed since the last read.
+     * A failure is reported (thrown) once per bad version of the file: asked again while nothing changed, the last
+     * good value is returned as unchanged, so a Secret left broken does not fail (and log) every request.
      *
-     * @return true in {@link Refresh#changed()} when this call read a new value
+     * @return the value, and whether this call read a new value that differs from the one before
      * @throws IOException when the file cannot be read or holds no valid value (the message names the file only);
      *                     the last good value stays in place for {@link #lastGood()}
      */
     synchronized Refresh refresh() throws IOException {
-        BasicFileAttributes attributes = Files.readAttributes(path, BasicFileAttributes.class);
-        if (!attributes.isRegularFile()) {
-            throw new IOException(path + " is not a regular file");
+        Stamp now;
+        try {
+            BasicFileAttributes attributes = Files.readAttributes(path, BasicFileAttributes.class);
+            now = new Stamp(attributes.fileKey(), attributes.lastModifiedTime(), attributes.size(),
+                    attributes.isRegularFile());
+        } catch (IOException e) {
+            return failed(MISSING, new IOException(path + " cannot be read: " + e.getClass().getSimpleName(), e));
         }
-        Stamp now = new Stamp(attributes.fileKey(), attributes.lastModifiedTime(), attributes.size());
         if (now.equals(stamp) && value != null) {
             return new Refresh(value, false);
         }
-        if (attributes.size() > MAX_BYTES) {
-            throw new IOException(path + " is larger than " + MAX_BYTES + " bytes");
+        if (value != null && now.equals(failedStamp)) {
+            return new Refresh(value, false);
         }
-        String read = validated(Files.readAllBytes(path));
+        String read;
+        try {
+            if (!now.regular()) {
+                throw new IOException(path + " is not a regular file");
+            }
+            if (now.size() > MAX_BYTES) {
+                throw new IOException(path + " is larger than " + MAX_BYTES + " bytes");
+            }
+            read = validated(Files.readAllBytes(path));
+        } catch (IOException e) {
+            return failed(now, e);
+        }
         boolean changed = value != null && !read.equals(value);
         stamp = now;
+        failedStamp = null;
         value = read;
         return new Refresh(read, changed);
+    }
+
+    private Refresh failed(Stamp version, IOException e) throws IOException {
+        if (value != null && version.equals(failedStamp)) {
+            return new Refresh(value, false);
+        }
+        failedStamp = version;
+        throw e;
     }
 
     /** The value last read successfully, null before the first. */

@@ -187,14 +187,31 @@ class WebhookOutputsTest {
         rotateSecret(token.getParent(), "..v3", "hec-token", "3333cafe\u0001broken");
         sink.publish(SampleAlerts.full(), 1);
 
-        // then the last good token is kept and the failure counted
+        // then the last good token is kept and the failure counted, once for that broken version
         assertThat(splunk.next(WAIT).header("Authorization")).isEqualTo("Splunk 22222222-aaaa-bbbb-cccc-000000000002");
         awaitMetric(() -> headerReloads("failed"), 1);
+        sink.publish(SampleAlerts.full(), 1);
+        assertThat(splunk.next(WAIT).header("Authorization")).isEqualTo("Splunk 22222222-aaaa-bbbb-cccc-000000000002");
+        assertThat(headerReloads("failed")).isEqualTo(1);
+
+        // when the Secret is deleted (the link dangles), then the token stays and that is counted once too
+        Files.delete(token.getParent().resolve("..data"));
+        sink.publish(SampleAlerts.full(), 1);
+        sink.publish(SampleAlerts.full(), 1);
+        assertThat(splunk.next(WAIT).header("Authorization")).isEqualTo("Splunk 22222222-aaaa-bbbb-cccc-000000000002");
+        assertThat(splunk.next(WAIT).header("Authorization")).isEqualTo("Splunk 22222222-aaaa-bbbb-cccc-000000000002");
+        assertThat(headerReloads("failed")).isEqualTo(2);
+
+        // when a good Secret is back, its token is used
+        rotateSecret(token.getParent(), "..v4", "hec-token", "44444444-aaaa-bbbb-cccc-000000000004");
+        sink.publish(SampleAlerts.full(), 1);
+        assertThat(splunk.next(WAIT).header("Authorization")).isEqualTo("Splunk 44444444-aaaa-bbbb-cccc-000000000004");
+        assertThat(headerReloads("reloaded")).isEqualTo(2);
 
         // and no token, old, new or broken, was ever logged (the sink logged at DEBUG throughout)
         sink.close();
         assertThat(logs.list).isNotEmpty();
-        assertThat(allLogs()).doesNotContain("11111111-aaaa").doesNotContain("22222222-aaaa").doesNotContain("3333cafe")
+        assertThat(allLogs()).doesNotContain("11111111-aaaa").doesNotContain("22222222-aaaa").doesNotContain("3333cafe").doesNotContain("44444444-aaaa")
                 .contains(token.toString());
         assertThat(headers.toString()).doesNotContain("11111111").contains("{{file:" + token + "}}");
     }
