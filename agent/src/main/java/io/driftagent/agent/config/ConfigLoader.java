@@ -144,7 +144,12 @@ public final class ConfigLoader {
                     } else {
                         for (Map.Entry<String, JsonNode> header : value.properties()) {
                             JsonNode v = header.getValue();
-                            lines.add(header.getKey() + ": " + (v.isValueNode() ? v.asString() : v.toString()));
+                            if (v.isNull() || !v.isValueNode()) {
+                                problems.add(key + "." + header.getKey() + ": expected the header's value as text ("
+                                        + origin + ")");
+                            } else {
+                                lines.add(header.getKey() + ": " + v.asString());
+                            }
                         }
                     }
                     into.put(setting.get(), new Raw(lines, origin));

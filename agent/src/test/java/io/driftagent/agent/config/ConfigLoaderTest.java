@@ -318,7 +318,7 @@ class ConfigLoaderTest {
     }
 
     @Test
-    void badWebhookOutputSettingsAreErrorsNamingTheFieldButNotTheSecret() {
+    void badWebhookOutputSettingsAreErrorsNamingTheFieldButNotTheSecret() throws IOException {
         Map<String, String> env = new java.util.HashMap<>(IN_KUBERNETES);
         env.put("DRIFT_WEBHOOK_URL", "https://x.example/");
         env.put("DRIFT_WEBHOOK_HEADERS", "Authorization Bearer inline-s3cret\nHost: x\nX-A: 1\nx-a: 2");
@@ -339,6 +339,9 @@ class ConfigLoaderTest {
                 .startsWith("webhook.bodyTemplate: unknown placeholder {{drift.paht}} at offset 6; known: ")
                 .endsWith("(environment DRIFT_WEBHOOK_BODY_TEMPLATE)"));
         assertThat(e.getMessage()).doesNotContain("inline-s3cret");
+        assertProblems(yaml("webhook: {url: 'https://x.example/', headers: {X-Empty: null, X-Map: {a: 1}}}\n"), Map.of(),
+                "webhook.headers.X-Empty: expected the header's value as text (file " + dir.resolve("agent.yaml") + ")",
+                "webhook.headers.X-Map: expected the header's value as text (file " + dir.resolve("agent.yaml") + ")");
         assertEnvProblem("DRIFT_WEBHOOK_HEADERS", "X-Key: {{file:/k}}",
                 "webhook.headers: set without webhook.url (environment DRIFT_WEBHOOK_HEADERS)");
         assertEnvProblem("DRIFT_WEBHOOK_CA_FILE", "/ca.pem",
