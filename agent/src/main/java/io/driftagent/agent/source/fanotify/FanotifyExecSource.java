@@ -39,6 +39,7 @@ public final class FanotifyExecSource implements ExecSource {
     private static final Logger log = LoggerFactory.getLogger(FanotifyExecSource.class);
     private static final long JOIN_TIMEOUT_MS = 5000;
     private static final long RESCAN_SLACK_NS = TimeUnit.MILLISECONDS.toNanos(20);
+    private static final int MEMFD_RESCAN_SECONDS = 5;
 
     private final FanotifySourceConfig config;
     private final Clock clock;
@@ -46,12 +47,18 @@ public final class FanotifyExecSource implements ExecSource {
     private final LongAdder delivered = new LongAdder();
     private final LongAdder rescanned = new LongAdder();
     private final LongAdder rawEvents = new LongAdder();
+    private final LongAdder mountsMarked = new LongAdder();
+    private final LongAdder mountMarksFailed = new LongAdder();
+    private final MountOwners mountOwners = new MountOwners();
     private final Object lifecycle = new Object();
 
     private Native nat;
     private FanotifyGroup group;
     private OverlayLayers layers;
     private Thread reader;
+    private volatile ExecEventSink sink;
+    private ContainerMountWatcher mountWatcher;
+    private Thread mountWatcherThread;
     private volatile boolean running;
     private volatile boolean closed;
 
@@ -80,6 +87,7 @@ public final class FanotifyExecSource implements ExecSource {
             }
             layers = new OverlayLayers(config.procRoot(), clock);
             layers.refresh();
+            int hostProcess = -1;
             if (config.watchHostRoot()) {
                 try {
                     group.mark(Path.of("/"));
@@ -88,15 +96,22 @@ public final class FanotifyExecSource implements ExecSource {
                     group = null;
                     throw new SourceUnavailableException("cannot mark the host root: " + e.getMessage(), e);
                 }
-                markTheNodesRoot(group);
+                hostProcess = markTheNodesRoot(group);
             }
             Path cgroup2 = config.cgroup2Root() != null ? config.cgroup2Root() : Cgroup2Mount.find(config.procRoot());
             running = true;
+            this.sink = sink;
             ReaderLoop loop = new ReaderLoop(sink, new ProcessFactsReader(nat, config.procRoot(), cgroup2, 100));
             reader = new Thread(loop, "fanotify-exec-reader");
             reader.setDaemon(true);
             reader.start();
-            log.info("fanotify exec source started (host root marked: {}, cgroup2 at {})", config.watchHostRoot(), cgroup2);
+            if (hostProcess > 0) {
+                startMountWatcher(hostProcess, cgroup2);
+            }
+            log.info("fanotify exec source started (host root marked: {}, cgroup2 at {}, new mounts watched through"
+                    + " pid {})", config.watchHostRoot(), cgroup2, hostProcess > 0 ? hostProcess : "none");
+            log.info("fanotify: memfd execs (memfd_create + fexecve) raise no fanotify event; processes still running"
+                    + " from a memfd or a deleted file are found by a rescan of /proc every {} s", MEMFD_RESCAN_SECONDS);
         }
     }
 
@@ -120,6 +135,68 @@ public final class FanotifyExecSource implements ExecSource {
         }
         g.unmark(mountPointOrDir);
         procPidOf(mountPointOrDir).ifPresent(layers::removeNamespaceOf);
+    }
+
+    private void startMountWatcher(int hostProcess, Path cgroup2) {
+        if (hostProcess != 1) {
+            layers.addNamespaceOf(hostProcess);
+        }
+        FanotifyGroup g = group;
+        mountWatcher = new ContainerMountWatcher(nat, config.procRoot(), hostProcess, new ContainerMountWatcher.Marker() {
+            @Override
+            public MarkKind mark(Path path) throws IOException {
+                return g.mark(path);
+            }
+
+            @Override
+            public void unmark(Path path) {
+                g.unmark(path);
+            }
+        }, layers::refresh, mountOwners, new ProcessFactsReader(nat, config.procRoot(), cgroup2, 100), mountsMarked,
+                mountMarksFailed);
+        ProcessFactsReader facts = new ProcessFactsReader(nat, config.procRoot(), cgroup2, 100);
+        ProcessRescanner memory = new ProcessRescanner(nat, config.procRoot(), facts, new ExecutedFileInspector(nat),
+                layers, new ExecEventAssembler(layers));
+        java.util.Set<String> reported = new java.util.HashSet<>();
+        mountWatcher.alsoEvery(java.time.Duration.ofSeconds(MEMFD_RESCAN_SECONDS), () -> {
+            int n = memory.runningFromMemory(reported, e -> {
+                rescanned.increment();
+                offerFromRescan(e);
+            });
+            if (n > 0) {
+                log.debug("fanotify: {} processes found running from a memfd or a deleted file", n);
+            }
+        });
+        mountWatcher.rescan(); // the mounts there now are marked before start() returns
+        mountWatcherThread = new Thread(mountWatcher, "fanotify-mount-watcher");
+        mountWatcherThread.setDaemon(true);
+        mountWatcherThread.start();
+    }
+
+    private void offerFromRescan(ExecEvent e) {
+        ExecEventSink s = sink;
+        if (s == null) {
+            return;
+        }
+        try {
+            if (s.offer(e)) {
+                delivered.increment();
+            } else {
+                countLost("queue_full");
+            }
+        } catch (RuntimeException ex) {
+            countLost("sink_error");
+        }
+    }
+
+    /** Filesystems the mount watcher marked (new mounts of the host and of new containers). */
+    public long mountsMarked() {
+        return mountsMarked.sum();
+    }
+
+    /** Mounts the mount watcher could not mark: execs from them are not seen. */
+    public long mountMarksFailed() {
+        return mountMarksFailed.sum();
     }
 
     /** Currently watched paths and how each is marked. */
@@ -165,6 +242,15 @@ public final class FanotifyExecSource implements ExecSource {
         }
         if (g == null) {
             return;
+        }
+        ContainerMountWatcher w = mountWatcher;
+        if (w != null) {
+            w.stop();
+            try {
+                mountWatcherThread.join(JOIN_TIMEOUT_MS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         g.wakeup();
         if (t != null) {
@@ -315,7 +401,8 @@ public final class FanotifyExecSource implements ExecSource {
                 return;
             }
             ExecCorrelator.Part part = new ExecCorrelator.Part(file, layers.resolve(file));
-            correlator.accept(pid, part, System.nanoTime(), procReader::read);
+            correlator.accept(pid, part, System.nanoTime(),
+                    p -> mountOwners.completed(p, procReader.read(p), file.mountId()));
         }
 
         /**
@@ -390,13 +477,13 @@ public final class FanotifyExecSource implements ExecSource {
      * containers' layers) is reached through the root of a host process instead, the host's init or, where its links
      * are not readable, kthreadd. On the host this is the filesystem {@code /} already marked (the same mark).
      */
-    private void markTheNodesRoot(FanotifyGroup g) {
+    private int markTheNodesRoot(FanotifyGroup g) {
         for (String hostProcess : List.of("1", "2")) {
             Path root = config.procRoot().resolve(hostProcess).resolve("root");
             try {
                 MarkKind kind = g.mark(root);
                 log.info("fanotify: the node's root filesystem marked through {} ({})", root, kind);
-                return;
+                return Integer.parseInt(hostProcess);
             } catch (IOException e) {
                 log.debug("fanotify: cannot mark the node's root through {}: {}", root, e.getMessage());
             }
@@ -404,5 +491,6 @@ public final class FanotifyExecSource implements ExecSource {
         log.warn("fanotify: cannot mark the node's root filesystem through {}/1/root or {}/2/root: in a pod, execs"
                 + " of containers started before their overlay is watched are not seen", config.procRoot(),
                 config.procRoot());
+        return -1;
     }
 }
