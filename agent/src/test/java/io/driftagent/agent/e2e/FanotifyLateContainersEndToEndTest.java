@@ -3,6 +3,7 @@ package io.driftagent.agent.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.driftagent.agent.classify.MemfdExecProgram;
 import io.driftagent.agent.config.Setting;
 import io.driftagent.agent.fixture.BusyboxImage;
 import io.driftagent.agent.fixture.ContainerdHost;
@@ -206,8 +207,9 @@ class FanotifyLateContainersEndToEndTest {
                 + " && /tmp/sleep 3");
 
         // then its alert names the process, its parent and its uid
-        JsonNode alert = alerts.await(AlertLog.forPath(id, "/tmp/sleep"), ALERT_WAIT).orElseThrow(
-                () -> new AssertionError("no alert for /tmp/sleep in " + id + ": " + alerts));
+        JsonNode alert = alerts.await(AlertLog.forPath(id, "/tmp/sleep"), Duration.ofSeconds(60)).orElseThrow(
+                () -> new AssertionError("no alert for /tmp/sleep in " + id + "; "
+                        + lossesAndMarksOrNothing() + ": " + alerts));
         JsonNode process = alert.path("process");
         assertThat(process.path("pid").asInt()).as(alert.toString()).isPositive();
         assertThat(process.path("ppid").asInt()).as(alert.toString()).isPositive();
@@ -215,6 +217,28 @@ class FanotifyLateContainersEndToEndTest {
         assertThat(process.path("parent").path("pid").asInt()).as(alert.toString())
                 .isEqualTo(process.path("ppid").asInt());
         assertThat(process.path("parent").path("exe").asString()).as(alert.toString()).isNotBlank();
+    }
+
+    @Test
+    void aProcessRunningFromAMemfdInANewContainerIsAlertedFileless() throws Exception {
+        // given a container started after the agent, with a launcher that copies busybox into a memfd and execs it
+        String id = "drift-e2e-late-memfd-" + suffix;
+        Path volume = Files.createDirectories(work.resolve("memfd-volume"));
+        Path launcher = MemfdExecProgram.compileInto(volume);
+        assertThat(launcher).as("clang or cc with a static libc builds the memfd launcher").isNotNull();
+        containerd.run(IMAGE, id, "--mount", "type=bind,src=" + volume + ",dst=/vol,options=rbind:ro");
+
+        // when it runs (fanotify raises no event for the memfd exec)
+        HostCommands.run("ctr", "-n", containerd.namespace(), "task", "exec", "-d", "--exec-id", "memfd", id,
+                "/vol/memfdexec", "/bin/busybox");
+        MemfdExecProgram.awaitMemfdProcess(id);
+
+        // then the rescan finds it running from the memfd and it is alerted FILELESS
+        JsonNode alert = alerts.await(a -> id.equals(a.path("container").path("id").asString())
+                && "FILELESS".equals(a.path("drift").path("kind").asString()), ALERT_WAIT).orElseThrow(
+                        () -> new AssertionError("no FILELESS alert in " + id + ": " + alerts));
+        assertThat(alert.path("drift").path("path").asString()).as(alert.toString()).startsWith("/memfd:");
+        assertThat(alert.path("process").path("ppid").asInt()).as(alert.toString()).isPositive();
     }
 
     @Test
@@ -262,12 +286,20 @@ class FanotifyLateContainersEndToEndTest {
         for (JsonNode alert : alerts.alerts()) {
             String path = alert.path("drift").path("path").asString();
             String container = alert.path("container").path("id").asString();
-            if (container.startsWith("selftest-") || path.contains("drift-canary") || path.endsWith("/chroot")
+            if (container.contains("selftest-") || path.contains("drift-canary") || path.endsWith("/chroot")
                     || path.endsWith("/unshare") || path.endsWith("/mount") || container.isEmpty()) {
                 selfTest.add(alert.toString());
             }
         }
         assertThat(selfTest).isEmpty();
+    }
+
+    private String lossesAndMarksOrNothing() {
+        try {
+            return lossesAndMarks(agent.get("/metrics").body());
+        } catch (Exception e) {
+            return "no metrics: " + e;
+        }
     }
 
     private static long sourceLosses(String exposition) {

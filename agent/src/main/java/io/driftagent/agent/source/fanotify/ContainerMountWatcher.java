@@ -27,8 +27,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>One thread waits in poll(2) for {@code POLLPRI} on a host process's {@code mountinfo} (the kernel raises it on
  * every mount or unmount in that namespace; a half-second timeout rereads anyway). Each new mount of the host
- * table that is not a pseudo filesystem (a container runtime's rootfs overlay, a kubelet tmpfs volume, a new disk) is
- * marked through {@code <procRoot>/<host pid>/root/<mount point>}. For each new overlay, the container's first
+ * table that containers use (a runtime's rootfs overlay, a kubelet tmpfs volume, a sandbox's shm) is
+ * marked through {@code <procRoot>/<host pid>/root/<mount point>} when it is an overlay or lies under a runtime's or the
+ * kubelet's directory ({@link #containersUse}). For each new overlay, the container's first
  * process is looked for (a process whose root is that overlay, retried for a few seconds while the runtime starts
  * it): the mounts of its namespace (tmpfs and volumes a runtime mounts inside the container, invisible in the host
  * table) are marked through {@code <procRoot>/<pid>/root/<mount point>} and their mount ids remembered with the
@@ -49,6 +50,15 @@ final class ContainerMountWatcher implements Runnable {
     private static final Set<String> PSEUDO_FILESYSTEMS = Set.of("proc", "sysfs", "cgroup", "cgroup2", "devpts",
             "mqueue", "nsfs", "bpf", "tracefs", "debugfs", "securityfs", "fusectl", "configfs", "pstore",
             "binfmt_misc", "autofs", "rpc_pipefs", "nfsd", "efivarfs", "selinuxfs", "hugetlbfs");
+
+    /**
+     * Where runtimes and the kubelet mount what containers use besides their rootfs overlay (kubelet volumes, a
+     * sandbox's /dev/shm): a new host mount elsewhere is the host's own business (marking it would only report host
+     * execs, and a tmpfs holding an overlay's layers twice).
+     */
+    private static final List<String> RUNTIME_DIRS = List.of("/var/lib/kubelet/", "/run/containerd/",
+            "/var/lib/containerd/", "/var/lib/docker/", "/run/docker/", "/var/lib/containers/", "/run/containers/",
+            "/var/lib/rancher/", "/run/k3s/");
 
     private final Native nat;
     private final Path procRoot;
@@ -179,7 +189,7 @@ final class ContainerMountWatcher implements Runnable {
             }
         }
         for (MountInfoEntry e : entries) {
-            if (hostMarks.containsKey(e.mountId()) || PSEUDO_FILESYSTEMS.contains(e.fsType())) {
+            if (hostMarks.containsKey(e.mountId()) || !containersUse(e)) {
                 continue;
             }
             Path through = hostRoot.resolve(e.mountPoint().substring(1));
@@ -210,12 +220,25 @@ final class ContainerMountWatcher implements Runnable {
             if (!overlaysNow.contains(dev)) {
                 it.remove();
                 searches.remove(dev);
+                owners.forgetRoot(dev);
                 List<Path> gone = containerMarks.remove(dev);
                 if (gone != null) {
                     gone.forEach(marker::unmark);
                 }
             }
         }
+    }
+
+    /** A container's rootfs overlay, or a non-pseudo filesystem the runtime or kubelet mounted for containers. */
+    static boolean containersUse(MountInfoEntry e) {
+        if (e.fsType().equals("overlay")) {
+            return true;
+        }
+        if (PSEUDO_FILESYSTEMS.contains(e.fsType())) {
+            return false;
+        }
+        String mp = e.mountPoint().endsWith("/") ? e.mountPoint() : e.mountPoint() + "/";
+        return RUNTIME_DIRS.stream().anyMatch(mp::startsWith);
     }
 
     private boolean mark(Path through, String fsType, String mountPoint) {
@@ -225,9 +248,15 @@ final class ContainerMountWatcher implements Runnable {
             log.debug("fanotify: {} at {} marked through {} ({})", fsType, mountPoint, through, kind);
             return true;
         } catch (IOException | RuntimeException e) {
+            String why = String.valueOf(e.getMessage());
+            if (why.endsWith(": " + Native.strerror(Native.ENOENT))) {
+                // unmounted again before we looked, or hidden under another mount: nothing can be exec'd from it
+                log.debug("fanotify: the {} at {} is gone or hidden: {}", fsType, mountPoint, why);
+                return false;
+            }
             failed.increment();
             log.warn("fanotify: cannot mark the {} mounted at {}: {}; execs from it are not seen", fsType, mountPoint,
-                    e.getMessage());
+                    why);
             return false;
         }
     }
@@ -295,6 +324,7 @@ final class ContainerMountWatcher implements Runnable {
             return false;
         }
         MountOwners.Owner owner = new MountOwners.Owner(facts.cgroupId(), facts.mountNsId());
+        owners.learnRoot(overlayDev, owner);
         List<Path> marks = new ArrayList<>();
         Path root = procRoot.resolve(pid + "/root");
         for (MountInfoEntry e : entries) {

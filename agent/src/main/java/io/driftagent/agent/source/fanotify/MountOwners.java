@@ -20,12 +20,25 @@ final class MountOwners {
     private static final int MAX_MOUNTS = 65_536;
 
     private final Map<Long, Owner> byMountId = new ConcurrentHashMap<>();
+    private final Map<Long, Owner> byRootDev = new ConcurrentHashMap<>();
 
     void learn(long mountId, Owner owner) {
         if (byMountId.size() >= MAX_MOUNTS) {
             byMountId.clear();
         }
         byMountId.put(mountId, owner);
+    }
+
+    /** The container whose root filesystem (overlay) has device {@code dev}. */
+    void learnRoot(long dev, Owner owner) {
+        if (byRootDev.size() >= MAX_MOUNTS) {
+            byRootDev.clear();
+        }
+        byRootDev.put(dev, owner);
+    }
+
+    void forgetRoot(long dev) {
+        byRootDev.remove(dev);
     }
 
     Owner ownerOf(long mountId) {
@@ -46,6 +59,15 @@ final class MountOwners {
             return facts;
         }
         Owner owner = byMountId.get(mountId);
+        return owner == null ? facts : new ProcessFacts(pid, 0, -1, -1, 0L, "", owner.cgroupId(), owner.mountNsId());
+    }
+
+    /** As {@link #completed(int, ProcessFacts, long)}, by the device of the container root the file is on. */
+    ProcessFacts completedByRoot(int pid, ProcessFacts facts, long overlayDev) {
+        if (facts.known() || facts.cgroupId() != 0L || overlayDev == 0L) {
+            return facts;
+        }
+        Owner owner = byRootDev.get(overlayDev);
         return owner == null ? facts : new ProcessFacts(pid, 0, -1, -1, 0L, "", owner.cgroupId(), owner.mountNsId());
     }
 }

@@ -69,8 +69,9 @@ final class ProcessRescanner {
     }
 
     /**
-     * Processes running from a memfd or a deleted file that {@code reported} does not hold yet (fanotify raises no
-     * event for an exec from a memfd): each is emitted once, described by its current executable. {@code reported}
+     * Processes running from a memfd that {@code reported} does not hold yet (fanotify raises no event for an exec
+     * from a memfd; a file deleted after its exec was reported by its exec already): each is emitted once, described
+     * by its current executable. {@code reported}
      * holds "pid@startTime" keys and is pruned to the processes still running.
      *
      * @return how many were emitted
@@ -91,7 +92,7 @@ final class ProcessRescanner {
                 } catch (IOException | RuntimeException e) {
                     continue;
                 }
-                if (!exe.startsWith("/memfd:") && !exe.endsWith(" (deleted)")) {
+                if (!exe.startsWith("/memfd:")) {
                     continue;
                 }
                 int pid;
