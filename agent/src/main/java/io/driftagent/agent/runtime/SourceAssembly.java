@@ -78,6 +78,25 @@ final class SourceAssembly {
                     .description("Exec events lost before classification, by reason").tag("reason", reason)
                     .register(registry);
         }
+        if (kind == ExecEvent.SourceKind.FANOTIFY) {
+            FunctionCounter.builder("drift.fanotify.mount.marks", source,
+                            s -> fanotifyOf(s).map(FanotifyExecSource::mountsMarked).orElse(0L))
+                    .description("Filesystems of new mounts (host and containers) the fanotify source marked, or failed to")
+                    .tag("result", "marked").register(registry);
+            FunctionCounter.builder("drift.fanotify.mount.marks", source,
+                            s -> fanotifyOf(s).map(FanotifyExecSource::mountMarksFailed).orElse(0L))
+                    .description("Filesystems of new mounts (host and containers) the fanotify source marked, or failed to")
+                    .tag("result", "failed").register(registry);
+            FunctionCounter.builder("drift.fanotify.rescanned", source,
+                            s -> fanotifyOf(s).map(FanotifyExecSource::rescanned).orElse(0L))
+                    .description("Execs the fanotify source found by rescanning /proc (after an overflow; processes"
+                            + " running from a memfd or a deleted file)").register(registry);
+        }
+    }
+
+    private static java.util.Optional<FanotifyExecSource> fanotifyOf(ExecSource source) {
+        ExecSource s = source instanceof FallbackExecSource fallback ? fallback.active() : source;
+        return s instanceof FanotifyExecSource f ? java.util.Optional.of(f) : java.util.Optional.empty();
     }
 
     private static ExecSource fanotify(Clock clock) {

@@ -6,7 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** A tiny static C program that copies a binary into a memfd and fexecve()s it as {@code sleep 60}. */
-final class MemfdExecProgram {
+public final class MemfdExecProgram {
 
     private static final String SOURCE = """
             #define _GNU_SOURCE
@@ -32,7 +32,7 @@ final class MemfdExecProgram {
     }
 
     /** Compiles {@code dir/memfdexec}; null when no static C toolchain is available. */
-    static Path compileInto(Path dir) throws IOException {
+    public static Path compileInto(Path dir) throws IOException {
         Path source = dir.resolve("memfdexec.c");
         Files.writeString(source, SOURCE);
         Path binary = dir.resolve("memfdexec");
@@ -42,7 +42,7 @@ final class MemfdExecProgram {
     }
 
     /** The pid of the process in container {@code containerId} whose executable is a memfd (waits up to 10 s). */
-    static int awaitMemfdProcess(String containerId) throws IOException, InterruptedException {
+    public static int awaitMemfdProcess(String containerId) throws IOException, InterruptedException {
         for (int attempt = 0; attempt < 100; attempt++) {
             try (var procs = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
                 for (Path proc : procs) {

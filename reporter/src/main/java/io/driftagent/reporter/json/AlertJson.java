@@ -143,8 +143,17 @@ public final class AlertJson implements AlertEncoder {
         g.writeName("process");
         g.writeStartObject();
         g.writeNumberProperty("pid", p.pid());
-        g.writeNumberProperty("ppid", p.ppid());
-        g.writeNumberProperty("uid", p.uid());
+        // unknown (a source that read them after the process exited, e.g. fanotify): null, never a made-up 0 or -1
+        if (p.ppid() > 0) {
+            g.writeNumberProperty("ppid", p.ppid());
+        } else {
+            g.writeNullProperty("ppid");
+        }
+        if (p.uid() >= 0) {
+            g.writeNumberProperty("uid", p.uid());
+        } else {
+            g.writeNullProperty("uid");
+        }
         string(g, "exe", p.exe());
         g.writeName("cmdline");
         g.writeStartArray();

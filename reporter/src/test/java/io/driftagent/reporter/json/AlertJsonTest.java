@@ -77,6 +77,24 @@ class AlertJsonTest {
     }
 
     @Test
+    void aParentAndUidTheSourceCouldNotLearnAreNullNotZero() {
+        // given an exec whose process was gone before its source read /proc (fanotify): ppid 0, uid -1
+        Alert known = SampleAlerts.full();
+        Alert alert = new Alert(known.schemaVersion(), known.id(), known.time(), known.alertType(), known.severity(),
+                known.action(), known.drift(), new Alert.Process(4242, 0, -1, null, List.of(), null), known.container(),
+                known.pod(), known.node(), known.cluster(), known.cloud(), known.rule());
+
+        // when
+        JsonNode process = mapper.readTree(json.toBytes(alert, 1)).get("process");
+
+        // then
+        assertThat(fieldNames(process)).containsExactly("pid", "ppid", "uid", "exe", "cmdline", "parent");
+        assertThat(process.get("pid").asInt()).isEqualTo(4242);
+        assertThat(process.get("ppid").isNull()).as(process.toString()).isTrue();
+        assertThat(process.get("uid").isNull()).as(process.toString()).isTrue();
+    }
+
+    @Test
     void countIsWrittenLastAndOnlyForSummariesOfSeveralOccurrences() {
         // given
         Alert alert = SampleAlerts.full();

@@ -25,9 +25,11 @@ import org.slf4j.LoggerFactory;
  * {@link #watch(Path)}. Every fact comes from the event fd (statx, fstatfs, readlink, first bytes) and, best effort,
  * from /proc/&lt;pid&gt;, so a process that already exited is still described by its file.
  *
- * <p>Blind spot: memfd execs are not reported; the kernel refuses marks on its internal shmem mount
- * (EINVAL), so only the eBPF source sees them. Exec'd file names are the resolved path (symlinks followed),
- * not the string given to execve.
+ * <p>Blind spot: memfd execs raise no event; the kernel refuses marks on its internal shmem mount (EINVAL). A rescan
+ * of /proc every few seconds finds the processes still running from a memfd; one that exits sooner is only seen by the
+ * eBPF source. Exec'd file names are the resolved path (symlinks followed), not the string given to execve.
+ *
+ * <p>Containers started after the source: see {@link ContainerMountWatcher}.
  *
  * <p>On {@code FAN_Q_OVERFLOW} (the kernel queue of 16384 events filled) the overflow is counted as lost
  * "fanotify_overflow" (the kernel does not say how many events went) and /proc is rescanned: every process
@@ -39,6 +41,9 @@ public final class FanotifyExecSource implements ExecSource {
     private static final Logger log = LoggerFactory.getLogger(FanotifyExecSource.class);
     private static final long JOIN_TIMEOUT_MS = 5000;
     private static final long RESCAN_SLACK_NS = TimeUnit.MILLISECONDS.toNanos(20);
+    private static final int MEMFD_RESCAN_SECONDS = 5;
+    private static final int BACKLOG_MAX = 8192;
+    private static final int BACKLOG_RETRY_MS = 5;
 
     private final FanotifySourceConfig config;
     private final Clock clock;
@@ -46,12 +51,20 @@ public final class FanotifyExecSource implements ExecSource {
     private final LongAdder delivered = new LongAdder();
     private final LongAdder rescanned = new LongAdder();
     private final LongAdder rawEvents = new LongAdder();
+    private final LongAdder mountsMarked = new LongAdder();
+    private final LongAdder mountMarksFailed = new LongAdder();
+    private final MountOwners mountOwners = new MountOwners();
     private final Object lifecycle = new Object();
 
     private Native nat;
     private FanotifyGroup group;
     private OverlayLayers layers;
     private Thread reader;
+    private volatile ExecEventSink sink;
+    /** The host's mount namespace (inode), 0 when unknown: an exec seen in it is a host process's. */
+    private volatile long hostMountNs;
+    private ContainerMountWatcher mountWatcher;
+    private Thread mountWatcherThread;
     private volatile boolean running;
     private volatile boolean closed;
 
@@ -80,6 +93,7 @@ public final class FanotifyExecSource implements ExecSource {
             }
             layers = new OverlayLayers(config.procRoot(), clock);
             layers.refresh();
+            int hostProcess = -1;
             if (config.watchHostRoot()) {
                 try {
                     group.mark(Path.of("/"));
@@ -88,15 +102,23 @@ public final class FanotifyExecSource implements ExecSource {
                     group = null;
                     throw new SourceUnavailableException("cannot mark the host root: " + e.getMessage(), e);
                 }
-                markTheNodesRoot(group);
+                hostProcess = markTheNodesRoot(group);
             }
             Path cgroup2 = config.cgroup2Root() != null ? config.cgroup2Root() : Cgroup2Mount.find(config.procRoot());
             running = true;
+            this.sink = sink;
             ReaderLoop loop = new ReaderLoop(sink, new ProcessFactsReader(nat, config.procRoot(), cgroup2, 100));
             reader = new Thread(loop, "fanotify-exec-reader");
             reader.setDaemon(true);
             reader.start();
-            log.info("fanotify exec source started (host root marked: {}, cgroup2 at {})", config.watchHostRoot(), cgroup2);
+            if (hostProcess > 0) {
+                hostMountNs = mountNamespaceOf(hostProcess);
+                startMountWatcher(hostProcess, cgroup2);
+            }
+            log.info("fanotify exec source started (host root marked: {}, cgroup2 at {}, new mounts watched through"
+                    + " pid {})", config.watchHostRoot(), cgroup2, hostProcess > 0 ? hostProcess : "none");
+            log.info("fanotify: memfd execs (memfd_create + fexecve) raise no fanotify event; processes still running"
+                    + " from a memfd are found by a rescan of /proc every {} s; one that exits sooner is not seen", MEMFD_RESCAN_SECONDS);
         }
     }
 
@@ -120,6 +142,75 @@ public final class FanotifyExecSource implements ExecSource {
         }
         g.unmark(mountPointOrDir);
         procPidOf(mountPointOrDir).ifPresent(layers::removeNamespaceOf);
+    }
+
+    private long mountNamespaceOf(int pid) {
+        try {
+            String link = java.nio.file.Files.readSymbolicLink(config.procRoot().resolve(pid + "/ns/mnt")).toString();
+            return Long.parseLong(link.substring(link.indexOf('[') + 1, link.indexOf(']')));
+        } catch (IOException | RuntimeException e) {
+            return 0L;
+        }
+    }
+
+    private void startMountWatcher(int hostProcess, Path cgroup2) {
+        layers.addNamespaceOf(hostProcess); // the overlays of containers the runtime mounts in the host's namespace
+        FanotifyGroup g = group;
+        mountWatcher = new ContainerMountWatcher(nat, config.procRoot(), hostProcess, new ContainerMountWatcher.Marker() {
+            @Override
+            public MarkKind mark(Path path) throws IOException {
+                return g.mark(path);
+            }
+
+            @Override
+            public void unmark(Path path) {
+                g.unmark(path);
+            }
+        }, layers::refresh, mountOwners, new ProcessFactsReader(nat, config.procRoot(), cgroup2, 100), mountsMarked,
+                mountMarksFailed);
+        ProcessFactsReader facts = new ProcessFactsReader(nat, config.procRoot(), cgroup2, 100);
+        ProcessRescanner memory = new ProcessRescanner(nat, config.procRoot(), facts, new ExecutedFileInspector(nat),
+                layers, new ExecEventAssembler(layers));
+        java.util.Set<String> reported = new java.util.HashSet<>();
+        mountWatcher.alsoEvery(java.time.Duration.ofSeconds(MEMFD_RESCAN_SECONDS), () -> {
+            int n = memory.runningFromMemory(reported, e -> {
+                rescanned.increment();
+                offerFromRescan(e);
+            });
+            if (n > 0) {
+                log.debug("fanotify: {} processes found running from a memfd", n);
+            }
+        });
+        mountWatcher.rescan(); // the mounts there now are marked before start() returns
+        mountWatcherThread = new Thread(mountWatcher, "fanotify-mount-watcher");
+        mountWatcherThread.setDaemon(true);
+        mountWatcherThread.start();
+    }
+
+    private void offerFromRescan(ExecEvent e) {
+        ExecEventSink s = sink;
+        if (s == null) {
+            return;
+        }
+        try {
+            if (s.offer(e)) {
+                delivered.increment();
+            } else {
+                countLost("queue_full");
+            }
+        } catch (RuntimeException ex) {
+            countLost("sink_error");
+        }
+    }
+
+    /** Filesystems the mount watcher marked (new mounts of the host and of new containers). */
+    public long mountsMarked() {
+        return mountsMarked.sum();
+    }
+
+    /** Mounts the mount watcher could not mark: execs from them are not seen. */
+    public long mountMarksFailed() {
+        return mountMarksFailed.sum();
     }
 
     /** Currently watched paths and how each is marked. */
@@ -165,6 +256,15 @@ public final class FanotifyExecSource implements ExecSource {
         }
         if (g == null) {
             return;
+        }
+        ContainerMountWatcher w = mountWatcher;
+        if (w != null) {
+            w.stop();
+            try {
+                mountWatcherThread.join(JOIN_TIMEOUT_MS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         g.wakeup();
         if (t != null) {
@@ -215,6 +315,8 @@ public final class FanotifyExecSource implements ExecSource {
         private final ByteBuffer buf;
         private final long bootMinusMonotonicNs;
         private long lastBatchBootNs;
+        /** Execs that may be drift, refused by a full pipeline queue, offered again before anything newer. */
+        private final java.util.ArrayDeque<ExecEvent> backlog = new java.util.ArrayDeque<>();
 
         ReaderLoop(ExecEventSink sink, ProcessFactsReader procReader) {
             this.sink = sink;
@@ -234,6 +336,9 @@ public final class FanotifyExecSource implements ExecSource {
                     long now = System.nanoTime();
                     long waitNs = correlator.nanosUntilNextExpiry(now);
                     int timeoutMs = waitNs < 0 ? -1 : (int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(waitNs) + 1);
+                    if (!backlog.isEmpty()) {
+                        timeoutMs = timeoutMs < 0 ? BACKLOG_RETRY_MS : Math.min(timeoutMs, BACKLOG_RETRY_MS);
+                    }
                     boolean overflowed = false;
                     if (group.awaitAndRead(buf, timeoutMs)) {
                         long batchBootNs = System.nanoTime() + bootMinusMonotonicNs;
@@ -249,12 +354,18 @@ public final class FanotifyExecSource implements ExecSource {
                         coalesce();
                     }
                     correlator.flushExpired(System.nanoTime());
+                    offerBacklog();
                 }
             } catch (IOException | RuntimeException e) {
                 log.error("fanotify reader stopped: {}", e.toString(), e);
                 countLost("reader_failed");
             } finally {
                 correlator.flushAll();
+                offerBacklog();
+                for (int i = backlog.size(); i > 0; i--) {
+                    countLost("queue_full");
+                }
+                backlog.clear();
             }
         }
 
@@ -315,7 +426,8 @@ public final class FanotifyExecSource implements ExecSource {
                 return;
             }
             ExecCorrelator.Part part = new ExecCorrelator.Part(file, layers.resolve(file));
-            correlator.accept(pid, part, System.nanoTime(), procReader::read);
+            correlator.accept(pid, part, System.nanoTime(),
+                    p -> mountOwners.completed(p, procReader.read(p), file.mountId()));
         }
 
         /**
@@ -354,25 +466,90 @@ public final class FanotifyExecSource implements ExecSource {
             ExecCorrelator.Part image = g.interpreter.isEmpty() ? g.primary.get(0) : g.interpreter.get(0);
             String comm = g.process.known()
                     ? procReader.commIfStillRunning(g.pid, g.process.startTimeNs(), image.file().ino()) : null;
-            ExecEvent e = assembler.assemble(g.pid, g.process, g.primary, g.interpreter, g.mergedInterpreter, comm,
+            ExecEvent e = assembler.assemble(g.pid, completed(g), g.primary, g.interpreter, g.mergedInterpreter, comm,
                     g.firstSeenNanos);
             offer(e);
         }
 
+        /**
+         * The group's process facts; for a process gone before its first event was read, its container's cgroup and
+         * mount namespace by any of its opens' mounts (the twin report's mount is the container's) or container root.
+         */
+        private ProcessFacts completed(ExecCorrelator.Group g) {
+            ProcessFacts facts = g.process;
+            for (List<ExecCorrelator.Part> parts : List.of(g.primary, g.interpreter)) {
+                for (ExecCorrelator.Part part : parts) {
+                    facts = mountOwners.completed(g.pid, facts, part.file().mountId());
+                    facts = mountOwners.completedByRoot(g.pid, facts, part.layer().overlay()
+                            ? part.layer().overlayDev() : 0L);
+                }
+            }
+            return facts;
+        }
+
+        /**
+         * Hands {@code e} on. When the pipeline's queue is full, an exec that may be drift waits in a bounded backlog
+         * (in order, offered again before anything newer); one the kernel's facts say cannot be (an image-layer file,
+         * a process of the host's mount namespace) is dropped and counted at once, so a flood of those never costs a
+         * drift exec its place.
+         */
         private void offer(ExecEvent e) {
-            boolean accepted;
-            try {
-                accepted = sink.offer(e);
-            } catch (RuntimeException ex) {
-                log.warn("exec sink threw: {}", ex.toString());
-                countLost("sink_error");
+            boolean mayBeDrift = mayBeDrift(e);
+            if (!backlog.isEmpty()) {
+                offerBacklog();
+                if (!backlog.isEmpty()) {
+                    defer(e, mayBeDrift);
+                    return;
+                }
+            }
+            Boolean accepted = tryOffer(e);
+            if (accepted == null) {
                 return;
             }
             if (accepted) {
                 delivered.increment();
             } else {
+                defer(e, mayBeDrift);
+            }
+        }
+
+        private void defer(ExecEvent e, boolean mayBeDrift) {
+            if (mayBeDrift && backlog.size() < BACKLOG_MAX) {
+                backlog.addLast(e);
+            } else {
                 countLost("queue_full");
             }
+        }
+
+        private void offerBacklog() {
+            while (!backlog.isEmpty()) {
+                Boolean accepted = tryOffer(backlog.peekFirst());
+                if (accepted != null && !accepted) {
+                    return;
+                }
+                backlog.pollFirst();
+                if (accepted != null) {
+                    delivered.increment();
+                }
+            }
+        }
+
+        /** true accepted, false queue full, null the sink threw (counted). */
+        private Boolean tryOffer(ExecEvent e) {
+            try {
+                return sink.offer(e);
+            } catch (RuntimeException ex) {
+                log.warn("exec sink threw: {}", ex.toString());
+                countLost("sink_error");
+                return null;
+            }
+        }
+
+        private boolean mayBeDrift(ExecEvent e) {
+            ExecEvent.Flags f = e.flags();
+            boolean imageLayer = f.overlay() && !f.upperLayer() && !f.memfd() && !f.unlinked();
+            boolean host = hostMountNs != 0L && e.mountNsId() == hostMountNs;
+            return !imageLayer && !host;
         }
 
         private void rescan(long sinceBootNs) {
@@ -390,13 +567,13 @@ public final class FanotifyExecSource implements ExecSource {
      * containers' layers) is reached through the root of a host process instead, the host's init or, where its links
      * are not readable, kthreadd. On the host this is the filesystem {@code /} already marked (the same mark).
      */
-    private void markTheNodesRoot(FanotifyGroup g) {
+    private int markTheNodesRoot(FanotifyGroup g) {
         for (String hostProcess : List.of("1", "2")) {
             Path root = config.procRoot().resolve(hostProcess).resolve("root");
             try {
                 MarkKind kind = g.mark(root);
                 log.info("fanotify: the node's root filesystem marked through {} ({})", root, kind);
-                return;
+                return Integer.parseInt(hostProcess);
             } catch (IOException e) {
                 log.debug("fanotify: cannot mark the node's root through {}: {}", root, e.getMessage());
             }
@@ -404,5 +581,6 @@ public final class FanotifyExecSource implements ExecSource {
         log.warn("fanotify: cannot mark the node's root filesystem through {}/1/root or {}/2/root: in a pod, execs"
                 + " of containers started before their overlay is watched are not seen", config.procRoot(),
                 config.procRoot());
+        return -1;
     }
 }

@@ -118,6 +118,11 @@ final class FanotifyGroup implements AutoCloseable {
         if (marks.containsValue(ref)) {
             return true;
         }
+        if (!stillNames(path, ref)) {
+            // unmounted: the path now names what was under the mount point (the host root, say), whose mark must
+            // stay; the kernel dropped this mark with its superblock / mount
+            return true;
+        }
         int kindFlag = ref.kind() == MarkKind.FILESYSTEM ? Native.FAN_MARK_FILESYSTEM : Native.FAN_MARK_MOUNT;
         if (libc.fanotify_mark(fanotifyFd, Native.FAN_MARK_REMOVE | kindFlag, mask, Native.AT_FDCWD, path.toString()) != 0) {
             // The path is gone (a dead process's /proc/<pid>/root): the kernel drops the mark with the
@@ -125,6 +130,15 @@ final class FanotifyGroup implements AutoCloseable {
             log.debug("removing fanotify mark on {} failed: {}", path, Native.strerror(nat.errno()));
         }
         return true;
+    }
+
+    private boolean stillNames(Path path, MarkRef ref) {
+        try {
+            long[] devAndMount = devAndMountId(path.toString());
+            return ref.key() == (ref.kind() == MarkKind.FILESYSTEM ? devAndMount[0] : devAndMount[1]);
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     synchronized Map<Path, MarkKind> marks() {

@@ -47,6 +47,8 @@ final class Native {
     static final int STATX_MNT_ID = 0x1000;
 
     static final short POLLIN = 0x1;
+    static final short POLLPRI = 0x2;
+    static final short POLLERR = 0x8;
 
     static final int EINTR = 4;
     static final int ENOENT = 2;

@@ -68,6 +68,62 @@ final class ProcessRescanner {
         return emitted;
     }
 
+    /**
+     * Processes running from a memfd that {@code reported} does not hold yet (fanotify raises no event for an exec
+     * from a memfd; a file deleted after its exec was reported by its exec already): each is emitted once, described
+     * by its current executable. {@code reported}
+     * holds "pid@startTime" keys and is pruned to the processes still running.
+     *
+     * @return how many were emitted
+     */
+    int runningFromMemory(java.util.Set<String> reported, Consumer<ExecEvent> out) {
+        int emitted = 0;
+        long self = ProcessHandle.current().pid();
+        java.util.Set<String> alive = new java.util.HashSet<>();
+        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(procRoot)) {
+            for (Path dir : dirs) {
+                String name = dir.getFileName().toString();
+                if (name.isEmpty() || !Character.isDigit(name.charAt(0)) || name.equals(Long.toString(self))) {
+                    continue;
+                }
+                String exe;
+                try {
+                    exe = Files.readSymbolicLink(dir.resolve("exe")).toString();
+                } catch (IOException | RuntimeException e) {
+                    continue;
+                }
+                if (!exe.startsWith("/memfd:")) {
+                    continue;
+                }
+                int pid;
+                try {
+                    pid = Integer.parseInt(name);
+                } catch (NumberFormatException e) {
+                    continue;
+                }
+                ProcessFacts p = procReader.read(pid);
+                if (!p.known()) {
+                    continue;
+                }
+                String key = pid + "@" + p.startTimeNs();
+                alive.add(key);
+                if (reported.contains(key)) {
+                    continue;
+                }
+                ExecEvent e = describe(pid, p);
+                if (e != null) {
+                    reported.add(key);
+                    out.accept(e);
+                    emitted++;
+                }
+            }
+        } catch (IOException e) {
+            return emitted;
+        }
+        reported.retainAll(alive);
+        return emitted;
+    }
+
     private ExecEvent describe(int pid, ProcessFacts p) {
         int fd = nat.libc.open(procRoot.resolve(pid + "/exe").toString(), Native.O_PATH | Native.O_CLOEXEC);
         if (fd < 0) {

@@ -1,0 +1,345 @@
+package io.driftagent.agent.source.fanotify;
+
+import io.driftagent.agent.proc.MountInfoEntry;
+import io.driftagent.agent.proc.MountInfoParser;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Marks the filesystems of containers started after the source, before their first exec. The host-root mark alone
+ * sees a new container's execs only as layer files of the host disk, never its tmpfs volumes, and a process that is
+ * gone before its event is read is then tied to no container.
+ *
+ * <p>One thread waits in poll(2) for {@code POLLPRI} on a host process's {@code mountinfo} (the kernel raises it on
+ * every mount or unmount in that namespace; a half-second timeout rereads anyway). Each new mount of the host
+ * table that containers use (a runtime's rootfs overlay, a kubelet tmpfs volume, a sandbox's shm) is
+ * marked through {@code <procRoot>/<host pid>/root/<mount point>} when it is an overlay or lies under a runtime's or the
+ * kubelet's directory ({@link #containersUse}). For each new overlay, the container's first
+ * process is looked for (a process whose root is that overlay, retried for a few seconds while the runtime starts
+ * it): the mounts of its namespace (tmpfs and volumes a runtime mounts inside the container, invisible in the host
+ * table) are marked through {@code <procRoot>/<pid>/root/<mount point>} and their mount ids remembered with the
+ * container's cgroup and mount namespace ({@link MountOwners}). A mark that fails is counted and logged.
+ */
+final class ContainerMountWatcher implements Runnable {
+
+    /** Marks a path's filesystem in the source's group, and drops what was marked through a path. */
+    interface Marker {
+        MarkKind mark(Path path) throws IOException;
+
+        void unmark(Path path);
+    }
+
+    private static final Logger log = LoggerFactory.getLogger(ContainerMountWatcher.class);
+    private static final int IDLE_POLL_MS = 500;
+    private static final long[] FIND_PROCESS_AFTER_MS = {1, 5, 15, 40, 100, 250, 500, 1000, 2000, 4000, 8000};
+    private static final Set<String> PSEUDO_FILESYSTEMS = Set.of("proc", "sysfs", "cgroup", "cgroup2", "devpts",
+            "mqueue", "nsfs", "bpf", "tracefs", "debugfs", "securityfs", "fusectl", "configfs", "pstore",
+            "binfmt_misc", "autofs", "rpc_pipefs", "nfsd", "efivarfs", "selinuxfs", "hugetlbfs");
+
+    /**
+     * Where runtimes and the kubelet mount what containers use besides their rootfs overlay (kubelet volumes, a
+     * sandbox's /dev/shm): a new host mount elsewhere is the host's own business (marking it would only report host
+     * execs, and a tmpfs holding an overlay's layers twice).
+     */
+    private static final List<String> RUNTIME_DIRS = List.of("/var/lib/kubelet/", "/run/containerd/",
+            "/var/lib/containerd/", "/var/lib/docker/", "/run/docker/", "/var/lib/containers/", "/run/containers/",
+            "/var/lib/rancher/", "/run/k3s/");
+
+    private final Native nat;
+    private final Path procRoot;
+    private final Path hostRoot;
+    private final Path hostMountInfo;
+    private final Marker marker;
+    private final Runnable overlaysChanged;
+    private final MountOwners owners;
+    private final ProcessFactsReader procReader;
+    private final LongAdder marked;
+    private final LongAdder failed;
+    private final ByteBuffer pollFds = ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder());
+    private final ByteBuffer statx = ByteBuffer.allocateDirect(256).order(ByteOrder.nativeOrder());
+    private final MountInfoParser parser = new MountInfoParser();
+    /** host mount id -> the path it was marked through */
+    private final Map<Integer, Path> hostMarks = new HashMap<>();
+    /** overlay dev -> the container process search, while it runs */
+    private final Map<Long, Search> searches = new HashMap<>();
+    /** overlay dev -> the paths marked through its container's process */
+    private final Map<Long, List<Path>> containerMarks = new HashMap<>();
+    private final Set<Long> overlayDevs = new java.util.HashSet<>();
+    private volatile boolean running = true;
+    private Runnable periodic = () -> { };
+    private long periodNs = Long.MAX_VALUE;
+    private long lastPeriodicNs = System.nanoTime();
+
+    private static final class Search {
+        final long startNs;
+        int attempt;
+
+        Search(long startNs) {
+            this.startNs = startNs;
+        }
+
+        long dueNs() {
+            return startNs + TimeUnit.MILLISECONDS.toNanos(FIND_PROCESS_AFTER_MS[attempt]);
+        }
+    }
+
+    /**
+     * @param hostProcess a process of the host's mount namespace whose {@code root} and {@code mountinfo} the agent
+     *                    can read (pid 1, else kthreadd)
+     */
+    ContainerMountWatcher(Native nat, Path procRoot, int hostProcess, Marker marker, Runnable overlaysChanged,
+                          MountOwners owners, ProcessFactsReader procReader, LongAdder marked, LongAdder failed) {
+        this.nat = nat;
+        this.procRoot = procRoot;
+        this.hostRoot = procRoot.resolve(Integer.toString(hostProcess)).resolve("root");
+        this.hostMountInfo = procRoot.resolve(Integer.toString(hostProcess)).resolve("mountinfo");
+        this.marker = marker;
+        this.overlaysChanged = overlaysChanged;
+        this.owners = owners;
+        this.procReader = procReader;
+        this.marked = marked;
+        this.failed = failed;
+    }
+
+    /** Also runs {@code task} on this thread about every {@code period} (the memfd rescan). */
+    void alsoEvery(java.time.Duration period, Runnable task) {
+        this.periodic = task;
+        this.periodNs = period.toNanos();
+    }
+
+    void stop() {
+        running = false;
+    }
+
+    @Override
+    public void run() {
+        int fd = nat.libc.open(hostMountInfo.toString(), Native.O_RDONLY | Native.O_CLOEXEC);
+        if (fd < 0) {
+            log.warn("fanotify: cannot open {} ({}): containers started from now on are watched only once one of"
+                    + " their execs is attributed", hostMountInfo, Native.strerror(nat.errno()));
+            return;
+        }
+        try {
+            rescan();
+            while (running) {
+                pollFds.putInt(0, fd).putShort(4, Native.POLLPRI).putShort(6, (short) 0);
+                int n = nat.libc.poll(pollFds, 1, timeoutMs());
+                if (!running) {
+                    break;
+                }
+                if (n > 0 || searches.isEmpty()) {
+                    rescan();
+                }
+                searchContainerProcesses();
+                if (System.nanoTime() - lastPeriodicNs >= periodNs) {
+                    lastPeriodicNs = System.nanoTime();
+                    periodic.run();
+                }
+            }
+        } catch (RuntimeException e) {
+            log.error("fanotify mount watcher stopped: {}", e.toString(), e);
+        } finally {
+            nat.libc.close(fd);
+        }
+    }
+
+    private int timeoutMs() {
+        long now = System.nanoTime();
+        long next = Long.MAX_VALUE;
+        for (Search s : searches.values()) {
+            next = Math.min(next, s.dueNs());
+        }
+        if (next == Long.MAX_VALUE) {
+            return IDLE_POLL_MS;
+        }
+        return (int) Math.max(0, Math.min(IDLE_POLL_MS, TimeUnit.NANOSECONDS.toMillis(next - now)));
+    }
+
+    /** Rereads the host mount table: marks new mounts, forgets removed ones. */
+    void rescan() {
+        List<MountInfoEntry> entries;
+        try {
+            entries = parser.parse(new String(Files.readAllBytes(hostMountInfo), StandardCharsets.UTF_8));
+        } catch (IOException | RuntimeException e) {
+            log.debug("fanotify: cannot read {}: {}", hostMountInfo, e.toString());
+            return;
+        }
+        Map<Integer, MountInfoEntry> now = new HashMap<>();
+        Set<Long> overlaysNow = new java.util.HashSet<>();
+        boolean newOverlay = false;
+        for (MountInfoEntry e : entries) {
+            now.put(e.mountId(), e);
+            if (e.fsType().equals("overlay")) {
+                overlaysNow.add(e.dev());
+            }
+        }
+        for (MountInfoEntry e : entries) {
+            if (hostMarks.containsKey(e.mountId()) || !containersUse(e)) {
+                continue;
+            }
+            Path through = hostRoot.resolve(e.mountPoint().substring(1));
+            if (mark(through, e.fsType(), e.mountPoint())) {
+                hostMarks.put(e.mountId(), through);
+            } else {
+                hostMarks.put(e.mountId(), null); // counted once; not retried for this mount
+            }
+            if (e.fsType().equals("overlay") && overlayDevs.add(e.dev())) {
+                newOverlay = true;
+                searches.put(e.dev(), new Search(System.nanoTime()));
+            }
+        }
+        if (newOverlay) {
+            overlaysChanged.run();
+        }
+        for (Iterator<Map.Entry<Integer, Path>> it = hostMarks.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<Integer, Path> m = it.next();
+            if (!now.containsKey(m.getKey())) {
+                it.remove();
+                if (m.getValue() != null) {
+                    marker.unmark(m.getValue());
+                }
+            }
+        }
+        for (Iterator<Long> it = overlayDevs.iterator(); it.hasNext(); ) {
+            long dev = it.next();
+            if (!overlaysNow.contains(dev)) {
+                it.remove();
+                searches.remove(dev);
+                owners.forgetRoot(dev);
+                List<Path> gone = containerMarks.remove(dev);
+                if (gone != null) {
+                    gone.forEach(marker::unmark);
+                }
+            }
+        }
+    }
+
+    /** A container's rootfs overlay, or a non-pseudo filesystem the runtime or kubelet mounted for containers. */
+    static boolean containersUse(MountInfoEntry e) {
+        if (e.fsType().equals("overlay")) {
+            return true;
+        }
+        if (PSEUDO_FILESYSTEMS.contains(e.fsType())) {
+            return false;
+        }
+        String mp = e.mountPoint().endsWith("/") ? e.mountPoint() : e.mountPoint() + "/";
+        return RUNTIME_DIRS.stream().anyMatch(mp::startsWith);
+    }
+
+    private boolean mark(Path through, String fsType, String mountPoint) {
+        try {
+            MarkKind kind = marker.mark(through);
+            marked.increment();
+            log.debug("fanotify: {} at {} marked through {} ({})", fsType, mountPoint, through, kind);
+            return true;
+        } catch (IOException | RuntimeException e) {
+            String why = String.valueOf(e.getMessage());
+            if (why.endsWith(": " + Native.strerror(Native.ENOENT))) {
+                // unmounted again before we looked, or hidden under another mount: nothing can be exec'd from it
+                log.debug("fanotify: the {} at {} is gone or hidden: {}", fsType, mountPoint, why);
+                return false;
+            }
+            failed.increment();
+            log.warn("fanotify: cannot mark the {} mounted at {}: {}; execs from it are not seen", fsType, mountPoint,
+                    why);
+            return false;
+        }
+    }
+
+    /** Looks, for each new overlay whose search is due, for a process whose root it is. */
+    private void searchContainerProcesses() {
+        if (searches.isEmpty()) {
+            return;
+        }
+        long now = System.nanoTime();
+        Map<Long, Search> due = new HashMap<>();
+        searches.forEach((dev, s) -> {
+            if (s.dueNs() <= now) {
+                due.put(dev, s);
+            }
+        });
+        if (due.isEmpty()) {
+            return;
+        }
+        long self = ProcessHandle.current().pid();
+        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(procRoot)) {
+            for (Path dir : dirs) {
+                String name = dir.getFileName().toString();
+                if (name.isEmpty() || !Character.isDigit(name.charAt(0)) || name.equals(Long.toString(self))) {
+                    continue;
+                }
+                statx.clear();
+                if (nat.libc.statx(Native.AT_FDCWD, dir + "/root", 0, Native.STATX_BASIC_STATS, statx) != 0) {
+                    continue;
+                }
+                long rootDev = Native.makedev(Integer.toUnsignedLong(statx.getInt(136)),
+                        Integer.toUnsignedLong(statx.getInt(140)));
+                if (due.remove(rootDev) != null && watchContainerOf(Integer.parseInt(name), rootDev)) {
+                    searches.remove(rootDev);
+                }
+                if (due.isEmpty()) {
+                    break;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            log.debug("fanotify: cannot list {}: {}", procRoot, e.toString());
+        }
+        for (Map.Entry<Long, Search> left : due.entrySet()) {
+            Search s = left.getValue();
+            if (++s.attempt >= FIND_PROCESS_AFTER_MS.length) {
+                searches.remove(left.getKey());
+                log.debug("fanotify: no process runs in the overlay of dev {}: its own mounts are not watched",
+                        left.getKey());
+            }
+        }
+        // the ones not due keep their schedule
+    }
+
+    /** Marks the mounts of {@code pid}'s namespace and remembers whose they are. */
+    private boolean watchContainerOf(int pid, long overlayDev) {
+        ProcessFacts facts = procReader.read(pid);
+        List<MountInfoEntry> entries;
+        try {
+            entries = parser.parse(new String(Files.readAllBytes(procRoot.resolve(pid + "/mountinfo")),
+                    StandardCharsets.UTF_8));
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+        if (!facts.known()) {
+            return false;
+        }
+        MountOwners.Owner owner = new MountOwners.Owner(facts.cgroupId(), facts.mountNsId());
+        owners.learnRoot(overlayDev, owner);
+        List<Path> marks = new ArrayList<>();
+        Path root = procRoot.resolve(pid + "/root");
+        for (MountInfoEntry e : entries) {
+            owners.learn(e.mountId(), owner);
+            if (PSEUDO_FILESYSTEMS.contains(e.fsType()) || e.mountPoint().equals("/") || e.dev() == overlayDev) {
+                continue;
+            }
+            Path through = root.resolve(e.mountPoint().substring(1));
+            if (mark(through, e.fsType(), "container pid " + pid + ":" + e.mountPoint())) {
+                marks.add(through);
+            }
+        }
+        containerMarks.put(overlayDev, marks);
+        log.debug("fanotify: container process {} (overlay dev {}): {} mounts remembered, {} marked", pid, overlayDev,
+                entries.size(), marks.size());
+        return true;
+    }
+}
