@@ -30,14 +30,26 @@ import java.util.Objects;
  * @param shutdownTimeout how long a shutdown may take to drain queues
  * @param logLevel      application log threshold
  * @param stageHistograms per-stage latency histograms on /metrics (opt-in); false = count and sum per stage
+ * @param learn         learn mode: alerts of some workloads kept aside for a while, then a suggested policy
  */
 public record AgentConfig(String nodeName, String clusterName, CloudProvider cloudProvider, String cloudAccount,
                           Path policyFile, String alertsTarget, SourceChoice source, Http http, boolean standalone,
                           Queues queues, List<Duration> metadataRetries, Webhook webhook, boolean kubernetesEvents,
                           Duration dedupWindow, Blocking blocking, Duration shutdownTimeout, LogLevel logLevel,
-                          boolean stageHistograms) {
+                          boolean stageHistograms, Learn learn) {
 
     public static final String STDOUT = "-";
+
+    /** Without learn mode. */
+    public AgentConfig(String nodeName, String clusterName, CloudProvider cloudProvider, String cloudAccount,
+                       Path policyFile, String alertsTarget, SourceChoice source, Http http, boolean standalone,
+                       Queues queues, List<Duration> metadataRetries, Webhook webhook, boolean kubernetesEvents,
+                       Duration dedupWindow, Blocking blocking, Duration shutdownTimeout, LogLevel logLevel,
+                       boolean stageHistograms) {
+        this(nodeName, clusterName, cloudProvider, cloudAccount, policyFile, alertsTarget, source, http, standalone,
+                queues, metadataRetries, webhook, kubernetesEvents, dedupWindow, blocking, shutdownTimeout, logLevel,
+                stageHistograms, Learn.OFF);
+    }
 
     /** Without per-stage latency histograms (the default). */
     public AgentConfig(String nodeName, String clusterName, CloudProvider cloudProvider, String cloudAccount,
@@ -60,6 +72,7 @@ public record AgentConfig(String nodeName, String clusterName, CloudProvider clo
         Objects.requireNonNull(blocking, "blocking");
         Objects.requireNonNull(shutdownTimeout, "shutdownTimeout");
         Objects.requireNonNull(logLevel, "logLevel");
+        Objects.requireNonNull(learn, "learn");
     }
 
     public boolean alertsToStdout() {
@@ -103,6 +116,37 @@ public record AgentConfig(String nodeName, String clusterName, CloudProvider clo
         public Blocking {
             Objects.requireNonNull(decisionTimeout, "decisionTimeout");
             Objects.requireNonNull(onTimeout, "onTimeout");
+        }
+    }
+
+    /**
+     * Learn mode: the alerts of the named namespaces and workloads (both filters apply when both are given) are
+     * written to {@code alertsFile} instead of being emitted, for {@code duration} from the agent's start; then a
+     * suggested policy is written to {@code suggestionFile}. Off when no namespace and no workload is named.
+     *
+     * @param workloads workload names: a pod's workload label value (app.kubernetes.io/name, app, k8s-app, name),
+     *                  else its container name
+     */
+    public record Learn(java.util.Set<String> namespaces, java.util.Set<String> workloads, Duration duration,
+                        Path alertsFile, Path suggestionFile) {
+        public static final Duration DEFAULT_DURATION = Duration.ofHours(24);
+        public static final Learn OFF = new Learn(java.util.Set.of(), java.util.Set.of(), DEFAULT_DURATION, null, null);
+
+        public Learn {
+            namespaces = java.util.Set.copyOf(namespaces);
+            workloads = java.util.Set.copyOf(workloads);
+            Objects.requireNonNull(duration, "duration");
+            if (!namespaces.isEmpty() || !workloads.isEmpty()) {
+                Objects.requireNonNull(alertsFile, "alertsFile");
+                Objects.requireNonNull(suggestionFile, "suggestionFile");
+                if (duration.isZero() || duration.isNegative()) {
+                    throw new IllegalArgumentException("duration must be positive: " + duration);
+                }
+            }
+        }
+
+        public boolean enabled() {
+            return !namespaces.isEmpty() || !workloads.isEmpty();
         }
     }
 }

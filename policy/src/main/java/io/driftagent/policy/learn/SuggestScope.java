@@ -1,5 +1,6 @@
 package io.driftagent.policy.learn;
 
+import io.driftagent.policy.eval.DriftFacts;
 import io.driftagent.policy.model.DriftKind;
 import java.util.Set;
 
@@ -18,14 +19,18 @@ public record SuggestScope(Set<String> namespaces, Set<String> workloads, Set<Dr
     }
 
     public boolean includes(RecordedAlert alert) {
-        if (!kinds.isEmpty() && !kinds.contains(alert.facts().kind())) {
+        return includes(alert.facts());
+    }
+
+    public boolean includes(DriftFacts facts) {
+        if (!kinds.isEmpty() && !kinds.contains(facts.kind())) {
             return false;
         }
-        String namespace = alert.facts().namespace();
+        String namespace = facts.namespace();
         if (!namespaces.isEmpty() && (namespace == null || !namespaces.contains(namespace))) {
             return false;
         }
-        String workload = WorkloadIdentity.of(alert.facts()).workload();
+        String workload = WorkloadIdentity.of(facts).workload();
         return workloads.isEmpty() || (workload != null && workloads.contains(workload));
     }
 }
