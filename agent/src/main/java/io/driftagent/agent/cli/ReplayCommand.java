@@ -77,7 +77,7 @@ final class ReplayCommand {
     private static void text(PolicyReplay.Report report, AlertLog log, String alertsFile, String policyFile, PrintStream out) {
         out.println("replayed " + report.alerts() + " alert lines (" + report.occurrences() + " execs) from " + alertsFile
                 + " against " + policyFile + (log.malformed().isEmpty() ? "" : "; " + log.malformed().size()
-                + " malformed lines skipped"));
+                + " malformed line" + (log.malformed().size() == 1 ? "" : "s") + " skipped"));
         out.println("execs per deciding rule:");
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[] {"rule", "priority", "alert", "block", "allowed", "ignore"});
