@@ -2,7 +2,6 @@ package io.driftagent.agent.cli;
 
 import io.driftagent.agent.learn.AlertLog;
 import io.driftagent.agent.learn.AlertLogReader;
-import io.driftagent.policy.eval.CompiledPolicy;
 import io.driftagent.policy.eval.DriftFacts;
 import io.driftagent.policy.eval.Verdict;
 import io.driftagent.policy.learn.PolicyReplay;

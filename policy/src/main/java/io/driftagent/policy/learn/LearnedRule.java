@@ -3,7 +3,6 @@ package io.driftagent.policy.learn;
 import io.driftagent.policy.model.AllowListEntry;
 import io.driftagent.policy.model.PolicyRule;
 import java.time.Instant;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;

@@ -260,4 +260,30 @@ class PolicySuggesterTest {
         assertThat(decide(s, log.get(0).facts())).isEqualTo(Verdict.Decision.ALLOWED);
         assertThat(s.yaml().lines()).noneMatch(l -> l.startsWith("- name: evil"));
     }
+
+    @Test
+    void overlappingWorkloadScopesAreOrderedMostSpecificFirstSoEachLearnedExecIsAllowed() {
+        // given the same namespace, container and image: a pod with a workload label, one without any, one with a
+        // higher-ranked workload label too
+        String image = "registry.example/nginx:1.25";
+        List<RecordedAlert> log = new Recorded()
+                .add(facts("shop", Map.of(), "nginx", image, DriftKind.ADDED, "/usr/bin/unlabelled", null), "alert", "alert-shop", 1)
+                .add(facts("shop", Map.of("app", "web"), "nginx", image, DriftKind.ADDED, "/usr/bin/app-web", null), "alert", "alert-shop", 1)
+                .add(facts("shop", Map.of("app.kubernetes.io/name", "web2", "app", "web"), "nginx", image, DriftKind.ADDED,
+                        "/usr/bin/named", null), "alert", "alert-shop", 1)
+                .log();
+
+        Suggestion s = suggester.suggest(current(), log, SuggestScope.EVERYTHING, List.of());
+
+        // then three learned rules, the labelled ones before the unlabelled (image-scoped) one, and all three allowed
+        assertThat(s.learned()).extracting(l -> l.workload().labelKey())
+                .containsExactly("app.kubernetes.io/name", "app", null);
+        for (RecordedAlert alert : log) {
+            assertThat(decide(s, alert.facts())).as(alert.facts().path()).isEqualTo(Verdict.Decision.ALLOWED);
+        }
+        assertThat(s.collateral()).isEmpty();
+        // and the unlabelled pod's rule names its image, the labelled ones do not
+        assertThat(s.learned().get(2).rule().resourceScope()).extracting(c -> c.field()).contains(ResourceField.IMAGE_NAME);
+        assertThat(s.learned().get(1).rule().resourceScope()).extracting(c -> c.field()).doesNotContain(ResourceField.IMAGE_NAME);
+    }
 }
