@@ -42,5 +42,7 @@ public final class Main {
         out.println("  demo [--source auto|ebpf|fanotify]         the agent on a sandbox container: an image exec, a dropped binary");
         out.println("  policy validate FILE...                    check drift-policy files");
         out.println("  policy explain --policy FILE --event FILE  explain the verdict for one event");
+        out.println("  policy suggest --alerts FILE [--policy FILE] suggest a narrow policy from an alert log");
+        out.println("  policy replay --policy FILE --alerts FILE  what-if: a policy's verdicts on an alert log");
     }
 }

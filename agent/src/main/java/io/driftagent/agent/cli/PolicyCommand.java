@@ -18,7 +18,8 @@ import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * {@code policy validate FILE...} and {@code policy explain --policy FILE --event EVENT.json}.
+ * {@code policy validate FILE...}, {@code policy explain --policy FILE --event EVENT.json}, {@code policy suggest}
+ * ({@link SuggestCommand}) and {@code policy replay} ({@link ReplayCommand}).
  * Exit codes: 0 valid / explained, 1 invalid policy, 2 usage error, unreadable file or bad event.
  */
 public final class PolicyCommand {
@@ -51,6 +52,10 @@ public final class PolicyCommand {
                 return validate(rest, out, err);
             case "explain":
                 return explain(rest, out, err);
+            case "suggest":
+                return new SuggestCommand(loader).run(rest, out, err);
+            case "replay":
+                return new ReplayCommand(loader).run(rest, out, err);
             case "--help":
             case "help":
                 usage(out);
@@ -161,8 +166,13 @@ public final class PolicyCommand {
     static void usage(PrintStream out) {
         out.println("usage: java -jar drift-agent.jar policy validate FILE...");
         out.println("       java -jar drift-agent.jar policy explain --policy FILE --event EVENT.json");
+        out.println("       java -jar drift-agent.jar policy suggest --alerts FILE [--policy CURRENT] [--namespace NS]...");
+        out.println("                [--workload W]... [--kind K]... [--glob-threshold N] [--out FILE]");
+        out.println("       java -jar drift-agent.jar policy replay --policy FILE --alerts FILE [--json]");
         out.println("validate prints one problem per line (FILE:LINE:COL: CODE: message (at PATH)) and exits");
         out.println("  0 when every file is valid (warnings allowed), 1 when one is invalid, 2 on usage or read errors.");
         out.println("explain prints one JSON object: the verdict, the deciding rule and the reasons.");
+        out.println("suggest writes a policy silencing the recorded alerts narrowly; replay shows what a policy would");
+        out.println("  decide for recorded alerts, per rule, and the differences from the recorded verdicts.");
     }
 }

@@ -32,16 +32,17 @@ import java.util.Objects;
  * @param logLevel      application log threshold
  * @param stageHistograms per-stage latency histograms on /metrics (opt-in); false = count and sum per stage
  * @param alertsFormat  the JSON shape of the alert lines: drift-agent's own or Falco's
+ * @param learn         learn mode: alerts of some workloads kept aside for a while, then a suggested policy
  */
 public record AgentConfig(String nodeName, String clusterName, CloudProvider cloudProvider, String cloudAccount,
                           Path policyFile, String alertsTarget, SourceChoice source, Http http, boolean standalone,
                           Queues queues, List<Duration> metadataRetries, Webhook webhook, boolean kubernetesEvents,
                           Duration dedupWindow, Blocking blocking, Duration shutdownTimeout, LogLevel logLevel,
-                          boolean stageHistograms, AlertFormat alertsFormat) {
+                          boolean stageHistograms, AlertFormat alertsFormat, Learn learn) {
 
     public static final String STDOUT = "-";
 
-    /** Alert lines in drift-agent's own format (the default). */
+    /** Alert lines in drift-agent's own format (the default), without learn mode. */
     public AgentConfig(String nodeName, String clusterName, CloudProvider cloudProvider, String cloudAccount,
                        Path policyFile, String alertsTarget, SourceChoice source, Http http, boolean standalone,
                        Queues queues, List<Duration> metadataRetries, Webhook webhook, boolean kubernetesEvents,
@@ -49,7 +50,29 @@ public record AgentConfig(String nodeName, String clusterName, CloudProvider clo
                        boolean stageHistograms) {
         this(nodeName, clusterName, cloudProvider, cloudAccount, policyFile, alertsTarget, source, http, standalone,
                 queues, metadataRetries, webhook, kubernetesEvents, dedupWindow, blocking, shutdownTimeout, logLevel,
-                stageHistograms, AlertFormat.DRIFT);
+                stageHistograms, AlertFormat.DRIFT, Learn.OFF);
+    }
+
+    /** Without learn mode. */
+    public AgentConfig(String nodeName, String clusterName, CloudProvider cloudProvider, String cloudAccount,
+                       Path policyFile, String alertsTarget, SourceChoice source, Http http, boolean standalone,
+                       Queues queues, List<Duration> metadataRetries, Webhook webhook, boolean kubernetesEvents,
+                       Duration dedupWindow, Blocking blocking, Duration shutdownTimeout, LogLevel logLevel,
+                       boolean stageHistograms, AlertFormat alertsFormat) {
+        this(nodeName, clusterName, cloudProvider, cloudAccount, policyFile, alertsTarget, source, http, standalone,
+                queues, metadataRetries, webhook, kubernetesEvents, dedupWindow, blocking, shutdownTimeout, logLevel,
+                stageHistograms, alertsFormat, Learn.OFF);
+    }
+
+    /** Alert lines in drift-agent's own format (the default). */
+    public AgentConfig(String nodeName, String clusterName, CloudProvider cloudProvider, String cloudAccount,
+                       Path policyFile, String alertsTarget, SourceChoice source, Http http, boolean standalone,
+                       Queues queues, List<Duration> metadataRetries, Webhook webhook, boolean kubernetesEvents,
+                       Duration dedupWindow, Blocking blocking, Duration shutdownTimeout, LogLevel logLevel,
+                       boolean stageHistograms, Learn learn) {
+        this(nodeName, clusterName, cloudProvider, cloudAccount, policyFile, alertsTarget, source, http, standalone,
+                queues, metadataRetries, webhook, kubernetesEvents, dedupWindow, blocking, shutdownTimeout, logLevel,
+                stageHistograms, AlertFormat.DRIFT, learn);
     }
 
     /** Without per-stage latency histograms (the default). */
@@ -74,6 +97,7 @@ public record AgentConfig(String nodeName, String clusterName, CloudProvider clo
         Objects.requireNonNull(shutdownTimeout, "shutdownTimeout");
         Objects.requireNonNull(logLevel, "logLevel");
         Objects.requireNonNull(alertsFormat, "alertsFormat");
+        Objects.requireNonNull(learn, "learn");
     }
 
     public boolean alertsToStdout() {
@@ -139,6 +163,37 @@ public record AgentConfig(String nodeName, String clusterName, CloudProvider clo
         public Blocking {
             Objects.requireNonNull(decisionTimeout, "decisionTimeout");
             Objects.requireNonNull(onTimeout, "onTimeout");
+        }
+    }
+
+    /**
+     * Learn mode: the alerts of the named namespaces and workloads (both filters apply when both are given) are
+     * written to {@code alertsFile} instead of being emitted, for {@code duration} from the agent's start; then a
+     * suggested policy is written to {@code suggestionFile}. Off when no namespace and no workload is named.
+     *
+     * @param workloads workload names: a pod's workload label value (app.kubernetes.io/name, app, k8s-app, name),
+     *                  else its container name
+     */
+    public record Learn(java.util.Set<String> namespaces, java.util.Set<String> workloads, Duration duration,
+                        Path alertsFile, Path suggestionFile) {
+        public static final Duration DEFAULT_DURATION = Duration.ofHours(24);
+        public static final Learn OFF = new Learn(java.util.Set.of(), java.util.Set.of(), DEFAULT_DURATION, null, null);
+
+        public Learn {
+            namespaces = java.util.Set.copyOf(namespaces);
+            workloads = java.util.Set.copyOf(workloads);
+            Objects.requireNonNull(duration, "duration");
+            if (!namespaces.isEmpty() || !workloads.isEmpty()) {
+                Objects.requireNonNull(alertsFile, "alertsFile");
+                Objects.requireNonNull(suggestionFile, "suggestionFile");
+                if (duration.isZero() || duration.isNegative()) {
+                    throw new IllegalArgumentException("duration must be positive: " + duration);
+                }
+            }
+        }
+
+        public boolean enabled() {
+            return !namespaces.isEmpty() || !workloads.isEmpty();
         }
     }
 }

@@ -128,7 +128,7 @@ public final class ConfigLoader {
                 }
                 if (value.isValueNode()) {
                     into.put(setting.get(), new Raw(List.of(value.asString()), origin));
-                } else if (value.isArray() && setting.get() == Setting.METADATA_RETRIES) {
+                } else if (value.isArray() && setting.get().isList()) {
                     List<String> items = new ArrayList<>();
                     for (JsonNode item : value.values()) {
                         items.add(item.isValueNode() ? item.asString() : item.toString());
@@ -244,8 +244,39 @@ public final class ConfigLoader {
                 v.duration(Setting.SHUTDOWN_TIMEOUT, Duration.ofSeconds(5), false),
                 v.choice(Setting.LOG_LEVEL, LogLevel.class, LogLevel.INFO),
                 v.bool(Setting.METRICS_STAGE_HISTOGRAMS, false),
-                v.choice(Setting.ALERTS_FORMAT, AlertFormat.class, AlertFormat.DRIFT));
+                v.choice(Setting.ALERTS_FORMAT, AlertFormat.class, AlertFormat.DRIFT),
+                learn(v));
         return config;
+    }
+
+    private static AgentConfig.Learn learn(Values v) {
+        List<String> namespaces = v.names(Setting.LEARN_NAMESPACES);
+        List<String> workloads = v.names(Setting.LEARN_WORKLOADS);
+        Duration duration = v.duration(Setting.LEARN_DURATION, AgentConfig.Learn.DEFAULT_DURATION, false);
+        Path alertsFile = v.path(Setting.LEARN_ALERTS_FILE);
+        Path suggestionFile = v.path(Setting.LEARN_SUGGESTION_FILE);
+        if (namespaces.isEmpty() && workloads.isEmpty()) {
+            for (Setting s : List.of(Setting.LEARN_DURATION, Setting.LEARN_ALERTS_FILE, Setting.LEARN_SUGGESTION_FILE)) {
+                if (v.raw.containsKey(s)) {
+                    v.problems.add(v.bad(s, "set without " + Setting.LEARN_NAMESPACES.key() + " or "
+                            + Setting.LEARN_WORKLOADS.key()));
+                }
+            }
+            return AgentConfig.Learn.OFF;
+        }
+        boolean complete = true;
+        for (Setting s : List.of(Setting.LEARN_ALERTS_FILE, Setting.LEARN_SUGGESTION_FILE)) {
+            if (!v.raw.containsKey(s)) {
+                v.problems.add(s.key() + ": required in learn mode (" + Setting.LEARN_NAMESPACES.key() + " or "
+                        + Setting.LEARN_WORKLOADS.key() + " is set): set " + s.envName());
+                complete = false;
+            }
+        }
+        if (!complete || alertsFile == null || suggestionFile == null) {
+            return AgentConfig.Learn.OFF;
+        }
+        return new AgentConfig.Learn(new java.util.LinkedHashSet<>(namespaces), new java.util.LinkedHashSet<>(workloads),
+                duration, alertsFile, suggestionFile);
     }
 
     private static AgentConfig.Webhook webhook(Values v) {
@@ -467,6 +498,24 @@ public final class ConfigLoader {
                 retries.add(d);
             }
             return retries;
+        }
+
+        /** A list of names (YAML list or comma-separated text); unset or empty text is no name; blanks are errors. */
+        List<String> names(Setting setting) {
+            Raw r = raw.get(setting);
+            if (r == null || (r.values().size() == 1 && r.values().get(0).trim().isEmpty())) {
+                return List.of();
+            }
+            List<String> names = new ArrayList<>();
+            for (String text : r.values().stream().flatMap(v -> Arrays.stream(v.split(",", -1))).toList()) {
+                String name = text.trim();
+                if (name.isEmpty() || name.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+                    problems.add(bad(setting, "must be names separated by commas, none empty"));
+                    return List.of();
+                }
+                names.add(name);
+            }
+            return names;
         }
 
         <E extends Enum<E>> E choice(Setting setting, Class<E> type, E otherwise) {

@@ -42,7 +42,12 @@ public enum Setting {
     BLOCKING_ON_TIMEOUT("blocking.onTimeout"),
     SHUTDOWN_TIMEOUT("shutdown.timeout"),
     METRICS_STAGE_HISTOGRAMS("metrics.stageHistograms"),
-    LOG_LEVEL("log.level");
+    LOG_LEVEL("log.level"),
+    LEARN_NAMESPACES("learn.namespaces"),
+    LEARN_WORKLOADS("learn.workloads"),
+    LEARN_DURATION("learn.duration"),
+    LEARN_ALERTS_FILE("learn.alertsFile"),
+    LEARN_SUGGESTION_FILE("learn.suggestionFile");
 
     /** The Kubernetes downward-API variable that also sets {@link #NODE_NAME} (below {@code DRIFT_NODE_NAME}). */
     public static final String DOWNWARD_API_NODE_NAME = "NODE_NAME";
@@ -66,6 +71,11 @@ public enum Setting {
 
     public String envName() {
         return "DRIFT_" + key.replace('.', '_').replaceAll("([a-z])([A-Z])", "$1_$2").toUpperCase(Locale.ROOT);
+    }
+
+    /** Whether the setting takes a list (a YAML list, or comma-separated text). */
+    public boolean isList() {
+        return this == METADATA_RETRIES || this == LEARN_NAMESPACES || this == LEARN_WORKLOADS;
     }
 
     public static Optional<Setting> byKey(String key) {

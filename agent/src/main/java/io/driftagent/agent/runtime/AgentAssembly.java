@@ -9,7 +9,9 @@ import io.driftagent.agent.http.HttpSettings;
 import io.driftagent.agent.http.Readiness;
 import io.driftagent.agent.http.ReadinessCheck;
 import io.driftagent.agent.image.SharedImageIndexProvider;
+import io.driftagent.agent.learn.LearnSession;
 import io.driftagent.agent.pipeline.AlertAssembler;
+import io.driftagent.agent.pipeline.AlertPublisher;
 import io.driftagent.agent.pipeline.DeploymentIdentity;
 import io.driftagent.agent.pipeline.DriftPipeline;
 import io.driftagent.agent.pipeline.MonotonicClock;
@@ -188,7 +190,13 @@ public final class AgentAssembly {
         TimeLimitedProcessInspector processInspector = new TimeLimitedProcessInspector(
                 ProcFsProcessInspector.host(), Duration.ofMillis(20), 4, registry);
         services.add(ManagedService.of("proc-readers", () -> { }, processInspector::close));
-        BlockEscapeResponder escapes = new BlockEscapeResponder(sandboxes.publisherOver(dispatcher::submit),
+        AlertPublisher emitted = dispatcher::submit;
+        if (config.learn().enabled()) {
+            LearnSession learning = new LearnSession(config.learn(), () -> policy.current().source(), clock, registry);
+            services.add(ManagedService.of("learn-mode", learning::start, learning::close));
+            emitted = learning.publisherOver(emitted);
+        }
+        BlockEscapeResponder escapes = new BlockEscapeResponder(sandboxes.publisherOver(emitted),
                 guard::forgetRememberedAllowances);
         BlockingAssembly.registerMetrics(escapes, registry);
         DriftPipeline pipeline = new DriftPipeline(
