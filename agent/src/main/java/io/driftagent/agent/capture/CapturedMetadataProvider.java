@@ -1,0 +1,26 @@
+package io.driftagent.agent.capture;
+
+import io.driftagent.agent.k8s.MetadataProvider;
+import io.driftagent.agent.k8s.WorkloadMetadata;
+import io.driftagent.agent.proc.CapturedContainers;
+import io.driftagent.agent.proc.ContainerId;
+import io.driftagent.agent.standalone.ContainerdMetadataProvider;
+import java.util.Optional;
+
+/**
+ * Workload metadata from the bundle annotations captured when the container appeared: what is still known of a
+ * container whose bundle containerd has already deleted (a short-lived container). Answers from memory only.
+ */
+public final class CapturedMetadataProvider implements MetadataProvider {
+
+    private final CapturedContainers captures;
+
+    public CapturedMetadataProvider(CapturedContainers captures) {
+        this.captures = captures;
+    }
+
+    @Override
+    public Optional<WorkloadMetadata> lookup(ContainerId id) {
+        return captures.byId(id).map(c -> ContainerdMetadataProvider.fromAnnotations(id, c.annotations()));
+    }
+}
