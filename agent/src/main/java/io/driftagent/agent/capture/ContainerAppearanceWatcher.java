@@ -109,14 +109,27 @@ public final class ContainerAppearanceWatcher implements AutoCloseable {
                 CgroupNamespaceView.discover(mounts, ProcessHandle.current().pid()), System::nanoTime);
     }
 
-    /** Reads the mount table once (the containers running now) and starts watching it. */
+    /**
+     * Opens the host's mount table for change notification, then reads it (the containers running now), then starts
+     * the thread that follows its changes: when this returns, no container start goes unnoticed (binding poll(2)
+     * takes seconds on a loaded host, so it is not left to the thread).
+     */
     public synchronized void start() {
         if (thread != null) {
             return;
         }
+        Optional<Path> table = reader.readHostMountTable().map(ContainerFilesystemsReader.HostMountTable::source);
+        if (table.isEmpty()) {
+            LOG.warn("cannot read the host's mount table under {}: containers are not captured at their start",
+                    procRoot);
+            return;
+        }
+        MountTableChanges changes = MountTableChanges.open(table.get());
+        LOG.info("capturing containers at their start from {} ({})", table.get(),
+                changes.signalled() ? "woken by poll(2) on mount changes" : "re-read every second");
         running = true;
         rescan();
-        Thread t = new Thread(this::watch, "drift-container-capture");
+        Thread t = new Thread(() -> watch(changes), "drift-container-capture");
         t.setDaemon(true);
         thread = t;
         t.start();
@@ -151,16 +164,8 @@ public final class ContainerAppearanceWatcher implements AutoCloseable {
         return rescans.sum();
     }
 
-    private void watch() {
-        Optional<Path> table = reader.readHostMountTable().map(ContainerFilesystemsReader.HostMountTable::source);
-        if (table.isEmpty()) {
-            LOG.warn("cannot read the host's mount table under {}: containers are not captured at their start",
-                    procRoot);
-            return;
-        }
-        try (MountTableChanges changes = MountTableChanges.open(table.get())) {
-            LOG.info("capturing containers at their start from {} ({})", table.get(),
-                    changes.signalled() ? "woken by poll(2) on mount changes" : "re-read every second");
+    private void watch(MountTableChanges changes) {
+        try (changes) {
             long lastRescan = nanoClock.getAsLong();
             while (running) {
                 boolean changed = changes.await(pending.isEmpty() ? IDLE_POLL_MS : PENDING_POLL_MS);
