@@ -267,7 +267,8 @@ public final class ContainerCaptureRegistry implements CapturedContainers {
                     others.add(mount);
                 }
             }
-            return new CapturedContainer(identity, cgroupId, new ContainerFilesystems(Optional.of(root), others), annotations);
+            return new CapturedContainer(identity, cgroupId, new ContainerFilesystems(Optional.of(root), others), annotations,
+                    goneAtNanos >= 0);
         }
     }
 }

@@ -11,9 +11,10 @@ import java.util.Objects;
  * @param cgroupId    its cgroup v2 id (the unified hierarchy directory's inode), 0 when not captured
  * @param filesystems its root overlay and the mounts known of it
  * @param annotations the OCI annotations of its bundle {@code config.json} (pod metadata for CRI containers)
+ * @param gone        its rootfs was unmounted: the runtime deleted it (its bundle with it)
  */
 public record CapturedContainer(CgroupIdentity identity, long cgroupId, ContainerFilesystems filesystems,
-                                Map<String, String> annotations) {
+                                Map<String, String> annotations, boolean gone) {
     public CapturedContainer {
         Objects.requireNonNull(identity, "identity");
         Objects.requireNonNull(filesystems, "filesystems");

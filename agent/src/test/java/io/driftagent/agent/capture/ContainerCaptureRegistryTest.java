@@ -82,11 +82,32 @@ class ContainerCaptureRegistryTest {
         assertThat(registry.size()).isEqualTo(2);
     }
 
+    @Test
+    void capturedPodMetadataAnswersOnlyOnceTheContainerIsGoneTheLiveBundleDecidingBefore() {
+        registry.appeared("a", identity("a"), root("a", 1), Map.of("io.kubernetes.cri.container-type", "container",
+                "io.kubernetes.cri.sandbox-name", "job-1", "io.kubernetes.cri.sandbox-namespace", "batch",
+                "io.kubernetes.cri.container-name", "worker"));
+        CapturedMetadataProvider metadata = new CapturedMetadataProvider(registry);
+
+        assertThat(metadata.lookup(new ContainerId("a"))).as("alive: the bundle answers").isEmpty();
+        registry.gone("a");
+
+        assertThat(metadata.lookup(new ContainerId("a"))).hasValueSatisfying(m -> {
+            assertThat(m.podName()).isEqualTo("job-1");
+            assertThat(m.namespace()).isEqualTo("batch");
+            assertThat(m.containerName()).isEqualTo("worker");
+        });
+    }
+
     private void appear(String id, int layer) {
-        registry.appeared(id, identity(id), new OverlayRoot(new ContainerMount(100 + layer, OVERLAY_DEV, "/run/containerd/"
+        registry.appeared(id, identity(id), root(id, layer), Map.of());
+    }
+
+    private static OverlayRoot root(String id, int layer) {
+        return new OverlayRoot(new ContainerMount(100 + layer, OVERLAY_DEV, "/run/containerd/"
                 + "io.containerd.runtime.v2.task/ns/" + id + "/rootfs", "/", "overlay", "overlay"),
                 List.of(Path.of("/snapshots/1/fs")), Path.of("/snapshots/" + (10 + layer) + "/fs"),
-                Path.of("/snapshots/" + (10 + layer) + "/work")), Map.of());
+                Path.of("/snapshots/" + (10 + layer) + "/work"));
     }
 
     private static CgroupIdentity identity(String id) {
