@@ -12,17 +12,33 @@ import java.util.Objects;
  * @param imagePath the image path it corresponds to (MODIFIED, IMAGE), else null
  * @param layer     the image layer (digest or directory) that holds imagePath, else null
  * @param reason    for UNRESOLVED (and any degraded answer): why, in a few words; else null
+ * @param cause     for UNRESOLVED: the reason's code (one of a closed set); null for every other kind
  */
-public record Classification(DriftKind kind, String path, String sha256, String imagePath, String layer, String reason) {
+public record Classification(DriftKind kind, String path, String sha256, String imagePath, String layer, String reason,
+                             UnresolvedReason cause) {
     public Classification {
         Objects.requireNonNull(kind, "kind");
         Objects.requireNonNull(path, "path");
-        if (kind == DriftKind.UNRESOLVED && reason == null) {
-            throw new IllegalArgumentException("UNRESOLVED needs a reason");
+        if (kind == DriftKind.UNRESOLVED && (reason == null || cause == null)) {
+            throw new IllegalArgumentException("UNRESOLVED needs a reason and its cause");
+        }
+        if (kind != DriftKind.UNRESOLVED) {
+            cause = null;
         }
     }
 
+    /** A resolved classification (any kind but UNRESOLVED: that one needs its {@link UnresolvedReason}). */
+    public Classification(DriftKind kind, String path, String sha256, String imagePath, String layer, String reason) {
+        this(kind, path, sha256, imagePath, layer, reason, kind == DriftKind.UNRESOLVED ? UnresolvedReason.NOT_CLASSIFIED : null);
+    }
+
+    /** UNRESOLVED for {@code cause}, with {@code reason} saying it in words. */
+    public static Classification unresolved(String path, UnresolvedReason cause, String reason) {
+        return new Classification(DriftKind.UNRESOLVED, path, null, null, null, reason, cause);
+    }
+
+    /** UNRESOLVED because no classification was made (a blocking decision taken before, or without, one). */
     public static Classification unresolved(String path, String reason) {
-        return new Classification(DriftKind.UNRESOLVED, path, null, null, null, reason);
+        return unresolved(path, UnresolvedReason.NOT_CLASSIFIED, reason);
     }
 }

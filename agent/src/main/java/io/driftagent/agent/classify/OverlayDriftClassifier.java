@@ -97,10 +97,10 @@ public final class OverlayDriftClassifier implements DriftClassifier {
             return new Classification(DriftKind.IMAGE, path == null ? event.filename() : path, null, null, null, null);
         }
         if (path == null) {
-            return Classification.unresolved(event.filename(), "relative exec path and the process is gone");
+            return Classification.unresolved(event.filename(), UnresolvedReason.RELATIVE_PATH, "relative exec path and the process is gone");
         }
         if (fs == null) {
-            return Classification.unresolved(path, "container filesystems unknown: process gone before the container was seen");
+            return Classification.unresolved(path, UnresolvedReason.CONTAINER_UNKNOWN, "container filesystems unknown: process gone before the container was seen");
         }
         Optional<OverlayRoot> root = fs.root();
         if (root.isPresent()) {
@@ -125,9 +125,9 @@ public final class OverlayDriftClassifier implements DriftClassifier {
             return classifyOnMount(path, event, mount.get(), root, budget);
         }
         if (root.isEmpty()) {
-            return Classification.unresolved(path, "container root is not an overlay filesystem");
+            return Classification.unresolved(path, UnresolvedReason.ROOT_NOT_OVERLAY, "container root is not an overlay filesystem");
         }
-        return Classification.unresolved(path, "file is on device " + (dev >>> 8 & 0xfff) + ":"
+        return Classification.unresolved(path, UnresolvedReason.UNKNOWN_MOUNT, "file is on device " + (dev >>> 8 & 0xfff) + ":"
                 + ((dev & 0xff) | (dev >>> 12 & 0xfff00)) + ", none of the container's mounts");
     }
 
@@ -162,7 +162,7 @@ public final class OverlayDriftClassifier implements DriftClassifier {
         try {
             index = indexFor(overlay);
         } catch (IOException e) {
-            return Classification.unresolved(path, MergedView.isDirectory(upper)
+            return Classification.unresolved(path, UnresolvedReason.IMAGE_UNREADABLE, MergedView.isDirectory(upper)
                     ? "image unreadable: " + e.getMessage() : "container gone: its writable layer was removed");
         }
         MergedView.Resolution resolution;
@@ -170,25 +170,25 @@ public final class OverlayDriftClassifier implements DriftClassifier {
             Optional<MergedView.Resolution> found = mergedView.resolve(upper, index, rawPath);
             if (found.isEmpty()) {
                 return MergedView.isDirectory(upper)
-                        ? Classification.unresolved(path, "executed file no longer in the container's view")
+                        ? Classification.unresolved(path, UnresolvedReason.FILE_GONE, "executed file no longer in the container's view")
                         : withoutWritableLayer(path, index);
             }
             resolution = found.get();
         } catch (IOException e) {
             // the upper directory is checked only on a failure: one stat less for every exec from a writable layer
             return MergedView.isDirectory(upper)
-                    ? Classification.unresolved(path, "writable layer unreadable: " + e.getMessage())
+                    ? Classification.unresolved(path, UnresolvedReason.WRITABLE_LAYER_UNREADABLE, "writable layer unreadable: " + e.getMessage())
                     : withoutWritableLayer(path, index);
         }
         if (!resolution.inUpper()) {
             return MergedView.isDirectory(upper)
-                    ? Classification.unresolved(path, "kernel reported a writable-layer file, the layer no longer has it")
+                    ? Classification.unresolved(path, UnresolvedReason.FILE_GONE, "kernel reported a writable-layer file, the layer no longer has it")
                     : withoutWritableLayer(path, index);
         }
         String canonical = resolution.canonicalPath();
         FileFacts facts = resolution.upperFacts();
         if (facts.type() != FileFacts.Type.REGULAR) {
-            return Classification.unresolved(canonical, "executed entry is not a regular file: " + facts.type());
+            return Classification.unresolved(canonical, UnresolvedReason.NOT_REGULAR_FILE, "executed entry is not a regular file: " + facts.type());
         }
         Optional<IndexEntry> imageEntry = index.resolve(canonical).filter(OverlayDriftClassifier::isFile);
         // the kind comes from the kernel (a writable-layer file), the image index and the sizes; content is read only
@@ -197,7 +197,7 @@ public final class OverlayDriftClassifier implements DriftClassifier {
         try {
             upperHash = hashOf(upper, canonical, facts, budget);
         } catch (IOException e) {
-            return Classification.unresolved(canonical, "writable layer unreadable: " + e.getMessage());
+            return Classification.unresolved(canonical, UnresolvedReason.WRITABLE_LAYER_UNREADABLE, "writable layer unreadable: " + e.getMessage());
         }
         if (imageEntry.isEmpty()) {
             return new Classification(DriftKind.ADDED, canonical, upperHash.sha256, null, null, upperHash.note);
@@ -217,7 +217,7 @@ public final class OverlayDriftClassifier implements DriftClassifier {
         try {
             imageSha = index.sha256(entry);
         } catch (IOException e) {
-            return Classification.unresolved(canonical, "image layer unreadable: " + e.getMessage());
+            return Classification.unresolved(canonical, UnresolvedReason.IMAGE_UNREADABLE, "image layer unreadable: " + e.getMessage());
         }
         DriftKind kind = upperHash.sha256.equals(imageSha) ? DriftKind.IMAGE : DriftKind.MODIFIED;
         return new Classification(kind, canonical, upperHash.sha256, entry.path(), entry.layer(), null);
@@ -225,9 +225,9 @@ public final class OverlayDriftClassifier implements DriftClassifier {
 
     /**
      * The kernel placed the file in the writable layer, and the layer is gone (a short-lived container, deleted
-     * before its exec was classified): the file cannot be read any more, but the image still can. A path the image
-     * lacks is ADDED, unhashed; a path the image has was changed or copied up in the container, which cannot be told
-     * apart any more: UNRESOLVED.
+     * before its exec was classified): the file cannot be read any more, but the image's layers still can (they
+     * outlive the container). A path the image lacks is ADDED; a path a lower layer has was changed (or copied up) in
+     * the container: MODIFIED. Either without the hash, which is said in the reason.
      */
     private static Classification withoutWritableLayer(String path, ImageIndex index) {
         Optional<IndexEntry> entry = index.resolve(path);
@@ -235,8 +235,10 @@ public final class OverlayDriftClassifier implements DriftClassifier {
             return new Classification(DriftKind.ADDED, path, null, null, null,
                     "not hashed: container gone, its writable layer removed before the file could be read");
         }
-        return Classification.unresolved(path, "container gone: its writable layer was removed; the image has "
-                + entry.get().path() + ", the executed file was a changed or copied-up version of it");
+        return new Classification(DriftKind.MODIFIED, path, null, entry.get().path(), entry.get().layer(),
+                "unverified, not hashed: container gone, its writable layer removed before the file could be read;"
+                        + " the kernel placed the executed file in the writable layer over the image's "
+                        + entry.get().path() + " (a copy-up with unchanged content cannot be told apart any more)");
     }
 
     /** A file on a volume / tmpfs: read through the process's root, which is the only view of such a mount. */

@@ -33,6 +33,9 @@ final class ClassificationHandler implements StageHandler<ExecInFlight> {
             metrics.imageFile.increment();
             return;
         }
+        if (classification.kind() == DriftKind.UNRESOLVED) {
+            metrics.unresolved(classification.cause());
+        }
         ExecInFlight drifted = exec;
         if (exec.process() == null) {
             drifted = exec.withProcess(inspector.inspect(exec.event()));

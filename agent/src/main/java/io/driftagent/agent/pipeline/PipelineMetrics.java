@@ -1,5 +1,6 @@
 package io.driftagent.agent.pipeline;
 
+import io.driftagent.agent.classify.UnresolvedReason;
 import io.driftagent.policy.eval.Verdict;
 import io.driftagent.policy.model.DriftKind;
 import io.micrometer.core.instrument.Counter;
@@ -36,6 +37,7 @@ final class PipelineMetrics {
     static final String VERDICTS = "drift.verdicts";
     static final String PUBLISHED = "drift.pipeline.published";
     static final String PROCESS_SNAPSHOTS = "drift.pipeline.process_snapshots";
+    static final String UNRESOLVED = "drift.unresolved";
 
     /**
      * Latency buckets: fine up to 10 ms (the exec-to-alert target), coarse above; histogram_quantile() interpolates
@@ -62,6 +64,7 @@ final class PipelineMetrics {
     final Counter snapshotAfterClassification;
     final Timer execToAlert;
     private final Map<DriftKind, Map<Verdict.Decision, Counter>> verdicts = new EnumMap<>(DriftKind.class);
+    private final Map<UnresolvedReason, Counter> unresolved = new EnumMap<>(UnresolvedReason.class);
 
     PipelineMetrics(MeterRegistry registry) {
         this(registry, false);
@@ -86,6 +89,12 @@ final class PipelineMetrics {
                 .register(registry);
         this.snapshotAtAttribution = processSnapshots("attribution");
         this.snapshotAfterClassification = processSnapshots("after_classification");
+        for (UnresolvedReason reason : UnresolvedReason.values()) {
+            unresolved.put(reason, Counter.builder(UNRESOLVED).tag("reason", reason.label())
+                    .description("Execs in containers classified UNRESOLVED (drift that could not be explained), by"
+                            + " cause (docs/alerts.md lists each with what to do)")
+                    .register(registry));
+        }
         this.execToAlert = Timer.builder(EXEC_TO_ALERT)
                 .description("From the exec's kernel timestamp to the alert's hand-off to the reporter")
                 .serviceLevelObjectives(EXEC_TO_ALERT_BUCKETS)
@@ -157,6 +166,11 @@ final class PipelineMetrics {
 
     void parked(Supplier<Number> size) {
         Gauge.builder(PARKED, size).description("Execs waiting for late workload metadata").register(registry);
+    }
+
+    /** Counts one UNRESOLVED classification by its cause. */
+    void unresolved(UnresolvedReason reason) {
+        unresolved.get(reason).increment();
     }
 
     private Counter stoppedEarly(String reason) {

@@ -59,6 +59,7 @@ public final class ProcContainerAttributor implements ContainerAttributor {
     /** The mount namespace of the host's pid 1; 0 when unknown (then the cgroup alone decides). */
     private final long hostMountNs;
     private final CgroupPathParser parser = new CgroupPathParser();
+    private final CapturedContainers captures;
 
     private final Map<ContainerId, Tracked> containers = new ConcurrentHashMap<>();
     private final Map<Long, ContainerId> byCgroupId = new ConcurrentHashMap<>();
@@ -77,6 +78,8 @@ public final class ProcContainerAttributor implements ContainerAttributor {
     private final LongAdder unattributedMayBeDrift = new LongAdder();
     private final LongAdder rootsFromHostMounts = new LongAdder();
     private final LongAdder attributedByRootfs = new LongAdder();
+    private final LongAdder attributedByCapture = new LongAdder();
+    private final LongAdder filesystemsFromCapture = new LongAdder();
     /** containerd's rootfs mount of a task: {@code <state>/io.containerd.runtime.v2.task/<namespace>/<id>/rootfs}. */
     private static final Pattern CONTAINERD_ROOTFS =
             Pattern.compile(".*/io\\.containerd\\.runtime\\.v2\\.task/[^/]+/([^/]+)/rootfs");
@@ -104,6 +107,19 @@ public final class ProcContainerAttributor implements ContainerAttributor {
     public ProcContainerAttributor(Path procRoot, CgroupMounts cgroupMounts, CgroupNamespaceView cgroupView,
                                    CgroupIdResolver cgroupIds, ContainerFilesystemsReader filesystemsReader, Clock clock,
                                    Duration goneGrace, Duration sweepInterval, Consumer<ContainerContext> onForget) {
+        this(procRoot, cgroupMounts, cgroupView, cgroupIds, filesystemsReader, clock, goneGrace, sweepInterval,
+                onForget, CapturedContainers.NONE);
+    }
+
+    /**
+     * @param captures the containers captured when they appeared: what an exec falls back on when its process, its
+     *                 container's processes and cgroup are gone (a short-lived container)
+     */
+    public ProcContainerAttributor(Path procRoot, CgroupMounts cgroupMounts, CgroupNamespaceView cgroupView,
+                                   CgroupIdResolver cgroupIds, ContainerFilesystemsReader filesystemsReader, Clock clock,
+                                   Duration goneGrace, Duration sweepInterval, Consumer<ContainerContext> onForget,
+                                   CapturedContainers captures) {
+        this.captures = java.util.Objects.requireNonNull(captures, "captures");
         this.procRoot = procRoot;
         this.cgroupView = cgroupView;
         this.cgroupMounts = cgroupMounts;
@@ -132,13 +148,20 @@ public final class ProcContainerAttributor implements ContainerAttributor {
      */
     public static ProcContainerAttributor onThisHost(Path procRoot, Path hostRoot, Clock clock,
                                                      Consumer<ContainerContext> onForget) throws IOException {
+        return onThisHost(procRoot, hostRoot, clock, onForget, CapturedContainers.NONE);
+    }
+
+    /** {@link #onThisHost(Path, Path, Clock, Consumer)}, falling back on the containers captured at their start. */
+    public static ProcContainerAttributor onThisHost(Path procRoot, Path hostRoot, Clock clock,
+                                                     Consumer<ContainerContext> onForget, CapturedContainers captures)
+            throws IOException {
         CgroupMounts mounts = CgroupMounts.fromMountInfo(Files.readString(procRoot.resolve("self/mountinfo")));
         CgroupIdResolver ids = mounts.unified()
                 .map(u -> new CgroupIdResolver(u, clock, Duration.ofMillis(100), 200_000)).orElse(null);
         CgroupNamespaceView view = CgroupNamespaceView.discover(mounts, ProcessHandle.current().pid());
         return new ProcContainerAttributor(procRoot, mounts, view, ids,
                 new ContainerFilesystemsReader(procRoot, hostRoot), clock, Duration.ofSeconds(60), Duration.ofSeconds(5),
-                onForget);
+                onForget, captures);
     }
 
     @Override
@@ -164,6 +187,14 @@ public final class ProcContainerAttributor implements ContainerAttributor {
             if (hostCgroupIds.contains(cgroupId)) {
                 hostExecs.increment();
                 return Optional.empty();
+            }
+            Optional<CapturedContainer> captured = captures.find(event)
+                    .filter(c -> capturedByCgroupId(c, cgroupId));
+            if (captured.isPresent()) {
+                // captured when it appeared: exact, without walking the cgroup tree (rate-limited; a container that
+                // lived less than the walk interval may be gone before the next walk)
+                attributedByCapture.increment();
+                return Optional.of(track(captured.get().identity(), cgroupId, event));
             }
             Optional<String> path = cgroupIds == null ? Optional.empty() : cgroupIds.pathOf(cgroupId);
             if (path.isPresent()) {
@@ -219,8 +250,16 @@ public final class ProcContainerAttributor implements ContainerAttributor {
         return true;
     }
 
-    /** The process exited before we looked: its mount namespace, then a device only one known container has. */
+    /**
+     * The process exited before we looked: the container captured at its start (by cgroup id, mount namespace or
+     * overlay device, at the exec's time), else its mount namespace, then a device only one known container has.
+     */
     private Optional<ContainerContext> attributeGoneProcess(ExecEvent event) {
+        Optional<CapturedContainer> captured = captures.find(event);
+        if (captured.isPresent()) {
+            attributedByCapture.increment();
+            return Optional.of(track(captured.get().identity(), event.cgroupId(), event));
+        }
         ContainerId byNs = event.mountNsId() == 0 ? null : byMountNs.get(event.mountNsId());
         if (byNs != null && containers.containsKey(byNs)) {
             attributedByMountNs.increment();
@@ -320,6 +359,19 @@ public final class ProcContainerAttributor implements ContainerAttributor {
         }
         for (int member : livePidsOf(tracked.identity.cgroupPath())) {
             if (member != pid && readFilesystemsThrough(tracked, member)) {
+                return;
+            }
+        }
+        if (tracked.context.filesystems() == null) {
+            Optional<CapturedContainer> captured = captures.byId(tracked.identity.id());
+            if (captured.isPresent()) {
+                synchronized (tracked) {
+                    tracked.update(captured.get().filesystems(), clock.millis());
+                }
+                for (long dev : tracked.privateDevs) {
+                    byPrivateDev.computeIfAbsent(dev, d -> ConcurrentHashMap.newKeySet()).add(tracked.identity.id());
+                }
+                filesystemsFromCapture.increment();
                 return;
             }
         }
@@ -428,11 +480,19 @@ public final class ProcContainerAttributor implements ContainerAttributor {
 
     /** Counters: how execs were attributed. */
     public Map<String, Long> stats() {
-        return Map.of("cgroup_id", attributedByCgroupId.sum(), "proc", attributedByProc.sum(),
-                "mount_ns", attributedByMountNs.sum(), "dev", attributedByDev.sum(), "host", hostExecs.sum(),
-                "host_mount_ns", hostMountNsExecs.sum(), "unattributed", unattributed.sum(),
-                "containers", (long) containers.size(), "roots_from_host_mounts", rootsFromHostMounts.sum(),
-                "rootfs_mount", attributedByRootfs.sum());
+        return Map.ofEntries(
+                Map.entry("cgroup_id", attributedByCgroupId.sum()),
+                Map.entry("proc", attributedByProc.sum()),
+                Map.entry("mount_ns", attributedByMountNs.sum()),
+                Map.entry("dev", attributedByDev.sum()),
+                Map.entry("host", hostExecs.sum()),
+                Map.entry("host_mount_ns", hostMountNsExecs.sum()),
+                Map.entry("unattributed", unattributed.sum()),
+                Map.entry("containers", (long) containers.size()),
+                Map.entry("roots_from_host_mounts", rootsFromHostMounts.sum()),
+                Map.entry("rootfs_mount", attributedByRootfs.sum()),
+                Map.entry("capture", attributedByCapture.sum()),
+                Map.entry("filesystems_from_capture", filesystemsFromCapture.sum()));
     }
 
     private void forget(Tracked tracked) {
@@ -471,6 +531,11 @@ public final class ProcContainerAttributor implements ContainerAttributor {
         if (clock.millis() - lastSweepMillis >= sweepInterval.toMillis()) {
             sweep();
         }
+    }
+
+    /** A capture found by the cgroup id itself (the registry's exact match), not by a namespace or device. */
+    private static boolean capturedByCgroupId(CapturedContainer captured, long cgroupId) {
+        return captured.cgroupId() == cgroupId;
     }
 
     private void rememberHostCgroup(long cgroupId) {

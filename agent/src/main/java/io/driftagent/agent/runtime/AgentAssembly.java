@@ -1,5 +1,8 @@
 package io.driftagent.agent.runtime;
 
+import io.driftagent.agent.capture.CapturedMetadataProvider;
+import io.driftagent.agent.capture.ContainerAppearanceWatcher;
+import io.driftagent.agent.capture.ContainerCaptureRegistry;
 import io.driftagent.agent.classify.OverlayDriftClassifier;
 import io.driftagent.agent.cloud.CloudIdentity;
 import io.driftagent.agent.config.AgentConfig;
@@ -124,7 +127,17 @@ public final class AgentAssembly {
             // first in, last out: the informer and the Events sink stop before their client closes
             services.add(ManagedService.of("kubernetes-client", () -> { }, client::close));
         }
-        MetadataAssembly.Metadata metadata = MetadataAssembly.build(config, client, readiness, registry, clock);
+        ContainerCaptureRegistry captures = ContainerCaptureRegistry.withDefaults();
+        ContainerAppearanceWatcher appearances;
+        try {
+            appearances = ContainerAppearanceWatcher.onThisHost(captures, PROC, HOST_ROOT);
+        } catch (IOException e) {
+            throw new AssemblyException("cannot read this host's cgroup mounts: " + e.getMessage(), e);
+        }
+        services.add(ManagedService.of("container-capture", appearances::start, appearances::close));
+        registerCaptureMetrics(captures, appearances, registry);
+        MetadataAssembly.Metadata metadata = MetadataAssembly.build(config, client, readiness, registry, clock,
+                new CapturedMetadataProvider(captures));
         services.add(metadata.service());
 
         SharedImageIndexProvider images = SharedImageIndexProvider.fromLayerDirectories();
@@ -132,11 +145,13 @@ public final class AgentAssembly {
         OverlayDriftClassifier classifier = new OverlayDriftClassifier(NoFollowRootedFiles.create(), images, PROC);
         ProcContainerAttributor procAttributor;
         try {
-            procAttributor = ProcContainerAttributor.onThisHost(PROC, HOST_ROOT, clock, classifier::containerGone);
+            procAttributor = ProcContainerAttributor.onThisHost(PROC, HOST_ROOT, clock, classifier::containerGone,
+                    captures);
         } catch (IOException e) {
             throw new AssemblyException("cannot read this host's cgroup mounts: " + e.getMessage(), e);
         }
-        for (String by : List.of("cgroup_id", "proc", "mount_ns", "dev", "host", "host_mount_ns", "unattributed")) {
+        for (String by : List.of("cgroup_id", "proc", "mount_ns", "dev", "host", "host_mount_ns", "unattributed",
+                "capture")) {
             FunctionCounter.builder("drift.attribution.execs", procAttributor, a -> a.stats().getOrDefault(by, 0L))
                     .description("execs by how attribution placed them: in a container (by cgroup id, /proc, mount"
                             + " namespace, device), on the host (host_mount_ns: a container-looking cgroup in the host's"
@@ -212,6 +227,24 @@ public final class AgentAssembly {
         services.add(new SelfTestService(selfTest, () -> sourceAttached(readiness), SELF_TEST_PERIOD));
         readiness.register("self-test", selfTest::readiness);
         return new AgentComponents(http, readiness, services, pipeline, source);
+    }
+
+    /** drift.capture.containers{event}: what capture at container start did. */
+    private static void registerCaptureMetrics(ContainerCaptureRegistry captures, ContainerAppearanceWatcher watcher,
+                                               PrometheusMeterRegistry registry) {
+        // three series of the node's budget (docs/benchmarks.md): the rest is in the capture thread's DEBUG log
+        for (String event : List.of("appeared", "evicted")) {
+            FunctionCounter.builder("drift.capture.containers", captures, c -> c.stats().getOrDefault(event, 0L))
+                    .description("Containers captured at their start (rootfs mounted), by event: evicted = forgotten"
+                            + " early, the registry being full; missed = its init exited before its cgroup, namespace"
+                            + " and mounts could be read")
+                    .tag("event", event).register(registry);
+        }
+        FunctionCounter.builder("drift.capture.containers", watcher, w -> (double) w.missed())
+                .description("Containers captured at their start (rootfs mounted), by event: evicted = forgotten"
+                        + " early, the registry being full; missed = its init exited before its cgroup, namespace"
+                        + " and mounts could be read")
+                .tag("event", "missed").register(registry);
     }
 
     /** The containers running now, found from /proc; none when this host's /proc cannot tell (logged). */

@@ -33,12 +33,17 @@ final class MetadataAssembly {
     record Metadata(MetadataProvider provider, MetadataProvider earlyProvider, ManagedService service) {
     }
 
+    /**
+     * @param captured the bundle annotations captured when each container appeared: the runtime's metadata of a
+     *                 container whose bundle is already deleted (after the runtime's live state files)
+     */
     static Metadata build(AgentConfig config, KubernetesClient client, Readiness readiness, MeterRegistry registry,
-                          Clock clock) {
+                          Clock clock, MetadataProvider captured) {
         if (client == null) {
-            CompositeMetadataProvider standalone = CompositeMetadataProvider.standaloneWithCtr(clock);
+            CompositeMetadataProvider live = CompositeMetadataProvider.standaloneWithCtr(clock);
+            MetadataProvider standalone = new CompositeMetadataProvider(List.of(live, captured));
             return new Metadata(standalone, standalone,
-                    ManagedService.of("runtime-metadata", () -> { }, standalone::close));
+                    ManagedService.of("runtime-metadata", () -> { }, live::close));
         }
         PodMetadataInformer informer = new PodMetadataInformer(client, config.nodeName(),
                 PodMetadataInformer.DEFAULT_DELETED_POD_GRACE, clock);
@@ -47,7 +52,8 @@ final class MetadataAssembly {
                 ? ReadinessCheck.Result.passing()
                 : ReadinessCheck.Result.failing("pod informer " + informer.state().code()
                         + informer.lastSyncError().map(e -> ": " + e).orElse("")));
-        ContainerdMetadataProvider bundles = new ContainerdMetadataProvider(clock);
+        MetadataProvider bundles = new CompositeMetadataProvider(List.of(new ContainerdMetadataProvider(clock),
+                captured));
         MetadataProvider early = new CompositeMetadataProvider(List.of(informer, bundles));
         return new Metadata(MetadataProvider.withLastResort(informer, bundles), early,
                 ManagedService.of("pod-informer", informer::start, informer::close));

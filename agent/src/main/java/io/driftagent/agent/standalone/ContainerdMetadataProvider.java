@@ -199,6 +199,14 @@ public final class ContainerdMetadataProvider implements MetadataProvider, AutoC
                 }
             }
         }
+        return fromAnnotations(id, annotations);
+    }
+
+    /**
+     * The metadata a bundle's OCI annotations give (as read from its {@code config.json}): a CRI container's pod and
+     * container; any other container's annotations as labels, its id as its name.
+     */
+    public static WorkloadMetadata fromAnnotations(ContainerId id, Map<String, String> annotations) {
         if (annotations.containsKey(SANDBOX_NAME) || annotations.containsKey(CONTAINER_TYPE)) {
             boolean sandbox = "sandbox".equals(annotations.get(CONTAINER_TYPE));
             return new WorkloadMetadata(annotations.get(SANDBOX_NAME), annotations.get(SANDBOX_NAMESPACE),

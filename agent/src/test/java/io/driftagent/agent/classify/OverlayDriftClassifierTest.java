@@ -267,6 +267,7 @@ class OverlayDriftClassifierTest {
 
         assertThat(fifo.kind()).isEqualTo(DriftKind.UNRESOLVED);
         assertThat(fifo.reason()).contains("not a regular file");
+        assertThat(fifo.cause()).isEqualTo(UnresolvedReason.NOT_REGULAR_FILE);
         assertThat(loop.kind()).isEqualTo(DriftKind.UNRESOLVED);
         assertThat(rootedFiles.reads.get()).isZero();
     }
@@ -314,7 +315,7 @@ class OverlayDriftClassifierTest {
     }
 
     @Test
-    void aGoneContainersDropIsAddedUnhashedAndItsChangedImageFileUnresolvedFromTheImageAlone() throws Exception {
+    void aGoneContainersDropIsAddedUnhashedAndItsChangedImageFileModifiedUnverifiedFromTheImageAlone() throws Exception {
         Files.write(merged.resolve("tmp/dropper"), bytes("payload", 4000));
         Files.write(merged.resolve("usr/bin/tool"), bytes("trojan", 5000));
         ExecEvent drop = execOf("/tmp/dropper");
@@ -332,8 +333,10 @@ class OverlayDriftClassifierTest {
         assertThat(dropped.path()).isEqualTo("/tmp/dropper");
         assertThat(dropped.sha256()).isNull();
         assertThat(dropped.reason()).contains("container gone");
-        assertThat(copiedUp.kind()).isEqualTo(DriftKind.UNRESOLVED);
-        assertThat(copiedUp.reason()).contains("container gone", "/usr/bin/tool");
+        assertThat(copiedUp.kind()).as("the kernel: writable layer; a lower layer has the path").isEqualTo(DriftKind.MODIFIED);
+        assertThat(copiedUp.imagePath()).isEqualTo("/usr/bin/tool");
+        assertThat(copiedUp.sha256()).isNull();
+        assertThat(copiedUp.reason()).contains("unverified", "not hashed", "container gone");
     }
 
     @Test
@@ -399,6 +402,99 @@ class OverlayDriftClassifierTest {
         assertThat(image.kind()).isEqualTo(DriftKind.IMAGE);
         assertThat(drop.kind()).isEqualTo(DriftKind.UNRESOLVED);
         assertThat(drop.reason()).contains("filesystems unknown");
+        assertThat(drop.cause()).isEqualTo(UnresolvedReason.CONTAINER_UNKNOWN);
+    }
+
+    @Test
+    void aRelativeExecWhoseProcessIsGoneIsUnresolvedRelativePath() throws Exception {
+        Files.write(merged.resolve("tmp/dropper"), bytes("payload", 4000));
+        ExecEvent drop = execOf("/tmp/dropper");
+        ExecEvent goneRelative = new ExecEvent(TGID + 1, TGID + 1, 1, 0, 0, 1, "dropper", "./dropper", drop.file(),
+                ExecEvent.FileId.NONE, 0, 0, drop.flags(), ExecEvent.SourceKind.EBPF, 1);
+
+        Classification result = classifier.classify(goneRelative, container);
+
+        assertThat(result.kind()).isEqualTo(DriftKind.UNRESOLVED);
+        assertThat(result.cause()).isEqualTo(UnresolvedReason.RELATIVE_PATH);
+    }
+
+    @Test
+    void aFileOnADeviceNoneOfTheContainersMountsIsUnresolvedUnknownMountAndWithoutAnOverlayRootRootNotOverlay()
+            throws Exception {
+        Path hostFile = Files.write(tmp.resolve("host-tool"), bytes("host", 100));
+        ExecEvent onHostDisk = new ExecEvent(TGID, TGID, 1, 0, 0, 1, "tool", "/opt/tool", fileId(hostFile),
+                ExecEvent.FileId.NONE, 0, 0, ExecEvent.Flags.NONE, ExecEvent.SourceKind.EBPF, 1);
+        ContainerContext noOverlay = new ContainerContext(container.id(), container.runtime(), container.cgroupPath(),
+                null, new ContainerFilesystems(Optional.empty(), List.of()));
+
+        Classification unknownMount = classifier.classify(onHostDisk, container);
+        Classification notOverlay = classifier.classify(onHostDisk, noOverlay);
+
+        assertThat(unknownMount.kind()).isEqualTo(DriftKind.UNRESOLVED);
+        assertThat(unknownMount.cause()).isEqualTo(UnresolvedReason.UNKNOWN_MOUNT);
+        assertThat(notOverlay.kind()).isEqualTo(DriftKind.UNRESOLVED);
+        assertThat(notOverlay.cause()).isEqualTo(UnresolvedReason.ROOT_NOT_OVERLAY);
+    }
+
+    @Test
+    void aDropRemovedFromTheWritableLayerBeforeItWasClassifiedIsUnresolvedFileGone() throws Exception {
+        Files.write(merged.resolve("tmp/selfdelete"), bytes("payload", 4000));
+        ExecEvent exec = execOf("/tmp/selfdelete");
+        Files.delete(merged.resolve("tmp/selfdelete"));
+
+        Classification result = classifier.classify(exec, container);
+
+        assertThat(result.kind()).isEqualTo(DriftKind.UNRESOLVED);
+        assertThat(result.cause()).isEqualTo(UnresolvedReason.FILE_GONE);
+    }
+
+    @Test
+    void aDropWhoseImageLayersCannotBeReadIsUnresolvedImageUnreadable() throws Exception {
+        Files.write(merged.resolve("tmp/dropper"), bytes("payload", 4000));
+        OverlayRoot root = container.filesystems().root().orElseThrow();
+        ContainerContext lowerGone = new ContainerContext(new ContainerId("unit-2"), container.runtime(),
+                container.cgroupPath(), null, new ContainerFilesystems(Optional.of(new OverlayRoot(root.mount(),
+                List.of(tmp.resolve("no-such-layer")), root.upperDir(), root.workDir())), container.filesystems().mounts()));
+
+        Classification result = classifier.classify(execOf("/tmp/dropper"), lowerGone);
+
+        assertThat(result.kind()).isEqualTo(DriftKind.UNRESOLVED);
+        assertThat(result.cause()).isEqualTo(UnresolvedReason.IMAGE_UNREADABLE);
+    }
+
+    @Test
+    void aDropWhoseWritableLayerCannotBeReadIsUnresolvedWritableLayerUnreadable() throws Exception {
+        Files.write(merged.resolve("tmp/dropper"), bytes("payload", 4000));
+        ExecEvent exec = execOf("/tmp/dropper");
+        OverlayDriftClassifier failingReads = new OverlayDriftClassifier(new io.driftagent.agent.fs.RootedFiles() {
+            @Override
+            public Optional<io.driftagent.agent.fs.FileFacts> stat(Path root, String path) throws IOException {
+                return rootedFiles.stat(root, path);
+            }
+
+            @Override
+            public Optional<String> sha256(Path root, String path, long maxBytes) throws IOException {
+                throw new IOException("Input/output error");
+            }
+
+            @Override
+            public Optional<String> readLink(Path root, String path, int maxBytes) throws IOException {
+                return rootedFiles.readLink(root, path, maxBytes);
+            }
+        }, images, tmp.resolve("proc"), 1 << 20, 100);
+
+        Classification result = failingReads.classify(exec, container);
+
+        assertThat(result.kind()).isEqualTo(DriftKind.UNRESOLVED);
+        assertThat(result.cause()).isEqualTo(UnresolvedReason.WRITABLE_LAYER_UNREADABLE);
+    }
+
+    @Test
+    void aBlockingDecisionTakenBeforeClassificationIsUnresolvedNotClassified() {
+        Classification result = Classification.unresolved("/tmp/x", "not classified: denied at the guard's deadline");
+
+        assertThat(result.cause()).isEqualTo(UnresolvedReason.NOT_CLASSIFIED);
+        assertThat(new Classification(DriftKind.ADDED, "/tmp/x", null, null, null, null).cause()).isNull();
     }
 
     @Test

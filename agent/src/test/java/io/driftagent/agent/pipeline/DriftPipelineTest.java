@@ -196,6 +196,21 @@ class DriftPipelineTest {
     }
 
     @Test
+    void anUnresolvedExecIsAlertedAndCountedByItsCause() throws Exception {
+        metadata.known.put(CONTAINER, metadata());
+        start((event, container) -> io.driftagent.agent.classify.Classification.unresolved(event.filename(),
+                io.driftagent.agent.classify.UnresolvedReason.FILE_GONE, "executed file no longer in the container's view"),
+                alertAll(), PipelineSettings.defaults());
+
+        pipeline.sink().offer(exec(4322, "/tmp/vanished", System.nanoTime()));
+
+        Alert alert = publisher.next(WAIT);
+        assertThat(alert.drift().kind()).isEqualTo("UNRESOLVED");
+        assertThat(count(PipelineMetrics.UNRESOLVED, "reason", "file_gone")).isEqualTo(1);
+        assertThat(count(PipelineMetrics.UNRESOLVED, "reason", "container_unknown")).isZero();
+    }
+
+    @Test
     void aStuckStageMakesItsQueueDropAndCountWhileTheSourceNeverBlocks() throws Exception {
         metadata.known.put(CONTAINER, metadata());
         CountDownLatch release = new CountDownLatch(1);

@@ -1,0 +1,386 @@
+package io.driftagent.agent.capture;
+
+import io.driftagent.agent.proc.CgroupIdentity;
+import io.driftagent.agent.proc.CgroupMounts;
+import io.driftagent.agent.proc.CgroupNamespaceView;
+import io.driftagent.agent.proc.CgroupPathParser;
+import io.driftagent.agent.proc.ContainerFilesystems;
+import io.driftagent.agent.proc.ContainerFilesystemsReader;
+import io.driftagent.agent.proc.ContainerId;
+import io.driftagent.agent.proc.ContainerMount;
+import io.driftagent.agent.proc.ContainerRuntime;
+import io.driftagent.agent.proc.MountInfoEntry;
+import io.driftagent.agent.proc.OverlayRoot;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.Channels;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Captures every containerd container when it appears, before its first process runs: containerd mounts a task's
+ * rootfs overlay in the host's mount namespace ({@code <state>/io.containerd.runtime.v2.task/<namespace>/<id>/rootfs},
+ * which names the container) before runc creates the container, and its bundle's {@code config.json} (annotations,
+ * cgroup path) is written before that. A thread waits for the host's mount table to change (poll(2) POLLPRI on the
+ * host pid 1's {@code mountinfo}), reads the new rootfs overlay's layers and the bundle, then, while the container's
+ * init lives (its pid in the bundle's {@code init.pid}, written when runc created it), its cgroup (id), mount
+ * namespace and mounts; all into the {@link ContainerCaptureRegistry}. An unmounted rootfs marks its container gone.
+ *
+ * <p>Everything read is a runtime-owned host file; bounded, never following a symlink. A container whose init exited
+ * before it could be read (it lived a few milliseconds) keeps what its mount and bundle gave (counted: {@code missed}).
+ */
+public final class ContainerAppearanceWatcher implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ContainerAppearanceWatcher.class);
+    static final Pattern CONTAINERD_ROOTFS =
+            Pattern.compile(".*/io\\.containerd\\.runtime\\.v2\\.task/([^/]+)/([^/]+)/rootfs");
+    private static final long MAX_CONFIG_BYTES = 1L << 20;
+    private static final int MAX_ANNOTATIONS = 256;
+    private static final int PENDING_POLL_MS = 5;
+    private static final int IDLE_POLL_MS = 1000;
+    private static final long PENDING_GIVE_UP_NANOS = 10_000_000_000L;
+
+    private final ContainerCaptureRegistry registry;
+    private final Path procRoot;
+    private final Path hostRoot;
+    private final ContainerFilesystemsReader reader;
+    private final CgroupMounts cgroupMounts;
+    private final CgroupNamespaceView cgroupView;
+    private final LongSupplier nanoClock;
+    private final CgroupPathParser parser = new CgroupPathParser();
+    private final ObjectMapper json = JsonMapper.builder().build();
+    private final Set<String> mounted = new HashSet<>();
+    private final Map<String, Pending> pending = new LinkedHashMap<>();
+    private final LongAdder missed = new LongAdder();
+    private final LongAdder rescans = new LongAdder();
+    private final LongAdder skipped = new LongAdder();
+    private volatile Thread thread;
+    private volatile boolean running;
+
+    private record Pending(ContainerId id, Path bundle, long sinceNanos) {
+    }
+
+    /**
+     * @param procRoot     the host's {@code /proc} (hostPID)
+     * @param hostRoot     the host's {@code /} as the agent sees it (layer and bundle paths are resolved under it)
+     * @param cgroupMounts the host's cgroup mounts (the unified hierarchy gives the cgroup id)
+     * @param cgroupView   how the agent reads other processes' cgroup paths
+     */
+    public ContainerAppearanceWatcher(ContainerCaptureRegistry registry, Path procRoot, Path hostRoot,
+                                      ContainerFilesystemsReader reader, CgroupMounts cgroupMounts,
+                                      CgroupNamespaceView cgroupView, LongSupplier nanoClock) {
+        this.registry = registry;
+        this.procRoot = procRoot;
+        this.hostRoot = hostRoot;
+        this.reader = reader;
+        this.cgroupMounts = cgroupMounts;
+        this.cgroupView = cgroupView;
+        this.nanoClock = nanoClock;
+    }
+
+    /** For the host the agent runs on. */
+    public static ContainerAppearanceWatcher onThisHost(ContainerCaptureRegistry registry, Path procRoot, Path hostRoot)
+            throws IOException {
+        CgroupMounts mounts = CgroupMounts.fromMountInfo(Files.readString(procRoot.resolve("self/mountinfo")));
+        return new ContainerAppearanceWatcher(registry, procRoot, hostRoot,
+                new ContainerFilesystemsReader(procRoot, hostRoot), mounts,
+                CgroupNamespaceView.discover(mounts, ProcessHandle.current().pid()), System::nanoTime);
+    }
+
+    /**
+     * Opens the host's mount table for change notification, then reads it (the containers running now), then starts
+     * the thread that follows its changes: when this returns, no container start goes unnoticed (binding poll(2)
+     * takes seconds on a loaded host, so it is not left to the thread).
+     */
+    public synchronized void start() {
+        if (thread != null) {
+            return;
+        }
+        Optional<Path> table = reader.readHostMountTable().map(ContainerFilesystemsReader.HostMountTable::source);
+        if (table.isEmpty()) {
+            LOG.warn("cannot read the host's mount table under {}: containers are not captured at their start",
+                    procRoot);
+            return;
+        }
+        MountTableChanges changes = MountTableChanges.open(table.get());
+        LOG.info("capturing containers at their start from {} ({})", table.get(),
+                changes.signalled() ? "woken by poll(2) on mount changes" : "re-read every second");
+        running = true;
+        rescan();
+        Thread t = new Thread(() -> watch(changes), "drift-container-capture");
+        t.setDaemon(true);
+        thread = t;
+        t.start();
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        Thread t = thread;
+        if (t != null) {
+            t.interrupt();
+            try {
+                t.join(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Containers whose init exited before its cgroup, namespace and mounts could be read. */
+    public long missed() {
+        return missed.sum();
+    }
+
+    /** Rootfs mounts not captured: an id that is not a container id, an overlay without usable layers. */
+    public long skipped() {
+        return skipped.sum();
+    }
+
+    /** Mount table reads. */
+    public long rescans() {
+        return rescans.sum();
+    }
+
+    private void watch(MountTableChanges changes) {
+        try (changes) {
+            long lastRescan = nanoClock.getAsLong();
+            while (running) {
+                boolean changed = changes.await(pending.isEmpty() ? IDLE_POLL_MS : PENDING_POLL_MS);
+                long now = nanoClock.getAsLong();
+                if (changed || now - lastRescan >= IDLE_POLL_MS * 1_000_000L) {
+                    rescan();
+                    lastRescan = now;
+                }
+                completePending();
+                registry.expire();
+            }
+        } catch (InterruptedException stopping) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            LOG.error("container capture stopped: late execs of short-lived containers may be unresolved", e);
+        }
+    }
+
+    /** Diffs the host's rootfs mounts with those known: new ones appear, vanished ones are gone. */
+    synchronized void rescan() {
+        rescans.increment();
+        Optional<ContainerFilesystemsReader.HostMountTable> table = reader.readHostMountTable();
+        if (table.isEmpty()) {
+            return;
+        }
+        Map<String, MountInfoEntry> now = new HashMap<>();
+        for (MountInfoEntry entry : table.get().entries()) {
+            if (entry.fsType().equals("overlay") && CONTAINERD_ROOTFS.matcher(entry.mountPoint()).matches()) {
+                now.put(entry.mountId() + ":" + entry.mountPoint(), entry);
+            }
+        }
+        for (Iterator<String> it = mounted.iterator(); it.hasNext(); ) {
+            String key = it.next();
+            if (!now.containsKey(key)) {
+                it.remove();
+                pending.remove(key);
+                registry.gone(key);
+            }
+        }
+        now.forEach((key, entry) -> {
+            if (mounted.add(key)) {
+                appeared(key, entry);
+            }
+        });
+    }
+
+    private void appeared(String key, MountInfoEntry entry) {
+        Matcher m = CONTAINERD_ROOTFS.matcher(entry.mountPoint());
+        if (!m.matches()) {
+            return;
+        }
+        ContainerId id;
+        try {
+            id = new ContainerId(m.group(2));
+        } catch (IllegalArgumentException notAnId) {
+            skipped.increment();
+            return;
+        }
+        Optional<OverlayRoot> root = reader.overlayRootOf(entry);
+        if (root.isEmpty()) {
+            skipped.increment();
+            return;
+        }
+        Path bundle = onHost(entry.mountPoint()).getParent();
+        Map<String, String> annotations = new HashMap<>();
+        String cgroupsPath = readBundleConfig(bundle, annotations);
+        registry.appeared(key, identityFromBundle(id, m.group(1), cgroupsPath, annotations), root.get(), annotations);
+        pending.put(key, new Pending(id, bundle, nanoClock.getAsLong()));
+        LOG.debug("container {} appeared: rootfs {} lower {} upper {}", id, entry.mountPoint(),
+                root.get().lowerDirs(), root.get().upperDir());
+    }
+
+    /** Reads, through each pending container's init, its cgroup (id), mount namespace and mounts. */
+    synchronized void completePending() {
+        for (Iterator<Map.Entry<String, Pending>> it = pending.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<String, Pending> next = it.next();
+            Pending p = next.getValue();
+            Optional<Integer> pid = readPid(p.bundle().resolve("init.pid"));
+            if (pid.isEmpty()) {
+                if (nanoClock.getAsLong() - p.sinceNanos() > PENDING_GIVE_UP_NANOS) {
+                    it.remove();
+                    missed.increment();
+                }
+                continue;
+            }
+            it.remove();
+            if (!complete(next.getKey(), p.id(), pid.get())) {
+                missed.increment();
+                LOG.debug("container {}: its init {} exited before it could be read; kept: its rootfs layers",
+                        p.id(), pid.get());
+            }
+        }
+    }
+
+    private boolean complete(String key, ContainerId id, int pid) {
+        Optional<String> cgroupText = readSmall(procRoot.resolve(pid + "/cgroup"));
+        if (cgroupText.isEmpty()) {
+            return false;
+        }
+        boolean unified = cgroupMounts.unified().isPresent();
+        Optional<CgroupIdentity> identity = parser.parseProcCgroup(cgroupView.translateProcCgroup(cgroupText.get()),
+                unified).filter(i -> i.id().equals(id));
+        long mountNs = mountNamespaceOf(pid);
+        Optional<ContainerFilesystems> fs = reader.read(pid);
+        if (identity.isEmpty() || fs.isEmpty() || mountNs == 0) {
+            return false;
+        }
+        long cgroupId = 0;
+        if (unified && identity.get().cgroupPath().length() > 1) {
+            try {
+                Object ino = Files.getAttribute(cgroupMounts.unified().get().resolve(
+                        identity.get().cgroupPath().substring(1)), "unix:ino", LinkOption.NOFOLLOW_LINKS);
+                cgroupId = ((Number) ino).longValue();
+            } catch (IOException | RuntimeException gone) {
+                return false;
+            }
+        }
+        List<ContainerMount> mounts = fs.get().mounts();
+        registry.completed(key, identity.get(), cgroupId, mountNs, mounts);
+        return true;
+    }
+
+    /**
+     * Who a container is before its process runs: from its bundle's cgroup path where that names it (CRI, plain
+     * {@code ctr run}), else by its rootfs path alone, with the pod uid of its CRI annotations.
+     */
+    private CgroupIdentity identityFromBundle(ContainerId id, String namespace, String cgroupsPath,
+                                              Map<String, String> annotations) {
+        if (cgroupsPath != null) {
+            Optional<CgroupIdentity> parsed = parser.parse(cgroupsPath).filter(i -> i.id().equals(id));
+            if (parsed.isPresent()) {
+                return parsed.get();
+            }
+        }
+        String path = cgroupsPath != null && cgroupsPath.startsWith("/") ? cgroupsPath : "/" + namespace + "/" + id;
+        return new CgroupIdentity(id, ContainerRuntime.CONTAINERD, annotations.get("io.kubernetes.cri.sandbox-uid"),
+                path);
+    }
+
+    /** Fills {@code annotations} from the bundle's config.json; returns its {@code linux.cgroupsPath} (or null). */
+    private String readBundleConfig(Path bundle, Map<String, String> annotations) {
+        Path config = bundle.resolve("config.json");
+        try {
+            Optional<byte[]> bytes = readRegular(config, MAX_CONFIG_BYTES);
+            if (bytes.isEmpty()) {
+                return null;
+            }
+            JsonNode spec = json.readTree(bytes.get());
+            JsonNode node = spec.path("annotations");
+            if (node.isObject()) {
+                for (Map.Entry<String, JsonNode> annotation : node.properties()) {
+                    if (annotation.getValue().isString() && annotations.size() < MAX_ANNOTATIONS) {
+                        annotations.put(annotation.getKey(), annotation.getValue().stringValue());
+                    }
+                }
+            }
+            JsonNode cgroups = spec.path("linux").path("cgroupsPath");
+            return cgroups.isString() ? cgroups.stringValue() : null;
+        } catch (IOException | JacksonException e) {
+            LOG.debug("cannot read bundle config {}: {}", config, e.toString());
+            return null;
+        }
+    }
+
+    private Path onHost(String absolute) {
+        return hostRoot.resolve(absolute.substring(1)).normalize();
+    }
+
+    private long mountNamespaceOf(int pid) {
+        try {
+            String link = Files.readSymbolicLink(procRoot.resolve(pid + "/ns/mnt")).toString();
+            return Long.parseLong(link.substring(link.indexOf('[') + 1, link.length() - 1));
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
+    private static Optional<Integer> readPid(Path file) {
+        try {
+            Optional<byte[]> bytes = readRegular(file, 32);
+            if (bytes.isEmpty()) {
+                return Optional.empty();
+            }
+            int pid = Integer.parseInt(new String(bytes.get(), StandardCharsets.US_ASCII).trim());
+            return pid > 0 ? Optional.of(pid) : Optional.empty();
+        } catch (IOException | NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static Optional<String> readSmall(Path file) {
+        try (InputStream in = Files.newInputStream(file)) {
+            return Optional.of(new String(in.readNBytes(64 * 1024), StandardCharsets.UTF_8));
+        } catch (IOException gone) {
+            return Optional.empty();
+        }
+    }
+
+    /** A regular file's bytes (never a symlink, FIFO or device), empty when absent; larger than max is an error. */
+    private static Optional<byte[]> readRegular(Path file, long maxBytes) throws IOException {
+        try {
+            if (!Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class,
+                    LinkOption.NOFOLLOW_LINKS).isRegularFile()) {
+                throw new IOException("not a regular file: " + file);
+            }
+            try (var channel = Files.newByteChannel(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+                 InputStream in = Channels.newInputStream(channel)) {
+                byte[] content = in.readNBytes((int) maxBytes + 1);
+                if (content.length > maxBytes) {
+                    throw new IOException("larger than " + maxBytes + " bytes: " + file);
+                }
+                return Optional.of(content);
+            }
+        } catch (NoSuchFileException absent) {
+            return Optional.empty();
+        }
+    }
+}
