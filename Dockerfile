@@ -129,28 +129,28 @@ COPY --from=jdk /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificate
 # the JRE first: its layer stays the same from one agent version to the next
 COPY --from=jre /opt/drift-agent/jre /opt/drift-agent/jre
 COPY --from=app /opt/drift-agent /opt/drift-agent
-# JVM sizing for a small RSS (docs/benchmarks.md "Whole agent": measured with these flags): serial GC, a small young
+# JVM sizing for a small RSS (docs/benchmarks.md "Footprint": measured with these flags): serial GC, a small young
 # generation (the agent's live heap is a few MiB; eden pages once touched stay resident), small stacks, a capped
-# heap, C1 only (no C2 compiler thread and its arenas), a small code cache, and malloc'd memory the JVM freed given
-# back to the kernel every 5 s (TrimNativeHeapInterval: class parsing and the compiler free most of what they take
-# at start-up). The Helm chart sets its own JAVA_TOOL_OPTIONS (values.yaml jvmOptions), which replaces this one: so
+# heap, C1 only (no C2 compiler thread and its arenas), a small code cache. The Helm chart sets its own JAVA_TOOL_OPTIONS (values.yaml jvmOptions), which replaces this one: so
 # nothing the image itself needs is in it; that is on the java command line below.
-ENV JAVA_TOOL_OPTIONS="-XX:+UseSerialGC -Xss512k -XX:MaxRAM=128m -Xmx48m -Xmn4m -XX:MaxMetaspaceSize=64m -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:ReservedCodeCacheSize=16m -XX:+UnlockExperimentalVMOptions -XX:TrimNativeHeapInterval=5000 -XX:+ExitOnOutOfMemoryError"
+ENV JAVA_TOOL_OPTIONS="-XX:+UseSerialGC -Xss512k -XX:MaxRAM=128m -Xmx48m -Xmn4m -XX:MaxMetaspaceSize=64m -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:ReservedCodeCacheSize=16m -XX:+ExitOnOutOfMemoryError"
 # two malloc arenas instead of one per core and thread: the agent's native allocations are few (libbpf, jnr-ffi)
 ENV MALLOC_ARENA_MAX=2
 # Class data sharing: the classes the agent loads at start, parsed and laid out once here and mapped at every start
-# (faster to Ready, less metaspace). A training start records them: in the build there is no eBPF or fanotify, so it
+# (less RSS, less CPU at start). A training start records them: in a build there is no eBPF or fanotify, so it
 # stops at "no exec source could attach", having loaded the configuration, policy, metrics, HTTP and pipeline
-# classes; then a static archive of exactly those (the JRE's classes included: jlink made no default archive). The
+# classes (a privileged builder, where a source attaches, is stopped after 60 s); then a static archive of exactly those (the JRE's classes included: jlink made no default archive). The
 # java command line below maps it; a JVM that cannot map it (another JRE, another jar) runs without it.
 # The same run checks that the JRE runs the jar: a module jlink left out fails here, not on a node.
 RUN set -eu; \
     cd /tmp; \
-    /opt/drift-agent/jre/bin/java -XX:-UsePerfData -Xshare:off -XX:DumpLoadedClassList=/tmp/drift-agent.classlist \
+    timeout -s TERM 60 /opt/drift-agent/jre/bin/java -XX:-UsePerfData -Xshare:off \
+      -XX:DumpLoadedClassList=/tmp/drift-agent.classlist \
       -Djffi.boot.library.path=/opt/drift-agent/native -DZstdNativePath=/opt/drift-agent/native/libzstd-jni.so \
       -jar /opt/drift-agent/drift-agent.jar run --standalone --alerts - --http-bind 127.0.0.1 --http-port 0 \
       > /tmp/training.log 2>&1 || true; \
-    grep -q "no exec source could attach" /tmp/training.log || { cat /tmp/training.log; exit 1; }; \
+    grep -q '^io/driftagent/agent/' /tmp/drift-agent.classlist \
+      || { cat /tmp/training.log; exit 1; }; \
     /opt/drift-agent/jre/bin/java -Xshare:dump -XX:SharedClassListFile=/tmp/drift-agent.classlist \
       -XX:SharedArchiveFile=/opt/drift-agent/drift-agent.jsa -cp /opt/drift-agent/drift-agent.jar > /tmp/dump.log 2>&1 \
       || { cat /tmp/dump.log; exit 1; }; \

@@ -6,17 +6,19 @@
 #
 # usage (root): scripts/bench/image-footprint.sh [--image drift-agent:dev] [--idle 60] [--settle 20] [--nmt]
 #               [--jvm "extra JVM flags, appended to the chart's"] [--values FILE (another values.yaml)] [--runs N]
+#               [--smaps]
 # --nmt adds -XX:NativeMemoryTracking=summary and prints the JVM's native memory summary as it exits (docker stop).
-# Prints one line per run.
+# --smaps also prints the largest mappings by resident size (Rss and Size, KiB). Prints one line per run.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-image=drift-agent:dev idle=60 settle=20 nmt=0 extra="" runs=1 values=$root/deploy/helm/drift-agent/values.yaml
+image=drift-agent:dev idle=60 settle=20 nmt=0 smaps=0 extra="" runs=1 values=$root/deploy/helm/drift-agent/values.yaml
 while (($#)); do
   case $1 in
     --image) image=$2; shift 2 ;;
     --idle) idle=$2; shift 2 ;;
     --settle) settle=$2; shift 2 ;;
     --nmt) nmt=1; shift ;;
+    --smaps) smaps=1; shift ;;
     --jvm) extra=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --values) values=$2; shift 2 ;;
@@ -38,7 +40,7 @@ for ((r = 1; r <= runs; r++)); do
     --cap-drop ALL --cap-add SYS_ADMIN --cap-add SYS_PTRACE --cap-add DAC_READ_SEARCH \
     --security-opt no-new-privileges --security-opt seccomp=unconfined \
     --tmpfs /tmp:rw,noexec,nosuid,size=16m -e JAVA_TOOL_OPTIONS="$jvm" \
-    "$image" run --standalone --source ebpf --http-bind 127.0.0.1 --http-port $port >/dev/null
+    "$image" run --standalone --source ebpf --http-port $port >/dev/null
   until curl -sf "http://127.0.0.1:$port/readyz" >/dev/null; do
     [[ $(docker inspect -f '{{.State.Running}}' "$container") == true ]] || { docker logs "$container" >&2; exit 1; }
     (( ($(date +%s%N) - t0) < 120000000000 )) || { echo "not ready in 120 s" >&2; exit 1; }
@@ -56,6 +58,11 @@ for ((r = 1; r <= runs; r++)); do
     "$(echo "$(st VmHWM) / 1024" | bc -l)" "$(echo "$(st RssAnon) / 1024" | bc -l)" \
     "$(echo "$(st RssFile) / 1024" | bc -l)" "$(st Threads)" \
     "$(echo "($c1 - $c0) * 100 * 1000000000 / $ticks / ($s1 - $s0)" | bc -l)" "$idle" "$(cut -d' ' -f1-3 /proc/loadavg)"
+  if ((smaps)); then
+    awk '/^[0-9a-f]+-[0-9a-f]+ / {name = $6; if (name == "") name = "[anon]"} /^Rss:/ {rss[name] += $2}
+         /^Size:/ {size[name] += $2} END {for (n in rss) if (rss[n] >= 256) printf "  %8d %8d %s\n", rss[n], size[n], n}' \
+      "/proc/$pid/smaps" | sort -rn | head -12
+  fi
   if ((nmt)); then
     docker stop -t 30 "$container" >/dev/null
     docker logs "$container" 2>&1 | grep -E '^Total|^-  ' || true

@@ -500,7 +500,12 @@ def main():
                     watcher = AuditdWatcher(work)
                 else:
                     watcher = BpftraceWatcher(work)
-                row[mode] = one(mode, watcher, args.execs, args.warmup)
+                try:
+                    row[mode] = one(mode, watcher, args.execs, args.warmup)
+                except Exception as e:  # a watcher that did not start, a storm that failed: counted, shown, not fatal
+                    report.setdefault("failures", []).append({"round": r + 1, "mode": mode, "error": str(e)[-500:]})
+                    print(f"round {r + 1}/{args.rounds} {mode}: FAILED {e}", file=sys.stderr, flush=True)
+                    continue
                 print(f"round {r + 1}/{args.rounds} {mode}: {json.dumps(row[mode])}", file=sys.stderr, flush=True)
             report["rounds"].append(row)
     finally:
@@ -527,6 +532,9 @@ def print_table(report, modes, args):
     print("|---|---|---|---|---|---|---|")
     for mode in modes:
         runs = [r[mode] for r in rounds if mode in r]
+        if not runs:
+            print(f"| {mode} | every round failed | | | | | |")
+            continue
         rate = median([x["execs_per_s"] for x in runs])
         base = baseline_of(mode)
         ratios = [r[mode]["execs_per_s"] / r[base]["execs_per_s"] for r in rounds if mode in r and base in r]
@@ -546,6 +554,8 @@ def print_table(report, modes, args):
         rss, hwm = median([x.get("rss_mib") for x in runs]), median([x.get("hwm_mib") for x in runs])
         rss_s = "–" if rss is None else f"{rss:.1f} ({hwm:.1f})"
         print(f"| {mode} | {rate:,.0f} | {cost} | {lost_s} | {lat} | {cpu_s} | {rss_s} |")
+    for f in report.get("failures", []):
+        print(f"# round {f['round']} {f['mode']} FAILED (left out of its row): {f['error'].strip().splitlines()[-1]}")
     ready = [r[m].get("ready_s") for r in rounds for m in r if r[m].get("ready_s") is not None]
     if ready:
         print(f"# drift-agent start to /readyz: median {median(ready):.2f} s, max {max(ready):.2f} s "
