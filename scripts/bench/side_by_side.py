@@ -25,7 +25,9 @@ Modes:
   none                          no watcher (target /usr/bin/noop); none-dropped: the same with /tmp/dropped
   ebpf-observe                  drift-agent, --source ebpf, a policy alerting on every drift kind
   fanotify-observe              drift-agent, --source fanotify, the same policy
-  fanotify-block-allow-all      drift-agent, --source fanotify, a block rule on every drift kind whose allow list
+  fanotify-block-allow-all      drift-agent, --source fanotify, a block rule (scoped, like the next mode's, to the
+                                benchmark's container: other containers on the node are never guarded, their drift
+                                never denied) on every drift kind whose allow list
                                 holds /tmp/* (where the storm's and the probe's binaries are; an allow list that also
                                 holds "/" would leave the container unguarded, nothing in it being blockable): every
                                 exec of the dropped storm binary is asked and allowed
@@ -64,7 +66,7 @@ sh, quiet, samples, total = storm_lib.sh, storm_lib.quiet, storm_lib.samples, st
 
 NS = "drift-sbs"
 IMAGE = storm_lib.IMAGE
-CONTAINER = "sbs"
+CONTAINER = "drift-sbs-storm"  # block rules are scoped to it: the node's other containers are never guarded
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PROBE_EXECS, PROBE_INTERVAL_US = 200, 5000
 AUDIT_KEY = "drift_sbs"
@@ -76,6 +78,10 @@ rules:
   - name: block-but-allow-the-storm
     priority: 10
     action: block
+    resourceScope:
+      - field: containerName
+        operator: equals
+        values: [drift-sbs-storm]
     driftKinds: [ADDED, MODIFIED, MOUNT, FILELESS, UNRESOLVED]
     allowList: ["glob:/tmp/*"]
 defaultRule:
@@ -87,6 +93,10 @@ rules:
   - name: block-drift
     priority: 10
     action: block
+    resourceScope:
+      - field: containerName
+        operator: equals
+        values: [drift-sbs-storm]
     driftKinds: [ADDED, MODIFIED, MOUNT, FILELESS, UNRESOLVED]
 defaultRule:
   action: ignore
