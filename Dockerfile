@@ -129,9 +129,35 @@ COPY --from=jdk /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificate
 # the JRE first: its layer stays the same from one agent version to the next
 COPY --from=jre /opt/drift-agent/jre /opt/drift-agent/jre
 COPY --from=app /opt/drift-agent /opt/drift-agent
-# the JRE runs the jar with the image's own settings: a module jlink left out fails here, not on a node
-RUN /opt/drift-agent/jre/bin/java -XX:-UsePerfData -Djffi.boot.library.path=/opt/drift-agent/native \
-      -DZstdNativePath=/opt/drift-agent/native/libzstd-jni.so -jar /opt/drift-agent/drift-agent.jar --help > /dev/null
+# JVM sizing for a small RSS (docs/benchmarks.md "Footprint": measured with these flags): serial GC, a small young
+# generation (the agent's live heap is a few MiB; eden pages once touched stay resident), small stacks, a capped
+# heap, C1 only (no C2 compiler thread and its arenas), a small code cache. The Helm chart sets its own JAVA_TOOL_OPTIONS (values.yaml jvmOptions), which replaces this one: so
+# nothing the image itself needs is in it; that is on the java command line below.
+ENV JAVA_TOOL_OPTIONS="-XX:+UseSerialGC -Xss512k -XX:MaxRAM=128m -Xmx48m -Xmn4m -XX:MaxMetaspaceSize=64m -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:ReservedCodeCacheSize=16m -XX:+ExitOnOutOfMemoryError"
+# two malloc arenas instead of one per core and thread: the agent's native allocations are few (libbpf, jnr-ffi)
+ENV MALLOC_ARENA_MAX=2
+# Class data sharing: the classes the agent loads at start, parsed and laid out once here and mapped at every start
+# (less RSS, less CPU at start). A training start records them: in a build there is no eBPF or fanotify, so it
+# stops at "no exec source could attach", having loaded the configuration, policy, metrics, HTTP and pipeline
+# classes (a privileged builder, where a source attaches, is stopped after 60 s); then a static archive of exactly those (the JRE's classes included: jlink made no default archive). The
+# java command line below maps it; a JVM that cannot map it (another JRE, another jar) runs without it.
+# The same run checks that the JRE runs the jar: a module jlink left out fails here, not on a node.
+RUN set -eu; \
+    cd /tmp; \
+    timeout -s TERM 60 /opt/drift-agent/jre/bin/java -XX:-UsePerfData -Xshare:off \
+      -XX:DumpLoadedClassList=/tmp/drift-agent.classlist \
+      -Djffi.boot.library.path=/opt/drift-agent/native -DZstdNativePath=/opt/drift-agent/native/libzstd-jni.so \
+      -jar /opt/drift-agent/drift-agent.jar run --standalone --alerts - --http-bind 127.0.0.1 --http-port 0 \
+      > /tmp/training.log 2>&1 || true; \
+    grep -q '^io/driftagent/agent/' /tmp/drift-agent.classlist \
+      || { cat /tmp/training.log; exit 1; }; \
+    /opt/drift-agent/jre/bin/java -Xshare:dump -XX:SharedClassListFile=/tmp/drift-agent.classlist \
+      -XX:SharedArchiveFile=/opt/drift-agent/drift-agent.jsa -cp /opt/drift-agent/drift-agent.jar > /tmp/dump.log 2>&1 \
+      || { cat /tmp/dump.log; exit 1; }; \
+    /opt/drift-agent/jre/bin/java -XX:-UsePerfData -Xshare:on -XX:SharedArchiveFile=/opt/drift-agent/drift-agent.jsa \
+      -Djffi.boot.library.path=/opt/drift-agent/native -DZstdNativePath=/opt/drift-agent/native/libzstd-jni.so \
+      -jar /opt/drift-agent/drift-agent.jar --help > /dev/null; \
+    rm -f /tmp/drift-agent.classlist /tmp/training.log /tmp/dump.log
 ARG RUNTIME_BASE_IMAGE
 ARG VERSION=0.1.0-SNAPSHOT
 ARG REVISION=unknown
@@ -144,15 +170,14 @@ LABEL org.opencontainers.image.title="drift-agent" \
       org.opencontainers.image.base.name="${RUNTIME_BASE_IMAGE}"
 # the agent runs mount/unshare/chroot by name
 ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-# JVM sizing for < 96 MiB RSS. The Helm chart sets its own JAVA_TOOL_OPTIONS (values.yaml jvmOptions), which replaces
-# this one: so nothing the image itself needs is in it; that is on the java command line below.
-ENV JAVA_TOOL_OPTIONS="-XX:+UseSerialGC -Xss512k -XX:MaxRAM=128m -Xmx48m -XX:MaxMetaspaceSize=64m -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:ReservedCodeCacheSize=16m -XX:+ExitOnOutOfMemoryError"
 # the agent needs root (capabilities are granted by the pod's securityContext, see deploy/helm/drift-agent)
 USER 0
 EXPOSE 9742
 # Nothing is written at start: jffi and zstd-jni load the stubs unpacked above instead of extracting them to /tmp
-# (which may be noexec), and -XX:-UsePerfData keeps the JVM's hsperfdata file out of /tmp.
+# (which may be noexec), and -XX:-UsePerfData keeps the JVM's hsperfdata file out of /tmp. The class data sharing
+# archive is mapped when it matches this JRE and jar; -Xlog:cds=off keeps a mismatch's warning off stdout (alerts).
 ENTRYPOINT ["/opt/drift-agent/jre/bin/java", "-XX:-UsePerfData", \
+            "-XX:SharedArchiveFile=/opt/drift-agent/drift-agent.jsa", "-Xlog:cds=off", \
             "-Djffi.boot.library.path=/opt/drift-agent/native", \
             "-DZstdNativePath=/opt/drift-agent/native/libzstd-jni.so", \
             "-jar", "/opt/drift-agent/drift-agent.jar"]

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Checks the properties of the built agent image that a pod depends on, by running it:
-#   - its size is at most 150 MB (docker image inspect .Size);
+#   - its size is at most 180 MB (docker image inspect .Size; of it about 26 MB are the class data sharing archive,
+#     which saves about 9 MiB of RSS on every node: docs/benchmarks.md "Whole agent");
 #   - it is configured as the chart expects (uid 0, the java command line carries the native-stub settings, so the
-#     chart's JAVA_TOOL_OPTIONS cannot drop them; OCI labels; the JRE has the modules reached only at run time);
+#     chart's JAVA_TOOL_OPTIONS cannot drop them; OCI labels; the JRE has the modules reached only at run time; the
+#     class data sharing archive maps with the chart's JAVA_TOOL_OPTIONS);
 #   - `policy validate` works with a read-only root and a noexec /tmp;
 #   - `run` attaches the eBPF exec source with a read-only root, a noexec /tmp and the chart's JAVA_TOOL_OPTIONS, and
 #     writes no native library to /tmp (jffi's stub is loaded from the image, not extracted).
@@ -13,7 +15,7 @@ set -uo pipefail
 
 image=${1:-drift-agent:dev}
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-max_bytes=150000000
+max_bytes=180000000
 passed=0
 failed=0
 work=$(mktemp -d)
@@ -36,9 +38,9 @@ fi
 # 1. size
 size=$(docker image inspect -f '{{.Size}}' "$image")
 if ((size <= max_bytes)); then
-  pass "the image is at most 150 MB ($size bytes)"
+  pass "the image is at most 180 MB ($size bytes)"
 else
-  fail "the image is at most 150 MB" "$size bytes"
+  fail "the image is at most 180 MB" "$size bytes"
 fi
 
 # 2. configuration
@@ -55,6 +57,17 @@ modules=$(docker run --rm --network none --entrypoint /opt/drift-agent/jre/bin/j
 for module in java.base jdk.crypto.ec jdk.httpserver jdk.unsupported java.management jdk.management java.net.http; do
   grep -q "^$module@" <<<"$modules" || problems+=("the JRE lacks $module")
 done
+# -Xshare:on fails the JVM when the archive does not map (another JRE or jar than it was made for, flags it forbids)
+chart_jvm_flags=$(awk '/^jvmOptions: >-/ {on = 1; next} on && /^  / {sub(/^ +/, ""); printf "%s ", $0; next} {on = 0}' \
+  "$root/deploy/helm/drift-agent/values.yaml")
+cds=$(docker run --rm --network none --entrypoint /opt/drift-agent/jre/bin/java -e JAVA_TOOL_OPTIONS="$chart_jvm_flags" \
+  "$image" -XX:-UsePerfData -Xshare:on -XX:SharedArchiveFile=/opt/drift-agent/drift-agent.jsa \
+  -Djffi.boot.library.path=/opt/drift-agent/native -DZstdNativePath=/opt/drift-agent/native/libzstd-jni.so \
+  -Xlog:class+load=info -jar /opt/drift-agent/drift-agent.jar --help 2>&1)
+grep -q 'source: shared objects file' <<<"$cds" ||
+  problems+=("the class data sharing archive does not map: $(tail -3 <<<"$cds")")
+[[ $entrypoint == *'"-XX:SharedArchiveFile=/opt/drift-agent/drift-agent.jsa"'* ]] ||
+  problems+=("the entrypoint does not map the class data sharing archive: $entrypoint")
 stubs=$(docker run --rm --network none --entrypoint /bin/ls "$image" /opt/drift-agent/native 2>&1)
 grep -qx 'libjffi-1.2.so' <<<"$stubs" || problems+=("no libjffi-1.2.so in /opt/drift-agent/native: $stubs")
 if ((${#problems[@]} == 0)); then

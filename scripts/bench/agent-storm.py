@@ -441,6 +441,20 @@ def storm_phase(agent, names, execs, interval_us):
 
 # ---------------------------------------------------------------- main
 
+def chart_jvm_options():
+    """deploy/helm/drift-agent/values.yaml's jvmOptions (a folded block scalar), as the pod gets them."""
+    lines, on = [], False
+    with open(os.path.join(ROOT, "deploy", "helm", "drift-agent", "values.yaml")) as f:
+        for line in f:
+            if line.startswith("jvmOptions: >-"):
+                on = True
+            elif on and line.startswith("  "):
+                lines.append(line.strip())
+            elif on:
+                break
+    return " ".join(lines)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--jar", default=os.path.join(ROOT, "agent", "target", "drift-agent.jar"))
@@ -452,10 +466,10 @@ def main():
     ap.add_argument("--idle-seconds", type=float, default=30)
     ap.add_argument("--port", type=int, default=19743)
     ap.add_argument("--source", default="auto")
-    ap.add_argument("--jvm-flags", default="-XX:+UseSerialGC -Xss512k -XX:MaxRAM=128m -Xmx48m -XX:MaxMetaspaceSize=64m "
-                                           "-XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:ReservedCodeCacheSize=16m "
-                                           "-XX:+ExitOnOutOfMemoryError",
-                    help="the agent's JVM flags (default: the Helm chart's jvmOptions)")
+    ap.add_argument("--jvm-flags", default=chart_jvm_options(),
+                    help="the agent's JVM flags (default: the Helm chart's jvmOptions, read from its values.yaml; "
+                         "the image's class data archive is not among them: scripts/bench/side_by_side.py makes one "
+                         "for the host's JDK)")
     ap.add_argument("--json", help="also write the report as JSON to this file")
     args = ap.parse_args()
     if os.geteuid() != 0:

@@ -37,6 +37,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.Test;
@@ -238,6 +240,23 @@ class HelmChartTest {
         assertThat(env(container, "JAVA_TOOL_OPTIONS").orElseThrow().path("value").asString())
                 .contains("-XX:+UseSerialGC", "-Xss512k", "-XX:MaxRAM=");
         assertThat(container.path("resources").path("limits").path("memory").asString()).isEqualTo("160Mi");
+    }
+
+    @Test
+    void theChartsJvmOptionsAreTheImagesOwnSoThePodRunsWithTheMeasuredSettings() throws IOException {
+        // given the image's JAVA_TOOL_OPTIONS, which the chart's variable of the same name replaces in the pod
+        String dockerfile = Files.readString(CHART.resolve("../../../Dockerfile").normalize());
+        Matcher image = Pattern
+                .compile("(?m)^ENV JAVA_TOOL_OPTIONS=\"([^\"]*)\"").matcher(dockerfile);
+        assertThat(image.find()).as("ENV JAVA_TOOL_OPTIONS in the Dockerfile").isTrue();
+
+        // when the chart renders with its defaults
+        JsonNode container = agentContainer(render(t -> { }));
+
+        // then the pod's JVM flags are the image's, flag for flag
+        String chart = env(container, "JAVA_TOOL_OPTIONS").orElseThrow().path("value").asString();
+        assertThat(List.of(chart.trim().split("\\s+")))
+                .containsExactlyElementsOf(List.of(image.group(1).trim().split("\\s+")));
     }
 
     @Test
