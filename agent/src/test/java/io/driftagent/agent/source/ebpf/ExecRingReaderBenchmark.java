@@ -56,7 +56,7 @@ public class ExecRingReaderBenchmark {
     public void fillTheRing() {
         ByteBuffer record = ExecRecordParserTest.record(ExecRecordLayout.FLAG_OVERLAY, "drift-storm-noo",
                 "/tmp/drift-storm-fs-1234567890/root/drift-storm-noop");
-        byte[] bytes = new byte[ExecRecordLayout.REC_SIZE];
+        byte[] bytes = new byte[record.capacity()];
         record.get(0, bytes);
         long position = 0;
         for (int i = 0; i < BATCH; i++) {
