@@ -111,7 +111,8 @@ public record ExecEvent(
                 -1, -1, null);
 
         public KernelFacts {
-            argv = argv == null ? List.of() : List.copyOf(argv);
+            // an unmodifiable list of the source's own (the eBPF reader's splits its bytes only when read) is kept
+            argv = argv == null ? List.of() : argv instanceof LazyArgs ? argv : List.copyOf(argv);
             if (path != null && path.isEmpty()) {
                 path = null;
             }
@@ -125,6 +126,13 @@ public record ExecEvent(
         public boolean argvKnown() {
             return !argv.isEmpty();
         }
+    }
+
+    /**
+     * An immutable argument list that makes its strings only when read (the eBPF reader's: most execs are never
+     * alerted). Kept as it is by {@link KernelFacts}; any other list is copied.
+     */
+    public abstract static class LazyArgs extends java.util.AbstractList<String> {
     }
 
     /** Where an event came from. */

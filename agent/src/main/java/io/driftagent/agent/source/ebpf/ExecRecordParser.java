@@ -10,8 +10,6 @@ import io.driftagent.agent.source.ExecEvent.KernelFacts;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * Decodes one raw exec record (the layout of {@link ExecRecordLayout}: a fixed header, then the filename, the kernel's
@@ -87,12 +85,10 @@ final class ExecRecordParser {
     private KernelFacts kernelFacts(ByteBuffer raw, int offset, int flags, int pathAt, int pathLen, int argvAt,
                                     int argvLen) {
         int argc = raw.getInt(offset + REC_OFF_ARGC);
-        List<String> argv = argv(raw, argvAt, argvLen);
-        boolean argvTruncated = (flags & FLAG_ARGV_TRUNC) != 0 || argv.size() > MAX_ARGS || argc > MAX_ARGS
-                || argc > 0 && argv.size() < argc;
-        if (argv.size() > MAX_ARGS) {
-            argv = argv.subList(0, MAX_ARGS);
-        }
+        KernelArgv argv = KernelArgv.of(raw, argvAt, argvLen, MAX_ARGS);
+        long total = argv.total();
+        boolean argvTruncated = (flags & FLAG_ARGV_TRUNC) != 0 || total > MAX_ARGS || argc > MAX_ARGS
+                || argc > 0 && total < argc;
         boolean audit = (flags & FLAG_AUDIT_UNKNOWN) == 0;
         long loginUid = audit ? Integer.toUnsignedLong(raw.getInt(offset + REC_OFF_LOGINUID)) : AUDIT_UNSET;
         long sessionId = audit ? Integer.toUnsignedLong(raw.getInt(offset + REC_OFF_SESSIONID)) : AUDIT_UNSET;
@@ -110,26 +106,6 @@ final class ExecRecordParser {
                 loginUid == AUDIT_UNSET ? -1 : loginUid,
                 sessionId == AUDIT_UNSET ? -1 : sessionId,
                 parentComm.isEmpty() ? null : parentComm);
-    }
-
-    /** The NUL-separated arguments, as /proc/<pid>/cmdline is read: a final NUL ends the last argument. */
-    private List<String> argv(ByteBuffer b, int offset, int len) {
-        if (len == 0) {
-            return List.of();
-        }
-        b.get(offset, scratch, 0, len);
-        List<String> args = new ArrayList<>();
-        int start = 0;
-        for (int i = 0; i < len && args.size() <= MAX_ARGS; i++) {
-            if (scratch[i] == 0) {
-                args.add(new String(scratch, start, i - start, StandardCharsets.UTF_8));
-                start = i + 1;
-            }
-        }
-        if (start < len && args.size() <= MAX_ARGS) {
-            args.add(new String(scratch, start, len - start, StandardCharsets.UTF_8)); // cut inside an argument
-        }
-        return args;
     }
 
     private String cString(ByteBuffer b, int offset, int max) {
