@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * drift-agent exec capture: one record per successful exec, with the kernel's own facts about the
- * executed file (dev/ino in stat(2) encoding, overlay / upper layer / memfd / unlinked flags).
+ * executed file (dev/ino in stat(2) encoding, overlay / upper layer / memfd / unlinked flags), its path resolved
+ * from its dentries (not the name the exec was given), the new image's argv, and the process's credentials.
+ * A record is built in a per-CPU scratch buffer and copied into the ring at its used length (exec_record.h).
  *
  * Two programs, one chosen at load time by userspace (the other has its autoload disabled):
  *   exec_btf : tp_btf/sched_process_exec  (BTF-typed raw tracepoint: task, old_pid, bprm)
@@ -45,10 +47,17 @@ struct exec_record {
 	__u64 file_ino;
 	__u64 interp_dev;
 	__u64 interp_ino;
+	__u32 euid;
+	__u32 egid;
+	__u32 loginuid;
+	__u32 sessionid;
+	__u32 argc;
 	__u32 filename_len;
-	__u32 reserved;
+	__u32 path_len;
+	__u32 argv_len;
 	char comm[EXEC_REC_COMM_LEN];
-	char filename[EXEC_REC_FILENAME_LEN];
+	char parent_comm[EXEC_REC_COMM_LEN];
+	char data[EXEC_REC_DATA_LEN]; /* filename | path | argv, each *_len bytes */
 };
 
 #define CHECK_OFF(field, off) _Static_assert(__builtin_offsetof(struct exec_record, field) == (off), #field)
@@ -67,11 +76,43 @@ CHECK_OFF(file_dev, EXEC_REC_OFF_FILE_DEV);
 CHECK_OFF(file_ino, EXEC_REC_OFF_FILE_INO);
 CHECK_OFF(interp_dev, EXEC_REC_OFF_INTERP_DEV);
 CHECK_OFF(interp_ino, EXEC_REC_OFF_INTERP_INO);
+CHECK_OFF(euid, EXEC_REC_OFF_EUID);
+CHECK_OFF(egid, EXEC_REC_OFF_EGID);
+CHECK_OFF(loginuid, EXEC_REC_OFF_LOGINUID);
+CHECK_OFF(sessionid, EXEC_REC_OFF_SESSIONID);
+CHECK_OFF(argc, EXEC_REC_OFF_ARGC);
 CHECK_OFF(filename_len, EXEC_REC_OFF_FILENAME_LEN);
-CHECK_OFF(reserved, EXEC_REC_OFF_RESERVED);
+CHECK_OFF(path_len, EXEC_REC_OFF_PATH_LEN);
+CHECK_OFF(argv_len, EXEC_REC_OFF_ARGV_LEN);
 CHECK_OFF(comm, EXEC_REC_OFF_COMM);
-CHECK_OFF(filename, EXEC_REC_OFF_FILENAME);
-_Static_assert(sizeof(struct exec_record) == EXEC_REC_SIZE, "record size");
+CHECK_OFF(parent_comm, EXEC_REC_OFF_PARENT_COMM);
+CHECK_OFF(data, EXEC_REC_HDR_SIZE);
+_Static_assert(EXEC_REC_DATA_LEN >= (EXEC_REC_FILENAME_MAX + 1) + (EXEC_REC_PATH_MAX + 1) + EXEC_REC_ARGV_MAX,
+	       "data holds the three sections at their bounds");
+
+/* the path walk writes backwards from PATH_BUF_END; offsets are masked to PATH_BUF_END - 1 and names to 255 bytes,
+ * so the buffer is twice that: every masked write stays inside it whatever the verifier assumes */
+#define PATH_BUF_END 4096
+#define PATH_WALK_MAX 1024         /* dentries + mount crossings walked (bpf_loop): deeper is a flagged suffix */
+#define PATH_WALK_MAX_UNROLLED 16  /* the same without bpf_loop (kernels before 5.17) */
+struct path_walk {
+	struct dentry *dentry;
+	struct vfsmount *vfsmnt;
+	struct mount *mnt;
+	struct dentry *root_dentry;
+	struct vfsmount *root_mnt;
+	unsigned long mnt_off;
+	int pos;  /* the path is path[pos, PATH_BUF_END) */
+	int end;  /* 0: walking; 1: met the process's root; 2: met a root that is not the process's; 3: too long */
+};
+
+struct exec_scratch {
+	struct exec_record rec;
+	struct path_walk walk;
+	__u32 path_start; /* where resolve_path's result starts in path */
+	__u32 path_flags; /* the EXEC_FLAG_PATH_* flags it found */
+	char path[2 * PATH_BUF_END];
+};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -89,6 +130,13 @@ struct {
 	__type(key, __u32);
 	__type(value, __u32);
 } reader_state SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct exec_scratch);
+} scratch SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -233,12 +281,12 @@ static __always_inline void fill_common(struct exec_record *rec, struct task_str
 		rec->start_time = BPF_CORE_READ(task, start_time);
 	rec->timestamp = bpf_ktime_get_ns();
 	rec->cgroup_id = bpf_get_current_cgroup_id();
-	rec->reserved = 0;
 	bpf_get_current_comm(rec->comm, sizeof(rec->comm));
 }
 
-static __always_inline void fill_files(struct exec_record *rec, struct task_struct *task,
-				       struct file *loaded, int interpreted)
+/* fills the file facts; returns the file the record describes (the script, else the loaded file), NULL if unknown */
+static __always_inline struct file *fill_files(struct exec_record *rec, struct task_struct *task,
+					       struct file *loaded, int interpreted)
 {
 	struct inode *loaded_inode = BPF_CORE_READ(loaded, f_inode);
 	struct file *script = NULL;
@@ -251,15 +299,17 @@ static __always_inline void fill_files(struct exec_record *rec, struct task_stru
 		file_id(script, &rec->file_dev, &rec->file_ino);
 		file_id(loaded, &rec->interp_dev, &rec->interp_ino);
 		rec->flags |= file_flags(script);
+		return script;
 	} else if (interpreted == 1) {
 		/* known to be interpreted, script not found: report the interpreter only; the file stays unknown
 		 * rather than describing the interpreter as if it were what ran */
 		rec->flags |= EXEC_FLAG_INTERPRETED | EXEC_FLAG_SCRIPT_UNRESOLVED;
 		file_id(loaded, &rec->interp_dev, &rec->interp_ino);
-	} else {
-		file_id(loaded, &rec->file_dev, &rec->file_ino);
-		rec->flags |= file_flags(loaded);
+		return NULL;
 	}
+	file_id(loaded, &rec->file_dev, &rec->file_ino);
+	rec->flags |= file_flags(loaded);
+	return loaded;
 }
 
 /*
@@ -285,7 +335,6 @@ static __always_inline void fill_common_btf(struct exec_record *rec, struct task
 		rec->start_time = task->start_time;
 	rec->timestamp = bpf_ktime_get_ns();
 	rec->cgroup_id = bpf_get_current_cgroup_id();
-	rec->reserved = 0;
 	bpf_get_current_comm(rec->comm, sizeof(rec->comm));
 }
 
@@ -336,45 +385,241 @@ static __always_inline void ring_doorbell(void)
 	}
 }
 
-static __always_inline void submit(struct exec_record *rec)
+/* the credentials exec installed, the audit ids, the parent's comm: one helper read each (both programs) */
+static __always_inline void fill_process(struct exec_record *rec, struct task_struct *task)
 {
-	int prompt = (rec->flags & EXEC_IMAGE_LAYER_MASK) != EXEC_IMAGE_LAYER_BITS;
-	bpf_ringbuf_submit(rec, BPF_RB_NO_WAKEUP);
-
-	__u32 zero = 0;
-	__u32 *state = bpf_map_lookup_elem(&reader_state, &zero);
-	__u32 s = state ? *state : EXEC_READER_SLEEPING;
-	if (s == EXEC_READER_SLEEPING || (s == EXEC_READER_LAZY && prompt) ||
-	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 4)
-		ring_doorbell();
+	const struct cred *cred = BPF_CORE_READ(task, cred);
+	rec->euid = BPF_CORE_READ(cred, euid.val);
+	rec->egid = BPF_CORE_READ(cred, egid.val);
+	if (bpf_core_field_exists(task->loginuid) && bpf_core_field_exists(task->sessionid)) {
+		rec->loginuid = BPF_CORE_READ(task, loginuid.val);
+		rec->sessionid = BPF_CORE_READ(task, sessionid);
+	} else {
+		rec->loginuid = rec->sessionid = 0;
+		rec->flags |= EXEC_FLAG_AUDIT_UNKNOWN;
+	}
+	struct task_struct *parent = BPF_CORE_READ(task, real_parent);
+	if (!parent || bpf_probe_read_kernel_str(rec->parent_comm, sizeof(rec->parent_comm),
+						 __builtin_preserve_access_index(&parent->comm)) < 0)
+		rec->parent_comm[0] = 0;
 }
 
-static __always_inline void set_filename_len(struct exec_record *rec, long n)
+/*
+ * The file's path as the process sees it, built from the dentries up, as d_path() does: each name is prepended
+ * until the process's root (task->fs->root) is met; at the root of a mount the walk goes on from the mountpoint in
+ * the parent mount (struct mount: mnt_parent, mnt_mountpoint). So the path is the file's own, whatever name the exec
+ * was given (/dev/fd/N, /proc/self/fd/N, a symlink, a relative name), and for a process in a container it is
+ * relative to the container's root. Writes into s->path ending at PATH_BUF_END; returns the length (0: none) and
+ * sets *start. Flags: PATH_OTHER_MOUNT (the file's mount is not the root's), PATH_OUTSIDE_ROOT (a pseudo file such
+ * as a memfd, or a file outside the process's root: what was walked is kept), PATH_TRUNC (too long or too deep: the
+ * tail that fits). Deleted files keep their last name (d_path would add " (deleted)"; the UNLINKED flag says so).
+ */
+static __always_inline struct exec_scratch *scratch_record(void)
 {
-	if (n <= 0) {
-		rec->filename[0] = 0;
-		rec->filename_len = 0;
-		return;
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&scratch, &zero);
+}
+
+/*
+ * The walk's state lives in the scratch map, not on the stack: every step loads it afresh, so the verifier sees the
+ * same (unknown) values at each step and checks a step once, instead of following the position step by step.
+ */
+struct path_walk_ctx {
+	struct exec_scratch *s;
+};
+
+/* one step of the walk: a mount crossing or one name prepended; nonzero when the walk is over */
+static long path_step(__u32 i, struct path_walk_ctx *ctx)
+{
+	struct exec_scratch *s = ctx->s;
+	struct path_walk *w = &s->walk;
+	struct dentry *dentry = w->dentry;
+	struct vfsmount *vfsmnt = w->vfsmnt;
+	struct mount *mnt = w->mnt;
+	if (dentry == w->root_dentry && vfsmnt == w->root_mnt) {
+		w->end = 1;
+		return 1;
 	}
-	rec->filename_len = n - 1;
-	if (n >= EXEC_REC_FILENAME_LEN)
+	if (dentry == BPF_CORE_READ(vfsmnt, mnt_root)) {
+		struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+		if (!up || up == mnt) {
+			w->end = 2; /* the root of a mount namespace that does not hold the process's root */
+			return 1;
+		}
+		w->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+		w->mnt = up;
+		w->vfsmnt = (void *)((char *)up + w->mnt_off);
+		return 0;
+	}
+	__u32 len = BPF_CORE_READ(dentry, d_name.len);
+	const unsigned char *name = BPF_CORE_READ(dentry, d_name.name);
+	int pos = w->pos;
+	if (len > 255 || pos < (int)len + 2 || pos > PATH_BUF_END) {
+		w->end = 3;
+		return 1;
+	}
+	pos -= len + 1;
+	s->path[pos & (PATH_BUF_END - 1)] = '/';
+	if (bpf_probe_read_kernel(&s->path[(pos + 1) & (PATH_BUF_END - 1)], len & 255, name) < 0) {
+		w->end = 3;
+		return 1;
+	}
+	w->pos = pos;
+	struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
+	if (!parent || parent == dentry) {
+		w->end = 2; /* a disconnected dentry: a pseudo file (memfd, anonymous inode) */
+		return 1;
+	}
+	w->dentry = parent;
+	return 0;
+}
+
+/*
+ * A global function: the verifier checks it once, on its own, instead of once per way the programs reach it. It
+ * takes a plain integer (the file's address as a helper read it: a typed pointer may not be passed), the current task
+ * from the helper and its scratch from the map. The walk runs under bpf_loop (kernel 5.17 and later: the step is
+ * verified once, so the walk may be long); without it, as a bounded loop the verifier follows step by step, so short.
+ */
+__noinline int resolve_path(__u64 file_addr)
+{
+	struct exec_scratch *s = scratch_record();
+	struct file *f = (void *)file_addr;
+	struct task_struct *task = (void *)bpf_get_current_task();
+	if (!s || !f || !task)
+		return 0;
+	struct path_walk *w = &s->walk;
+	w->dentry = BPF_CORE_READ(f, f_path.dentry);
+	w->vfsmnt = BPF_CORE_READ(f, f_path.mnt);
+	w->root_dentry = BPF_CORE_READ(task, fs, root.dentry);
+	w->root_mnt = BPF_CORE_READ(task, fs, root.mnt);
+	w->mnt_off = bpf_core_field_offset(struct mount, mnt);
+	w->mnt = (void *)((char *)w->vfsmnt - w->mnt_off);
+	w->pos = PATH_BUF_END;
+	w->end = 0;
+	__u32 flags = 0;
+
+	s->path_start = PATH_BUF_END;
+	s->path_flags = 0;
+	if (!w->dentry || !w->vfsmnt)
+		return 0;
+	if (w->vfsmnt != w->root_mnt)
+		flags |= EXEC_FLAG_PATH_OTHER_MOUNT;
+	struct path_walk_ctx ctx = { .s = s };
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_loop)) {
+		bpf_loop(PATH_WALK_MAX, path_step, &ctx, 0);
+	} else {
+		for (int i = 0; i < PATH_WALK_MAX_UNROLLED; i++) {
+			if (path_step(i, &ctx))
+				break;
+		}
+	}
+	if (w->end == 2)
+		flags |= EXEC_FLAG_PATH_OUTSIDE_ROOT;
+	else if (w->end != 1)
+		flags |= EXEC_FLAG_PATH_TRUNC;
+	int pos = w->pos;
+	if (pos < 0 || pos > PATH_BUF_END)
+		return 0;
+	s->path_start = pos;
+	s->path_flags = flags;
+	return PATH_BUF_END - pos;
+}
+
+/*
+ * Everything after the file facts: credentials, the executed file's path (of `target`, the file whose dev/ino the
+ * record carries, as an address read by a helper; none when it is unknown), argv from the new image's stack
+ * (mm->arg_start..arg_end, where exec copied it), then the record goes into the ring at its used length. A global
+ * function like resolve_path: verified once, not once per state the callers reach it in (the task_works walk alone
+ * leaves hundreds).
+ */
+__noinline int finish(__u64 target, __u32 argc, __u32 fl)
+{
+	struct exec_scratch *s = scratch_record();
+	struct task_struct *task = (void *)bpf_get_current_task();
+	if (!s)
+		return 0;
+	struct exec_record *rec = &s->rec;
+	__u32 pl = 0, start = PATH_BUF_END;
+
+	fill_process(rec, task);
+	rec->argc = argc;
+	if (target) {
+		pl = resolve_path(target);
+		start = s->path_start;
+		rec->flags |= s->path_flags;
+	}
+	if (pl > EXEC_REC_PATH_MAX)
+		pl = 0;
+	/* the masks below are what the verifier bounds offsets and sizes by: keep clang from proving them redundant */
+	barrier_var(pl);
+	barrier_var(fl);
+	fl &= EXEC_REC_FILENAME_MAX;
+	pl &= EXEC_REC_PATH_MAX;
+	if (pl && bpf_probe_read_kernel(&rec->data[fl], pl, &s->path[start & (PATH_BUF_END - 1)]) < 0)
+		pl = 0;
+	barrier_var(pl);
+	pl &= EXEC_REC_PATH_MAX;
+
+	struct mm_struct *mm = BPF_CORE_READ(task, mm);
+	unsigned long arg_start = BPF_CORE_READ(mm, arg_start);
+	unsigned long arg_end = BPF_CORE_READ(mm, arg_end);
+	__u64 al = arg_end > arg_start ? arg_end - arg_start : 0;
+	if (al > EXEC_REC_ARGV_MAX) {
+		al = EXEC_REC_ARGV_MAX;
+		rec->flags |= EXEC_FLAG_ARGV_TRUNC;
+	}
+	barrier_var(al);
+	al &= 2 * EXEC_REC_ARGV_MAX - 1;
+	if (al > EXEC_REC_ARGV_MAX)
+		al = 0;
+	if (al && bpf_probe_read_user(&rec->data[fl + pl], al, (void *)arg_start) < 0)
+		al = 0;
+	rec->filename_len = fl;
+	rec->path_len = pl;
+	rec->argv_len = al;
+
+	__u64 size = EXEC_REC_HDR_SIZE + fl + pl + al;
+	if (size > sizeof(*rec))
+		return 0;
+	if (bpf_ringbuf_output(&events, rec, size, BPF_RB_NO_WAKEUP) < 0) {
+		count(EXEC_CTR_RINGBUF_FULL);
+		return 0;
+	}
+
+	int prompt = (rec->flags & EXEC_IMAGE_LAYER_MASK) != EXEC_IMAGE_LAYER_BITS;
+	__u32 zero = 0;
+	__u32 *state = bpf_map_lookup_elem(&reader_state, &zero);
+	__u32 st = state ? *state : EXEC_READER_SLEEPING;
+	if (st == EXEC_READER_SLEEPING || (st == EXEC_READER_LAZY && prompt) ||
+	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 4)
+		ring_doorbell();
+	return 0;
+}
+
+/* the filename's length in data (no NUL), flagging truncation */
+static __always_inline __u32 filename_len(struct exec_record *rec, long n)
+{
+	if (n <= 0)
+		return 0;
+	if (n > EXEC_REC_FILENAME_MAX)
 		rec->flags |= EXEC_FLAG_FILENAME_TRUNC;
+	return (n - 1) & EXEC_REC_FILENAME_MAX;
 }
 
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(exec_btf, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
 {
 	count(EXEC_CTR_SEEN);
-	struct exec_record *rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
-	if (!rec) {
-		count(EXEC_CTR_RINGBUF_FULL);
+	struct exec_scratch *s = scratch_record();
+	if (!s)
 		return 0;
-	}
+	struct exec_record *rec = &s->rec;
 	rec->flags = 0;
 	fill_common_btf(rec, task);
 
 	const char *filename = bprm->filename;
-	set_filename_len(rec, bpf_probe_read_kernel_str(rec->filename, sizeof(rec->filename), filename));
+	__u32 fl = filename_len(rec, bpf_probe_read_kernel_str(rec->data, EXEC_REC_FILENAME_MAX + 1, filename));
+	__u32 argc = bprm->argc;
 
 	/* a binfmt handler that swaps in an interpreter replaces bprm->interp with its own string */
 	int interpreted = bprm->interp != filename;
@@ -383,7 +628,7 @@ int BPF_PROG(exec_btf, struct task_struct *task, pid_t old_pid, struct linux_bin
 	if (!interpreted) {
 		file_id_btf(loaded, &rec->file_dev, &rec->file_ino);
 		rec->flags |= file_flags_btf(loaded);
-		submit(rec);
+		finish((__u64)BPF_CORE_READ(bprm, file), argc, fl);
 		return 0;
 	}
 	if (bpf_core_field_exists(bprm->executable)) {
@@ -393,12 +638,11 @@ int BPF_PROG(exec_btf, struct task_struct *task, pid_t old_pid, struct linux_bin
 			file_id(original, &rec->file_dev, &rec->file_ino);
 			file_id(loaded, &rec->interp_dev, &rec->interp_ino);
 			rec->flags |= file_flags(original);
-			submit(rec);
+			finish((__u64)original, argc, fl);
 			return 0;
 		}
 	}
-	fill_files(rec, task, loaded, interpreted);
-	submit(rec);
+	finish((__u64)fill_files(rec, task, BPF_CORE_READ(bprm, file), interpreted), argc, fl);
 	return 0;
 }
 
@@ -406,22 +650,21 @@ SEC("tracepoint/sched/sched_process_exec")
 int exec_tp(struct trace_event_raw_sched_process_exec *ctx)
 {
 	count(EXEC_CTR_SEEN);
-	struct exec_record *rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
-	if (!rec) {
-		count(EXEC_CTR_RINGBUF_FULL);
+	struct exec_scratch *s = scratch_record();
+	if (!s)
 		return 0;
-	}
+	struct exec_record *rec = &s->rec;
 	struct task_struct *task = (void *)bpf_get_current_task();
 	rec->flags = EXEC_FLAG_FALLBACK_TP;
 	fill_common(rec, task);
 
 	unsigned int loc = BPF_CORE_READ(ctx, __data_loc_filename) & 0xffff;
-	set_filename_len(rec, bpf_probe_read_kernel_str(rec->filename, sizeof(rec->filename), (char *)ctx + loc));
+	__u32 fl = filename_len(rec, bpf_probe_read_kernel_str(rec->data, EXEC_REC_FILENAME_MAX + 1, (char *)ctx + loc));
 
 	/* no bprm here: begin_new_exec() already set mm->exe_file to the loaded file (the interpreter for a
-	 * script); a script, if any, is found on task_works (interpreted = 2: look, but absence is no evidence) */
+	 * script); a script, if any, is found on task_works (interpreted = 2: look, but absence is no evidence).
+	 * argc is unknown here (0); argv, the path and the credentials are read as in exec_btf */
 	struct file *loaded = BPF_CORE_READ(task, mm, exe_file);
-	fill_files(rec, task, loaded, 2);
-	submit(rec);
+	finish((__u64)fill_files(rec, task, loaded, 2), 0, fl);
 	return 0;
 }

@@ -1,16 +1,22 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The one record the exec program writes into the ring buffer, one per exec.
- * Fixed little-endian layout; the EXEC_REC_* macros are the single source of the layout: the struct is
+ * Little-endian: a fixed header (EXEC_REC_HDR_SIZE bytes) followed by three variable sections, filename, path and
+ * argv, each as long as the header's *_LEN says, so a common exec costs some 250 bytes of ring, not the bounds.
+ * The EXEC_REC_* macros are the single source of the layout: the struct is
  * checked against them at compile time, and the Java mirror (ExecRecordLayout) is checked against them by
  * ExecRecordLayoutTest, which reads this file.
  */
 #ifndef DRIFT_EXEC_RECORD_H
 #define DRIFT_EXEC_RECORD_H
 
-#define EXEC_REC_VERSION            1
+#define EXEC_REC_VERSION            2
 #define EXEC_REC_COMM_LEN           16
-#define EXEC_REC_FILENAME_LEN       256
+/* bounds of the three variable sections that follow the fixed header, in this order, none NUL-terminated */
+#define EXEC_REC_FILENAME_MAX       255   /* the name as exec'd (bprm->filename) */
+#define EXEC_REC_PATH_MAX           4095  /* the executed file's path resolved from its dentries (PATH_MAX - 1) */
+#define EXEC_REC_ARGV_MAX           4096  /* argv as the new image sees it: NUL-separated, as /proc/<pid>/cmdline */
+#define EXEC_REC_DATA_LEN           8448  /* room for the three sections at their bounds (256 + 4096 + 4096) */
 
 #define EXEC_REC_OFF_VERSION        0
 #define EXEC_REC_OFF_FLAGS          4
@@ -27,11 +33,17 @@
 #define EXEC_REC_OFF_FILE_INO       64
 #define EXEC_REC_OFF_INTERP_DEV     72
 #define EXEC_REC_OFF_INTERP_INO     80
-#define EXEC_REC_OFF_FILENAME_LEN   88
-#define EXEC_REC_OFF_RESERVED       92
-#define EXEC_REC_OFF_COMM           96
-#define EXEC_REC_OFF_FILENAME       112
-#define EXEC_REC_SIZE               368
+#define EXEC_REC_OFF_EUID           88
+#define EXEC_REC_OFF_EGID           92
+#define EXEC_REC_OFF_LOGINUID       96
+#define EXEC_REC_OFF_SESSIONID      100
+#define EXEC_REC_OFF_ARGC           104   /* bprm->argc; 0 = unknown (classic tracepoint) */
+#define EXEC_REC_OFF_FILENAME_LEN   108
+#define EXEC_REC_OFF_PATH_LEN       112   /* 0: not resolved */
+#define EXEC_REC_OFF_ARGV_LEN       116
+#define EXEC_REC_OFF_COMM           120
+#define EXEC_REC_OFF_PARENT_COMM    136
+#define EXEC_REC_HDR_SIZE           152   /* filename, path and argv bytes follow at this offset */
 
 /* flags */
 #define EXEC_FLAG_OVERLAY           0x01  /* executed file's inode is on an overlayfs superblock */
@@ -40,8 +52,14 @@
 #define EXEC_FLAG_UNLINKED          0x08  /* inode nlink == 0 at exec */
 #define EXEC_FLAG_INTERPRETED       0x10  /* a binfmt handler (#! script, binfmt_misc) swapped in an interpreter */
 #define EXEC_FLAG_SCRIPT_UNRESOLVED 0x20  /* interpreted, but the script's own file could not be found: file = interpreter */
-#define EXEC_FLAG_FILENAME_TRUNC    0x40  /* filename longer than EXEC_REC_FILENAME_LEN - 1 bytes */
+#define EXEC_FLAG_FILENAME_TRUNC    0x40  /* filename longer than EXEC_REC_FILENAME_MAX bytes */
 #define EXEC_FLAG_FALLBACK_TP       0x80  /* captured by the classic tracepoint program (no bprm access) */
+#define EXEC_FLAG_PATH_TRUNC        0x100 /* path longer than EXEC_REC_PATH_MAX or deeper than the walk: a suffix */
+#define EXEC_FLAG_PATH_OUTSIDE_ROOT 0x200 /* the walk met no process root: a pseudo file (memfd) or a file outside
+                                           * the process's root (an fd passed in from outside a chroot/container) */
+#define EXEC_FLAG_PATH_OTHER_MOUNT  0x400 /* the file's mount is not the process root's mount (a volume, a tmpfs) */
+#define EXEC_FLAG_ARGV_TRUNC        0x800 /* argv longer than EXEC_REC_ARGV_MAX bytes */
+#define EXEC_FLAG_AUDIT_UNKNOWN     0x1000 /* kernel without audit (no loginuid/sessionid): both fields are 0 */
 
 /* indexes of the per-CPU counter array */
 #define EXEC_CTR_SEEN               0

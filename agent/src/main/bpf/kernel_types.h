@@ -38,6 +38,11 @@ typedef int pid_t;
 typedef __u32 dev_t;
 typedef _Bool bool;
 
+/* UAPI: the helper ids; only probed with bpf_core_enum_value_exists (a helper the running kernel lacks is not called) */
+enum bpf_func_id {
+	BPF_FUNC_loop = 181,
+};
+
 /* UAPI: enum bpf_map_type (only the types this program declares) */
 enum bpf_map_type {
 	BPF_MAP_TYPE_ARRAY = 2,
@@ -64,15 +69,46 @@ struct callback_head {
 } __attribute__((preserve_access_index));
 
 struct qstr {
+	u32 len;                 /* in the kernel: inside an anonymous struct of a union with hash_len */
 	const unsigned char *name;
 } __attribute__((preserve_access_index));
 
 struct dentry {
+	struct dentry *d_parent;
 	struct qstr d_name;
 } __attribute__((preserve_access_index));
 
+struct vfsmount {
+	struct dentry *mnt_root;
+} __attribute__((preserve_access_index));
+
+/* fs/mount.h: the vfsmount is embedded in it (container_of); not in the UAPI, but in vmlinux BTF like any type */
+struct mount {
+	struct mount *mnt_parent;
+	struct dentry *mnt_mountpoint;
+	struct vfsmount mnt;
+} __attribute__((preserve_access_index));
+
 struct path {
+	struct vfsmount *mnt;
 	struct dentry *dentry;
+} __attribute__((preserve_access_index));
+
+struct fs_struct {
+	struct path root;
+} __attribute__((preserve_access_index));
+
+typedef struct {
+	u32 val;
+} kuid_t;
+
+typedef struct {
+	u32 val;
+} kgid_t;
+
+struct cred {
+	kuid_t euid;
+	kgid_t egid;
 } __attribute__((preserve_access_index));
 
 struct super_block {
@@ -107,6 +143,8 @@ struct nsproxy {
 
 struct mm_struct {
 	struct file *exe_file;
+	unsigned long arg_start; /* in the kernel: inside an anonymous struct */
+	unsigned long arg_end;
 } __attribute__((preserve_access_index));
 
 struct task_struct {
@@ -117,11 +155,17 @@ struct task_struct {
 	struct nsproxy *nsproxy;
 	struct mm_struct *mm;
 	struct callback_head *task_works;
+	const struct cred *cred;
+	char comm[16];
+	struct fs_struct *fs;
+	kuid_t loginuid;         /* CONFIG_AUDIT (CONFIG_AUDITSYSCALL before 5.x): read behind bpf_core_field_exists */
+	unsigned int sessionid;
 } __attribute__((preserve_access_index));
 
 struct linux_binprm {
 	struct file *file;
 	struct file *executable; /* kernel 5.8 and later: the file exec'd before a binfmt handler swapped it */
+	int argc;
 	const char *filename;
 	const char *interp;
 } __attribute__((preserve_access_index));

@@ -392,12 +392,18 @@ public final class OverlayDriftClassifier implements DriftClassifier {
         return index;
     }
 
-    /** The exec'd file's path inside the container, not normalised; null when relative and the process's cwd cannot be read. */
     /**
-     * The executed file's path in the container. An exec through a /proc magic link ({@code /proc/self/exe}, a
-     * {@code /proc/self/fd/N}) names no path of the container: the process's own exe link does, while it lives.
+     * The executed file's path in the container, not normalised; null when it cannot be known. First the kernel's:
+     * the path resolved from the file's dentries at exec time, relative to the process's root, whatever name the exec
+     * was given ({@code /dev/fd/N}, {@code /proc/self/fd/N}, a symlink, a relative name), when it is exact (not cut,
+     * inside the root). The kind is still decided by the kernel's (dev, ino) and flags, never by the path alone.
+     * Without it (fanotify, a truncated path): the exec'd name; an exec through a /proc magic link names no path of
+     * the container: the process's own exe link does, while it lives; a relative name is resolved against its cwd.
      */
     private String containerPath(ExecEvent event) {
+        if (event.kernel().pathExact()) {
+            return event.kernel().path();
+        }
         String filename = event.filename();
         if (filename.startsWith("/proc/")) {
             return ProcessLinks.read(procRoot, event.tgid(), "exe").filter(exe -> !exe.endsWith(" (deleted)"))

@@ -92,7 +92,7 @@ public final class AlertAssembler {
                 new Alert.Drift(classification.kind().name(), classification.path(), classification.sha256(),
                         classification.imagePath(), classification.layer(), classification.reason(),
                         PathBytes.base64IfNotUtf8(classification.path())),
-                new Alert.Process(event.tgid(), event.ppid(), event.uid(), process.exe(), process.cmdline(),
+                new Alert.Process(event.tgid(), event.ppid(), event.uid(), exe(event, process), cmdline(event, process),
                         event.ppid() > 0 ? new Alert.Parent(event.ppid(), process.parentExe()) : null),
                 new Alert.Container(container.id().value(), metadata.containerName(), container.runtime().label(),
                         metadata.image(), metadata.imageDigest()),
@@ -102,6 +102,24 @@ public final class AlertAssembler {
                 identity.cloudProvider() == null && identity.cloudAccount() == null
                         ? null : new Alert.Cloud(identity.cloudProvider(), identity.cloudAccount()),
                 new Alert.Rule(verdict.ruleName(), verdict.rulePriority()));
+    }
+
+    /**
+     * The executable: the kernel's path of the executed file at exec time (relative to the process's root), which
+     * /proc may no longer have (a process that exited) or may have changed (a process that exec'd again). For a
+     * {@code #!} script the kernel's path is the script's, while exe is the interpreter: /proc's then.
+     */
+    static String exe(ExecEvent event, ProcessSnapshot process) {
+        ExecEvent.KernelFacts kernel = event.kernel();
+        if (kernel.path() != null && !kernel.pathTruncated() && !event.interpreter().isKnown()) {
+            return kernel.path();
+        }
+        return process.exe() != null ? process.exe() : kernel.path();
+    }
+
+    /** The command line as exec'd: the kernel's argv at exec time, else what /proc still had. */
+    static java.util.List<String> cmdline(ExecEvent event, ProcessSnapshot process) {
+        return event.kernel().argvKnown() ? event.kernel().argv() : process.cmdline();
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.driftagent.agent.source;
 
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -20,6 +21,8 @@ import java.util.Objects;
  * @param flags          facts about the executed file computed where the event was captured
  * @param source         which source captured this event
  * @param timestampNs    capture time, CLOCK_MONOTONIC ns (the kernel's bpf_ktime_get_ns or System.nanoTime())
+ * @param kernel         what the kernel told at exec time beyond the file (path, argv, credentials), or
+ *                       {@link KernelFacts#NONE} where the source cannot know it
  */
 public record ExecEvent(
         int pid,
@@ -36,9 +39,19 @@ public record ExecEvent(
         long mountNsId,
         Flags flags,
         SourceKind source,
-        long timestampNs) {
+        long timestampNs,
+        KernelFacts kernel) {
+
+    /** An event without kernel facts ({@link KernelFacts#NONE}). */
+    public ExecEvent(int pid, int tgid, int ppid, int uid, int gid, long startTimeNs, String comm, String filename,
+                     FileId file, FileId interpreter, long cgroupId, long mountNsId, Flags flags, SourceKind source,
+                     long timestampNs) {
+        this(pid, tgid, ppid, uid, gid, startTimeNs, comm, filename, file, interpreter, cgroupId, mountNsId, flags,
+                source, timestampNs, KernelFacts.NONE);
+    }
 
     public ExecEvent {
+        Objects.requireNonNull(kernel, "kernel");
         Objects.requireNonNull(comm, "comm");
         Objects.requireNonNull(filename, "filename");
         Objects.requireNonNull(file, "file");
@@ -66,6 +79,60 @@ public record ExecEvent(
      */
     public record Flags(boolean overlay, boolean upperLayer, boolean memfd, boolean unlinked) {
         public static final Flags NONE = new Flags(false, false, false, false);
+    }
+
+    /**
+     * What the kernel told about the exec at exec time, so that nothing depends on {@code /proc} still holding the
+     * process when the event is handled.
+     *
+     * @param path           the executed file's path resolved from its dentries, relative to the process's root (for
+     *                       a containerized process: the container's root), whatever name the exec was given
+     *                       ({@code /dev/fd/3}, a symlink, a relative name); null when unknown. Exact only when
+     *                       {@link #pathExact()}.
+     * @param pathTruncated  the path was longer than the record holds (or deeper than the walk): {@code path} is its
+     *                       tail
+     * @param pathOutsideRoot the walk never met the process's root: a pseudo file (memfd) or a file outside the
+     *                       process's root; {@code path} is what was walked
+     * @param otherMount     the file's mount is not the process's root mount (a volume, a tmpfs, a bind mount)
+     * @param argv           the new image's arguments as exec'd ({@code /proc/<pid>/cmdline}'s content), empty when
+     *                       unknown
+     * @param argvTruncated  more arguments or bytes than the record holds: {@code argv} is a prefix
+     * @param argc           the argument count the kernel gave the new image, -1 when unknown
+     * @param euid           effective uid after exec, -1 when unknown
+     * @param egid           effective gid after exec, -1 when unknown
+     * @param loginUid       the audit login uid ({@code /proc/<pid>/loginuid}), -1 when unknown or unset
+     * @param sessionId      the audit session id ({@code /proc/<pid>/sessionid}), -1 when unknown or unset
+     * @param parentComm     the parent's comm, null when unknown
+     */
+    public record KernelFacts(String path, boolean pathTruncated, boolean pathOutsideRoot, boolean otherMount,
+                              List<String> argv, boolean argvTruncated, int argc, long euid, long egid, long loginUid,
+                              long sessionId, String parentComm) {
+        public static final KernelFacts NONE = new KernelFacts(null, false, false, false, List.of(), false, -1, -1, -1,
+                -1, -1, null);
+
+        public KernelFacts {
+            // an unmodifiable list of the source's own (the eBPF reader's splits its bytes only when read) is kept
+            argv = argv == null ? List.of() : argv instanceof LazyArgs ? argv : List.copyOf(argv);
+            if (path != null && path.isEmpty()) {
+                path = null;
+            }
+        }
+
+        /** The path is the file's full path in the process's root: neither truncated nor outside the root. */
+        public boolean pathExact() {
+            return path != null && !pathTruncated && !pathOutsideRoot;
+        }
+
+        public boolean argvKnown() {
+            return !argv.isEmpty();
+        }
+    }
+
+    /**
+     * An immutable argument list that makes its strings only when read (the eBPF reader's: most execs are never
+     * alerted). Kept as it is by {@link KernelFacts}; any other list is copied.
+     */
+    public abstract static class LazyArgs extends java.util.AbstractList<String> {
     }
 
     /** Where an event came from. */

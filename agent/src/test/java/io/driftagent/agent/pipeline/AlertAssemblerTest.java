@@ -9,6 +9,7 @@ import io.driftagent.agent.k8s.WorkloadMetadata;
 import io.driftagent.agent.proc.ContainerContext;
 import io.driftagent.agent.proc.ContainerId;
 import io.driftagent.agent.proc.ContainerRuntime;
+import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.policy.eval.Verdict;
 import io.driftagent.policy.model.DriftKind;
 import io.driftagent.reporter.alert.Alert;
@@ -67,6 +68,48 @@ class AlertAssemblerTest {
         assertThat(alert.drift()).isEqualTo(new Alert.Drift("UNRESOLVED", "/dev/shm/x", null, null, null, "container gone"));
         assertThat(alert.severity()).isEqualTo(Alert.Severity.low);
         assertThat(alert.rule()).isEqualTo(new Alert.Rule("default", null));
+    }
+
+    @Test
+    void theKernelsArgvAndPathAreTheCommandLineAndExeOfAProcessProcNoLongerHas() {
+        // given an fexecve'd drop that exited before /proc was read: the kernel's facts from exec time
+        AlertAssembler assembler = new AlertAssembler(new DeploymentIdentity("node-a", null, null, null), CLOCK, () -> "id");
+        ExecEvent.KernelFacts kernel = new ExecEvent.KernelFacts("/tmp/fx", false, false, false,
+                java.util.List.of("fx", "--run"), false, 2, 0, 0, -1, -1, "sh");
+        ExecEvent event = withKernel(exec(77, 5, "/dev/fd/3", 0), kernel, ExecEvent.FileId.NONE);
+        // when
+        Alert alert = assembler.alert(event, ProcessSnapshot.UNKNOWN, container(), WorkloadMetadata.UNKNOWN,
+                new Classification(DriftKind.ADDED, "/tmp/fx", null, null, null, null), ALERT, false);
+        // then
+        assertThat(alert.process().exe()).isEqualTo("/tmp/fx");
+        assertThat(alert.process().cmdline()).containsExactly("fx", "--run");
+        // and the kernel's facts win over a /proc read late (the process may have exec'd something else since)
+        Alert late = assembler.alert(event, new ProcessSnapshot("/bin/sleep", java.util.List.of("sleep", "9"), "/bin/sh"),
+                container(), WorkloadMetadata.UNKNOWN,
+                new Classification(DriftKind.ADDED, "/tmp/fx", null, null, null, null), ALERT, false);
+        assertThat(late.process().exe()).isEqualTo("/tmp/fx");
+        assertThat(late.process().cmdline()).containsExactly("fx", "--run");
+        assertThat(late.process().parent()).isEqualTo(new Alert.Parent(5, "/bin/sh"));
+    }
+
+    @Test
+    void aScriptsExeIsItsInterpreterFromProcNotTheKernelsScriptPath() {
+        AlertAssembler assembler = new AlertAssembler(new DeploymentIdentity("node-a", null, null, null), CLOCK, () -> "id");
+        ExecEvent.KernelFacts kernel = new ExecEvent.KernelFacts("/tmp/s.sh", false, false, false,
+                java.util.List.of("/bin/sh", "/tmp/s.sh"), false, 2, 0, 0, -1, -1, "sh");
+        ExecEvent event = withKernel(exec(77, 5, "/tmp/s.sh", 0), kernel, new ExecEvent.FileId(64, 5));
+
+        Alert alert = assembler.alert(event, new ProcessSnapshot("/bin/busybox", java.util.List.of(), null), container(),
+                WorkloadMetadata.UNKNOWN, new Classification(DriftKind.ADDED, "/tmp/s.sh", null, null, null, null),
+                ALERT, false);
+
+        assertThat(alert.process().exe()).isEqualTo("/bin/busybox");
+        assertThat(alert.process().cmdline()).containsExactly("/bin/sh", "/tmp/s.sh");
+    }
+
+    private static ExecEvent withKernel(ExecEvent e, ExecEvent.KernelFacts kernel, ExecEvent.FileId interpreter) {
+        return new ExecEvent(e.pid(), e.tgid(), e.ppid(), e.uid(), e.gid(), e.startTimeNs(), e.comm(), e.filename(),
+                e.file(), interpreter, e.cgroupId(), e.mountNsId(), e.flags(), e.source(), e.timestampNs(), kernel);
     }
 
     @Test

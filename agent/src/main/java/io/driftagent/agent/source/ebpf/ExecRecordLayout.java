@@ -6,10 +6,12 @@ package io.driftagent.agent.source.ebpf;
  * {@code ExecRecordLayoutTest} checks they agree.
  */
 final class ExecRecordLayout {
-    static final int REC_VERSION = 1;
+    static final int REC_VERSION = 2;
     static final int REC_COMM_LEN = 16;
-    static final int REC_FILENAME_LEN = 256;
-
+    static final int REC_FILENAME_MAX = 255;
+    static final int REC_PATH_MAX = 4095;
+    static final int REC_ARGV_MAX = 4096;
+    static final int REC_DATA_LEN = 8448;
     static final int REC_OFF_VERSION = 0;
     static final int REC_OFF_FLAGS = 4;
     static final int REC_OFF_PID = 8;
@@ -25,11 +27,17 @@ final class ExecRecordLayout {
     static final int REC_OFF_FILE_INO = 64;
     static final int REC_OFF_INTERP_DEV = 72;
     static final int REC_OFF_INTERP_INO = 80;
-    static final int REC_OFF_FILENAME_LEN = 88;
-    static final int REC_OFF_RESERVED = 92;
-    static final int REC_OFF_COMM = 96;
-    static final int REC_OFF_FILENAME = 112;
-    static final int REC_SIZE = 368;
+    static final int REC_OFF_EUID = 88;
+    static final int REC_OFF_EGID = 92;
+    static final int REC_OFF_LOGINUID = 96;
+    static final int REC_OFF_SESSIONID = 100;
+    static final int REC_OFF_ARGC = 104;
+    static final int REC_OFF_FILENAME_LEN = 108;
+    static final int REC_OFF_PATH_LEN = 112;
+    static final int REC_OFF_ARGV_LEN = 116;
+    static final int REC_OFF_COMM = 120;
+    static final int REC_OFF_PARENT_COMM = 136;
+    static final int REC_HDR_SIZE = 152;
 
     static final int FLAG_OVERLAY = 0x01;
     static final int FLAG_UPPER = 0x02;
@@ -39,6 +47,11 @@ final class ExecRecordLayout {
     static final int FLAG_SCRIPT_UNRESOLVED = 0x20;
     static final int FLAG_FILENAME_TRUNC = 0x40;
     static final int FLAG_FALLBACK_TP = 0x80;
+    static final int FLAG_PATH_TRUNC = 0x100;
+    static final int FLAG_PATH_OUTSIDE_ROOT = 0x200;
+    static final int FLAG_PATH_OTHER_MOUNT = 0x400;
+    static final int FLAG_ARGV_TRUNC = 0x800;
+    static final int FLAG_AUDIT_UNKNOWN = 0x1000;
 
     static final int CTR_SEEN = 0;
     static final int CTR_RINGBUF_FULL = 1;

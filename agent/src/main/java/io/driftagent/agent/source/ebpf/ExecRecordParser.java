@@ -6,13 +6,16 @@ import io.driftagent.agent.fs.PathBytes;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.agent.source.ExecEvent.FileId;
 import io.driftagent.agent.source.ExecEvent.Flags;
+import io.driftagent.agent.source.ExecEvent.KernelFacts;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Decodes one raw exec record (the layout of {@link ExecRecordLayout}) into an {@link ExecEvent}, reading it where it
- * lies (the mapped ring): no copy of the record, and per record only the event's own objects are allocated. One
+ * Decodes one raw exec record (the layout of {@link ExecRecordLayout}: a fixed header, then the filename, the kernel's
+ * path of the file and argv, each as long as the header says) into an {@link ExecEvent}, reading it where it lies
+ * (the mapped ring): no copy of the record, and per record only the event's own objects are allocated. Argv keeps at
+ * most {@link #MAX_ARGS} arguments; more, or bytes cut by the kernel, set {@code argvTruncated}. One
  * instance per reader thread (it keeps a scratch array).
  */
 final class ExecRecordParser {
@@ -25,17 +28,30 @@ final class ExecRecordParser {
         }
     }
 
-    private final byte[] scratch = new byte[REC_FILENAME_LEN];
+    /** The most arguments an event keeps; more are flagged as truncated. */
+    static final int MAX_ARGS = 64;
+    /** Audit's "unset" login uid and session id ((uid_t) -1, (unsigned int) -1). */
+    private static final long AUDIT_UNSET = 0xFFFF_FFFFL;
+
+    private final byte[] scratch = new byte[REC_PATH_MAX + 1];
 
     /**
      * @param raw    little-endian; read with absolute indexes only
      * @param offset where the record starts in {@code raw}
      * @param length the record's length
-     * @return the event, or null when the record is too short or of an unknown version (counted by the caller)
+     * @return the event, or null when the record is too short, of an unknown version or its section lengths do not
+     *         fit its length (counted by the caller)
      */
     ExecEvent parse(ByteBuffer raw, int offset, int length) {
-        if (length < REC_SIZE || raw.order() != ByteOrder.LITTLE_ENDIAN
+        if (length < REC_HDR_SIZE || raw.order() != ByteOrder.LITTLE_ENDIAN
                 || raw.getInt(offset + REC_OFF_VERSION) != REC_VERSION) {
+            return null;
+        }
+        long filenameLen = Integer.toUnsignedLong(raw.getInt(offset + REC_OFF_FILENAME_LEN));
+        long pathLen = Integer.toUnsignedLong(raw.getInt(offset + REC_OFF_PATH_LEN));
+        long argvLen = Integer.toUnsignedLong(raw.getInt(offset + REC_OFF_ARGV_LEN));
+        if (filenameLen > REC_FILENAME_MAX || pathLen > REC_PATH_MAX || argvLen > REC_ARGV_MAX
+                || REC_HDR_SIZE + filenameLen + pathLen + argvLen > length) {
             return null;
         }
         int flags = raw.getInt(offset + REC_OFF_FLAGS);
@@ -43,8 +59,9 @@ final class ExecRecordParser {
         FileId interpreter = (flags & FLAG_INTERPRETED) != 0
                 ? new FileId(raw.getLong(offset + REC_OFF_INTERP_DEV), raw.getLong(offset + REC_OFF_INTERP_INO))
                 : FileId.NONE;
-        long declaredLen = Integer.toUnsignedLong(raw.getInt(offset + REC_OFF_FILENAME_LEN));
-        int filenameLen = (int) Math.min(declaredLen, REC_FILENAME_LEN - 1);
+        int filenameAt = offset + REC_HDR_SIZE;
+        int pathAt = filenameAt + (int) filenameLen;
+        int argvAt = pathAt + (int) pathLen;
         return new ExecEvent(
                 raw.getInt(offset + REC_OFF_PID),
                 raw.getInt(offset + REC_OFF_TGID),
@@ -53,7 +70,7 @@ final class ExecRecordParser {
                 raw.getInt(offset + REC_OFF_GID),
                 raw.getLong(offset + REC_OFF_START_TIME),
                 cString(raw, offset + REC_OFF_COMM, REC_COMM_LEN),
-                string(raw, offset + REC_OFF_FILENAME, filenameLen),
+                string(raw, filenameAt, (int) filenameLen),
                 file,
                 interpreter,
                 raw.getLong(offset + REC_OFF_CGROUP_ID),
@@ -61,7 +78,34 @@ final class ExecRecordParser {
                 FLAGS[((flags & FLAG_OVERLAY) != 0 ? 1 : 0) | ((flags & FLAG_UPPER) != 0 ? 2 : 0)
                         | ((flags & FLAG_MEMFD) != 0 ? 4 : 0) | ((flags & FLAG_UNLINKED) != 0 ? 8 : 0)],
                 ExecEvent.SourceKind.EBPF,
-                raw.getLong(offset + REC_OFF_TIMESTAMP));
+                raw.getLong(offset + REC_OFF_TIMESTAMP),
+                kernelFacts(raw, offset, flags, pathAt, (int) pathLen, argvAt, (int) argvLen));
+    }
+
+    private KernelFacts kernelFacts(ByteBuffer raw, int offset, int flags, int pathAt, int pathLen, int argvAt,
+                                    int argvLen) {
+        int argc = raw.getInt(offset + REC_OFF_ARGC);
+        KernelArgv argv = KernelArgv.of(raw, argvAt, argvLen, MAX_ARGS);
+        long total = argv.total();
+        boolean argvTruncated = (flags & FLAG_ARGV_TRUNC) != 0 || total > MAX_ARGS || argc > MAX_ARGS
+                || argc > 0 && total < argc;
+        boolean audit = (flags & FLAG_AUDIT_UNKNOWN) == 0;
+        long loginUid = audit ? Integer.toUnsignedLong(raw.getInt(offset + REC_OFF_LOGINUID)) : AUDIT_UNSET;
+        long sessionId = audit ? Integer.toUnsignedLong(raw.getInt(offset + REC_OFF_SESSIONID)) : AUDIT_UNSET;
+        String parentComm = cString(raw, offset + REC_OFF_PARENT_COMM, REC_COMM_LEN);
+        return new KernelFacts(
+                pathLen == 0 ? null : string(raw, pathAt, pathLen),
+                (flags & FLAG_PATH_TRUNC) != 0,
+                (flags & FLAG_PATH_OUTSIDE_ROOT) != 0,
+                (flags & FLAG_PATH_OTHER_MOUNT) != 0,
+                argv,
+                argvTruncated,
+                argc > 0 ? argc : -1,
+                Integer.toUnsignedLong(raw.getInt(offset + REC_OFF_EUID)),
+                Integer.toUnsignedLong(raw.getInt(offset + REC_OFF_EGID)),
+                loginUid == AUDIT_UNSET ? -1 : loginUid,
+                sessionId == AUDIT_UNSET ? -1 : sessionId,
+                parentComm.isEmpty() ? null : parentComm);
     }
 
     private String cString(ByteBuffer b, int offset, int max) {

@@ -24,7 +24,7 @@ final class ExecRingReader implements AutoCloseable {
     /** Records that may be drift go first: a drift exec rung for in the lazy state is not queued behind the image
      * execs that waited for the reader's clock (up to 20 ms of them) in the pipeline. */
     private static final MappedRingBuffer.RecordPriority MAY_BE_DRIFT = (data, offset, length) ->
-            length >= ExecRecordLayout.REC_SIZE
+            length >= ExecRecordLayout.REC_HDR_SIZE
                     && !ExecRecordLayout.isImageLayer(data.getInt(offset + ExecRecordLayout.REC_OFF_FLAGS));
     private final AtomicLong delivered = new AtomicLong();
     private final AtomicLong queueFull = new AtomicLong();

@@ -106,6 +106,12 @@ class EbpfExecSourceKernelTest {
         ExecEvent e = sink.await(ev -> ev.tgid() == pid && ev.filename().equals("/usr/local/bin/true"), WAIT, "added");
         assertThat(e.file()).isEqualTo(OverlayContainer.fileId(container.host("/usr/local/bin/true")));
         assertThat(e.flags()).isEqualTo(new Flags(true, true, false, false));
+        assertThat(e.kernel().path()).isEqualTo("/usr/local/bin/true");
+        assertThat(e.kernel().pathExact()).isTrue();
+        assertThat(e.kernel().otherMount()).isFalse();
+        assertThat(e.kernel().argv()).containsExactly("/usr/local/bin/true");
+        assertThat(e.kernel().argc()).isEqualTo(1);
+        assertThat(e.kernel().euid()).isZero();
     }
 
     @Test
@@ -147,6 +153,9 @@ class EbpfExecSourceKernelTest {
         assertThat(e.interpreter()).isEqualTo(OverlayContainer.fileId(container.host("/bin/sh")));
         assertThat(e.flags()).isEqualTo(new Flags(true, true, false, false));
         assertThat(e.comm()).isEqualTo("dropped.sh");
+        // the path is the script's (the file classified); argv is what the interpreter was given
+        assertThat(e.kernel().path()).isEqualTo("/tmp/dropped.sh");
+        assertThat(e.kernel().argv()).containsExactly("/bin/sh", "/tmp/dropped.sh");
     }
 
     @Test
@@ -173,6 +182,11 @@ class EbpfExecSourceKernelTest {
         assertThat(e.file()).isEqualTo(new FileId(Long.parseLong(printed[1]), Long.parseLong(printed[2])));
         assertThat(e.flags()).isEqualTo(new Flags(false, false, true, true));
         assertThat(e.mountNsId()).isEqualTo(hostMountNs);
+        // a memfd has no path in any root: what the walk found is kept, flagged
+        assertThat(e.kernel().path()).startsWith("/memfd:drift-test");
+        assertThat(e.kernel().pathOutsideRoot()).isTrue();
+        assertThat(e.kernel().pathExact()).isFalse();
+        assertThat(e.kernel().argv()).containsExactly("true");
     }
 
     @Test
@@ -181,6 +195,10 @@ class EbpfExecSourceKernelTest {
         ExecEvent e = sink.await(ev -> ev.tgid() == pid && ev.filename().equals("/vol/true"), WAIT, "volume");
         assertThat(e.file()).isEqualTo(OverlayContainer.fileId(volume.resolve("true")));
         assertThat(e.flags()).isEqualTo(Flags.NONE);
+        // the walk crossed from the volume's mount into the root's: the path is the container's, not the host's
+        assertThat(e.kernel().path()).isEqualTo("/vol/true");
+        assertThat(e.kernel().pathExact()).isTrue();
+        assertThat(e.kernel().otherMount()).isTrue();
     }
 
     @Test
@@ -204,6 +222,45 @@ class EbpfExecSourceKernelTest {
         assertThat(e.file()).isEqualTo(OverlayContainer.fileId(container.host("/bin/true")));
         assertThat(e.flags()).isEqualTo(new Flags(true, false, false, false));
         assertThat(ProcessHandle.of(e.tgid())).isEmpty();
+    }
+
+    @Test
+    void anExecThroughASymlinkAndARelativeNameIsTheTargetFilesOwnPath() throws Exception {
+        // given a dropped binary reached through a symlink, exec'd by a relative name from another directory
+        Files.createDirectories(container.host("/opt/tool"));
+        OverlayContainer.installBusybox(container.host("/opt/tool/real-true"));
+        Files.createDirectories(container.host("/opt/links"));
+        Files.createSymbolicLink(container.host("/opt/links/t"), Path.of("../tool/real-true"));
+        // when
+        long pid = container.run("cd /opt/links && exec ./t a 'b c'").pid();
+        // then
+        ExecEvent e = sink.await(ev -> ev.tgid() == pid && ev.filename().equals("./t"), WAIT, "symlink");
+        assertThat(e.kernel().path()).isEqualTo("/opt/tool/real-true");
+        assertThat(e.kernel().pathExact()).isTrue();
+        assertThat(e.kernel().argv()).containsExactly("./t", "a", "b c");
+        assertThat(e.kernel().argvTruncated()).isFalse();
+    }
+
+    @Test
+    void aLongPathIsExactAndALongCommandLineIsFlaggedTruncated() throws Exception {
+        // given a 320-byte path (the exec's filename buffer holds 255) and 5,000 bytes of arguments
+        String dir = "/deep/" + "p".repeat(100) + "/" + "q".repeat(100) + "/" + "r".repeat(80);
+        String path = dir + "/" + "t".repeat(320 - dir.length() - 1);
+        assertThat(path).hasSize(320);
+        Files.createDirectories(container.host(dir));
+        OverlayContainer.installBusybox(container.host(path));
+        String arg = "z".repeat(1000);
+        // when
+        long pid = container.exec(path, arg, arg, arg, arg, arg).pid();
+        // then
+        ExecEvent e = sink.await(ev -> ev.tgid() == pid && ev.comm().equals("t".repeat(15)), WAIT, "long path");
+        assertThat(e.filename()).hasSize(255);
+        assertThat(e.kernel().path()).isEqualTo(path);
+        assertThat(e.kernel().pathExact()).isTrue();
+        assertThat(e.kernel().argvTruncated()).isTrue();
+        assertThat(e.kernel().argc()).isEqualTo(6);
+        assertThat(e.kernel().argv().get(0)).isEqualTo(path);
+        assertThat(String.join("\0", e.kernel().argv()).length()).isLessThanOrEqualTo(4096);
     }
 
     @Test

@@ -70,12 +70,14 @@ class ExecRecordLayoutTest {
     }
 
     @Test
-    void recordFieldsAreAlignedAndInsideTheRecord() {
-        assertThat(ExecRecordLayout.REC_OFF_FILENAME + ExecRecordLayout.REC_FILENAME_LEN)
-                .isEqualTo(ExecRecordLayout.REC_SIZE);
+    void headerFieldsAreAlignedAndTheSectionsFitTheData() {
+        assertThat(ExecRecordLayout.REC_OFF_PARENT_COMM + ExecRecordLayout.REC_COMM_LEN)
+                .isEqualTo(ExecRecordLayout.REC_HDR_SIZE);
         assertThat(ExecRecordLayout.REC_OFF_COMM + ExecRecordLayout.REC_COMM_LEN)
-                .isEqualTo(ExecRecordLayout.REC_OFF_FILENAME);
+                .isEqualTo(ExecRecordLayout.REC_OFF_PARENT_COMM);
         assertThat(ExecRecordLayout.REC_OFF_START_TIME % 8).isZero();
-        assertThat(ExecRecordLayout.REC_SIZE % 8).isZero();
+        assertThat(ExecRecordLayout.REC_HDR_SIZE % 8).isZero();
+        assertThat(ExecRecordLayout.REC_FILENAME_MAX + 1 + ExecRecordLayout.REC_PATH_MAX + 1
+                + ExecRecordLayout.REC_ARGV_MAX).isLessThanOrEqualTo(ExecRecordLayout.REC_DATA_LEN);
     }
 }

@@ -7,9 +7,11 @@ import io.driftagent.agent.fs.PathBytes;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.agent.source.ExecEvent.FileId;
 import io.driftagent.agent.source.ExecEvent.Flags;
+import io.driftagent.agent.source.ExecEvent.KernelFacts;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class ExecRecordParserTest {
@@ -17,15 +19,21 @@ class ExecRecordParserTest {
 
     /** Parses a record that sits at offset 8 of a larger direct buffer, as in the mapped ring. */
     private ExecEvent parse(ByteBuffer record) {
-        ByteBuffer ring = ByteBuffer.allocateDirect(REC_SIZE + 16).order(ByteOrder.LITTLE_ENDIAN);
-        ring.put(8, record, 0, REC_SIZE);
-        ExecEvent e = parser.parse(ring, 8, REC_SIZE);
+        ByteBuffer ring = ByteBuffer.allocateDirect(record.capacity() + 16).order(ByteOrder.LITTLE_ENDIAN);
+        ring.put(8, record, 0, record.capacity());
+        ExecEvent e = parser.parse(ring, 8, record.capacity());
         assertThat(e).isNotNull();
         return e;
     }
 
     static ByteBuffer record(int flags, String comm, String filename) {
-        ByteBuffer b = ByteBuffer.allocate(REC_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        return record(flags, comm, filename.getBytes(StandardCharsets.UTF_8), new byte[0], new byte[0]);
+    }
+
+    /** A record as the program writes it: the header, then the three sections at their lengths. */
+    static ByteBuffer record(int flags, String comm, byte[] name, byte[] path, byte[] argv) {
+        ByteBuffer b = ByteBuffer.allocate(REC_HDR_SIZE + name.length + path.length + argv.length)
+                .order(ByteOrder.LITTLE_ENDIAN);
         b.putInt(REC_OFF_VERSION, REC_VERSION);
         b.putInt(REC_OFF_FLAGS, flags);
         b.putInt(REC_OFF_PID, 101);
@@ -41,10 +49,18 @@ class ExecRecordParserTest {
         b.putLong(REC_OFF_FILE_INO, 777L);
         b.putLong(REC_OFF_INTERP_DEV, 65024L);
         b.putLong(REC_OFF_INTERP_INO, 888L);
-        byte[] name = filename.getBytes(StandardCharsets.UTF_8);
+        b.putInt(REC_OFF_EUID, 0);
+        b.putInt(REC_OFF_EGID, 1001);
+        b.putInt(REC_OFF_LOGINUID, -1);
+        b.putInt(REC_OFF_SESSIONID, -1);
         b.putInt(REC_OFF_FILENAME_LEN, name.length);
+        b.putInt(REC_OFF_PATH_LEN, path.length);
+        b.putInt(REC_OFF_ARGV_LEN, argv.length);
         b.put(REC_OFF_COMM, comm.getBytes(StandardCharsets.UTF_8));
-        b.put(REC_OFF_FILENAME, name);
+        b.put(REC_OFF_PARENT_COMM, "sh".getBytes(StandardCharsets.UTF_8));
+        b.put(REC_HDR_SIZE, name);
+        b.put(REC_HDR_SIZE + name.length, path);
+        b.put(REC_HDR_SIZE + name.length + path.length, argv);
         return b;
     }
 
@@ -57,14 +73,15 @@ class ExecRecordParserTest {
         // then
         assertThat(e).isEqualTo(new ExecEvent(101, 100, 99, 1000, 1001, 123_456_789L, "dropped.sh",
                 "/tmp/dropped.sh", new FileId(64, 777), new FileId(65024, 888), 4242L, 0xF0000001L,
-                new Flags(true, true, false, false), ExecEvent.SourceKind.EBPF, 223_456_789L));
+                new Flags(true, true, false, false), ExecEvent.SourceKind.EBPF, 223_456_789L,
+                new KernelFacts(null, false, false, false, List.of(), false, -1, 0, 1001, -1, -1, "sh")));
     }
 
     @Test
     void aFilenameThatIsNotUtf8KeepsItsExactBytes() {
         // given a name with the Latin-1 byte 0xE9, not UTF-8
         ByteBuffer raw = record(FLAG_OVERLAY | FLAG_UPPER, "latin", "/tmp/latin?X");
-        raw.put(REC_OFF_FILENAME + "/tmp/latin".length(), (byte) 0xE9);
+        raw.put(REC_HDR_SIZE + "/tmp/latin".length(), (byte) 0xE9);
         // when
         ExecEvent e = parse(raw);
         // then the String maps back to the very bytes the kernel reported
@@ -86,18 +103,112 @@ class ExecRecordParserTest {
     }
 
     @Test
-    void filenameLengthBeyondTheBufferIsClamped() {
+    void aFilenameLengthBeyondItsBoundIsMalformed() {
         ByteBuffer raw = record(FLAG_FILENAME_TRUNC, "x", "/a");
         raw.putInt(REC_OFF_FILENAME_LEN, -1);
-        ExecEvent e = parse(raw);
-        assertThat(e.filename()).hasSize(REC_FILENAME_LEN - 1).startsWith("/a");
+        assertThat(parser.parse(raw, 0, raw.capacity())).isNull();
+        raw.putInt(REC_OFF_FILENAME_LEN, REC_FILENAME_MAX + 1);
+        assertThat(parser.parse(raw, 0, raw.capacity())).isNull();
+    }
+
+    @Test
+    void sectionsLongerThanTheRecordAreMalformed() {
+        // given a header that claims more argv bytes than the record carries
+        ByteBuffer raw = record(0, "x", "/a".getBytes(StandardCharsets.UTF_8), "/a".getBytes(StandardCharsets.UTF_8),
+                "a\0".getBytes(StandardCharsets.UTF_8));
+        raw.putInt(REC_OFF_ARGV_LEN, 3);
+        // then
+        assertThat(parser.parse(raw, 0, raw.capacity())).isNull();
+    }
+
+    @Test
+    void decodesTheKernelPathArgvAndCredentials() {
+        // given the path of an fexecve'd file, argv with three arguments, euid 0 of a setuid file, an audit session
+        byte[] argv = "/tmp/fx\0--flag\0a b\0".getBytes(StandardCharsets.UTF_8);
+        ByteBuffer raw = record(FLAG_OVERLAY | FLAG_UPPER, "3", "/dev/fd/3".getBytes(StandardCharsets.UTF_8),
+                "/tmp/fx".getBytes(StandardCharsets.UTF_8), argv);
+        raw.putInt(REC_OFF_ARGC, 3);
+        raw.putInt(REC_OFF_LOGINUID, 1000);
+        raw.putInt(REC_OFF_SESSIONID, 7);
+        // when
+        KernelFacts k = parse(raw).kernel();
+        // then
+        assertThat(k).isEqualTo(new KernelFacts("/tmp/fx", false, false, false, List.of("/tmp/fx", "--flag", "a b"),
+                false, 3, 0, 1001, 1000, 7, "sh"));
+        assertThat(k.pathExact()).isTrue();
+    }
+
+    @Test
+    void truncationFlagsReachTheEventAndATruncatedPathIsNotExact() {
+        // given the kernel's flags: path cut (a tail), argv cut inside its last argument
+        byte[] argv = "sh\0-c\0echo aaaa".getBytes(StandardCharsets.UTF_8);
+        ByteBuffer raw = record(FLAG_PATH_TRUNC | FLAG_ARGV_TRUNC | FLAG_PATH_OTHER_MOUNT, "x",
+                "/x".getBytes(StandardCharsets.UTF_8), "/deep/tail".getBytes(StandardCharsets.UTF_8), argv);
+        raw.putInt(REC_OFF_ARGC, 3);
+        // when
+        KernelFacts k = parse(raw).kernel();
+        // then
+        assertThat(k.pathTruncated()).isTrue();
+        assertThat(k.pathExact()).isFalse();
+        assertThat(k.otherMount()).isTrue();
+        assertThat(k.argvTruncated()).isTrue();
+        assertThat(k.argv()).containsExactly("sh", "-c", "echo aaaa");
+    }
+
+    @Test
+    void aPathOutsideTheRootIsNotExact() {
+        ByteBuffer raw = record(FLAG_PATH_OUTSIDE_ROOT | FLAG_MEMFD | FLAG_UNLINKED, "x",
+                "/proc/self/fd/3".getBytes(StandardCharsets.UTF_8), "/memfd:x".getBytes(StandardCharsets.UTF_8),
+                new byte[0]);
+        KernelFacts k = parse(raw).kernel();
+        assertThat(k.path()).isEqualTo("/memfd:x");
+        assertThat(k.pathOutsideRoot()).isTrue();
+        assertThat(k.pathExact()).isFalse();
+    }
+
+    @Test
+    void moreThanSixtyFourArgumentsKeepSixtyFourAndAreFlagged() {
+        // given 70 one-byte arguments that fit the kernel's bytes (no kernel flag)
+        StringBuilder args = new StringBuilder();
+        for (int i = 0; i < 70; i++) {
+            args.append((char) ('a' + i % 26)).append('\0');
+        }
+        ByteBuffer raw = record(0, "x", "/x".getBytes(StandardCharsets.UTF_8), new byte[0],
+                args.toString().getBytes(StandardCharsets.UTF_8));
+        raw.putInt(REC_OFF_ARGC, 70);
+        // when
+        KernelFacts k = parse(raw).kernel();
+        // then
+        assertThat(k.argv()).hasSize(ExecRecordParser.MAX_ARGS);
+        assertThat(k.argvTruncated()).isTrue();
+    }
+
+    @Test
+    void fewerArgumentsThanArgcMeansTruncated() {
+        ByteBuffer raw = record(0, "x", "/x".getBytes(StandardCharsets.UTF_8), new byte[0],
+                "a\0b\0".getBytes(StandardCharsets.UTF_8));
+        raw.putInt(REC_OFF_ARGC, 3);
+        assertThat(parse(raw).kernel().argvTruncated()).isTrue();
+        raw.putInt(REC_OFF_ARGC, 2);
+        assertThat(parse(raw).kernel().argvTruncated()).isFalse();
+    }
+
+    @Test
+    void kernelWithoutAuditReportsUnknownIds() {
+        ByteBuffer raw = record(FLAG_AUDIT_UNKNOWN, "x", "/x");
+        raw.putInt(REC_OFF_LOGINUID, 0);
+        raw.putInt(REC_OFF_SESSIONID, 0);
+        KernelFacts k = parse(raw).kernel();
+        assertThat(k.loginUid()).isEqualTo(-1);
+        assertThat(k.sessionId()).isEqualTo(-1);
     }
 
     @Test
     void shortOrUnknownVersionRecordsAreRejected() {
         ByteBuffer raw = record(0, "x", "/x");
-        assertThat(parser.parse(raw, 0, REC_SIZE - 1)).isNull();
+        assertThat(parser.parse(raw, 0, raw.capacity() - 1)).isNull();
+        assertThat(parser.parse(raw, 0, REC_HDR_SIZE - 1)).isNull();
         raw.putInt(REC_OFF_VERSION, REC_VERSION + 1);
-        assertThat(parser.parse(raw, 0, REC_SIZE)).isNull();
+        assertThat(parser.parse(raw, 0, raw.capacity())).isNull();
     }
 }

@@ -2,6 +2,7 @@ package io.driftagent.agent.source.ebpf;
 
 import io.driftagent.agent.source.ExecEvent;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
@@ -54,9 +55,12 @@ public class ExecRingReaderBenchmark {
 
     @Setup
     public void fillTheRing() {
-        ByteBuffer record = ExecRecordParserTest.record(ExecRecordLayout.FLAG_OVERLAY, "drift-storm-noo",
-                "/tmp/drift-storm-fs-1234567890/root/drift-storm-noop");
-        byte[] bytes = new byte[ExecRecordLayout.REC_SIZE];
+        // as the program writes a storm exec: the name as exec'd, the kernel's path of the file (the same here) and argv
+        byte[] name = "/tmp/drift-storm-fs-1234567890/root/drift-storm-noop".getBytes(StandardCharsets.UTF_8);
+        ByteBuffer record = ExecRecordParserTest.record(ExecRecordLayout.FLAG_OVERLAY, "drift-storm-noo", name, name,
+                "drift-storm-noop\0".getBytes(StandardCharsets.UTF_8));
+        record.putInt(ExecRecordLayout.REC_OFF_ARGC, 1);
+        byte[] bytes = new byte[record.capacity()];
         record.get(0, bytes);
         long position = 0;
         for (int i = 0; i < BATCH; i++) {

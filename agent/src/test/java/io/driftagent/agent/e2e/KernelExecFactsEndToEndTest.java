@@ -1,0 +1,170 @@
+package io.driftagent.agent.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.driftagent.agent.config.Setting;
+import io.driftagent.agent.fixture.BusyboxImage;
+import io.driftagent.agent.fixture.ContainerdHost;
+import io.driftagent.agent.fixture.HostCommands;
+import io.driftagent.agent.fixture.tier.TestTiers;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The facts the eBPF program takes from the kernel at exec time, seen in the whole agent's alerts (standalone, real
+ * containerd containers): a process that is gone before /proc is read still has its command line and executable; an
+ * exec through a descriptor (fexecve) is classified at the file's own path in the container; a path longer than the
+ * exec's filename buffer is classified and reported exactly.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Tag(TestTiers.E2E)
+class KernelExecFactsEndToEndTest {
+
+    private static final String IMAGE = "docker.io/drift-e2e/busybox:kfacts";
+    private static final Duration ALERT_WAIT = Duration.ofSeconds(20);
+    private static final String POLICY = """
+            apiVersion: drift.agent/v1
+            kind: DriftPolicy
+            rules: []
+            defaultRule:
+              action: alert
+            """;
+    /** fexecve(open(argv[1])) with argv {"sleep", "0"}: glibc makes it execveat(fd, "", AT_EMPTY_PATH). */
+    private static final String FEXECVE_SOURCE = """
+            #define _GNU_SOURCE
+            #include <fcntl.h>
+            #include <unistd.h>
+            int main(int argc, char **argv) {
+                int fd = open(argv[1], O_RDONLY);
+                if (fd < 0) return 2;
+                char *args[] = {"sleep", "0", 0};
+                char *env[] = {0};
+                fexecve(fd, args, env);
+                return 1;
+            }
+            """;
+
+    private final String target = "drift-e2e-kfacts-" + ThreadLocalRandom.current().nextInt(1_000_000);
+    private final ContainerdHost containerd = new ContainerdHost("drift-e2e-kfacts");
+
+    private Path work;
+    private AlertLog alerts;
+    private RunningAgent agent;
+
+    @BeforeAll
+    void startATargetContainerWithAHelperVolumeAndTheAgent() throws Exception {
+        assumeTrue(HostCommands.isRoot(), "needs root: the agent loads BPF; containerd");
+        assertThat(ContainerdHost.available()).as("containerd is running (scripts/host-setup.sh starts it)").isTrue();
+        assertThat(BusyboxImage.available()).as("busybox-static at /bin/busybox").isTrue();
+        work = Files.createTempDirectory("drift-e2e-kfacts");
+        Path helpers = Files.createDirectories(work.resolve("helpers"));
+        Path source = Files.writeString(helpers.resolve("fexec.c"), FEXECVE_SOURCE);
+        assertThat(HostCommands.works("cc", "-static", "-O2", "-o", helpers.resolve("fexec").toString(),
+                source.toString())).as("cc -static builds the fexecve helper (gcc, libc6-dev)").isTrue();
+        containerd.importBusybox(work, IMAGE);
+        containerd.run(IMAGE, target, "--mount",
+                "type=bind,src=" + helpers + ",dst=/helpers,options=rbind:ro");
+
+        Path policy = Files.writeString(work.resolve("policy.yaml"), POLICY);
+        alerts = new AlertLog(work.resolve("alerts.jsonl"));
+        Map<Setting, String> flags = new EnumMap<>(Setting.class);
+        flags.put(Setting.STANDALONE, "true");
+        flags.put(Setting.SOURCE, "ebpf");
+        flags.put(Setting.POLICY_FILE, policy.toString());
+        flags.put(Setting.ALERTS_TARGET, alerts.file().toString());
+        flags.put(Setting.HTTP_BIND, "127.0.0.1");
+        flags.put(Setting.HTTP_PORT, "0");
+        flags.put(Setting.DEDUP_WINDOW, "0s");
+        agent = RunningAgent.start(flags, config -> {
+            throw new AssertionError("standalone mode must not build a Kubernetes client");
+        });
+        RunningAgent.Response ready = agent.awaitReady(Duration.ofSeconds(30));
+        assertThat(ready.status()).as(ready.body()).isEqualTo(200);
+    }
+
+    @AfterAll
+    void stopEverything() {
+        if (agent != null) {
+            agent.close();
+        }
+        containerd.removeAll();
+        if (work != null) {
+            HostCommands.quietly("rm", "-rf", work.toString());
+        }
+    }
+
+    @Test
+    void aDroppedToolThatExitsAtOnceIsAlertedWithItsCommandLineAsExecutedAndItsExe() throws Exception {
+        // given a binary dropped in the container, run with arguments; it is an unknown busybox applet: it exits at once
+        containerd.exec(target, "cp /bin/busybox /tmp/pay && /tmp/pay --payload 'a b' x; true");
+
+        // then
+        JsonNode alert = awaitAlert("/tmp/pay");
+        assertThat(alert.path("drift").path("kind").asString()).as(alert.toString()).isEqualTo("ADDED");
+        assertThat(alert.path("process").path("exe").asString()).as(alert.toString()).isEqualTo("/tmp/pay");
+        assertThat(strings(alert.path("process").path("cmdline"))).as(alert.toString())
+                .containsExactly("/tmp/pay", "--payload", "a b", "x");
+        assertThat(alert.path("process").path("parent").path("pid").asInt()).as(alert.toString()).isPositive();
+    }
+
+    @Test
+    void anExecThroughADescriptorIsAddedAtTheFilesOwnPathInTheContainer() throws Exception {
+        // given /tmp/fx dropped, then run by fexecve(open("/tmp/fx")): the exec's filename is /dev/fd/3
+        containerd.exec(target, "cp /bin/busybox /tmp/fx && /helpers/fexec /tmp/fx; true");
+
+        // then the alert names the file, not the descriptor
+        JsonNode alert = awaitAlert("/tmp/fx");
+        assertThat(alert.path("drift").path("kind").asString()).as(alert.toString()).isEqualTo("ADDED");
+        assertThat(alert.path("drift").path("sha256").isString()).as(alert.toString()).isTrue();
+        assertThat(alert.path("process").path("exe").asString()).as(alert.toString()).isEqualTo("/tmp/fx");
+        assertThat(strings(alert.path("process").path("cmdline"))).as(alert.toString()).containsExactly("sleep", "0");
+        assertThat(alerts.alerts()).as("no alert names the descriptor: %s", alerts)
+                .noneMatch(a -> a.path("drift").path("path").asString("").startsWith("/dev/fd/"));
+    }
+
+    @Test
+    void aDropAtAPathOf320CharactersIsAddedWithTheExactPath() throws Exception {
+        // given a path longer than the exec filename's 255 bytes
+        StringBuilder dir = new StringBuilder("/tmp");
+        while (dir.length() < 300) {
+            dir.append('/').append("d".repeat(49));
+        }
+        String path = dir.substring(0, 300) + "/long-dropped-tool";
+        path = path + "x".repeat(320 - path.length());
+        assertThat(path).hasSize(320);
+        String parent = path.substring(0, path.lastIndexOf('/'));
+
+        containerd.exec(target, "mkdir -p " + parent + " && cp /bin/busybox " + path + " && " + path + " x; true");
+
+        // then
+        JsonNode alert = awaitAlert(path);
+        assertThat(alert.path("drift").path("kind").asString()).as(alert.toString()).isEqualTo("ADDED");
+        assertThat(alert.path("drift").path("path").asString()).isEqualTo(path);
+        assertThat(alert.path("process").path("exe").asString()).as(alert.toString()).isEqualTo(path);
+        assertThat(strings(alert.path("process").path("cmdline"))).as(alert.toString()).containsExactly(path, "x");
+    }
+
+    private JsonNode awaitAlert(String path) throws Exception {
+        return alerts.await(AlertLog.forPath(target, path), ALERT_WAIT).orElseThrow(
+                () -> new AssertionError("no alert for " + path + " in container " + target + " in:\n" + alerts));
+    }
+
+    private static List<String> strings(JsonNode array) {
+        List<String> out = new ArrayList<>();
+        array.forEach(n -> out.add(n.asString()));
+        return out;
+    }
+}
