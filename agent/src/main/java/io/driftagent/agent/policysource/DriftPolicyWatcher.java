@@ -14,11 +14,8 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
@@ -68,7 +65,6 @@ public final class DriftPolicyWatcher implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicReference<String> degradedReason = new AtomicReference<>();
     private final AtomicReference<String> lastFailure = new AtomicReference<>();
-    private final CompletableFuture<Void> firstSync = new CompletableFuture<>();
     private volatile SharedIndexInformer<GenericKubernetesResource> informer;
 
     public DriftPolicyWatcher(KubernetesClient client, String nodeName, EffectivePolicy policy, Clock clock,
@@ -123,28 +119,27 @@ public final class DriftPolicyWatcher implements AutoCloseable {
         });
         informer = created;
         created.start().whenComplete((ignored, failure) -> {
-            if (failure == null) {
-                everSynced.set(true);
-                firstSync.complete(null);
-                String was = degradedReason.getAndSet(null);
-                LOG.info("DriftPolicy resources watched{}: {} in the policy in force", was == null ? ""
-                        : " again (was " + was + ")", policy.resourceCount());
-            } else if (!closed.get()) {
-                degraded(failure);
+            if (failure != null && !closed.get()) {
+                degraded(failure); // the informer goes on retrying; state() notices when it has synced
+            } else {
+                state();
             }
         });
     }
 
-    /** Waits up to {@code timeout} for the first complete list; true when it came. For tests and start-up. */
+    /**
+     * Waits up to {@code timeout} for the first complete list (the informer may have failed and retried before);
+     * true when it came. For tests and start-up.
+     */
     public boolean awaitSynced(Duration timeout) throws InterruptedException {
-        try {
-            firstSync.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-            return true;
-        } catch (TimeoutException notYet) {
-            return false;
-        } catch (ExecutionException neverExceptional) {
-            throw new IllegalStateException(neverExceptional);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (state() != State.SYNCED) {
+            if (System.nanoTime() > deadline || closed.get()) {
+                return false;
+            }
+            TimeUnit.MILLISECONDS.sleep(20);
         }
+        return true;
     }
 
     public State state() {
@@ -152,7 +147,12 @@ public final class DriftPolicyWatcher implements AutoCloseable {
         if (closed.get()) {
             return State.STOPPED;
         }
-        if (current != null && everSynced.get() && current.isWatching()) {
+        if (current != null && current.hasSynced() && current.isWatching()) {
+            String was = degradedReason.getAndSet(null);
+            if (!everSynced.getAndSet(true) || was != null) {
+                LOG.info("DriftPolicy resources watched{}: {} in the policy in force",
+                        was == null ? "" : " again (was " + was + ")", policy.resourceCount());
+            }
             return State.SYNCED;
         }
         return degradedReason.get() != null ? State.DEGRADED : State.STARTING;
@@ -186,7 +186,7 @@ public final class DriftPolicyWatcher implements AutoCloseable {
         }
         String why = switch (reason) {
             case "crd_missing" -> "the CustomResourceDefinition " + DriftPolicyResources.CRD_NAME
-                    + " is not installed (install the chart with policyResources.installCRD=true)";
+                    + " is not installed (the chart installs it with policy.resources.installCRD=true)";
             case "forbidden" -> "this agent's service account may not list/watch " + DriftPolicyResources.PLURAL
                     + "." + DriftPolicyResources.GROUP + " (RBAC)";
             default -> "the Kubernetes API server is unreachable or failing";
