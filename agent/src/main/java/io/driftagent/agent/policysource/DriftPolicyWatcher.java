@@ -142,6 +142,10 @@ public final class DriftPolicyWatcher implements AutoCloseable {
         return true;
     }
 
+    /**
+     * Where the watch stands. The informer reports failures but not recoveries, so the first call that finds it synced
+     * again (the {@code drift.policy.resources.watching} gauge asks at every scrape) logs the recovery.
+     */
     public State state() {
         SharedIndexInformer<GenericKubernetesResource> current = informer;
         if (closed.get()) {

@@ -27,7 +27,7 @@ public final class EffectivePolicy {
     /** @param file the file's policy (or its stand-in before the first load); empty when there is no policy file */
     public EffectivePolicy(Optional<DriftPolicy> file) {
         this.file = Objects.requireNonNull(file, "file");
-        current.set(PolicyComposer.compose(file, Map.<String, ResourcePolicy>of().values()));
+        current.set(PolicyComposer.compose(file, java.util.List.of()));
     }
 
     public CompiledPolicy current() {
