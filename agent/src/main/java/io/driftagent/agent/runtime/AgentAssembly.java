@@ -23,6 +23,8 @@ import io.driftagent.agent.pipeline.PipelineSettings;
 import io.driftagent.agent.pipeline.ProcFsProcessInspector;
 import io.driftagent.agent.pipeline.TimeLimitedProcessInspector;
 import io.driftagent.agent.pipeline.TimeOrderedIds;
+import io.driftagent.agent.policysource.DriftPolicyWatcher;
+import io.driftagent.agent.policysource.EffectivePolicy;
 import io.driftagent.agent.policywatch.PolicyFileWatcher;
 import io.driftagent.agent.block.BlockEscapeResponder;
 import io.driftagent.agent.block.BlockScopeGuardian;
@@ -58,6 +60,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
@@ -163,10 +166,21 @@ public final class AgentAssembly {
                 .description("Execs that left the pipeline early: not in a container, or the image's own file")
                 .register(registry);
 
-        PolicyHolder policy = new PolicyHolder(CompiledPolicy.defaultOnly(Action.IGNORE), clock);
+        // the policy in force: the file's last good version merged with the DriftPolicy resources' (Kubernetes mode)
+        PolicyHolder filePolicy = new PolicyHolder(CompiledPolicy.defaultOnly(Action.IGNORE), clock);
+        EffectivePolicy policy = new EffectivePolicy(config.policyFile() == null
+                ? Optional.empty() : Optional.of(filePolicy.current().source()));
+        if (client != null) {
+            DriftPolicyWatcher resources = new DriftPolicyWatcher(client, config.nodeName(), policy, clock, registry);
+            services.add(ManagedService.of("driftpolicy-watch", resources::start, resources::close));
+        }
         if (config.policyFile() != null) {
-            PolicyFileWatcher watcher = PolicyFileWatcher.withDefaults(config.policyFile(),
-                    new HolderReloader(policy), registry);
+            HolderReloader fileReloader = new HolderReloader(filePolicy);
+            PolicyFileWatcher watcher = PolicyFileWatcher.withDefaults(config.policyFile(), (file, content) -> {
+                boolean applied = fileReloader.reload(file, content);
+                policy.fileChanged(filePolicy.current().source());
+                return applied;
+            }, registry);
             services.add(ManagedService.of("policy-watch", watcher::start, watcher::close));
             readiness.register("policy", () -> watcher.policyLoaded()
                     ? ReadinessCheck.Result.passing()

@@ -366,6 +366,22 @@ class HelmChartTest {
     }
 
     @Test
+    void theDriftPolicyCrdIsRenderedAsGeneratedKeptOnUninstallAndOnlyWhenAsked() throws IOException {
+        // given the chart rendered with its defaults and with the CRD switched off
+        List<JsonNode> defaults = render(t -> { });
+        List<JsonNode> without = render(t -> t.set("policy.resources.installCRD", "false"));
+
+        // then by default it holds the generated CRD, labelled, with Helm's keep policy; switched off, none
+        JsonNode crd = kind(defaults, "CustomResourceDefinition").orElseThrow();
+        JsonNode generated = YAML.readTree(io.driftagent.agent.policysource.DriftPolicyCrd.yaml());
+        assertThat(crd.path("spec")).isEqualTo(generated.path("spec"));
+        assertThat(crd.path("metadata").path("name").asString()).isEqualTo("driftpolicies.drift-agent.io");
+        assertThat(crd.path("metadata").path("annotations").path("helm.sh/resource-policy").asString()).isEqualTo("keep");
+        assertThat(crd.path("metadata").path("labels").path("app.kubernetes.io/name").asString()).isNotBlank();
+        assertThat(kind(without, "CustomResourceDefinition")).isEmpty();
+    }
+
+    @Test
     void theServiceMonitorIsRenderedOnlyWhenEnabledAndLabelsEachSeriesWithItsNode() {
         assertThat(kind(render(t -> { }), "ServiceMonitor")).isEmpty();
 
@@ -823,7 +839,9 @@ class HelmChartTest {
         assertThat(rules).containsExactly(
                 "[] [pods] [get, list, watch]",
                 "[] [nodes] [get]",
-                "[] [events] [create, patch]");
+                "[] [events] [create, patch]",
+                "[drift-agent.io] [driftpolicies] [get, list, watch]",
+                "[drift-agent.io] [driftpolicies/status] [update]");
         JsonNode binding = kind(documents, "ClusterRoleBinding").orElseThrow();
         assertThat(binding.path("subjects").get(0).path("namespace").asString()).isEqualTo("security");
     }

@@ -28,10 +28,12 @@ public final class CompiledPolicy {
     private final Verdict defaultVerdict;
     private final boolean mayBlock;
 
-    private CompiledPolicy(DriftPolicy source) {
+    private CompiledPolicy(DriftPolicy source, boolean sortByPriority) {
         this.source = source;
         List<PolicyRule> ordered = new ArrayList<>(source.rules());
-        ordered.sort(Comparator.comparingInt(PolicyRule::priority)); // List.sort is stable: ties keep file order
+        if (sortByPriority) {
+            ordered.sort(Comparator.comparingInt(PolicyRule::priority)); // List.sort is stable: ties keep file order
+        }
         this.rules = new CompiledRule[ordered.size()];
         for (int i = 0; i < rules.length; i++) {
             rules[i] = new CompiledRule(ordered.get(i));
@@ -47,7 +49,17 @@ public final class CompiledPolicy {
      * policy built in code, the loader rejects them) throws {@link IllegalArgumentException}.
      */
     public static CompiledPolicy compile(DriftPolicy policy) {
-        return new CompiledPolicy(Objects.requireNonNull(policy, "policy"));
+        return new CompiledPolicy(Objects.requireNonNull(policy, "policy"), true);
+    }
+
+    /**
+     * Compiles a policy whose rules are already in evaluation order: they are tried as listed, whatever their
+     * priorities. For a policy merged from several sources (the policy file and DriftPolicy resources), where each
+     * source's place in the order is decided by the source, and each rule keeps the priority its source gave it (the
+     * one verdicts and alerts report).
+     */
+    public static CompiledPolicy compileInOrder(DriftPolicy policy) {
+        return new CompiledPolicy(Objects.requireNonNull(policy, "policy"), false);
     }
 
     /** A policy with no rules: the default rule decides everything. For running without a policy file. */

@@ -9,7 +9,11 @@ import java.util.Objects;
  * @param provider the cloud
  * @param accounts subscription / account / project ids; empty means every account of that provider
  */
-public record CloudScope(CloudProvider provider, List<String> accounts) {
+public record CloudScope(
+        @PolicyKey(required = true, description = "The cloud.")
+        CloudProvider provider,
+        @PolicyKey(description = "Subscription (azure), account (aws) or project (gcp) ids; absent: every account.")
+        List<String> accounts) {
     public CloudScope {
         Objects.requireNonNull(provider, "provider");
         accounts = List.copyOf(accounts);

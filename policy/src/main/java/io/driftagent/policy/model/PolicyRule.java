@@ -17,14 +17,24 @@ import java.util.Set;
  *                   {@link OnTimeout#DENY}: no other action ever denies an exec.
  */
 public record PolicyRule(
+        @PolicyKey(required = true, description = "Unique rule name, reported in alerts and verdicts.")
         String name,
+        @PolicyKey(required = true, description = "Evaluation order: lowest first; ties keep the written order.")
         int priority,
+        @PolicyKey(description = "Free text for people.")
         String description,
+        @PolicyKey(required = true, description = "What the rule does with a drifted exec it decides.")
         Action action,
+        @PolicyKey(description = "Clouds (and accounts) the rule applies to; absent: every cloud.")
         List<CloudScope> cloudScope,
+        @PolicyKey(description = "Workload conditions that must all hold; absent: every workload.")
         List<ResourceCondition> resourceScope,
+        @PolicyKey(description = "Drift kinds the rule applies to; absent: every kind.")
         Set<DriftKind> driftKinds,
+        @PolicyKey(description = "Executed files this rule does not treat as drift: an absolute path,"
+                + " 'glob:<glob>', 'name:<basename>' or 'sha256:<64 hex digits>'.")
         List<AllowListEntry> allowList,
+        @PolicyKey(description = "Only with action block: deny (default) or allow an exec whose decision is late.")
         OnTimeout onTimeout) {
 
     public PolicyRule {

@@ -8,7 +8,16 @@ import java.util.Objects;
  * For {@link ResourceField#POD_LABELS} each value is {@code key=value} (the operator applies to that label's value)
  * or {@code key} (the label is present).
  */
-public record ResourceCondition(ResourceField field, MatchOperator operator, List<String> values, boolean ignoreCase) {
+public record ResourceCondition(
+        @PolicyKey(required = true, description = "The workload attribute compared.")
+        ResourceField field,
+        @PolicyKey(required = true, description = "How the values are compared with the attribute.")
+        MatchOperator operator,
+        @PolicyKey(required = true, description = "The attribute must match at least one value; podLabels values are"
+                + " 'key=value' or 'key'.")
+        List<String> values,
+        @PolicyKey(description = "Compare ignoring case (label keys are always exact).")
+        boolean ignoreCase) {
     public ResourceCondition {
         Objects.requireNonNull(field, "field");
         Objects.requireNonNull(operator, "operator");
