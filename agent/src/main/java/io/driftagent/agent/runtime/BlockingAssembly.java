@@ -1,14 +1,14 @@
 package io.driftagent.agent.runtime;
 
-import io.driftagent.agent.block.BlockEscapeResponder;
-import io.driftagent.agent.block.BlockScopeGuardian;
+import io.driftagent.agent.enforce.BlockEscapeResponder;
+import io.driftagent.agent.enforce.BlockScopeGuardian;
 import io.driftagent.agent.config.AgentConfig;
 import io.driftagent.agent.config.TimeoutAction;
 import io.driftagent.agent.source.SourceUnavailableException;
-import io.driftagent.agent.source.fanotify.ExecPermissionDecider;
-import io.driftagent.agent.source.fanotify.FanotifyExecGuard;
-import io.driftagent.agent.source.fanotify.GuardConfig;
-import io.driftagent.agent.source.fanotify.PermissionDecision;
+import io.driftagent.agent.enforce.ExecPermissionDecider;
+import io.driftagent.agent.enforce.FanotifyExecGuard;
+import io.driftagent.agent.enforce.GuardConfig;
+import io.driftagent.agent.enforce.PermissionDecision;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;

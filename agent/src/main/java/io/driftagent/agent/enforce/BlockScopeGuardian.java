@@ -1,4 +1,4 @@
-package io.driftagent.agent.block;
+package io.driftagent.agent.enforce;
 
 import io.driftagent.agent.classify.Classification;
 import io.driftagent.agent.k8s.MetadataProvider;
@@ -9,7 +9,6 @@ import io.driftagent.agent.proc.ContainerContext;
 import io.driftagent.agent.proc.ContainerId;
 import io.driftagent.agent.proc.LiveContainers;
 import io.driftagent.agent.source.ExecEvent;
-import io.driftagent.agent.source.fanotify.FanotifyExecGuard;
 import io.driftagent.policy.eval.CompiledPolicy;
 import io.driftagent.policy.eval.Verdict;
 import io.driftagent.policy.model.DriftKind;

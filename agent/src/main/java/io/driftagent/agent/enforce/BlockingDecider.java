@@ -1,4 +1,4 @@
-package io.driftagent.agent.block;
+package io.driftagent.agent.enforce;
 
 import io.driftagent.agent.classify.Classification;
 import io.driftagent.agent.classify.DriftClassifier;
@@ -8,9 +8,6 @@ import io.driftagent.agent.pipeline.AlertAssembler;
 import io.driftagent.agent.proc.ContainerAttributor;
 import io.driftagent.agent.proc.ContainerContext;
 import io.driftagent.agent.source.ExecEvent;
-import io.driftagent.agent.source.fanotify.ExecPermissionDecider;
-import io.driftagent.agent.source.fanotify.ExecPermissionRequest;
-import io.driftagent.agent.source.fanotify.PermissionDecision;
 import io.driftagent.policy.eval.CompiledPolicy;
 import io.driftagent.policy.eval.TimeoutVerdict;
 import io.driftagent.policy.eval.Verdict;

@@ -1,5 +1,8 @@
-package io.driftagent.agent.source.fanotify;
+package io.driftagent.agent.enforce;
 
+import io.driftagent.agent.source.fanotify.FanotifyExecSourceKernelTest;
+import io.driftagent.agent.source.fanotify.KernelTestSupport;
+import io.driftagent.agent.source.fanotify.MarkKind;
 import io.driftagent.agent.fixture.tier.TestTiers;
 import org.junit.jupiter.api.Tag;
 

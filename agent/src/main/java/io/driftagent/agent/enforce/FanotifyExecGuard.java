@@ -1,5 +1,16 @@
-package io.driftagent.agent.source.fanotify;
+package io.driftagent.agent.enforce;
 
+import io.driftagent.agent.source.fanotify.Native;
+import io.driftagent.agent.source.fanotify.FanotifyGroup;
+import io.driftagent.agent.source.fanotify.OverlayLayers;
+import io.driftagent.agent.source.fanotify.ExecutedFileInspector;
+import io.driftagent.agent.source.fanotify.ProcessFactsReader;
+import io.driftagent.agent.source.fanotify.ExecEventAssembler;
+import io.driftagent.agent.source.fanotify.ExecCorrelator;
+import io.driftagent.agent.source.fanotify.Cgroup2Mount;
+import io.driftagent.agent.source.fanotify.ExecutedFile;
+import io.driftagent.agent.source.fanotify.FanotifyExecSource;
+import io.driftagent.agent.source.fanotify.MarkKind;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.agent.source.SourceUnavailableException;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package io.driftagent.agent.block;
+package io.driftagent.agent.enforce;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package io.driftagent.agent.block;
+package io.driftagent.agent.enforce;
 
 import io.driftagent.agent.fixture.tier.TestTiers;
 import org.junit.jupiter.api.Tag;
@@ -18,10 +18,6 @@ import io.driftagent.agent.pipeline.AlertAssembler;
 import io.driftagent.agent.pipeline.DeploymentIdentity;
 import io.driftagent.agent.pipeline.TimeOrderedIds;
 import io.driftagent.agent.proc.ProcContainerAttributor;
-import io.driftagent.agent.source.fanotify.FanotifyExecGuard;
-import io.driftagent.agent.source.fanotify.GuardConfig;
-import io.driftagent.agent.source.fanotify.GuardStats;
-import io.driftagent.agent.source.fanotify.PermissionDecision;
 import io.driftagent.agent.standalone.ContainerdMetadataProvider;
 import io.driftagent.policy.eval.CompiledPolicy;
 import io.driftagent.policy.load.PolicyLoadResult;

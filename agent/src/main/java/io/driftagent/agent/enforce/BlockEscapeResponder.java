@@ -1,4 +1,4 @@
-package io.driftagent.agent.block;
+package io.driftagent.agent.enforce;
 
 import io.driftagent.agent.pipeline.AlertPublisher;
 import io.driftagent.reporter.alert.Alert;
