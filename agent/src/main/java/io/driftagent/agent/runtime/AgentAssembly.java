@@ -19,8 +19,8 @@ import io.driftagent.agent.pipeline.ProcFsProcessInspector;
 import io.driftagent.agent.pipeline.TimeLimitedProcessInspector;
 import io.driftagent.agent.pipeline.TimeOrderedIds;
 import io.driftagent.agent.policywatch.PolicyFileWatcher;
-import io.driftagent.agent.enforce.BlockEscapeResponder;
 import io.driftagent.agent.enforce.BlockScopeGuardian;
+import io.driftagent.agent.enforce.Enforcer;
 import io.driftagent.agent.enforce.BlockingDecider;
 import io.driftagent.agent.enforce.RunningContainerGuarding;
 import io.driftagent.agent.proc.LiveContainers;
@@ -53,7 +53,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
 /**
@@ -169,35 +168,33 @@ public final class AgentAssembly {
         DriftClassifier classification = sandboxes.classifierOver(classifier);
         ContainerAttributor observed = new FanotifyRootWatcher(sandboxes.attributorOver(procAttributor), source);
 
-        AtomicReference<DriftPipeline> pipelineRef = new AtomicReference<>();
-        FanotifyExecGuard guard = BlockingAssembly.guard(config, clock, new BlockingDecider(observed, classification,
-                workloadsNow, policy::current, assembler, (event, classified) -> {
-                    DriftPipeline p = pipelineRef.get();
-                    return p != null && p.offerDenied(event, classified);
-                }));
-        services.add(BlockingAssembly.service(guard));
-        BlockScopeGuardian attributor = new BlockScopeGuardian(observed,
+        // blocking: the guard (no marks until a container under a block rule is seen), the scope that puts
+        // containers under it, and the enforcer the pipeline's attribute and act stages report to
+        FanotifyExecGuard guard = BlockingAssembly.guard(config, clock);
+        BlockScopeGuardian scope = new BlockScopeGuardian(
                 BlockingAssembly.meteredOnFirstUse(guard, config.blocking().onTimeout(), registry),
                 workloadsNow, policy::current, assembler, liveContainers());
-        BlockingAssembly.registerMetrics(attributor, registry);
-        RunningContainerGuarding running = new RunningContainerGuarding(attributor, policy::current,
-                Duration.ofSeconds(1));
-        services.add(ManagedService.of("running-container-guard", running::start, running::close));
+        BlockingAssembly.registerMetrics(scope, registry);
+        Enforcer enforcer = new Enforcer(scope, guard::forgetRememberedAllowances);
+        BlockingAssembly.registerMetrics(enforcer, registry);
 
         // a container can hold its mmap lock and stall /proc/<pid>/cmdline: such reads give up after 20 ms
         TimeLimitedProcessInspector processInspector = new TimeLimitedProcessInspector(
                 ProcFsProcessInspector.host(), Duration.ofMillis(20), 4, registry);
-        services.add(ManagedService.of("proc-readers", () -> { }, processInspector::close));
-        BlockEscapeResponder escapes = new BlockEscapeResponder(sandboxes.publisherOver(dispatcher::submit),
-                guard::forgetRememberedAllowances);
-        BlockingAssembly.registerMetrics(escapes, registry);
         DriftPipeline pipeline = new DriftPipeline(
-                new PipelineParts(attributor, processInspector, classification, workloads, evaluator,
-                        assembler, escapes),
+                new PipelineParts(observed, processInspector, classification, workloads, evaluator,
+                        assembler, sandboxes.publisherOver(dispatcher::submit), enforcer),
                 new PipelineSettings(config.queues().source(), config.queues().stage(), config.queues().parking(),
                         config.metadataRetries(), config.stageHistograms()),
                 registry, MonotonicClock.SYSTEM);
-        pipelineRef.set(pipeline);
+
+        // the guard decides synchronously and reports what it denied to the pipeline, classified
+        services.add(BlockingAssembly.service(guard, new BlockingDecider(observed, classification, workloadsNow,
+                policy::current, assembler, pipeline::offerDenied)));
+        RunningContainerGuarding running = new RunningContainerGuarding(scope, policy::current,
+                Duration.ofSeconds(1));
+        services.add(ManagedService.of("running-container-guard", running::start, running::close));
+        services.add(ManagedService.of("proc-readers", () -> { }, processInspector::close));
 
         SelfTest selfTest = new SelfTest(clock, sandboxes, OverlaySandbox.DEFAULT_BUSYBOX, SELF_TEST_TIMEOUT,
                 Path.of(System.getProperty("java.io.tmpdir")), registry, dir -> FanotifyRootWatcher.watchDirectory(source, dir));

@@ -104,8 +104,8 @@ class SlowClassificationIsolationTest {
                 new AlertAssembler(new DeploymentIdentity("node", "cluster", null, null), clock, new TimeOrderedIds(clock)),
                 (event, classification) -> reported.add(event.filename() + " " + classification.kind()));
         guard = new FanotifyExecGuard(GuardConfig.defaults().withDecisionTimeout(Duration.ofMillis(250))
-                .withDefaultDecision(PermissionDecision.DENY), decider, clock);
-        guard.start();
+                .withDefaultDecision(PermissionDecision.DENY), clock);
+        guard.start(decider);
         guard.guard(Path.of("/proc/" + stormPid + "/root"));
         guard.guard(Path.of("/proc/" + bystanderPid + "/root"));
     }

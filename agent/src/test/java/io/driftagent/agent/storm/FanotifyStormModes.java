@@ -89,19 +89,21 @@ public final class FanotifyStormModes {
         private final Path stormFs;
         private volatile ExecEventSink sink;
         private final FanotifyExecGuard guard;
+        private final PermissionDecision answer;
 
         AllowAllGuard(Path stormFs, PermissionDecision answer) {
             this.stormFs = stormFs;
-            this.guard = new FanotifyExecGuard(GuardConfig.defaults(), request -> {
-                sink.offer(request.event());
-                return answer;
-            }, Clock.systemUTC());
+            this.answer = answer;
+            this.guard = new FanotifyExecGuard(GuardConfig.defaults(), Clock.systemUTC());
         }
 
         @Override
         public void start(ExecEventSink sink) throws SourceUnavailableException {
             this.sink = sink;
-            guard.start();
+            guard.start(request -> {
+                sink.offer(request.event());
+                return answer;
+            });
             try {
                 guard.guard(stormFs);
             } catch (IOException e) {
