@@ -1,5 +1,6 @@
 package io.driftagent.agent.fs;
 
+import io.driftagent.agent.host.DeviceNumber;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -458,16 +459,11 @@ public final class NativeFiles {
         }
 
         public long dev() {
-            return makedev(buffer.getInt(136) & 0xffffffffL, buffer.getInt(140) & 0xffffffffL);
+            return DeviceNumber.makedev(buffer.getInt(136) & 0xffffffffL, buffer.getInt(140) & 0xffffffffL);
         }
 
         public FileFacts toFacts() {
             return new FileFacts(type(), permissions(), size(), dev(), ino(), mtimeNs(), nlink());
-        }
-
-        private static long makedev(long major, long minor) {
-            return ((major & 0xfffff000L) << 32) | ((major & 0xfffL) << 8)
-                    | ((minor & 0xffffff00L) << 12) | (minor & 0xffL);
         }
     }
 }

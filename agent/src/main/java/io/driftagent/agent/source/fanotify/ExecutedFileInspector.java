@@ -1,5 +1,6 @@
 package io.driftagent.agent.source.fanotify;
 
+import io.driftagent.agent.host.DeviceNumber;
 import io.driftagent.agent.fs.PathBytes;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -52,7 +53,7 @@ public final class ExecutedFileInspector {
         }
         long nlink = Integer.toUnsignedLong(statx.getInt(16));
         long ino = statx.getLong(32);
-        long dev = Native.makedev(Integer.toUnsignedLong(statx.getInt(136)), Integer.toUnsignedLong(statx.getInt(140)));
+        long dev = DeviceNumber.makedev(Integer.toUnsignedLong(statx.getInt(136)), Integer.toUnsignedLong(statx.getInt(140)));
         long mountId = statx.getLong(144);
         FileKey key = new FileKey(dev, ino, mountId, statx.getLong(112), statx.getInt(120), statx.getLong(40));
         Sniffed known = sniffFormat ? recent.get(key) : null;

@@ -1,5 +1,6 @@
 package io.driftagent.agent.source.fanotify;
 
+import io.driftagent.agent.host.DeviceNumber;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -139,7 +140,7 @@ public final class FanotifyGroup implements AutoCloseable {
         if (libc.statx(Native.AT_FDCWD, p, 0, Native.STATX_BASIC_STATS | Native.STATX_MNT_ID, statxBuf) != 0) {
             throw new IOException("cannot stat " + p + ": " + Native.strerror(nat.errno()));
         }
-        long dev = Native.makedev(Integer.toUnsignedLong(statxBuf.getInt(136)), Integer.toUnsignedLong(statxBuf.getInt(140)));
+        long dev = DeviceNumber.makedev(Integer.toUnsignedLong(statxBuf.getInt(136)), Integer.toUnsignedLong(statxBuf.getInt(140)));
         return new long[] {dev, statxBuf.getLong(144)};
     }
 

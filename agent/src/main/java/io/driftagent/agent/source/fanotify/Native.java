@@ -72,10 +72,6 @@ public final class Native {
         return runtime.getLastError();
     }
 
-    /** {@code makedev(major, minor)} as glibc and stat(2) encode it. */
-    static long makedev(long major, long minor) {
-        return ((major & 0xfffL) << 8) | ((major & ~0xfffL) << 32) | (minor & 0xffL) | ((minor & ~0xffL) << 12);
-    }
 
     public static String strerror(int errno) {
         return switch (errno) {
