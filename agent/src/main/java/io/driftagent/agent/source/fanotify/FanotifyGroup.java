@@ -1,5 +1,6 @@
 package io.driftagent.agent.source.fanotify;
 
+import io.driftagent.agent.host.Errno;
 import io.driftagent.agent.host.DeviceNumber;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -162,7 +163,7 @@ public final class FanotifyGroup implements AutoCloseable {
         int n = libc.poll(fds, 2, timeoutMs);
         if (n < 0) {
             int err = nat.errno();
-            if (err == Native.EINTR) {
+            if (err == Errno.EINTR) {
                 return false;
             }
             throw new IOException("poll on fanotify fd failed: " + Native.strerror(err));
@@ -184,7 +185,7 @@ public final class FanotifyGroup implements AutoCloseable {
         long got = libc.read(fanotifyFd, buf, buf.capacity());
         if (got < 0) {
             int err = nat.errno();
-            if (err == Native.EAGAIN || err == Native.EINTR) {
+            if (err == Errno.EAGAIN || err == Errno.EINTR) {
                 buf.limit(0);
                 return false;
             }

@@ -1,5 +1,10 @@
 package io.driftagent.agent.source.fanotify;
 
+import static io.driftagent.agent.host.Errno.EXDEV;
+import static io.driftagent.agent.host.Errno.EOPNOTSUPP;
+import static io.driftagent.agent.host.Errno.ENOENT;
+import static io.driftagent.agent.host.Errno.ENODEV;
+import static io.driftagent.agent.host.Errno.EINVAL;
 import jnr.ffi.LibraryLoader;
 
 /**
@@ -47,14 +52,6 @@ public final class Native {
     static final int STATX_MNT_ID = 0x1000;
 
     static final short POLLIN = 0x1;
-
-    static final int EINTR = 4;
-    static final int ENOENT = 2;
-    static final int EAGAIN = 11;
-    static final int EXDEV = 18;
-    public static final int EINVAL = 22;
-    static final int ENODEV = 19;
-    static final int EOPNOTSUPP = 95;
 
     final LinuxLibC libc;
     private final jnr.ffi.Runtime runtime;
