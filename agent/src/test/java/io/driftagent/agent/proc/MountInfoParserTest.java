@@ -1,6 +1,9 @@
 package io.driftagent.agent.proc;
 
 import io.driftagent.agent.host.DeviceNumber;
+import io.driftagent.agent.host.OverlayOptions;
+import io.driftagent.agent.host.MountInfoEntry;
+import io.driftagent.agent.host.MountInfoParser;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;

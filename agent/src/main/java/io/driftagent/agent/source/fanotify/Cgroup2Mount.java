@@ -27,7 +27,7 @@ public final class Cgroup2Mount {
                     if (fields.length < 5 || fields[3].startsWith("/..")) {
                         return null;
                     }
-                    return Path.of(io.driftagent.agent.proc.MountInfoParser.unescape(fields[4]));
+                    return Path.of(io.driftagent.agent.host.MountInfoParser.unescape(fields[4]));
                 }
             }
         } catch (IOException e) {

@@ -1,6 +1,5 @@
-package io.driftagent.agent.proc;
+package io.driftagent.agent.host;
 
-import io.driftagent.agent.host.DeviceNumber;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
