@@ -198,7 +198,9 @@ public final class AgentAssembly {
 
         SelfTest selfTest = new SelfTest(clock, sandboxes, OverlaySandbox.DEFAULT_BUSYBOX, SELF_TEST_TIMEOUT,
                 Path.of(System.getProperty("java.io.tmpdir")), registry, dir -> FanotifyRootWatcher.watchDirectory(source, dir));
-        services.add(new SelfTestService(selfTest, () -> sourceAttached(readiness), SELF_TEST_PERIOD));
+        SelfTestService selfTestService = new SelfTestService(selfTest, () -> sourceAttached(readiness),
+                SELF_TEST_PERIOD);
+        services.add(ManagedService.of(selfTestService.name(), selfTestService::start, selfTestService::close));
         readiness.register("self-test", selfTest::readiness);
         return new AgentComponents(http, readiness, services, pipeline, source);
     }
