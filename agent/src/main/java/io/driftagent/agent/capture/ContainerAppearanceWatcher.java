@@ -9,7 +9,7 @@ import io.driftagent.agent.proc.ContainerFilesystemsReader;
 import io.driftagent.agent.proc.ContainerId;
 import io.driftagent.agent.proc.ContainerMount;
 import io.driftagent.agent.proc.ContainerRuntime;
-import io.driftagent.agent.proc.MountInfoEntry;
+import io.driftagent.agent.host.MountInfoEntry;
 import io.driftagent.agent.proc.OverlayRoot;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,5 +1,6 @@
 package io.driftagent.agent.classify;
 
+import io.driftagent.agent.host.DeviceNumber;
 import io.driftagent.agent.fs.FileFacts;
 import io.driftagent.agent.fs.RootedFiles;
 import io.driftagent.agent.proc.ProcessLinks;
@@ -127,8 +128,8 @@ public final class OverlayDriftClassifier implements DriftClassifier {
         if (root.isEmpty()) {
             return Classification.unresolved(path, UnresolvedReason.ROOT_NOT_OVERLAY, "container root is not an overlay filesystem");
         }
-        return Classification.unresolved(path, UnresolvedReason.UNKNOWN_MOUNT, "file is on device " + (dev >>> 8 & 0xfff) + ":"
-                + ((dev & 0xff) | (dev >>> 12 & 0xfff00)) + ", none of the container's mounts");
+        return Classification.unresolved(path, UnresolvedReason.UNKNOWN_MOUNT, "file is on device " + DeviceNumber.format(dev)
+                + ", none of the container's mounts");
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.driftagent.agent.cloud;
 
+import io.driftagent.policy.model.CloudProvider;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -26,7 +27,7 @@ public record CloudIdentity(CloudProvider provider, String account) {
 
     /** The alert's {@code cloud.provider} value, or null. */
     public String providerLabel() {
-        return provider == null ? null : provider.label();
+        return provider == null ? null : provider.wireName();
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.driftagent.agent.cloud;
 
+import io.driftagent.policy.model.CloudProvider;
 /**
  * What configuration says about where the agent runs.
  *

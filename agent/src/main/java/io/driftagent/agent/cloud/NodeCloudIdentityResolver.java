@@ -50,7 +50,7 @@ public final class NodeCloudIdentityResolver {
         }
         if (settings.provider() != null && settings.provider() != fromNode.provider()) {
             LOG.warn("configured cloud provider {} differs from the node's providerID {}: using configuration",
-                    settings.provider().label(), providerId);
+                    settings.provider().wireName(), providerId);
             return fromSettingsOnly();
         }
         String account = settings.account() != null ? settings.account() : fromNode.account();

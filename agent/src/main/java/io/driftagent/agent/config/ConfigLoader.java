@@ -1,6 +1,6 @@
 package io.driftagent.agent.config;
 
-import io.driftagent.agent.cloud.CloudProvider;
+import io.driftagent.policy.model.CloudProvider;
 import io.driftagent.reporter.json.AlertFormat;
 import io.driftagent.reporter.webhook.BodyTemplate;
 import io.driftagent.reporter.webhook.WebhookHeader;

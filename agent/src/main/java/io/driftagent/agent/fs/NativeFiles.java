@@ -1,5 +1,12 @@
 package io.driftagent.agent.fs;
 
+import static io.driftagent.agent.host.Errno.EPERM;
+import static io.driftagent.agent.host.Errno.ENOTDIR;
+import static io.driftagent.agent.host.Errno.ENOENT;
+import static io.driftagent.agent.host.Errno.ELOOP;
+import static io.driftagent.agent.host.Errno.EINVAL;
+import static io.driftagent.agent.host.Errno.EINTR;
+import io.driftagent.agent.host.DeviceNumber;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -18,17 +25,6 @@ import jnr.ffi.Runtime;
  * Thread-safe: it holds no per-call state.
  */
 public final class NativeFiles {
-
-    static final int ENOENT = 2;
-    static final int EPERM = 1;
-    static final int EINTR = 4;
-    static final int E2BIG = 7;
-    static final int ENOTDIR = 20;
-    static final int EINVAL = 22;
-    static final int ENOSYS = 38;
-    static final int ELOOP = 40;
-    static final int ENODATA = 61;
-    static final int ERANGE = 34;
 
     static final int O_RDONLY = 0;
     static final int O_NONBLOCK = 04000;
@@ -458,16 +454,11 @@ public final class NativeFiles {
         }
 
         public long dev() {
-            return makedev(buffer.getInt(136) & 0xffffffffL, buffer.getInt(140) & 0xffffffffL);
+            return DeviceNumber.makedev(buffer.getInt(136) & 0xffffffffL, buffer.getInt(140) & 0xffffffffL);
         }
 
         public FileFacts toFacts() {
             return new FileFacts(type(), permissions(), size(), dev(), ino(), mtimeNs(), nlink());
-        }
-
-        private static long makedev(long major, long minor) {
-            return ((major & 0xfffff000L) << 32) | ((major & 0xfffL) << 8)
-                    | ((minor & 0xffffff00L) << 12) | (minor & 0xffL);
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.driftagent.agent.fs;
 
+import io.driftagent.agent.host.Errno;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -65,7 +66,7 @@ public final class RootedTreeWalker {
             int fd = files.openInRoot(rootFd, dir.relative(), NativeFiles.O_RDONLY | NativeFiles.O_NONBLOCK
                     | files.oDirectory() | files.oNoFollow());
             if (fd < 0) {
-                if (-fd == NativeFiles.ENOENT && dir.depth() > 0) {
+                if (-fd == Errno.ENOENT && dir.depth() > 0) {
                     continue; // vanished while we walked
                 }
                 throw new IOException("cannot open directory " + root + dir.path() + ": errno " + (-fd));

@@ -3,22 +3,26 @@ package io.driftagent.agent.pipeline;
 import io.driftagent.policy.eval.Verdict;
 
 /**
- * Acts on the verdict: ALERT and BLOCK become an alert; IGNORE and ALLOWED end here (counted by the policy stage).
- * An exec the blocking guard denied always becomes a {@code BinaryDriftBlocked} alert: it is reported even if the
- * policy changed in the meantime.
+ * Acts on the verdict: blocking hears of it first ({@link Enforcement#acted}: drift the policy blocks that ran anyway
+ * is an escape from the guard); ALERT and BLOCK become an alert; IGNORE and ALLOWED end here (counted by the policy
+ * stage). An exec the blocking guard denied always becomes a {@code BinaryDriftBlocked} alert: it is reported even if
+ * the policy changed in the meantime.
  */
 final class ActionHandler implements StageHandler<ExecInFlight> {
 
     private final AlertAssembler assembler;
+    private final Enforcement enforcement;
     private final StageInput<ExecInFlight> next;
 
-    ActionHandler(AlertAssembler assembler, StageInput<ExecInFlight> next) {
+    ActionHandler(AlertAssembler assembler, Enforcement enforcement, StageInput<ExecInFlight> next) {
         this.assembler = assembler;
+        this.enforcement = enforcement;
         this.next = next;
     }
 
     @Override
     public void handle(ExecInFlight exec) {
+        enforcement.acted(exec.event(), exec.denied(), exec.classification(), exec.verdict());
         Verdict.Decision decision = exec.verdict().decision();
         if (!exec.denied() && decision != Verdict.Decision.ALERT && decision != Verdict.Decision.BLOCK) {
             return;

@@ -6,7 +6,8 @@ import io.driftagent.agent.source.ExecEvent;
 import java.util.Optional;
 
 /**
- * Finds the exec's container (host execs stop here) and, when the exec may be drift, snapshots the process from
+ * Finds the exec's container (host execs stop here), tells blocking the container was seen
+ * ({@link Enforcement#containerSeen}: a container a block rule may scope is put under the exec guard here) and, when the exec may be drift, snapshots the process from
  * /proc at once, while a short-lived process most likely still exists.
  *
  * <p>Most execs in containers run the image's own files, which the kernel flags as on the overlay and not on its
@@ -17,13 +18,15 @@ import java.util.Optional;
 final class AttributionHandler implements StageHandler<ExecInFlight.Arrival> {
 
     private final ContainerAttributor attributor;
+    private final Enforcement enforcement;
     private final ProcessInspector inspector;
     private final StageInput<ExecInFlight> next;
     private final PipelineMetrics metrics;
 
-    AttributionHandler(ContainerAttributor attributor, ProcessInspector inspector, StageInput<ExecInFlight> next,
-                       PipelineMetrics metrics) {
+    AttributionHandler(ContainerAttributor attributor, Enforcement enforcement, ProcessInspector inspector,
+                       StageInput<ExecInFlight> next, PipelineMetrics metrics) {
         this.attributor = attributor;
+        this.enforcement = enforcement;
         this.inspector = inspector;
         this.next = next;
         this.metrics = metrics;
@@ -37,6 +40,7 @@ final class AttributionHandler implements StageHandler<ExecInFlight.Arrival> {
             metrics.hostProcess.increment();
             return;
         }
+        enforcement.containerSeen(container.get(), event);
         ProcessSnapshot process = null;
         if (arrival.denied() || !imageLayerByKernelFlags(event.flags())) {
             process = inspector.inspect(event);

@@ -44,7 +44,7 @@ public final class DriftPipeline {
         InlineStage<ExecInFlight> report = new InlineStage<>("report",
                 new ReportHandler(parts.publisher(), metrics, clock), clock, metrics);
         InlineStage<ExecInFlight> act = new InlineStage<>("act",
-                new ActionHandler(parts.assembler(), report), clock, metrics);
+                new ActionHandler(parts.assembler(), parts.enforcement(), report), clock, metrics);
         InlineStage<ExecInFlight> policy = new InlineStage<>("policy",
                 new PolicyHandler(parts.policy(), parts.assembler(), act, metrics), clock, metrics);
         Stage<ExecInFlight> enrich = new Stage<>("enrich", settings.stageQueueCapacity(),
@@ -53,7 +53,8 @@ public final class DriftPipeline {
         InlineStage<ExecInFlight> classify = new InlineStage<>("classify",
                 new ClassificationHandler(parts.classifier(), parts.processInspector(), enrich, metrics), clock, metrics);
         this.attribute = new Stage<>("attribute", settings.sourceQueueCapacity(),
-                new AttributionHandler(parts.attributor(), parts.processInspector(), classify, metrics), clock, metrics,
+                new AttributionHandler(parts.attributor(), parts.enforcement(), parts.processInspector(), classify,
+                        metrics), clock, metrics,
                 List.of(classify));
         this.queued = List.of(attribute, enrich);
         this.inline = List.of(classify, policy, act, report);

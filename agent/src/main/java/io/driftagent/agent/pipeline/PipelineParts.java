@@ -5,10 +5,13 @@ import io.driftagent.agent.k8s.MetadataProvider;
 import io.driftagent.agent.proc.ContainerAttributor;
 import java.util.Objects;
 
-/** The components the stages call, one per stage. */
+/**
+ * The components the stages call, one per stage, and blocking's two points of contact ({@link Enforcement}: the
+ * attribute and act stages).
+ */
 public record PipelineParts(ContainerAttributor attributor, ProcessInspector processInspector,
                             DriftClassifier classifier, MetadataProvider metadata, PolicyEvaluator policy,
-                            AlertAssembler assembler, AlertPublisher publisher) {
+                            AlertAssembler assembler, AlertPublisher publisher, Enforcement enforcement) {
     public PipelineParts {
         Objects.requireNonNull(attributor, "attributor");
         Objects.requireNonNull(processInspector, "processInspector");
@@ -17,5 +20,13 @@ public record PipelineParts(ContainerAttributor attributor, ProcessInspector pro
         Objects.requireNonNull(policy, "policy");
         Objects.requireNonNull(assembler, "assembler");
         Objects.requireNonNull(publisher, "publisher");
+        Objects.requireNonNull(enforcement, "enforcement");
+    }
+
+    /** Parts of a pipeline that enforces nothing ({@link Enforcement#NONE}). */
+    public PipelineParts(ContainerAttributor attributor, ProcessInspector processInspector, DriftClassifier classifier,
+                         MetadataProvider metadata, PolicyEvaluator policy, AlertAssembler assembler,
+                         AlertPublisher publisher) {
+        this(attributor, processInspector, classifier, metadata, policy, assembler, publisher, Enforcement.NONE);
     }
 }

@@ -1,5 +1,7 @@
 package io.driftagent.agent.proc;
 
+import io.driftagent.agent.host.MountInfoEntry;
+import io.driftagent.agent.host.MountInfoParser;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;

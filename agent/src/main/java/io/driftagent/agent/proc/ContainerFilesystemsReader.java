@@ -1,5 +1,8 @@
 package io.driftagent.agent.proc;
 
+import io.driftagent.agent.host.OverlayOptions;
+import io.driftagent.agent.host.MountInfoEntry;
+import io.driftagent.agent.host.MountInfoParser;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -128,7 +131,7 @@ public final class ContainerFilesystemsReader {
         List<ContainerMount> others = new ArrayList<>();
         for (MountInfoEntry entry : entries) {
             if (entry != rootEntry) {
-                others.add(entry.toContainerMount());
+                others.add(ContainerMount.of(entry));
             }
         }
         Optional<OverlayRoot> root = Optional.empty();
@@ -150,7 +153,7 @@ public final class ContainerFilesystemsReader {
         for (String lower : options.lowerDirs()) {
             lowers.add(resolveShortLink(lower.startsWith("/") ? onHost(lower) : relativeLower(lower, upper)));
         }
-        return Optional.of(new OverlayRoot(entry.toContainerMount(), lowers, upper, work));
+        return Optional.of(new OverlayRoot(ContainerMount.of(entry), lowers, upper, work));
     }
 
     /**

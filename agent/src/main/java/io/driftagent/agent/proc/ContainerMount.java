@@ -1,5 +1,6 @@
 package io.driftagent.agent.proc;
 
+import io.driftagent.agent.host.MountInfoEntry;
 import java.util.Objects;
 
 /**
@@ -18,5 +19,11 @@ public record ContainerMount(int mountId, long dev, String mountPoint, String ro
         Objects.requireNonNull(root, "root");
         Objects.requireNonNull(fsType, "fsType");
         Objects.requireNonNull(source, "source");
+    }
+
+    /** The mount one mountinfo line describes. */
+    public static ContainerMount of(MountInfoEntry entry) {
+        return new ContainerMount(entry.mountId(), entry.dev(), entry.mountPoint(), entry.root(), entry.fsType(),
+                entry.source());
     }
 }

@@ -26,17 +26,17 @@ import io.driftagent.agent.pipeline.TimeOrderedIds;
 import io.driftagent.agent.policysource.DriftPolicyWatcher;
 import io.driftagent.agent.policysource.EffectivePolicy;
 import io.driftagent.agent.policywatch.PolicyFileWatcher;
-import io.driftagent.agent.block.BlockEscapeResponder;
-import io.driftagent.agent.block.BlockScopeGuardian;
-import io.driftagent.agent.block.BlockingDecider;
-import io.driftagent.agent.block.RunningContainerGuarding;
+import io.driftagent.agent.enforce.BlockScopeGuardian;
+import io.driftagent.agent.enforce.Enforcer;
+import io.driftagent.agent.enforce.BlockingDecider;
+import io.driftagent.agent.enforce.RunningContainerGuarding;
 import io.driftagent.agent.proc.LiveContainers;
 import io.driftagent.agent.proc.ProcLiveContainers;
 import io.driftagent.agent.classify.DriftClassifier;
 import io.driftagent.agent.k8s.MetadataProvider;
 import io.driftagent.agent.pipeline.PolicyEvaluator;
 import io.driftagent.agent.proc.ContainerAttributor;
-import io.driftagent.agent.source.fanotify.FanotifyExecGuard;
+import io.driftagent.agent.enforce.FanotifyExecGuard;
 import io.driftagent.agent.proc.ProcContainerAttributor;
 import io.driftagent.agent.sandbox.OverlaySandbox;
 import io.driftagent.agent.sandbox.SandboxContainers;
@@ -61,7 +61,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
 /**
@@ -200,45 +199,45 @@ public final class AgentAssembly {
         DriftClassifier classification = sandboxes.classifierOver(classifier);
         ContainerAttributor observed = new FanotifyRootWatcher(sandboxes.attributorOver(procAttributor), source);
 
-        AtomicReference<DriftPipeline> pipelineRef = new AtomicReference<>();
-        FanotifyExecGuard guard = BlockingAssembly.guard(config, clock, new BlockingDecider(observed, classification,
-                workloadsNow, policy::current, assembler, (event, classified) -> {
-                    DriftPipeline p = pipelineRef.get();
-                    return p != null && p.offerDenied(event, classified);
-                }));
-        services.add(BlockingAssembly.service(guard));
-        BlockScopeGuardian attributor = new BlockScopeGuardian(observed,
+        // blocking: the guard (no marks until a container under a block rule is seen), the scope that puts
+        // containers under it, and the enforcer the pipeline's attribute and act stages report to
+        FanotifyExecGuard guard = BlockingAssembly.guard(config, clock);
+        BlockScopeGuardian scope = new BlockScopeGuardian(
                 BlockingAssembly.meteredOnFirstUse(guard, config.blocking().onTimeout(), registry),
                 workloadsNow, policy::current, assembler, liveContainers());
-        BlockingAssembly.registerMetrics(attributor, registry);
-        RunningContainerGuarding running = new RunningContainerGuarding(attributor, policy::current,
-                Duration.ofSeconds(1));
-        services.add(ManagedService.of("running-container-guard", running::start, running::close));
+        BlockingAssembly.registerMetrics(scope, registry);
+        Enforcer enforcer = new Enforcer(scope, guard::forgetRememberedAllowances);
+        BlockingAssembly.registerMetrics(enforcer, registry);
 
         // a container can hold its mmap lock and stall /proc/<pid>/cmdline: such reads give up after 20 ms
         TimeLimitedProcessInspector processInspector = new TimeLimitedProcessInspector(
                 ProcFsProcessInspector.host(), Duration.ofMillis(20), 4, registry);
-        services.add(ManagedService.of("proc-readers", () -> { }, processInspector::close));
         AlertPublisher emitted = dispatcher::submit;
         if (config.learn().enabled()) {
             LearnSession learning = new LearnSession(config.learn(), () -> policy.current().source(), clock, registry);
             services.add(ManagedService.of("learn-mode", learning::start, learning::close));
             emitted = learning.publisherOver(emitted);
         }
-        BlockEscapeResponder escapes = new BlockEscapeResponder(sandboxes.publisherOver(emitted),
-                guard::forgetRememberedAllowances);
-        BlockingAssembly.registerMetrics(escapes, registry);
         DriftPipeline pipeline = new DriftPipeline(
-                new PipelineParts(attributor, processInspector, classification, workloads, evaluator,
-                        assembler, escapes),
+                new PipelineParts(observed, processInspector, classification, workloads, evaluator,
+                        assembler, sandboxes.publisherOver(emitted), enforcer),
                 new PipelineSettings(config.queues().source(), config.queues().stage(), config.queues().parking(),
                         config.metadataRetries(), config.stageHistograms()),
                 registry, MonotonicClock.SYSTEM);
-        pipelineRef.set(pipeline);
+
+        // the guard decides synchronously and reports what it denied to the pipeline, classified
+        services.add(BlockingAssembly.service(guard, new BlockingDecider(observed, classification, workloadsNow,
+                policy::current, assembler, pipeline::offerDenied)));
+        RunningContainerGuarding running = new RunningContainerGuarding(scope, policy::current,
+                Duration.ofSeconds(1));
+        services.add(ManagedService.of("running-container-guard", running::start, running::close));
+        services.add(ManagedService.of("proc-readers", () -> { }, processInspector::close));
 
         SelfTest selfTest = new SelfTest(clock, sandboxes, OverlaySandbox.DEFAULT_BUSYBOX, SELF_TEST_TIMEOUT,
                 Path.of(System.getProperty("java.io.tmpdir")), registry, dir -> FanotifyRootWatcher.watchDirectory(source, dir));
-        services.add(new SelfTestService(selfTest, () -> sourceAttached(readiness), SELF_TEST_PERIOD));
+        SelfTestService selfTestService = new SelfTestService(selfTest, () -> sourceAttached(readiness),
+                SELF_TEST_PERIOD);
+        services.add(ManagedService.of(selfTestService.name(), selfTestService::start, selfTestService::close));
         readiness.register("self-test", selfTest::readiness);
         return new AgentComponents(http, readiness, services, pipeline, source);
     }

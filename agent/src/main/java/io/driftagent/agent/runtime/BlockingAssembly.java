@@ -1,14 +1,14 @@
 package io.driftagent.agent.runtime;
 
-import io.driftagent.agent.block.BlockEscapeResponder;
-import io.driftagent.agent.block.BlockScopeGuardian;
+import io.driftagent.agent.enforce.Enforcer;
+import io.driftagent.agent.enforce.BlockScopeGuardian;
 import io.driftagent.agent.config.AgentConfig;
 import io.driftagent.agent.config.TimeoutAction;
 import io.driftagent.agent.source.SourceUnavailableException;
-import io.driftagent.agent.source.fanotify.ExecPermissionDecider;
-import io.driftagent.agent.source.fanotify.FanotifyExecGuard;
-import io.driftagent.agent.source.fanotify.GuardConfig;
-import io.driftagent.agent.source.fanotify.PermissionDecision;
+import io.driftagent.agent.enforce.ExecPermissionDecider;
+import io.driftagent.agent.enforce.FanotifyExecGuard;
+import io.driftagent.agent.enforce.GuardConfig;
+import io.driftagent.agent.enforce.PermissionDecision;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
@@ -31,12 +31,12 @@ final class BlockingAssembly {
     private BlockingAssembly() {
     }
 
-    static FanotifyExecGuard guard(AgentConfig config, Clock clock, ExecPermissionDecider decider) {
+    static FanotifyExecGuard guard(AgentConfig config, Clock clock) {
         GuardConfig guardConfig = GuardConfig.defaults()
                 .withDecisionTimeout(config.blocking().decisionTimeout())
                 .withDefaultDecision(config.blocking().onTimeout() == TimeoutAction.DENY
                         ? PermissionDecision.DENY : PermissionDecision.ALLOW);
-        return new FanotifyExecGuard(guardConfig, decider, clock);
+        return new FanotifyExecGuard(guardConfig, clock);
     }
 
     private static final List<String> DEFAULT_REASONS = List.of("timeout", "decider_error", "null_decision", "overloaded",
@@ -125,8 +125,8 @@ final class BlockingAssembly {
         };
     }
 
-    static void registerMetrics(BlockEscapeResponder escapes, MeterRegistry registry) {
-        FunctionCounter.builder("drift.guard.block.escapes", escapes, BlockEscapeResponder::escapes)
+    static void registerMetrics(Enforcer enforcer, MeterRegistry registry) {
+        FunctionCounter.builder("drift.guard.block.escapes", enforcer, Enforcer::escapes)
                 .description("Drift under a block rule that ran (not denied); each one makes the guard forget its "
                         + "remembered allowances").register(registry);
     }
@@ -137,10 +137,11 @@ final class BlockingAssembly {
                         + "retried at its next exec and scan)").register(registry);
     }
 
-    static ManagedService service(FanotifyExecGuard guard) {
+    /** Starts the guard answering with {@code decider}'s decisions; a kernel without permission events is logged. */
+    static ManagedService service(FanotifyExecGuard guard, ExecPermissionDecider decider) {
         return ManagedService.of("exec-guard", () -> {
             try {
-                guard.start();
+                guard.start(decider);
             } catch (SourceUnavailableException e) {
                 log.warn("blocking unavailable, block rules will alert only: {}", e.getMessage());
             }

@@ -1,5 +1,6 @@
 package io.driftagent.agent.sandbox;
 
+import io.driftagent.agent.host.DeviceNumber;
 import io.driftagent.agent.proc.ContainerMount;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -22,7 +23,7 @@ final class MountTable {
             String[] majorMinor = f[2].split(":");
             long major = Long.parseLong(majorMinor[0]);
             long minor = Long.parseLong(majorMinor[1]);
-            long dev = (minor & 0xff) | (major << 8) | ((minor & ~0xffL) << 12);
+            long dev = DeviceNumber.makedev(major, minor);
             return Optional.of(new ContainerMount(Integer.parseInt(f[0]), dev, "/", f[3], after[0], after[1]));
         }
         return Optional.empty();

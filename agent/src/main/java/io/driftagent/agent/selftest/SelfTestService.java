@@ -1,15 +1,15 @@
 package io.driftagent.agent.selftest;
 
-import io.driftagent.agent.runtime.ManagedService;
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
 
 /**
  * Runs the {@link SelfTest} in the background once the exec source is attached, retrying a failed run a few times
  * (the first execs after attaching can race the pipeline's start), then re-running it periodically so a detection
- * that breaks later (a detached program, a full disk for the sandbox) shows on {@code /readyz}.
+ * that breaks later (a detached program, a full disk for the sandbox) shows on {@code /readyz}. The runtime starts and
+ * stops it as the service {@link #name()}.
  */
-public final class SelfTestService implements ManagedService {
+public final class SelfTestService implements AutoCloseable {
 
     private static final int ATTEMPTS = 3;
     /** How long stopping waits for a run in progress to clean up after the interrupt. */
@@ -26,12 +26,10 @@ public final class SelfTestService implements ManagedService {
         this.period = period;
     }
 
-    @Override
     public String name() {
         return "self-test";
     }
 
-    @Override
     public void start() {
         Thread t = new Thread(this::loop, "drift-self-test");
         t.setDaemon(true);

@@ -536,7 +536,7 @@ class OverlayDriftClassifierTest {
 
     /** Device numbers used as stand-ins. */
     private static final class MountInfoDevs {
-        static final long HOST_DISK = io.driftagent.agent.proc.MountInfoParser.makedev(254, 0);
+        static final long HOST_DISK = io.driftagent.agent.host.DeviceNumber.makedev(254, 0);
     }
 
     // --- facts as the kernel would report them ---

@@ -1,5 +1,6 @@
 package io.driftagent.agent.cloud;
 
+import io.driftagent.policy.model.CloudProvider;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.driftagent.agent.k8s.CrudApiServer;

@@ -115,6 +115,39 @@ class DriftPipelineTest {
     }
 
     @Test
+    void blockingHearsOfEachAttributedContainerAndOfEachVerdictAtTheActStageBeforeTheAlertIsPublished() throws Exception {
+        // given a pipeline whose enforcement records what it is told
+        metadata.known.put(CONTAINER, metadata());
+        List<String> told = new CopyOnWriteArrayList<>();
+        Enforcement recording = new Enforcement() {
+            @Override
+            public void containerSeen(io.driftagent.agent.proc.ContainerContext container,
+                                      io.driftagent.agent.source.ExecEvent event) {
+                told.add("seen " + container.id().value() + " " + event.tgid());
+            }
+
+            @Override
+            public void acted(io.driftagent.agent.source.ExecEvent event, boolean denied, Classification classification,
+                              Verdict verdict) {
+                told.add("acted " + event.tgid() + " " + classification.kind() + " " + verdict.decision()
+                        + (denied ? " denied" : " ran") + " published=" + publisher.alerts.size());
+            }
+        };
+        ProcessInspector inspector = event -> new ProcessSnapshot("/bin/sh", List.of("sh"), "/usr/bin/bash");
+        pipeline = new DriftPipeline(new PipelineParts(attributor(), inspector, classifier(), metadata,
+                facts -> new Verdict(Verdict.Decision.BLOCK, "block-all", 1, false), assembler, publisher, recording),
+                PipelineSettings.defaults(), registry, MonotonicClock.SYSTEM);
+        pipeline.start();
+
+        // when a drifted exec runs
+        pipeline.sink().offer(exec(4321, "/tmp/xmrig", System.nanoTime()));
+        publisher.next(WAIT);
+
+        // then blocking was told its container was seen, then the verdict, before the alert went to the reporter
+        assertThat(told).containsExactly("seen " + CONTAINER.value() + " 4321", "acted 4321 ADDED BLOCK ran published=0");
+    }
+
+    @Test
     void anExecTheGuardDeniedIsPublishedAsBlockedWhateverTheVerdictNow() throws Exception {
         metadata.known.put(CONTAINER, metadata());
         start(classifier(), facts -> new Verdict(Verdict.Decision.IGNORE, "default", null, true),

@@ -1,5 +1,9 @@
 package io.driftagent.agent.proc;
 
+import io.driftagent.agent.host.DeviceNumber;
+import io.driftagent.agent.host.OverlayOptions;
+import io.driftagent.agent.host.MountInfoEntry;
+import io.driftagent.agent.host.MountInfoParser;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -21,14 +25,6 @@ class MountInfoParserTest {
 
     private final MountInfoParser parser = new MountInfoParser();
 
-    @Test
-    void encodesMajorMinorAsStatReportsIt() {
-        assertThat(MountInfoParser.makedev(0, 39)).isEqualTo(39L);
-        assertThat(MountInfoParser.makedev(254, 0)).isEqualTo(0xfe00L);
-        assertThat(MountInfoParser.makedev(8, 1)).isEqualTo(0x801L);
-        // minors above 255 go to bits 20+ (new_encode_dev)
-        assertThat(MountInfoParser.makedev(0, 300)).isEqualTo((300 & 0xff) | ((300L & ~0xff) << 12));
-    }
 
     @Test
     void parsesOptionalFieldsAndUnescapesOctalEscapes() {
@@ -66,7 +62,7 @@ class MountInfoParserTest {
         assertThat(root.workDir()).isEqualTo(Path.of("/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/snapshots/2/work"));
         assertThat(fs.mounts()).extracting(ContainerMount::mountPoint)
                 .containsExactly("/proc", "/dev", "/dev/shm", "/etc/resolv.conf");
-        assertThat(fs.nonRootMountWithDev(MountInfoParser.makedev(0, 45))).map(ContainerMount::fsType).contains("tmpfs");
+        assertThat(fs.nonRootMountWithDev(DeviceNumber.makedev(0, 45))).map(ContainerMount::fsType).contains("tmpfs");
         assertThat(fs.nonRootMountWithDev(39L)).isEmpty();
     }
 

@@ -1,5 +1,6 @@
 package io.driftagent.agent.proc;
 
+import io.driftagent.agent.host.DeviceNumber;
 import io.driftagent.agent.fixture.MutableClock;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -59,14 +60,14 @@ class ProcContainerAttributorTest {
 
     @Test
     void aDeviceSharedByTwoContainersDoesNotAttributeAGoneProcess() throws IOException {
-        long sharedTmpfs = MountInfoParser.makedev(0, 77);
+        long sharedTmpfs = DeviceNumber.makedev(0, 77);
         container(201, ID_A, "0:40", "0:77");
         container(202, ID_B, "0:41", "0:77");
         attributor.attribute(exec(201, cgroupId(ID_A), 0, 1)).orElseThrow();
         attributor.attribute(exec(202, cgroupId(ID_B), 0, 1)).orElseThrow();
 
         Optional<ContainerContext> byShared = attributor.attribute(exec(999, 0, 0, sharedTmpfs));
-        Optional<ContainerContext> byOwnRoot = attributor.attribute(exec(999, 0, 0, MountInfoParser.makedev(0, 40)));
+        Optional<ContainerContext> byOwnRoot = attributor.attribute(exec(999, 0, 0, DeviceNumber.makedev(0, 40)));
 
         assertThat(byShared).isEmpty();
         assertThat(byOwnRoot).map(c -> c.id().value()).contains(ID_A);

@@ -5,12 +5,12 @@ import io.driftagent.agent.source.ExecEventSink;
 import io.driftagent.agent.source.ExecSource;
 import io.driftagent.agent.source.SourceStats;
 import io.driftagent.agent.source.SourceUnavailableException;
-import io.driftagent.agent.source.fanotify.FanotifyExecGuard;
+import io.driftagent.agent.enforce.FanotifyExecGuard;
 import io.driftagent.agent.source.fanotify.FanotifyExecSource;
 import io.driftagent.agent.source.fanotify.FanotifySourceConfig;
-import io.driftagent.agent.source.fanotify.GuardConfig;
-import io.driftagent.agent.source.fanotify.GuardStats;
-import io.driftagent.agent.source.fanotify.PermissionDecision;
+import io.driftagent.agent.enforce.GuardConfig;
+import io.driftagent.agent.enforce.GuardStats;
+import io.driftagent.agent.enforce.PermissionDecision;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -89,19 +89,21 @@ public final class FanotifyStormModes {
         private final Path stormFs;
         private volatile ExecEventSink sink;
         private final FanotifyExecGuard guard;
+        private final PermissionDecision answer;
 
         AllowAllGuard(Path stormFs, PermissionDecision answer) {
             this.stormFs = stormFs;
-            this.guard = new FanotifyExecGuard(GuardConfig.defaults(), request -> {
-                sink.offer(request.event());
-                return answer;
-            }, Clock.systemUTC());
+            this.answer = answer;
+            this.guard = new FanotifyExecGuard(GuardConfig.defaults(), Clock.systemUTC());
         }
 
         @Override
         public void start(ExecEventSink sink) throws SourceUnavailableException {
             this.sink = sink;
-            guard.start();
+            guard.start(request -> {
+                sink.offer(request.event());
+                return answer;
+            });
             try {
                 guard.guard(stormFs);
             } catch (IOException e) {

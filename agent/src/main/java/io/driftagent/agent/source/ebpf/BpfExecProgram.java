@@ -1,5 +1,6 @@
 package io.driftagent.agent.source.ebpf;
 
+import io.driftagent.agent.host.Errno;
 import io.driftagent.agent.source.SourceUnavailableException;
 import java.lang.ref.Reference;
 import java.nio.file.Files;

@@ -1,5 +1,6 @@
 package io.driftagent.agent.source.ebpf;
 
+import io.driftagent.agent.host.Errno;
 import com.kenai.jffi.MemoryIO;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;

@@ -1,5 +1,7 @@
 package io.driftagent.agent.source.ebpf;
 
+import io.driftagent.agent.host.Errno;
+import static io.driftagent.agent.host.Errno.EINTR;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -15,7 +17,6 @@ final class ReaderWait implements AutoCloseable {
     private static final short POLLIN = 0x1;
     private static final int EFD_CLOEXEC = 0x80000;
     private static final int EFD_NONBLOCK = 0x800;
-    private static final int EINTR = 4;
     private static final MappedRingBuffer.RecordHandler IGNORE = (memory, offset, length) -> { };
 
     private final LibcMemory libc;

@@ -6,7 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Finds where the cgroup v2 (unified) hierarchy is mounted: /sys/fs/cgroup on v2 hosts, .../unified on hybrid. */
-final class Cgroup2Mount {
+public final class Cgroup2Mount {
 
     private Cgroup2Mount() {
     }
@@ -17,7 +17,7 @@ final class Cgroup2Mount {
      * to the namespace and do not name directories under the mount; the cgroup is left unknown (0) for attribution
      * to read from /proc through its namespace view.
      */
-    static Path find(Path procRoot) {
+    public static Path find(Path procRoot) {
         try {
             String text = new String(Files.readAllBytes(procRoot.resolve("self/mountinfo")), StandardCharsets.UTF_8);
             for (String line : text.split("\n")) {
@@ -27,7 +27,7 @@ final class Cgroup2Mount {
                     if (fields.length < 5 || fields[3].startsWith("/..")) {
                         return null;
                     }
-                    return Path.of(io.driftagent.agent.proc.MountInfoParser.unescape(fields[4]));
+                    return Path.of(io.driftagent.agent.host.MountInfoParser.unescape(fields[4]));
                 }
             }
         } catch (IOException e) {

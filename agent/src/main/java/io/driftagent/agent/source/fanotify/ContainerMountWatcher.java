@@ -1,7 +1,9 @@
 package io.driftagent.agent.source.fanotify;
 
-import io.driftagent.agent.proc.MountInfoEntry;
-import io.driftagent.agent.proc.MountInfoParser;
+import io.driftagent.agent.host.DeviceNumber;
+import io.driftagent.agent.host.Errno;
+import io.driftagent.agent.host.MountInfoEntry;
+import io.driftagent.agent.host.MountInfoParser;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -249,7 +251,7 @@ final class ContainerMountWatcher implements Runnable {
             return true;
         } catch (IOException | RuntimeException e) {
             String why = String.valueOf(e.getMessage());
-            if (why.endsWith(": " + Native.strerror(Native.ENOENT))) {
+            if (why.endsWith(": " + Native.strerror(Errno.ENOENT))) {
                 // unmounted again before we looked, or hidden under another mount: nothing can be exec'd from it
                 log.debug("fanotify: the {} at {} is gone or hidden: {}", fsType, mountPoint, why);
                 return false;
@@ -287,7 +289,7 @@ final class ContainerMountWatcher implements Runnable {
                 if (nat.libc.statx(Native.AT_FDCWD, dir + "/root", 0, Native.STATX_BASIC_STATS, statx) != 0) {
                     continue;
                 }
-                long rootDev = Native.makedev(Integer.toUnsignedLong(statx.getInt(136)),
+                long rootDev = DeviceNumber.makedev(Integer.toUnsignedLong(statx.getInt(136)),
                         Integer.toUnsignedLong(statx.getInt(140)));
                 if (due.remove(rootDev) != null && watchContainerOf(Integer.parseInt(name), rootDev)) {
                     searches.remove(rootDev);

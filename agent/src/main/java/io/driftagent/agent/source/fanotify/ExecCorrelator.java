@@ -25,10 +25,10 @@ import java.util.function.Consumer;
  * </ul>
  * A group is emitted when its window passes without a fitting event. Not thread-safe: the reader thread owns it.
  */
-final class ExecCorrelator {
+public final class ExecCorrelator {
 
     /** One open of the exec chain: what the fd said and where it is relative to overlays. */
-    record Part(ExecutedFile file, LayerResolution layer) {}
+    public record Part(ExecutedFile file, LayerResolution layer) {}
 
     /** A finished exec: the exec'd file (merged over twins) and the interpreter of a script, if seen. */
     static final class Group {

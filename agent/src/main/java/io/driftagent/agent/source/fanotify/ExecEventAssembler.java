@@ -5,13 +5,13 @@ import io.driftagent.agent.source.ExecEvent;
 import java.util.List;
 
 /** Builds an {@link ExecEvent} from the folded opens of one execve and the process facts read from /proc. */
-final class ExecEventAssembler {
+public final class ExecEventAssembler {
 
     private static final int COMM_MAX_BYTES = 15;
 
     private final OverlayLayers layers;
 
-    ExecEventAssembler(OverlayLayers layers) {
+    public ExecEventAssembler(OverlayLayers layers) {
         this.layers = layers;
     }
 
@@ -19,13 +19,13 @@ final class ExecEventAssembler {
      * @param comm the task's comm after exec when known, else null: then the kernel's rule is applied to the
      *             resolved path (basename, 15 bytes), which differs when exec went through a symlink
      */
-    ExecEvent assemble(int pid, ProcessFacts p, List<ExecCorrelator.Part> file, List<ExecCorrelator.Part> interpreter,
+    public ExecEvent assemble(int pid, ProcessFacts p, List<ExecCorrelator.Part> file, List<ExecCorrelator.Part> interpreter,
                        String comm, long timestampNs) {
         return assemble(pid, p, file, interpreter, null, comm, timestampNs);
     }
 
     /** @param interpreterFallback {dev, ino} of a script's interpreter whose own event was not reported, or null */
-    ExecEvent assemble(int pid, ProcessFacts p, List<ExecCorrelator.Part> file, List<ExecCorrelator.Part> interpreter,
+    public ExecEvent assemble(int pid, ProcessFacts p, List<ExecCorrelator.Part> file, List<ExecCorrelator.Part> interpreter,
                        long[] interpreterFallback, String comm, long timestampNs) {
         String filename = filename(file);
         boolean overlay = false;

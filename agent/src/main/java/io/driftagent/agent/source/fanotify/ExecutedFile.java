@@ -16,18 +16,18 @@ import java.util.Objects;
  * @param interpreterPath the path the kernel will open next in this execve: a script's {@code #!} interpreter, an
  *                        ELF's PT_INTERP (ld.so); "" if none or not readable
  */
-record ExecutedFile(long dev, long ino, long nlink, long mountId, long fsMagic, String path, boolean deleted, Format format,
+public record ExecutedFile(long dev, long ino, long nlink, long mountId, long fsMagic, String path, boolean deleted, Format format,
                     String interpreterPath) {
 
     static final long OVERLAYFS_MAGIC = 0x794c7630L;
 
-    ExecutedFile {
+    public ExecutedFile {
         Objects.requireNonNull(path, "path");
         Objects.requireNonNull(format, "format");
         Objects.requireNonNull(interpreterPath, "interpreterPath");
     }
 
-    enum Format {
+    public enum Format {
         /** starts with {@code #!}: the kernel will open an interpreter next, in the same execve */
         SCRIPT,
         /** an ELF with PT_INTERP: the kernel will open the ELF interpreter (ld.so) next, in the same execve */

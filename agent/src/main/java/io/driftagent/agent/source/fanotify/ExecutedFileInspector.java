@@ -1,5 +1,6 @@
 package io.driftagent.agent.source.fanotify;
 
+import io.driftagent.agent.host.DeviceNumber;
 import io.driftagent.agent.fs.PathBytes;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -9,7 +10,7 @@ import java.nio.ByteOrder;
  * look at the file's first bytes (the {@code #!} or ELF header and program headers). The file system type and format
  * are cached per (dev, ino, mount id, mtime, size): a storm execs the same few files. Not thread-safe: one per thread.
  */
-final class ExecutedFileInspector {
+public final class ExecutedFileInspector {
 
     private static final String DELETED_SUFFIX = " (deleted)";
     private static final int PATH_MAX = 4096;
@@ -40,19 +41,19 @@ final class ExecutedFileInspector {
 
     private record FileKey(long dev, long ino, long mountId, long mtimeSec, int mtimeNsec, long size) {}
 
-    ExecutedFileInspector(Native nat) {
+    public ExecutedFileInspector(Native nat) {
         this.libc = nat.libc;
     }
 
     /** Facts of the file behind {@code fd}; {@code null} when the fd cannot even be stat'ed. */
-    ExecutedFile inspect(int fd, boolean sniffFormat) {
+    public ExecutedFile inspect(int fd, boolean sniffFormat) {
         statx.clear();
         if (libc.statx(fd, "", Native.AT_EMPTY_PATH, Native.STATX_BASIC_STATS | Native.STATX_MNT_ID, statx) != 0) {
             return null;
         }
         long nlink = Integer.toUnsignedLong(statx.getInt(16));
         long ino = statx.getLong(32);
-        long dev = Native.makedev(Integer.toUnsignedLong(statx.getInt(136)), Integer.toUnsignedLong(statx.getInt(140)));
+        long dev = DeviceNumber.makedev(Integer.toUnsignedLong(statx.getInt(136)), Integer.toUnsignedLong(statx.getInt(140)));
         long mountId = statx.getLong(144);
         FileKey key = new FileKey(dev, ino, mountId, statx.getLong(112), statx.getInt(120), statx.getLong(40));
         Sniffed known = sniffFormat ? recent.get(key) : null;

@@ -293,7 +293,7 @@ public final class FanotifyExecSource implements ExecSource {
         lost.computeIfAbsent(reason, k -> new LongAdder()).increment();
     }
 
-    static java.util.Optional<Integer> procPidOf(Path p) {
+    public static java.util.Optional<Integer> procPidOf(Path p) {
         // /proc/<pid>/root
         if (p.getNameCount() == 3 && p.getName(0).toString().equals("proc") && p.getName(2).toString().equals("root")) {
             try {

@@ -1,5 +1,7 @@
 package io.driftagent.agent.source.fanotify;
 
+import io.driftagent.agent.host.Errno;
+import io.driftagent.agent.host.DeviceNumber;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -15,7 +17,7 @@ import org.slf4j.LoggerFactory;
  * counted per superblock (filesystem marks) or per mount (mount marks), because two watched paths on the
  * same filesystem share one kernel mark: unwatching one must not blind the other.
  */
-final class FanotifyGroup implements AutoCloseable {
+public final class FanotifyGroup implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(FanotifyGroup.class);
 
@@ -31,7 +33,7 @@ final class FanotifyGroup implements AutoCloseable {
 
     private record MarkRef(MarkKind kind, long key) {}
 
-    FanotifyGroup(Native nat, int initFlags, long mask) throws IOException {
+    public FanotifyGroup(Native nat, int initFlags, long mask) throws IOException {
         this.nat = nat;
         this.libc = nat.libc;
         this.mask = mask;
@@ -56,7 +58,7 @@ final class FanotifyGroup implements AutoCloseable {
     }
 
     /** Marks the filesystem holding {@code path}, or its mount where a filesystem mark is refused. */
-    synchronized MarkKind mark(Path path) throws IOException {
+    public synchronized MarkKind mark(Path path) throws IOException {
         return mark(path, true);
     }
 
@@ -65,7 +67,7 @@ final class FanotifyGroup implements AutoCloseable {
      *                          guard so that a path on the host root filesystem can never put the whole host root
      *                          under permission events)
      */
-    synchronized MarkKind mark(Path path, boolean filesystemAllowed) throws IOException {
+    public synchronized MarkKind mark(Path path, boolean filesystemAllowed) throws IOException {
         Objects.requireNonNull(path, "path");
         ensureOpen();
         MarkRef existing = marks.get(path);
@@ -110,7 +112,7 @@ final class FanotifyGroup implements AutoCloseable {
     }
 
     /** Drops the mark for {@code path}; the kernel mark goes when no other watched path shares it. */
-    synchronized boolean unmark(Path path) {
+    public synchronized boolean unmark(Path path) {
         MarkRef ref = marks.remove(path);
         if (ref == null || closed) {
             return false;
@@ -141,19 +143,19 @@ final class FanotifyGroup implements AutoCloseable {
         }
     }
 
-    synchronized Map<Path, MarkKind> marks() {
+    public synchronized Map<Path, MarkKind> marks() {
         Map<Path, MarkKind> copy = new HashMap<>();
         marks.forEach((p, r) -> copy.put(p, r.kind()));
         return copy;
     }
 
     /** [dev, mount id] of {@code p}, following symlinks (a /proc/<pid>/root magic link included). */
-    synchronized long[] devAndMountId(String p) throws IOException {
+    public synchronized long[] devAndMountId(String p) throws IOException {
         statxBuf.clear();
         if (libc.statx(Native.AT_FDCWD, p, 0, Native.STATX_BASIC_STATS | Native.STATX_MNT_ID, statxBuf) != 0) {
             throw new IOException("cannot stat " + p + ": " + Native.strerror(nat.errno()));
         }
-        long dev = Native.makedev(Integer.toUnsignedLong(statxBuf.getInt(136)), Integer.toUnsignedLong(statxBuf.getInt(140)));
+        long dev = DeviceNumber.makedev(Integer.toUnsignedLong(statxBuf.getInt(136)), Integer.toUnsignedLong(statxBuf.getInt(140)));
         return new long[] {dev, statxBuf.getLong(144)};
     }
 
@@ -161,7 +163,7 @@ final class FanotifyGroup implements AutoCloseable {
      * Waits up to {@code timeoutMs} for events, then reads what is there into {@code buf} (position 0, limit =
      * bytes read). Returns false when woken by {@link #wakeup()} or on timeout with nothing to read.
      */
-    boolean awaitAndRead(ByteBuffer buf, int timeoutMs) throws IOException {
+    public boolean awaitAndRead(ByteBuffer buf, int timeoutMs) throws IOException {
         return awaitAndRead(buf, pollFds, timeoutMs, true);
     }
 
@@ -169,13 +171,13 @@ final class FanotifyGroup implements AutoCloseable {
      * As {@link #awaitAndRead(ByteBuffer, int)} for several reader threads: each brings its own 16-byte poll buffer,
      * and with {@code consumeWake} false a {@link #wakeup()} stays signalled, so it wakes every reader.
      */
-    boolean awaitAndRead(ByteBuffer buf, ByteBuffer fds, int timeoutMs, boolean consumeWake) throws IOException {
+    public boolean awaitAndRead(ByteBuffer buf, ByteBuffer fds, int timeoutMs, boolean consumeWake) throws IOException {
         fds.putInt(0, fanotifyFd).putShort(4, Native.POLLIN).putShort(6, (short) 0);
         fds.putInt(8, wakeFd).putShort(12, Native.POLLIN).putShort(14, (short) 0);
         int n = libc.poll(fds, 2, timeoutMs);
         if (n < 0) {
             int err = nat.errno();
-            if (err == Native.EINTR) {
+            if (err == Errno.EINTR) {
                 return false;
             }
             throw new IOException("poll on fanotify fd failed: " + Native.strerror(err));
@@ -192,12 +194,12 @@ final class FanotifyGroup implements AutoCloseable {
     }
 
     /** Non-blocking read of queued events; false when none. */
-    boolean readAvailable(ByteBuffer buf) throws IOException {
+    public boolean readAvailable(ByteBuffer buf) throws IOException {
         buf.clear();
         long got = libc.read(fanotifyFd, buf, buf.capacity());
         if (got < 0) {
             int err = nat.errno();
-            if (err == Native.EAGAIN || err == Native.EINTR) {
+            if (err == Errno.EAGAIN || err == Errno.EINTR) {
                 buf.limit(0);
                 return false;
             }
@@ -208,7 +210,7 @@ final class FanotifyGroup implements AutoCloseable {
     }
 
     /** Answers one permission event. Returns false if the kernel refused the answer. */
-    boolean respond(ByteBuffer scratch8, int eventFd, boolean allow) {
+    public boolean respond(ByteBuffer scratch8, int eventFd, boolean allow) {
         scratch8.clear();
         scratch8.putInt(0, eventFd).putInt(4, allow ? Native.FAN_ALLOW : Native.FAN_DENY);
         long written = libc.write(fanotifyFd, scratch8, 8);
@@ -226,29 +228,29 @@ final class FanotifyGroup implements AutoCloseable {
      *
      * @return 0, or the errno (EINVAL on kernels before 5.19, which lack evictable marks)
      */
-    int ignoreExecPermissionOf(int fd) {
+    public int ignoreExecPermissionOf(int fd) {
         int flags = Native.FAN_MARK_ADD | Native.FAN_MARK_IGNORED_MASK | Native.FAN_MARK_EVICTABLE;
         return libc.fanotify_mark(fanotifyFd, flags, Native.FAN_OPEN_EXEC_PERM, fd, null) == 0 ? 0 : nat.errno();
     }
 
     /** Undoes {@link #ignoreExecPermissionOf(int)}; returns 0 or the errno. */
-    int stopIgnoringExecPermissionOf(int fd) {
+    public int stopIgnoringExecPermissionOf(int fd) {
         int flags = Native.FAN_MARK_REMOVE | Native.FAN_MARK_IGNORED_MASK;
         return libc.fanotify_mark(fanotifyFd, flags, Native.FAN_OPEN_EXEC_PERM, fd, null) == 0 ? 0 : nat.errno();
     }
 
     /** Removes every inode mark of this group (the ignore marks); filesystem and mount marks stay. */
-    int flushInodeMarks() {
+    public int flushInodeMarks() {
         return libc.fanotify_mark(fanotifyFd, Native.FAN_MARK_FLUSH, 0, Native.AT_FDCWD, null) == 0 ? 0 : nat.errno();
     }
 
-    void wakeup() {
+    public void wakeup() {
         ByteBuffer one = ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder());
         one.putLong(0, 1L);
         libc.write(wakeFd, one, 8);
     }
 
-    void closeEventFd(int fd) {
+    public void closeEventFd(int fd) {
         if (fd >= 0) {
             libc.close(fd);
         }
@@ -269,7 +271,7 @@ final class FanotifyGroup implements AutoCloseable {
     }
 
     /** Stops new events by removing every mark, keeping the fd open so queued events can still be read. */
-    synchronized void removeAllMarks() {
+    public synchronized void removeAllMarks() {
         for (Path p : new java.util.ArrayList<>(marks.keySet())) {
             unmark(p);
         }

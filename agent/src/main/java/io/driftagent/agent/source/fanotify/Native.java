@@ -1,16 +1,21 @@
 package io.driftagent.agent.source.fanotify;
 
+import static io.driftagent.agent.host.Errno.EXDEV;
+import static io.driftagent.agent.host.Errno.EOPNOTSUPP;
+import static io.driftagent.agent.host.Errno.ENOENT;
+import static io.driftagent.agent.host.Errno.ENODEV;
+import static io.driftagent.agent.host.Errno.EINVAL;
 import jnr.ffi.LibraryLoader;
 
 /**
  * Loads {@link LinuxLibC} once per owner and reads errno. Constants are the Linux x86_64/aarch64 UAPI values.
  */
-final class Native {
+public final class Native {
 
     static final int FAN_CLOEXEC = 0x1;
     static final int FAN_NONBLOCK = 0x2;
     static final int FAN_CLASS_NOTIF = 0x0;
-    static final int FAN_CLASS_CONTENT = 0x4;
+    public static final int FAN_CLASS_CONTENT = 0x4;
 
     static final int FAN_MARK_ADD = 0x1;
     static final int FAN_MARK_REMOVE = 0x2;
@@ -21,15 +26,15 @@ final class Native {
     static final int FAN_MARK_EVICTABLE = 0x200;
 
     static final long FAN_OPEN_EXEC = 0x1000L;
-    static final long FAN_Q_OVERFLOW = 0x4000L;
-    static final long FAN_OPEN_EXEC_PERM = 0x40000L;
+    public static final long FAN_Q_OVERFLOW = 0x4000L;
+    public static final long FAN_OPEN_EXEC_PERM = 0x40000L;
 
     static final int FAN_ALLOW = 0x1;
     static final int FAN_DENY = 0x2;
     static final int FAN_NOFD = -1;
 
     static final int FANOTIFY_METADATA_VERSION = 3;
-    static final int EVENT_METADATA_LEN = 24;
+    public static final int EVENT_METADATA_LEN = 24;
 
     static final int O_RDONLY = 0;
     static final int O_PATH = 0x200000;
@@ -50,14 +55,6 @@ final class Native {
     static final short POLLPRI = 0x2;
     static final short POLLERR = 0x8;
 
-    static final int EINTR = 4;
-    static final int ENOENT = 2;
-    static final int EAGAIN = 11;
-    static final int EXDEV = 18;
-    static final int EINVAL = 22;
-    static final int ENODEV = 19;
-    static final int EOPNOTSUPP = 95;
-
     final LinuxLibC libc;
     private final jnr.ffi.Runtime runtime;
 
@@ -66,7 +63,7 @@ final class Native {
         this.runtime = jnr.ffi.Runtime.getRuntime(libc);
     }
 
-    static Native load() {
+    public static Native load() {
         return new Native(LibraryLoader.create(LinuxLibC.class).load("c"));
     }
 
@@ -74,12 +71,8 @@ final class Native {
         return runtime.getLastError();
     }
 
-    /** {@code makedev(major, minor)} as glibc and stat(2) encode it. */
-    static long makedev(long major, long minor) {
-        return ((major & 0xfffL) << 8) | ((major & ~0xfffL) << 32) | (minor & 0xffL) | ((minor & ~0xffL) << 12);
-    }
 
-    static String strerror(int errno) {
+    public static String strerror(int errno) {
         return switch (errno) {
             case ENOENT -> "ENOENT";
             case EINVAL -> "EINVAL";

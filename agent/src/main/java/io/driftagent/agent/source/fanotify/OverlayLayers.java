@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * real inode number). A real-inode event is an overlay file iff the same test succeeds for one of the overlay's
  * lower dirs; the clone mount id that matched is cached so later events cost one lstat.
  */
-final class OverlayLayers {
+public final class OverlayLayers {
 
     private static final Logger log = LoggerFactory.getLogger(OverlayLayers.class);
     private static final long REFRESH_MIN_INTERVAL_MS = 1000;
@@ -57,19 +57,19 @@ final class OverlayLayers {
 
     private final RootedFiles bytePaths;
 
-    OverlayLayers(Path procRoot, Clock clock) {
+    public OverlayLayers(Path procRoot, Clock clock) {
         this(procRoot, clock, NoFollowRootedFiles.create());
     }
 
     /** @param bytePaths stats paths whose names are not UTF-8 (a java.nio Path cannot hold them) */
-    OverlayLayers(Path procRoot, Clock clock, RootedFiles bytePaths) {
+    public OverlayLayers(Path procRoot, Clock clock, RootedFiles bytePaths) {
         this.procRoot = procRoot;
         this.clock = clock;
         this.bytePaths = bytePaths;
     }
 
     /** Also read overlays from this process's mount namespace (a container whose root was watched). */
-    void addNamespaceOf(int pid) {
+    public void addNamespaceOf(int pid) {
         extraPids.add(pid);
     }
 
@@ -77,7 +77,7 @@ final class OverlayLayers {
         extraPids.remove(pid);
     }
 
-    synchronized void refresh() {
+    public synchronized void refresh() {
         Map<Long, OverlayMount> next = new HashMap<>();
         readInto(procRoot.resolve("self/mountinfo"), next);
         for (Integer pid : new ArrayList<>(extraPids)) {
@@ -102,7 +102,7 @@ final class OverlayLayers {
         }
     }
 
-    LayerResolution resolve(ExecutedFile f) {
+    public LayerResolution resolve(ExecutedFile f) {
         if (f.onOverlay()) {
             OverlayMount m = byDev.get(f.dev());
             if (m == null && (unknownOverlayDevs.add(f.dev()) || maybeRefresh())) {
@@ -186,7 +186,7 @@ final class OverlayLayers {
      * (for a write, a chmod, a rename) or deleted in the container. True as well when it cannot be told (not an overlay
      * file, overlay or upperdir unknown, path not comparable): callers use false as "still exactly the image's file".
      */
-    boolean touchedInUpperLayer(ExecutedFile f) {
+    public boolean touchedInUpperLayer(ExecutedFile f) {
         if (!f.onOverlay() || f.deleted()) {
             return true;
         }

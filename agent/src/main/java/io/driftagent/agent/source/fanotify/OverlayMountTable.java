@@ -1,8 +1,8 @@
 package io.driftagent.agent.source.fanotify;
 
-import io.driftagent.agent.proc.MountInfoEntry;
-import io.driftagent.agent.proc.MountInfoParser;
-import io.driftagent.agent.proc.OverlayOptions;
+import io.driftagent.agent.host.MountInfoEntry;
+import io.driftagent.agent.host.MountInfoParser;
+import io.driftagent.agent.host.OverlayOptions;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

@@ -12,7 +12,7 @@ import java.util.Map;
  * then the facts stay unknown (never guessed). Reads go straight through libc into one reused buffer (this is on the
  * per-exec hot path) and are bounded. Not thread-safe: one per thread.
  */
-final class ProcessFactsReader {
+public final class ProcessFactsReader {
 
     private static final int MAX_READ = 4096;
     private static final int CGROUP_CACHE = 4096;
@@ -35,14 +35,14 @@ final class ProcessFactsReader {
      * @param cgroup2Root where the cgroup v2 (unified) hierarchy is mounted, or null when there is none
      * @param clockTicksPerSecond USER_HZ (100 on Linux)
      */
-    ProcessFactsReader(Native nat, Path procRoot, Path cgroup2Root, long clockTicksPerSecond) {
+    public ProcessFactsReader(Native nat, Path procRoot, Path cgroup2Root, long clockTicksPerSecond) {
         this.libc = nat.libc;
         this.procRoot = procRoot.toString();
         this.cgroup2Root = cgroup2Root == null ? null : cgroup2Root.toString();
         this.nsPerTick = 1_000_000_000L / clockTicksPerSecond;
     }
 
-    ProcessFacts read(int pid) {
+    public ProcessFacts read(int pid) {
         String dir = procRoot + "/" + pid;
         int n = readFile(dir + "/stat");
         if (n <= 0) {

@@ -31,9 +31,9 @@ import org.junit.jupiter.api.TestInstance;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Tag(TestTiers.KERNEL)
-class FanotifyExecSourceKernelTest {
+public class FanotifyExecSourceKernelTest {
 
-    static final String HELLO_C = """
+    public static final String HELLO_C = """
             #include <stdlib.h>
             #include <time.h>
             int main(int argc, char **argv) {

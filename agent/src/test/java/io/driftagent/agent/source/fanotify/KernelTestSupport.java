@@ -10,12 +10,12 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 
 /** Shared preconditions and helpers of the fanotify kernel tests. */
-final class KernelTestSupport {
+public final class KernelTestSupport {
 
     private KernelTestSupport() {
     }
 
-    static void assumeRootWithKernelTools() {
+    public static void assumeRootWithKernelTools() {
         Assumptions.assumeTrue("root".equals(System.getProperty("user.name")),
                 "fanotify marks and overlay mounts need root (CAP_SYS_ADMIN); running as " + System.getProperty("user.name"));
         Assumptions.assumeTrue(Files.isExecutable(Path.of("/bin/busybox")), "busybox-static (/bin/busybox) is not installed");
@@ -24,7 +24,7 @@ final class KernelTestSupport {
     }
 
     /** Compiles a C program statically into {@code dir}; returns the binary. */
-    static Path compileStatic(Path dir, String name, String source) throws IOException, InterruptedException {
+    public static Path compileStatic(Path dir, String name, String source) throws IOException, InterruptedException {
         Path c = dir.resolve(name + ".c");
         Files.writeString(c, source);
         Path bin = dir.resolve(name);
@@ -33,7 +33,7 @@ final class KernelTestSupport {
     }
 
     /** What this JVM's fds point at that the fanotify code could have leaked: fanotify groups, eventfds, exec'd files. */
-    static List<String> fanotifyRelatedFds(Path... execDirs) throws IOException {
+    public static List<String> fanotifyRelatedFds(Path... execDirs) throws IOException {
         List<String> out = new java.util.ArrayList<>();
         try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
             for (Path fd : s.toList()) {
@@ -57,7 +57,7 @@ final class KernelTestSupport {
      * ({@code sun.nio.ch.FileDispatcherImpl}); one is used here first so that a count taken before the code under
      * test does so does not take it for a leak.
      */
-    static int openFdCount() throws IOException {
+    public static int openFdCount() throws IOException {
         try (FileChannel ignored = FileChannel.open(Path.of("/proc/self/stat"))) {
             // only its one-time JDK set-up matters
         }

@@ -1,4 +1,4 @@
-package io.driftagent.agent.block;
+package io.driftagent.agent.enforce;
 
 import io.driftagent.policy.eval.CompiledPolicy;
 import java.time.Duration;

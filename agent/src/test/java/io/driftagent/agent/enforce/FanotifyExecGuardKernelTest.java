@@ -1,5 +1,8 @@
-package io.driftagent.agent.source.fanotify;
+package io.driftagent.agent.enforce;
 
+import io.driftagent.agent.source.fanotify.FanotifyExecSourceKernelTest;
+import io.driftagent.agent.source.fanotify.KernelTestSupport;
+import io.driftagent.agent.source.fanotify.MarkKind;
 import io.driftagent.agent.fixture.tier.TestTiers;
 import org.junit.jupiter.api.Tag;
 
@@ -87,8 +90,8 @@ class FanotifyExecGuardKernelTest {
     }
 
     private FanotifyExecGuard startGuard(GuardConfig cfg, ExecPermissionDecider decider) throws Exception {
-        guard = new FanotifyExecGuard(cfg, decider, Clock.systemUTC());
-        guard.start();
+        guard = new FanotifyExecGuard(cfg, Clock.systemUTC());
+        guard.start(decider);
         assertThat(guard.guard(ctr.merged())).isEqualTo(MarkKind.FILESYSTEM);
         return guard;
     }
@@ -457,8 +460,8 @@ class FanotifyExecGuardKernelTest {
 
     @Test
     void guardRefusesThePathsOfTheHostRootMount() throws Exception {
-        guard = new FanotifyExecGuard(GuardConfig.defaults(), req -> PermissionDecision.ALLOW, Clock.systemUTC());
-        guard.start();
+        guard = new FanotifyExecGuard(GuardConfig.defaults(), Clock.systemUTC());
+        guard.start(req -> PermissionDecision.ALLOW);
 
         assertThatThrownBy(() -> guard.guard(work)).isInstanceOf(IOException.class).hasMessageContaining("host root mount");
         assertThat(guard.guarded()).isEmpty();
@@ -468,8 +471,8 @@ class FanotifyExecGuardKernelTest {
     void closeLeavesNoFileDescriptorsBehind() throws Exception {
         List<String> relatedBefore = KernelTestSupport.fanotifyRelatedFds(ctr.dir());
         int before = KernelTestSupport.openFdCount();
-        FanotifyExecGuard g = new FanotifyExecGuard(GuardConfig.defaults(), req -> PermissionDecision.ALLOW, Clock.systemUTC());
-        g.start();
+        FanotifyExecGuard g = new FanotifyExecGuard(GuardConfig.defaults(), Clock.systemUTC());
+        g.start(req -> PermissionDecision.ALLOW);
         g.guard(ctr.merged());
         OverlayContainer.Run run = ctr.run("/bin/hello; echo hello-rc=$?");
         assertThat(run.output()).contains("hello-rc=0");

@@ -1,4 +1,4 @@
-package io.driftagent.agent.proc;
+package io.driftagent.agent.host;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -36,7 +36,7 @@ public final class MountInfoParser {
             int mountId = Integer.parseInt(fields[0]);
             int parentId = Integer.parseInt(fields[1]);
             int colon = fields[2].indexOf(':');
-            long dev = makedev(Integer.parseInt(fields[2].substring(0, colon)),
+            long dev = DeviceNumber.makedev(Integer.parseInt(fields[2].substring(0, colon)),
                     Integer.parseInt(fields[2].substring(colon + 1)));
             List<String> tags = new ArrayList<>();
             for (int i = 6; i < separator; i++) {
@@ -55,11 +55,6 @@ public final class MountInfoParser {
         }
     }
 
-    /** The device number as stat(2) reports it (glibc {@code makedev}; the kernel's {@code new_encode_dev}). */
-    public static long makedev(int major, int minor) {
-        return (minor & 0xffL) | ((major & 0xfffL) << 8) | ((long) (minor & ~0xff) << 12)
-                | ((long) (major & ~0xfff) << 32);
-    }
 
     /** Undoes the kernel's {@code \\ooo} octal escapes (space, tab, newline, backslash, comma, and raw bytes). */
     public static String unescape(String field) {

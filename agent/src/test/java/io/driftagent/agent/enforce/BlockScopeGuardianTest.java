@@ -1,15 +1,12 @@
-package io.driftagent.agent.block;
+package io.driftagent.agent.enforce;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.driftagent.agent.k8s.WorkloadMetadata;
 import io.driftagent.agent.pipeline.AlertAssembler;
 import io.driftagent.agent.pipeline.DeploymentIdentity;
-import io.driftagent.agent.proc.ContainerContext;
 import io.driftagent.agent.proc.ContainerId;
-import io.driftagent.agent.proc.ContainerRuntime;
 import io.driftagent.agent.proc.LiveContainers;
-import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.policy.eval.CompiledPolicy;
 import io.driftagent.policy.load.PolicyLoadResult;
 import io.driftagent.policy.load.PolicyLoader;
@@ -44,7 +41,6 @@ class BlockScopeGuardianTest {
     private final java.util.concurrent.atomic.AtomicInteger lookups = new java.util.concurrent.atomic.AtomicInteger();
 
     private final BlockScopeGuardian guardian = new BlockScopeGuardian(
-            event -> Optional.of(new ContainerContext(PAYMENTS, ContainerRuntime.CONTAINERD, "/kubepods/x", null, null)),
             new BlockScopeGuardian.RootGuard() {
                 @Override
                 public void guard(Path root) throws IOException {
@@ -97,8 +93,7 @@ class BlockScopeGuardianTest {
     }
 
     private void execBy(int pid) {
-        guardian.attribute(new ExecEvent(pid, pid, 1, 0, 0, 1L, "sh", "/bin/sh", new ExecEvent.FileId(1, 2),
-                ExecEvent.FileId.NONE, 0, 0, ExecEvent.Flags.NONE, ExecEvent.SourceKind.EBPF, 0));
+        guardian.containerSeen(PAYMENTS, pid);
     }
 
     @Test

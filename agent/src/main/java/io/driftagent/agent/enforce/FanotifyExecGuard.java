@@ -1,5 +1,16 @@
-package io.driftagent.agent.source.fanotify;
+package io.driftagent.agent.enforce;
 
+import io.driftagent.agent.source.fanotify.Native;
+import io.driftagent.agent.source.fanotify.FanotifyGroup;
+import io.driftagent.agent.source.fanotify.OverlayLayers;
+import io.driftagent.agent.source.fanotify.ExecutedFileInspector;
+import io.driftagent.agent.source.fanotify.ProcessFactsReader;
+import io.driftagent.agent.source.fanotify.ExecEventAssembler;
+import io.driftagent.agent.source.fanotify.ExecCorrelator;
+import io.driftagent.agent.source.fanotify.Cgroup2Mount;
+import io.driftagent.agent.source.fanotify.ExecutedFile;
+import io.driftagent.agent.source.fanotify.FanotifyExecSource;
+import io.driftagent.agent.source.fanotify.MarkKind;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.agent.source.SourceUnavailableException;
 import java.io.IOException;
@@ -54,7 +65,8 @@ public final class FanotifyExecGuard implements AutoCloseable {
             ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder()));
 
     private final GuardConfig config;
-    private final ExecPermissionDecider decider;
+    /** Given at {@link #start}: who decides is known only once the agent is assembled (it reports to the pipeline). */
+    private ExecPermissionDecider decider;
     private final Clock clock;
     private final LongAdder received = new LongAdder();
     private final LongAdder allowed = new LongAdder();
@@ -89,19 +101,25 @@ public final class FanotifyExecGuard implements AutoCloseable {
     private volatile boolean deadlineThreadIdle;
     private boolean closed;
 
-    public FanotifyExecGuard(GuardConfig config, ExecPermissionDecider decider, Clock clock) {
+    /** A guard with no permission group yet: {@link #start} opens it. */
+    public FanotifyExecGuard(GuardConfig config, Clock clock) {
         this.config = Objects.requireNonNull(config, "config");
-        this.decider = Objects.requireNonNull(decider, "decider");
         this.clock = Objects.requireNonNull(clock, "clock");
     }
 
     private record WorkerTools(ExecutedFileInspector inspector, ProcessFactsReader proc, ExecEventAssembler assembler) {}
 
-    public void start() throws SourceUnavailableException {
+    /**
+     * Opens the permission group and starts answering its events with {@code decider}'s decisions (no marks yet:
+     * {@link #guard}).
+     */
+    public void start(ExecPermissionDecider decider) throws SourceUnavailableException {
+        Objects.requireNonNull(decider, "decider");
         synchronized (lifecycle) {
             if (closed || group != null) {
                 throw new IllegalStateException("guard already started or closed");
             }
+            this.decider = decider;
             try {
                 nat = Native.load();
                 group = new FanotifyGroup(nat, Native.FAN_CLASS_CONTENT, Native.FAN_OPEN_EXEC_PERM);

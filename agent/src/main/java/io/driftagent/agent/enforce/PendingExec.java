@@ -1,4 +1,4 @@
-package io.driftagent.agent.source.fanotify;
+package io.driftagent.agent.enforce;
 
 /**
  * The guard's side of one exec waiting for its decision, as a decider sees it: the decider may say what a late

@@ -1,15 +1,11 @@
-package io.driftagent.agent.block;
+package io.driftagent.agent.enforce;
 
 import io.driftagent.agent.classify.Classification;
 import io.driftagent.agent.k8s.MetadataProvider;
 import io.driftagent.agent.k8s.WorkloadMetadata;
 import io.driftagent.agent.pipeline.AlertAssembler;
-import io.driftagent.agent.proc.ContainerAttributor;
-import io.driftagent.agent.proc.ContainerContext;
 import io.driftagent.agent.proc.ContainerId;
 import io.driftagent.agent.proc.LiveContainers;
-import io.driftagent.agent.source.ExecEvent;
-import io.driftagent.agent.source.fanotify.FanotifyExecGuard;
 import io.driftagent.policy.eval.CompiledPolicy;
 import io.driftagent.policy.eval.Verdict;
 import io.driftagent.policy.model.DriftKind;
@@ -28,7 +24,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Decides which containers are under the exec guard, at their execs: only those whose drift the policy could block,
+ * Decides which containers are under the exec guard, when a container is seen ({@link #containerSeen}: at its execs,
+ * as the pipeline's attribute stage reports them through {@link Enforcer}) and at scans of the running containers
+ * ({@link #guardRunning()}): only those whose drift the policy could block,
  * so every other workload execs at full speed and can never be frozen by the agent.
  *
  * <ul>
@@ -50,7 +48,7 @@ import org.slf4j.LoggerFactory;
  * still asked about, and allowed by the decider). A container that cannot be guarded is logged (WARN), counted
  * ({@link #attachFailures()}) and tried again at its next exec or scan.
  */
-public final class BlockScopeGuardian implements ContainerAttributor {
+public final class BlockScopeGuardian {
 
     /** Attaches the exec guard to the filesystem seen at a container's {@code /proc/<pid>/root}, or releases it. */
     public interface RootGuard {
@@ -91,7 +89,6 @@ public final class BlockScopeGuardian implements ContainerAttributor {
     private static final DriftKind[] DRIFT = {DriftKind.ADDED, DriftKind.MODIFIED, DriftKind.MOUNT, DriftKind.FILELESS};
     private static final int MAX_REMEMBERED = 65_536;
 
-    private final ContainerAttributor delegate;
     private final RootGuard guard;
     private final MetadataProvider metadata;
     private final Supplier<CompiledPolicy> policy;
@@ -104,9 +101,8 @@ public final class BlockScopeGuardian implements ContainerAttributor {
     private static final long WARN_EVERY_NANOS = 60_000_000_000L;
 
     /** @param policy the policy in force, read at each decision (a reload replaces it) */
-    public BlockScopeGuardian(ContainerAttributor delegate, RootGuard guard, MetadataProvider metadata,
-                              Supplier<CompiledPolicy> policy, AlertAssembler facts, LiveContainers live) {
-        this.delegate = delegate;
+    public BlockScopeGuardian(RootGuard guard, MetadataProvider metadata, Supplier<CompiledPolicy> policy,
+                              AlertAssembler facts, LiveContainers live) {
         this.guard = guard;
         this.metadata = metadata;
         this.policy = policy;
@@ -114,11 +110,14 @@ public final class BlockScopeGuardian implements ContainerAttributor {
         this.live = live;
     }
 
-    @Override
-    public Optional<ContainerContext> attribute(ExecEvent event) {
-        Optional<ContainerContext> container = delegate.attribute(event);
-        container.ifPresent(c -> decide(c.id(), event.tgid()));
-        return container;
+    /**
+     * A container was seen at an exec of process {@code pid}: decides it unless it is decided under the policy in
+     * force already (the common case: one map lookup, no lock).
+     *
+     * @return false when the container should be guarded and could not be (tried again at its next exec or scan)
+     */
+    public boolean containerSeen(ContainerId id, int pid) {
+        return decide(id, pid);
     }
 
     /**

@@ -1,4 +1,4 @@
-package io.driftagent.agent.source.fanotify;
+package io.driftagent.agent.enforce;
 
 /** The answer to one FAN_OPEN_EXEC_PERM event. */
 public enum PermissionDecision {

@@ -1,4 +1,4 @@
-package io.driftagent.agent.block;
+package io.driftagent.agent.enforce;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -10,9 +10,6 @@ import io.driftagent.agent.proc.ContainerContext;
 import io.driftagent.agent.proc.ContainerId;
 import io.driftagent.agent.proc.ContainerRuntime;
 import io.driftagent.agent.source.ExecEvent;
-import io.driftagent.agent.source.fanotify.ExecPermissionRequest;
-import io.driftagent.agent.source.fanotify.PendingExec;
-import io.driftagent.agent.source.fanotify.PermissionDecision;
 import io.driftagent.policy.eval.CompiledPolicy;
 import io.driftagent.policy.load.PolicyLoadResult;
 import io.driftagent.policy.load.PolicyLoader;

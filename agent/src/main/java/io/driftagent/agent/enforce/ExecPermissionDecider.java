@@ -1,4 +1,4 @@
-package io.driftagent.agent.source.fanotify;
+package io.driftagent.agent.enforce;
 
 /**
  * Decides whether an exec may proceed. Runs on the guard's decision lanes with a deadline: a decider that throws,

@@ -1,4 +1,4 @@
-package io.driftagent.agent.block;
+package io.driftagent.agent.enforce;
 
 import io.driftagent.agent.classify.Classification;
 import io.driftagent.agent.classify.DriftClassifier;
@@ -8,12 +8,8 @@ import io.driftagent.agent.pipeline.AlertAssembler;
 import io.driftagent.agent.proc.ContainerAttributor;
 import io.driftagent.agent.proc.ContainerContext;
 import io.driftagent.agent.source.ExecEvent;
-import io.driftagent.agent.source.fanotify.ExecPermissionDecider;
-import io.driftagent.agent.source.fanotify.ExecPermissionRequest;
-import io.driftagent.agent.source.fanotify.PermissionDecision;
 import io.driftagent.policy.eval.CompiledPolicy;
 import io.driftagent.policy.eval.TimeoutVerdict;
-import io.driftagent.policy.eval.Verdict;
 import io.driftagent.policy.model.DriftKind;
 import java.util.EnumSet;
 import java.util.Optional;
@@ -29,7 +25,8 @@ import java.util.function.Supplier;
  *       decide it ({@link CompiledPolicy#onTimeout}), handed to the guard before the slow part;</li>
  *   <li>its file's classification (the slow part: a copied-up file may be hashed); an image file is allowed until
  *       modified (remembered by the guard);</li>
- *   <li>the policy's verdict: DENY only for drift whose verdict is {@code block}.</li>
+ *   <li>the policy's verdict, turned into the answer by the one decision of blocking, {@link Enforcer#decide}: DENY
+ *       only for drift whose verdict is {@code block}.</li>
  * </ol>
  * A denial is answered to the kernel here, and only an exec that was really denied (the deadline may have answered
  * first) is handed to the pipeline with its classification, to be reported as {@code BinaryDriftBlocked} without
@@ -89,14 +86,11 @@ public final class BlockingDecider implements ExecPermissionDecider {
                 late.ruleName() == null ? "policy (no block rule applies)" : "onTimeout of rule '" + late.ruleName() + "'");
 
         Classification classification = classifier.classify(event, container.get());
-        if (classification.kind() == DriftKind.IMAGE) {
-            // an image file is allowed whoever runs it and whatever the policy says: the guard may skip asking
-            // again until the file is modified
-            return PermissionDecision.ALLOW_UNTIL_MODIFIED;
-        }
-        Verdict verdict = current.evaluate(facts.facts(workload, classification));
-        if (verdict.decision() != Verdict.Decision.BLOCK) {
-            return PermissionDecision.ALLOW;
+        // an image file is allowed until modified without asking the policy
+        PermissionDecision decision = Enforcer.decide(classification,
+                () -> current.evaluate(facts.facts(workload, classification)));
+        if (decision != PermissionDecision.DENY) {
+            return decision;
         }
         if (request.pending().answer(PermissionDecision.DENY) == PermissionDecision.DENY) {
             denied.denied(event, classification);

@@ -1,4 +1,4 @@
-package io.driftagent.agent.proc;
+package io.driftagent.agent.host;
 
 import java.util.List;
 import java.util.Objects;
@@ -25,9 +25,5 @@ public record MountInfoEntry(int mountId, int parentId, long dev, String root, S
         Objects.requireNonNull(fsType, "fsType");
         Objects.requireNonNull(source, "source");
         superOptions = List.copyOf(superOptions);
-    }
-
-    public ContainerMount toContainerMount() {
-        return new ContainerMount(mountId, dev, mountPoint, root, fsType, source);
     }
 }

@@ -1,4 +1,4 @@
-package io.driftagent.agent.proc;
+package io.driftagent.agent.host;
 
 import java.util.ArrayList;
 import java.util.List;

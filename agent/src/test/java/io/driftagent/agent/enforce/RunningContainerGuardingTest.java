@@ -1,4 +1,4 @@
-package io.driftagent.agent.block;
+package io.driftagent.agent.enforce;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -31,7 +31,6 @@ class RunningContainerGuardingTest {
     private final AtomicReference<CompiledPolicy> policy = new AtomicReference<>(CompiledPolicy.defaultOnly(Action.BLOCK));
 
     private final BlockScopeGuardian guardian = new BlockScopeGuardian(
-            event -> Optional.empty(),
             new BlockScopeGuardian.RootGuard() {
                 @Override
                 public void guard(Path root) throws IOException {

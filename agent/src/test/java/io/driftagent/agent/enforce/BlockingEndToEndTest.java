@@ -1,4 +1,4 @@
-package io.driftagent.agent.block;
+package io.driftagent.agent.enforce;
 
 import io.driftagent.agent.fixture.tier.TestTiers;
 import org.junit.jupiter.api.Tag;

@@ -1,4 +1,4 @@
-package io.driftagent.agent.block;
+package io.driftagent.agent.enforce;
 
 import io.driftagent.agent.fixture.tier.TestTiers;
 import org.junit.jupiter.api.Tag;
@@ -18,10 +18,6 @@ import io.driftagent.agent.pipeline.AlertAssembler;
 import io.driftagent.agent.pipeline.DeploymentIdentity;
 import io.driftagent.agent.pipeline.TimeOrderedIds;
 import io.driftagent.agent.proc.ProcContainerAttributor;
-import io.driftagent.agent.source.fanotify.FanotifyExecGuard;
-import io.driftagent.agent.source.fanotify.GuardConfig;
-import io.driftagent.agent.source.fanotify.GuardStats;
-import io.driftagent.agent.source.fanotify.PermissionDecision;
 import io.driftagent.agent.standalone.ContainerdMetadataProvider;
 import io.driftagent.policy.eval.CompiledPolicy;
 import io.driftagent.policy.load.PolicyLoadResult;
@@ -108,8 +104,8 @@ class SlowClassificationIsolationTest {
                 new AlertAssembler(new DeploymentIdentity("node", "cluster", null, null), clock, new TimeOrderedIds(clock)),
                 (event, classification) -> reported.add(event.filename() + " " + classification.kind()));
         guard = new FanotifyExecGuard(GuardConfig.defaults().withDecisionTimeout(Duration.ofMillis(250))
-                .withDefaultDecision(PermissionDecision.DENY), decider, clock);
-        guard.start();
+                .withDefaultDecision(PermissionDecision.DENY), clock);
+        guard.start(decider);
         guard.guard(Path.of("/proc/" + stormPid + "/root"));
         guard.guard(Path.of("/proc/" + bystanderPid + "/root"));
     }

@@ -1,4 +1,4 @@
-package io.driftagent.agent.source.fanotify;
+package io.driftagent.agent.enforce;
 
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,16 +1,27 @@
-package io.driftagent.agent.source.ebpf;
+package io.driftagent.agent.host;
 
-/** Names for the errno values libbpf returns, for log and exception messages. */
-final class Errno {
-    static final int EPERM = 1;
-    static final int ENOENT = 2;
-    static final int EINTR = 4;
+/** The errno values the agent's libc and libbpf calls test for, and names for them in log and exception messages. */
+public final class Errno {
+    public static final int EPERM = 1;
+    public static final int ENOENT = 2;
+    public static final int EINTR = 4;
+    public static final int E2BIG = 7;
+    public static final int EAGAIN = 11;
+    public static final int EXDEV = 18;
+    public static final int ENODEV = 19;
+    public static final int ENOTDIR = 20;
+    public static final int EINVAL = 22;
+    public static final int ERANGE = 34;
+    public static final int ENOSYS = 38;
+    public static final int ELOOP = 40;
+    public static final int ENODATA = 61;
+    public static final int EOPNOTSUPP = 95;
 
     private Errno() {
     }
 
     /** "EPERM (1)" for -1 or 1; the libbpf convention is a negative return. */
-    static String describe(int code) {
+    public static String describe(int code) {
         int e = Math.abs(code);
         String name = switch (e) {
             case 1 -> "EPERM: operation not permitted (missing capability, kernel lockdown or seccomp)";

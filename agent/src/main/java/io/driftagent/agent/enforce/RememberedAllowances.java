@@ -1,5 +1,10 @@
-package io.driftagent.agent.source.fanotify;
+package io.driftagent.agent.enforce;
 
+import io.driftagent.agent.host.Errno;
+import io.driftagent.agent.source.fanotify.Native;
+import io.driftagent.agent.source.fanotify.FanotifyGroup;
+import io.driftagent.agent.source.fanotify.OverlayLayers;
+import io.driftagent.agent.source.fanotify.ExecutedFile;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
@@ -64,7 +69,7 @@ final class RememberedAllowances {
         }
         int err = group.ignoreExecPermissionOf(eventFd);
         if (err != 0) {
-            if (err == Native.EINVAL) {
+            if (err == Errno.EINVAL) {
                 markingRefused = true;
                 log.info("this kernel refuses evictable ignore marks (needs 5.19): every guarded exec is decided, none remembered");
             } else {

@@ -1,0 +1,38 @@
+package io.driftagent.agent.pipeline;
+
+import io.driftagent.agent.classify.Classification;
+import io.driftagent.agent.proc.ContainerContext;
+import io.driftagent.agent.source.ExecEvent;
+import io.driftagent.policy.eval.Verdict;
+
+/**
+ * What the pipeline tells blocking (implemented by {@code enforce.Enforcer}), at two explicit points: the
+ * {@code attribute} stage reports each container it placed an exec in (a container seen for the first time, or again
+ * under a policy that may have changed), and the {@code act} stage reports the verdict on each drifted exec. The
+ * pipeline itself never decides about blocking.
+ */
+public interface Enforcement {
+
+    /** Nothing is enforced (a pipeline without blocking, as in tests and benchmarks). */
+    Enforcement NONE = new Enforcement() {
+        @Override
+        public void containerSeen(ContainerContext container, ExecEvent event) {
+        }
+
+        @Override
+        public void acted(ExecEvent event, boolean denied, Classification classification, Verdict verdict) {
+        }
+    };
+
+    /**
+     * An exec was placed in {@code container}, on the attribute stage's thread, before its process is inspected.
+     * Must be cheap for a container already decided under the policy in force.
+     */
+    void containerSeen(ContainerContext container, ExecEvent event);
+
+    /**
+     * The act stage's verdict on a drifted exec: one that ran ({@code denied} false), or one the guard denied.
+     * Called before the alert is handed on; must not block.
+     */
+    void acted(ExecEvent event, boolean denied, Classification classification, Verdict verdict);
+}
