@@ -1,5 +1,6 @@
 package io.driftagent.agent.proc;
 
+import io.driftagent.agent.host.DeviceNumber;
 import io.driftagent.agent.source.ExecEvent;
 import java.io.IOException;
 import java.io.InputStream;
@@ -596,7 +597,7 @@ public final class ProcContainerAttributor implements ContainerAttributor {
             });
             for (ContainerMount mount : fs.mounts()) {
                 known.add(mount.dev());
-                boolean anonymous = (mount.dev() >>> 8 & 0xfff) == 0; // major 0: a superblock of its own
+                boolean anonymous = DeviceNumber.major(mount.dev()) == 0; // major 0: a superblock of its own
                 if (anonymous && !PSEUDO_FILESYSTEMS.contains(mount.fsType())) {
                     owned.add(mount.dev());
                 }
