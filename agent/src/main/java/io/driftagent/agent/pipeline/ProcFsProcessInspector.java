@@ -45,12 +45,20 @@ public final class ProcFsProcessInspector implements ProcessInspector {
     public ProcessSnapshot inspect(ExecEvent event) {
         String exe = null;
         List<String> cmdline = List.of();
-        if (exists(event.tgid())) {
+        // the kernel gave the command line and the executable at exec time (the alert prefers them, AlertAssembler):
+        // reading them again from /proc would cost two reads for facts that are late at best
+        if (!kernelKnowsExeAndCmdline(event) && exists(event.tgid())) {
             exe = readExe(event.tgid());
             cmdline = readCmdline(event.tgid());
         }
         String parentExe = event.ppid() > 0 && exists(event.ppid()) ? readExe(event.ppid()) : null;
         return new ProcessSnapshot(exe, cmdline, parentExe);
+    }
+
+    /** As AlertAssembler uses them: argv, and an exact path of a file that is not a script (whose exe is its interpreter). */
+    static boolean kernelKnowsExeAndCmdline(ExecEvent event) {
+        ExecEvent.KernelFacts kernel = event.kernel();
+        return kernel.argvKnown() && kernel.path() != null && !kernel.pathTruncated() && !event.interpreter().isKnown();
     }
 
     /** {@code /proc/<pid>} exists (java.io.File reports a miss as false, not as an exception). */

@@ -4,6 +4,7 @@ import static io.driftagent.agent.pipeline.PipelineFakes.exec;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import io.driftagent.agent.source.ExecEvent;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -55,6 +56,24 @@ class ProcFsProcessInspectorTest {
         ProcessSnapshot snapshot = new ProcFsProcessInspector(proc, 4096, 64).inspect(exec(999_999, 999_998, "x", 0));
 
         assertThat(snapshot).isEqualTo(new ProcessSnapshot(null, List.of(), null));
+    }
+
+    @Test
+    void theExeAndCommandLineTheKernelGaveAreNotReadAgainOnlyTheParentIs() throws IOException {
+        // given a live process whose exec event already carries the kernel's argv and path
+        fakeProcess(4321, "/usr/bin/curl", "curl\0-s\0");
+        fakeProcess(4300, "/bin/sh", "sh\0");
+        ExecEvent plain = exec(4321, 4300, "curl", 0);
+        ExecEvent withKernel = new ExecEvent(plain.pid(), plain.tgid(), plain.ppid(), plain.uid(), plain.gid(),
+                plain.startTimeNs(), plain.comm(), plain.filename(), plain.file(), plain.interpreter(), plain.cgroupId(),
+                plain.mountNsId(), plain.flags(), plain.source(), plain.timestampNs(),
+                new ExecEvent.KernelFacts("/usr/bin/curl", false, false, false, List.of("curl", "-s"), false, 2, 0, 0,
+                        -1, -1, "sh"));
+        // when
+        ProcessSnapshot snapshot = new ProcFsProcessInspector(proc, 4096, 64).inspect(withKernel);
+        // then
+        assertThat(snapshot).isEqualTo(new ProcessSnapshot(null, List.of(), "/bin/sh"));
+        assertThat(new ProcFsProcessInspector(proc, 4096, 64).inspect(plain).cmdline()).containsExactly("curl", "-s");
     }
 
     private void fakeProcess(int pid, String exe, String cmdline) throws IOException {
