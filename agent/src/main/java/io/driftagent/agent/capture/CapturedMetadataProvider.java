@@ -1,11 +1,11 @@
 package io.driftagent.agent.capture;
 
-import io.driftagent.agent.k8s.MetadataProvider;
-import io.driftagent.agent.k8s.WorkloadMetadata;
-import io.driftagent.agent.proc.CapturedContainer;
-import io.driftagent.agent.proc.CapturedContainers;
-import io.driftagent.agent.proc.ContainerId;
-import io.driftagent.agent.standalone.ContainerdMetadataProvider;
+import io.driftagent.agent.metadata.MetadataProvider;
+import io.driftagent.agent.metadata.WorkloadMetadata;
+import io.driftagent.agent.attribution.CapturedContainer;
+import io.driftagent.agent.attribution.CapturedContainers;
+import io.driftagent.agent.attribution.ContainerId;
+import io.driftagent.agent.metadata.containerd.ContainerdMetadataProvider;
 import java.util.Optional;
 
 /**

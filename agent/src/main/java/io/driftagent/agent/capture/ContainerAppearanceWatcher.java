@@ -1,16 +1,16 @@
 package io.driftagent.agent.capture;
 
-import io.driftagent.agent.proc.CgroupIdentity;
-import io.driftagent.agent.proc.CgroupMounts;
-import io.driftagent.agent.proc.CgroupNamespaceView;
-import io.driftagent.agent.proc.CgroupPathParser;
-import io.driftagent.agent.proc.ContainerFilesystems;
-import io.driftagent.agent.proc.ContainerFilesystemsReader;
-import io.driftagent.agent.proc.ContainerId;
-import io.driftagent.agent.proc.ContainerMount;
-import io.driftagent.agent.proc.ContainerRuntime;
+import io.driftagent.agent.attribution.CgroupIdentity;
+import io.driftagent.agent.attribution.CgroupMounts;
+import io.driftagent.agent.attribution.CgroupNamespaceView;
+import io.driftagent.agent.attribution.CgroupPathParser;
+import io.driftagent.agent.attribution.ContainerFilesystems;
+import io.driftagent.agent.attribution.ContainerFilesystemsReader;
+import io.driftagent.agent.attribution.ContainerId;
+import io.driftagent.agent.attribution.ContainerMount;
+import io.driftagent.agent.attribution.ContainerRuntime;
 import io.driftagent.agent.host.MountInfoEntry;
-import io.driftagent.agent.proc.OverlayRoot;
+import io.driftagent.agent.attribution.OverlayRoot;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.Channels;

@@ -1,12 +1,12 @@
 package io.driftagent.agent.capture;
 
-import io.driftagent.agent.proc.CapturedContainer;
-import io.driftagent.agent.proc.CapturedContainers;
-import io.driftagent.agent.proc.CgroupIdentity;
-import io.driftagent.agent.proc.ContainerFilesystems;
-import io.driftagent.agent.proc.ContainerId;
-import io.driftagent.agent.proc.ContainerMount;
-import io.driftagent.agent.proc.OverlayRoot;
+import io.driftagent.agent.attribution.CapturedContainer;
+import io.driftagent.agent.attribution.CapturedContainers;
+import io.driftagent.agent.attribution.CgroupIdentity;
+import io.driftagent.agent.attribution.ContainerFilesystems;
+import io.driftagent.agent.attribution.ContainerId;
+import io.driftagent.agent.attribution.ContainerMount;
+import io.driftagent.agent.attribution.OverlayRoot;
 import io.driftagent.agent.source.ExecEvent;
 import java.time.Duration;
 import java.util.ArrayList;

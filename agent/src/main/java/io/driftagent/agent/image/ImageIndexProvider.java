@@ -1,6 +1,6 @@
 package io.driftagent.agent.image;
 
-import io.driftagent.agent.proc.OverlayRoot;
+import io.driftagent.agent.attribution.OverlayRoot;
 import java.io.IOException;
 
 /** Hands out the shared index of a container's image, built once per image from its lower layers. */

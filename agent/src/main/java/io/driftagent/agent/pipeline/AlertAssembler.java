@@ -1,9 +1,9 @@
 package io.driftagent.agent.pipeline;
 
-import io.driftagent.agent.classify.Classification;
+import io.driftagent.agent.classification.Classification;
 import io.driftagent.agent.fs.PathBytes;
-import io.driftagent.agent.k8s.WorkloadMetadata;
-import io.driftagent.agent.proc.ContainerContext;
+import io.driftagent.agent.metadata.WorkloadMetadata;
+import io.driftagent.agent.attribution.ContainerContext;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.policy.eval.DriftFacts;
 import io.driftagent.policy.eval.Verdict;

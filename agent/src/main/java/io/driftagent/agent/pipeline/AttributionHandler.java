@@ -1,7 +1,7 @@
 package io.driftagent.agent.pipeline;
 
-import io.driftagent.agent.proc.ContainerAttributor;
-import io.driftagent.agent.proc.ContainerContext;
+import io.driftagent.agent.attribution.ContainerAttributor;
+import io.driftagent.agent.attribution.ContainerContext;
 import io.driftagent.agent.source.ExecEvent;
 import java.util.Optional;
 

@@ -1,7 +1,7 @@
 package io.driftagent.agent.pipeline;
 
-import io.driftagent.agent.classify.Classification;
-import io.driftagent.agent.classify.DriftClassifier;
+import io.driftagent.agent.classification.Classification;
+import io.driftagent.agent.classification.DriftClassifier;
 import io.driftagent.policy.model.DriftKind;
 
 /**

@@ -1,6 +1,6 @@
 package io.driftagent.agent.pipeline;
 
-import io.driftagent.agent.classify.Classification;
+import io.driftagent.agent.classification.Classification;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.agent.source.ExecEventSink;
 import io.micrometer.core.instrument.MeterRegistry;

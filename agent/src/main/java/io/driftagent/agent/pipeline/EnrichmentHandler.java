@@ -1,7 +1,7 @@
 package io.driftagent.agent.pipeline;
 
-import io.driftagent.agent.k8s.MetadataProvider;
-import io.driftagent.agent.k8s.WorkloadMetadata;
+import io.driftagent.agent.metadata.MetadataProvider;
+import io.driftagent.agent.metadata.WorkloadMetadata;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -1,6 +1,6 @@
 package io.driftagent.agent.pipeline;
 
-import io.driftagent.agent.classify.UnresolvedReason;
+import io.driftagent.agent.classification.UnresolvedReason;
 import io.driftagent.policy.eval.Verdict;
 import io.driftagent.policy.model.DriftKind;
 import io.micrometer.core.instrument.Counter;

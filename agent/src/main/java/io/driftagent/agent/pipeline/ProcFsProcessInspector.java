@@ -5,7 +5,7 @@ import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import io.driftagent.agent.proc.ProcessLinks;
+import io.driftagent.agent.attribution.ProcessLinks;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;

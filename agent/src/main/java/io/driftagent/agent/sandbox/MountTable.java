@@ -1,7 +1,7 @@
 package io.driftagent.agent.sandbox;
 
 import io.driftagent.agent.host.DeviceNumber;
-import io.driftagent.agent.proc.ContainerMount;
+import io.driftagent.agent.attribution.ContainerMount;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,7 +1,7 @@
 package io.driftagent.agent.sandbox;
 
-import io.driftagent.agent.proc.ContainerMount;
-import io.driftagent.agent.proc.OverlayRoot;
+import io.driftagent.agent.attribution.ContainerMount;
+import io.driftagent.agent.attribution.OverlayRoot;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;

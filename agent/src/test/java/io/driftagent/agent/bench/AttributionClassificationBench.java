@@ -1,13 +1,13 @@
 package io.driftagent.agent.bench;
 
-import io.driftagent.agent.classify.Classification;
-import io.driftagent.agent.classify.OverlayDriftClassifier;
+import io.driftagent.agent.classification.Classification;
+import io.driftagent.agent.classification.OverlayDriftClassifier;
 import io.driftagent.agent.fs.FakeNioRootedFiles;
 import io.driftagent.agent.image.FakeLayerDirsImageIndexProvider;
-import io.driftagent.agent.proc.CgroupMounts;
-import io.driftagent.agent.proc.ContainerContext;
-import io.driftagent.agent.proc.ContainerFilesystemsReader;
-import io.driftagent.agent.proc.ProcContainerAttributor;
+import io.driftagent.agent.attribution.CgroupMounts;
+import io.driftagent.agent.attribution.ContainerContext;
+import io.driftagent.agent.attribution.ContainerFilesystemsReader;
+import io.driftagent.agent.attribution.ProcContainerAttributor;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.policy.model.DriftKind;
 import java.io.IOException;

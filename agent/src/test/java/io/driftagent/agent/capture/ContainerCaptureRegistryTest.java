@@ -2,12 +2,12 @@ package io.driftagent.agent.capture;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.driftagent.agent.proc.CapturedContainer;
-import io.driftagent.agent.proc.CgroupIdentity;
-import io.driftagent.agent.proc.ContainerId;
-import io.driftagent.agent.proc.ContainerMount;
-import io.driftagent.agent.proc.ContainerRuntime;
-import io.driftagent.agent.proc.OverlayRoot;
+import io.driftagent.agent.attribution.CapturedContainer;
+import io.driftagent.agent.attribution.CgroupIdentity;
+import io.driftagent.agent.attribution.ContainerId;
+import io.driftagent.agent.attribution.ContainerMount;
+import io.driftagent.agent.attribution.ContainerRuntime;
+import io.driftagent.agent.attribution.OverlayRoot;
 import io.driftagent.agent.source.ExecEvent;
 import java.nio.file.Path;
 import java.time.Duration;

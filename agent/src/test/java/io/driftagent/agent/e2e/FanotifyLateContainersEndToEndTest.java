@@ -3,7 +3,7 @@ package io.driftagent.agent.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.driftagent.agent.classify.MemfdExecProgram;
+import io.driftagent.agent.classification.MemfdExecProgram;
 import io.driftagent.agent.config.Setting;
 import io.driftagent.agent.fixture.BusyboxImage;
 import io.driftagent.agent.fixture.ContainerdHost;

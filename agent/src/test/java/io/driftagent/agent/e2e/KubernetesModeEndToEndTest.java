@@ -10,7 +10,7 @@ import io.driftagent.agent.config.Setting;
 import io.driftagent.agent.fixture.BusyboxImage;
 import io.driftagent.agent.fixture.ContainerdHost;
 import io.driftagent.agent.fixture.HostCommands;
-import io.driftagent.agent.k8s.CrudApiServer;
+import io.driftagent.agent.metadata.kubernetes.CrudApiServer;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.NodeBuilder;

@@ -6,13 +6,13 @@ import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.driftagent.agent.classify.Classification;
+import io.driftagent.agent.classification.Classification;
 import io.driftagent.agent.config.AgentConfig;
 import io.driftagent.agent.config.ConfigLoader;
 import io.driftagent.agent.config.Setting;
-import io.driftagent.agent.k8s.WorkloadMetadata;
-import io.driftagent.agent.runtime.AgentAssembly;
-import io.driftagent.agent.runtime.AgentRuntime;
+import io.driftagent.agent.metadata.WorkloadMetadata;
+import io.driftagent.agent.assembly.AgentAssembly;
+import io.driftagent.agent.assembly.AgentRuntime;
 import io.driftagent.agent.sandbox.OverlaySandbox;
 import io.driftagent.agent.sandbox.SandboxContainers;
 import io.driftagent.policy.model.DriftKind;

@@ -2,13 +2,13 @@ package io.driftagent.agent.enforce;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.driftagent.agent.classify.Classification;
-import io.driftagent.agent.k8s.WorkloadMetadata;
+import io.driftagent.agent.classification.Classification;
+import io.driftagent.agent.metadata.WorkloadMetadata;
 import io.driftagent.agent.pipeline.AlertAssembler;
 import io.driftagent.agent.pipeline.DeploymentIdentity;
-import io.driftagent.agent.proc.ContainerContext;
-import io.driftagent.agent.proc.ContainerId;
-import io.driftagent.agent.proc.ContainerRuntime;
+import io.driftagent.agent.attribution.ContainerContext;
+import io.driftagent.agent.attribution.ContainerId;
+import io.driftagent.agent.attribution.ContainerRuntime;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.policy.eval.CompiledPolicy;
 import io.driftagent.policy.load.PolicyLoadResult;

@@ -1,6 +1,6 @@
 package io.driftagent.agent.image;
 
-import io.driftagent.agent.proc.OverlayRoot;
+import io.driftagent.agent.attribution.OverlayRoot;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.driftagent.agent.image.IndexEntry.EntryType;
-import io.driftagent.agent.proc.ContainerMount;
-import io.driftagent.agent.proc.OverlayRoot;
+import io.driftagent.agent.attribution.ContainerMount;
+import io.driftagent.agent.attribution.OverlayRoot;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;

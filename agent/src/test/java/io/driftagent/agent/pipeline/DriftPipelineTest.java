@@ -10,9 +10,9 @@ import static io.driftagent.agent.pipeline.PipelineFakes.metadata;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
-import io.driftagent.agent.classify.Classification;
-import io.driftagent.agent.classify.DriftClassifier;
-import io.driftagent.agent.k8s.WorkloadMetadata;
+import io.driftagent.agent.classification.Classification;
+import io.driftagent.agent.classification.DriftClassifier;
+import io.driftagent.agent.metadata.WorkloadMetadata;
 import io.driftagent.agent.pipeline.PipelineFakes.FakeMetadata;
 import io.driftagent.agent.pipeline.PipelineFakes.RecordingPublisher;
 import io.driftagent.agent.source.ExecEventSink;
@@ -121,7 +121,7 @@ class DriftPipelineTest {
         List<String> told = new CopyOnWriteArrayList<>();
         Enforcement recording = new Enforcement() {
             @Override
-            public void containerSeen(io.driftagent.agent.proc.ContainerContext container,
+            public void containerSeen(io.driftagent.agent.attribution.ContainerContext container,
                                       io.driftagent.agent.source.ExecEvent event) {
                 told.add("seen " + container.id().value() + " " + event.tgid());
             }
@@ -231,8 +231,8 @@ class DriftPipelineTest {
     @Test
     void anUnresolvedExecIsAlertedAndCountedByItsCause() throws Exception {
         metadata.known.put(CONTAINER, metadata());
-        start((event, container) -> io.driftagent.agent.classify.Classification.unresolved(event.filename(),
-                io.driftagent.agent.classify.UnresolvedReason.FILE_GONE, "executed file no longer in the container's view"),
+        start((event, container) -> io.driftagent.agent.classification.Classification.unresolved(event.filename(),
+                io.driftagent.agent.classification.UnresolvedReason.FILE_GONE, "executed file no longer in the container's view"),
                 alertAll(), PipelineSettings.defaults());
 
         pipeline.sink().offer(exec(4322, "/tmp/vanished", System.nanoTime()));

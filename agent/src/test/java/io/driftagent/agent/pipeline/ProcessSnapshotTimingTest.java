@@ -6,8 +6,8 @@ import static io.driftagent.agent.pipeline.PipelineFakes.attributor;
 import static io.driftagent.agent.pipeline.PipelineFakes.metadata;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.driftagent.agent.classify.Classification;
-import io.driftagent.agent.classify.DriftClassifier;
+import io.driftagent.agent.classification.Classification;
+import io.driftagent.agent.classification.DriftClassifier;
 import io.driftagent.agent.pipeline.PipelineFakes.FakeMetadata;
 import io.driftagent.agent.pipeline.PipelineFakes.RecordingPublisher;
 import io.driftagent.agent.source.ExecEvent;

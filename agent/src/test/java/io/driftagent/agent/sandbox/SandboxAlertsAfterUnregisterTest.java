@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.driftagent.agent.fixture.tier.TestTiers;
-import io.driftagent.agent.k8s.WorkloadMetadata;
+import io.driftagent.agent.metadata.WorkloadMetadata;
 import io.driftagent.agent.pipeline.AlertPublisher;
-import io.driftagent.agent.proc.ContainerId;
+import io.driftagent.agent.attribution.ContainerId;
 import io.driftagent.reporter.alert.Alert;
 import java.nio.file.Files;
 import java.time.Instant;

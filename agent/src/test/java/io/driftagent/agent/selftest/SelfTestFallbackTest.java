@@ -6,8 +6,8 @@ import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.driftagent.agent.fixture.HostCommands;
-import io.driftagent.agent.proc.ContainerAttributor;
-import io.driftagent.agent.proc.ProcContainerAttributor;
+import io.driftagent.agent.attribution.ContainerAttributor;
+import io.driftagent.agent.attribution.ProcContainerAttributor;
 import io.driftagent.agent.sandbox.SandboxContainers;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.agent.source.ebpf.EbpfExecSource;

@@ -1,0 +1,105 @@
+package io.driftagent.agent.assembly;
+
+import io.driftagent.agent.config.AgentConfig;
+import io.driftagent.agent.config.SourceChoice;
+import io.driftagent.agent.source.ExecEvent;
+import io.driftagent.agent.source.ExecSource;
+import io.driftagent.agent.source.FallbackExecSource;
+import io.driftagent.agent.source.ebpf.EbpfExecSource;
+import io.driftagent.agent.source.fanotify.FanotifyExecSource;
+import io.driftagent.agent.source.fanotify.FanotifySourceConfig;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
+import java.util.Locale;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+
+/** The exec source the configuration asks for; {@code auto} takes eBPF and falls back to fanotify. */
+final class SourceAssembly {
+
+    /** The loss reasons each source counts (a reason the running source cannot count is no series). */
+    private static final Map<ExecEvent.SourceKind, List<String>> LOSS_REASONS = Map.of(
+            ExecEvent.SourceKind.EBPF, List.of("ringbuf_full", "queue_full", "sink_error", "malformed_record"),
+            ExecEvent.SourceKind.FANOTIFY, List.of("queue_full", "sink_error", "fanotify_overflow", "bad_version",
+                    "fd_unreadable", "internal_error", "malformed", "reader_failed"));
+
+    private SourceAssembly() {
+    }
+
+    /**
+     * The configured source with its counters on {@code registry} (see {@link #registerMetrics}); for {@code auto}
+     * the loss reasons are registered once a source has attached, those of that source.
+     */
+    static ExecSource source(AgentConfig config, Clock clock, MeterRegistry registry) {
+        String selection = config.source().name().toLowerCase(Locale.ROOT);
+        ExecSource source = switch (config.source()) {
+            case EBPF -> new EbpfExecSource();
+            case FANOTIFY -> fanotify(clock);
+            case AUTO -> {
+                AtomicReference<ExecSource> fallback = new AtomicReference<>();
+                FallbackExecSource auto = new FallbackExecSource(List.of(
+                        new FallbackExecSource.Candidate("ebpf", EbpfExecSource::new),
+                        new FallbackExecSource.Candidate("fanotify", () -> fanotify(clock))),
+                        ExecEvent.SourceKind.EBPF,
+                        attached -> registerLosses(fallback.get(), selection, attached.kind(), registry));
+                fallback.set(auto);
+                yield auto;
+            }
+        };
+        registerMetrics(source, selection, registry);
+        if (config.source() != SourceChoice.AUTO) {
+            registerLosses(source, selection, source.kind(), registry);
+        }
+        return source;
+    }
+
+    /** The source's own counters, read at scrape: execs delivered and lost before the pipeline. */
+    private static void registerMetrics(ExecSource source, String selection, MeterRegistry registry) {
+        FunctionCounter.builder("drift.source.delivered", source, s -> s.stats().delivered())
+                .description("Execs the exec source handed to the pipeline").tag("source", selection)
+                .register(registry);
+        FunctionCounter.builder("drift.execs.observed", source,
+                        s -> s.stats().delivered() + s.stats().lost().values().stream().mapToLong(Long::longValue).sum())
+                .description("Exec events the exec source saw: delivered to the pipeline or lost")
+                .tag("source", selection).register(registry);
+    }
+
+    /** Execs lost before the pipeline, by the reasons {@code kind} counts; read from {@code source} at scrape. */
+    private static void registerLosses(ExecSource source, String selection, ExecEvent.SourceKind kind,
+                                       MeterRegistry registry) {
+        for (String reason : LOSS_REASONS.getOrDefault(kind, List.of())) {
+            FunctionCounter.builder("drift.source.lost", source, s -> s.stats().lost().getOrDefault(reason, 0L))
+                    .description("Execs the exec source lost, by reason").tag("source", selection).tag("reason", reason)
+                    .register(registry);
+            // the documented, source-independent names (docs/alerts.md)
+            FunctionCounter.builder("drift.events.lost", source, s -> s.stats().lost().getOrDefault(reason, 0L))
+                    .description("Exec events lost before classification, by reason").tag("reason", reason)
+                    .register(registry);
+        }
+        if (kind == ExecEvent.SourceKind.FANOTIFY) {
+            FunctionCounter.builder("drift.fanotify.mount.marks", source,
+                            s -> fanotifyOf(s).map(FanotifyExecSource::mountsMarked).orElse(0L))
+                    .description("Filesystems of new mounts (host and containers) the fanotify source marked, or failed to")
+                    .tag("result", "marked").register(registry);
+            FunctionCounter.builder("drift.fanotify.mount.marks", source,
+                            s -> fanotifyOf(s).map(FanotifyExecSource::mountMarksFailed).orElse(0L))
+                    .description("Filesystems of new mounts (host and containers) the fanotify source marked, or failed to")
+                    .tag("result", "failed").register(registry);
+            FunctionCounter.builder("drift.fanotify.rescanned", source,
+                            s -> fanotifyOf(s).map(FanotifyExecSource::rescanned).orElse(0L))
+                    .description("Execs the fanotify source found by rescanning /proc (after an overflow; processes"
+                            + " running from a memfd or a deleted file)").register(registry);
+        }
+    }
+
+    private static java.util.Optional<FanotifyExecSource> fanotifyOf(ExecSource source) {
+        ExecSource s = source instanceof FallbackExecSource fallback ? fallback.active() : source;
+        return s instanceof FanotifyExecSource f ? java.util.Optional.of(f) : java.util.Optional.empty();
+    }
+
+    private static ExecSource fanotify(Clock clock) {
+        return new FanotifyExecSource(FanotifySourceConfig.defaults(), clock);
+    }
+}

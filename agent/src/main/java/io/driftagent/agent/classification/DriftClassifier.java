@@ -1,0 +1,20 @@
+package io.driftagent.agent.classification;
+
+import io.driftagent.agent.attribution.ContainerContext;
+import io.driftagent.agent.source.ExecEvent;
+
+/** Decides the {@link Classification} of one exec in a container. Never throws for a file it cannot read: UNRESOLVED. */
+public interface DriftClassifier {
+
+    /** With the classifier's own hash budget (the pipeline's). */
+    Classification classify(ExecEvent event, ContainerContext container);
+
+    /**
+     * Hashes within {@code budget} at most, whatever the file (an attacker chooses its size): for a caller with a
+     * deadline, such as a blocking decision. An implementation that never hashes may ignore the budget; one that
+     * hashes must override this.
+     */
+    default Classification classify(ExecEvent event, ContainerContext container, HashBudget budget) {
+        return classify(event, container);
+    }
+}
