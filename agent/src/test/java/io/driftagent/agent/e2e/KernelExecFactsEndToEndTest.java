@@ -25,7 +25,8 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * The facts the eBPF program takes from the kernel at exec time, seen in the whole agent's alerts (standalone, real
- * containerd containers): a process that is gone before /proc is read still has its command line and executable; an
+ * containerd containers): a process that is gone, or has exec'd something else, before /proc is read still has its
+ * command line and executable as exec'd; an
  * exec through a descriptor (fexecve) is classified at the file's own path in the container; a path longer than the
  * exec's filename buffer is classified and reported exactly.
  */
@@ -118,6 +119,20 @@ class KernelExecFactsEndToEndTest {
         assertThat(strings(alert.path("process").path("cmdline"))).as(alert.toString())
                 .containsExactly("/tmp/pay", "--payload", "a b", "x");
         assertThat(alert.path("process").path("parent").path("pid").asInt()).as(alert.toString()).isPositive();
+    }
+
+    @Test
+    void aDropThatExecsAnotherProgramAtOnceIsAlertedWithItsOwnCommandLineNotWhatProcShowsLater() throws Exception {
+        // given a dropped shell (busybox named sh) that replaces itself with the image's sleep at once: by the time
+        // /proc is read it shows /bin/sleep's exe and command line
+        containerd.exec(target, "cp /bin/busybox /tmp/sh && /tmp/sh -c 'exec /bin/sleep 2'; true");
+
+        // then the alert says what the drop was run as
+        JsonNode alert = awaitAlert("/tmp/sh");
+        assertThat(alert.path("drift").path("kind").asString()).as(alert.toString()).isEqualTo("ADDED");
+        assertThat(alert.path("process").path("exe").asString()).as(alert.toString()).isEqualTo("/tmp/sh");
+        assertThat(strings(alert.path("process").path("cmdline"))).as(alert.toString())
+                .containsExactly("/tmp/sh", "-c", "exec /bin/sleep 2");
     }
 
     @Test

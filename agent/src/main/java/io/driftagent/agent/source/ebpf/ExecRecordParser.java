@@ -62,6 +62,11 @@ final class ExecRecordParser {
         int filenameAt = offset + REC_HDR_SIZE;
         int pathAt = filenameAt + (int) filenameLen;
         int argvAt = pathAt + (int) pathLen;
+        String filename = string(raw, filenameAt, (int) filenameLen);
+        // the usual exec names its file by its own absolute path: the kernel's path is then the same bytes, one String
+        String path = pathLen == 0 ? null
+                : pathLen == filenameLen && raw.slice(filenameAt, (int) filenameLen)
+                        .equals(raw.slice(pathAt, (int) pathLen)) ? filename : string(raw, pathAt, (int) pathLen);
         return new ExecEvent(
                 raw.getInt(offset + REC_OFF_PID),
                 raw.getInt(offset + REC_OFF_TGID),
@@ -70,7 +75,7 @@ final class ExecRecordParser {
                 raw.getInt(offset + REC_OFF_GID),
                 raw.getLong(offset + REC_OFF_START_TIME),
                 cString(raw, offset + REC_OFF_COMM, REC_COMM_LEN),
-                string(raw, filenameAt, (int) filenameLen),
+                filename,
                 file,
                 interpreter,
                 raw.getLong(offset + REC_OFF_CGROUP_ID),
@@ -79,11 +84,10 @@ final class ExecRecordParser {
                         | ((flags & FLAG_MEMFD) != 0 ? 4 : 0) | ((flags & FLAG_UNLINKED) != 0 ? 8 : 0)],
                 ExecEvent.SourceKind.EBPF,
                 raw.getLong(offset + REC_OFF_TIMESTAMP),
-                kernelFacts(raw, offset, flags, pathAt, (int) pathLen, argvAt, (int) argvLen));
+                kernelFacts(raw, offset, flags, path, argvAt, (int) argvLen));
     }
 
-    private KernelFacts kernelFacts(ByteBuffer raw, int offset, int flags, int pathAt, int pathLen, int argvAt,
-                                    int argvLen) {
+    private KernelFacts kernelFacts(ByteBuffer raw, int offset, int flags, String path, int argvAt, int argvLen) {
         int argc = raw.getInt(offset + REC_OFF_ARGC);
         KernelArgv argv = KernelArgv.of(raw, argvAt, argvLen, MAX_ARGS);
         long total = argv.total();
@@ -94,7 +98,7 @@ final class ExecRecordParser {
         long sessionId = audit ? Integer.toUnsignedLong(raw.getInt(offset + REC_OFF_SESSIONID)) : AUDIT_UNSET;
         String parentComm = cString(raw, offset + REC_OFF_PARENT_COMM, REC_COMM_LEN);
         return new KernelFacts(
-                pathLen == 0 ? null : string(raw, pathAt, pathLen),
+                path,
                 (flags & FLAG_PATH_TRUNC) != 0,
                 (flags & FLAG_PATH_OUTSIDE_ROOT) != 0,
                 (flags & FLAG_PATH_OTHER_MOUNT) != 0,
