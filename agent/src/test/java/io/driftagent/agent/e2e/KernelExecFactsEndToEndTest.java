@@ -3,7 +3,6 @@ package io.driftagent.agent.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.driftagent.agent.config.Setting;
 import io.driftagent.agent.fixture.BusyboxImage;
 import io.driftagent.agent.fixture.ContainerdHost;
 import io.driftagent.agent.fixture.HostCommands;
@@ -12,9 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -81,19 +78,8 @@ class KernelExecFactsEndToEndTest {
 
         Path policy = Files.writeString(work.resolve("policy.yaml"), POLICY);
         alerts = new AlertLog(work.resolve("alerts.jsonl"));
-        Map<Setting, String> flags = new EnumMap<>(Setting.class);
-        flags.put(Setting.STANDALONE, "true");
-        flags.put(Setting.SOURCE, "ebpf");
-        flags.put(Setting.POLICY_FILE, policy.toString());
-        flags.put(Setting.ALERTS_TARGET, alerts.file().toString());
-        flags.put(Setting.HTTP_BIND, "127.0.0.1");
-        flags.put(Setting.HTTP_PORT, "0");
-        flags.put(Setting.DEDUP_WINDOW, "0s");
-        agent = RunningAgent.start(flags, config -> {
-            throw new AssertionError("standalone mode must not build a Kubernetes client");
-        });
-        RunningAgent.Response ready = agent.awaitReady(Duration.ofSeconds(30));
-        assertThat(ready.status()).as(ready.body()).isEqualTo(200);
+        agent = RunningAgent.startStandaloneAndAwaitReady(
+                RunningAgent.standaloneFlags("ebpf", policy, alerts.file()));
     }
 
     @AfterAll

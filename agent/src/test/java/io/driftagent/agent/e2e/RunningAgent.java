@@ -14,6 +14,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Clock;
 import java.time.Duration;
+import java.nio.file.Path;
+import java.util.EnumMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
@@ -47,6 +49,35 @@ final class RunningAgent implements AutoCloseable {
         AgentRuntime runtime = new AgentRuntime(components, config.shutdownTimeout());
         runtime.start();
         return new RunningAgent(components, runtime);
+    }
+
+    /**
+     * The flags a standalone end-to-end test starts from: this exec source and policy file, alerts as JSON lines in
+     * {@code alerts}, HTTP on a free loopback port, no deduplication (every exec is one line).
+     */
+    static Map<Setting, String> standaloneFlags(String source, Path policy, Path alerts) {
+        Map<Setting, String> flags = new EnumMap<>(Setting.class);
+        flags.put(Setting.STANDALONE, "true");
+        flags.put(Setting.SOURCE, source);
+        flags.put(Setting.POLICY_FILE, policy.toString());
+        flags.put(Setting.ALERTS_TARGET, alerts.toString());
+        flags.put(Setting.HTTP_BIND, "127.0.0.1");
+        flags.put(Setting.HTTP_PORT, "0");
+        flags.put(Setting.DEDUP_WINDOW, "0s");
+        return flags;
+    }
+
+    /** Starts a standalone agent (building a Kubernetes client fails the test) and waits until it is Ready. */
+    static RunningAgent startStandaloneAndAwaitReady(Map<Setting, String> flags) throws Exception {
+        RunningAgent agent = start(flags, config -> {
+            throw new AssertionError("standalone mode must not build a Kubernetes client");
+        });
+        Response ready = agent.awaitReady(Duration.ofSeconds(30));
+        if (ready.status() != 200) {
+            agent.close();
+            throw new AssertionError("the agent is not Ready within 30 s: " + ready.body());
+        }
+        return agent;
     }
 
     int httpPort() {
