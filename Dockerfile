@@ -7,7 +7,7 @@
 # the JRE ("jre") and the runtime image ("runtime", the last stage). Every stage runs on the TARGET
 # platform and takes its architecture from Debian (dpkg --print-architecture): amd64 and arm64 are supported. An
 # arm64 image is built on an arm64 builder, or elsewhere with emulation (docker buildx build --platform linux/arm64,
-# QEMU binfmt installed); the BPF object, the jffi/zstd-jni stubs and the JRE then all come out for arm64.
+# QEMU binfmt installed); the BPF object, the jffi stub and the JRE then all come out for arm64.
 #
 # scripts/build-image.sh builds this same file where no registry is reachable: the base images come from
 # mmdebstrap (docker import) and the jar from the host's Maven (JAR_SOURCE=context: agent/target/drift-agent.jar from
@@ -87,23 +87,21 @@ ARG EXCLUDED_MODULES=java.desktop
 RUN set -eu; \
     arch="$(dpkg --print-architecture)"; \
     case "$arch" in \
-      amd64) jffi_dir=x86_64-Linux; zstd_dir=linux/amd64 ;; \
-      arm64) jffi_dir=aarch64-Linux; zstd_dir=linux/aarch64 ;; \
+      amd64) jffi_dir=x86_64-Linux ;; \
+      arm64) jffi_dir=aarch64-Linux ;; \
       *) echo "unsupported architecture: $arch (amd64, arm64)" >&2; exit 1 ;; \
     esac; \
     jar=/build/drift-agent.jar; \
     native=/opt/drift-agent/native; \
     mkdir -p "$native"; \
-    # this architecture's native stubs, unpacked: jffi and zstd-jni would otherwise write them to java.io.tmpdir at
-    # first use and fail where /tmp is noexec (the image's java command line points both at these files)
+    # this architecture's native stub, unpacked: jffi would otherwise write it to java.io.tmpdir at first use and fail
+    # where /tmp is noexec (the image's java command line points jffi at this file)
     unzip -p "$jar" "jni/$jffi_dir/libjffi-1.2.so" > "$native/libjffi-1.2.so"; \
-    unzip -p "$jar" "$zstd_dir/libzstd-jni-*.so" > "$native/libzstd-jni.so"; \
     test -s "$native/libjffi-1.2.so"; \
-    test -s "$native/libzstd-jni.so"; \
     strip --strip-unneeded "$native"/*.so; \
     # every other platform's stubs stay out of the image's copy of the jar
     cp "$jar" /opt/drift-agent/drift-agent.jar; \
-    zip -q -d /opt/drift-agent/drift-agent.jar 'jni/*' '*/libzstd-jni-*'; \
+    zip -q -d /opt/drift-agent/drift-agent.jar 'jni/*'; \
     found="$(jdeps --ignore-missing-deps --multi-release 17 --print-module-deps "$jar")"; \
     modules="$EXTRA_MODULES"; \
     for m in $(echo "$found" | tr ',' ' '); do \
@@ -146,7 +144,7 @@ RUN set -eu; \
     cd /tmp; \
     timeout -s TERM 60 /opt/drift-agent/jre/bin/java -XX:-UsePerfData -Xshare:off \
       -XX:DumpLoadedClassList=/tmp/drift-agent.classlist \
-      -Djffi.boot.library.path=/opt/drift-agent/native -DZstdNativePath=/opt/drift-agent/native/libzstd-jni.so \
+      -Djffi.boot.library.path=/opt/drift-agent/native \
       -jar /opt/drift-agent/drift-agent.jar run --standalone --alerts - --http-bind 127.0.0.1 --http-port 0 \
       > /tmp/training.log 2>&1 || true; \
     grep -q '^io/driftagent/agent/' /tmp/drift-agent.classlist \
@@ -155,7 +153,7 @@ RUN set -eu; \
       -XX:SharedArchiveFile=/opt/drift-agent/drift-agent.jsa -cp /opt/drift-agent/drift-agent.jar > /tmp/dump.log 2>&1 \
       || { cat /tmp/dump.log; exit 1; }; \
     /opt/drift-agent/jre/bin/java -XX:-UsePerfData -Xshare:on -XX:SharedArchiveFile=/opt/drift-agent/drift-agent.jsa \
-      -Djffi.boot.library.path=/opt/drift-agent/native -DZstdNativePath=/opt/drift-agent/native/libzstd-jni.so \
+      -Djffi.boot.library.path=/opt/drift-agent/native \
       -jar /opt/drift-agent/drift-agent.jar --help > /dev/null; \
     rm -f /tmp/drift-agent.classlist /tmp/training.log /tmp/dump.log
 ARG RUNTIME_BASE_IMAGE
@@ -173,12 +171,11 @@ ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # the agent needs root (capabilities are granted by the pod's securityContext, see deploy/helm/drift-agent)
 USER 0
 EXPOSE 9742
-# Nothing is written at start: jffi and zstd-jni load the stubs unpacked above instead of extracting them to /tmp
+# Nothing is written at start: jffi loads the stub unpacked above instead of extracting them to /tmp
 # (which may be noexec), and -XX:-UsePerfData keeps the JVM's hsperfdata file out of /tmp. The class data sharing
 # archive is mapped when it matches this JRE and jar; -Xlog:cds=off keeps a mismatch's warning off stdout (alerts).
 ENTRYPOINT ["/opt/drift-agent/jre/bin/java", "-XX:-UsePerfData", \
             "-XX:SharedArchiveFile=/opt/drift-agent/drift-agent.jsa", "-Xlog:cds=off", \
             "-Djffi.boot.library.path=/opt/drift-agent/native", \
-            "-DZstdNativePath=/opt/drift-agent/native/libzstd-jni.so", \
             "-jar", "/opt/drift-agent/drift-agent.jar"]
 CMD ["run"]

@@ -50,8 +50,6 @@ problems=()
 [[ $user == 0 || $user == root ]] || problems+=("user is '$user', not 0")
 [[ $entrypoint == *'"-Djffi.boot.library.path=/opt/drift-agent/native"'* ]] ||
   problems+=("the entrypoint does not point jffi at the unpacked stub: $entrypoint")
-[[ $entrypoint == *'"-DZstdNativePath=/opt/drift-agent/native/libzstd-jni.so"'* ]] ||
-  problems+=("the entrypoint does not point zstd-jni at the unpacked library: $entrypoint")
 [[ -n $label_version && -n $label_revision ]] || problems+=("OCI labels version/revision missing")
 modules=$(docker run --rm --network none --entrypoint /opt/drift-agent/jre/bin/java "$image" -XX:-UsePerfData --list-modules 2>/dev/null)
 for module in java.base jdk.crypto.ec jdk.httpserver jdk.unsupported java.management jdk.management java.net.http; do
@@ -62,7 +60,7 @@ chart_jvm_flags=$(awk '/^jvmOptions: >-/ {on = 1; next} on && /^  / {sub(/^ +/, 
   "$root/deploy/helm/drift-agent/values.yaml")
 cds=$(docker run --rm --network none --entrypoint /opt/drift-agent/jre/bin/java -e JAVA_TOOL_OPTIONS="$chart_jvm_flags" \
   "$image" -XX:-UsePerfData -Xshare:on -XX:SharedArchiveFile=/opt/drift-agent/drift-agent.jsa \
-  -Djffi.boot.library.path=/opt/drift-agent/native -DZstdNativePath=/opt/drift-agent/native/libzstd-jni.so \
+  -Djffi.boot.library.path=/opt/drift-agent/native \
   -Xlog:class+load=info -jar /opt/drift-agent/drift-agent.jar --help 2>&1)
 grep -q 'source: shared objects file' <<<"$cds" ||
   problems+=("the class data sharing archive does not map: $(tail -3 <<<"$cds")")
