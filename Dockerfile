@@ -59,8 +59,10 @@ COPY pom.xml ./
 COPY policy/pom.xml policy/
 COPY reporter/pom.xml reporter/
 COPY agent/pom.xml agent/
-# the system tests' module (the parent pom lists it): only its pom, so that the reactor resolves; it is not built here
+# the system tests' and the benchmarks' modules (the parent pom lists them): only their poms, so that the reactor
+# resolves; they are not built here
 COPY src/test/pom.xml src/test/
+COPY bench/pom.xml bench/
 RUN if [ "$JAR_SOURCE" = maven ]; then mvn -B -ntp -q dependency:go-offline -DexcludeReactor=true || true; fi
 COPY policy policy
 COPY reporter reporter

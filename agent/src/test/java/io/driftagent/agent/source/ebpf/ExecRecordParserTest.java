@@ -1,6 +1,7 @@
 package io.driftagent.agent.source.ebpf;
 
 import static io.driftagent.agent.source.ebpf.ExecRecordLayout.*;
+import static io.driftagent.agent.source.ebpf.ExecRecords.record;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.driftagent.agent.fs.PathBytes;
@@ -24,44 +25,6 @@ class ExecRecordParserTest {
         ExecEvent e = parser.parse(ring, 8, record.capacity());
         assertThat(e).isNotNull();
         return e;
-    }
-
-    static ByteBuffer record(int flags, String comm, String filename) {
-        return record(flags, comm, filename.getBytes(StandardCharsets.UTF_8), new byte[0], new byte[0]);
-    }
-
-    /** A record as the program writes it: the header, then the three sections at their lengths. */
-    static ByteBuffer record(int flags, String comm, byte[] name, byte[] path, byte[] argv) {
-        ByteBuffer b = ByteBuffer.allocate(REC_HDR_SIZE + name.length + path.length + argv.length)
-                .order(ByteOrder.LITTLE_ENDIAN);
-        b.putInt(REC_OFF_VERSION, REC_VERSION);
-        b.putInt(REC_OFF_FLAGS, flags);
-        b.putInt(REC_OFF_PID, 101);
-        b.putInt(REC_OFF_TGID, 100);
-        b.putInt(REC_OFF_PPID, 99);
-        b.putInt(REC_OFF_UID, 1000);
-        b.putInt(REC_OFF_GID, 1001);
-        b.putInt(REC_OFF_MNT_NS, 0xF0000001); // inode numbers above 2^31 must stay positive
-        b.putLong(REC_OFF_START_TIME, 123_456_789L);
-        b.putLong(REC_OFF_TIMESTAMP, 223_456_789L);
-        b.putLong(REC_OFF_CGROUP_ID, 4242L);
-        b.putLong(REC_OFF_FILE_DEV, 64L);
-        b.putLong(REC_OFF_FILE_INO, 777L);
-        b.putLong(REC_OFF_INTERP_DEV, 65024L);
-        b.putLong(REC_OFF_INTERP_INO, 888L);
-        b.putInt(REC_OFF_EUID, 0);
-        b.putInt(REC_OFF_EGID, 1001);
-        b.putInt(REC_OFF_LOGINUID, -1);
-        b.putInt(REC_OFF_SESSIONID, -1);
-        b.putInt(REC_OFF_FILENAME_LEN, name.length);
-        b.putInt(REC_OFF_PATH_LEN, path.length);
-        b.putInt(REC_OFF_ARGV_LEN, argv.length);
-        b.put(REC_OFF_COMM, comm.getBytes(StandardCharsets.UTF_8));
-        b.put(REC_OFF_PARENT_COMM, "sh".getBytes(StandardCharsets.UTF_8));
-        b.put(REC_HDR_SIZE, name);
-        b.put(REC_HDR_SIZE + name.length, path);
-        b.put(REC_HDR_SIZE + name.length + path.length, argv);
-        return b;
     }
 
     @Test

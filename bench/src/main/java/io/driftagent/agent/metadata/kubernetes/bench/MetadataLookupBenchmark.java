@@ -136,8 +136,4 @@ public class MetadataLookupBenchmark {
     public Optional<WorkloadMetadata> containerdCachedLookupHit() {
         return containerd.lookup(nextKnown());
     }
-
-    public static void main(String[] args) throws Exception {
-        org.openjdk.jmh.Main.main(args.length > 0 ? args : new String[] {MetadataLookupBenchmark.class.getName()});
-    }
 }

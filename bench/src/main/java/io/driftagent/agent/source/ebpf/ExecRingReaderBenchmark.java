@@ -24,10 +24,7 @@ import org.openjdk.jmh.infra.Blackhole;
  * The eBPF reader's per-record cost with warm caches: one drain of a batch of 32 records (what a 2 ms gather holds in
  * a 16,000 execs/s storm) from memory laid out like the mapped ring, each decoded and offered to a sink. Reported per
  * record. In a real storm the records arrive cold (written by another CPU), so the storm harness's number is higher.
- * <pre>
- * cd agent && java -cp target/test-classes:target/classes:$(cat target/test-classpath.txt) \
- *     org.openjdk.jmh.Main ExecRingReaderBenchmark
- * </pre>
+ * Run: {@code java -jar bench/target/drift-bench.jar ExecRingReaderBenchmark} (docs/benchmarks.md).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -57,7 +54,7 @@ public class ExecRingReaderBenchmark {
     public void fillTheRing() {
         // as the program writes a storm exec: the name as exec'd, the kernel's path of the file (the same here) and argv
         byte[] name = "/tmp/drift-storm-fs-1234567890/root/drift-storm-noop".getBytes(StandardCharsets.UTF_8);
-        ByteBuffer record = ExecRecordParserTest.record(ExecRecordLayout.FLAG_OVERLAY, "drift-storm-noo", name, name,
+        ByteBuffer record = ExecRecords.record(ExecRecordLayout.FLAG_OVERLAY, "drift-storm-noo", name, name,
                 "drift-storm-noop\0".getBytes(StandardCharsets.UTF_8));
         record.putInt(ExecRecordLayout.REC_OFF_ARGC, 1);
         byte[] bytes = new byte[record.capacity()];

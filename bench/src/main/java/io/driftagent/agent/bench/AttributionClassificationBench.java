@@ -37,11 +37,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * containerd overlay (layers, upper), with a /proc stand-in for its process; file access uses the test RootedFiles
  * (java.nio, NOFOLLOW) and the test layer-directory index.
  *
- * <pre>
- * mvn -q -o -pl agent -am test-compile dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=/tmp/cp
- * java -cp agent/target/test-classes:agent/target/classes:policy/target/classes:reporter/target/classes:$(cat /tmp/cp) \
- *     org.openjdk.jmh.Main AttributionClassificationBench
- * </pre>
+ * Run: {@code java -jar bench/target/drift-bench.jar AttributionClassificationBench} (docs/benchmarks.md).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -140,9 +136,5 @@ public class AttributionClassificationBench {
         if (c.kind() != kind) {
             throw new IllegalStateException("set-up broken: expected " + kind + ", got " + c);
         }
-    }
-
-    public static void main(String[] args) throws Exception {
-        org.openjdk.jmh.Main.main(args.length > 0 ? args : new String[] {AttributionClassificationBench.class.getName()});
     }
 }
