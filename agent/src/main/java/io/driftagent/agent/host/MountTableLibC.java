@@ -1,4 +1,4 @@
-package io.driftagent.agent.capture;
+package io.driftagent.agent.host;
 
 import java.nio.ByteBuffer;
 import jnr.ffi.annotations.SaveError;

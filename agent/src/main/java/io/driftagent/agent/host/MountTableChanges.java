@@ -1,4 +1,4 @@
-package io.driftagent.agent.capture;
+package io.driftagent.agent.host;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -45,7 +45,7 @@ final class MountTableChanges implements AutoCloseable {
             }
             return new MountTableChanges(libc, fd);
         } catch (IOException | RuntimeException | LinkageError e) {
-            LOG.warn("cannot poll {} for mount changes ({}): containers are found by re-reading it periodically",
+            LOG.warn("cannot poll {} for mount changes ({}): its changes are found by re-reading it periodically",
                     mountInfo, e.toString());
             return new MountTableChanges(null, -1);
         }
