@@ -1,7 +1,7 @@
 package io.driftagent.agent.capture;
 
 import io.driftagent.agent.attribution.CgroupIdentity;
-import io.driftagent.agent.attribution.CgroupMounts;
+import io.driftagent.agent.host.CgroupMounts;
 import io.driftagent.agent.attribution.CgroupNamespaceView;
 import io.driftagent.agent.attribution.CgroupPathParser;
 import io.driftagent.agent.attribution.ContainerFilesystems;
@@ -122,7 +122,7 @@ public final class ContainerAppearanceWatcher implements AutoCloseable, HostMoun
     private static ContainerAppearanceWatcher onThisHost(ContainerCaptureRegistry registry, Path procRoot,
                                                          Path hostRoot, HostMountTable table, boolean owns)
             throws IOException {
-        CgroupMounts mounts = CgroupMounts.fromMountInfo(Files.readString(procRoot.resolve("self/mountinfo")));
+        CgroupMounts mounts = CgroupMounts.ofThisProcess(procRoot);
         return new ContainerAppearanceWatcher(registry, procRoot, hostRoot,
                 new ContainerFilesystemsReader(procRoot, hostRoot), mounts,
                 CgroupNamespaceView.discover(mounts, ProcessHandle.current().pid()), System::nanoTime, table, owns);

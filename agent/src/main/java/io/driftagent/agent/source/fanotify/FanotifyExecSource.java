@@ -1,5 +1,6 @@
 package io.driftagent.agent.source.fanotify;
 
+import io.driftagent.agent.host.CgroupMounts;
 import io.driftagent.agent.host.HostMountTable;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.agent.source.ExecEventSink;
@@ -117,7 +118,7 @@ public final class FanotifyExecSource implements ExecSource {
                 }
                 hostProcess = markTheNodesRoot(group);
             }
-            Path cgroup2 = config.cgroup2Root() != null ? config.cgroup2Root() : Cgroup2Mount.find(config.procRoot());
+            Path cgroup2 = config.cgroup2Root() != null ? config.cgroup2Root() : CgroupMounts.unifiedAtHostRoot(config.procRoot()).orElse(null);
             running = true;
             this.sink = sink;
             ReaderLoop loop = new ReaderLoop(sink, new ProcessFactsReader(nat, config.procRoot(), cgroup2, 100));
