@@ -2,6 +2,7 @@ package io.driftagent.agent.assembly;
 
 import io.driftagent.agent.capture.CapturedMetadataProvider;
 import io.driftagent.agent.capture.ContainerAppearanceWatcher;
+import io.driftagent.agent.host.HostMountTable;
 import io.driftagent.agent.capture.ContainerCaptureRegistry;
 import io.driftagent.agent.classification.OverlayDriftClassifier;
 import io.driftagent.agent.cloud.CloudIdentity;
@@ -129,10 +130,13 @@ public final class AgentAssembly {
             // first in, last out: the informer and the Events sink stop before their client closes
             services.add(ManagedService.of("kubernetes-client", () -> { }, client::close));
         }
+        // one watcher of the host's mount table: container capture and the fanotify source listen to it
+        HostMountTable hostMounts = HostMountTable.onThisHost(PROC);
+        services.add(ManagedService.of("host-mount-table", hostMounts::start, hostMounts::close));
         ContainerCaptureRegistry captures = ContainerCaptureRegistry.withDefaults();
         ContainerAppearanceWatcher appearances;
         try {
-            appearances = ContainerAppearanceWatcher.onThisHost(captures, PROC, HOST_ROOT);
+            appearances = ContainerAppearanceWatcher.onThisHost(captures, PROC, HOST_ROOT, hostMounts);
         } catch (IOException e) {
             throw new AssemblyException("cannot read this host's cgroup mounts: " + e.getMessage(), e);
         }
@@ -187,7 +191,7 @@ public final class AgentAssembly {
                             + (watcher.lastFailure() == null ? "file absent" : watcher.lastFailure())));
         }
 
-        ExecSource source = SourceAssembly.source(config, clock, registry);
+        ExecSource source = SourceAssembly.source(config, clock, registry, hostMounts);
 
         CloudIdentity cloud = MetadataAssembly.cloud(config, client);
         DeploymentIdentity identity = new DeploymentIdentity(config.nodeName(), config.clusterName(),

@@ -6,6 +6,7 @@ import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.agent.source.ExecSource;
 import io.driftagent.agent.source.FallbackExecSource;
 import io.driftagent.agent.source.ebpf.EbpfExecSource;
+import io.driftagent.agent.host.HostMountTable;
 import io.driftagent.agent.source.fanotify.FanotifyExecSource;
 import io.driftagent.agent.source.fanotify.FanotifySourceConfig;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -32,16 +33,16 @@ final class SourceAssembly {
      * The configured source with its counters on {@code registry} (see {@link #registerMetrics}); for {@code auto}
      * the loss reasons are registered once a source has attached, those of that source.
      */
-    static ExecSource source(AgentConfig config, Clock clock, MeterRegistry registry) {
+    static ExecSource source(AgentConfig config, Clock clock, MeterRegistry registry, HostMountTable hostMounts) {
         String selection = config.source().name().toLowerCase(Locale.ROOT);
         ExecSource source = switch (config.source()) {
             case EBPF -> new EbpfExecSource();
-            case FANOTIFY -> fanotify(clock);
+            case FANOTIFY -> fanotify(clock, hostMounts);
             case AUTO -> {
                 AtomicReference<ExecSource> fallback = new AtomicReference<>();
                 FallbackExecSource auto = new FallbackExecSource(List.of(
                         new FallbackExecSource.Candidate("ebpf", EbpfExecSource::new),
-                        new FallbackExecSource.Candidate("fanotify", () -> fanotify(clock))),
+                        new FallbackExecSource.Candidate("fanotify", () -> fanotify(clock, hostMounts))),
                         ExecEvent.SourceKind.EBPF,
                         attached -> registerLosses(fallback.get(), selection, attached.kind(), registry));
                 fallback.set(auto);
@@ -99,7 +100,8 @@ final class SourceAssembly {
         return s instanceof FanotifyExecSource f ? java.util.Optional.of(f) : java.util.Optional.empty();
     }
 
-    private static ExecSource fanotify(Clock clock) {
-        return new FanotifyExecSource(FanotifySourceConfig.defaults(), clock);
+    /** The fanotify source, listening to the host mount table watcher the container capture listens to. */
+    private static ExecSource fanotify(Clock clock, HostMountTable hostMounts) {
+        return new FanotifyExecSource(FanotifySourceConfig.defaults(), clock, hostMounts);
     }
 }

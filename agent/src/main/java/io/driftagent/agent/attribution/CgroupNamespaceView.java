@@ -1,5 +1,6 @@
 package io.driftagent.agent.attribution;
 
+import io.driftagent.agent.host.CgroupMounts;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;

@@ -90,30 +90,6 @@ public final class ContainerFilesystemsReader {
         return Optional.empty();
     }
 
-    /**
-     * The host's mount table (the mountinfo of the host's pid 1, else of this process) and where it was read; empty
-     * when neither is readable.
-     */
-    public Optional<HostMountTable> readHostMountTable() {
-        for (String table : new String[] {"1/mountinfo", "self/mountinfo"}) {
-            Path mountInfo = procRoot.resolve(table);
-            try {
-                return Optional.of(new HostMountTable(mountInfo,
-                        parser.parse(new String(readBounded(mountInfo), StandardCharsets.UTF_8))));
-            } catch (IOException e) {
-                LOG.debug("cannot read {}: {}", mountInfo, e.toString());
-            }
-        }
-        return Optional.empty();
-    }
-
-    /** The host's mounts, read from {@code source}. */
-    public record HostMountTable(Path source, List<MountInfoEntry> entries) {
-        public HostMountTable {
-            entries = List.copyOf(entries);
-        }
-    }
-
     /** The layers of an overlay mount as host paths (under the host root); empty when it has no usable upper/lower dir. */
     public Optional<OverlayRoot> overlayRootOf(MountInfoEntry overlayMount) {
         return overlayMount.fsType().equals("overlay") ? overlayRoot(overlayMount) : Optional.empty();

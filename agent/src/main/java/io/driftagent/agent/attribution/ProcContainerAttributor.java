@@ -1,5 +1,6 @@
 package io.driftagent.agent.attribution;
 
+import io.driftagent.agent.host.CgroupMounts;
 import io.driftagent.agent.host.DeviceNumber;
 import io.driftagent.agent.source.ExecEvent;
 import java.io.IOException;
@@ -156,7 +157,7 @@ public final class ProcContainerAttributor implements ContainerAttributor {
     public static ProcContainerAttributor onThisHost(Path procRoot, Path hostRoot, Clock clock,
                                                      Consumer<ContainerContext> onForget, CapturedContainers captures)
             throws IOException {
-        CgroupMounts mounts = CgroupMounts.fromMountInfo(Files.readString(procRoot.resolve("self/mountinfo")));
+        CgroupMounts mounts = CgroupMounts.ofThisProcess(procRoot);
         CgroupIdResolver ids = mounts.unified()
                 .map(u -> new CgroupIdResolver(u, clock, Duration.ofMillis(100), 200_000)).orElse(null);
         CgroupNamespaceView view = CgroupNamespaceView.discover(mounts, ProcessHandle.current().pid());

@@ -1,5 +1,6 @@
 package io.driftagent.agent.attribution;
 
+import io.driftagent.agent.host.CgroupMounts;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -37,7 +38,7 @@ public final class ProcLiveContainers implements LiveContainers {
 
     /** For the host the agent runs on: whether the unified hierarchy is mounted is read from our own mountinfo. */
     public static ProcLiveContainers onThisHost(Path procRoot) throws IOException {
-        CgroupMounts mounts = CgroupMounts.fromMountInfo(Files.readString(procRoot.resolve("self/mountinfo")));
+        CgroupMounts mounts = CgroupMounts.ofThisProcess(procRoot);
         return new ProcLiveContainers(procRoot, mounts.unified().isPresent());
     }
 

@@ -1,7 +1,7 @@
 package io.driftagent.agent.capture;
 
 import io.driftagent.agent.attribution.CgroupIdentity;
-import io.driftagent.agent.attribution.CgroupMounts;
+import io.driftagent.agent.host.CgroupMounts;
 import io.driftagent.agent.attribution.CgroupNamespaceView;
 import io.driftagent.agent.attribution.CgroupPathParser;
 import io.driftagent.agent.attribution.ContainerFilesystems;
@@ -9,6 +9,7 @@ import io.driftagent.agent.attribution.ContainerFilesystemsReader;
 import io.driftagent.agent.attribution.ContainerId;
 import io.driftagent.agent.attribution.ContainerMount;
 import io.driftagent.agent.attribution.ContainerRuntime;
+import io.driftagent.agent.host.HostMountTable;
 import io.driftagent.agent.host.MountInfoEntry;
 import io.driftagent.agent.attribution.OverlayRoot;
 import java.io.IOException;
@@ -28,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 import java.util.regex.Matcher;
@@ -43,15 +45,15 @@ import tools.jackson.databind.json.JsonMapper;
  * Captures every containerd container when it appears, before its first process runs: containerd mounts a task's
  * rootfs overlay in the host's mount namespace ({@code <state>/io.containerd.runtime.v2.task/<namespace>/<id>/rootfs},
  * which names the container) before runc creates the container, and its bundle's {@code config.json} (annotations,
- * cgroup path) is written before that. A thread waits for the host's mount table to change (poll(2) POLLPRI on the
- * host pid 1's {@code mountinfo}), reads the new rootfs overlay's layers and the bundle, then, while the container's
+ * cgroup path) is written before that. Told by the {@link HostMountTable} watcher of each new mount, it reads the new
+ * rootfs overlay's layers and the bundle, then, while the container's
  * init lives (its pid in the bundle's {@code init.pid}, written when runc created it), its cgroup (id), mount
  * namespace and mounts; all into the {@link ContainerCaptureRegistry}. An unmounted rootfs marks its container gone.
  *
  * <p>Everything read is a runtime-owned host file; bounded, never following a symlink. A container whose init exited
  * before it could be read (it lived a few milliseconds) keeps what its mount and bundle gave (counted: {@code missed}).
  */
-public final class ContainerAppearanceWatcher implements AutoCloseable {
+public final class ContainerAppearanceWatcher implements AutoCloseable, HostMountTable.Listener {
 
     private static final Logger LOG = LoggerFactory.getLogger(ContainerAppearanceWatcher.class);
     static final Pattern CONTAINERD_ROOTFS =
@@ -74,10 +76,10 @@ public final class ContainerAppearanceWatcher implements AutoCloseable {
     private final Set<String> mounted = new HashSet<>();
     private final Map<String, Pending> pending = new LinkedHashMap<>();
     private final LongAdder missed = new LongAdder();
-    private final LongAdder rescans = new LongAdder();
     private final LongAdder skipped = new LongAdder();
-    private volatile Thread thread;
-    private volatile boolean running;
+    private final HostMountTable table;
+    private final boolean ownsTable;
+    private final AtomicBoolean started = new AtomicBoolean();
 
     private record Pending(ContainerId id, Path bundle, long sinceNanos) {
     }
@@ -87,10 +89,15 @@ public final class ContainerAppearanceWatcher implements AutoCloseable {
      * @param hostRoot     the host's {@code /} as the agent sees it (layer and bundle paths are resolved under it)
      * @param cgroupMounts the host's cgroup mounts (the unified hierarchy gives the cgroup id)
      * @param cgroupView   how the agent reads other processes' cgroup paths
+     * @param table        the watcher of the host's mount table this listens to
+     * @param ownsTable    whether {@link #close()} closes {@code table} too (else its creator does)
      */
     public ContainerAppearanceWatcher(ContainerCaptureRegistry registry, Path procRoot, Path hostRoot,
                                       ContainerFilesystemsReader reader, CgroupMounts cgroupMounts,
-                                      CgroupNamespaceView cgroupView, LongSupplier nanoClock) {
+                                      CgroupNamespaceView cgroupView, LongSupplier nanoClock, HostMountTable table,
+                                      boolean ownsTable) {
+        this.table = table;
+        this.ownsTable = ownsTable;
         this.registry = registry;
         this.procRoot = procRoot;
         this.hostRoot = hostRoot;
@@ -100,52 +107,45 @@ public final class ContainerAppearanceWatcher implements AutoCloseable {
         this.nanoClock = nanoClock;
     }
 
-    /** For the host the agent runs on. */
+    /** For the host the agent runs on, with its own watcher of the host's mount table. */
     public static ContainerAppearanceWatcher onThisHost(ContainerCaptureRegistry registry, Path procRoot, Path hostRoot)
             throws IOException {
-        CgroupMounts mounts = CgroupMounts.fromMountInfo(Files.readString(procRoot.resolve("self/mountinfo")));
+        return onThisHost(registry, procRoot, hostRoot, HostMountTable.onThisHost(procRoot), true);
+    }
+
+    /** For the host the agent runs on, listening to {@code table} (which its creator starts and closes). */
+    public static ContainerAppearanceWatcher onThisHost(ContainerCaptureRegistry registry, Path procRoot, Path hostRoot,
+                                                        HostMountTable table) throws IOException {
+        return onThisHost(registry, procRoot, hostRoot, table, false);
+    }
+
+    private static ContainerAppearanceWatcher onThisHost(ContainerCaptureRegistry registry, Path procRoot,
+                                                         Path hostRoot, HostMountTable table, boolean owns)
+            throws IOException {
+        CgroupMounts mounts = CgroupMounts.ofThisProcess(procRoot);
         return new ContainerAppearanceWatcher(registry, procRoot, hostRoot,
                 new ContainerFilesystemsReader(procRoot, hostRoot), mounts,
-                CgroupNamespaceView.discover(mounts, ProcessHandle.current().pid()), System::nanoTime);
+                CgroupNamespaceView.discover(mounts, ProcessHandle.current().pid()), System::nanoTime, table, owns);
     }
 
     /**
-     * Opens the host's mount table for change notification, then reads it (the containers running now), then starts
-     * the thread that follows its changes: when this returns, no container start goes unnoticed (binding poll(2)
-     * takes seconds on a loaded host, so it is not left to the thread).
+     * Listens to the host's mount table (starting its watcher if no one did): when this returns, the table is open
+     * for change notification and the containers running now are read, so no container start goes unnoticed.
      */
-    public synchronized void start() {
-        if (thread != null) {
+    public void start() {
+        if (started.getAndSet(true)) {
             return;
         }
-        Optional<Path> table = reader.readHostMountTable().map(ContainerFilesystemsReader.HostMountTable::source);
-        if (table.isEmpty()) {
-            LOG.warn("cannot read the host's mount table under {}: containers are not captured at their start",
-                    procRoot);
-            return;
-        }
-        MountTableChanges changes = MountTableChanges.open(table.get());
-        LOG.info("capturing containers at their start from {} ({})", table.get(),
-                changes.signalled() ? "woken by poll(2) on mount changes" : "re-read every second");
-        running = true;
-        rescan();
-        Thread t = new Thread(() -> watch(changes), "drift-container-capture");
-        t.setDaemon(true);
-        thread = t;
-        t.start();
+        LOG.info("capturing containers at their start from {}", table.source());
+        table.addListener(this);
+        table.start();
     }
 
     @Override
     public void close() {
-        running = false;
-        Thread t = thread;
-        if (t != null) {
-            t.interrupt();
-            try {
-                t.join(2000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        table.removeListener(this);
+        if (ownsTable) {
+            table.close();
         }
     }
 
@@ -159,57 +159,46 @@ public final class ContainerAppearanceWatcher implements AutoCloseable {
         return skipped.sum();
     }
 
-    /** Mount table reads. */
+    /** Mount table reads (by the shared watcher of the host's mount table). */
     public long rescans() {
-        return rescans.sum();
+        return table.reads();
     }
 
-    private void watch(MountTableChanges changes) {
-        try (changes) {
-            long lastRescan = nanoClock.getAsLong();
-            while (running) {
-                boolean changed = changes.await(pending.isEmpty() ? IDLE_POLL_MS : PENDING_POLL_MS);
-                long now = nanoClock.getAsLong();
-                if (changed || now - lastRescan >= IDLE_POLL_MS * 1_000_000L) {
-                    rescan();
-                    lastRescan = now;
-                }
-                completePending();
-                registry.expire();
-            }
-        } catch (InterruptedException stopping) {
-            Thread.currentThread().interrupt();
-        } catch (RuntimeException e) {
-            LOG.error("container capture stopped: late execs of short-lived containers may be unresolved", e);
+    @Override
+    public int wakeWithinMs() {
+        synchronized (this) {
+            return pending.isEmpty() ? IDLE_POLL_MS : PENDING_POLL_MS;
         }
+    }
+
+    @Override
+    public void woke() {
+        completePending();
+        registry.expire();
     }
 
     /** Diffs the host's rootfs mounts with those known: new ones appear, vanished ones are gone. */
-    synchronized void rescan() {
-        rescans.increment();
-        Optional<ContainerFilesystemsReader.HostMountTable> table = reader.readHostMountTable();
-        if (table.isEmpty()) {
-            return;
-        }
-        Map<String, MountInfoEntry> now = new HashMap<>();
-        for (MountInfoEntry entry : table.get().entries()) {
-            if (entry.fsType().equals("overlay") && CONTAINERD_ROOTFS.matcher(entry.mountPoint()).matches()) {
-                now.put(entry.mountId() + ":" + entry.mountPoint(), entry);
-            }
-        }
-        for (Iterator<String> it = mounted.iterator(); it.hasNext(); ) {
-            String key = it.next();
-            if (!now.containsKey(key)) {
-                it.remove();
+    @Override
+    public synchronized void changed(HostMountTable.Change change) {
+        for (MountInfoEntry entry : change.removed()) {
+            String key = keyOf(entry);
+            if (key != null && mounted.remove(key)) {
                 pending.remove(key);
                 registry.gone(key);
             }
         }
-        now.forEach((key, entry) -> {
-            if (mounted.add(key)) {
+        for (MountInfoEntry entry : change.added()) {
+            String key = keyOf(entry);
+            if (key != null && mounted.add(key)) {
                 appeared(key, entry);
             }
-        });
+        }
+    }
+
+    /** The key of a containerd rootfs overlay, null for any other mount. */
+    private static String keyOf(MountInfoEntry entry) {
+        return entry.fsType().equals("overlay") && CONTAINERD_ROOTFS.matcher(entry.mountPoint()).matches()
+                ? entry.mountId() + ":" + entry.mountPoint() : null;
     }
 
     private void appeared(String key, MountInfoEntry entry) {

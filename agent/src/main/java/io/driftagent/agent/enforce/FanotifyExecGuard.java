@@ -1,5 +1,6 @@
 package io.driftagent.agent.enforce;
 
+import io.driftagent.agent.host.CgroupMounts;
 import io.driftagent.agent.source.fanotify.Native;
 import io.driftagent.agent.source.fanotify.FanotifyGroup;
 import io.driftagent.agent.source.fanotify.OverlayLayers;
@@ -7,7 +8,6 @@ import io.driftagent.agent.source.fanotify.ExecutedFileInspector;
 import io.driftagent.agent.source.fanotify.ProcessFactsReader;
 import io.driftagent.agent.source.fanotify.ExecEventAssembler;
 import io.driftagent.agent.source.fanotify.ExecCorrelator;
-import io.driftagent.agent.source.fanotify.Cgroup2Mount;
 import io.driftagent.agent.source.fanotify.ExecutedFile;
 import io.driftagent.agent.source.fanotify.FanotifyExecSource;
 import io.driftagent.agent.source.fanotify.MarkKind;
@@ -139,7 +139,7 @@ public final class FanotifyExecGuard implements AutoCloseable {
             layers = new OverlayLayers(config.procRoot(), clock);
             layers.refresh();
             allowances = new RememberedAllowances(group, layers);
-            Path cgroup2 = Cgroup2Mount.find(config.procRoot());
+            Path cgroup2 = CgroupMounts.unifiedAtHostRoot(config.procRoot()).orElse(null);
             tools = ThreadLocal.withInitial(() -> new WorkerTools(new ExecutedFileInspector(nat),
                     new ProcessFactsReader(nat, config.procRoot(), cgroup2, 100), new ExecEventAssembler(layers)));
             running = true;

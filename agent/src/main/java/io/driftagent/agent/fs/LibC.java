@@ -1,5 +1,6 @@
 package io.driftagent.agent.fs;
 
+import io.driftagent.agent.host.HostLibC;
 import jnr.ffi.Pointer;
 import jnr.ffi.annotations.In;
 import jnr.ffi.annotations.Out;
@@ -7,20 +8,17 @@ import jnr.ffi.annotations.SaveError;
 import java.nio.ByteBuffer;
 
 /**
- * The libc calls this package needs, bound with jnr-ffi. Paths are NUL-terminated byte arrays so that file names
+ * The libc calls this package needs besides {@link HostLibC}'s, bound with jnr-ffi. Paths are NUL-terminated byte arrays so that file names
  * that are not valid UTF-8 reach the kernel unchanged. {@code syscall} is variadic in C; calling it with a fixed
  * list of integer/pointer arguments is ABI-compatible on x86_64 and aarch64 Linux.
  */
-public interface LibC {
+public interface LibC extends HostLibC {
 
     @SaveError
     long syscall(long number, long dirfd, @In byte[] path, @In long[] openHow, long openHowSize);
 
     @SaveError
     int openat(int dirfd, @In byte[] path, int flags, int mode);
-
-    @SaveError
-    int close(int fd);
 
     @SaveError
     long read(int fd, @Out ByteBuffer buffer, long count);

@@ -1,8 +1,10 @@
 package io.driftagent.agent.sandbox;
 
-import io.driftagent.agent.host.DeviceNumber;
 import io.driftagent.agent.attribution.ContainerMount;
+import io.driftagent.agent.host.MountInfoEntry;
+import io.driftagent.agent.host.MountInfoParser;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -12,19 +14,18 @@ final class MountTable {
     private MountTable() {
     }
 
+    /** The first mount at {@code mountPoint}, as the sandbox's root ({@code /}); empty when nothing is mounted there. */
     static Optional<ContainerMount> find(Path mountPoint) throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-            String[] f = line.split(" ");
-            int dash = line.indexOf(" - ");
-            if (f.length < 10 || dash < 0 || !f[4].equals(mountPoint.toString())) {
-                continue;
+        return find(new String(Files.readAllBytes(Path.of("/proc/self/mountinfo")), StandardCharsets.UTF_8),
+                mountPoint);
+    }
+
+    /** The same, over a mountinfo text. */
+    static Optional<ContainerMount> find(String mountInfo, Path mountPoint) {
+        for (MountInfoEntry e : new MountInfoParser().parse(mountInfo)) {
+            if (e.mountPoint().equals(mountPoint.toString())) {
+                return Optional.of(new ContainerMount(e.mountId(), e.dev(), "/", e.root(), e.fsType(), e.source()));
             }
-            String[] after = line.substring(dash + 3).split(" ");
-            String[] majorMinor = f[2].split(":");
-            long major = Long.parseLong(majorMinor[0]);
-            long minor = Long.parseLong(majorMinor[1]);
-            long dev = DeviceNumber.makedev(major, minor);
-            return Optional.of(new ContainerMount(Integer.parseInt(f[0]), dev, "/", f[3], after[0], after[1]));
         }
         return Optional.empty();
     }

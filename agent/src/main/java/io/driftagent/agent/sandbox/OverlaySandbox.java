@@ -1,5 +1,6 @@
 package io.driftagent.agent.sandbox;
 
+import io.driftagent.agent.host.CgroupMounts;
 import io.driftagent.agent.attribution.ContainerMount;
 import io.driftagent.agent.attribution.OverlayRoot;
 import java.io.IOException;
@@ -66,9 +67,16 @@ public final class OverlaySandbox implements AutoCloseable {
             throw new SandboxException(SandboxException.Reason.NO_BUSYBOX,
                     "no static busybox at " + busybox + " (install busybox-static; scripts/host-setup.sh does)");
         }
-        Path unified = UnifiedCgroup.mountPoint()
-                .orElseThrow(() -> new SandboxException(SandboxException.Reason.NO_CGROUP_V2,
-                        "no cgroup v2 (unified) hierarchy mounted"));
+        Path unified;
+        try {
+            // the whole hierarchy as mounted here (in a pod: the host's, bind-mounted over the namespace's own)
+            unified = CgroupMounts.ofThisProcess(Path.of("/proc")).unified()
+                    .orElseThrow(() -> new SandboxException(SandboxException.Reason.NO_CGROUP_V2,
+                            "no cgroup v2 (unified) hierarchy mounted"));
+        } catch (IOException e) {
+            throw new SandboxException(SandboxException.Reason.NO_CGROUP_V2,
+                    "cannot read /proc/self/mountinfo: " + e.getMessage());
+        }
         OverlaySandbox sandbox;
         try {
             Path base = Files.createTempDirectory("drift-sandbox-" + id + "-");

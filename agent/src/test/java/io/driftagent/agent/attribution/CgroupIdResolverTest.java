@@ -1,5 +1,6 @@
 package io.driftagent.agent.attribution;
 
+import io.driftagent.agent.host.CgroupMounts;
 import io.driftagent.agent.fixture.MutableClock;
 import static org.assertj.core.api.Assertions.assertThat;
 

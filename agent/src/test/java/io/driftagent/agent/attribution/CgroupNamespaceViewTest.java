@@ -1,5 +1,6 @@
 package io.driftagent.agent.attribution;
 
+import io.driftagent.agent.host.CgroupMounts;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;

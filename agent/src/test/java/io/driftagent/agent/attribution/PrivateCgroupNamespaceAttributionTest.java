@@ -1,5 +1,6 @@
 package io.driftagent.agent.attribution;
 
+import io.driftagent.agent.host.CgroupMounts;
 import io.driftagent.agent.host.MountInfoEntry;
 import io.driftagent.agent.host.MountInfoParser;
 import io.driftagent.agent.fixture.tier.TestTiers;

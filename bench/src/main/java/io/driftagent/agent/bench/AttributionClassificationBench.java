@@ -4,7 +4,7 @@ import io.driftagent.agent.classification.Classification;
 import io.driftagent.agent.classification.OverlayDriftClassifier;
 import io.driftagent.agent.fs.FakeNioRootedFiles;
 import io.driftagent.agent.image.FakeLayerDirsImageIndexProvider;
-import io.driftagent.agent.attribution.CgroupMounts;
+import io.driftagent.agent.host.CgroupMounts;
 import io.driftagent.agent.attribution.ContainerContext;
 import io.driftagent.agent.attribution.ContainerFilesystemsReader;
 import io.driftagent.agent.attribution.ProcContainerAttributor;

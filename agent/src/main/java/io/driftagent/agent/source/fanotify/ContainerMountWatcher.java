@@ -2,6 +2,7 @@ package io.driftagent.agent.source.fanotify;
 
 import io.driftagent.agent.host.DeviceNumber;
 import io.driftagent.agent.host.Errno;
+import io.driftagent.agent.host.HostMountTable;
 import io.driftagent.agent.host.MountInfoEntry;
 import io.driftagent.agent.host.MountInfoParser;
 import java.io.IOException;
@@ -13,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -27,8 +27,8 @@ import org.slf4j.LoggerFactory;
  * sees a new container's execs only as layer files of the host disk, never its tmpfs volumes, and a process that is
  * gone before its event is read is then tied to no container.
  *
- * <p>One thread waits in poll(2) for {@code POLLPRI} on a host process's {@code mountinfo} (the kernel raises it on
- * every mount or unmount in that namespace; a half-second timeout rereads anyway). Each new mount of the host
+ * <p>A listener of the {@link HostMountTable} watcher (one thread in poll(2) on a host process's {@code mountinfo};
+ * it wakes this listener again when a container process search below is due). Each new mount of the host
  * table that containers use (a runtime's rootfs overlay, a kubelet tmpfs volume, a sandbox's shm) is
  * marked through {@code <procRoot>/<host pid>/root/<mount point>} when it is an overlay or lies under a runtime's or the
  * kubelet's directory ({@link #containersUse}). For each new overlay, the container's first
@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * table) are marked through {@code <procRoot>/<pid>/root/<mount point>} and their mount ids remembered with the
  * container's cgroup and mount namespace ({@link MountOwners}). A mark that fails is counted and logged.
  */
-final class ContainerMountWatcher implements Runnable {
+final class ContainerMountWatcher implements HostMountTable.Listener {
 
     /** Marks a path's filesystem in the source's group, and drops what was marked through a path. */
     interface Marker {
@@ -65,14 +65,12 @@ final class ContainerMountWatcher implements Runnable {
     private final Native nat;
     private final Path procRoot;
     private final Path hostRoot;
-    private final Path hostMountInfo;
     private final Marker marker;
     private final Runnable overlaysChanged;
     private final MountOwners owners;
     private final ProcessFactsReader procReader;
     private final LongAdder marked;
     private final LongAdder failed;
-    private final ByteBuffer pollFds = ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder());
     private final ByteBuffer statx = ByteBuffer.allocateDirect(256).order(ByteOrder.nativeOrder());
     private final MountInfoParser parser = new MountInfoParser();
     /** host mount id -> the path it was marked through */
@@ -82,10 +80,6 @@ final class ContainerMountWatcher implements Runnable {
     /** overlay dev -> the paths marked through its container's process */
     private final Map<Long, List<Path>> containerMarks = new HashMap<>();
     private final Set<Long> overlayDevs = new java.util.HashSet<>();
-    private volatile boolean running = true;
-    private Runnable periodic = () -> { };
-    private long periodNs = Long.MAX_VALUE;
-    private long lastPeriodicNs = System.nanoTime();
 
     private static final class Search {
         final long startNs;
@@ -101,15 +95,14 @@ final class ContainerMountWatcher implements Runnable {
     }
 
     /**
-     * @param hostProcess a process of the host's mount namespace whose {@code root} and {@code mountinfo} the agent
-     *                    can read (pid 1, else kthreadd)
+     * @param hostProcess a process of the host's mount namespace whose {@code root} the agent can read (pid 1, else
+     *                    kthreadd); the table listened to is that process's {@code mountinfo}
      */
     ContainerMountWatcher(Native nat, Path procRoot, int hostProcess, Marker marker, Runnable overlaysChanged,
                           MountOwners owners, ProcessFactsReader procReader, LongAdder marked, LongAdder failed) {
         this.nat = nat;
         this.procRoot = procRoot;
         this.hostRoot = procRoot.resolve(Integer.toString(hostProcess)).resolve("root");
-        this.hostMountInfo = procRoot.resolve(Integer.toString(hostProcess)).resolve("mountinfo");
         this.marker = marker;
         this.overlaysChanged = overlaysChanged;
         this.owners = owners;
@@ -118,46 +111,14 @@ final class ContainerMountWatcher implements Runnable {
         this.failed = failed;
     }
 
-    /** Also runs {@code task} on this thread about every {@code period} (the memfd rescan). */
-    void alsoEvery(java.time.Duration period, Runnable task) {
-        this.periodic = task;
-        this.periodNs = period.toNanos();
-    }
-
-    void stop() {
-        running = false;
+    @Override
+    public int wakeWithinMs() {
+        return timeoutMs();
     }
 
     @Override
-    public void run() {
-        int fd = nat.libc.open(hostMountInfo.toString(), Native.O_RDONLY | Native.O_CLOEXEC);
-        if (fd < 0) {
-            log.warn("fanotify: cannot open {} ({}): containers started from now on are watched only once one of"
-                    + " their execs is attributed", hostMountInfo, Native.strerror(nat.errno()));
-            return;
-        }
-        try {
-            rescan();
-            while (running) {
-                pollFds.putInt(0, fd).putShort(4, Native.POLLPRI).putShort(6, (short) 0);
-                int n = nat.libc.poll(pollFds, 1, timeoutMs());
-                if (!running) {
-                    break;
-                }
-                if (n > 0 || searches.isEmpty()) {
-                    rescan();
-                }
-                searchContainerProcesses();
-                if (System.nanoTime() - lastPeriodicNs >= periodNs) {
-                    lastPeriodicNs = System.nanoTime();
-                    periodic.run();
-                }
-            }
-        } catch (RuntimeException e) {
-            log.error("fanotify mount watcher stopped: {}", e.toString(), e);
-        } finally {
-            nat.libc.close(fd);
-        }
+    public void woke() {
+        searchContainerProcesses();
     }
 
     private int timeoutMs() {
@@ -172,25 +133,19 @@ final class ContainerMountWatcher implements Runnable {
         return (int) Math.max(0, Math.min(IDLE_POLL_MS, TimeUnit.NANOSECONDS.toMillis(next - now)));
     }
 
-    /** Rereads the host mount table: marks new mounts, forgets removed ones. */
-    void rescan() {
-        List<MountInfoEntry> entries;
-        try {
-            entries = parser.parse(new String(Files.readAllBytes(hostMountInfo), StandardCharsets.UTF_8));
-        } catch (IOException | RuntimeException e) {
-            log.debug("fanotify: cannot read {}: {}", hostMountInfo, e.toString());
-            return;
-        }
-        Map<Integer, MountInfoEntry> now = new HashMap<>();
+    /** Marks the new mounts of the host table, forgets the removed ones. */
+    @Override
+    public void changed(HostMountTable.Change change) {
+        Set<Integer> idsNow = new java.util.HashSet<>();
         Set<Long> overlaysNow = new java.util.HashSet<>();
         boolean newOverlay = false;
-        for (MountInfoEntry e : entries) {
-            now.put(e.mountId(), e);
+        for (MountInfoEntry e : change.current()) {
+            idsNow.add(e.mountId());
             if (e.fsType().equals("overlay")) {
                 overlaysNow.add(e.dev());
             }
         }
-        for (MountInfoEntry e : entries) {
+        for (MountInfoEntry e : change.added()) {
             if (hostMarks.containsKey(e.mountId()) || !containersUse(e)) {
                 continue;
             }
@@ -208,22 +163,17 @@ final class ContainerMountWatcher implements Runnable {
         if (newOverlay) {
             overlaysChanged.run();
         }
-        for (Iterator<Map.Entry<Integer, Path>> it = hostMarks.entrySet().iterator(); it.hasNext(); ) {
-            Map.Entry<Integer, Path> m = it.next();
-            if (!now.containsKey(m.getKey())) {
-                it.remove();
-                if (m.getValue() != null) {
-                    marker.unmark(m.getValue());
+        for (MountInfoEntry e : change.removed()) {
+            if (!idsNow.contains(e.mountId()) && hostMarks.containsKey(e.mountId())) {
+                Path through = hostMarks.remove(e.mountId());
+                if (through != null) {
+                    marker.unmark(through);
                 }
             }
-        }
-        for (Iterator<Long> it = overlayDevs.iterator(); it.hasNext(); ) {
-            long dev = it.next();
-            if (!overlaysNow.contains(dev)) {
-                it.remove();
-                searches.remove(dev);
-                owners.forgetRoot(dev);
-                List<Path> gone = containerMarks.remove(dev);
+            if (e.fsType().equals("overlay") && !overlaysNow.contains(e.dev()) && overlayDevs.remove(e.dev())) {
+                searches.remove(e.dev());
+                owners.forgetRoot(e.dev());
+                List<Path> gone = containerMarks.remove(e.dev());
                 if (gone != null) {
                     gone.forEach(marker::unmark);
                 }

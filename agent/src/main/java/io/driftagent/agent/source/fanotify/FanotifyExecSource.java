@@ -1,5 +1,7 @@
 package io.driftagent.agent.source.fanotify;
 
+import io.driftagent.agent.host.CgroupMounts;
+import io.driftagent.agent.host.HostMountTable;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.agent.source.ExecEventSink;
 import io.driftagent.agent.source.ExecSource;
@@ -63,14 +65,26 @@ public final class FanotifyExecSource implements ExecSource {
     private volatile ExecEventSink sink;
     /** The host's mount namespace (inode), 0 when unknown: an exec seen in it is a host process's. */
     private volatile long hostMountNs;
+    private final HostMountTable sharedMountTable;
     private ContainerMountWatcher mountWatcher;
-    private Thread mountWatcherThread;
+    private HostMountTable mountTable;
+    private boolean ownsMountTable;
+    private java.util.concurrent.ScheduledExecutorService memfdRescans;
     private volatile boolean running;
     private volatile boolean closed;
 
     public FanotifyExecSource(FanotifySourceConfig config, Clock clock) {
+        this(config, clock, null);
+    }
+
+    /**
+     * @param mountTable the watcher of the host's mount table to listen to (its creator starts and closes it); null:
+     *                   the source watches the table itself
+     */
+    public FanotifyExecSource(FanotifySourceConfig config, Clock clock, HostMountTable mountTable) {
         this.config = Objects.requireNonNull(config, "config");
         this.clock = Objects.requireNonNull(clock, "clock");
+        this.sharedMountTable = mountTable;
     }
 
     @Override
@@ -104,7 +118,7 @@ public final class FanotifyExecSource implements ExecSource {
                 }
                 hostProcess = markTheNodesRoot(group);
             }
-            Path cgroup2 = config.cgroup2Root() != null ? config.cgroup2Root() : Cgroup2Mount.find(config.procRoot());
+            Path cgroup2 = config.cgroup2Root() != null ? config.cgroup2Root() : CgroupMounts.unifiedAtHostRoot(config.procRoot()).orElse(null);
             running = true;
             this.sink = sink;
             ReaderLoop loop = new ReaderLoop(sink, new ProcessFactsReader(nat, config.procRoot(), cgroup2, 100));
@@ -172,19 +186,38 @@ public final class FanotifyExecSource implements ExecSource {
         ProcessRescanner memory = new ProcessRescanner(nat, config.procRoot(), facts, new ExecutedFileInspector(nat),
                 layers, new ExecEventAssembler(layers));
         java.util.Set<String> reported = new java.util.HashSet<>();
-        mountWatcher.alsoEvery(java.time.Duration.ofSeconds(MEMFD_RESCAN_SECONDS), () -> {
-            int n = memory.runningFromMemory(reported, e -> {
-                rescanned.increment();
-                offerFromRescan(e);
-            });
-            if (n > 0) {
-                log.debug("fanotify: {} processes found running from a memfd", n);
-            }
+        memfdRescans = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "fanotify-memfd-rescan");
+            t.setDaemon(true);
+            return t;
         });
-        mountWatcher.rescan(); // the mounts there now are marked before start() returns
-        mountWatcherThread = new Thread(mountWatcher, "fanotify-mount-watcher");
-        mountWatcherThread.setDaemon(true);
-        mountWatcherThread.start();
+        memfdRescans.scheduleWithFixedDelay(() -> {
+            try {
+                int n = memory.runningFromMemory(reported, e -> {
+                    rescanned.increment();
+                    offerFromRescan(e);
+                });
+                if (n > 0) {
+                    log.debug("fanotify: {} processes found running from a memfd", n);
+                }
+            } catch (RuntimeException e) {
+                log.warn("fanotify: the memfd rescan failed: {}", e.toString(), e);
+            }
+        }, MEMFD_RESCAN_SECONDS, MEMFD_RESCAN_SECONDS, TimeUnit.SECONDS);
+        Path hostMountInfo = config.procRoot().resolve(hostProcess + "/mountinfo");
+        if (sharedMountTable != null && sharedMountTable.source().equals(hostMountInfo)) {
+            mountTable = sharedMountTable;
+        } else {
+            if (sharedMountTable != null) {
+                log.info("fanotify: the shared mount table watcher reads {}, not {}: watching {} too",
+                        sharedMountTable.source(), hostMountInfo, hostMountInfo);
+            }
+            mountTable = new HostMountTable(hostMountInfo, System::nanoTime);
+            ownsMountTable = true;
+        }
+        // the mounts there now are marked before start() returns
+        mountTable.addListener(mountWatcher);
+        mountTable.start();
     }
 
     private void offerFromRescan(ExecEvent e) {
@@ -259,9 +292,13 @@ public final class FanotifyExecSource implements ExecSource {
         }
         ContainerMountWatcher w = mountWatcher;
         if (w != null) {
-            w.stop();
+            mountTable.removeListener(w);
+            if (ownsMountTable) {
+                mountTable.close();
+            }
+            memfdRescans.shutdownNow();
             try {
-                mountWatcherThread.join(JOIN_TIMEOUT_MS);
+                memfdRescans.awaitTermination(JOIN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }

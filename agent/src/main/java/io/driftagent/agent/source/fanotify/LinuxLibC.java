@@ -1,15 +1,17 @@
 package io.driftagent.agent.source.fanotify;
 
+import io.driftagent.agent.host.HostLibC;
 import java.nio.ByteBuffer;
 import jnr.ffi.annotations.SaveError;
 import jnr.ffi.types.ssize_t;
 
 /**
- * The few libc entry points the fanotify bridge needs, bound through jnr-ffi. Buffers are direct
+ * The libc entry points only the fanotify bridge needs, bound through jnr-ffi (open, close, poll, eventfd and write
+ * are {@link HostLibC}'s). Buffers are direct
  * {@link ByteBuffer}s owned by the caller (passed by address, no copy). Not thread-confined: libc is.
  */
 @SaveError
-public interface LinuxLibC {
+public interface LinuxLibC extends HostLibC {
 
     int fanotify_init(int flags, int eventFileFlags);
 
@@ -19,19 +21,10 @@ public interface LinuxLibC {
 
     @ssize_t long pread(int fd, ByteBuffer buf, long count, long offset);
 
-    @ssize_t long write(int fd, ByteBuffer buf, long count);
-
-    int close(int fd);
-
-    int poll(ByteBuffer fds, long nfds, int timeoutMs);
-
-    int eventfd(int initialValue, int flags);
-
     int statx(int dirFd, String pathname, int flags, int mask, ByteBuffer statxBuf);
 
     int fstatfs(int fd, ByteBuffer statfsBuf);
 
     @ssize_t long readlink(String pathname, ByteBuffer buf, long size);
 
-    int open(String pathname, int flags);
 }

@@ -1,5 +1,6 @@
 package io.driftagent.agent.source.fanotify;
 
+import io.driftagent.agent.host.CgroupMounts;
 import io.driftagent.agent.fixture.tier.TestTiers;
 import org.junit.jupiter.api.Tag;
 
@@ -343,7 +344,7 @@ public class FanotifyExecSourceKernelTest {
     }
 
     private static long ownCgroupId() throws Exception {
-        Path root = Cgroup2Mount.find(Path.of("/proc"));
+        Path root = CgroupMounts.unifiedAtHostRoot(Path.of("/proc")).orElseThrow();
         for (String line : Files.readAllLines(Path.of("/proc/self/cgroup"))) {
             if (line.startsWith("0::")) {
                 String rel = line.substring(3);

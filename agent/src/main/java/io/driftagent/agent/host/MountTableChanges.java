@@ -1,4 +1,4 @@
-package io.driftagent.agent.capture;
+package io.driftagent.agent.host;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -23,12 +23,12 @@ final class MountTableChanges implements AutoCloseable {
     private static final short POLLERR = 0x8;
     private static final int EINTR = 4;
 
-    private final MountTableLibC libc;
+    private final HostLibC libc;
     private final jnr.ffi.Runtime runtime;
     private final int fd;
     private final ByteBuffer fds = ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder());
 
-    private MountTableChanges(MountTableLibC libc, int fd) {
+    private MountTableChanges(HostLibC libc, int fd) {
         this.libc = libc;
         this.runtime = libc == null ? null : jnr.ffi.Runtime.getRuntime(libc);
         this.fd = fd;
@@ -37,7 +37,7 @@ final class MountTableChanges implements AutoCloseable {
     /** Watches {@code mountInfo}; a watcher that only times out when poll(2) cannot be had (logged). */
     static MountTableChanges open(Path mountInfo) {
         try {
-            MountTableLibC libc = LibraryLoader.create(MountTableLibC.class).failImmediately().load("c");
+            HostLibC libc = LibraryLoader.create(HostLibC.class).failImmediately().load("c");
             int fd = libc.open(mountInfo.toString(), O_RDONLY | O_CLOEXEC);
             if (fd < 0) {
                 throw new IOException("open " + mountInfo + " failed, errno "
@@ -45,7 +45,7 @@ final class MountTableChanges implements AutoCloseable {
             }
             return new MountTableChanges(libc, fd);
         } catch (IOException | RuntimeException | LinkageError e) {
-            LOG.warn("cannot poll {} for mount changes ({}): containers are found by re-reading it periodically",
+            LOG.warn("cannot poll {} for mount changes ({}): its changes are found by re-reading it periodically",
                     mountInfo, e.toString());
             return new MountTableChanges(null, -1);
         }

@@ -1,14 +1,16 @@
-package io.driftagent.agent.attribution;
+package io.driftagent.agent.host;
 
-import io.driftagent.agent.host.MountInfoEntry;
-import io.driftagent.agent.host.MountInfoParser;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
 /**
- * Where the host's cgroup hierarchies are mounted, from the agent's own mountinfo.
+ * Where the host's cgroup hierarchies are mounted, from the agent's own mountinfo: the one place the cgroup v2
+ * (unified) mount is found, for attribution, capture, the fanotify source and guard, and the self-test sandbox.
  *
  * <p>A hierarchy counts when its mount shows it from its root: mountinfo root {@code /} on the host, or only
  * {@code ..} components ({@code /../..}) when the agent is in a private cgroup namespace and the host's
@@ -35,6 +37,25 @@ public record CgroupMounts(Optional<Path> unified, Optional<Path> legacy, int na
     /** Mounts seen outside any cgroup namespace. */
     public CgroupMounts(Optional<Path> unified, Optional<Path> legacy) {
         this(unified, legacy, 0);
+    }
+
+    /** This process's view: from {@code <procRoot>/self/mountinfo}. */
+    public static CgroupMounts ofThisProcess(Path procRoot) throws IOException {
+        return fromMountInfo(new String(Files.readAllBytes(procRoot.resolve("self/mountinfo")), StandardCharsets.UTF_8));
+    }
+
+    /**
+     * This process's view of the unified hierarchy at the host's cgroup root ({@link #unifiedAtHostRoot()}); empty
+     * too when {@code <procRoot>/self/mountinfo} cannot be read (logged).
+     */
+    public static Optional<Path> unifiedAtHostRoot(Path procRoot) {
+        try {
+            return ofThisProcess(procRoot).unifiedAtHostRoot();
+        } catch (IOException e) {
+            org.slf4j.LoggerFactory.getLogger(CgroupMounts.class).warn(
+                    "cannot read {}/self/mountinfo: the cgroup v2 mount is unknown: {}", procRoot, e.toString());
+            return Optional.empty();
+        }
     }
 
     /** From the text of {@code /proc/self/mountinfo}. */
@@ -68,6 +89,16 @@ public record CgroupMounts(Optional<Path> unified, Optional<Path> legacy, int na
     /** The hierarchy whose directories tell whether a container's cgroup still exists. */
     public Optional<Path> livenessTree() {
         return unified.isPresent() ? unified : legacy;
+    }
+
+    /**
+     * The unified hierarchy when the agent sees it from the host's cgroup root (no cgroup namespace, or none that
+     * shows): there a {@code /proc/<pid>/cgroup} path names the directory under it whose inode is the cgroup id. Empty
+     * when there is no unified hierarchy or the agent is in a private cgroup namespace (paths are then relative to the
+     * namespace; attribution reads them through its {@code CgroupNamespaceView}).
+     */
+    public Optional<Path> unifiedAtHostRoot() {
+        return namespaceDepth == 0 ? unified : Optional.empty();
     }
 
     private record Candidate(Path mountPoint, int ups) {

@@ -1,0 +1,132 @@
+package io.driftagent.agent.host;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class HostMountTableTest {
+
+    private static final String ROOT = "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n";
+    private static final String PROC = "23 22 0:5 / /proc rw shared:2 - proc proc rw\n";
+    private static final String ROOTFS = "901 22 0:77 / /run/containerd/io.containerd.runtime.v2.task/k8s.io/abc/rootfs"
+            + " rw shared:400 - overlay overlay rw,lowerdir=/l,upperdir=/u,workdir=/w\n";
+
+    @TempDir
+    Path dir;
+
+    private static final class Recorder implements HostMountTable.Listener {
+        final List<HostMountTable.Change> changes = new CopyOnWriteArrayList<>();
+        volatile int wakes;
+
+        @Override
+        public void changed(HostMountTable.Change change) {
+            changes.add(change);
+        }
+
+        @Override
+        public void woke() {
+            wakes++;
+        }
+    }
+
+    @Test
+    void startGivesTheWholeTableAsAddedBeforeItReturnsThenAMountAndAnUnmountAsTheyHappen() throws Exception {
+        // given a mount table with two mounts and a listener
+        Path table = dir.resolve("mountinfo");
+        Files.writeString(table, ROOT + PROC);
+        Recorder listener = new Recorder();
+        try (HostMountTable watcher = new HostMountTable(table, System::nanoTime)) {
+            watcher.addListener(listener);
+
+            // when the watcher starts, then the listener already has the whole table
+            watcher.start();
+            assertThat(listener.changes).hasSize(1);
+            assertThat(listener.changes.get(0).added()).extracting(MountInfoEntry::mountPoint)
+                    .containsExactly("/", "/proc");
+            assertThat(listener.changes.get(0).removed()).isEmpty();
+
+            // when a container's rootfs is mounted and /proc unmounted
+            Files.writeString(table, ROOT + ROOTFS);
+
+            // then the listener is told exactly that (the re-read fallback: a regular file never signals POLLPRI)
+            awaitChanges(listener, 2);
+            HostMountTable.Change second = listener.changes.get(1);
+            assertThat(second.added()).extracting(MountInfoEntry::mountId).containsExactly(901);
+            assertThat(second.removed()).extracting(MountInfoEntry::mountPoint).containsExactly("/proc");
+            assertThat(second.current()).extracting(MountInfoEntry::mountId).containsExactly(22, 901);
+            assertThat(watcher.reads()).isGreaterThanOrEqualTo(2);
+            assertThat(watcher.errors()).isZero();
+        }
+    }
+
+    @Test
+    void aListenerAddedWhileTheWatcherRunsGetsTheCurrentTableAtOnce() throws Exception {
+        // given a running watcher
+        Path table = dir.resolve("mountinfo");
+        Files.writeString(table, ROOT + ROOTFS);
+        try (HostMountTable watcher = new HostMountTable(table, System::nanoTime)) {
+            watcher.start();
+            Recorder late = new Recorder();
+
+            // when a listener is added
+            watcher.addListener(late);
+
+            // then it has the whole table, as added, before addListener returns
+            assertThat(late.changes).hasSize(1);
+            assertThat(late.changes.get(0).added()).extracting(MountInfoEntry::mountId).containsExactly(22, 901);
+        }
+    }
+
+    @Test
+    void aListenerThatThrowsIsCountedAndTheOthersAreStillToldAndWoken() throws Exception {
+        // given a listener that always throws, added before one that records
+        Path table = dir.resolve("mountinfo");
+        Files.writeString(table, ROOT);
+        Recorder listener = new Recorder();
+        try (HostMountTable watcher = new HostMountTable(table, System::nanoTime)) {
+            watcher.addListener(change -> {
+                throw new IllegalStateException("broken listener");
+            });
+            watcher.addListener(listener);
+
+            // when the watcher starts and the table changes
+            watcher.start();
+            Files.writeString(table, ROOT + PROC);
+
+            // then the recorder is told both times, and the failures are counted
+            awaitChanges(listener, 2);
+            assertThat(watcher.errors()).isGreaterThanOrEqualTo(2);
+            assertThat(listener.wakes).isPositive();
+        }
+    }
+
+    @Test
+    void anUnreadableTableIsCountedAndNoListenerIsTold() throws Exception {
+        // given a table that does not exist
+        Recorder listener = new Recorder();
+        try (HostMountTable watcher = new HostMountTable(dir.resolve("absent"), System::nanoTime)) {
+            watcher.addListener(listener);
+
+            // when the watcher starts
+            watcher.start();
+
+            // then the failed read is counted and nothing is delivered
+            assertThat(watcher.errors()).isEqualTo(1);
+            assertThat(watcher.signalled()).isFalse();
+            assertThat(listener.changes).isEmpty();
+        }
+    }
+
+    private static void awaitChanges(Recorder listener, int count) throws InterruptedException {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (listener.changes.size() < count && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(listener.changes).hasSizeGreaterThanOrEqualTo(count);
+    }
+}
