@@ -185,8 +185,8 @@ public final class ChartPod implements AutoCloseable {
             }
             if (kind.equals("CustomResourceDefinition")) {
                 // fabric8's CRUD mock cannot store a CRD (its POST handler fails on the cluster-scoped path and the
-                // request is never answered, costing the client minutes of retries): the agent runs as on a cluster
-                // where the DriftPolicy CRD is not installed, which it logs and counts, and the policy file applies
+                // request is never answered, costing the client minutes of retries): the agent finds no DriftPolicy
+                // resources and the policy file applies
                 LOG.info("not on the mock API server: {} {} (the agent runs without DriftPolicy resources)", kind,
                         document.path("metadata").path("name").asString());
                 continue;
