@@ -20,7 +20,6 @@ PACKAGES=(
   busybox-static python3 iproute2 zstd util-linux procps psmisc
   gcc libc6-dev                           # exec-storm driver compiled by the agent tests
   mmdebstrap                              # the Debian base of the agent image (scripts/build-image.sh)
-  auditd bpftrace                         # what scripts/bench/side-by-side.sh compares the agent with
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
