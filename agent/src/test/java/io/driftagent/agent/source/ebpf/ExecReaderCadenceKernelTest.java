@@ -119,8 +119,15 @@ class ExecReaderCadenceKernelTest {
                 assertThat(sawLazy).as("the reader drained the image-layer storm on its long clock").isTrue();
                 // the short clock alone would be >= 500 wakeups/s; the long one is 50/s plus ~3 per dropped exec
                 assertThat(wakeups / seconds).as("reader wakeups per second").isLessThan(250);
-                // rung for at once; on the long clock it could have waited up to 20 ms
-                assertThat(worstDroppedMs).as("slowest dropped exec, kernel to sink").isLessThan(10);
+                // rung for at once; on the long clock each would wait for the next 20 ms tick: a median near 10 ms and
+                // half of them over 10 ms. A single late one is a scheduling delay of the reader thread (seen at
+                // 12-25 ms on a busy machine), not a missed doorbell, so the bounds are on the distribution
+                List<Long> droppedMs = droppedLagNanos.values().stream().map(n -> n / 1_000_000).sorted().toList();
+                assertThat(droppedMs.get(droppedMs.size() / 2)).as("median dropped exec, kernel to sink, ms: %s",
+                        droppedMs).isLessThan(5);
+                assertThat(droppedMs.stream().filter(ms -> ms < 10).count() * 5)
+                        .as("dropped execs handed on within 10 ms (at least 4 in 5): %s", droppedMs)
+                        .isGreaterThanOrEqualTo(droppedMs.size() * 4L);
             }
         }
     }
