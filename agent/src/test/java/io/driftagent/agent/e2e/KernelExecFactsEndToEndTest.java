@@ -62,6 +62,19 @@ class KernelExecFactsEndToEndTest {
     private AlertLog alerts;
     private RunningAgent agent;
 
+    /** The exec source under test. */
+    String source() {
+        return "ebpf";
+    }
+
+    /**
+     * Whether the source takes argv and the exe from the kernel at exec time. fanotify cannot: it reads /proc while
+     * the process lives, so a process that exits or replaces itself at once has no command line or the later one.
+     */
+    boolean argvFromTheKernel() {
+        return true;
+    }
+
     @BeforeAll
     void startATargetContainerWithAHelperVolumeAndTheAgent() throws Exception {
         assumeTrue(HostCommands.isRoot(), "needs root: the agent loads BPF; containerd");
@@ -79,7 +92,7 @@ class KernelExecFactsEndToEndTest {
         Path policy = Files.writeString(work.resolve("policy.yaml"), POLICY);
         alerts = new AlertLog(work.resolve("alerts.jsonl"));
         agent = RunningAgent.startStandaloneAndAwaitReady(
-                RunningAgent.standaloneFlags("ebpf", policy, alerts.file()));
+                RunningAgent.standaloneFlags(source(), policy, alerts.file()));
     }
 
     @AfterAll
@@ -101,10 +114,12 @@ class KernelExecFactsEndToEndTest {
         // then
         JsonNode alert = awaitAlert("/tmp/pay");
         assertThat(alert.path("drift").path("kind").asString()).as(alert.toString()).isEqualTo("ADDED");
-        assertThat(alert.path("process").path("exe").asString()).as(alert.toString()).isEqualTo("/tmp/pay");
-        assertThat(strings(alert.path("process").path("cmdline"))).as(alert.toString())
-                .containsExactly("/tmp/pay", "--payload", "a b", "x");
-        assertThat(alert.path("process").path("parent").path("pid").asInt()).as(alert.toString()).isPositive();
+        if (argvFromTheKernel()) {
+            assertThat(alert.path("process").path("exe").asString()).as(alert.toString()).isEqualTo("/tmp/pay");
+            assertThat(strings(alert.path("process").path("cmdline"))).as(alert.toString())
+                    .containsExactly("/tmp/pay", "--payload", "a b", "x");
+            assertThat(alert.path("process").path("parent").path("pid").asInt()).as(alert.toString()).isPositive();
+        }
     }
 
     @Test
@@ -116,9 +131,11 @@ class KernelExecFactsEndToEndTest {
         // then the alert says what the drop was run as
         JsonNode alert = awaitAlert("/tmp/sh");
         assertThat(alert.path("drift").path("kind").asString()).as(alert.toString()).isEqualTo("ADDED");
-        assertThat(alert.path("process").path("exe").asString()).as(alert.toString()).isEqualTo("/tmp/sh");
-        assertThat(strings(alert.path("process").path("cmdline"))).as(alert.toString())
-                .containsExactly("/tmp/sh", "-c", "exec /bin/sleep 2");
+        if (argvFromTheKernel()) {
+            assertThat(alert.path("process").path("exe").asString()).as(alert.toString()).isEqualTo("/tmp/sh");
+            assertThat(strings(alert.path("process").path("cmdline"))).as(alert.toString())
+                    .containsExactly("/tmp/sh", "-c", "exec /bin/sleep 2");
+        }
     }
 
     @Test
@@ -130,8 +147,11 @@ class KernelExecFactsEndToEndTest {
         JsonNode alert = awaitAlert("/tmp/fx");
         assertThat(alert.path("drift").path("kind").asString()).as(alert.toString()).isEqualTo("ADDED");
         assertThat(alert.path("drift").path("sha256").isString()).as(alert.toString()).isTrue();
-        assertThat(alert.path("process").path("exe").asString()).as(alert.toString()).isEqualTo("/tmp/fx");
-        assertThat(strings(alert.path("process").path("cmdline"))).as(alert.toString()).containsExactly("sleep", "0");
+        if (argvFromTheKernel()) {
+            assertThat(alert.path("process").path("exe").asString()).as(alert.toString()).isEqualTo("/tmp/fx");
+            assertThat(strings(alert.path("process").path("cmdline"))).as(alert.toString())
+                    .containsExactly("sleep", "0");
+        }
         assertThat(alerts.alerts()).as("no alert names the descriptor: %s", alerts)
                 .noneMatch(a -> a.path("drift").path("path").asString("").startsWith("/dev/fd/"));
     }
@@ -154,8 +174,11 @@ class KernelExecFactsEndToEndTest {
         JsonNode alert = awaitAlert(path);
         assertThat(alert.path("drift").path("kind").asString()).as(alert.toString()).isEqualTo("ADDED");
         assertThat(alert.path("drift").path("path").asString()).isEqualTo(path);
-        assertThat(alert.path("process").path("exe").asString()).as(alert.toString()).isEqualTo(path);
-        assertThat(strings(alert.path("process").path("cmdline"))).as(alert.toString()).containsExactly(path, "x");
+        if (argvFromTheKernel()) {
+            assertThat(alert.path("process").path("exe").asString()).as(alert.toString()).isEqualTo(path);
+            assertThat(strings(alert.path("process").path("cmdline"))).as(alert.toString())
+                    .containsExactly(path, "x");
+        }
     }
 
     private JsonNode awaitAlert(String path) throws Exception {
