@@ -202,9 +202,10 @@ class FanotifyLateContainersEndToEndTest {
         String id = "drift-e2e-late-facts-" + suffix;
         containerd.run(IMAGE, id);
 
-        // when a drop runs for a while under a shell, as root
+        // when a drop runs for a while under a shell, as root ("; true": the shell must not exec the drop in its own
+        // place, it stays the drop's living parent)
         containerd.exec(id, "cp /bin/busybox /tmp/sleep && chmod 755 /tmp/sleep"
-                + " && /tmp/sleep 3");
+                + " && /tmp/sleep 3; true");
 
         // then its alert names the process, its parent and its uid
         JsonNode alert = alerts.await(AlertLog.forPath(id, "/tmp/sleep"), Duration.ofSeconds(60)).orElseThrow(
