@@ -13,17 +13,20 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * Reads the drift facts of one exec from JSON that uses the alert schema's names (DESIGN.md, "Alert"):
  * {@code cloud{provider,account}}, {@code cluster}, {@code pod{namespace,name,labels}}, {@code container{name,image}},
- * {@code drift{kind,path,sha256}}. A whole alert line is accepted too: the alert's other fields are known and
- * ignored. Unknown fields, wrong types and a missing {@code drift.kind} / {@code drift.path} are errors.
+ * {@code drift{kind,path,sha256}}. A whole alert line (it has {@code schemaVersion}) is accepted too: its other fields,
+ * and fields added to the alert schema after this reader, are ignored (docs/alerts.md, "Versions"). In hand-written
+ * facts (no {@code schemaVersion}) an unknown field is a typo and an error; so are wrong types and a missing
+ * {@code drift.kind} / {@code drift.path}.
  */
 public final class EventFactsReader {
     private static final Set<String> ALERT_ONLY_FIELDS = Set.of("schemaVersion", "id", "time", "alertType", "severity",
-            "action", "process", "node", "rule");
+            "action", "process", "node", "rule", "mitre", "count");
     private static final Set<String> TOP_LEVEL = union(ALERT_ONLY_FIELDS, Set.of("cloud", "cluster", "pod", "container", "drift"));
     private static final Set<String> CLOUD = Set.of("provider", "account");
     private static final Set<String> POD = Set.of("namespace", "name", "labels", "uid");
     private static final Set<String> CONTAINER = Set.of("name", "image", "id", "runtime", "imageDigest");
-    private static final Set<String> DRIFT = Set.of("kind", "path", "sha256", "imagePath", "layer");
+    private static final Set<String> DRIFT = Set.of("kind", "path", "sha256", "imagePath", "layer", "reason", "pathBytes",
+            "origin");
 
     private final JsonMapper mapper = JsonMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
@@ -37,11 +40,12 @@ public final class EventFactsReader {
         if (root == null || !root.isObject()) {
             throw new InvalidEventException("the event must be one JSON object");
         }
-        checkFields(root, "", TOP_LEVEL);
-        JsonNode cloud = object(root, "cloud", CLOUD);
-        JsonNode pod = object(root, "pod", POD);
-        JsonNode container = object(root, "container", CONTAINER);
-        JsonNode drift = object(root, "drift", DRIFT);
+        boolean strict = !root.has("schemaVersion");
+        checkFields(root, "", TOP_LEVEL, strict);
+        JsonNode cloud = object(root, "cloud", CLOUD, strict);
+        JsonNode pod = object(root, "pod", POD, strict);
+        JsonNode container = object(root, "container", CONTAINER, strict);
+        JsonNode drift = object(root, "drift", DRIFT, strict);
         if (drift == null) {
             throw new InvalidEventException("the event needs drift{kind,path}");
         }
@@ -78,7 +82,8 @@ public final class EventFactsReader {
                 + "FILELESS or UNRESOLVED (IMAGE never reaches the policy)");
     }
 
-    private static JsonNode object(JsonNode parent, String field, Set<String> known) throws InvalidEventException {
+    private static JsonNode object(JsonNode parent, String field, Set<String> known, boolean strict)
+            throws InvalidEventException {
         JsonNode node = parent.get(field);
         if (node == null || node.isNull()) {
             return null;
@@ -86,11 +91,15 @@ public final class EventFactsReader {
         if (!node.isObject()) {
             throw new InvalidEventException(field + " must be an object");
         }
-        checkFields(node, field + ".", known);
+        checkFields(node, field + ".", known, strict);
         return node;
     }
 
-    private static void checkFields(JsonNode node, String prefix, Set<String> known) throws InvalidEventException {
+    private static void checkFields(JsonNode node, String prefix, Set<String> known, boolean strict)
+            throws InvalidEventException {
+        if (!strict) {
+            return;
+        }
         for (String name : node.propertyNames()) {
             if (!known.contains(name)) {
                 throw new InvalidEventException("unknown field '" + prefix + name + "'; known here: " + known.stream().sorted().toList());

@@ -129,6 +129,24 @@ class PolicyCommandTest {
     }
 
     @Test
+    void explainAcceptsAnAlertLineWithFieldsAddedAfterItWithoutANewSchemaVersion() throws Exception {
+        // given an alert line as the agent writes it (mitre, count, drift.origin, process.session) and a field this
+        // reader has never heard of: additive fields keep schemaVersion 1 (docs/alerts.md, "Versions")
+        Path policy = file("p.yaml", POLICY);
+        Path event = file("alert.json", "{\"schemaVersion\":1,\"id\":\"x\",\"time\":\"2026-01-01T00:00:00Z\","
+                + "\"alertType\":\"LibraryDrift\",\"severity\":\"high\",\"action\":\"alert\",\"node\":\"n1\","
+                + "\"process\":{\"pid\":1,\"session\":{\"kind\":\"exec\",\"id\":\"s\"}},\"rule\":null,"
+                + "\"pod\":{\"namespace\":\"shop\",\"name\":\"web\",\"uid\":\"u\",\"labels\":{\"app\":\"web\"},\"ip\":\"x\"},"
+                + "\"drift\":{\"kind\":\"ADDED\",\"path\":\"/tmp/x\",\"sha256\":null,"
+                + "\"origin\":{\"pid\":9,\"remote\":\"10.0.0.9:80\"},\"entropy\":7.9},"
+                + "\"mitre\":[],\"count\":2,\"futureField\":{\"a\":1}}");
+
+        // when / then
+        assertThat(run("policy", "explain", "--policy", policy.toString(), "--event", event.toString())).isZero();
+        assertThat(out()).startsWith("{\"verdict\":");
+    }
+
+    @Test
     void explainOfAPolynomialRegexOnALongImageNameReturnsWithinASecond() throws Exception {
         // given a block rule whose imageName regex backtracks polynomially, and an event with a 10,000-character image
         Path policy = file("hostile.yaml", HEADER + "rules:\n  - name: hostile\n    priority: 1\n    action: block\n"

@@ -136,7 +136,43 @@ public final class AlertJson implements AlertEncoder {
         optionalString(g, "imagePath", d.imagePath());
         optionalString(g, "layer", d.layer());
         optionalString(g, "reason", d.reason());
+        if (d.origin() != null) {
+            writeOrigin(g, d.origin());
+        }
         g.writeEndObject();
+    }
+
+    private static void writeOrigin(JsonGenerator g, Alert.Origin o) {
+        g.writeName("origin");
+        g.writeStartObject();
+        optionalNumber(g, "pid", o.pid());
+        string(g, "exe", o.exe());
+        writeArgs(g, "cmdline", o.cmdline());
+        string(g, "time", o.time() == null ? null : formatTime(o.time()));
+        string(g, "remote", o.remote());
+        string(g, "reason", o.reason());
+        g.writeEndObject();
+    }
+
+    private static void optionalNumber(JsonGenerator g, String name, Number value) {
+        if (value == null) {
+            g.writeNullProperty(name);
+        } else {
+            g.writeNumberProperty(name, value.longValue());
+        }
+    }
+
+    private static void writeArgs(JsonGenerator g, String name, List<String> args) {
+        g.writeName(name);
+        g.writeStartArray();
+        int written = Math.min(args.size(), MAX_ARGS);
+        for (int i = 0; i < written; i++) {
+            stringValue(g, args.get(i));
+        }
+        if (args.size() > MAX_ARGS) {
+            g.writeString(TRUNCATED + " " + (args.size() - MAX_ARGS) + " more arguments");
+        }
+        g.writeEndArray();
     }
 
     private static void writeProcess(JsonGenerator g, Alert.Process p) {
@@ -155,17 +191,7 @@ public final class AlertJson implements AlertEncoder {
             g.writeNullProperty("uid");
         }
         string(g, "exe", p.exe());
-        g.writeName("cmdline");
-        g.writeStartArray();
-        List<String> cmdline = p.cmdline();
-        int args = Math.min(cmdline.size(), MAX_ARGS);
-        for (int i = 0; i < args; i++) {
-            stringValue(g, cmdline.get(i));
-        }
-        if (cmdline.size() > MAX_ARGS) {
-            g.writeString(TRUNCATED + " " + (cmdline.size() - MAX_ARGS) + " more arguments");
-        }
-        g.writeEndArray();
+        writeArgs(g, "cmdline", p.cmdline());
         g.writeName("parent");
         Alert.Parent parent = p.parent();
         if (parent == null) {
@@ -174,6 +200,29 @@ public final class AlertJson implements AlertEncoder {
             g.writeStartObject();
             g.writeNumberProperty("pid", parent.pid());
             string(g, "exe", parent.exe());
+            g.writeEndObject();
+        }
+        optionalNumber(g, "euid", p.euid());
+        optionalNumber(g, "loginUid", p.loginUid());
+        optionalNumber(g, "auditSessionId", p.auditSessionId());
+        string(g, "cwd", p.cwd());
+        g.writeName("ancestors");
+        g.writeStartArray();
+        for (Alert.Ancestor ancestor : p.ancestors()) {
+            g.writeStartObject();
+            g.writeNumberProperty("pid", ancestor.pid());
+            string(g, "exe", ancestor.exe());
+            writeArgs(g, "cmdline", ancestor.cmdline());
+            g.writeEndObject();
+        }
+        g.writeEndArray();
+        g.writeName("session");
+        if (p.session() == null) {
+            g.writeNull();
+        } else {
+            g.writeStartObject();
+            string(g, "kind", p.session().kind().name());
+            string(g, "id", p.session().id());
             g.writeEndObject();
         }
         g.writeEndObject();

@@ -37,7 +37,8 @@ class AlertJsonTest {
                 + "\"sha256\":\"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\","
                 + "\"imagePath\":\"/usr/bin/curl\",\"layer\":\"sha256:1a2b3c\"},"
                 + "\"process\":{\"pid\":4242,\"ppid\":4200,\"uid\":0,\"exe\":\"/usr/bin/curl\","
-                + "\"cmdline\":[\"curl\",\"-s\",\"http://x\"],\"parent\":{\"pid\":4200,\"exe\":\"/bin/sh\"}},"
+                + "\"cmdline\":[\"curl\",\"-s\",\"http://x\"],\"parent\":{\"pid\":4200,\"exe\":\"/bin/sh\"},"
+                + "\"euid\":null,\"loginUid\":null,\"auditSessionId\":null,\"cwd\":null,\"ancestors\":[],\"session\":null},"
                 + "\"container\":{\"id\":\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\","
                 + "\"name\":\"app\",\"runtime\":\"containerd\",\"image\":\"registry.example/app:1.2\","
                 + "\"imageDigest\":\"sha256:feedbeef\"},"
@@ -66,14 +67,85 @@ class AlertJsonTest {
         assertThat(fieldNames(node.get("drift"))).containsExactly("kind", "path", "sha256", "reason");
         assertThat(node.get("drift").get("sha256").isNull()).isTrue();
         assertThat(node.get("drift").get("reason").asString()).isEqualTo("container gone");
-        assertThat(fieldNames(node.get("process"))).containsExactly("pid", "ppid", "uid", "exe", "cmdline", "parent");
+        assertThat(fieldNames(node.get("process"))).containsExactly("pid", "ppid", "uid", "exe", "cmdline", "parent",
+                "euid", "loginUid", "auditSessionId", "cwd", "ancestors", "session");
         assertThat(node.get("process").get("exe").isNull()).isTrue();
+        assertThat(node.get("process").get("ancestors").size()).isZero();
+        assertThat(node.get("process").get("session").isNull()).isTrue();
         assertThat(node.get("process").get("cmdline").size()).isZero();
         assertThat(node.get("process").get("parent").isNull()).isTrue();
         for (String part : List.of("container", "pod", "node", "cluster", "cloud", "rule")) {
             assertThat(node.get(part).isNull()).as(part).isTrue();
         }
         assertThat(node.get("alertType").asString()).isEqualTo("BinaryDriftBlocked");
+    }
+
+    @Test
+    void provenanceNamesTheWriterItsPeerTheAncestorsAndTheSessionAfterTheKnownFields() {
+        // given a file written by a download in an exec session, then run
+        Alert base = SampleAlerts.full();
+        Alert.Origin origin = new Alert.Origin(5100, "/usr/bin/wget", List.of("wget", "http://10.0.0.9:8080/x"),
+                Instant.parse("2026-11-27T18:22:01.5Z"), "10.0.0.9:8080", null);
+        Alert.Process process = new Alert.Process(4242, 4200, 0, "/tmp/x", List.of("/tmp/x"),
+                new Alert.Parent(4200, "/bin/sh"), 0, 1000, 7L, "/tmp",
+                List.of(new Alert.Ancestor(4200, "/bin/sh", List.of("sh")),
+                        new Alert.Ancestor(4100, "/bin/bash", List.of("bash", "-i"))),
+                new Alert.Session(Alert.SessionKind.exec, "exec-4100-1"));
+        Alert alert = new Alert(base.schemaVersion(), base.id(), base.time(), base.alertType(), base.severity(),
+                base.action(), new Alert.Drift("ADDED", "/tmp/x", null, null, null, null, null, origin), process,
+                base.container(), base.pod(), base.node(), base.cluster(), base.cloud(), base.rule());
+
+        // when
+        JsonNode node = mapper.readTree(json.toBytes(alert, 1));
+
+        // then
+        JsonNode o = node.get("drift").get("origin");
+        assertThat(fieldNames(o)).containsExactly("pid", "exe", "cmdline", "time", "remote", "reason");
+        assertThat(o.get("pid").asInt()).isEqualTo(5100);
+        assertThat(o.get("cmdline").get(1).asString()).isEqualTo("http://10.0.0.9:8080/x");
+        assertThat(o.get("time").asString()).isEqualTo("2026-11-27T18:22:01.500Z");
+        assertThat(o.get("remote").asString()).isEqualTo("10.0.0.9:8080");
+        assertThat(o.get("reason").isNull()).isTrue();
+        JsonNode p = node.get("process");
+        assertThat(p.get("euid").asInt()).isZero();
+        assertThat(p.get("loginUid").asInt()).isEqualTo(1000);
+        assertThat(p.get("auditSessionId").asLong()).isEqualTo(7L);
+        assertThat(p.get("cwd").asString()).isEqualTo("/tmp");
+        assertThat(p.get("ancestors").get(1).get("exe").asString()).isEqualTo("/bin/bash");
+        assertThat(p.get("ancestors").get(1).get("cmdline").get(1).asString()).isEqualTo("-i");
+        assertThat(p.get("session").get("kind").asString()).isEqualTo("exec");
+        assertThat(p.get("session").get("id").asString()).isEqualTo("exec-4100-1");
+    }
+
+    @Test
+    void anUnknownWriterIsAnOriginWithOnlyItsReason() {
+        // given
+        Alert base = SampleAlerts.minimal("/tmp/x");
+        Alert alert = new Alert(base.schemaVersion(), base.id(), base.time(), base.alertType(), base.severity(),
+                base.action(), new Alert.Drift("ADDED", "/tmp/x", null, null, null, null)
+                        .withOrigin(Alert.Origin.unknown("written before the agent started")),
+                base.process(), null, null, null, null, null, null);
+
+        // when
+        JsonNode o = mapper.readTree(json.toBytes(alert, 1)).get("drift").get("origin");
+
+        // then
+        assertThat(o.get("pid").isNull()).isTrue();
+        assertThat(o.get("exe").isNull()).isTrue();
+        assertThat(o.get("cmdline").size()).isZero();
+        assertThat(o.get("remote").isNull()).isTrue();
+        assertThat(o.get("reason").asString()).isEqualTo("written before the agent started");
+    }
+
+    @Test
+    void moreThanEightAncestorsAreCutToTheNearestEight() {
+        List<Alert.Ancestor> ten = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            ten.add(new Alert.Ancestor(100 - i, "/bin/sh", List.of("sh")));
+        }
+        Alert.Process p = new Alert.Process(1, 100, 0, null, null, null, null, null, null, null, ten, null);
+        assertThat(p.ancestors()).hasSize(Alert.Process.MAX_ANCESTORS);
+        assertThat(p.ancestors().get(0).pid()).isEqualTo(100);
     }
 
     @Test
@@ -88,7 +160,7 @@ class AlertJsonTest {
         JsonNode process = mapper.readTree(json.toBytes(alert, 1)).get("process");
 
         // then
-        assertThat(fieldNames(process)).containsExactly("pid", "ppid", "uid", "exe", "cmdline", "parent");
+        assertThat(fieldNames(process)).startsWith("pid", "ppid", "uid", "exe", "cmdline", "parent");
         assertThat(process.get("pid").asInt()).isEqualTo(4242);
         assertThat(process.get("ppid").isNull()).as(process.toString()).isTrue();
         assertThat(process.get("uid").isNull()).as(process.toString()).isTrue();
