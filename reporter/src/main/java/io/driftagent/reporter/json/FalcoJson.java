@@ -187,6 +187,13 @@ public final class FalcoJson implements AlertEncoder {
         g.writeNumberProperty("proc.ppid", p.ppid());
         string(g, "proc.pexepath", p.parent() == null ? null : p.parent().exe());
         g.writeNumberProperty("user.uid", p.uid());
+        optionalNumber(g, "user.loginuid", p.loginUid());
+        string(g, "proc.cwd", p.cwd());
+        for (int i = 0; i < p.ancestors().size(); i++) {
+            Alert.Ancestor ancestor = p.ancestors().get(i);
+            g.writeNumberProperty("proc.apid[" + (i + 1) + "]", ancestor.pid());
+            string(g, "proc.aexepath[" + (i + 1) + "]", ancestor.exe());
+        }
         string(g, "container.id", c == null ? null : shortId(c.id()));
         string(g, "container.full_id", c == null ? null : c.id());
         string(g, "container.name", c == null ? null : c.name());
@@ -207,6 +214,16 @@ public final class FalcoJson implements AlertEncoder {
         string(g, "drift.image_path", d.imagePath());
         string(g, "drift.layer", d.layer());
         string(g, "drift.reason", d.reason());
+        if (d.origin() != null) {
+            Alert.Origin o = d.origin();
+            optionalNumber(g, "drift.origin.pid", o.pid());
+            string(g, "drift.origin.exe", o.exe());
+            string(g, "drift.origin.cmdline", o.cmdline().isEmpty() ? null : cmdline(o.cmdline()));
+            string(g, "drift.origin.remote", o.remote());
+            string(g, "drift.origin.reason", o.reason());
+        }
+        string(g, "drift.session.kind", p.session() == null ? null : p.session().kind().name());
+        string(g, "drift.session.id", p.session() == null ? null : p.session().id());
         string(g, "drift.rule.name", a.rule() == null ? null : a.rule().name());
         g.writeName("drift.rule.priority");
         if (a.rule() == null || a.rule().priority() == null) {
@@ -219,6 +236,14 @@ public final class FalcoJson implements AlertEncoder {
         string(g, "drift.cloud.account", a.cloud() == null ? null : a.cloud().account());
         g.writeNumberProperty("drift.count", count);
         g.writeEndObject();
+    }
+
+    private static void optionalNumber(JsonGenerator g, String name, Number value) {
+        if (value == null) {
+            g.writeNullProperty(name);
+        } else {
+            g.writeNumberProperty(name, value.longValue());
+        }
     }
 
     private static Long epochNanos(Instant time) {

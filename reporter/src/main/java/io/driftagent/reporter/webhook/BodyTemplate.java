@@ -225,6 +225,11 @@ public final class BodyTemplate implements AlertEncoder {
         f.put("drift.imagePath", (a, n) -> a.drift().imagePath());
         f.put("drift.layer", (a, n) -> a.drift().layer());
         f.put("drift.reason", (a, n) -> a.drift().reason());
+        f.put("drift.origin.pid", (a, n) -> origin(a) == null ? null : origin(a).pid());
+        f.put("drift.origin.exe", (a, n) -> origin(a) == null ? null : origin(a).exe());
+        f.put("drift.origin.cmdline", (a, n) -> origin(a) == null ? null : stringArray(origin(a).cmdline()));
+        f.put("drift.origin.remote", (a, n) -> origin(a) == null ? null : origin(a).remote());
+        f.put("drift.origin.reason", (a, n) -> origin(a) == null ? null : origin(a).reason());
         f.put("process.pid", (a, n) -> a.process().pid());
         f.put("process.ppid", (a, n) -> a.process().ppid());
         f.put("process.uid", (a, n) -> a.process().uid());
@@ -232,6 +237,13 @@ public final class BodyTemplate implements AlertEncoder {
         f.put("process.cmdline", (a, n) -> stringArray(a.process().cmdline()));
         f.put("process.parent.pid", (a, n) -> a.process().parent() == null ? null : a.process().parent().pid());
         f.put("process.parent.exe", (a, n) -> a.process().parent() == null ? null : a.process().parent().exe());
+        f.put("process.euid", (a, n) -> a.process().euid());
+        f.put("process.loginUid", (a, n) -> a.process().loginUid());
+        f.put("process.cwd", (a, n) -> a.process().cwd());
+        f.put("process.ancestors.exe", (a, n) ->
+                stringArray(a.process().ancestors().stream().map(x -> x.exe() == null ? "" : x.exe()).toList()));
+        f.put("process.session.kind", (a, n) -> a.process().session() == null ? null : a.process().session().kind().name());
+        f.put("process.session.id", (a, n) -> a.process().session() == null ? null : a.process().session().id());
         f.put("container.id", (a, n) -> a.container() == null ? null : a.container().id());
         f.put("container.name", (a, n) -> a.container() == null ? null : a.container().name());
         f.put("container.runtime", (a, n) -> a.container() == null ? null : a.container().runtime());
@@ -250,6 +262,10 @@ public final class BodyTemplate implements AlertEncoder {
         f.put("mitre", (a, n) -> mitre(MitreAttack.techniquesFor(a)));
         f.put("mitre.ids", (a, n) -> stringArray(MitreAttack.techniquesFor(a).stream().map(MitreTechnique::id).toList()));
         return Collections.unmodifiableMap(f);
+    }
+
+    private static Alert.Origin origin(Alert a) {
+        return a.drift().origin();
     }
 
     private static RawJson stringArray(List<String> values) {

@@ -99,6 +99,34 @@ class FalcoJsonTest {
     }
 
     @Test
+    void provenanceGoesToFalcosAncestorFieldsAndDriftOriginFields() {
+        // given a download run in an exec session
+        Alert base = SampleAlerts.full();
+        Alert alert = new Alert(base.schemaVersion(), base.id(), base.time(), base.alertType(), base.severity(),
+                base.action(), new Alert.Drift("ADDED", "/tmp/d", null, null, null, null, null,
+                        new Alert.Origin(51, "/bin/busybox", List.of("wget", "-O", "/tmp/d", "http://127.0.0.1:8080/x"),
+                                base.time(), "127.0.0.1:8080", null)),
+                new Alert.Process(53, 52, 0, "/tmp/d", List.of("/tmp/d"), new Alert.Parent(52, "/bin/sh"), 0, 1000,
+                        4L, "/tmp", List.of(new Alert.Ancestor(52, "/bin/sh", List.of("sh")),
+                                new Alert.Ancestor(50, "/bin/bash", List.of("bash"))),
+                        new Alert.Session(Alert.SessionKind.exec, "exec-50")),
+                base.container(), base.pod(), base.node(), base.cluster(), base.cloud(), base.rule());
+
+        // when
+        FalcoPayload payload = STRICT.readValue(falco.encode(alert, 1), FalcoPayload.class);
+
+        // then
+        assertThat(payload.output_fields())
+                .containsEntry("proc.apid[1]", 52).containsEntry("proc.aexepath[1]", "/bin/sh")
+                .containsEntry("proc.apid[2]", 50).containsEntry("proc.aexepath[2]", "/bin/bash")
+                .containsEntry("proc.cwd", "/tmp").containsEntry("user.loginuid", 1000)
+                .containsEntry("drift.origin.pid", 51).containsEntry("drift.origin.exe", "/bin/busybox")
+                .containsEntry("drift.origin.cmdline", "wget -O /tmp/d http://127.0.0.1:8080/x")
+                .containsEntry("drift.origin.remote", "127.0.0.1:8080")
+                .containsEntry("drift.session.kind", "exec").containsEntry("drift.session.id", "exec-50");
+    }
+
+    @Test
     void severitiesMapToFalcoPriorities() {
         assertThat(FalcoJson.priority(Alert.Severity.high)).isEqualTo("Critical");
         assertThat(FalcoJson.priority(Alert.Severity.medium)).isEqualTo("Warning");
