@@ -512,6 +512,52 @@ class HelmChartTest {
     }
 
     @Test
+    void learnModeFromValuesKeepsItsFilesInANodeDirectoryAndIsASettingTheAgentReads(@TempDir Path dir)
+            throws IOException {
+        // given learn values for two namespaces and one workload
+        Path values = Files.writeString(dir.resolve("learn.yaml"), """
+                learn: {namespaces: [shop, pay], workloads: [web], duration: 72h, hostPath: /var/lib/drift-agent/learn}
+                """);
+
+        // when
+        List<JsonNode> documents = render(t -> t.withValuesFile(values));
+
+        // then the learn file and the suggestion live on a node directory that survives a restart
+        JsonNode container = agentContainer(documents);
+        assertThat(mounts(container)).containsEntry("/var/lib/drift-agent/learn", "learn");
+        JsonNode volume = named(podSpec(documents).path("volumes"), "learn").orElseThrow();
+        assertThat(volume.path("hostPath").path("path").asString()).isEqualTo("/var/lib/drift-agent/learn");
+        assertThat(volume.path("hostPath").path("type").asString()).isEqualTo("DirectoryOrCreate");
+
+        // and the agent reads the variables back into learn mode
+        Map<String, String> env = new HashMap<>();
+        container.path("env").forEach(e -> {
+            if (e.has("value")) {
+                env.put(e.path("name").asString(), e.path("value").asString());
+            }
+        });
+        env.put("NODE_NAME", "node-1");
+        AgentConfig config = assertDoesNotThrow(() -> new ConfigLoader(() -> "h").load(Optional.empty(), env, Map.of()));
+        assertThat(config.learn().enabled()).isTrue();
+        assertThat(config.learn().namespaces()).containsExactlyInAnyOrder("shop", "pay");
+        assertThat(config.learn().workloads()).containsExactly("web");
+        assertThat(config.learn().duration()).isEqualTo(java.time.Duration.ofHours(72));
+        assertThat(config.learn().alertsFile()).isEqualTo(Path.of("/var/lib/drift-agent/learn/learn.jsonl"));
+        assertThat(config.learn().suggestionFile())
+                .isEqualTo(Path.of("/var/lib/drift-agent/learn/suggested-policy.yaml"));
+    }
+
+    @Test
+    void learnModeIsOffByDefaultAndABadDurationIsRefusedAtRendering(@TempDir Path dir) throws IOException {
+        JsonNode container = agentContainer(render(t -> { }));
+        assertThat(env(container, "DRIFT_LEARN_NAMESPACES")).isEmpty();
+        assertThat(mounts(container)).doesNotContainKey("/var/lib/drift-agent/learn");
+
+        Path values = Files.writeString(dir.resolve("bad.yaml"), "learn: {namespaces: [shop], duration: 7d}\n");
+        assertThatThrownBy(() -> render(t -> t.withValuesFile(values))).hasMessageContaining("learn.duration");
+    }
+
+    @Test
     void aFalcosidekickWebhookIsTheFalcoFormatAndBadWebhookValuesAreRefused() {
         JsonNode container = agentContainer(render(t -> t.set("webhook.url", "http://falcosidekick.falco:2801/")
                 .set("webhook.format", "falco").set("webhook.caBundle.secret", "ca")));
