@@ -1,9 +1,7 @@
 package io.driftagent.agent.cli;
 
 import io.driftagent.policy.eval.DriftFacts;
-import io.driftagent.policy.model.DriftKind;
-import java.util.LinkedHashMap;
-import java.util.Map;
+import io.driftagent.agent.learn.AlertFacts;
 import java.util.Set;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.StreamReadFeature;
@@ -40,107 +38,33 @@ public final class EventFactsReader {
         if (root == null || !root.isObject()) {
             throw new InvalidEventException("the event must be one JSON object");
         }
-        boolean strict = !root.has("schemaVersion");
-        checkFields(root, "", TOP_LEVEL, strict);
-        JsonNode cloud = object(root, "cloud", CLOUD, strict);
-        JsonNode pod = object(root, "pod", POD, strict);
-        JsonNode container = object(root, "container", CONTAINER, strict);
-        JsonNode drift = object(root, "drift", DRIFT, strict);
-        if (drift == null) {
-            throw new InvalidEventException("the event needs drift{kind,path}");
+        if (!root.has("schemaVersion")) {
+            checkFields(root, "", TOP_LEVEL);
+            checkFields(root, "cloud", CLOUD);
+            checkFields(root, "pod", POD);
+            checkFields(root, "container", CONTAINER);
+            checkFields(root, "drift", DRIFT);
         }
-        String kindName = string(drift, "drift.kind");
-        if (kindName == null) {
-            throw new InvalidEventException("drift.kind is required");
+        try {
+            return AlertFacts.read(root);
+        } catch (AlertFacts.BadField e) {
+            throw new InvalidEventException(e.getMessage());
         }
-        DriftKind kind = driftKind(kindName);
-        String path = string(drift, "drift.path");
-        if (path == null) {
-            throw new InvalidEventException("drift.path is required");
-        }
-        return new DriftFacts(
-                string(cloud, "cloud.provider"),
-                string(cloud, "cloud.account"),
-                string(root, "cluster"),
-                string(pod, "pod.namespace"),
-                string(pod, "pod.name"),
-                labels(pod),
-                string(container, "container.name"),
-                string(container, "container.image"),
-                kind,
-                path,
-                string(drift, "drift.sha256"));
     }
 
-    private static DriftKind driftKind(String name) throws InvalidEventException {
-        for (DriftKind kind : DriftKind.values()) {
-            if (kind.isDrift() && kind.name().equals(name)) {
-                return kind;
-            }
-        }
-        throw new InvalidEventException("drift.kind '" + name + "' is not a drift kind; use ADDED, MODIFIED, MOUNT, "
-                + "FILELESS or UNRESOLVED (IMAGE never reaches the policy)");
-    }
-
-    private static JsonNode object(JsonNode parent, String field, Set<String> known, boolean strict)
-            throws InvalidEventException {
-        JsonNode node = parent.get(field);
-        if (node == null || node.isNull()) {
-            return null;
-        }
-        if (!node.isObject()) {
-            throw new InvalidEventException(field + " must be an object");
-        }
-        checkFields(node, field + ".", known, strict);
-        return node;
-    }
-
-    private static void checkFields(JsonNode node, String prefix, Set<String> known, boolean strict)
-            throws InvalidEventException {
-        if (!strict) {
+    /** In hand-written facts an unknown field is a typo: refused, naming the fields known there. */
+    private static void checkFields(JsonNode root, String object, Set<String> known) throws InvalidEventException {
+        JsonNode node = object.isEmpty() ? root : root.get(object);
+        if (node == null || !node.isObject()) {
             return;
         }
+        String prefix = object.isEmpty() ? "" : object + ".";
         for (String name : node.propertyNames()) {
             if (!known.contains(name)) {
-                throw new InvalidEventException("unknown field '" + prefix + name + "'; known here: " + known.stream().sorted().toList());
+                throw new InvalidEventException("unknown field '" + prefix + name + "'; known here: "
+                        + known.stream().sorted().toList());
             }
         }
-    }
-
-    /** The string at {@code parent.<last segment of path>}; null when the parent or the value is absent or null. */
-    private static String string(JsonNode parent, String path) throws InvalidEventException {
-        if (parent == null) {
-            return null;
-        }
-        JsonNode value = parent.get(path.substring(path.lastIndexOf('.') + 1));
-        if (value == null || value.isNull()) {
-            return null;
-        }
-        if (!value.isString()) {
-            throw new InvalidEventException(path + " must be a string");
-        }
-        return value.stringValue();
-    }
-
-    private static Map<String, String> labels(JsonNode pod) throws InvalidEventException {
-        Map<String, String> labels = new LinkedHashMap<>();
-        if (pod == null) {
-            return labels;
-        }
-        JsonNode node = pod.get("labels");
-        if (node == null || node.isNull()) {
-            return labels;
-        }
-        if (!node.isObject()) {
-            throw new InvalidEventException("pod.labels must be an object of strings");
-        }
-        for (Map.Entry<String, JsonNode> label : node.properties()) {
-            if (!label.getValue().isString()) {
-                throw new InvalidEventException("pod.labels." + label.getKey() + " must be a string");
-            }
-            labels.put(label.getKey(), label.getValue().stringValue());
-        }
-        return labels;
     }
 
     private static Set<String> union(Set<String> a, Set<String> b) {

@@ -2,7 +2,6 @@ package io.driftagent.agent.learn;
 
 import io.driftagent.policy.eval.DriftFacts;
 import io.driftagent.policy.learn.RecordedAlert;
-import io.driftagent.policy.model.DriftKind;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -12,9 +11,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.StreamReadFeature;
 import tools.jackson.databind.JsonNode;
@@ -29,8 +26,6 @@ import tools.jackson.databind.json.JsonMapper;
 public final class AlertLogReader {
     /** Longer lines are skipped: an alert line is bounded well below this (docs/alerts.md, "Hostile strings"). */
     public static final int MAX_LINE_BYTES = 4 * 1024 * 1024;
-
-    private static final java.util.regex.Pattern HEX_64 = java.util.regex.Pattern.compile("[0-9a-fA-F]{64}");
 
     private final JsonMapper mapper = JsonMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
@@ -101,47 +96,23 @@ public final class AlertLogReader {
         if (root == null || !root.isObject()) {
             throw new NotAnAlert("not a JSON object");
         }
-        JsonNode drift = object(root, "drift");
-        if (drift == null) {
-            throw new NotAnAlert("no drift object");
-        }
-        String kindName = required(drift, "drift.kind");
-        DriftKind kind = null;
-        for (DriftKind k : DriftKind.values()) {
-            if (k.isDrift() && k.name().equals(kindName)) {
-                kind = k;
+        try {
+            DriftFacts facts = AlertFacts.read(root);
+            String action = AlertFacts.required(root, "action");
+            if (!action.equals("alert") && !action.equals("block")) {
+                throw new NotAnAlert("action '" + action + "' is neither alert nor block");
             }
+            JsonNode rule = AlertFacts.object(root, "rule");
+            return new RecordedAlert(number, AlertFacts.string(root, "id"), time(root), action,
+                    "BinaryDriftBlocked".equals(AlertFacts.string(root, "alertType")),
+                    AlertFacts.string(rule, "rule.name"), count(root), facts);
+        } catch (AlertFacts.BadField e) {
+            throw new NotAnAlert(e.getMessage());
         }
-        if (kind == null) {
-            throw new NotAnAlert("drift.kind '" + kindName + "' is not a drift kind");
-        }
-        String path = required(drift, "drift.path");
-        String action = required(root, "action");
-        if (!action.equals("alert") && !action.equals("block")) {
-            throw new NotAnAlert("action '" + action + "' is neither alert nor block");
-        }
-        JsonNode cloud = object(root, "cloud");
-        JsonNode pod = object(root, "pod");
-        JsonNode container = object(root, "container");
-        JsonNode rule = object(root, "rule");
-        DriftFacts facts = new DriftFacts(
-                string(cloud, "cloud.provider"), string(cloud, "cloud.account"), string(root, "cluster"),
-                string(pod, "pod.namespace"), string(pod, "pod.name"), labels(pod),
-                string(container, "container.name"), string(container, "container.image"),
-                kind, path, sha256(drift));
-        return new RecordedAlert(number, string(root, "id"), time(root), action,
-                "BinaryDriftBlocked".equals(string(root, "alertType")), string(rule, "rule.name"), count(root), facts);
     }
 
-    /** The digest as the agent computes it (lower-case hex); other spellings are lower-cased, other text kept. */
-    private static String sha256(JsonNode drift) throws NotAnAlert {
-        String sha = string(drift, "drift.sha256");
-        return sha != null && HEX_64.matcher(sha).matches()
-                ? sha.toLowerCase(java.util.Locale.ROOT) : sha;
-    }
-
-    private static Instant time(JsonNode root) throws NotAnAlert {
-        String text = string(root, "time");
+    private static Instant time(JsonNode root) throws NotAnAlert, AlertFacts.BadField {
+        String text = AlertFacts.string(root, "time");
         if (text == null) {
             return null;
         }
@@ -161,57 +132,6 @@ public final class AlertLogReader {
             throw new NotAnAlert("count must be a positive integer");
         }
         return count.intValue();
-    }
-
-    private static JsonNode object(JsonNode parent, String field) throws NotAnAlert {
-        JsonNode node = parent.get(field);
-        if (node == null || node.isNull()) {
-            return null;
-        }
-        if (!node.isObject()) {
-            throw new NotAnAlert(field + " must be an object");
-        }
-        return node;
-    }
-
-    private static String required(JsonNode parent, String path) throws NotAnAlert {
-        String value = string(parent, path);
-        if (value == null) {
-            throw new NotAnAlert(path + " is required");
-        }
-        return value;
-    }
-
-    private static String string(JsonNode parent, String path) throws NotAnAlert {
-        if (parent == null) {
-            return null;
-        }
-        JsonNode value = parent.get(path.substring(path.lastIndexOf('.') + 1));
-        if (value == null || value.isNull()) {
-            return null;
-        }
-        if (!value.isString()) {
-            throw new NotAnAlert(path + " must be a string");
-        }
-        return value.stringValue();
-    }
-
-    private static Map<String, String> labels(JsonNode pod) throws NotAnAlert {
-        Map<String, String> labels = new LinkedHashMap<>();
-        JsonNode node = pod == null ? null : pod.get("labels");
-        if (node == null || node.isNull()) {
-            return labels;
-        }
-        if (!node.isObject()) {
-            throw new NotAnAlert("pod.labels must be an object of strings");
-        }
-        for (Map.Entry<String, JsonNode> label : node.properties()) {
-            if (!label.getValue().isString()) {
-                throw new NotAnAlert("pod.labels." + label.getKey() + " must be a string");
-            }
-            labels.put(label.getKey(), label.getValue().stringValue());
-        }
-        return labels;
     }
 
     /** A line that is not an alert; the message says why. */

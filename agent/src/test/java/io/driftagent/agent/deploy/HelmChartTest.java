@@ -99,6 +99,18 @@ class HelmChartTest {
         return podSpec(documents).path("containers").get(0);
     }
 
+    /** The configuration the agent makes of the container's literal environment variables (NODE_NAME as kubelet sets it). */
+    private static AgentConfig configFromEnvironmentOf(JsonNode container) {
+        Map<String, String> env = new HashMap<>();
+        container.path("env").forEach(e -> {
+            if (e.has("value")) {
+                env.put(e.path("name").asString(), e.path("value").asString());
+            }
+        });
+        env.put("NODE_NAME", "node-1");
+        return assertDoesNotThrow(() -> new ConfigLoader(() -> "h").load(Optional.empty(), env, Map.of()));
+    }
+
     private static Optional<JsonNode> env(JsonNode container, String name) {
         return StreamSupport.stream(container.path("env").spliterator(), false)
                 .filter(e -> name.equals(e.path("name").asString())).findFirst();
@@ -498,14 +510,7 @@ class HelmChartTest {
         assertThat(ca.path("configMap").path("items").get(0).path("path").asString()).isEqualTo("ca.pem");
 
         // and every variable is a setting the agent reads back into the same webhook
-        Map<String, String> env = new HashMap<>();
-        container.path("env").forEach(e -> {
-            if (e.has("value")) {
-                env.put(e.path("name").asString(), e.path("value").asString());
-            }
-        });
-        env.put("NODE_NAME", "node-1");
-        AgentConfig config = assertDoesNotThrow(() -> new ConfigLoader(() -> "h").load(Optional.empty(), env, Map.of()));
+        AgentConfig config = configFromEnvironmentOf(container);
         assertThat(config.alertsFormat()).isEqualTo(AlertFormat.FALCO);
         assertThat(config.webhook().headers()).hasSize(3);
         assertThat(config.webhook().caFile()).isEqualTo(Path.of("/etc/drift-agent/webhook-ca/ca.pem"));
@@ -530,14 +535,7 @@ class HelmChartTest {
         assertThat(volume.path("hostPath").path("type").asString()).isEqualTo("DirectoryOrCreate");
 
         // and the agent reads the variables back into learn mode
-        Map<String, String> env = new HashMap<>();
-        container.path("env").forEach(e -> {
-            if (e.has("value")) {
-                env.put(e.path("name").asString(), e.path("value").asString());
-            }
-        });
-        env.put("NODE_NAME", "node-1");
-        AgentConfig config = assertDoesNotThrow(() -> new ConfigLoader(() -> "h").load(Optional.empty(), env, Map.of()));
+        AgentConfig config = configFromEnvironmentOf(container);
         assertThat(config.learn().enabled()).isTrue();
         assertThat(config.learn().namespaces()).containsExactlyInAnyOrder("shop", "pay");
         assertThat(config.learn().workloads()).containsExactly("web");
