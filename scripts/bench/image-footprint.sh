@@ -6,12 +6,16 @@
 #
 # usage (root): scripts/bench/image-footprint.sh [--image drift-agent:dev] [--idle 60] [--settle 20] [--nmt]
 #               [--jvm "extra JVM flags, appended to the chart's"] [--values FILE (another values.yaml)] [--runs N]
-#               [--smaps]
+#               [--smaps] [--threads]
 # --nmt adds -XX:NativeMemoryTracking=summary and prints the JVM's native memory summary as it exits (docker stop).
-# --smaps also prints the largest mappings by resident size (Rss and Size, KiB). Prints one line per run.
+# --smaps also prints the largest mappings by resident size (Rss and Size, KiB). --threads also prints each thread's
+# CPU over the idle window (ms, from /proc/PID/task/*/schedstat): what is periodic work and what is the host's execs.
+# Each line also gives the CPU the start took until Ready (user+sys, the work behind "start to Ready" on a loaded
+# machine) and the execs the source delivered during the idle window (every exec on the host reaches the agent).
+# Prints one line per run.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-image=drift-agent:dev idle=60 settle=20 nmt=0 smaps=0 extra="" runs=1 values=$root/deploy/helm/drift-agent/values.yaml
+image=drift-agent:dev idle=60 settle=20 nmt=0 smaps=0 threads=0 extra="" runs=1 values=$root/deploy/helm/drift-agent/values.yaml
 while (($#)); do
   case $1 in
     --image) image=$2; shift 2 ;;
@@ -19,6 +23,7 @@ while (($#)); do
     --settle) settle=$2; shift 2 ;;
     --nmt) nmt=1; shift ;;
     --smaps) smaps=1; shift ;;
+    --threads) threads=1; shift ;;
     --jvm) extra=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --values) values=$2; shift 2 ;;
@@ -48,16 +53,28 @@ for ((r = 1; r <= runs; r++)); do
   done
   t1=$(date +%s%N)
   pid=$(docker inspect -f '{{.State.Pid}}' "$container")
+  ready_cpu=$(awk '{print $14 + $15}' "/proc/$pid/stat")
   sleep "$settle"
+  delivered() { curl -s "http://127.0.0.1:$port/metrics" | awk '/^drift_source_delivered_total/ {n += $2} END {printf "%d", n}'; }
+  per_thread() { for t in /proc/"$pid"/task/*; do echo "$(basename "$t") $(cut -d' ' -f1 "$t/schedstat") $(tr ' ' '_' < "$t/comm")"; done | sort; }
+  ((threads)) && per_thread > "/tmp/image-footprint-$$.t0"
+  e0=$(delivered)
   c0=$(awk '{print $14 + $15}' "/proc/$pid/stat"); s0=$(date +%s%N)
   sleep "$idle"
   c1=$(awk '{print $14 + $15}' "/proc/$pid/stat"); s1=$(date +%s%N)
+  e1=$(delivered)
   st() { awk -v k="$1:" '$1 == k {print $2}' "/proc/$pid/status"; }
-  printf 'run %d: ready %.2f s; idle: VmRSS %.1f MiB (VmHWM %.1f, RssAnon %.1f, RssFile %.1f), %d threads, CPU %.3f %% of a core over %d s; load %s\n' \
-    "$r" "$(echo "($t1 - $t0) / 1000000000" | bc -l)" "$(echo "$(st VmRSS) / 1024" | bc -l)" \
+  printf 'run %d: ready %.2f s (CPU to Ready %d ms); idle: VmRSS %.1f MiB (VmHWM %.1f, RssAnon %.1f, RssFile %.1f), %d threads, CPU %.3f %% of a core over %d s (%d execs delivered); load %s\n' \
+    "$r" "$(echo "($t1 - $t0) / 1000000000" | bc -l)" "$((ready_cpu * 1000 / ticks))" "$(echo "$(st VmRSS) / 1024" | bc -l)" \
     "$(echo "$(st VmHWM) / 1024" | bc -l)" "$(echo "$(st RssAnon) / 1024" | bc -l)" \
     "$(echo "$(st RssFile) / 1024" | bc -l)" "$(st Threads)" \
-    "$(echo "($c1 - $c0) * 100 * 1000000000 / $ticks / ($s1 - $s0)" | bc -l)" "$idle" "$(cut -d' ' -f1-3 /proc/loadavg)"
+    "$(echo "($c1 - $c0) * 100 * 1000000000 / $ticks / ($s1 - $s0)" | bc -l)" "$idle" "$((e1 - e0))" \
+    "$(cut -d' ' -f1-3 /proc/loadavg)"
+  if ((threads)); then
+    per_thread | join "/tmp/image-footprint-$$.t0" - | awk '{d = $4 - $2; if (d > 0) printf "  %9.1f ms %s\n", d / 1e6, $3}' \
+      | sort -rn | head -12
+    rm -f "/tmp/image-footprint-$$.t0"
+  fi
   if ((smaps)); then
     awk '/^[0-9a-f]+-[0-9a-f]+ / {name = $6; if (name == "") name = "[anon]"} /^Rss:/ {rss[name] += $2}
          /^Size:/ {size[name] += $2} END {for (n in rss) if (rss[n] >= 256) printf "  %8d %8d %s\n", rss[n], size[n], n}' \

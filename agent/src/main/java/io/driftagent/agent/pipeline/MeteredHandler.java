@@ -1,6 +1,5 @@
 package io.driftagent.agent.pipeline;
 
-import io.micrometer.core.instrument.Counter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,7 +16,7 @@ final class MeteredHandler<I> {
     private final StageHandler<I> handler;
     private final MonotonicClock clock;
     private final PipelineMetrics.StageTimer latency;
-    private final Counter errors;
+    private final FirstUseCounter errors;
 
     MeteredHandler(String name, StageHandler<I> handler, MonotonicClock clock, PipelineMetrics metrics) {
         this.name = name;

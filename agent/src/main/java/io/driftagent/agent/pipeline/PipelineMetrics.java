@@ -63,7 +63,7 @@ final class PipelineMetrics {
     final Counter snapshotAtAttribution;
     final Counter snapshotAfterClassification;
     final Timer execToAlert;
-    private final Map<DriftKind, Map<Verdict.Decision, Counter>> verdicts = new EnumMap<>(DriftKind.class);
+    private final Map<DriftKind, Map<Verdict.Decision, FirstUseCounter>> verdicts = new EnumMap<>(DriftKind.class);
     private final Map<UnresolvedReason, Counter> unresolved = new EnumMap<>(UnresolvedReason.class);
 
     PipelineMetrics(MeterRegistry registry) {
@@ -99,27 +99,21 @@ final class PipelineMetrics {
                 .description("From the exec's kernel timestamp to the alert's hand-off to the reporter")
                 .serviceLevelObjectives(EXEC_TO_ALERT_BUCKETS)
                 .register(registry);
+        // a (kind, action) series appears at its first verdict: of the 4 x 5 combinations a node sees a few
         for (DriftKind kind : DriftKind.values()) {
-            if (kind == DriftKind.IMAGE) {
-                continue; // the image's own files leave the pipeline before the policy (stopped_early{image_file})
-            }
-            Map<Verdict.Decision, Counter> byDecision = new EnumMap<>(Verdict.Decision.class);
+            Map<Verdict.Decision, FirstUseCounter> byDecision = new EnumMap<>(Verdict.Decision.class);
             for (Verdict.Decision decision : Verdict.Decision.values()) {
-                byDecision.put(decision, Counter.builder(VERDICTS)
+                byDecision.put(decision, new FirstUseCounter(Counter.builder(VERDICTS)
                         .tag("kind", kind.name()).tag("action", decision.wireName())
-                        .description("Policy verdicts on drifted execs").register(registry));
+                        .description("Policy verdicts on drifted execs"), registry));
             }
             verdicts.put(kind, byDecision);
         }
     }
 
-    Counter verdict(DriftKind kind, Verdict.Decision decision) {
-        Map<Verdict.Decision, Counter> byDecision = verdicts.get(kind);
-        if (byDecision == null) {
-            return Counter.builder(VERDICTS).tag("kind", kind.name()).tag("action", decision.wireName())
-                    .description("Policy verdicts on drifted execs").register(registry);
-        }
-        return byDecision.get(decision);
+    /** The verdict counter of one (kind, action); its series is registered at its first increment. */
+    FirstUseCounter verdict(DriftKind kind, Verdict.Decision decision) {
+        return verdicts.get(kind).get(decision);
     }
 
     /** One stage's latency: a histogram when opted in, else its count and sum (no buckets, no max). */
@@ -154,9 +148,10 @@ final class PipelineMetrics {
                 .description("Items a stage's input queue could not take").register(registry);
     }
 
-    Counter stageErrors(String stage) {
-        return Counter.builder(STAGE_ERRORS).tag("stage", stage)
-                .description("Items a stage failed on (dropped)").register(registry);
+    /** A stage's failures; the series is registered at the first one. */
+    FirstUseCounter stageErrors(String stage) {
+        return new FirstUseCounter(Counter.builder(STAGE_ERRORS).tag("stage", stage)
+                .description("Items a stage failed on (dropped)"), registry);
     }
 
     void queueDepth(String stage, Collection<?> queue) {

@@ -6,6 +6,9 @@ import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.driftagent.agent.config.Setting;
+import io.driftagent.agent.metadata.kubernetes.CrudApiServer;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,7 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The metric tables of {@code docs/alerts.md} are the public contract: every metric they name exists in the running
  * agent's {@code /metrics}, with exactly the documented label keys and every documented label value. The tables are
  * parsed, so the doc and the code cannot drift apart silently. Rows marked "Kubernetes mode only" are not checked
- * here (the agent runs standalone). Needs root (the exec source).
+ * by the contract test (it runs standalone); the series count is checked in both modes, Kubernetes mode against
+ * fabric8's mock API server. Needs root (the exec source).
  */
 @Tag(TestTiers.E2E)
 class MetricsContractTest {
@@ -41,6 +45,7 @@ class MetricsContractTest {
     Path dir;
 
     private RunningAgent agent;
+    private CrudApiServer api;
 
     /** One documented metric: its name, label keys and, per key, the values the doc lists (may be empty). */
     record Documented(String name, Set<String> labels, Map<String, Set<String>> values, String row) {
@@ -50,6 +55,9 @@ class MetricsContractTest {
     void stop() {
         if (agent != null) {
             agent.close();
+        }
+        if (api != null) {
+            api.server().destroy();
         }
     }
 
@@ -131,6 +139,51 @@ class MetricsContractTest {
     }
 
     @Test
+    void inKubernetesModeAtTheChartsDefaultsTheAgentExposesAtMost150SeriesAndNoPerStageHistogram() throws Exception {
+        // given an API server holding this node, and the agent as the chart's defaults run it: Kubernetes mode (the
+        // pod informer, DriftPolicy resources), Kubernetes Events on, the chart's default policy, no webhook
+        api = CrudApiServer.started();
+        String node = "metrics-node";
+        try (KubernetesClient client = api.server().createClient()) {
+            client.nodes().resource(new NodeBuilder().withNewMetadata().withName(node).endMetadata().build()).create();
+        }
+        Path policy = Files.writeString(dir.resolve("policy.yaml"), """
+                apiVersion: drift.agent/v1
+                kind: DriftPolicy
+                rules:
+                  - name: ignore-kube-system
+                    priority: 10
+                    action: ignore
+                    resourceScope:
+                      - field: namespace
+                        operator: equals
+                        values: ["kube-system"]
+                defaultRule:
+                  action: alert
+                """);
+        Map<Setting, String> flags = new EnumMap<>(Setting.class);
+        flags.put(Setting.NODE_NAME, node);
+        flags.put(Setting.POLICY_FILE, policy.toString());
+        flags.put(Setting.ALERTS_TARGET, dir.resolve("alerts.jsonl").toString());
+        flags.put(Setting.KUBERNETES_EVENTS, "true");
+        flags.put(Setting.HTTP_BIND, "127.0.0.1");
+        flags.put(Setting.HTTP_PORT, "0");
+        agent = RunningAgent.start(flags, config -> api.server().createClient());
+        assertThat(agent.awaitReady(Duration.ofSeconds(60)).status()).isEqualTo(200);
+
+        // when /metrics is scraped
+        String exposition = agent.get("/metrics").body();
+
+        // then it holds at most 150 series, the Kubernetes meters among them, and no per-stage histogram
+        Map<String, List<Map<String, String>>> samples = samplesByName(exposition);
+        assertThat(samples).as("Kubernetes mode is on").containsKey("drift_informer_synced");
+        System.out.println("series in Kubernetes mode at the chart's defaults: " + series(exposition).size());
+        assertThat(series(exposition)).as("series in Kubernetes mode at the chart's defaults (docs/benchmarks.md)")
+                .hasSizeLessThanOrEqualTo(MAX_DEFAULT_SERIES);
+        assertThat(samples).doesNotContainKey("drift_stage_latency_seconds_bucket");
+    }
+
+    @Test
     void withStageHistogramsOptedInEveryStageHasItsLatencyHistogram() throws Exception {
         // given the agent with metrics.stageHistograms set
         Map<Setting, String> flags = defaults();
@@ -188,7 +241,8 @@ class MetricsContractTest {
                 continue;
             }
             String[] cells = line.substring(1, line.lastIndexOf('|')).split("(?<!\\\\)\\|", -1);
-            if (cells.length != 3 || cells[1].contains("Kubernetes mode only")) {
+            if (cells.length != 3 || cells[1].contains("Kubernetes mode only")
+                    || cells[1].contains("registered at first use")) {
                 continue;
             }
             Set<String> labels = new LinkedHashSet<>();

@@ -208,7 +208,7 @@ class StandaloneModeEndToEndTest {
         long lines = alerts.alerts().size();
         while (PrometheusExposition.sample(exposition, "drift_alerts_total", "type=\"BinaryDrift\"") != lines
                 && System.nanoTime() < deadline) {
-            Thread.sleep(50); // the metrics sink and the JSON-lines sink are separate lanes: let both catch up
+            Thread.sleep(50); // the alert counters (on the dispatcher) and the JSON-lines sink (its lane): let both catch up
             exposition = agent.get("/metrics").body();
             lines = alerts.alerts().size();
         }

@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * {@code drift.sink.alerts{sink,outcome=published|failed|timed_out}}, {@code drift.sink.dropped{sink,reason}},
  * {@code drift.sink.queue.depth{sink}}, {@code drift.sink.latency{sink}},
  * {@code drift.sink.last.success.timestamp{sink}} (wall clock from the injected {@link Clock}; sink timeouts are
- * measured on {@code System.nanoTime}).
+ * measured on {@code System.nanoTime}). An {@linkplain AlertSink#inProcess() in-process} sink (the alert counters)
+ * has no lane: the worker calls it directly, and it has none of the per-sink meters.
  */
 public final class AlertDispatcher implements AutoCloseable {
 
@@ -41,6 +42,7 @@ public final class AlertDispatcher implements AutoCloseable {
 
     private final BlockingQueue<Job> queue;
     private final List<SinkLane> lanes;
+    private final List<AlertSink> inProcess;
     private final AlertDeduplicator deduplicator;
     private final long tickMillis;
     /** The worker's wait when nothing needs watching; an alert wakes it at once, and stop() interrupts it. */
@@ -77,10 +79,16 @@ public final class AlertDispatcher implements AutoCloseable {
         long timeoutMillis = b.sinkTimeout.toMillis();
         this.tickMillis = Math.max(5, Math.min(100, timeoutMillis / 4));
         List<SinkLane> built = new ArrayList<>();
+        List<AlertSink> direct = new ArrayList<>();
         for (AlertSink sink : b.sinks) {
-            built.add(new SinkLane(sink, laneCapacity, timeoutMillis, b.registry, b.clock));
+            if (sink.inProcess()) {
+                direct.add(sink);
+            } else {
+                built.add(new SinkLane(sink, laneCapacity, timeoutMillis, b.registry, b.clock));
+            }
         }
         this.lanes = List.copyOf(built);
+        this.inProcess = List.copyOf(direct);
         this.droppedQueueFull = Counter.builder("drift.alerts.dropped").description("Alerts dropped before any sink")
                 .tag("reason", "queue_full").register(b.registry);
         this.droppedClosed = Counter.builder("drift.alerts.dropped").description("Alerts dropped before any sink")
@@ -169,6 +177,13 @@ public final class AlertDispatcher implements AutoCloseable {
     }
 
     private void fanOut(Alert alert, int count) {
+        for (AlertSink sink : inProcess) {
+            try {
+                sink.publish(alert, count);
+            } catch (Exception | LinkageError e) {
+                log.error("in-process sink {} failed on alert {}", sink.name(), alert.id(), e);
+            }
+        }
         Job job = new Job(alert, count);
         for (SinkLane lane : lanes) {
             lane.offer(job);
@@ -211,6 +226,9 @@ public final class AlertDispatcher implements AutoCloseable {
         } finally {
             for (SinkLane lane : lanes) {
                 lane.abandonAndCloseSink();
+            }
+            for (AlertSink sink : inProcess) {
+                sink.close();
             }
         }
     }

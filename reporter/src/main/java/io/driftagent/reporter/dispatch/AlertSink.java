@@ -17,6 +17,15 @@ public interface AlertSink extends AutoCloseable {
         publish(alert);
     }
 
+    /**
+     * True for a sink that only updates this process's memory (the alert counters): it never blocks and has nothing
+     * to fail on, so the dispatcher calls it on its worker, without a lane of its own (no thread, no queue, no
+     * {@code drift_sink_*} series: ten series and a thread fewer per node).
+     */
+    default boolean inProcess() {
+        return false;
+    }
+
     @Override
     default void close() {
     }
