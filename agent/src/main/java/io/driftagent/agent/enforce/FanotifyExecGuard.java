@@ -77,6 +77,10 @@ public final class FanotifyExecGuard implements AutoCloseable {
     private final LongAdder lateDecisions = new LongAdder();
     private final LongAdder overruled = new LongAdder();
     private final LongAdder skipped = new LongAdder();
+    private final LongAdder decided = new LongAdder();
+    private final LongAdder prepareNanos = new LongAdder();
+    private final LongAdder laneWaitNanos = new LongAdder();
+    private final LongAdder decideNanos = new LongAdder();
     private final Set<Pending> pending = ConcurrentHashMap.newKeySet();
     /** Answers hold the read lock; closing the group fd takes the write lock, so no answer hits a reused fd number. */
     private final ReentrantReadWriteLock groupLock = new ReentrantReadWriteLock();
@@ -196,7 +200,8 @@ public final class FanotifyExecGuard implements AutoCloseable {
         defaultedDenied.forEach((k, v) -> dd.put(k, v.sum()));
         return new GuardStats(received.sum(), allowed.sum(), denied.sum(), d, dd, answerFailed.sum(),
                 a == null ? 0 : a.remembered(), a == null ? Map.of() : a.notRemembered(), lateDecisions.sum(),
-                overruled.sum(), skipped.sum());
+                overruled.sum(), skipped.sum(), new GuardStats.AnswerTimes(decided.sum(), prepareNanos.sum(),
+                laneWaitNanos.sum(), decideNanos.sum()));
     }
 
     /**
@@ -277,6 +282,7 @@ public final class FanotifyExecGuard implements AutoCloseable {
         }
         p.lane = lane;
         p.request = request;
+        p.queuedAtNanos = System.nanoTime();
         if (!lanes.submit(lane, () -> decideInLane(p, request))) {
             p.answerDefault("overloaded");
             undecided(p);
@@ -295,6 +301,7 @@ public final class FanotifyExecGuard implements AutoCloseable {
             return;
         }
         deciding.put(Thread.currentThread(), p);
+        p.decideAtNanos = System.nanoTime();
         try {
             PermissionDecision d = decider.decide(request);
             if (d == null) {
@@ -495,6 +502,9 @@ public final class FanotifyExecGuard implements AutoCloseable {
         final int fd;
         final int pid;
         final long readAtNanos = System.nanoTime();
+        /** When it was handed to its lane, and when a decision thread took it (0 until then). */
+        volatile long queuedAtNanos;
+        volatile long decideAtNanos;
         final long deadlineNanos = readAtNanos + config.decisionTimeout().toNanos();
         final AtomicBoolean done = new AtomicBoolean();
         volatile boolean timedOut;
@@ -603,7 +613,14 @@ public final class FanotifyExecGuard implements AutoCloseable {
             } finally {
                 groupLock.readLock().unlock();
             }
+            long answeredAt = System.nanoTime();
             pending.remove(this);
+            if (defaultReason == null && decideAtNanos != 0) {
+                decided.increment();
+                prepareNanos.add(queuedAtNanos - readAtNanos);
+                laneWaitNanos.add(decideAtNanos - queuedAtNanos);
+                decideNanos.add(answeredAt - decideAtNanos);
+            }
             return d;
         }
 
