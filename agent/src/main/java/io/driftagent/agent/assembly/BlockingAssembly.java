@@ -86,9 +86,15 @@ final class BlockingAssembly {
         FunctionCounter.builder("drift.guard.overruled", guard, g -> g.stats().overruled())
                 .description("Execs denied at the deadline that the decision, finished later, allowed")
                 .register(registry);
-        FunctionCounter.builder("drift.guard.decided", guard, g -> g.stats().answerTimes().decided())
-                .description("Exec permission events answered by a decision (drift.guard.answer.seconds is their time)")
-                .register(registry);
+        FunctionCounter.builder("drift.guard.decided", guard, g -> g.stats().answerTimes().decidedAtOnce())
+                .description("Exec permission events answered by a decision (drift.guard.answer.seconds is their time),"
+                        + " by where it was made: at once on the reading thread, or in the container's lane")
+                .tag("where", "at_once").register(registry);
+        FunctionCounter.builder("drift.guard.decided", guard,
+                        g -> g.stats().answerTimes().decided() - g.stats().answerTimes().decidedAtOnce())
+                .description("Exec permission events answered by a decision (drift.guard.answer.seconds is their time),"
+                        + " by where it was made: at once on the reading thread, or in the container's lane")
+                .tag("where", "lane").register(registry);
         Map<String, java.util.function.ToDoubleFunction<GuardStats.AnswerTimes>> phases = Map.of(
                 "prepare", t -> t.prepareNanos() / 1e9, "lane_wait", t -> t.laneWaitNanos() / 1e9,
                 "decide", t -> t.decideNanos() / 1e9);

@@ -170,6 +170,7 @@ public final class AskedExecLatencyBenchmark {
                                 phaseUs.put(phase, decided == 0 ? 0 : delta(before, after, key) * 1e6 / decided);
                             }
                             phaseUs.put("decided", decided);
+                            phaseUs.put("at_once", delta(before, after, "at_once"));
                         }
                     }
                 }
@@ -183,10 +184,11 @@ public final class AskedExecLatencyBenchmark {
                 }
                 System.out.printf("round %2d  p50 us: off %.1f floor %.1f guard %.1f | min us: off %.1f floor %.1f "
                                 + "guard %.1f | failed %d/%d/%d | guard in-process us/exec: %.1f (prepare %.1f, lane wait "
-                                + "%.1f, decide %.1f; %.0f decided)%n", round, off, r.get("floor").p50Us(),
+                                + "%.1f, decide %.1f; %.0f decided, %.0f at once)%n", round, off, r.get("floor").p50Us(),
                         r.get("guard").p50Us(), r.get("off").minUs(), r.get("floor").minUs(), r.get("guard").minUs(),
                         r.get("off").failed(), r.get("floor").failed(), r.get("guard").failed(), total,
-                        phaseUs.get("prepare"), phaseUs.get("lane_wait"), phaseUs.get("decide"), phaseUs.get("decided"));
+                        phaseUs.get("prepare"), phaseUs.get("lane_wait"), phaseUs.get("decide"), phaseUs.get("decided"),
+                        phaseUs.get("at_once"));
                 order.add(order.remove(0));
             }
             System.out.printf("asked-exec latency: %d rounds x %d execs, load before %s, after %s%n", rounds, execs,
@@ -223,7 +225,15 @@ public final class AskedExecLatencyBenchmark {
         for (String line : body.split("\n")) {
             if (line.startsWith("drift_guard_")) {
                 int space = line.lastIndexOf(' ');
-                samples.put(line.substring(0, space), Double.parseDouble(line.substring(space + 1)));
+                String key = line.substring(0, space);
+                double value = Double.parseDouble(line.substring(space + 1));
+                samples.put(key, value);
+                if (key.startsWith("drift_guard_decided_total{")) {
+                    samples.merge("drift_guard_decided_total", value, Double::sum);
+                    if (key.contains("where=\"at_once\"")) {
+                        samples.put("at_once", value);
+                    }
+                }
             }
         }
         return samples;
