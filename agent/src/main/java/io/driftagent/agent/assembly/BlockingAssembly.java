@@ -8,6 +8,7 @@ import io.driftagent.agent.source.SourceUnavailableException;
 import io.driftagent.agent.enforce.ExecPermissionDecider;
 import io.driftagent.agent.enforce.FanotifyExecGuard;
 import io.driftagent.agent.enforce.GuardConfig;
+import io.driftagent.agent.enforce.GuardStats;
 import io.driftagent.agent.enforce.PermissionDecision;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -15,6 +16,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -84,6 +86,23 @@ final class BlockingAssembly {
         FunctionCounter.builder("drift.guard.overruled", guard, g -> g.stats().overruled())
                 .description("Execs denied at the deadline that the decision, finished later, allowed")
                 .register(registry);
+        FunctionCounter.builder("drift.guard.decided", guard, g -> g.stats().answerTimes().decidedAtOnce())
+                .description("Exec permission events answered by a decision (drift.guard.answer.seconds is their time),"
+                        + " by where it was made: at once on the reading thread, or in the container's lane")
+                .tag("where", "at_once").register(registry);
+        FunctionCounter.builder("drift.guard.decided", guard,
+                        g -> g.stats().answerTimes().decided() - g.stats().answerTimes().decidedAtOnce())
+                .description("Exec permission events answered by a decision (drift.guard.answer.seconds is their time),"
+                        + " by where it was made: at once on the reading thread, or in the container's lane")
+                .tag("where", "lane").register(registry);
+        Map<String, java.util.function.ToDoubleFunction<GuardStats.AnswerTimes>> phases = Map.of(
+                "prepare", t -> t.prepareNanos() / 1e9, "lane_wait", t -> t.laneWaitNanos() / 1e9,
+                "decide", t -> t.decideNanos() / 1e9);
+        phases.forEach((phase, seconds) -> FunctionCounter.builder("drift.guard.answer.seconds", guard,
+                        g -> seconds.applyAsDouble(g.stats().answerTimes()))
+                .description("Time the decided execs waited in execve for their answer, from reading the event to "
+                        + "writing the answer, by phase: prepare (facts from the fd, the container), lane_wait, decide")
+                .tag("phase", phase).register(registry));
         FunctionCounter.builder("drift.guard.remembered", guard, g -> g.stats().remembered())
                 .description("Image files whose allowance the kernel remembers until they are modified")
                 .register(registry);

@@ -17,4 +17,14 @@ public interface DriftClassifier {
     default Classification classify(ExecEvent event, ContainerContext container, HashBudget budget) {
         return classify(event, container);
     }
+
+    /**
+     * The classification {@link #classify(ExecEvent, ContainerContext)} would give, when it can be had at once: no
+     * file content read, nothing built (an image index not loaded yet), only a bounded number of stats; else empty
+     * (then classify, where waiting is allowed). For a caller that must not be held up, such as the guard's reading
+     * thread. The default never claims to be quick.
+     */
+    default java.util.Optional<Classification> classifyAtOnce(ExecEvent event, ContainerContext container) {
+        return java.util.Optional.empty();
+    }
 }

@@ -84,6 +84,25 @@ public final class OverlayDriftClassifier implements DriftClassifier {
 
     @Override
     public Classification classify(ExecEvent event, ContainerContext container, HashBudget budget) {
+        return classify(event, container, budget, false);
+    }
+
+    /**
+     * The same classification as {@link #classify(ExecEvent, ContainerContext)}, by the same code, when it needs no
+     * file content (the executed file's digest is cached, or its size is over the budget so it would not be read), no
+     * image index built (the container's is loaded) and at most {@link #AT_ONCE_MAX_DEPTH} path components stat'ed;
+     * empty otherwise. Files on the container's other mounts and host layer paths are never classified at once.
+     */
+    @Override
+    public Optional<Classification> classifyAtOnce(ExecEvent event, ContainerContext container) {
+        return Optional.ofNullable(classify(event, container, defaultBudget, true));
+    }
+
+    /** The deepest path {@link #classifyAtOnce} walks in the writable layer (one stat per component). */
+    static final int AT_ONCE_MAX_DEPTH = 16;
+
+    /** @param atOnce null instead of anything slow: reading content, building an index, a deep walk */
+    private Classification classify(ExecEvent event, ContainerContext container, HashBudget budget, boolean atOnce) {
         ExecEvent.Flags flags = event.flags();
         String rawPath = containerPath(event);
         String path = rawPath == null ? null : MergedView.normalise(rawPath);
@@ -106,6 +125,9 @@ public final class OverlayDriftClassifier implements DriftClassifier {
         Optional<OverlayRoot> root = fs.root();
         if (root.isPresent()) {
             OverlayRoot overlay = root.get();
+            if (atOnce && event.file().isKnown() && namesALayer(path, overlay)) {
+                return null;
+            }
             Optional<Classification> hostLayerPath = byVerifiedHostLayerPath(event, path, overlay, budget);
             if (hostLayerPath.isPresent()) {
                 return hostLayerPath.get();
@@ -114,7 +136,10 @@ public final class OverlayDriftClassifier implements DriftClassifier {
                 if (!flags.upperLayer()) {
                     return new Classification(DriftKind.IMAGE, path, null, null, null, null);
                 }
-                return classifyUpper(path, rawPath, overlay, budget);
+                return classifyUpper(path, rawPath, overlay, budget, atOnce);
+            }
+            if (atOnce) {
+                return null;
             }
             Optional<Classification> layerFile = byLayerRelativePath(path, event.file(), overlay, budget);
             if (layerFile.isPresent()) {
@@ -123,6 +148,9 @@ public final class OverlayDriftClassifier implements DriftClassifier {
         }
         Optional<ContainerMount> mount = fs.nonRootMountWithDev(dev);
         if (mount.isPresent()) {
+            if (atOnce) {
+                return null;
+            }
             return classifyOnMount(path, event, mount.get(), root, budget);
         }
         if (root.isEmpty()) {
@@ -158,7 +186,16 @@ public final class OverlayDriftClassifier implements DriftClassifier {
     }
 
     private Classification classifyUpper(String path, String rawPath, OverlayRoot overlay, HashBudget budget) {
+        return classifyUpper(path, rawPath, overlay, budget, false);
+    }
+
+    /** @param atOnce null instead of building the index, a deep walk or reading content */
+    private Classification classifyUpper(String path, String rawPath, OverlayRoot overlay, HashBudget budget,
+                                         boolean atOnce) {
         Path upper = overlay.upperDir();
+        if (atOnce && (indexes.get(overlay) == null || depth(rawPath) > AT_ONCE_MAX_DEPTH)) {
+            return null;
+        }
         ImageIndex index;
         try {
             index = indexFor(overlay);
@@ -194,6 +231,9 @@ public final class OverlayDriftClassifier implements DriftClassifier {
         Optional<IndexEntry> imageEntry = index.resolve(canonical).filter(OverlayDriftClassifier::isFile);
         // the kind comes from the kernel (a writable-layer file), the image index and the sizes; content is read only
         // within the budget: for the alert's digest, and to tell a same-size copy-up (chmod, touch) from a change
+        if (atOnce && budget.allows(facts.size()) && hashes.get(FileContentKey.of(facts)) == null) {
+            return null; // the digest would be read now
+        }
         HashResult upperHash;
         try {
             upperHash = hashOf(upper, canonical, facts, budget);
@@ -213,6 +253,9 @@ public final class OverlayDriftClassifier implements DriftClassifier {
                     "unverified: same size as the image's file, content not compared ("
                             + (upperHash.note != null ? upperHash.note : "the image's file is larger than the hash budget")
                             + ")");
+        }
+        if (atOnce) {
+            return null; // a same-size file: the image's digest may have to be read
         }
         String imageSha;
         try {
@@ -415,6 +458,16 @@ public final class OverlayDriftClassifier implements DriftClassifier {
         }
         return ProcessLinks.read(procRoot, event.tgid(), "cwd").filter(cwd -> !cwd.endsWith(" (deleted)"))
                 .map(cwd -> cwd + "/" + filename).orElse(null);
+    }
+
+    private static int depth(String path) {
+        int n = 0;
+        for (int i = 0; i < path.length(); i++) {
+            if (path.charAt(i) == '/') {
+                n++;
+            }
+        }
+        return n;
     }
 
     private static boolean isFile(IndexEntry entry) {

@@ -86,14 +86,44 @@ public final class BlockingDecider implements ExecPermissionDecider {
                 late.ruleName() == null ? "policy (no block rule applies)" : "onTimeout of rule '" + late.ruleName() + "'");
 
         Classification classification = classifier.classify(event, container.get());
+        return decided(request, current, workload, classification);
+    }
+
+    /**
+     * The same decision when its classification needs no content read and nothing built
+     * ({@link DriftClassifier#classifyAtOnce}): the container known (attribution), the file's kind from the
+     * descriptor's facts and the image index, the workload from memory, the policy's verdict.
+     */
+    @Override
+    public Optional<PermissionDecision> decideAtOnce(ExecPermissionRequest request) {
+        ExecEvent event = request.event();
+        CompiledPolicy current = policy.get();
+        Optional<ContainerContext> container = attributor.attribute(event);
+        if (container.isEmpty()) {
+            return Optional.of(PermissionDecision.ALLOW);
+        }
+        Optional<Classification> classification = classifier.classifyAtOnce(event, container.get());
+        if (classification.isEmpty()) {
+            return Optional.empty();
+        }
+        WorkloadMetadata workload = metadata.lookup(container.get().id()).orElse(WorkloadMetadata.UNKNOWN);
+        return Optional.of(decided(request, current, workload, classification.get()));
+    }
+
+    /** The answer for a classified exec; a denial is answered here, then reported. */
+    private PermissionDecision decided(ExecPermissionRequest request, CompiledPolicy current, WorkloadMetadata workload,
+                                       Classification classification) {
         // an image file is allowed until modified without asking the policy
         PermissionDecision decision = Enforcer.decide(classification,
                 () -> current.evaluate(facts.facts(workload, classification)));
         if (decision != PermissionDecision.DENY) {
             return decision;
         }
+        // a denial is reported: the process's details are read while it still waits in execve (after the answer it
+        // may be gone at once: a shell's child exits as soon as execve fails); its latency does not matter
+        ExecEvent reported = request.reportedEvent();
         if (request.pending().answer(PermissionDecision.DENY) == PermissionDecision.DENY) {
-            denied.denied(event, classification);
+            denied.denied(reported, classification);
         }
         return PermissionDecision.DENY;
     }
@@ -105,7 +135,7 @@ public final class BlockingDecider implements ExecPermissionDecider {
      */
     @Override
     public void deniedWithoutDecision(ExecPermissionRequest request, String reason) {
-        denied.denied(request.event(), Classification.unresolved(request.event().filename(),
+        denied.denied(request.reportedEvent(), Classification.unresolved(request.event().filename(),
                 "not classified: denied by the guard without a decision (" + reason + ")"));
     }
 

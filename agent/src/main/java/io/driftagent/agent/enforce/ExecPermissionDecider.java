@@ -23,6 +23,18 @@ public interface ExecPermissionDecider {
     }
 
     /**
+     * The decision, when it can be made at once: nothing read but what the request holds and in-memory state, no
+     * file content, nothing built; else empty, and the exec is decided by {@link #decide} in its lane. Called on the
+     * guard's reading thread, only when the exec's lane is idle, so it must be quick and the same decision
+     * {@link #decide} would make (it is the same decision, without the hand-off to a decision thread). Unlike
+     * {@code decide} it sets no late answer: a reading thread stuck past the deadline is answered the guard's default.
+     * The default never decides at once.
+     */
+    default java.util.Optional<PermissionDecision> decideAtOnce(ExecPermissionRequest request) throws Exception {
+        return java.util.Optional.empty();
+    }
+
+    /**
      * The exec was denied without a decision (answered at its deadline before its turn in the lane came, its lane
      * was full, or the decider failed) and will not be decided: the decider may still report it. Called once, after
      * the answer, on a guard thread; must not block.

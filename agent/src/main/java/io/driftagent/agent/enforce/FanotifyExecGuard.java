@@ -21,6 +21,7 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -36,9 +37,12 @@ import org.slf4j.LoggerFactory;
  * {@code block} rule).
  *
  * <p>Every permission event is answered exactly once, within {@code decisionTimeout}: the reading threads read,
- * take the file's facts from the event fd and queue the exec in its lane ({@link ExecPermissionDecider#laneOf}, a
- * container); the {@link ExecPermissionDecider} runs on a bounded pool of {@link DecisionLanes}, one exec of a lane at
- * a time, so a container whose decisions are slow only delays itself; a ticking thread answers at the deadline with
+ * take the file's facts from the event fd and the process's placement (cgroup, mount namespace) from /proc, and find
+ * the exec's lane ({@link ExecPermissionDecider#laneOf}, a container); when the lane is idle and the decider can
+ * decide at once ({@link ExecPermissionDecider#decideAtOnce}: nothing slow needed), the reading thread answers
+ * itself, else the exec is queued in its lane: the {@link ExecPermissionDecider} runs on a bounded pool of
+ * {@link DecisionLanes}, one exec of a lane at a time, so a container whose decisions are slow only delays itself.
+ * The rest of /proc is read only for a report ({@link ExecPermissionRequest#reportedEvent}); a ticking thread answers at the deadline with
  * the answer for a late decision (what the decider set, {@link PendingExec#answerOnTimeout}: the deciding rule's
  * {@code onTimeout}; else the configured default); a throw, a null, a full lane, an unreadable fd all answer the
  * default; every such answer is counted and logged with its reason. A decision that finishes after its deadline is
@@ -77,6 +81,12 @@ public final class FanotifyExecGuard implements AutoCloseable {
     private final LongAdder lateDecisions = new LongAdder();
     private final LongAdder overruled = new LongAdder();
     private final LongAdder skipped = new LongAdder();
+    private final LongAdder decided = new LongAdder();
+    private final LongAdder detailsMissing = new LongAdder();
+    private final LongAdder atOnce = new LongAdder();
+    private final LongAdder prepareNanos = new LongAdder();
+    private final LongAdder laneWaitNanos = new LongAdder();
+    private final LongAdder decideNanos = new LongAdder();
     private final Set<Pending> pending = ConcurrentHashMap.newKeySet();
     /** Answers hold the read lock; closing the group fd takes the write lock, so no answer hits a reused fd number. */
     private final ReentrantReadWriteLock groupLock = new ReentrantReadWriteLock();
@@ -196,7 +206,8 @@ public final class FanotifyExecGuard implements AutoCloseable {
         defaultedDenied.forEach((k, v) -> dd.put(k, v.sum()));
         return new GuardStats(received.sum(), allowed.sum(), denied.sum(), d, dd, answerFailed.sum(),
                 a == null ? 0 : a.remembered(), a == null ? Map.of() : a.notRemembered(), lateDecisions.sum(),
-                overruled.sum(), skipped.sum());
+                overruled.sum(), skipped.sum(), detailsMissing.sum(), new GuardStats.AnswerTimes(decided.sum(),
+                atOnce.sum(), prepareNanos.sum(), laneWaitNanos.sum(), decideNanos.sum()));
     }
 
     /**
@@ -267,9 +278,12 @@ public final class FanotifyExecGuard implements AutoCloseable {
                 return;
             }
             p.file = f;
-            ExecCorrelator.Part part = new ExecCorrelator.Part(f, layers.resolve(f));
-            ExecEvent event = t.assembler().assemble(p.pid, t.proc().read(p.pid), List.of(part), List.of(), null, p.readAtNanos);
-            request = new ExecPermissionRequest(event, f.format() == ExecutedFile.Format.SCRIPT, p);
+            List<ExecCorrelator.Part> parts = List.of(new ExecCorrelator.Part(f, layers.resolve(f)));
+            // the process's placement only (its container); the rest of /proc only for a report
+            ExecEvent event = t.assembler().assemble(p.pid, t.proc().readPlacement(p.pid), parts, List.of(), null,
+                    p.readAtNanos);
+            request = new ExecPermissionRequest(event, f.format() == ExecutedFile.Format.SCRIPT, p,
+                    decided -> withProcessDetails(decided, parts));
             lane = decider.laneOf(request);
         } catch (Throwable e) {
             failed(p, e);
@@ -277,9 +291,55 @@ public final class FanotifyExecGuard implements AutoCloseable {
         }
         p.lane = lane;
         p.request = request;
+        p.queuedAtNanos = System.nanoTime();
+        if (lanes.depth(lane) == 0 && decidedAtOnce(p, request)) {
+            return;
+        }
         if (!lanes.submit(lane, () -> decideInLane(p, request))) {
             p.answerDefault("overloaded");
             undecided(p);
+        }
+    }
+
+    /**
+     * Decides on this (reading) thread when the decider can at once ({@link ExecPermissionDecider#decideAtOnce}): no
+     * hand-off to a decision thread, whose wake-up the exec would wait for. Only for an idle lane, so a container's
+     * execs are still decided one at a time while one of them takes long.
+     *
+     * @return whether the exec was decided (answered) here
+     */
+    private boolean decidedAtOnce(Pending p, ExecPermissionRequest request) {
+        if (p.done.get()) {
+            return false;
+        }
+        Optional<PermissionDecision> d;
+        p.decideAtNanos = p.queuedAtNanos;
+        try {
+            d = decider.decideAtOnce(request);
+        } catch (Throwable e) {
+            failed(p, e);
+            return true;
+        }
+        if (d == null || d.isEmpty()) {
+            p.decideAtNanos = 0;
+            return false;
+        }
+        atOnce.increment();
+        answerDecided(p, d.get());
+        return true;
+    }
+
+    /** The decider's answer, unless the deadline answered first (then counted as late, and as overruled if so). */
+    private void answerDecided(Pending p, PermissionDecision d) {
+        PermissionDecision told = p.answer(d, null);
+        if (p.defaultReason != null) {
+            lateDecisions.increment();
+            if (!told.allows() && d.allows()) {
+                overruled.increment();
+                log.warn("exec of {} by pid {} was denied by default ({}) though the decision, {} ms after the "
+                                + "exec, was to allow it", p.path(), p.pid, p.defaultReason,
+                        java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - p.readAtNanos));
+            }
         }
     }
 
@@ -295,6 +355,7 @@ public final class FanotifyExecGuard implements AutoCloseable {
             return;
         }
         deciding.put(Thread.currentThread(), p);
+        p.decideAtNanos = System.nanoTime();
         try {
             PermissionDecision d = decider.decide(request);
             if (d == null) {
@@ -302,22 +363,32 @@ public final class FanotifyExecGuard implements AutoCloseable {
                 undecided(p);
                 return;
             }
-            PermissionDecision told = p.answer(d, null);
-            if (p.defaultReason != null) {
-                lateDecisions.increment();
-                if (!told.allows() && d.allows()) {
-                    overruled.increment();
-                    log.warn("exec of {} by pid {} was denied by default ({}) though the decision, {} ms after the "
-                                    + "exec, was to allow it", p.path(), p.pid, p.defaultReason,
-                            java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - p.readAtNanos));
-                }
-            }
+            answerDecided(p, d);
         } catch (Throwable e) {
             failed(p, e);
         } finally {
             deciding.remove(Thread.currentThread());
             Thread.interrupted();
         }
+    }
+
+    /**
+     * The decision's event with the process's details (parent, uid, gid, start time) read from /proc now, on the
+     * calling thread (for a report: before a denial's answer, or after a default answer); when the process is gone the
+     * details stay unknown, counted ({@link GuardStats#detailsMissing()}).
+     */
+    private ExecEvent withProcessDetails(ExecEvent decided, List<ExecCorrelator.Part> parts) {
+        WorkerTools t = tools.get();
+        ExecEvent read = t.assembler().assemble(decided.pid(), t.proc().read(decided.pid()), parts, List.of(), null,
+                decided.timestampNs());
+        if (read.startTimeNs() == 0L) {
+            detailsMissing.increment();
+            log.debug("pid {} was gone before its details could be read after the answer", decided.pid());
+            return decided;
+        }
+        return new ExecEvent(decided.pid(), read.tgid(), read.ppid(), read.uid(), read.gid(), read.startTimeNs(),
+                decided.comm(), decided.filename(), decided.file(), decided.interpreter(), decided.cgroupId(),
+                decided.mountNsId(), decided.flags(), decided.source(), decided.timestampNs(), decided.kernel());
     }
 
     private void failed(Pending p, Throwable e) {
@@ -495,6 +566,9 @@ public final class FanotifyExecGuard implements AutoCloseable {
         final int fd;
         final int pid;
         final long readAtNanos = System.nanoTime();
+        /** When it was handed to its lane, and when a decision thread took it (0 until then). */
+        volatile long queuedAtNanos;
+        volatile long decideAtNanos;
         final long deadlineNanos = readAtNanos + config.decisionTimeout().toNanos();
         final AtomicBoolean done = new AtomicBoolean();
         volatile boolean timedOut;
@@ -603,7 +677,14 @@ public final class FanotifyExecGuard implements AutoCloseable {
             } finally {
                 groupLock.readLock().unlock();
             }
+            long answeredAt = System.nanoTime();
             pending.remove(this);
+            if (defaultReason == null && decideAtNanos != 0) {
+                decided.increment();
+                prepareNanos.add(queuedAtNanos - readAtNanos);
+                laneWaitNanos.add(decideAtNanos - queuedAtNanos);
+                decideNanos.add(answeredAt - decideAtNanos);
+            }
             return d;
         }
 

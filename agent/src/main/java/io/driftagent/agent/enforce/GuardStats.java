@@ -18,15 +18,39 @@ import java.util.Map;
  * @param lateDecisions decisions the decider finished after the exec had been answered by default
  * @param overruled    of those, the ones denied by default that the decider allowed (an exec wrongly denied)
  * @param skipped      execs answered at their deadline before their turn in the lane came, not decided then
+ * @param detailsMissing reports whose process was gone when its details (parent, uid, gid, start time) were read
+ *                     after the answer: reported with those unknown
+ * @param answerTimes  where the time from reading a decided exec's event to writing its answer went
  */
 public record GuardStats(long received, long allowed, long denied, Map<String, Long> defaulted,
                          Map<String, Long> defaultedDenied, long answerFailed, long remembered,
                          Map<String, Long> notRemembered, long lateDecisions, long overruled,
-                         long skipped) {
+                         long skipped, long detailsMissing, AnswerTimes answerTimes) {
     public GuardStats {
         defaulted = Map.copyOf(defaulted);
         defaultedDenied = Map.copyOf(defaultedDenied);
         notRemembered = Map.copyOf(notRemembered);
+        java.util.Objects.requireNonNull(answerTimes, "answerTimes");
+    }
+
+    /**
+     * Sums over the execs the decider answered (not the defaults) of the time each spent, from the moment its event
+     * was read to the moment its answer was written: the exec'ing process waits in execve all that time.
+     *
+     * @param decided      execs answered by the decider's decision
+     * @param decidedAtOnce of those, decided on the reading thread without a hand-off to their lane
+     * @param prepareNanos on the reading thread: the file's facts from the fd, the container (the exec's lane)
+     * @param laneWaitNanos queued in its lane until a decision thread took it
+     * @param decideNanos  the decision itself, up to the written answer
+     */
+    public record AnswerTimes(long decided, long decidedAtOnce, long prepareNanos, long laneWaitNanos,
+                              long decideNanos) {
+        public static final AnswerTimes NONE = new AnswerTimes(0, 0, 0, 0, 0);
+
+        /** Mean microseconds from read to answer per decided exec; 0 when none was decided. */
+        public double meanMicros() {
+            return decided == 0 ? 0 : (prepareNanos + laneWaitNanos + decideNanos) / 1e3 / decided;
+        }
     }
 
     public long answered() {

@@ -252,6 +252,11 @@ public final class SandboxContainers {
             public Classification classify(ExecEvent event, ContainerContext container, HashBudget budget) {
                 return observed(event, container, delegate.classify(event, container, budget));
             }
+
+            @Override
+            public java.util.Optional<Classification> classifyAtOnce(ExecEvent event, ContainerContext container) {
+                return delegate.classifyAtOnce(event, container).map(c -> observed(event, container, c));
+            }
         };
     }
 

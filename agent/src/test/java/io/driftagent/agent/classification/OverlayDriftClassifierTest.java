@@ -296,6 +296,38 @@ class OverlayDriftClassifierTest {
     }
 
     @Test
+    void atOnceAClassificationIsTheSameAsClassifyOnlyWhenItNeedsNoContentNoIndexBuildAndNoOtherMount() throws Exception {
+        // given a drop, a same-size overwrite of an image file, a file on a volume, an image binary
+        Files.write(merged.resolve("tmp/dropper"), bytes("payload", 4000));
+        Files.write(merged.resolve("usr/bin/tool"), bytes("trojan", 5000));
+        Files.write(volume.resolve("tool"), bytes("volume tool", 2000));
+
+        // when asked at once before the container's image index is loaded: only the kernel's flags decide
+        assertThat(classifier.classifyAtOnce(execOf("/usr/bin/other"), container).map(Classification::kind))
+                .contains(DriftKind.IMAGE);
+        assertThat(classifier.classifyAtOnce(execOf("/tmp/dropper"), container)).as("the index is not built yet").isEmpty();
+        assertThat(images.builds.get() + rootedFiles.reads.get()).as("nothing built, nothing read").isZero();
+
+        // and once the index is loaded, the drop's digest not cached: still not at once (it would be read)
+        Files.write(merged.resolve("tmp/loader"), bytes("another drop", 100));
+        classifier.classify(execOf("/tmp/loader"), container); // loads the index, caches only the loader's digest
+        int reads = rootedFiles.reads.get();
+        assertThat(classifier.classifyAtOnce(execOf("/tmp/dropper"), container)).as("digest not cached").isEmpty();
+        assertThat(rootedFiles.reads.get()).isEqualTo(reads);
+
+        // then, after one full classification cached its digest, at once is the same classification, reading nothing
+        Classification full = classifier.classify(execOf("/tmp/dropper"), container);
+        reads = rootedFiles.reads.get();
+        assertThat(classifier.classifyAtOnce(execOf("/tmp/dropper"), container)).contains(full);
+        assertThat(full.kind()).isEqualTo(DriftKind.ADDED);
+        assertThat(rootedFiles.reads.get()).isEqualTo(reads);
+        // and a same-size overwrite (the image's digest may be needed) and a volume's file are never at once
+        classifier.classify(execOf("/usr/bin/tool"), container);
+        assertThat(classifier.classifyAtOnce(execOf("/usr/bin/tool"), container)).isEmpty();
+        assertThat(classifier.classifyAtOnce(execOf("/data/tool"), container)).isEmpty();
+    }
+
+    @Test
     void aMemfdOrDeletedFileIsFileless() throws Exception {
         ExecEvent memfd = new ExecEvent(TGID, TGID, 1, 0, 0, 1, "x", "/memfd:x (deleted)", new ExecEvent.FileId(1, 99),
                 ExecEvent.FileId.NONE, 0, 0, new ExecEvent.Flags(false, false, true, true), ExecEvent.SourceKind.EBPF, 1);

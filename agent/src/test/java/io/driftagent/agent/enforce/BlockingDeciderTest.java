@@ -3,6 +3,7 @@ package io.driftagent.agent.enforce;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.driftagent.agent.classification.Classification;
+import io.driftagent.agent.classification.DriftClassifier;
 import io.driftagent.agent.metadata.WorkloadMetadata;
 import io.driftagent.agent.pipeline.AlertAssembler;
 import io.driftagent.agent.pipeline.DeploymentIdentity;
@@ -142,6 +143,74 @@ class BlockingDeciderTest {
         assertThat(decider.decide(upperLayerExec())).isEqualTo(PermissionDecision.ALLOW_UNTIL_MODIFIED);
         assertThat(decider.laneOf(upperLayerExec())).isEqualTo(SHOP);
         assertThat(reported).isEmpty();
+    }
+
+    /** A classifier that can classify at once ({@code quick}) or only by {@link DriftClassifier#classify}. */
+    private BlockingDecider deciderAtOnce(CompiledPolicy policy, boolean quick, List<ExecEvent> reportedEvents) {
+        DriftClassifier classifier = new DriftClassifier() {
+            @Override
+            public Classification classify(ExecEvent event, ContainerContext container) {
+                return classifyAs;
+            }
+
+            @Override
+            public Optional<Classification> classifyAtOnce(ExecEvent event, ContainerContext container) {
+                return quick ? Optional.of(classifyAs) : Optional.empty();
+            }
+        };
+        return new BlockingDecider(
+                event -> Optional.of(new ContainerContext(SHOP, ContainerRuntime.CONTAINERD, "/x", null, null)),
+                classifier, id -> Optional.of(SHOP_POD), () -> policy,
+                new AlertAssembler(new DeploymentIdentity("node", "cluster", null, null), Clock.systemUTC(), () -> "id"),
+                (event, classification) -> reportedEvents.add(event));
+    }
+
+    /** The guard's request as the reading thread makes it: the placement only; the details read when reported. */
+    private ExecPermissionRequest placedExec(List<String> detailsReadAfter) {
+        ExecEvent placed = new ExecEvent(9, 9, 0, -1, -1, 0L, "big", "/tmp/big", new ExecEvent.FileId(1, 2),
+                ExecEvent.FileId.NONE, 7, 8, new ExecEvent.Flags(true, true, false, false), ExecEvent.SourceKind.FANOTIFY, 0);
+        return new ExecPermissionRequest(placed, false, pending, decided -> {
+            detailsReadAfter.add("answers so far " + pending.answers);
+            return new ExecEvent(decided.pid(), decided.tgid(), 77, 1000, 1000, 5L, decided.comm(), decided.filename(),
+                    decided.file(), decided.interpreter(), decided.cgroupId(), decided.mountNsId(), decided.flags(),
+                    decided.source(), decided.timestampNs());
+        });
+    }
+
+    @Test
+    void atOnceADenialIsReportedWithTheProcessDetailsReadWhileItStillWaitsForTheAnswer() throws Exception {
+        List<ExecEvent> reportedEvents = new ArrayList<>();
+        List<String> detailsReadAfter = new ArrayList<>();
+        BlockingDecider decider = deciderAtOnce(policy(BLOCK_SHOP), true, reportedEvents);
+
+        Optional<PermissionDecision> d = decider.decideAtOnce(placedExec(detailsReadAfter));
+
+        assertThat(d).contains(PermissionDecision.DENY);
+        assertThat(pending.answers).containsExactly(PermissionDecision.DENY);
+        assertThat(detailsReadAfter).as("read before the answer: the process is certainly there")
+                .containsExactly("answers so far []");
+        assertThat(reportedEvents).singleElement().satisfies(e -> {
+            assertThat(e.ppid()).isEqualTo(77);
+            assertThat(e.uid()).isEqualTo(1000);
+            assertThat(e.cgroupId()).isEqualTo(7);
+        });
+    }
+
+    @Test
+    void atOnceTheDecisionIsTheSameAsInTheLaneAndNothingIsDecidedWhenTheClassificationIsNotQuick() throws Exception {
+        List<ExecEvent> reportedEvents = new ArrayList<>();
+        List<String> detailsReadAfter = new ArrayList<>();
+        classifyAs = new Classification(DriftKind.IMAGE, "/bin/sh", null, null, null, null);
+        assertThat(deciderAtOnce(policy(BLOCK_SHOP), true, reportedEvents).decideAtOnce(placedExec(detailsReadAfter)))
+                .contains(deciderAtOnce(policy(BLOCK_SHOP), true, reportedEvents).decide(placedExec(detailsReadAfter)))
+                .contains(PermissionDecision.ALLOW_UNTIL_MODIFIED);
+
+        classifyAs = new Classification(DriftKind.ADDED, "/tmp/big", "c".repeat(64), null, null, null);
+        assertThat(deciderAtOnce(policy(BLOCK_SHOP), false, reportedEvents).decideAtOnce(placedExec(detailsReadAfter)))
+                .isEmpty();
+        assertThat(pending.answers).isEmpty();
+        assertThat(reportedEvents).isEmpty();
+        assertThat(detailsReadAfter).as("no /proc read for what is not reported").isEmpty();
     }
 
     @Test

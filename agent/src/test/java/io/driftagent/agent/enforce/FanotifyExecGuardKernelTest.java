@@ -115,6 +115,112 @@ class FanotifyExecGuardKernelTest {
         assertThat(guard.stats().defaulted()).isEmpty();
     }
 
+    @Test
+    void theDecisionSeesTheProcessPlacementOnlyAndTheReportedEventItsDetailsReadForTheReport() throws Exception {
+        List<ExecEvent> decidedOn = new CopyOnWriteArrayList<>();
+        List<ExecEvent> reported = new CopyOnWriteArrayList<>();
+        startGuard(GuardConfig.defaults(), req -> {
+            if (!req.event().filename().equals("/bin/denied")) {
+                return PermissionDecision.ALLOW;
+            }
+            decidedOn.add(req.event());
+            ExecEvent details = req.reportedEvent();
+            if (req.pending().answer(PermissionDecision.DENY) == PermissionDecision.DENY) {
+                reported.add(details);
+            }
+            return PermissionDecision.DENY;
+        });
+
+        OverlayContainer.Run run = ctr.run("/bin/denied; echo rc=$?");
+
+        assertThat(run.output()).contains("rc=126");
+        assertThat(decidedOn).hasSize(1);
+        assertThat(reported).hasSize(1);
+        ExecEvent decided = decidedOn.get(0);
+        ExecEvent report = reported.get(0);
+        // the decision: the file's facts and the process's placement (mount namespace, cgroup), nothing else of /proc
+        assertThat(decided.mountNsId()).isNotZero();
+        assertThat(decided.tgid()).isEqualTo(decided.pid());
+        assertThat(decided.startTimeNs()).as("start time: not read before the answer").isZero();
+        assertThat(decided.ppid()).as("parent: not read before the answer").isZero();
+        assertThat(decided.uid()).as("uid: not read before the answer").isEqualTo(-1);
+        // the report: the same exec, with the details read for it
+        assertThat(report.startTimeNs()).isPositive();
+        assertThat(report.ppid()).isPositive();
+        assertThat(report.uid()).isZero();
+        assertThat(report.pid()).isEqualTo(decided.pid());
+        assertThat(report.file()).isEqualTo(decided.file());
+        assertThat(report.filename()).isEqualTo("/bin/denied");
+        assertThat(report.mountNsId()).isEqualTo(decided.mountNsId());
+        assertThat(report.cgroupId()).isEqualTo(decided.cgroupId());
+        assertThat(guard.stats().detailsMissing()).isZero();
+    }
+
+    @Test
+    void aDecisionMadeAtOnceIsAnsweredOnTheReadingThreadAndAnExecWhoseLaneIsBusyWaitsForItsTurnInTheLane()
+            throws Exception {
+        java.util.Map<String, String> threads = new java.util.concurrent.ConcurrentHashMap<>();
+        CountDownLatch slowStarted = new CountDownLatch(1);
+        CountDownLatch helloLanedTwice = new CountDownLatch(2);
+        ExecPermissionDecider decider = new ExecPermissionDecider() {
+            @Override
+            public PermissionDecision decide(ExecPermissionRequest req) throws Exception {
+                String f = req.event().filename();
+                threads.merge(f, Thread.currentThread().getName(), (a, b) -> a + "," + b);
+                if (f.equals("/bin/denied")) {
+                    // slow until /bin/hello has been given its lane (and a little longer: the guard looks at the lane)
+                    slowStarted.countDown();
+                    helloLanedTwice.await(2500, TimeUnit.MILLISECONDS);
+                    Thread.sleep(200);
+                    return PermissionDecision.DENY;
+                }
+                return PermissionDecision.ALLOW;
+            }
+
+            /** The container's programs in one lane; the shell that starts them (busybox) in another. */
+            @Override
+            public Object laneOf(ExecPermissionRequest req) {
+                String f = req.event().filename();
+                if (f.equals("/bin/hello")) {
+                    helloLanedTwice.countDown();
+                }
+                return f.equals("/bin/busybox") ? "shell" : "programs";
+            }
+
+            @Override
+            public java.util.Optional<PermissionDecision> decideAtOnce(ExecPermissionRequest req) {
+                String f = req.event().filename();
+                if (!f.equals("/bin/hello")) {
+                    return java.util.Optional.empty();
+                }
+                threads.merge(f, Thread.currentThread().getName(), (a, b) -> a + "," + b);
+                return java.util.Optional.of(PermissionDecision.ALLOW);
+            }
+        };
+        startGuard(GuardConfig.defaults().withDecisionTimeout(Duration.ofSeconds(3)), decider);
+
+        // given an idle lane: decided at once, on the reading thread
+        assertThat(ctr.run("/bin/hello; echo rc=$?").output()).contains("rc=0");
+        assertThat(threads.get("/bin/hello")).startsWith("fanotify-guard-worker-").doesNotContain(",");
+        GuardStats.AnswerTimes once = guard.stats().answerTimes();
+        assertThat(once.decidedAtOnce()).isEqualTo(1);
+
+        // when it is exec'd again while a slow decision of its lane is running
+        threads.clear();
+        Process slow = ctr.start("exec /bin/denied");
+        assertThat(slowStarted.await(10, TimeUnit.SECONDS)).isTrue();
+        OverlayContainer.Run run = ctr.run("/bin/hello; echo hello-rc=$?");
+        assertThat(slow.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        OverlayContainer.closeStreams(slow);
+
+        // then it waits for its turn in the lane and is decided there, by decide
+        assertThat(run.output()).contains("hello-rc=0");
+        assertThat(threads.get("/bin/denied")).startsWith("fanotify-guard-decider-");
+        assertThat(threads.get("/bin/hello")).startsWith("fanotify-guard-decider-");
+        assertThat(guard.stats().answerTimes().decidedAtOnce()).isEqualTo(1);
+        assertThat(guard.stats().defaulted()).isEmpty();
+    }
+
     /** Answers ALLOW_UNTIL_MODIFIED to everything and counts the requests for {@code filename}. */
     private static ExecPermissionDecider allowingUntilModifiedCounting(String filename, AtomicInteger asked) {
         return req -> {
