@@ -104,6 +104,8 @@ public final class OverlayLayers {
             return list.isEmpty();
         });
         byDev = Map.copyOf(next);
+        // a layer mount id is overlay's clone, freed (and its id given out again) once its overlay is gone
+        layerByMountId.values().removeIf(l -> !l.overlay().equals(next.get(l.overlay().dev())));
         notLayerMountIds.clear();
         lastRefreshMs = clock.millis();
     }
@@ -149,6 +151,11 @@ public final class OverlayLayers {
         }
         Layer cached = layerByMountId.get(f.mountId());
         if (cached != null && sameInode(cached.dir(), f.path(), f.dev(), f.ino())) {
+            return new LayerResolution(true, cached.upper(), cached.overlay().dev());
+        }
+        if (cached != null && (f.deleted() || f.nlink() == 0) && cached.overlay().equals(byDev.get(cached.overlay().dev()))) {
+            // a deleted file has no path to compare; the mount it was opened through is overlay's private clone of
+            // one layer, which lives (and keeps its id) as long as that overlay, still mounted: the file is that layer's
             return new LayerResolution(true, cached.upper(), cached.overlay().dev());
         }
         if (cached == null && notLayerMountIds.containsKey(f.mountId())) {
