@@ -90,14 +90,9 @@ final class SourceAssembly {
                     .tag("result", "failed").register(registry);
             FunctionCounter.builder("drift.fanotify.proc.skipped", source,
                             s -> fanotifyOf(s).map(FanotifyExecSource::hostExecsByMount).orElse(0L))
-                    .description("Execs the fanotify source described without reading /proc: a host exec by the mount"
-                            + " its file was opened through, or a container's image-layer exec by its overlay's owner")
+                    .description("Execs the fanotify source described without reading /proc: a host exec, by the mount"
+                            + " its file was opened through")
                     .tag("by", "host_mount").register(registry);
-            FunctionCounter.builder("drift.fanotify.proc.skipped", source,
-                            s -> fanotifyOf(s).map(FanotifyExecSource::imageExecsByOwner).orElse(0L))
-                    .description("Execs the fanotify source described without reading /proc: a host exec by the mount"
-                            + " its file was opened through, or a container's image-layer exec by its overlay's owner")
-                    .tag("by", "image_owner").register(registry);
             FunctionCounter.builder("drift.fanotify.rescanned", source,
                             s -> fanotifyOf(s).map(FanotifyExecSource::rescanned).orElse(0L))
                     .description("Execs the fanotify source found by rescanning /proc (after an overflow; processes"

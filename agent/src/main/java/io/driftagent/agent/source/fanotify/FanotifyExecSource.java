@@ -56,7 +56,6 @@ public final class FanotifyExecSource implements ExecSource {
     private final LongAdder mountsMarked = new LongAdder();
     private final LongAdder mountMarksFailed = new LongAdder();
     private final LongAdder hostByMount = new LongAdder();
-    private final LongAdder imageByOwner = new LongAdder();
     private final MountOwners mountOwners = new MountOwners();
     private final Object lifecycle = new Object();
 
@@ -246,11 +245,6 @@ public final class FanotifyExecSource implements ExecSource {
     /** Execs known to be the host's by the mount their file was opened through: no /proc read for them. */
     public long hostExecsByMount() {
         return hostByMount.sum();
-    }
-
-    /** Execs of a container's image-layer file attributed by the overlay's owner: no /proc read for them. */
-    public long imageExecsByOwner() {
-        return imageByOwner.sum();
     }
 
     /** Mounts the mount watcher could not mark: execs from them are not seen. */
@@ -512,17 +506,6 @@ public final class FanotifyExecSource implements ExecSource {
             if (hostNs != 0L && (mountOwners.hostMount(file.mountId(), file.dev()) || detachedFileMount(file))) {
                 hostByMount.increment();
                 return new ProcessFacts(pid, 0, -1, -1, 0L, "", 0L, hostNs);
-            }
-            LayerResolution layer = part.layer();
-            if (layer.overlay() && !layer.upperLayer() && !file.memfd() && file.nlink() > 0) {
-                // an image-layer file of a container whose owner is known: the container is what attribution
-                // needs, and such an exec is never drift; its pid, parent and uid are not worth three /proc reads
-                ProcessFacts byRoot = mountOwners.completedByRoot(pid, ProcessFacts.unknown(pid), layer.overlayDev(),
-                        System.nanoTime());
-                if (byRoot.cgroupId() != 0L) {
-                    imageByOwner.increment();
-                    return byRoot;
-                }
             }
             return procReader.read(pid); // completed by the mounts' owners when emitted (the exec's time is known then)
         }
