@@ -88,6 +88,11 @@ final class SourceAssembly {
                             s -> fanotifyOf(s).map(FanotifyExecSource::mountMarksFailed).orElse(0L))
                     .description("Filesystems of new mounts (host and containers) the fanotify source marked, or failed to")
                     .tag("result", "failed").register(registry);
+            FunctionCounter.builder("drift.fanotify.proc.skipped", source,
+                            s -> fanotifyOf(s).map(FanotifyExecSource::hostExecsByMount).orElse(0L))
+                    .description("Execs the fanotify source described without reading /proc: a host exec, by the mount"
+                            + " its file was opened through")
+                    .tag("by", "host_mount").register(registry);
             FunctionCounter.builder("drift.fanotify.rescanned", source,
                             s -> fanotifyOf(s).map(FanotifyExecSource::rescanned).orElse(0L))
                     .description("Execs the fanotify source found by rescanning /proc (after an overflow; processes"

@@ -288,8 +288,9 @@ public final class ProcContainerAttributor implements ContainerAttributor {
         } else {
             // a lost exec that may have been drift: counted (unattributedMayBeDrift) and said
             unattributedMayBeDrift.increment();
-            LOG.info("exec of {} (pid={} cgroupId={}) that may be drift is not attributable: the process and its "
-                    + "container were gone before it was seen", event.filename(), event.tgid(), event.cgroupId());
+            LOG.info("exec of {} (pid={} cgroupId={} dev={} overlay={} upper={}) that may be drift is not attributable:"
+                    + " the process and its container were gone before it was seen", event.filename(), event.tgid(),
+                    event.cgroupId(), event.file().dev(), flags.overlay(), flags.upperLayer());
         }
         return Optional.empty();
     }

@@ -180,9 +180,18 @@ public final class ContainerAppearanceWatcher implements AutoCloseable, HostMoun
     /** Diffs the host's rootfs mounts with those known: new ones appear, vanished ones are gone. */
     @Override
     public synchronized void changed(HostMountTable.Change change) {
+        Set<String> stillMounted = new HashSet<>();
+        for (MountInfoEntry entry : change.current()) {
+            String key = keyOf(entry);
+            if (key != null) {
+                stillMounted.add(key);
+            }
+        }
         for (MountInfoEntry entry : change.removed()) {
             String key = keyOf(entry);
-            if (key != null && mounted.remove(key)) {
+            // a mount whose line changed (its propagation peer group, say, once the container's namespace copied it)
+            // is removed and added in one change: it is still mounted, its container not gone
+            if (key != null && !stillMounted.contains(key) && mounted.remove(key)) {
                 pending.remove(key);
                 registry.gone(key);
             }

@@ -74,7 +74,11 @@ public final class ContainerCaptureRegistry implements CapturedContainers {
      */
     public synchronized void appeared(String key, CgroupIdentity identity, OverlayRoot root,
                                       Map<String, String> annotations) {
-        if (byKey.containsKey(key)) {
+        Entry known = byKey.get(key);
+        if (known != null) {
+            if (known.goneAtNanos >= 0) {
+                known.goneAtNanos = -1; // mounted again under the same id and path: not gone after all
+            }
             return;
         }
         expire();

@@ -87,7 +87,6 @@ class FanotifyLateContainersEndToEndTest {
     @Test
     void everyDriftScenarioInAContainerStartedAfterTheAgentIsAlertedWithItsKindAndPath() throws Exception {
         // given a container started after the agent, with a host directory and a tmpfs as volumes
-        double unattributedBefore = unattributed(agent.get("/metrics").body());
         String id = "drift-e2e-late-" + suffix;
         Path volume = Files.createDirectories(work.resolve("volume"));
         int pid = containerd.run(IMAGE, id, "--mount", "type=bind,src=" + volume + ",dst=/vol,options=rbind:rw",
@@ -164,20 +163,8 @@ class FanotifyLateContainersEndToEndTest {
                 + "; other alerts " + unexpected.stream().map(p -> p + "=" + alerted.get(p)).toList()
                 + "; metrics " + lossesAndMarks(agent.get("/metrics").body());
         System.out.println(summary);
-        // known gap (docs/security.md): a deleted file exec'd by a process that exits at once is sometimes not tied to
-        // its container under fanotify (about 1 run in 4 here); it must then be counted, never silently lost
-        if (alerted.get("/tmp/gone") == null && missedOrWrong.containsKey("/tmp/gone")) {
-            assertThat(unattributed(agent.get("/metrics").body())).as("the missed deleted-file exec is counted: "
-                    + summary).isGreaterThan(unattributedBefore);
-            missedOrWrong.remove("/tmp/gone");
-        }
         assertThat(missedOrWrong).as(summary).isEmpty();
         assertThat(unexpected).as(summary).isEmpty();
-    }
-
-    private static double unattributed(String exposition) {
-        return exposition.lines().filter(l -> l.startsWith("drift_pipeline_stopped_early_total{reason=\"unattributed\"}"))
-                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
     }
 
     @Test

@@ -11,9 +11,13 @@ class HostileContainerFanotifyEndToEndTest extends HostileContainerEndToEndTest 
         return "fanotify";
     }
 
-    /** FAN_OPEN_EXEC carries a pid only: cgroup and mount namespace come from /proc, gone with the process. */
+    /**
+     * FAN_OPEN_EXEC carries a pid only, and /proc is gone with the process: the source ties such an exec to its
+     * container by the event's file (its overlay's device, timed within that overlay's life, and the container
+     * captured when its rootfs appeared), so every drop of a short-lived container is alerted as under eBPF.
+     */
     @Override
     boolean attributesExecsOfExitedProcesses() {
-        return false;
+        return true;
     }
 }

@@ -29,7 +29,7 @@ import tools.jackson.databind.JsonNode;
 /**
  * Pods that start, run a dropped binary and exit within about 100 ms (Jobs, init containers, {@code kubectl run --rm}),
  * against the whole agent (standalone, eBPF source, real containerd containers with the CRI plugin's cgroup path and
- * bundle annotations): each drop is alerted ADDED with its container, pod and path, exactly like a long-lived
+ * bundle annotations; the fanotify source in a subclass): each drop is alerted ADDED with its container, pod and path, exactly like a long-lived
  * container's, and the container's own entrypoint ({@code /bin/sh}, an image file) never. Everything the alert needs
  * was captured when the container appeared; by the time the exec is classified, its process, cgroup, bundle and (with
  * {@code --rm}) writable layer may all be gone.
@@ -68,7 +68,12 @@ class ShortLivedContainerEndToEndTest {
         Path policy = Files.writeString(work.resolve("policy.yaml"), POLICY);
         alerts = new AlertLog(work.resolve("alerts.jsonl"));
         agent = RunningAgent.startStandaloneAndAwaitReady(
-                RunningAgent.standaloneFlags("ebpf", policy, alerts.file()));
+                RunningAgent.standaloneFlags(source(), policy, alerts.file()));
+    }
+
+    /** The exec source under test. */
+    String source() {
+        return "ebpf";
     }
 
     @AfterAll
@@ -147,7 +152,7 @@ class ShortLivedContainerEndToEndTest {
             }
         }
         String metrics = agent.get("/metrics").body();
-        String summary = podById.size() + " short-lived pods, " + dropById.size() + " drops alerted, kinds "
+        String summary = source() + ": " + podById.size() + " short-lived pods, " + dropById.size() + " drops alerted, kinds "
                 + dropById.values().stream().map(a -> a.path("drift").path("kind").asString()).toList()
                 + ", other alerts " + others.stream().map(a -> a.path("drift").path("kind").asString() + " "
                         + a.path("drift").path("path").asString()).toList()

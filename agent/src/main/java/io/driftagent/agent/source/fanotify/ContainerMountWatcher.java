@@ -79,7 +79,10 @@ final class ContainerMountWatcher implements HostMountTable.Listener {
     private final Map<Long, Search> searches = new HashMap<>();
     /** overlay dev -> the paths marked through its container's process */
     private final Map<Long, List<Path>> containerMarks = new HashMap<>();
-    private final Set<Long> overlayDevs = new java.util.HashSet<>();
+    /** overlay dev -> the mount ids of its container's namespace learned into the owners */
+    private final Map<Long, List<Long>> learnedMountIds = new HashMap<>();
+    /** overlay dev -> the host mount ids it is mounted at */
+    private final Map<Long, Set<Integer>> overlayMountIds = new HashMap<>();
 
     private static final class Search {
         final long startNs;
@@ -136,16 +139,52 @@ final class ContainerMountWatcher implements HostMountTable.Listener {
     /** Marks the new mounts of the host table, forgets the removed ones. */
     @Override
     public void changed(HostMountTable.Change change) {
+        long now = System.nanoTime();
         Set<Integer> idsNow = new java.util.HashSet<>();
-        Set<Long> overlaysNow = new java.util.HashSet<>();
-        boolean newOverlay = false;
+        Map<Long, Long> hostTable = new HashMap<>();
+        boolean overlaysChangedNow = false;
         for (MountInfoEntry e : change.current()) {
             idsNow.add(e.mountId());
-            if (e.fsType().equals("overlay")) {
-                overlaysNow.add(e.dev());
+            hostTable.put((long) e.mountId(), e.dev());
+        }
+        owners.hostTable(hostTable);
+        // removals first: an overlay mounted in this change may have the device number of one unmounted in it (the
+        // kernel hands anonymous device numbers out again at once), and the group's filesystem mark of the old one,
+        // still registered under that number, would pass for the new one's
+        for (MountInfoEntry e : change.removed()) {
+            if (!idsNow.contains(e.mountId()) && hostMarks.containsKey(e.mountId())) {
+                Path through = hostMarks.remove(e.mountId());
+                if (through != null) {
+                    marker.unmark(through);
+                }
+            }
+            if (e.fsType().equals("overlay") && !idsNow.contains(e.mountId())) { // else only its line changed
+                Set<Integer> mounts = overlayMountIds.get(e.dev());
+                if (mounts != null && mounts.remove(e.mountId()) && mounts.isEmpty()) {
+                    overlayMountIds.remove(e.dev());
+                    owners.overlayUnmounted(e.dev(), now);
+                    overlaysChangedNow = true; // the layers forget it now (and keep it as gone, for its late execs)
+                    searches.remove(e.dev());
+                    owners.forgetRoot(e.dev());
+                    List<Long> learned = learnedMountIds.remove(e.dev());
+                    if (learned != null) {
+                        owners.forget(learned);
+                    }
+                    List<Path> gone = containerMarks.remove(e.dev());
+                    if (gone != null) {
+                        gone.forEach(marker::unmark);
+                    }
+                }
             }
         }
         for (MountInfoEntry e : change.added()) {
+            if (e.fsType().equals("overlay")
+                    && overlayMountIds.computeIfAbsent(e.dev(), d -> new java.util.HashSet<>()).add(e.mountId())
+                    && overlayMountIds.get(e.dev()).size() == 1) {
+                overlaysChangedNow = true;
+                owners.overlayMounted(e.dev(), now);
+                searches.put(e.dev(), new Search(System.nanoTime()));
+            }
             if (hostMarks.containsKey(e.mountId()) || !containersUse(e)) {
                 continue;
             }
@@ -155,29 +194,9 @@ final class ContainerMountWatcher implements HostMountTable.Listener {
             } else {
                 hostMarks.put(e.mountId(), null); // counted once; not retried for this mount
             }
-            if (e.fsType().equals("overlay") && overlayDevs.add(e.dev())) {
-                newOverlay = true;
-                searches.put(e.dev(), new Search(System.nanoTime()));
-            }
         }
-        if (newOverlay) {
+        if (overlaysChangedNow) {
             overlaysChanged.run();
-        }
-        for (MountInfoEntry e : change.removed()) {
-            if (!idsNow.contains(e.mountId()) && hostMarks.containsKey(e.mountId())) {
-                Path through = hostMarks.remove(e.mountId());
-                if (through != null) {
-                    marker.unmark(through);
-                }
-            }
-            if (e.fsType().equals("overlay") && !overlaysNow.contains(e.dev()) && overlayDevs.remove(e.dev())) {
-                searches.remove(e.dev());
-                owners.forgetRoot(e.dev());
-                List<Path> gone = containerMarks.remove(e.dev());
-                if (gone != null) {
-                    gone.forEach(marker::unmark);
-                }
-            }
         }
     }
 
@@ -275,12 +294,15 @@ final class ContainerMountWatcher implements HostMountTable.Listener {
         if (!facts.known()) {
             return false;
         }
-        MountOwners.Owner owner = new MountOwners.Owner(facts.cgroupId(), facts.mountNsId());
+        MountOwners.Owner owner = new MountOwners.Owner(facts.cgroupId(), facts.mountNsId(),
+                owners.mountedSince(overlayDev));
         owners.learnRoot(overlayDev, owner);
         List<Path> marks = new ArrayList<>();
         Path root = procRoot.resolve(pid + "/root");
+        List<Long> learned = new ArrayList<>(entries.size());
         for (MountInfoEntry e : entries) {
             owners.learn(e.mountId(), owner);
+            learned.add((long) e.mountId());
             if (PSEUDO_FILESYSTEMS.contains(e.fsType()) || e.mountPoint().equals("/") || e.dev() == overlayDev) {
                 continue;
             }
@@ -290,6 +312,7 @@ final class ContainerMountWatcher implements HostMountTable.Listener {
             }
         }
         containerMarks.put(overlayDev, marks);
+        learnedMountIds.put(overlayDev, learned);
         log.debug("fanotify: container process {} (overlay dev {}): {} mounts remembered, {} marked", pid, overlayDev,
                 entries.size(), marks.size());
         return true;

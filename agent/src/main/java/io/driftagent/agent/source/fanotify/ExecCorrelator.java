@@ -34,6 +34,8 @@ public final class ExecCorrelator {
     static final class Group {
         final int pid;
         final long firstSeenNanos;
+        /** the exec's first event was queued after this (the start of the last read that emptied the queue) */
+        long queuedAfterNanos;
         final ProcessFacts process;
         final List<Part> primary = new ArrayList<>(2);
         final List<Part> interpreter = new ArrayList<>(2);
@@ -80,6 +82,14 @@ public final class ExecCorrelator {
 
     /** @param processFacts read lazily, only when a new exec starts */
     void accept(int pid, Part part, long now, java.util.function.IntFunction<ProcessFacts> processFacts) {
+        accept(pid, part, now, now, processFacts);
+    }
+
+    /**
+     * @param queuedAfter  a time before the event was queued (fanotify events carry no time of their own)
+     * @param processFacts read lazily, only when a new exec starts
+     */
+    void accept(int pid, Part part, long now, long queuedAfter, java.util.function.IntFunction<ProcessFacts> processFacts) {
         Group g = open.get(pid);
         if (g != null && now - g.lastSeenNanos <= windowNanos && fold(g, part)) {
             g.lastSeenNanos = now;
@@ -90,6 +100,7 @@ public final class ExecCorrelator {
             emitter.accept(g);
         }
         Group fresh = new Group(pid, now, processFacts.apply(pid), part);
+        fresh.queuedAfterNanos = queuedAfter;
         if (fresh.awaitingInterpreter) {
             fresh.expectedInterpreter = interpreters.locate(pid, part);
         }

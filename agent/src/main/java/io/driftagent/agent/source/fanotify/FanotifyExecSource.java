@@ -55,6 +55,7 @@ public final class FanotifyExecSource implements ExecSource {
     private final LongAdder rawEvents = new LongAdder();
     private final LongAdder mountsMarked = new LongAdder();
     private final LongAdder mountMarksFailed = new LongAdder();
+    private final LongAdder hostByMount = new LongAdder();
     private final MountOwners mountOwners = new MountOwners();
     private final Object lifecycle = new Object();
 
@@ -241,6 +242,11 @@ public final class FanotifyExecSource implements ExecSource {
         return mountsMarked.sum();
     }
 
+    /** Execs known to be the host's by the mount their file was opened through: no /proc read for them. */
+    public long hostExecsByMount() {
+        return hostByMount.sum();
+    }
+
     /** Mounts the mount watcher could not mark: execs from them are not seen. */
     public long mountMarksFailed() {
         return mountMarksFailed.sum();
@@ -352,6 +358,8 @@ public final class FanotifyExecSource implements ExecSource {
         private final ByteBuffer buf;
         private final long bootMinusMonotonicNs;
         private long lastBatchBootNs;
+        /** Every event not read yet was queued after this (monotonic ns): the start of the last read that drained. */
+        private long queuedAfterNs;
         /** Execs that may be drift, refused by a full pipeline queue, offered again before anything newer. */
         private final java.util.ArrayDeque<ExecEvent> backlog = new java.util.ArrayDeque<>();
 
@@ -364,6 +372,7 @@ public final class FanotifyExecSource implements ExecSource {
             this.buf = ByteBuffer.allocateDirect(config.readBufferBytes()).order(ByteOrder.nativeOrder());
             this.bootMinusMonotonicNs = ProcessRescanner.uptimeNs(config.procRoot()) - System.nanoTime();
             this.lastBatchBootNs = System.nanoTime() + bootMinusMonotonicNs;
+            this.queuedAfterNs = System.nanoTime();
         }
 
         @Override
@@ -377,12 +386,20 @@ public final class FanotifyExecSource implements ExecSource {
                         timeoutMs = timeoutMs < 0 ? BACKLOG_RETRY_MS : Math.min(timeoutMs, BACKLOG_RETRY_MS);
                     }
                     boolean overflowed = false;
+                    long readStart = System.nanoTime();
                     if (group.awaitAndRead(buf, timeoutMs)) {
                         long batchBootNs = System.nanoTime() + bootMinusMonotonicNs;
                         overflowed = handleBatch();
+                        noteDrained(readStart);
                         // drain whatever else is queued before looking at the clock again
-                        for (int i = 0; i < 16 && running && group.readAvailable(buf); i++) {
+                        for (int i = 0; i < 16 && running; i++) {
+                            readStart = System.nanoTime();
+                            if (!group.readAvailable(buf)) {
+                                queuedAfterNs = readStart; // the queue was empty then
+                                break;
+                            }
                             overflowed |= handleBatch();
+                            noteDrained(readStart);
                         }
                         if (overflowed) {
                             rescan(lastBatchBootNs - RESCAN_SLACK_NS);
@@ -403,6 +420,16 @@ public final class FanotifyExecSource implements ExecSource {
                     countLost("queue_full");
                 }
                 backlog.clear();
+            }
+        }
+
+        /**
+         * After a read that began at {@code readStart}: when it left room in the buffer, it emptied the kernel's queue,
+         * so every event read later was queued after {@code readStart}.
+         */
+        private void noteDrained(long readStart) {
+            if (buf.limit() + 2 * Native.EVENT_METADATA_LEN <= buf.capacity()) {
+                queuedAfterNs = readStart;
             }
         }
 
@@ -463,8 +490,24 @@ public final class FanotifyExecSource implements ExecSource {
                 return;
             }
             ExecCorrelator.Part part = new ExecCorrelator.Part(file, layers.resolve(file));
-            correlator.accept(pid, part, System.nanoTime(),
-                    p -> mountOwners.completed(p, procReader.read(p), file.mountId()));
+            correlator.accept(pid, part, System.nanoTime(), queuedAfterNs, p -> factsOf(p, part));
+        }
+
+        /**
+         * The process facts of a new exec. A file opened through a mount of the host's namespace was exec'd by a
+         * process of the host's namespace (a container's processes see their own copies of every mount, with their
+         * own ids): a host exec, whatever /proc shows of that pid by now (runc's init is exec'd on the host and is in
+         * the container a moment later), and nothing needs to be read; so is a file exec'd through a detached mount of
+         * itself. Else /proc.
+         */
+        private ProcessFacts factsOf(int pid, ExecCorrelator.Part part) {
+            ExecutedFile file = part.file();
+            long hostNs = hostMountNs;
+            if (hostNs != 0L && (mountOwners.hostMount(file.mountId(), file.dev()) || detachedFileMount(file))) {
+                hostByMount.increment();
+                return new ProcessFacts(pid, 0, -1, -1, 0L, "", 0L, hostNs);
+            }
+            return procReader.read(pid); // completed by the mounts' owners when emitted (the exec's time is known then)
         }
 
         /**
@@ -503,22 +546,50 @@ public final class FanotifyExecSource implements ExecSource {
             ExecCorrelator.Part image = g.interpreter.isEmpty() ? g.primary.get(0) : g.interpreter.get(0);
             String comm = g.process.known()
                     ? procReader.commIfStillRunning(g.pid, g.process.startTimeNs(), image.file().ino()) : null;
-            ExecEvent e = assembler.assemble(g.pid, completed(g), g.primary, g.interpreter, g.mergedInterpreter, comm,
-                    g.firstSeenNanos);
+            long overlayDev = overlayDevOf(g.primary);
+            long at = overlayDev != 0L ? mountOwners.execTime(overlayDev, g.queuedAfterNanos, g.firstSeenNanos)
+                    : g.firstSeenNanos;
+            ExecEvent e = assembler.assemble(g.pid, completed(g, at), g.primary, g.interpreter, g.mergedInterpreter, comm,
+                    at);
             offer(e);
+        }
+
+        /**
+         * A regular file whose path is "/" is the root of a bind mount of that very file that was detached after it
+         * was opened: runc 1.1 execs itself that way (a read-only bind of its binary, opened, then unmounted), on
+         * the host, and its process is in the container's cgroup a moment later. Making such a mount takes
+         * CAP_SYS_ADMIN, which a container holding it can use on the host anyway (docs/security.md).
+         */
+        private boolean detachedFileMount(ExecutedFile file) {
+            return "/".equals(file.path()) && !file.onOverlay();
+        }
+
+        /** The device of the overlay the exec'd file is on (as the event will name it), 0 when none. */
+        private long overlayDevOf(List<ExecCorrelator.Part> parts) {
+            for (ExecCorrelator.Part part : parts) {
+                if (part.file().onOverlay()) {
+                    return part.file().dev();
+                }
+            }
+            for (ExecCorrelator.Part part : parts) {
+                if (part.layer().overlay()) {
+                    return part.layer().overlayDev();
+                }
+            }
+            return 0L;
         }
 
         /**
          * The group's process facts; for a process gone before its first event was read, its container's cgroup and
          * mount namespace by any of its opens' mounts (the twin report's mount is the container's) or container root.
          */
-        private ProcessFacts completed(ExecCorrelator.Group g) {
+        private ProcessFacts completed(ExecCorrelator.Group g, long at) {
             ProcessFacts facts = g.process;
             for (List<ExecCorrelator.Part> parts : List.of(g.primary, g.interpreter)) {
                 for (ExecCorrelator.Part part : parts) {
-                    facts = mountOwners.completed(g.pid, facts, part.file().mountId());
+                    facts = mountOwners.completed(g.pid, facts, part.file().mountId(), at);
                     facts = mountOwners.completedByRoot(g.pid, facts, part.layer().overlay()
-                            ? part.layer().overlayDev() : 0L);
+                            ? part.layer().overlayDev() : 0L, at);
                 }
             }
             return facts;

@@ -13,14 +13,94 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class MountOwners {
 
-    /** The cgroup v2 id and mount namespace of the container that owns a mount. */
-    record Owner(long cgroupId, long mountNsId) {
+    /**
+     * The cgroup v2 id and mount namespace of the container that owns a mount.
+     *
+     * @param sinceNanos when the container's rootfs overlay was mounted: an exec before it was another container's
+     *                   (mount ids and overlay devices are reused), {@code Long.MIN_VALUE} when unknown
+     */
+    record Owner(long cgroupId, long mountNsId, long sinceNanos) {
+        Owner(long cgroupId, long mountNsId) {
+            this(cgroupId, mountNsId, Long.MIN_VALUE);
+        }
     }
 
     private static final int MAX_MOUNTS = 65_536;
 
+    private static final int MAX_LIVES_PER_DEV = 8;
+    private static final long LIFE_KEPT_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(120);
+
     private final Map<Long, Owner> byMountId = new ConcurrentHashMap<>();
     private final Map<Long, Owner> byRootDev = new ConcurrentHashMap<>();
+    /** The host mount namespace's mounts now: mount id -> the device mounted there. */
+    private volatile Map<Long, Long> hostMounts = Map.of();
+    /** Overlay dev -> when overlays with that (reusable, anonymous) device were mounted and unmounted, oldest first. */
+    private final Map<Long, java.util.ArrayDeque<long[]>> overlayLives = new java.util.HashMap<>();
+
+    /**
+     * The mounts of the host's mount namespace (its mount table just read): an exec whose file was opened through one
+     * of them was made by a process of the host's namespace at that moment, whatever /proc says of the process later.
+     */
+    void hostTable(Map<Long, Long> devByMountId) {
+        hostMounts = Map.copyOf(devByMountId);
+    }
+
+    /**
+     * Whether a file with device {@code dev} opened through mount {@code mountId} was opened in the host's mount
+     * namespace. Mount ids are reused once freed, so the mount's device must match too (a stale table can then only
+     * say "no", and the exec is attributed from /proc as before).
+     */
+    boolean hostMount(long mountId, long dev) {
+        Long mounted = hostMounts.get(mountId);
+        return mounted != null && mounted == dev;
+    }
+
+    /** An overlay with device {@code dev} appeared in the host's mount table at {@code nowNanos}. */
+    synchronized void overlayMounted(long dev, long nowNanos) {
+        java.util.ArrayDeque<long[]> lives = overlayLives.computeIfAbsent(dev, d -> new java.util.ArrayDeque<>());
+        long[] last = lives.peekLast();
+        if (last != null && last[1] < 0) {
+            return; // still mounted (another mount of the same superblock)
+        }
+        lives.addLast(new long[] {nowNanos, -1L});
+        while (lives.size() > MAX_LIVES_PER_DEV) {
+            lives.pollFirst();
+        }
+        overlayLives.values().removeIf(l -> l.peekLast() != null && l.peekLast()[1] >= 0
+                && nowNanos - l.peekLast()[1] > LIFE_KEPT_NANOS);
+    }
+
+    /** The overlay with device {@code dev} left the host's mount table at {@code nowNanos}. */
+    synchronized void overlayUnmounted(long dev, long nowNanos) {
+        java.util.ArrayDeque<long[]> lives = overlayLives.get(dev);
+        long[] last = lives == null ? null : lives.peekLast();
+        if (last != null && last[1] < 0) {
+            last[1] = nowNanos;
+        }
+    }
+
+    /**
+     * When an exec of a file on the overlay with device {@code dev} happened, as precisely as the mount table tells,
+     * for an event queued after {@code queuedAfterNanos} and read at {@code readNanos} (fanotify events carry no
+     * time). Anonymous overlay devices are reused at once by the next container, so the read time may lie in another
+     * container's life than the exec's: of the lives of that device overlapping [queuedAfter, read], the first (the
+     * queue is in order, and an older container's events come first), the middle of the overlap (robust against the
+     * few microseconds between listeners that time the same mount). {@code readNanos} when no life is known.
+     */
+    synchronized long execTime(long dev, long queuedAfterNanos, long readNanos) {
+        java.util.ArrayDeque<long[]> lives = overlayLives.get(dev);
+        if (lives == null) {
+            return readNanos;
+        }
+        for (long[] life : lives) {
+            long from = Math.max(life[0], queuedAfterNanos);
+            long to = life[1] < 0 ? readNanos : Math.min(life[1], readNanos);
+            if (from <= to) {
+                return from + (to - from) / 2;
+            }
+        }
+        return readNanos;
+    }
 
     void learn(long mountId, Owner owner) {
         if (byMountId.size() >= MAX_MOUNTS) {
@@ -41,6 +121,11 @@ final class MountOwners {
         byRootDev.remove(dev);
     }
 
+    /** Forgets what was learned of these mounts (their container is gone; the kernel reuses mount ids). */
+    void forget(java.util.Collection<Long> mountIds) {
+        mountIds.forEach(byMountId::remove);
+    }
+
     Owner ownerOf(long mountId) {
         return byMountId.get(mountId);
     }
@@ -55,19 +140,51 @@ final class MountOwners {
      * unknown.
      */
     ProcessFacts completed(int pid, ProcessFacts facts, long mountId) {
-        if (facts.known() || facts.cgroupId() != 0L) {
+        return completed(pid, facts, mountId, Long.MAX_VALUE);
+    }
+
+    /** As {@link #completed(int, ProcessFacts, long)} for an exec at {@code atNanos}: not by an owner since later. */
+    ProcessFacts completed(int pid, ProcessFacts facts, long mountId, long atNanos) {
+        if (placed(facts)) {
             return facts;
         }
-        Owner owner = byMountId.get(mountId);
-        return owner == null ? facts : new ProcessFacts(pid, 0, -1, -1, 0L, "", owner.cgroupId(), owner.mountNsId());
+        return from(facts, byMountId.get(mountId), atNanos);
     }
 
     /** As {@link #completed(int, ProcessFacts, long)}, by the device of the container root the file is on. */
     ProcessFacts completedByRoot(int pid, ProcessFacts facts, long overlayDev) {
-        if (facts.known() || facts.cgroupId() != 0L || overlayDev == 0L) {
+        return completedByRoot(pid, facts, overlayDev, Long.MAX_VALUE);
+    }
+
+    /** As {@link #completedByRoot(int, ProcessFacts, long)} for an exec at {@code atNanos}. */
+    ProcessFacts completedByRoot(int pid, ProcessFacts facts, long overlayDev, long atNanos) {
+        if (placed(facts) || overlayDev == 0L) {
             return facts;
         }
-        Owner owner = byRootDev.get(overlayDev);
-        return owner == null ? facts : new ProcessFacts(pid, 0, -1, -1, 0L, "", owner.cgroupId(), owner.mountNsId());
+        return from(facts, byRootDev.get(overlayDev), atNanos);
+    }
+
+    /**
+     * Whether /proc placed the process: its cgroup or its mount namespace was read. A process that exited but is not
+     * reaped yet (a zombie) still has its stat and status, but no namespaces: it is completed like a gone one.
+     */
+    private static boolean placed(ProcessFacts facts) {
+        return facts.cgroupId() != 0L || facts.mountNsId() != 0L;
+    }
+
+    /** {@code facts} with the owner's cgroup and mount namespace, what /proc told of the process kept. */
+    private static ProcessFacts from(ProcessFacts facts, Owner owner, long atNanos) {
+        if (owner == null || atNanos < owner.sinceNanos()) {
+            return facts;
+        }
+        return new ProcessFacts(facts.tgid(), facts.ppid(), facts.uid(), facts.gid(), facts.startTimeNs(),
+                facts.comm(), owner.cgroupId(), owner.mountNsId());
+    }
+
+    /** When the overlay with device {@code dev} now mounted was mounted; {@code Long.MIN_VALUE} when unknown. */
+    synchronized long mountedSince(long dev) {
+        java.util.ArrayDeque<long[]> lives = overlayLives.get(dev);
+        long[] last = lives == null ? null : lives.peekLast();
+        return last != null && last[1] < 0 ? last[0] : Long.MIN_VALUE;
     }
 }

@@ -40,6 +40,14 @@ public final class OverlayLayers {
 
     private record Layer(OverlayMount overlay, Path dir, boolean upper) {}
 
+    /** An overlay no longer mounted (its container ended): its last execs may still be read after that. */
+    private record Retired(OverlayMount overlay, long sinceMs) {}
+
+    private static final long RETIRED_KEPT_MS = 120_000;
+    private static final int RETIRED_PER_DEV = 4;
+    /** overlay dev -> overlays with that (reused) device that were unmounted, oldest first */
+    private final Map<Long, List<Retired>> retired = new ConcurrentHashMap<>();
+
     /** Overlay devices already refreshed for once; bounded by the overlays a node mounts. */
     private final java.util.Set<Long> unknownOverlayDevs = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** Mount ids of real-inode events already refreshed for once. */
@@ -85,9 +93,29 @@ public final class OverlayLayers {
                 extraPids.remove(pid);
             }
         }
+        long now = clock.millis();
+        for (OverlayMount old : byDev.values()) {
+            if (!old.equals(next.get(old.dev()))) {
+                retire(old, now);
+            }
+        }
+        retired.values().removeIf(list -> {
+            list.removeIf(r -> now - r.sinceMs() > RETIRED_KEPT_MS);
+            return list.isEmpty();
+        });
         byDev = Map.copyOf(next);
+        // a layer mount id is overlay's clone, freed (and its id given out again) once its overlay is gone
+        layerByMountId.values().removeIf(l -> !l.overlay().equals(next.get(l.overlay().dev())));
         notLayerMountIds.clear();
         lastRefreshMs = clock.millis();
+    }
+
+    private void retire(OverlayMount old, long nowMs) {
+        List<Retired> list = retired.computeIfAbsent(old.dev(), d -> new java.util.concurrent.CopyOnWriteArrayList<>());
+        list.add(new Retired(old, nowMs));
+        while (list.size() > RETIRED_PER_DEV) {
+            list.remove(0);
+        }
     }
 
     private static boolean readInto(Path mountinfo, Map<Long, OverlayMount> into) {
@@ -115,10 +143,19 @@ public final class OverlayLayers {
             // number cannot be compared: for a copied-up file the overlay reports the lower origin's
             boolean upper = m != null && m.upperDir() != null
                     && upperEntry(m.upperDir(), relativeTo(m, f.path())) == UpperEntry.REGULAR_FILE;
+            List<Retired> before = retired.get(f.dev());
+            if (!upper && before != null) {
+                upper = inAGoneUpperLayer(f, m, before);
+            }
             return new LayerResolution(true, upper, f.dev());
         }
         Layer cached = layerByMountId.get(f.mountId());
         if (cached != null && sameInode(cached.dir(), f.path(), f.dev(), f.ino())) {
+            return new LayerResolution(true, cached.upper(), cached.overlay().dev());
+        }
+        if (cached != null && (f.deleted() || f.nlink() == 0) && cached.overlay().equals(byDev.get(cached.overlay().dev()))) {
+            // a deleted file has no path to compare; the mount it was opened through is overlay's private clone of
+            // one layer, which lives (and keeps its id) as long as that overlay, still mounted: the file is that layer's
             return new LayerResolution(true, cached.upper(), cached.overlay().dev());
         }
         if (cached == null && notLayerMountIds.containsKey(f.mountId())) {
@@ -141,8 +178,58 @@ public final class OverlayLayers {
         return new LayerResolution(true, found.upper(), found.overlay().dev());
     }
 
+    /**
+     * For an overlay-inode event read after its container ended (the device is then free for the next container's
+     * overlay, which is what {@code current} may be): whether the file was in the writable layer of one of the
+     * overlays that had this device. Yes when it is still there; when that writable layer was deleted with its
+     * container (the runtime's "--rm"), yes unless the file is an image-layer file of one of these overlays (its
+     * inode at its path in a lower layer, which outlives the container): what cannot be shown to be the image's is
+     * not taken for it.
+     */
+    private boolean inAGoneUpperLayer(ExecutedFile f, OverlayMount current, List<Retired> before) {
+        boolean upperDeleted = false;
+        for (Retired r : before) {
+            OverlayMount m = r.overlay();
+            if (m.upperDir() == null) {
+                continue;
+            }
+            UpperEntry entry = upperEntry(m.upperDir(), relativeTo(m, f.path()));
+            if (entry == UpperEntry.REGULAR_FILE) {
+                return true;
+            }
+            upperDeleted |= entry == UpperEntry.ABSENT && !Files.isDirectory(m.upperDir(), LinkOption.NOFOLLOW_LINKS);
+        }
+        if (!upperDeleted) {
+            return false;
+        }
+        List<OverlayMount> all = new ArrayList<>();
+        if (current != null) {
+            all.add(current);
+        }
+        before.forEach(r -> all.add(r.overlay()));
+        for (OverlayMount m : all) {
+            for (Path lower : m.lowerDirs()) {
+                if (sameInode(lower, relativeTo(m, f.path()), -1, f.ino())) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
     private Layer probe(ExecutedFile f) {
-        for (OverlayMount m : byDev.values()) {
+        Layer found = probe(f, byDev.values());
+        if (found == null && !retired.isEmpty()) {
+            // an ended container's: its writable layer is there until the runtime deletes its snapshot
+            List<OverlayMount> gone = new ArrayList<>();
+            retired.values().forEach(list -> list.forEach(r -> gone.add(r.overlay())));
+            found = probe(f, gone);
+        }
+        return found;
+    }
+
+    private Layer probe(ExecutedFile f, java.util.Collection<OverlayMount> overlays) {
+        for (OverlayMount m : overlays) {
             if (m.upperDir() != null && onDev(m.upperDir(), f.dev()) && sameInode(m.upperDir(), f.path(), f.dev(), f.ino())) {
                 return new Layer(m, m.upperDir(), true);
             }

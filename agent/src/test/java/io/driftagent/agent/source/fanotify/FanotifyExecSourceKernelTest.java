@@ -234,6 +234,25 @@ public class FanotifyExecSourceKernelTest {
     }
 
     @Test
+    void aHostProcesssExecIsTheHostsByTheMountItsFileWasOpenedThroughWithoutReadingProc() throws Exception {
+        // given the source watching the host root (and so the host's mount table)
+        long before = source.hostExecsByMount();
+
+        // when a process of the host's mount namespace execs a host file
+        Process p = new ProcessBuilder(hello.toString(), "200").start();
+        int pid = (int) p.pid();
+        assertThat(p.waitFor()).isZero();
+
+        // then its exec is in the host's mount namespace, told by the file's mount, and nothing was read from /proc
+        ExecEvent e = events.await(x -> x.pid() == pid, 5000).orElseThrow(
+                () -> new AssertionError("no exec event of host pid " + pid));
+        assertThat(e.mountNsId()).isEqualTo(ownMountNs());
+        assertThat(e.cgroupId()).as("not read").isZero();
+        assertThat(e.ppid()).as("not read").isZero();
+        assertThat(source.hostExecsByMount()).isGreaterThan(before);
+    }
+
+    @Test
     void processThatExitsImmediatelyIsStillDescribedByItsFile() throws Exception {
         OverlayContainer.Run run = ctr.run("exec /bin/hello");
 

@@ -50,4 +50,65 @@ class MountOwnersTest {
 
         assertThat(owners.completedByRoot(77, ProcessFacts.unknown(77), 50).cgroupId()).isZero();
     }
+
+    @Test
+    void anExecIsTimedWithinTheLifeOfTheOverlayItsFileIsOnNotInTheNextContainerWithTheSameDevice() {
+        // given container A's overlay (dev 50) mounted at 100 and unmounted at 200, and container B's overlay
+        // mounted at 210 with the same (reused, anonymous) device
+        owners.overlayMounted(50, 100);
+        owners.overlayUnmounted(50, 200);
+        owners.overlayMounted(50, 210);
+
+        // when an exec of A's, queued after the read that began at 150, is read at 300 (B's life)
+        long at = owners.execTime(50, 150, 300);
+
+        // then its time is within A's life, where the capture registry finds A, not B
+        assertThat(at).isBetween(150L, 200L);
+        // and an exec queued after B appeared is B's
+        assertThat(owners.execTime(50, 220, 300)).isBetween(220L, 300L);
+        // and a device with no known life keeps the read time
+        assertThat(owners.execTime(51, 150, 300)).isEqualTo(300);
+    }
+
+    @Test
+    void aMountOwnerLearnedForTheNextContainerDoesNotAttributeAnEarlierContainersExec() {
+        // given container B (overlay dev 50, mounted at 210) learned as the owner of mount 812 and of root dev 50
+        owners.overlayMounted(50, 210);
+        owners.learn(812, new MountOwners.Owner(4242, 4026532999L, owners.mountedSince(50)));
+        owners.learnRoot(50, new MountOwners.Owner(4242, 4026532999L, owners.mountedSince(50)));
+
+        // then an exec timed at 180 (container A, which had the same mount id and device) is not B's
+        assertThat(owners.completed(77, ProcessFacts.unknown(77), 812, 180).cgroupId()).isZero();
+        assertThat(owners.completedByRoot(77, ProcessFacts.unknown(77), 50, 180).cgroupId()).isZero();
+        // and one timed at 250 is
+        assertThat(owners.completed(77, ProcessFacts.unknown(77), 812, 250).cgroupId()).isEqualTo(4242);
+        assertThat(owners.completedByRoot(77, ProcessFacts.unknown(77), 50, 250).cgroupId()).isEqualTo(4242);
+    }
+
+    @Test
+    void aFileOpenedThroughAHostMountIsTheHostsOnlyWhenTheMountStillHoldsThatDevice() {
+        // given the host's table: mount 25 holds dev 2049
+        owners.hostTable(java.util.Map.of(25L, 2049L));
+
+        assertThat(owners.hostMount(25, 2049)).isTrue();
+        // a reused mount id (the table not read since) with another device is not taken for the host's
+        assertThat(owners.hostMount(25, 52)).isFalse();
+        assertThat(owners.hostMount(26, 2049)).isFalse();
+    }
+
+    @Test
+    void anExitedProcessNotYetReapedGetsItsContainerFromTheMountAndKeepsWhatItsStatSaid() {
+        // given a container's mount, and a zombie: /proc still has its stat (ppid, uid, start), not its namespaces
+        owners.learn(812, new MountOwners.Owner(4242, 4026532999L));
+        ProcessFacts zombie = new ProcessFacts(77, 12, 0, 0, 123L, "gone", 0L, 0L);
+
+        // when its exec is completed by the mount its file was opened through
+        ProcessFacts facts = owners.completed(77, zombie, 812);
+
+        // then it is placed in the container, its parent and uid kept
+        assertThat(facts.cgroupId()).isEqualTo(4242);
+        assertThat(facts.mountNsId()).isEqualTo(4026532999L);
+        assertThat(facts.ppid()).isEqualTo(12);
+        assertThat(facts.uid()).isZero();
+    }
 }
