@@ -19,10 +19,12 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /** The exec source the configuration asks for; {@code auto} takes eBPF and falls back to fanotify. */
 final class SourceAssembly {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SourceAssembly.class);
 
     /** The loss reasons each source counts (a reason the running source cannot count is no series). */
     private static final Map<ExecEvent.SourceKind, List<String>> LOSS_REASONS = Map.of(
-            ExecEvent.SourceKind.EBPF, List.of("ringbuf_full", "queue_full", "sink_error", "malformed_record"),
+            ExecEvent.SourceKind.EBPF, List.of("ringbuf_full", "queue_full", "sink_error", "malformed_record",
+                    "library_ringbuf_full"),
             ExecEvent.SourceKind.FANOTIFY, List.of("queue_full", "sink_error", "fanotify_overflow", "bad_version",
                     "fd_unreadable", "internal_error", "malformed", "reader_failed"));
 
@@ -80,6 +82,22 @@ final class SourceAssembly {
                     .register(registry);
         }
         if (kind == ExecEvent.SourceKind.FANOTIFY) {
+            // fanotify reports opens for exec; an mmap(PROT_EXEC) of a library is no exec: say so where users look
+            LOG.warn("library drift (LibraryDrift alerts) is not detected with the fanotify source: it sees execs only,"
+                    + " not executable file mappings (LD_PRELOAD, dlopen); the eBPF source sees them");
+        }
+        if (kind == ExecEvent.SourceKind.EBPF) {
+            String[] outcomes = {"candidate", "image_layer", "own_exe", "duplicate", "reported", "ringbuf_full"};
+            for (int i = 0; i < outcomes.length; i++) {
+                int index = i;
+                FunctionCounter.builder("drift.library.mappings", source,
+                                s -> ebpfOf(s).map(e -> e.libraryCounters()[index]).orElse(0L))
+                        .description("Executable file mappings in containers the library program saw (candidate),"
+                                + " skipped in the kernel (image_layer, own_exe, duplicate), reported, or lost")
+                        .tag("outcome", outcomes[i]).register(registry);
+            }
+        }
+        if (kind == ExecEvent.SourceKind.FANOTIFY) {
             FunctionCounter.builder("drift.fanotify.mount.marks", source,
                             s -> fanotifyOf(s).map(FanotifyExecSource::mountsMarked).orElse(0L))
                     .description("Filesystems of new mounts (host and containers) the fanotify source marked, or failed to")
@@ -93,6 +111,11 @@ final class SourceAssembly {
                     .description("Execs the fanotify source found by rescanning /proc (after an overflow; processes"
                             + " running from a memfd or a deleted file)").register(registry);
         }
+    }
+
+    private static java.util.Optional<EbpfExecSource> ebpfOf(ExecSource source) {
+        ExecSource s = source instanceof FallbackExecSource fallback ? fallback.active() : source;
+        return s instanceof EbpfExecSource e ? java.util.Optional.of(e) : java.util.Optional.empty();
     }
 
     private static java.util.Optional<FanotifyExecSource> fanotifyOf(ExecSource source) {

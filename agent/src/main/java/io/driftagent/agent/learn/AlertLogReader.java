@@ -128,7 +128,10 @@ public final class AlertLogReader {
                 string(cloud, "cloud.provider"), string(cloud, "cloud.account"), string(root, "cluster"),
                 string(pod, "pod.namespace"), string(pod, "pod.name"), labels(pod),
                 string(container, "container.name"), string(container, "container.image"),
-                kind, path, sha256(drift));
+                kind, path, sha256(drift),
+                // a library load's alert is judged as one on replay: a rule may target triggers
+                "LibraryDrift".equals(string(root, "alertType"))
+                        ? io.driftagent.policy.model.Trigger.LIBRARY : io.driftagent.policy.model.Trigger.EXEC);
         return new RecordedAlert(number, string(root, "id"), time(root), action,
                 "BinaryDriftBlocked".equals(string(root, "alertType")), string(rule, "rule.name"), count(root), facts);
     }
