@@ -23,8 +23,7 @@ final class SourceAssembly {
 
     /** The loss reasons each source counts (a reason the running source cannot count is no series). */
     private static final Map<ExecEvent.SourceKind, List<String>> LOSS_REASONS = Map.of(
-            ExecEvent.SourceKind.EBPF, List.of("ringbuf_full", "queue_full", "sink_error", "malformed_record",
-                    "library_ringbuf_full"),
+            ExecEvent.SourceKind.EBPF, List.of("ringbuf_full", "queue_full", "sink_error", "malformed_record"),
             ExecEvent.SourceKind.FANOTIFY, List.of("queue_full", "sink_error", "fanotify_overflow", "bad_version",
                     "fd_unreadable", "internal_error", "malformed", "reader_failed"));
 
@@ -67,6 +66,13 @@ final class SourceAssembly {
                         s -> s.stats().delivered() + s.stats().lost().values().stream().mapToLong(Long::longValue).sum())
                 .description("Exec events the exec source saw: delivered to the pipeline or lost")
                 .tag("source", selection).register(registry);
+        // one series (the default exposition's budget, docs/benchmarks.md "Metrics footprint"): library loads the
+        // kernel could not report; the program's other counters are EbpfExecSource.libraryCounters()
+        FunctionCounter.builder("drift.library.lost", source, s -> ebpfOf(s)
+                        .map(e -> e.libraryCounters()[io.driftagent.agent.library.MapRecordLayout.CTR_RINGBUF_FULL])
+                        .orElse(0L))
+                .description("Library loads (executable file mappings that may be drift) the eBPF library program"
+                        + " could not report: the events ring was full").register(registry);
     }
 
     /** Execs lost before the pipeline, by the reasons {@code kind} counts; read from {@code source} at scrape. */
@@ -85,17 +91,6 @@ final class SourceAssembly {
             // fanotify reports opens for exec; an mmap(PROT_EXEC) of a library is no exec: say so where users look
             LOG.warn("library drift (LibraryDrift alerts) is not detected with the fanotify source: it sees execs only,"
                     + " not executable file mappings (LD_PRELOAD, dlopen); the eBPF source sees them");
-        }
-        if (kind == ExecEvent.SourceKind.EBPF) {
-            String[] outcomes = {"candidate", "image_layer", "own_exe", "duplicate", "reported", "ringbuf_full"};
-            for (int i = 0; i < outcomes.length; i++) {
-                int index = i;
-                FunctionCounter.builder("drift.library.mappings", source,
-                                s -> ebpfOf(s).map(e -> e.libraryCounters()[index]).orElse(0L))
-                        .description("Executable file mappings in containers the library program saw (candidate),"
-                                + " skipped in the kernel (image_layer, own_exe, duplicate), reported, or lost")
-                        .tag("outcome", outcomes[i]).register(registry);
-            }
         }
         if (kind == ExecEvent.SourceKind.FANOTIFY) {
             FunctionCounter.builder("drift.fanotify.mount.marks", source,

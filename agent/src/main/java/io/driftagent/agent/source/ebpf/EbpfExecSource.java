@@ -219,7 +219,6 @@ public final class EbpfExecSource implements ExecSource {
         }
         Map<String, Long> lost = new LinkedHashMap<>();
         lost.put("ringbuf_full", kernel[ExecRecordLayout.CTR_RINGBUF_FULL]);
-        lost.put("library_ringbuf_full", libraryCounters()[io.driftagent.agent.library.MapRecordLayout.CTR_RINGBUF_FULL]);
         long delivered = 0;
         if (r != null) {
             lost.put("queue_full", r.queueFull());
