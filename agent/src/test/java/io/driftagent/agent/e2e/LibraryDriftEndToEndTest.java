@@ -82,6 +82,24 @@ class LibraryDriftEndToEndTest {
     private RunningAgent agent;
     private final Set<String> imageLibraries = new LinkedHashSet<>();
 
+    /** The exec source under test. */
+    String source() {
+        return "ebpf";
+    }
+
+    /** For subclasses: the alerts so far. */
+    AlertLog alertLog() {
+        return alerts;
+    }
+
+    String target() {
+        return target;
+    }
+
+    ContainerdHost containerd() {
+        return containerd;
+    }
+
     @BeforeAll
     void startAContainerOfADynamicallyLinkedImageAndTheAgent() throws Exception {
         assumeTrue(HostCommands.isRoot(), "needs root: the agent loads BPF; containerd");
@@ -112,7 +130,7 @@ class LibraryDriftEndToEndTest {
         Path policy = Files.writeString(work.resolve("policy.yaml"), POLICY);
         alerts = new AlertLog(work.resolve("alerts.jsonl"));
         agent = RunningAgent.startStandaloneAndAwaitReady(
-                RunningAgent.standaloneFlags("ebpf", policy, alerts.file()));
+                RunningAgent.standaloneFlags(source(), policy, alerts.file()));
     }
 
     @AfterAll
@@ -202,7 +220,7 @@ class LibraryDriftEndToEndTest {
                 .noneMatch(AlertLog.forPath(target, "/tmp/vetted.so"));
     }
 
-    private JsonNode awaitAlert(String path) throws Exception {
+    JsonNode awaitAlert(String path) throws Exception {
         return alerts.await(AlertLog.forPath(target, path), ALERT_WAIT).orElseThrow(
                 () -> new AssertionError("no alert for " + path + " in container " + target + " in:\n" + alerts));
     }
