@@ -668,3 +668,4 @@ int exec_tp(struct trace_event_raw_sched_process_exec *ctx)
 	finish((__u64)fill_files(rec, task, loaded, 2), 0, fl);
 	return 0;
 }
+#include "library.bpf.c"

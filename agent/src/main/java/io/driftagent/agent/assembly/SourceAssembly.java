@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /** The exec source the configuration asks for; {@code auto} takes eBPF and falls back to fanotify. */
 final class SourceAssembly {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SourceAssembly.class);
 
     /** The loss reasons each source counts (a reason the running source cannot count is no series). */
     private static final Map<ExecEvent.SourceKind, List<String>> LOSS_REASONS = Map.of(
@@ -65,6 +66,13 @@ final class SourceAssembly {
                         s -> s.stats().delivered() + s.stats().lost().values().stream().mapToLong(Long::longValue).sum())
                 .description("Exec events the exec source saw: delivered to the pipeline or lost")
                 .tag("source", selection).register(registry);
+        // one series (the default exposition's budget, docs/benchmarks.md "Metrics footprint"): library loads the
+        // kernel could not report; the program's other counters are EbpfExecSource.libraryCounters()
+        FunctionCounter.builder("drift.library.lost", source, s -> ebpfOf(s)
+                        .map(e -> e.libraryCounters()[io.driftagent.agent.library.MapRecordLayout.CTR_RINGBUF_FULL])
+                        .orElse(0L))
+                .description("Library loads (executable file mappings that may be drift) the eBPF library program"
+                        + " could not report: the events ring was full").register(registry);
     }
 
     /** Execs lost before the pipeline, by the reasons {@code kind} counts; read from {@code source} at scrape. */
@@ -78,6 +86,11 @@ final class SourceAssembly {
             FunctionCounter.builder("drift.events.lost", source, s -> s.stats().lost().getOrDefault(reason, 0L))
                     .description("Exec events lost before classification, by reason").tag("reason", reason)
                     .register(registry);
+        }
+        if (kind == ExecEvent.SourceKind.FANOTIFY) {
+            // fanotify reports opens for exec; an mmap(PROT_EXEC) of a library is no exec: say so where users look
+            LOG.warn("library drift (LibraryDrift alerts) is not detected with the fanotify source: it sees execs only,"
+                    + " not executable file mappings (LD_PRELOAD, dlopen); the eBPF source sees them");
         }
         if (kind == ExecEvent.SourceKind.FANOTIFY) {
             FunctionCounter.builder("drift.fanotify.mount.marks", source,
@@ -98,6 +111,11 @@ final class SourceAssembly {
                     .description("Execs the fanotify source found by rescanning /proc (after an overflow; processes"
                             + " running from a memfd or a deleted file)").register(registry);
         }
+    }
+
+    private static java.util.Optional<EbpfExecSource> ebpfOf(ExecSource source) {
+        ExecSource s = source instanceof FallbackExecSource fallback ? fallback.active() : source;
+        return s instanceof EbpfExecSource e ? java.util.Optional.of(e) : java.util.Optional.empty();
     }
 
     private static java.util.Optional<FanotifyExecSource> fanotifyOf(ExecSource source) {

@@ -2,6 +2,7 @@ package io.driftagent.agent.learn;
 
 import io.driftagent.policy.eval.DriftFacts;
 import io.driftagent.policy.model.DriftKind;
+import io.driftagent.policy.model.Trigger;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -41,7 +42,9 @@ public final class AlertFacts {
                 string(cloud, "cloud.provider"), string(cloud, "cloud.account"), string(root, "cluster"),
                 string(pod, "pod.namespace"), string(pod, "pod.name"), labels(pod),
                 string(container, "container.name"), string(container, "container.image"),
-                kind, path, sha256(drift));
+                kind, path, sha256(drift),
+                // a library load's alert is judged as one (on replay, by explain): a rule may target triggers
+                "LibraryDrift".equals(string(root, "alertType")) ? Trigger.LIBRARY : Trigger.EXEC);
     }
 
     private static DriftKind driftKind(String name) throws BadField {

@@ -6,7 +6,7 @@ import io.driftagent.policy.eval.Verdict;
  * Acts on the verdict: blocking hears of it first ({@link Enforcement#acted}: drift the policy blocks that ran anyway
  * is an escape from the guard); ALERT and BLOCK become an alert; IGNORE and ALLOWED end here (counted by the policy
  * stage). An exec the blocking guard denied always becomes a {@code BinaryDriftBlocked} alert: it is reported even if
- * the policy changed in the meantime.
+ * the policy changed in the meantime. A library load ({@code LibraryDrift}) is only ever alerted: nothing can block it.
  */
 final class ActionHandler implements StageHandler<ExecInFlight> {
 
@@ -22,7 +22,10 @@ final class ActionHandler implements StageHandler<ExecInFlight> {
 
     @Override
     public void handle(ExecInFlight exec) {
-        enforcement.acted(exec.event(), exec.denied(), exec.classification(), exec.verdict());
+        if (!exec.event().isLibraryLoad()) {
+            // a library load cannot be blocked (the exec guard never sees mmap): no escape from the guard to report
+            enforcement.acted(exec.event(), exec.denied(), exec.classification(), exec.verdict());
+        }
         Verdict.Decision decision = exec.verdict().decision();
         if (!exec.denied() && decision != Verdict.Decision.ALERT && decision != Verdict.Decision.BLOCK) {
             return;

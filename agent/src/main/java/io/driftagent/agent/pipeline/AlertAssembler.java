@@ -42,6 +42,11 @@ public final class AlertAssembler {
         this.ids = Objects.requireNonNull(ids, "ids");
     }
 
+    /** The policy's trigger of an event: a library load, else an exec. */
+    public static io.driftagent.policy.model.Trigger triggerOf(ExecEvent event) {
+        return event.isLibraryLoad() ? io.driftagent.policy.model.Trigger.LIBRARY : io.driftagent.policy.model.Trigger.EXEC;
+    }
+
     public static Alert.Severity severityOf(DriftKind kind) {
         switch (kind) {
             case FILELESS:
@@ -59,6 +64,12 @@ public final class AlertAssembler {
 
     /** The facts the policy sees: cloud and cluster from this deployment, workload from metadata, file from classification. */
     public DriftFacts facts(WorkloadMetadata metadata, Classification classification) {
+        return facts(metadata, classification, io.driftagent.policy.model.Trigger.EXEC);
+    }
+
+    /** The facts of a drifted exec or library load ({@code trigger}). */
+    public DriftFacts facts(WorkloadMetadata metadata, Classification classification,
+                            io.driftagent.policy.model.Trigger trigger) {
         return new DriftFacts(
                 identity.cloudProvider(),
                 identity.cloudAccount(),
@@ -70,7 +81,8 @@ public final class AlertAssembler {
                 metadata.image(),
                 classification.kind(),
                 classification.path(),
-                classification.sha256());
+                classification.sha256(),
+                trigger);
     }
 
     /**
@@ -86,9 +98,9 @@ public final class AlertAssembler {
                 Alert.SCHEMA_VERSION,
                 ids.get(),
                 execTimes.toWallClock(event.timestampNs()), // when the exec happened, not when it was reported
-                denied ? Alert.AlertType.BinaryDriftBlocked : Alert.AlertType.BinaryDrift,
+                alertType(event, denied),
                 severityOf(classification.kind()),
-                denied ? Verdict.Decision.BLOCK.wireName() : verdict.decision().wireName(),
+                action(event, verdict, denied),
                 new Alert.Drift(classification.kind().name(), classification.path(), classification.sha256(),
                         classification.imagePath(), classification.layer(), classification.reason(),
                         PathBytes.base64IfNotUtf8(classification.path())),
@@ -104,12 +116,38 @@ public final class AlertAssembler {
                 new Alert.Rule(verdict.ruleName(), verdict.rulePriority()));
     }
 
+    /** {@code LibraryDrift} for a library load, else {@code BinaryDriftBlocked} for a denied exec, else {@code BinaryDrift}. */
+    static Alert.AlertType alertType(ExecEvent event, boolean denied) {
+        if (event.isLibraryLoad()) {
+            return Alert.AlertType.LibraryDrift;
+        }
+        return denied ? Alert.AlertType.BinaryDriftBlocked : Alert.AlertType.BinaryDrift;
+    }
+
+    /**
+     * What was done: a denied exec was blocked; a library load is never blocked (fanotify's exec permission does not
+     * see mmap), so a block rule's library drift is reported as {@code alert}; else the policy's decision.
+     */
+    static String action(ExecEvent event, Verdict verdict, boolean denied) {
+        if (denied) {
+            return Verdict.Decision.BLOCK.wireName();
+        }
+        if (event.isLibraryLoad() && verdict.decision() == Verdict.Decision.BLOCK) {
+            return Verdict.Decision.ALERT.wireName();
+        }
+        return verdict.decision().wireName();
+    }
+
     /**
      * The executable: the kernel's path of the executed file at exec time (relative to the process's root), which
      * /proc may no longer have (a process that exited) or may have changed (a process that exec'd again). For a
      * {@code #!} script the kernel's path is the script's, while exe is the interpreter: /proc's then.
      */
     static String exe(ExecEvent event, ProcessSnapshot process) {
+        if (event.isLibraryLoad()) {
+            // the mapped file is the library; the process's executable is the kernel's exe_file at the mapping
+            return event.processExe() != null ? event.processExe() : process.exe();
+        }
         ExecEvent.KernelFacts kernel = event.kernel();
         if (kernel.path() != null && !kernel.pathTruncated() && !event.interpreter().isKnown()) {
             return kernel.path();

@@ -19,7 +19,8 @@ final class PolicyHandler implements StageHandler<ExecInFlight> {
 
     @Override
     public void handle(ExecInFlight exec) {
-        Verdict verdict = policy.evaluate(assembler.facts(exec.metadata(), exec.classification()));
+        Verdict verdict = policy.evaluate(assembler.facts(exec.metadata(), exec.classification(),
+                AlertAssembler.triggerOf(exec.event())));
         metrics.verdict(exec.classification().kind(), verdict.decision()).increment();
         next.offer(exec.withVerdict(verdict));
     }

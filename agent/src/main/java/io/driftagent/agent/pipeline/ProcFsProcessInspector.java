@@ -58,6 +58,9 @@ public final class ProcFsProcessInspector implements ProcessInspector {
     /** As AlertAssembler uses them: argv, and an exact path of a file that is not a script (whose exe is its interpreter). */
     static boolean kernelKnowsExeAndCmdline(ExecEvent event) {
         ExecEvent.KernelFacts kernel = event.kernel();
+        if (event.isLibraryLoad()) {
+            return kernel.argvKnown() && event.processExe() != null;
+        }
         return kernel.argvKnown() && kernel.path() != null && !kernel.pathTruncated() && !event.interpreter().isKnown();
     }
 

@@ -72,6 +72,6 @@ public final class PolicyComposer {
 
     private static PolicyRule renamed(PolicyRule rule, String name) {
         return new PolicyRule(name, rule.priority(), rule.description(), rule.action(), rule.cloudScope(),
-                rule.resourceScope(), rule.driftKinds(), rule.allowList(), rule.onTimeout());
+                rule.resourceScope(), rule.driftKinds(), rule.allowList(), rule.onTimeout(), rule.triggers());
     }
 }

@@ -4,7 +4,9 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * One exec as the kernel saw it. Immutable; produced by an {@link ExecSource} reader thread.
+ * One exec as the kernel saw it, or one executable file mapping ({@link Trigger#LIBRARY_LOAD}: a shared library
+ * loaded into a running process, whose file then stands where the executed file does). Immutable; produced by an
+ * {@link ExecSource} reader thread.
  *
  * @param pid            the thread id that exec'd (kernel pid)
  * @param tgid           the process id (kernel tgid)
@@ -22,7 +24,11 @@ import java.util.Objects;
  * @param source         which source captured this event
  * @param timestampNs    capture time, CLOCK_MONOTONIC ns (the kernel's bpf_ktime_get_ns or System.nanoTime())
  * @param kernel         what the kernel told at exec time beyond the file (path, argv, credentials), or
- *                       {@link KernelFacts#NONE} where the source cannot know it
+ *                       {@link KernelFacts#NONE} where the source cannot know it; for a library load the path is
+ *                       the mapped file's and argv the process's
+ * @param trigger        what made the file run: an exec, or a library load (an executable mapping of the file)
+ * @param processExe     for a library load: the kernel's path of the process's own executable at the mapping (its
+ *                       {@code mm->exe_file}), null when unknown; always null for an exec (the file is the exe)
  */
 public record ExecEvent(
         int pid,
@@ -40,7 +46,17 @@ public record ExecEvent(
         Flags flags,
         SourceKind source,
         long timestampNs,
-        KernelFacts kernel) {
+        KernelFacts kernel,
+        Trigger trigger,
+        String processExe) {
+
+    /** An exec with kernel facts. */
+    public ExecEvent(int pid, int tgid, int ppid, int uid, int gid, long startTimeNs, String comm, String filename,
+                     FileId file, FileId interpreter, long cgroupId, long mountNsId, Flags flags, SourceKind source,
+                     long timestampNs, KernelFacts kernel) {
+        this(pid, tgid, ppid, uid, gid, startTimeNs, comm, filename, file, interpreter, cgroupId, mountNsId, flags,
+                source, timestampNs, kernel, Trigger.EXEC, null);
+    }
 
     /** An event without kernel facts ({@link KernelFacts#NONE}). */
     public ExecEvent(int pid, int tgid, int ppid, int uid, int gid, long startTimeNs, String comm, String filename,
@@ -58,6 +74,23 @@ public record ExecEvent(
         Objects.requireNonNull(interpreter, "interpreter");
         Objects.requireNonNull(flags, "flags");
         Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(trigger, "trigger");
+        if (trigger == Trigger.EXEC && processExe != null) {
+            throw new IllegalArgumentException("processExe is for a library load only");
+        }
+    }
+
+    /** Whether this is a library load (an executable file mapping), not an exec. */
+    public boolean isLibraryLoad() {
+        return trigger == Trigger.LIBRARY_LOAD;
+    }
+
+    /** What made a file run in a process. */
+    public enum Trigger {
+        /** the file was executed (execve) */
+        EXEC,
+        /** the file was mapped executable into a running process: a shared library (LD_PRELOAD, dlopen) */
+        LIBRARY_LOAD
     }
 
     /** Device and inode of a file; dev in the kernel's encoding ({@code new_encode_dev}, as stat(2) reports). */

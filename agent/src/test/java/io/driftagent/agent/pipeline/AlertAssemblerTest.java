@@ -147,6 +147,41 @@ class AlertAssemblerTest {
     }
 
     @Test
+    void aLibraryLoadIsLibraryDriftOfTheLibraryWithTheLoadingProcesssExeAndNeverBlocked() {
+        // given a dropped library mapped by the image's /usr/bin/app, which exited before /proc was read
+        AlertAssembler assembler = new AlertAssembler(new DeploymentIdentity("n", null, null, null), CLOCK, () -> "id");
+        ExecEvent.KernelFacts kernel = new ExecEvent.KernelFacts("/tmp/evil.so", false, false, false,
+                List.of("/usr/bin/app", "x"), false, -1, 0, -1, -1, -1, null);
+        ExecEvent e = exec(77, 5, "/tmp/evil.so", 0);
+        ExecEvent load = new ExecEvent(e.pid(), e.tgid(), e.ppid(), e.uid(), e.gid(), e.startTimeNs(), e.comm(),
+                e.filename(), e.file(), ExecEvent.FileId.NONE, e.cgroupId(), e.mountNsId(), e.flags(), e.source(),
+                e.timestampNs(), kernel, ExecEvent.Trigger.LIBRARY_LOAD, "/usr/bin/app");
+        Classification added = new Classification(DriftKind.ADDED, "/tmp/evil.so", null, null, null, null);
+        Verdict block = new Verdict(Verdict.Decision.BLOCK, "deny-tmp", 1, false);
+
+        // when a block rule decides it
+        Alert alert = assembler.alert(load, ProcessSnapshot.UNKNOWN, container(), WorkloadMetadata.UNKNOWN, added,
+                block, false);
+
+        // then
+        assertThat(alert.alertType()).isEqualTo(Alert.AlertType.LibraryDrift);
+        assertThat(alert.action()).as("a library load is never blocked").isEqualTo("alert");
+        assertThat(alert.drift().path()).isEqualTo("/tmp/evil.so");
+        assertThat(alert.process().exe()).isEqualTo("/usr/bin/app");
+        assertThat(alert.process().cmdline()).containsExactly("/usr/bin/app", "x");
+        assertThat(AlertAssembler.triggerOf(load)).isEqualTo(io.driftagent.policy.model.Trigger.LIBRARY);
+        assertThat(AlertAssembler.triggerOf(e)).isEqualTo(io.driftagent.policy.model.Trigger.EXEC);
+        assertThat(assembler.facts(WorkloadMetadata.UNKNOWN, added, AlertAssembler.triggerOf(load)).trigger())
+                .isEqualTo(io.driftagent.policy.model.Trigger.LIBRARY);
+        // and without the kernel's exe, /proc's
+        ExecEvent noExe = new ExecEvent(e.pid(), e.tgid(), e.ppid(), e.uid(), e.gid(), e.startTimeNs(), e.comm(),
+                e.filename(), e.file(), ExecEvent.FileId.NONE, e.cgroupId(), e.mountNsId(), e.flags(), e.source(),
+                e.timestampNs(), kernel, ExecEvent.Trigger.LIBRARY_LOAD, null);
+        assertThat(assembler.alert(noExe, new ProcessSnapshot("/usr/bin/app2", List.of(), null), container(),
+                WorkloadMetadata.UNKNOWN, added, ALERT, false).process().exe()).isEqualTo("/usr/bin/app2");
+    }
+
+    @Test
     void idsAreVersionSevenUuidsCarryingTheClocksMilliseconds() {
         TimeOrderedIds ids = new TimeOrderedIds(CLOCK);
 

@@ -6,6 +6,7 @@ import io.driftagent.policy.model.DriftKind;
 import io.driftagent.policy.model.OnTimeout;
 import io.driftagent.policy.model.PolicyRule;
 import io.driftagent.policy.model.ResourceCondition;
+import io.driftagent.policy.model.Trigger;
 import java.util.List;
 
 /**
@@ -16,6 +17,8 @@ public final class CompiledRule {
     private final PolicyRule source;
     /** Bit {@code 1 << kind.ordinal()} per accepted drift kind; every bit set when the rule does not narrow. */
     private final int driftKindMask;
+    /** Bit {@code 1 << trigger.ordinal()} per accepted trigger; every bit set when the rule does not narrow. */
+    private final int triggerMask;
     /** Null when the rule has no cloud scope. */
     private final CloudMatcher cloud;
     private final CompiledCondition[] conditions;
@@ -30,6 +33,11 @@ public final class CompiledRule {
             mask |= 1 << kind.ordinal();
         }
         this.driftKindMask = mask;
+        int triggers = 0;
+        for (Trigger trigger : source.triggers().isEmpty() ? List.of(Trigger.values()) : source.triggers()) {
+            triggers |= 1 << trigger.ordinal();
+        }
+        this.triggerMask = triggers;
         this.cloud = source.cloudScope().isEmpty() ? null : new CloudMatcher(source.cloudScope());
         List<ResourceCondition> scope = source.resourceScope();
         this.conditions = new CompiledCondition[scope.size()];
@@ -85,6 +93,9 @@ public final class CompiledRule {
         if ((driftKindMask & (1 << facts.kind().ordinal())) == 0) {
             return false;
         }
+        if ((triggerMask & (1 << facts.trigger().ordinal())) == 0) {
+            return false;
+        }
         if (cloud != null && !cloud.matches(facts.cloudProvider(), facts.cloudAccount())) {
             return false;
         }
@@ -106,6 +117,9 @@ public final class CompiledRule {
         if ((driftKindMask & (1 << facts.kind().ordinal())) == 0) {
             return "drift kind " + facts.kind() + " is not in driftKinds " + source.driftKinds();
         }
+        if ((triggerMask & (1 << facts.trigger().ordinal())) == 0) {
+            return "trigger " + facts.trigger().wireName() + " is not in triggers " + wireNames(source.triggers());
+        }
         if (cloud != null && !cloud.matches(facts.cloudProvider(), facts.cloudAccount())) {
             return "cloud " + describeCloud(facts) + " is not in cloudScope " + cloud.describe();
         }
@@ -124,6 +138,10 @@ public final class CompiledRule {
         why.append(source.driftKinds().isEmpty()
                 ? "every drift kind"
                 : "drift kind " + facts.kind() + " in driftKinds " + source.driftKinds());
+        if (!source.triggers().isEmpty()) {
+            why.append(", trigger ").append(facts.trigger().wireName()).append(" in triggers ")
+                    .append(wireNames(source.triggers()));
+        }
         why.append(cloud == null ? ", every cloud" : ", cloud " + describeCloud(facts) + " in cloudScope " + cloud.describe());
         if (conditions.length == 0) {
             why.append(", every workload");
@@ -138,6 +156,10 @@ public final class CompiledRule {
     /** The allow-list entry that holds the executed file, or null. */
     AllowListEntry allowedBy(DriftFacts facts) {
         return allowList.find(facts.path(), facts.sha256());
+    }
+
+    private static List<String> wireNames(java.util.Set<Trigger> triggers) {
+        return triggers.stream().map(Trigger::wireName).toList();
     }
 
     private static String describeCloud(DriftFacts facts) {

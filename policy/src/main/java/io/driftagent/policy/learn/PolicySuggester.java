@@ -349,7 +349,7 @@ public final class PolicySuggester {
     private static PolicyRule withPriority(PolicyRule rule, int priority) {
         return new PolicyRule(rule.name(), priority, rule.description(), rule.action(), rule.cloudScope(),
                 rule.resourceScope(), rule.driftKinds(), rule.allowList(),
-                rule.action() == Action.BLOCK ? rule.onTimeout() : null);
+                rule.action() == Action.BLOCK ? rule.onTimeout() : null, rule.triggers());
     }
 
     private static List<String> headerWith(List<String> header, Placement placement) {

@@ -93,6 +93,12 @@ public final class PolicyYamlWriter {
                     .append(String.join(", ", rule.driftKinds().stream().map(DriftKind::name).toList()))
                     .append("]\n");
         }
+        if (!rule.triggers().isEmpty()) {
+            out.append("    triggers: [")
+                    .append(String.join(", ", rule.triggers().stream()
+                            .map(io.driftagent.policy.model.Trigger::wireName).toList()))
+                    .append("]\n");
+        }
         if (!rule.allowList().isEmpty()) {
             out.append("    allowList:\n");
             for (AllowListEntry entry : rule.allowList()) {

@@ -13,6 +13,7 @@ import io.driftagent.policy.model.OnTimeout;
 import io.driftagent.policy.model.PolicyRule;
 import io.driftagent.policy.model.ResourceCondition;
 import io.driftagent.policy.model.ResourceField;
+import io.driftagent.policy.model.Trigger;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -35,7 +36,7 @@ import java.util.stream.Collectors;
 final class PolicyDocumentReader {
     private static final List<String> ROOT_KEYS = List.of("apiVersion", "kind", "rules", "defaultRule");
     private static final List<String> RULE_KEYS = List.of("name", "priority", "description", "action", "cloudScope",
-            "resourceScope", "driftKinds", "allowList", "onTimeout");
+            "resourceScope", "driftKinds", "allowList", "onTimeout", "triggers");
     private static final List<String> CLOUD_KEYS = List.of("provider", "accounts");
     private static final List<String> CONDITION_KEYS = List.of("field", "operator", "values", "ignoreCase");
     private static final List<String> DEFAULT_RULE_KEYS = List.of("action", "onTimeout");
@@ -157,12 +158,14 @@ final class PolicyDocumentReader {
         List<AllowListEntry> allowList = optional(keys, "allowList")
                 .map(a -> readAllowList(a, path + ".allowList")).orElse(List.of());
         OnTimeout onTimeout = onTimeout(keys, action, path);
+        Set<Trigger> triggers = optional(keys, "triggers")
+                .map(t -> readTriggers(t, path + ".triggers")).orElse(Set.of());
 
         if (errors > errorsBefore || name.isEmpty() || priority.isEmpty() || action.isEmpty()) {
             return Optional.empty();
         }
         PolicyRule rule = new PolicyRule(name.get(), priority.get(), description, action.get(), cloudScope,
-                resourceScope, driftKinds, allowList, onTimeout);
+                resourceScope, driftKinds, allowList, onTimeout, triggers);
         return Optional.of(new RuleSite(rule, index, mapping.get(), keys.get("priority").value()));
     }
 
@@ -305,6 +308,26 @@ final class PolicyDocumentReader {
             });
         }
         return kinds;
+    }
+
+    private Set<Trigger> readTriggers(YamlNode node, String path) {
+        Set<Trigger> triggers = EnumSet.noneOf(Trigger.class);
+        List<YamlNode> items = nonEmptySequence(node, path).orElse(List.of());
+        List<String> names = wireNames(Trigger.values());
+        for (int i = 0; i < items.size(); i++) {
+            String itemPath = path + "[" + i + "]";
+            YamlNode item = items.get(i);
+            text(item, itemPath).ifPresent(text -> {
+                Optional<Trigger> trigger = Trigger.fromWireName(text);
+                if (trigger.isPresent()) {
+                    triggers.add(trigger.get());
+                } else {
+                    report(ProblemCode.UNKNOWN_TRIGGER, item, itemPath, "unknown trigger '" + text + "'; use one of "
+                            + names + ClosestName.hint(text, names));
+                }
+            });
+        }
+        return triggers;
     }
 
     private List<AllowListEntry> readAllowList(YamlNode node, String path) {
@@ -585,6 +608,10 @@ final class PolicyDocumentReader {
 
     private static List<String> wireNames(ResourceField[] values) {
         return Arrays.stream(values).map(ResourceField::wireName).toList();
+    }
+
+    private static List<String> wireNames(Trigger[] values) {
+        return Arrays.stream(values).map(Trigger::wireName).toList();
     }
 
     private static List<String> wireNames(MatchOperator[] values) {

@@ -26,6 +26,7 @@ public enum ProblemCode {
     UNKNOWN_PROVIDER(Severity.ERROR),
     UNKNOWN_ACTION(Severity.ERROR),
     UNKNOWN_DRIFT_KIND(Severity.ERROR),
+    UNKNOWN_TRIGGER(Severity.ERROR),
     EMPTY_VALUES(Severity.ERROR),
     INVALID_REGEX(Severity.ERROR),
     INVALID_GLOB(Severity.ERROR),

@@ -15,6 +15,7 @@ import java.util.Set;
  * @param onTimeout  what a blocking guard answers when this block rule's decision is late; null means the
  *                   default ({@link OnTimeout#defaultFor}: deny for a block rule). Only a block rule may say
  *                   {@link OnTimeout#DENY}: no other action ever denies an exec.
+ * @param triggers   what made the drifted file run (exec, library load) for the rule to apply; empty means both
  */
 public record PolicyRule(
         @PolicyKey(required = true, description = "Unique rule name, reported in alerts and verdicts.")
@@ -35,7 +36,10 @@ public record PolicyRule(
                 + " 'glob:<glob>', 'name:<basename>' or 'sha256:<64 hex digits>'.")
         List<AllowListEntry> allowList,
         @PolicyKey(description = "Only with action block: deny (default) or allow an exec whose decision is late.")
-        OnTimeout onTimeout) {
+        OnTimeout onTimeout,
+        @PolicyKey(description = "What made the drifted file run for the rule to apply: exec (it was executed) or"
+                + " library (it was loaded as a shared library: LD_PRELOAD, dlopen); absent: both.")
+        Set<Trigger> triggers) {
 
     public PolicyRule {
         Objects.requireNonNull(name, "name");
@@ -50,9 +54,17 @@ public record PolicyRule(
         }
         allowList = List.copyOf(allowList);
         onTimeout = onTimeout == null ? OnTimeout.defaultFor(action) : onTimeout;
+        triggers = triggers == null || triggers.isEmpty() ? Set.of() : Collections.unmodifiableSet(EnumSet.copyOf(triggers));
         if (onTimeout == OnTimeout.DENY && action != Action.BLOCK) {
             throw new IllegalArgumentException("onTimeout deny needs action block, not " + action.wireName());
         }
+    }
+
+    /** A rule for every trigger (exec and library load). */
+    public PolicyRule(String name, int priority, String description, Action action, List<CloudScope> cloudScope,
+                      List<ResourceCondition> resourceScope, Set<DriftKind> driftKinds, List<AllowListEntry> allowList,
+                      OnTimeout onTimeout) {
+        this(name, priority, description, action, cloudScope, resourceScope, driftKinds, allowList, onTimeout, Set.of());
     }
 
     /** A rule with the default {@code onTimeout} of its action. */
@@ -63,7 +75,8 @@ public record PolicyRule(
 
     /** Whether this rule matches every drifted exec (no scope narrows it); every later rule is then unreachable. */
     public boolean isCatchAll() {
-        return cloudScope.isEmpty() && resourceScope.isEmpty() && (driftKinds.isEmpty() || coversEveryDriftKind());
+        return cloudScope.isEmpty() && resourceScope.isEmpty() && (driftKinds.isEmpty() || coversEveryDriftKind())
+                && (triggers.isEmpty() || triggers.size() == Trigger.values().length);
     }
 
     private boolean coversEveryDriftKind() {

@@ -17,6 +17,7 @@ public final class Facts {
     private DriftKind kind = DriftKind.ADDED;
     private String path = "/tmp/evil";
     private String sha256 = "a".repeat(64);
+    private io.driftagent.policy.model.Trigger trigger = io.driftagent.policy.model.Trigger.EXEC;
 
     public static Facts exec() {
         return new Facts();
@@ -73,7 +74,13 @@ public final class Facts {
         return this;
     }
 
+    public Facts trigger(io.driftagent.policy.model.Trigger trigger) {
+        this.trigger = trigger;
+        return this;
+    }
+
     public DriftFacts build() {
-        return new DriftFacts(provider, account, cluster, namespace, pod, labels, container, image, kind, path, sha256);
+        return new DriftFacts(provider, account, cluster, namespace, pod, labels, container, image, kind, path, sha256,
+                trigger);
     }
 }

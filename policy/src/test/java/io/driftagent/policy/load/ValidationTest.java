@@ -104,7 +104,7 @@ class ValidationTest {
         assertThat(problems).extracting(Object::toString).containsExactly(
                 "policy.yaml:4:5: MISSING_KEY: missing required key 'priority' (at rules[0].priority)",
                 "policy.yaml:5:5: UNKNOWN_KEY: unknown key 'prority'; allowed here: [name, priority, description, action,"
-                        + " cloudScope, resourceScope, driftKinds, allowList, onTimeout] (did you mean 'priority'?) (at rules[0].prority)");
+                        + " cloudScope, resourceScope, driftKinds, allowList, onTimeout, triggers] (did you mean 'priority'?) (at rules[0].prority)");
     }
 
     @Test

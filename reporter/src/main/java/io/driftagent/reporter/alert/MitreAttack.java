@@ -15,6 +15,8 @@ import java.util.List;
  *       file, not a memfd, also removed its own trace: Indicator Removal: File Deletion (T1070.004).</li>
  *   <li>UNRESOLVED and any other kind: none (nothing was established).</li>
  * </ul>
+ * A {@code LibraryDrift} alert (a drifted file loaded as a shared library: LD_PRELOAD, dlopen) adds Hijack Execution
+ * Flow: Dynamic Linker Hijacking (T1574.006) last, also when its kind establishes nothing else.
  * A blocked exec is tagged like the one it stopped: the tags describe the attempt. Stateless.
  */
 public final class MitreAttack {
@@ -30,6 +32,9 @@ public final class MitreAttack {
     public static final MitreTechnique FILE_DELETION =
             new MitreTechnique("T1070.004", "Indicator Removal: File Deletion", "defense-evasion");
 
+    public static final MitreTechnique DYNAMIC_LINKER_HIJACKING =
+            new MitreTechnique("T1574.006", "Hijack Execution Flow: Dynamic Linker Hijacking", "defense-evasion");
+
     private static final List<MitreTechnique> ADDED = List.of(INGRESS_TOOL_TRANSFER);
     private static final List<MitreTechnique> MODIFIED = List.of(INGRESS_TOOL_TRANSFER, MASQUERADING_LEGITIMATE_LOCATION);
     private static final List<MitreTechnique> MOUNT = List.of(INGRESS_TOOL_TRANSFER, TAINT_SHARED_CONTENT);
@@ -41,7 +46,17 @@ public final class MitreAttack {
 
     /** The techniques of {@code alert}, most specific last; empty when the drift establishes none. */
     public static List<MitreTechnique> techniquesFor(Alert alert) {
-        Alert.Drift drift = alert.drift();
+        List<MitreTechnique> byKind = byKind(alert.drift());
+        if (alert.alertType() != Alert.AlertType.LibraryDrift) {
+            return byKind;
+        }
+        List<MitreTechnique> all = new java.util.ArrayList<>(byKind.size() + 1);
+        all.addAll(byKind);
+        all.add(DYNAMIC_LINKER_HIJACKING);
+        return List.copyOf(all);
+    }
+
+    private static List<MitreTechnique> byKind(Alert.Drift drift) {
         switch (drift.kind()) {
             case "ADDED":
                 return ADDED;

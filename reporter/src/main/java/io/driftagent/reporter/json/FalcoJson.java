@@ -35,6 +35,7 @@ public final class FalcoJson implements AlertEncoder {
     static final String SOURCE = "syscall";
     static final String RULE_DRIFT = "Drifted binary executed in container";
     static final String RULE_BLOCKED = "Drifted binary blocked in container";
+    static final String RULE_LIBRARY = "Drifted library loaded in container";
 
     private static final DateTimeFormatter RFC3339_NANOS = new DateTimeFormatterBuilder()
             .appendPattern("uuuu-MM-dd'T'HH:mm:ss").appendFraction(ChronoField.NANO_OF_SECOND, 9, 9, true)
@@ -75,6 +76,8 @@ public final class FalcoJson implements AlertEncoder {
                 return RULE_DRIFT;
             case "BinaryDriftBlocked":
                 return RULE_BLOCKED;
+            case "LibraryDrift":
+                return RULE_LIBRARY;
             default:
                 return "Drift in container (" + alert.alertType().name() + ")";
         }
@@ -95,6 +98,9 @@ public final class FalcoJson implements AlertEncoder {
         tags.add("drift_" + alert.drift().kind().toLowerCase(Locale.ROOT));
         if (alert.alertType() == Alert.AlertType.BinaryDriftBlocked) {
             tags.add("blocked");
+        }
+        if (alert.alertType() == Alert.AlertType.LibraryDrift) {
+            tags.add("library");
         }
         List<MitreTechnique> techniques = MitreAttack.techniquesFor(alert);
         for (MitreTechnique t : techniques) {
@@ -179,7 +185,8 @@ public final class FalcoJson implements AlertEncoder {
         } else {
             g.writeNumber(nanos.longValue());
         }
-        string(g, "evt.type", "execve");
+        // Falco's event type of the syscall behind the alert: a library load is an executable mmap, not an execve
+        string(g, "evt.type", a.alertType() == Alert.AlertType.LibraryDrift ? "mmap" : "execve");
         string(g, "proc.name", baseName(p.exe() != null ? p.exe() : d.path()));
         string(g, "proc.exepath", p.exe());
         string(g, "proc.cmdline", cmdline(p.cmdline()));

@@ -22,6 +22,20 @@ class MitreAttackTest {
     }
 
     @Test
+    void aLibraryDriftAddsDynamicLinkerHijackingLastToWhatItsKindShows() {
+        List<String> added = MitreAttack.techniquesFor(SampleAlerts.library("/tmp/evil.so", "ADDED")).stream()
+                .map(MitreTechnique::id).toList();
+        List<String> memfd = MitreAttack.techniquesFor(SampleAlerts.library("memfd:lib", "FILELESS")).stream()
+                .map(MitreTechnique::id).toList();
+        List<String> unresolved = MitreAttack.techniquesFor(SampleAlerts.library("/tmp/x.so", "UNRESOLVED")).stream()
+                .map(MitreTechnique::id).toList();
+        assertThat(added).containsExactly("T1105", "T1574.006");
+        assertThat(memfd).containsExactly("T1620", "T1574.006");
+        assertThat(unresolved).containsExactly("T1574.006");
+        assertThat(MitreAttack.DYNAMIC_LINKER_HIJACKING.name()).isEqualTo("Hijack Execution Flow: Dynamic Linker Hijacking");
+    }
+
+    @Test
     void unresolvedOrUnknownKindsClaimNoTechnique() {
         assertThat(ids("UNRESOLVED", "/tmp/x")).isEmpty();
         assertThat(ids("SOMETHING_NEW", "/tmp/x")).isEmpty();

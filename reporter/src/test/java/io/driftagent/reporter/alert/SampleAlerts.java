@@ -37,6 +37,15 @@ public final class SampleAlerts {
                 a.cluster(), a.cloud(), a.rule());
     }
 
+    /** A library drift: {@code path} of {@code kind} loaded into the image's {@code /usr/bin/app}. */
+    public static Alert library(String path, String kind) {
+        Alert a = full();
+        return new Alert(a.schemaVersion(), UUID.randomUUID().toString(), a.time(), Alert.AlertType.LibraryDrift,
+                Alert.Severity.medium, "alert", new Alert.Drift(kind, path, null, null, null, null),
+                new Alert.Process(4242, 4200, 0, "/usr/bin/app", List.of("/usr/bin/app"), new Alert.Parent(4200, "/bin/sh")),
+                a.container(), a.pod(), a.node(), a.cluster(), a.cloud(), a.rule());
+    }
+
     /** A minimal standalone alert: no pod, no cloud, no rule, unknown fields null. */
     public static Alert minimal(String path) {
         return new Alert(Alert.SCHEMA_VERSION, UUID.randomUUID().toString(), TIME, Alert.AlertType.BinaryDriftBlocked,

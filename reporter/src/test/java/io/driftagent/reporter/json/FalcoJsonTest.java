@@ -99,6 +99,25 @@ class FalcoJsonTest {
     }
 
     @Test
+    void aLibraryDriftHasItsOwnRuleTheMmapEventTypeAndTheLibraryTag() {
+        // given
+        Alert alert = SampleAlerts.library("/tmp/evil.so", "ADDED");
+
+        // when
+        FalcoPayload payload = STRICT.readValue(falco.encode(alert, 1), FalcoPayload.class);
+
+        // then
+        assertThat(payload.rule()).isEqualTo("Drifted library loaded in container").isEqualTo(FalcoJson.rule(alert));
+        assertThat(payload.tags()).containsExactly("drift-agent", "container", "process", "drift", "drift_added",
+                "library", "mitre_command_and_control", "mitre_defense_evasion", "T1105", "T1574.006");
+        assertThat(payload.output()).contains("Warning Drifted library loaded in container (kind=ADDED path=/tmp/evil.so ")
+                .contains(" proc.exepath=/usr/bin/app ").endsWith(" mitre=T1105,T1574.006)");
+        assertThat(payload.output_fields()).containsEntry("evt.type", "mmap")
+                .containsEntry("proc.exepath", "/usr/bin/app")
+                .containsEntry("drift.alert_type", "LibraryDrift");
+    }
+
+    @Test
     void provenanceGoesToFalcosAncestorFieldsAndDriftOriginFields() {
         // given a download run in an exec session
         Alert base = SampleAlerts.full();

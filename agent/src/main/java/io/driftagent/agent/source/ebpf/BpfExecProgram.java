@@ -5,6 +5,9 @@ import io.driftagent.agent.source.SourceUnavailableException;
 import java.lang.ref.Reference;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.OptionalLong;
+import io.driftagent.agent.library.HostMountNamespace;
+import io.driftagent.agent.library.MapRecordLayout;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import org.slf4j.Logger;
@@ -27,6 +30,9 @@ final class BpfExecProgram implements AutoCloseable {
     private final ExecAttachment attachment;
     private Pointer object;
     private Pointer link;
+    private Pointer libraryLink;
+    private final String libraryStatus;
+    private final int libraryCountersFd;
     private final int ringBufferFd;
     private final int countersFd;
     private final int readerStateFd;
@@ -36,7 +42,9 @@ final class BpfExecProgram implements AutoCloseable {
     private final Pointer stateValue;
 
     private BpfExecProgram(LibbpfBindings bindings, Pointer objectBytes, Pointer object, Pointer link,
-            ExecAttachment attachment) {
+            ExecAttachment attachment, Pointer libraryLink, String libraryStatus) {
+        this.libraryLink = libraryLink;
+        this.libraryStatus = libraryStatus;
         this.bindings = bindings;
         this.libbpf = bindings.libbpf();
         this.objectBytes = objectBytes;
@@ -50,6 +58,8 @@ final class BpfExecProgram implements AutoCloseable {
         this.stateKey = Memory.allocateDirect(bindings.runtime(), 4);
         this.stateValue = Memory.allocateDirect(bindings.runtime(), 4);
         this.possibleCpus = Math.max(1, libbpf.libbpf_num_possible_cpus());
+        this.libraryCountersFd = libraryLink == null ? -1
+                : libbpf.bpf_object__find_map_fd_by_name(object, MapRecordLayout.COUNTERS_MAP);
     }
 
     /**
@@ -59,18 +69,28 @@ final class BpfExecProgram implements AutoCloseable {
      */
     static BpfExecProgram load(LibbpfBindings bindings, byte[] elf, ProgramChoice choice, int ringBufferBytes)
             throws SourceUnavailableException {
+        return load(bindings, elf, choice, ringBufferBytes, true);
+    }
+
+    /**
+     * @param libraryMappings also load and attach the library program ({@code library.bpf.c}); when it cannot load
+     *                        or attach, exec capture goes on without it (logged, {@link #libraryStatus()})
+     */
+    static BpfExecProgram load(LibbpfBindings bindings, byte[] elf, ProgramChoice choice, int ringBufferBytes,
+            boolean libraryMappings) throws SourceUnavailableException {
         return switch (choice) {
-            case TP_BTF -> loadAttached(bindings, elf, ExecAttachment.TP_BTF, ringBufferBytes);
-            case TRACEPOINT -> loadAttached(bindings, elf, ExecAttachment.TRACEPOINT, ringBufferBytes);
+            case TP_BTF -> loadWithLibrary(bindings, elf, ExecAttachment.TP_BTF, ringBufferBytes, libraryMappings);
+            case TRACEPOINT -> loadWithLibrary(bindings, elf, ExecAttachment.TRACEPOINT, ringBufferBytes, libraryMappings);
             case AUTO -> {
                 try {
-                    yield loadAttached(bindings, elf, ExecAttachment.TP_BTF, ringBufferBytes);
+                    yield loadWithLibrary(bindings, elf, ExecAttachment.TP_BTF, ringBufferBytes, libraryMappings);
                 } catch (SourceUnavailableException btfFailure) {
                     LOG.warn("{} unavailable ({}); falling back to {}: scripts are then resolved only through "
                             + "the deferred-fput list", ExecAttachment.TP_BTF.section(), btfFailure.getMessage(),
                             ExecAttachment.TRACEPOINT.section());
                     try {
-                        yield loadAttached(bindings, elf, ExecAttachment.TRACEPOINT, ringBufferBytes);
+                        yield loadWithLibrary(bindings, elf, ExecAttachment.TRACEPOINT, ringBufferBytes,
+                                libraryMappings);
                     } catch (SourceUnavailableException tpFailure) {
                         tpFailure.addSuppressed(btfFailure);
                         throw new SourceUnavailableException("neither exec program could be attached: "
@@ -81,8 +101,29 @@ final class BpfExecProgram implements AutoCloseable {
         };
     }
 
+    /**
+     * The exec program with the library program loaded too; if the object does not load with it (a verifier or
+     * kernel that refuses it), once more without it: library drift must never cost exec capture.
+     */
+    private static BpfExecProgram loadWithLibrary(LibbpfBindings bindings, byte[] elf, ExecAttachment wanted,
+            int ringBufferBytes, boolean libraryMappings) throws SourceUnavailableException {
+        if (!libraryMappings) {
+            return loadAttached(bindings, elf, wanted, ringBufferBytes, false, "off (disabled by configuration)");
+        }
+        try {
+            return loadAttached(bindings, elf, wanted, ringBufferBytes, true, null);
+        } catch (SourceUnavailableException withLibrary) {
+            BpfExecProgram without = loadAttached(bindings, elf, wanted, ringBufferBytes, false,
+                    "off (the object did not load with " + MapRecordLayout.PROGRAM + ": " + withLibrary.getMessage()
+                            + ")");
+            LOG.warn("library drift detection off: {} did not load with the exec program ({}); exec capture goes on "
+                    + "without it", MapRecordLayout.SECTION, withLibrary.getMessage());
+            return without;
+        }
+    }
+
     private static BpfExecProgram loadAttached(LibbpfBindings bindings, byte[] elf, ExecAttachment wanted,
-            int ringBufferBytes) throws SourceUnavailableException {
+            int ringBufferBytes, boolean library, String libraryOff) throws SourceUnavailableException {
         Libbpf libbpf = bindings.libbpf();
         Pointer bytes = Memory.allocateDirect(bindings.runtime(), elf.length);
         bytes.put(0, elf, 0, elf.length);
@@ -97,6 +138,10 @@ final class BpfExecProgram implements AutoCloseable {
             Pointer unused = requireProgram(libbpf, obj, wanted.other().programName());
             libbpf.bpf_program__set_autoload(unused, false);
             libbpf.bpf_program__set_autoload(program, true);
+            Pointer libraryProgram = libbpf.bpf_object__find_program_by_name(obj, MapRecordLayout.PROGRAM);
+            if (libraryProgram != null) {
+                libbpf.bpf_program__set_autoload(libraryProgram, library);
+            }
             Pointer ringMap = libbpf.bpf_object__find_map_by_name(obj, RING_BUFFER_MAP);
             if (ringMap == null) {
                 throw new SourceUnavailableException("BPF object has no map " + RING_BUFFER_MAP);
@@ -130,7 +175,19 @@ final class BpfExecProgram implements AutoCloseable {
                         + Errno.describe(errno) + hint);
             }
             LOG.info("attached {} (unused program {} not loaded)", wanted.section(), wanted.other().section());
-            BpfExecProgram loaded = new BpfExecProgram(bindings, bytes, obj, link, wanted);
+            Pointer libraryLink = null;
+            String libraryStatus = libraryOff;
+            if (library) {
+                libraryLink = attachLibrary(bindings, obj, libraryProgram);
+                libraryStatus = libraryLink != null ? "on (" + MapRecordLayout.SECTION + ")"
+                        : "off (attaching " + MapRecordLayout.SECTION + " failed: "
+                                + Errno.describe(bindings.runtime().getLastError()) + ")";
+                if (libraryLink == null) {
+                    LOG.warn("library drift detection {}; exec capture goes on without it", libraryStatus);
+                }
+            }
+            BpfExecProgram loaded = new BpfExecProgram(bindings, bytes, obj, link, wanted, libraryLink,
+                    libraryStatus);
             keep = true;
             return loaded;
         } finally {
@@ -138,6 +195,62 @@ final class BpfExecProgram implements AutoCloseable {
                 libbpf.bpf_object__close(obj);
             }
         }
+    }
+
+    /**
+     * Tells the library program the host's mount namespace (whose processes it skips), then attaches it. Null when it
+     * cannot attach (errno set).
+     */
+    private static Pointer attachLibrary(LibbpfBindings bindings, Pointer obj, Pointer program) {
+        if (program == null) {
+            return null;
+        }
+        Libbpf libbpf = bindings.libbpf();
+        int configFd = libbpf.bpf_object__find_map_fd_by_name(obj, MapRecordLayout.CONFIG_MAP);
+        OptionalLong hostNs = HostMountNamespace.inode(Path.of("/proc"));
+        if (configFd >= 0 && hostNs.isPresent()) {
+            LOG.debug("library program skips mount namespace {}", hostNs.getAsLong());
+            Pointer key = Memory.allocateDirect(bindings.runtime(), 4);
+            Pointer value = Memory.allocateDirect(bindings.runtime(), MapRecordLayout.CFG_SIZE);
+            key.putInt(0, 0);
+            value.putLong(MapRecordLayout.CFG_OFF_HOST_MNT_NS, hostNs.getAsLong());
+            if (libbpf.bpf_map_update_elem(configFd, key, value, 0) != 0) {
+                LOG.warn("cannot tell the library program the host's mount namespace: {}; it reports host "
+                        + "processes' mappings too (attribution drops them)", Errno.describe(bindings.runtime().getLastError()));
+            }
+        } else {
+            LOG.warn("host mount namespace unknown (/proc/1/ns/mnt and /proc/self/ns/mnt unreadable): the library program reports host "
+                    + "processes' mappings too (attribution drops them)");
+        }
+        return libbpf.bpf_program__attach(program);
+    }
+
+    /** Whether library drift detection is on, and if not, why: for the startup log. */
+    String libraryStatus() {
+        return libraryStatus;
+    }
+
+    boolean libraryAttached() {
+        return libraryLink != null;
+    }
+
+    /** The library program's counters summed over CPUs ({@code MapRecordLayout.CTR_*}); zeros when it is off. */
+    long[] libraryCounters() {
+        long[] sums = new long[MapRecordLayout.CTR_COUNT];
+        if (object == null || libraryCountersFd < 0) {
+            return sums;
+        }
+        Pointer key = Memory.allocateDirect(bindings.runtime(), 4);
+        Pointer values = Memory.allocateDirect(bindings.runtime(), 8L * possibleCpus);
+        for (int i = 0; i < sums.length; i++) {
+            key.putInt(0, i);
+            if (libbpf.bpf_map_lookup_elem(libraryCountersFd, key, values) == 0) {
+                for (int cpu = 0; cpu < possibleCpus; cpu++) {
+                    sums[i] += values.getLong(8L * cpu);
+                }
+            }
+        }
+        return sums;
     }
 
     /** The doorbell ring: one page, the smallest ring the kernel accepts (some 256 doorbell records). */
@@ -229,6 +342,13 @@ final class BpfExecProgram implements AutoCloseable {
 
     /** Destroys the link: no new records after this returns. Idempotent. */
     void detach() {
+        if (libraryLink != null) {
+            int rc = libbpf.bpf_link__destroy(libraryLink);
+            if (rc < 0) {
+                LOG.warn("bpf_link__destroy of the library program failed: {}", Errno.describe(rc));
+            }
+            libraryLink = null;
+        }
         if (link != null) {
             int rc = libbpf.bpf_link__destroy(link);
             if (rc < 0) {

@@ -40,7 +40,18 @@ public final class EbpfExecSource implements ExecSource {
      * @param pollTimeout     the longest the reader sleeps without a wakeup while execs are rare (the program rings
      *                        its doorbell for each record then, close() wakes it too): a back-stop for a missed ring
      */
-    public record Config(ProgramChoice program, int ringBufferBytes, Duration pollTimeout) {
+    public record Config(ProgramChoice program, int ringBufferBytes, Duration pollTimeout, boolean libraryMappings) {
+
+        /** With library drift detection on (the library program, {@code library.bpf.c}). */
+        public Config(ProgramChoice program, int ringBufferBytes, Duration pollTimeout) {
+            this(program, ringBufferBytes, pollTimeout, true);
+        }
+
+        /** The same with library drift detection on or off. */
+        public Config withLibraryMappings(boolean on) {
+            return new Config(program, ringBufferBytes, pollTimeout, on);
+        }
+
         public Config {
             Objects.requireNonNull(program, "program");
             Objects.requireNonNull(pollTimeout, "pollTimeout");
@@ -77,6 +88,7 @@ public final class EbpfExecSource implements ExecSource {
     private ExecReaderLoop readerLoop;
     private Thread readerThread;
     private volatile long[] finalKernelCounters;
+    private volatile long[] finalLibraryCounters;
 
     public EbpfExecSource() {
         this(Config.defaults());
@@ -109,7 +121,8 @@ public final class EbpfExecSource implements ExecSource {
                 throw new SourceUnavailableException(e.getMessage(), e);
             }
             byte[] elf = EbpfPrerequisites.readObject();
-            BpfExecProgram loaded = BpfExecProgram.load(bindings, elf, config.program(), config.ringBufferBytes());
+            BpfExecProgram loaded = BpfExecProgram.load(bindings, elf, config.program(), config.ringBufferBytes(),
+                    config.libraryMappings());
             ExecRingReader ring = null;
             MappedRingBuffer doorbell = null;
             ReaderWait waiting;
@@ -139,8 +152,8 @@ public final class EbpfExecSource implements ExecSource {
             readerThread = new Thread(readerLoop, "ebpf-exec-reader");
             readerThread.setDaemon(true);
             readerThread.start();
-            LOG.info("eBPF exec source started on {} (ring buffer {} bytes)", loaded.attachment().section(),
-                    config.ringBufferBytes());
+            LOG.info("eBPF exec source started on {} (ring buffer {} bytes); library drift detection {}",
+                    loaded.attachment().section(), config.ringBufferBytes(), loaded.libraryStatus());
             prerequisites.scriptFileDegradation().ifPresent(why -> LOG.warn("eBPF exec source degraded: {}", why));
         }
     }
@@ -163,6 +176,32 @@ public final class EbpfExecSource implements ExecSource {
     public Optional<ExecAttachment> attachment() {
         synchronized (lifecycle) {
             return Optional.ofNullable(program).map(BpfExecProgram::attachment);
+        }
+    }
+
+    /** Whether the library program (executable file mappings: library drift) is attached. */
+    public boolean libraryMappingsAttached() {
+        synchronized (lifecycle) {
+            return program != null && program.libraryAttached();
+        }
+    }
+
+    /**
+     * The library program's kernel counters, indexed by {@code io.driftagent.agent.library.MapRecordLayout.CTR_*}:
+     * candidates (executable file mappings in containers), image-layer files, own executables, duplicates, records
+     * written, records lost to a full ring. Zeros when it is off.
+     */
+    public long[] libraryCounters() {
+        long[] done = finalLibraryCounters;
+        if (done != null) {
+            return done;
+        }
+        synchronized (lifecycle) {
+            if (finalLibraryCounters != null) {
+                return finalLibraryCounters;
+            }
+            return program == null ? new long[io.driftagent.agent.library.MapRecordLayout.CTR_COUNT]
+                    : program.libraryCounters();
         }
     }
 
@@ -231,6 +270,7 @@ public final class EbpfExecSource implements ExecSource {
                 Thread.currentThread().interrupt();
             }
             finalKernelCounters = program.counters();
+            finalLibraryCounters = program.libraryCounters();
             readerWait.close();
             reader.close();
             program.close();

@@ -19,12 +19,14 @@ final class ExecRingReader implements AutoCloseable {
 
     private final MappedRingBuffer ring;
     private final ExecRecordParser parser = new ExecRecordParser();
+    private final io.driftagent.agent.library.MapRecordParser mapParser = new io.driftagent.agent.library.MapRecordParser();
     private final ExecEventSink sink;
     private final MappedRingBuffer.RecordHandler handler = this::onRecord;
     /** Records that may be drift go first: a drift exec rung for in the lazy state is not queued behind the image
      * execs that waited for the reader's clock (up to 20 ms of them) in the pipeline. */
     private static final MappedRingBuffer.RecordPriority MAY_BE_DRIFT = (data, offset, length) ->
-            length >= ExecRecordLayout.REC_HDR_SIZE
+            io.driftagent.agent.library.MapRecordLayout.isMapRecord(data, offset, length)
+                    || length >= ExecRecordLayout.REC_HDR_SIZE
                     && !ExecRecordLayout.isImageLayer(data.getInt(offset + ExecRecordLayout.REC_OFF_FLAGS));
     private final AtomicLong delivered = new AtomicLong();
     private final AtomicLong queueFull = new AtomicLong();
@@ -80,7 +82,9 @@ final class ExecRingReader implements AutoCloseable {
 
     private void onRecord(ByteBuffer data, int offset, int length) {
         try {
-            ExecEvent event = parser.parse(data, offset, length);
+            // the first u32 tells a record's kind: an exec record's version, or a mapping record's magic
+            ExecEvent event = io.driftagent.agent.library.MapRecordLayout.isMapRecord(data, offset, length)
+                    ? mapParser.parse(data, offset, length) : parser.parse(data, offset, length);
             if (event == null) {
                 malformed.incrementAndGet();
                 return;

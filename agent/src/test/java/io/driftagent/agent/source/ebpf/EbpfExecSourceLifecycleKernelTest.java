@@ -54,9 +54,12 @@ class EbpfExecSourceLifecycleKernelTest {
         ours.removeAll(progsBefore);
         String linksDuring = bpftool("link", "show");
 
-        // then exactly one program is loaded and linked
-        assertThat(ours).hasSize(1);
-        assertThat(linksDuring).contains("\"prog_id\":" + ours.iterator().next());
+        // then exactly two programs are loaded and linked: the exec program and the library program
+        assertThat(source.libraryMappingsAttached()).isTrue();
+        assertThat(ours).hasSize(2);
+        for (String id : ours) {
+            assertThat(linksDuring).contains("\"prog_id\":" + id);
+        }
         assertThat(openFds()).isGreaterThan(fdsBefore);
 
         // when closed (twice: idempotent)
@@ -65,10 +68,34 @@ class EbpfExecSourceLifecycleKernelTest {
 
         // then our fds are closed at once; the kernel frees link and program after an RCU grace period
         assertThat(openFds()).as("no fd left open (a JVM-internal fd may close meanwhile)").isLessThanOrEqualTo(fdsBefore);
-        String prog = ours.iterator().next();
-        waitUntil(() -> !ids("prog", "show").contains(prog));
-        assertThat(bpftool("link", "show")).doesNotContain("\"prog_id\":" + prog);
+        for (String prog : ours) {
+            waitUntil(() -> !ids("prog", "show").contains(prog));
+            assertThat(bpftool("link", "show")).doesNotContain("\"prog_id\":" + prog);
+        }
         assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().equals("ebpf-exec-reader"));
+    }
+
+    @Test
+    void withLibraryDriftOffOnlyTheExecProgramIsLoadedAndExecsStillArrive() throws Exception {
+        // given the library program turned off
+        Set<String> progsBefore = ids("prog", "show");
+        RecordingSink sink = new RecordingSink();
+        try (EbpfExecSource source = new EbpfExecSource(EbpfExecSource.Config.defaults().withLibraryMappings(false))) {
+            source.start(sink);
+            Set<String> ours = new HashSet<>(ids("prog", "show"));
+            ours.removeAll(progsBefore);
+
+            // when a dynamically linked program runs
+            run("/bin/true");
+            Thread.sleep(300);
+
+            // then one program, no library records, the exec delivered, the library counters zero
+            assertThat(ours).hasSize(1);
+            assertThat(source.libraryMappingsAttached()).isFalse();
+            assertThat(sink.matching(e -> true)).anyMatch(e -> e.filename().equals("/bin/true"))
+                    .noneMatch(ExecEvent::isLibraryLoad);
+            assertThat(source.libraryCounters()).containsOnly(0L);
+        }
     }
 
     @Test

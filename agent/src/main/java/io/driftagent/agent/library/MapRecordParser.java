@@ -1,0 +1,112 @@
+package io.driftagent.agent.library;
+
+import static io.driftagent.agent.library.MapRecordLayout.*;
+
+import io.driftagent.agent.fs.PathBytes;
+import io.driftagent.agent.source.ExecEvent;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Decodes one executable-mapping record ({@link MapRecordLayout}) into an {@link ExecEvent} of trigger
+ * {@link ExecEvent.Trigger#LIBRARY_LOAD}: the mapped file stands where an exec's file does (filename, file, flags,
+ * the kernel's path), so the pipeline attributes, classifies and judges it as it does an exec'd binary; the
+ * process's own executable is {@link ExecEvent#processExe()} and its argv the kernel facts' argv. One instance per
+ * reader thread (it keeps a scratch array).
+ */
+public final class MapRecordParser {
+    /** The most arguments an event keeps; more are flagged as truncated. */
+    static final int MAX_ARGS = 64;
+
+    private final byte[] scratch = new byte[Math.max(REC_PATH_MAX, REC_ARGV_MAX) + 1];
+
+    /**
+     * @return the event, or null when the record is not a mapping record, too short, or its section lengths do not
+     *         fit its length (counted by the caller)
+     */
+    public ExecEvent parse(ByteBuffer raw, int offset, int length) {
+        if (length < REC_HDR_SIZE || raw.order() != ByteOrder.LITTLE_ENDIAN
+                || raw.getInt(offset + REC_OFF_MAGIC) != REC_MAGIC) {
+            return null;
+        }
+        long pathLen = Integer.toUnsignedLong(raw.getInt(offset + REC_OFF_PATH_LEN));
+        long exeLen = Integer.toUnsignedLong(raw.getInt(offset + REC_OFF_EXE_PATH_LEN));
+        long argvLen = Integer.toUnsignedLong(raw.getInt(offset + REC_OFF_ARGV_LEN));
+        if (pathLen > REC_PATH_MAX || exeLen > REC_EXE_PATH_MAX || argvLen > REC_ARGV_MAX
+                || REC_HDR_SIZE + pathLen + exeLen + argvLen > length) {
+            return null;
+        }
+        int flags = raw.getInt(offset + REC_OFF_FLAGS);
+        int pathAt = offset + REC_HDR_SIZE;
+        int exeAt = pathAt + (int) pathLen;
+        int argvAt = exeAt + (int) exeLen;
+        String path = pathLen == 0 ? null : string(raw, pathAt, (int) pathLen);
+        boolean exeExact = exeLen > 0 && (flags & (FLAG_EXE_PATH_TRUNC | FLAG_EXE_PATH_OUTSIDE_ROOT)) == 0;
+        String exe = exeExact ? string(raw, exeAt, (int) exeLen) : null;
+        List<String> argv = argv(raw, argvAt, (int) argvLen);
+        boolean argvTruncated = (flags & FLAG_ARGV_TRUNC) != 0 || argv.size() > MAX_ARGS;
+        if (argv.size() > MAX_ARGS) {
+            argv = argv.subList(0, MAX_ARGS);
+        }
+        ExecEvent.KernelFacts kernel = new ExecEvent.KernelFacts(path, (flags & FLAG_PATH_TRUNC) != 0,
+                (flags & FLAG_PATH_OUTSIDE_ROOT) != 0, (flags & FLAG_PATH_OTHER_MOUNT) != 0, argv, argvTruncated, -1,
+                Integer.toUnsignedLong(raw.getInt(offset + REC_OFF_EUID)), -1, -1, -1, null);
+        return new ExecEvent(
+                raw.getInt(offset + REC_OFF_PID),
+                raw.getInt(offset + REC_OFF_TGID),
+                raw.getInt(offset + REC_OFF_PPID),
+                raw.getInt(offset + REC_OFF_UID),
+                raw.getInt(offset + REC_OFF_GID),
+                raw.getLong(offset + REC_OFF_START_TIME),
+                cString(raw, offset + REC_OFF_COMM, REC_COMM_LEN),
+                // the name the file was mapped under: the kernel's path (a mapping names no file of its own)
+                path == null ? "" : path,
+                new ExecEvent.FileId(raw.getLong(offset + REC_OFF_FILE_DEV), raw.getLong(offset + REC_OFF_FILE_INO)),
+                ExecEvent.FileId.NONE,
+                raw.getLong(offset + REC_OFF_CGROUP_ID),
+                Integer.toUnsignedLong(raw.getInt(offset + REC_OFF_MNT_NS)),
+                new ExecEvent.Flags((flags & FLAG_OVERLAY) != 0, (flags & FLAG_UPPER) != 0,
+                        (flags & FLAG_MEMFD) != 0, (flags & FLAG_UNLINKED) != 0),
+                ExecEvent.SourceKind.EBPF,
+                raw.getLong(offset + REC_OFF_TIMESTAMP),
+                kernel,
+                ExecEvent.Trigger.LIBRARY_LOAD,
+                exe);
+    }
+
+    private List<String> argv(ByteBuffer raw, int at, int len) {
+        if (len == 0) {
+            return List.of();
+        }
+        raw.get(at, scratch, 0, len);
+        List<String> args = new ArrayList<>();
+        int start = 0;
+        for (int i = 0; i < len && args.size() <= MAX_ARGS; i++) {
+            if (scratch[i] == 0) {
+                args.add(new String(scratch, start, i - start, StandardCharsets.UTF_8));
+                start = i + 1;
+            }
+        }
+        if (start < len && args.size() <= MAX_ARGS) {
+            args.add(new String(scratch, start, len - start, StandardCharsets.UTF_8)); // cut by the kernel's bound
+        }
+        return args;
+    }
+
+    private String cString(ByteBuffer b, int offset, int max) {
+        b.get(offset, scratch, 0, max);
+        int len = 0;
+        while (len < max && scratch[len] != 0) {
+            len++;
+        }
+        return new String(scratch, 0, len, StandardCharsets.UTF_8);
+    }
+
+    private String string(ByteBuffer b, int offset, int len) {
+        b.get(offset, scratch, 0, len);
+        return PathBytes.decode(scratch, 0, len);
+    }
+}

@@ -1,0 +1,32 @@
+#!/bin/sh
+# Library drift overhead (docs/benchmarks.md, "Library drift"): builds a FROM-scratch image of busybox, a dynamically
+# linked program (gcc) and the libraries ldd names for it, starts a Docker container of it (overlay2: the libraries
+# are image-layer files), and runs scripts/bench/library-prog-cost.c inside that container's mount namespace:
+# the library program's ns per call (bpf_stats) and the exec storm with the program attached vs detached, alternated.
+#   scripts/bench/library-cost.sh [execs per round] [rounds]     (root; the agent's build: agent/target/classes/bpf)
+set -eu
+execs=${1:-5000}
+rounds=${2:-5}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+obj=$root/agent/target/classes/bpf/exec.bpf.o
+work=$(mktemp -d /tmp/library-cost.XXXXXX)
+name=library-cost-$$
+trap 'docker rm -f "$name" >/dev/null 2>&1 || true; docker rmi -f "$name:bench" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+
+cc -O2 -o "$work/library-prog-cost" "$root/scripts/bench/library-prog-cost.c" -lbpf
+mkdir -p "$work/rootfs/bin" "$work/rootfs/usr/bin" "$work/rootfs/tmp" "$work/rootfs/proc" "$work/rootfs/dev" \
+    "$work/rootfs/sys" "$work/rootfs/etc"
+printf 'int main(void) { return 0; }\n' > "$work/app.c"
+cc -O2 -o "$work/rootfs/usr/bin/app" "$work/app.c"
+cp /bin/busybox "$work/rootfs/bin/busybox"
+ln -s busybox "$work/rootfs/bin/sh"
+ln -s busybox "$work/rootfs/bin/sleep"
+for lib in $(ldd "$work/rootfs/usr/bin/app" | grep -o '/[^ ]*'); do
+    mkdir -p "$work/rootfs$(dirname "$lib")"
+    cp -L "$lib" "$work/rootfs$lib"
+done
+tar -C "$work/rootfs" -cf "$work/rootfs.tar" .
+docker import "$work/rootfs.tar" "$name:bench" >/dev/null
+docker run -d --name "$name" --network none "$name:bench" /bin/sleep 3600 >/dev/null
+pid=$(docker inspect -f '{{.State.Pid}}' "$name")
+"$work/library-prog-cost" "$obj" "$pid" /usr/bin/app "$execs" "$rounds"
