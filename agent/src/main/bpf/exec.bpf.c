@@ -668,3 +668,6 @@ int exec_tp(struct trace_event_raw_sched_process_exec *ctx)
 	finish((__u64)fill_files(rec, task, loaded, 2), 0, fl);
 	return 0;
 }
+
+/* the origin programs (write tracking): their own file, sharing this one's ring, doorbell and path walk */
+#include "origin.bpf.c"

@@ -1,6 +1,8 @@
 package io.driftagent.agent.source.ebpf;
 
 import io.driftagent.agent.host.Errno;
+import io.driftagent.agent.provenance.WriteRecordLayout;
+import io.driftagent.agent.provenance.WriteTracking;
 import io.driftagent.agent.source.SourceUnavailableException;
 import java.lang.ref.Reference;
 import java.nio.file.Files;
@@ -34,6 +36,7 @@ final class BpfExecProgram implements AutoCloseable {
     private final int possibleCpus;
     private final Pointer stateKey;
     private final Pointer stateValue;
+    private OriginPrograms origin; // null: write tracking not attached
 
     private BpfExecProgram(LibbpfBindings bindings, Pointer objectBytes, Pointer object, Pointer link,
             ExecAttachment attachment) {
@@ -59,18 +62,24 @@ final class BpfExecProgram implements AutoCloseable {
      */
     static BpfExecProgram load(LibbpfBindings bindings, byte[] elf, ProgramChoice choice, int ringBufferBytes)
             throws SourceUnavailableException {
+        return load(bindings, elf, choice, ringBufferBytes, WriteTracking.NONE);
+    }
+
+    /** The same, with the write programs when {@code writes} wants them (their failure only turns them off). */
+    static BpfExecProgram load(LibbpfBindings bindings, byte[] elf, ProgramChoice choice, int ringBufferBytes,
+            WriteTracking writes) throws SourceUnavailableException {
         return switch (choice) {
-            case TP_BTF -> loadAttached(bindings, elf, ExecAttachment.TP_BTF, ringBufferBytes);
-            case TRACEPOINT -> loadAttached(bindings, elf, ExecAttachment.TRACEPOINT, ringBufferBytes);
+            case TP_BTF -> loadWithWrites(bindings, elf, ExecAttachment.TP_BTF, ringBufferBytes, writes);
+            case TRACEPOINT -> loadWithWrites(bindings, elf, ExecAttachment.TRACEPOINT, ringBufferBytes, writes);
             case AUTO -> {
                 try {
-                    yield loadAttached(bindings, elf, ExecAttachment.TP_BTF, ringBufferBytes);
+                    yield loadWithWrites(bindings, elf, ExecAttachment.TP_BTF, ringBufferBytes, writes);
                 } catch (SourceUnavailableException btfFailure) {
                     LOG.warn("{} unavailable ({}); falling back to {}: scripts are then resolved only through "
                             + "the deferred-fput list", ExecAttachment.TP_BTF.section(), btfFailure.getMessage(),
                             ExecAttachment.TRACEPOINT.section());
                     try {
-                        yield loadAttached(bindings, elf, ExecAttachment.TRACEPOINT, ringBufferBytes);
+                        yield loadWithWrites(bindings, elf, ExecAttachment.TRACEPOINT, ringBufferBytes, writes);
                     } catch (SourceUnavailableException tpFailure) {
                         tpFailure.addSuppressed(btfFailure);
                         throw new SourceUnavailableException("neither exec program could be attached: "
@@ -81,8 +90,36 @@ final class BpfExecProgram implements AutoCloseable {
         };
     }
 
+    /**
+     * The exec program with the write programs when wanted: an object whose write programs fail to load is loaded
+     * again without them, and write programs that fail to attach are left detached; write tracking is then told it
+     * is unavailable, and exec observation goes on.
+     */
+    private static BpfExecProgram loadWithWrites(LibbpfBindings bindings, byte[] elf, ExecAttachment wanted,
+            int ringBufferBytes, WriteTracking writes) throws SourceUnavailableException {
+        if (!writes.wanted()) {
+            return loadAttached(bindings, elf, wanted, ringBufferBytes, false);
+        }
+        BpfExecProgram loaded;
+        try {
+            loaded = loadAttached(bindings, elf, wanted, ringBufferBytes, true);
+        } catch (SourceUnavailableException withWrites) {
+            loaded = loadAttached(bindings, elf, wanted, ringBufferBytes, false);
+            LOG.warn("the write programs did not load with {}: {}", wanted.section(), withWrites.getMessage());
+            writes.unavailable("the write programs did not load: " + withWrites.getMessage());
+            return loaded;
+        }
+        try {
+            loaded.origin = OriginPrograms.attach(bindings, loaded.object, Path.of("/proc"));
+            writes.started();
+        } catch (java.io.IOException | RuntimeException e) {
+            writes.unavailable(e.getMessage());
+        }
+        return loaded;
+    }
+
     private static BpfExecProgram loadAttached(LibbpfBindings bindings, byte[] elf, ExecAttachment wanted,
-            int ringBufferBytes) throws SourceUnavailableException {
+            int ringBufferBytes, boolean withWrites) throws SourceUnavailableException {
         Libbpf libbpf = bindings.libbpf();
         Pointer bytes = Memory.allocateDirect(bindings.runtime(), elf.length);
         bytes.put(0, elf, 0, elf.length);
@@ -97,6 +134,7 @@ final class BpfExecProgram implements AutoCloseable {
             Pointer unused = requireProgram(libbpf, obj, wanted.other().programName());
             libbpf.bpf_program__set_autoload(unused, false);
             libbpf.bpf_program__set_autoload(program, true);
+            OriginPrograms.setAutoload(libbpf, obj, withWrites);
             Pointer ringMap = libbpf.bpf_object__find_map_by_name(obj, RING_BUFFER_MAP);
             if (ringMap == null) {
                 throw new SourceUnavailableException("BPF object has no map " + RING_BUFFER_MAP);
@@ -227,8 +265,21 @@ final class BpfExecProgram implements AutoCloseable {
         Reference.reachabilityFence(objectBytes);
     }
 
-    /** Destroys the link: no new records after this returns. Idempotent. */
+    /** The kernel's write-tracking counters ({@code WriteRecordLayout.CTR_*}); zeros when not attached. */
+    long[] originCounters() {
+        return origin == null || object == null ? new long[WriteRecordLayout.CTR_COUNT] : origin.counters();
+    }
+
+    /** Whether the write programs are attached. */
+    boolean writeTracking() {
+        return origin != null;
+    }
+
+    /** Destroys the links: no new records after this returns. Idempotent. */
     void detach() {
+        if (origin != null) {
+            origin.close();
+        }
         if (link != null) {
             int rc = libbpf.bpf_link__destroy(link);
             if (rc < 0) {
