@@ -369,6 +369,9 @@ int origin_creat(struct origin_sys_exit_ctx *ctx)
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(origin_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
 {
+	__u32 mnt_ns;
+	if (!origin_tracked((struct task_struct *)bpf_get_current_task(), &mnt_ns))
+		return 0; /* the host's execs: before any descriptor is looked at */
 	origin_on_fd(1);
 	origin_on_fd(0);
 	origin_on_fd(2);
