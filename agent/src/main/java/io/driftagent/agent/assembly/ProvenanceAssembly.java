@@ -2,6 +2,11 @@ package io.driftagent.agent.assembly;
 
 import io.driftagent.agent.capture.ContainerCaptureRegistry;
 import io.driftagent.agent.provenance.WriteOrigins;
+import io.driftagent.agent.provenance.WriteRecordLayout;
+import io.driftagent.agent.source.ExecSource;
+import io.driftagent.agent.source.FallbackExecSource;
+import io.driftagent.agent.source.ebpf.EbpfExecSource;
+import java.util.Optional;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -34,5 +39,25 @@ final class ProvenanceAssembly {
                 .description("1 when the kernel's write tracking runs (eBPF source with its write programs attached)")
                 .register(registry);
         return origins;
+    }
+
+    /** drift.origin.kernel{event}: the write programs' own counters (opens seen, records written, records lost). */
+    static void registerKernelCounters(ExecSource source, MeterRegistry registry) {
+        List<String> events = List.of("opens", "emitted", "ringbuf_full", "connects", "remote_updates");
+        int[] index = {WriteRecordLayout.CTR_OPENS, WriteRecordLayout.CTR_EMITTED, WriteRecordLayout.CTR_RINGBUF_FULL,
+                WriteRecordLayout.CTR_CONNECTS, WriteRecordLayout.CTR_REMOTE_UPDATES};
+        for (int i = 0; i < events.size(); i++) {
+            int at = index[i];
+            FunctionCounter.builder("drift.origin.kernel", source, s -> ebpf(s).map(e -> e.writeCounters()[at]).orElse(0L))
+                    .description("The kernel's write tracking: opens for writing by processes in containers, write"
+                            + " records emitted (first per file and writer), records lost (ring full), TCP connects,"
+                            + " remote updates")
+                    .tag("event", events.get(i)).register(registry);
+        }
+    }
+
+    private static Optional<EbpfExecSource> ebpf(ExecSource source) {
+        ExecSource s = source instanceof FallbackExecSource fallback ? fallback.active() : source;
+        return s instanceof EbpfExecSource e ? Optional.of(e) : Optional.empty();
     }
 }

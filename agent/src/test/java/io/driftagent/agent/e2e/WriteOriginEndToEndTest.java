@@ -169,6 +169,30 @@ class WriteOriginEndToEndTest {
         assertThat(origin.path("cmdline").size()).as(origin.toString()).isZero();
     }
 
+    @Test
+    void theMetricsSayWhetherWritesAreTrackedAndCountTheRecords() throws Exception {
+        containerd.exec(target, "/bin/cp /bin/busybox /tmp/m && /tmp/m true; true");
+        originOf("/tmp/m");
+
+        String metrics = agent.get("/metrics").body();
+
+        assertThat(metrics).contains("drift_origin_active " + (tracksWrites() ? "1.0" : "0.0"));
+        double written = metricValue(metrics, "drift_origin_records_total{type=\"write\"}");
+        double emitted = metricValue(metrics, "drift_origin_kernel_total{event=\"emitted\"}");
+        if (tracksWrites()) {
+            assertThat(written).as(metrics).isPositive();
+            assertThat(emitted).as("the kernel's count of what the agent read").isGreaterThanOrEqualTo(written);
+        } else {
+            assertThat(written).isZero();
+        }
+    }
+
+    private static double metricValue(String metrics, String series) {
+        return metrics.lines().filter(l -> l.startsWith(series + " ")).findFirst()
+                .map(l -> Double.parseDouble(l.substring(series.length() + 1).trim()))
+                .orElseThrow(() -> new AssertionError(series + " not in:\n" + metrics));
+    }
+
     private static void assertUntracked(JsonNode origin) {
         assertThat(origin.path("reason").asString()).as(origin.toString()).isEqualTo(OriginUnknown.FANOTIFY.reason());
         assertThat(origin.path("pid").isNull()).as(origin.toString()).isTrue();
