@@ -124,6 +124,20 @@ class WriteOriginEndToEndTest {
     }
 
     @Test
+    void anImageBinaryOverwrittenInPlaceIsModifiedAndNamesItsWriter() throws Exception {
+        // given the image's /usr/bin/tool replaced with other content (copied up to the writable layer at the open)
+        containerd.exec(target, "/bin/cat /bin/busybox /bin/busybox > /usr/bin/tool && /usr/bin/tool true; true");
+
+        JsonNode origin = originOf("/usr/bin/tool", "MODIFIED");
+        if (!tracksWrites()) {
+            assertUntracked(origin);
+            return;
+        }
+        assertThat(strings(origin.path("cmdline"))).as(origin.toString())
+                .containsExactly("/bin/cat", "/bin/busybox", "/bin/busybox");
+    }
+
+    @Test
     void aRenamedFileIsStillFoundByItsInode() throws Exception {
         // given a file written under one name and run under another
         containerd.exec(target, "/bin/cp /bin/busybox /tmp/r1 && /bin/busybox mv /tmp/r1 /tmp/r2 && /tmp/r2 true; true");
@@ -200,9 +214,13 @@ class WriteOriginEndToEndTest {
     }
 
     private JsonNode originOf(String path) throws Exception {
+        return originOf(path, "ADDED");
+    }
+
+    private JsonNode originOf(String path, String kind) throws Exception {
         JsonNode alert = alerts.await(AlertLog.forPath(target, path), ALERT_WAIT).orElseThrow(
                 () -> new AssertionError("no alert for " + path + " in container " + target + " in:\n" + alerts));
-        assertThat(alert.path("drift").path("kind").asString()).as(alert.toString()).isEqualTo("ADDED");
+        assertThat(alert.path("drift").path("kind").asString()).as(alert.toString()).isEqualTo(kind);
         assertThat(alert.path("drift").has("origin")).as(alert.toString()).isTrue();
         return alert.path("drift").path("origin");
     }
