@@ -98,16 +98,21 @@ final class BpfExecProgram implements AutoCloseable {
     private static BpfExecProgram loadWithWrites(LibbpfBindings bindings, byte[] elf, ExecAttachment wanted,
             int ringBufferBytes, WriteTracking writes) throws SourceUnavailableException {
         if (!writes.wanted()) {
-            return loadAttached(bindings, elf, wanted, ringBufferBytes, false);
+            return loadAttached(bindings, elf, wanted, ringBufferBytes, OriginPrograms.Selection.NONE);
         }
         BpfExecProgram loaded;
         try {
-            loaded = loadAttached(bindings, elf, wanted, ringBufferBytes, true);
+            loaded = loadAttached(bindings, elf, wanted, ringBufferBytes, OriginPrograms.Selection.ALL);
         } catch (SourceUnavailableException withWrites) {
-            loaded = loadAttached(bindings, elf, wanted, ringBufferBytes, false);
-            LOG.warn("the write programs did not load with {}: {}", wanted.section(), withWrites.getMessage());
-            writes.unavailable("the write programs did not load: " + withWrites.getMessage());
-            return loaded;
+            try {
+                loaded = loadAttached(bindings, elf, wanted, ringBufferBytes, OriginPrograms.Selection.NO_BTF);
+                LOG.warn("the write programs loaded without {} ({})", OriginPrograms.BTF_PROGRAM, withWrites.getMessage());
+            } catch (SourceUnavailableException withoutBtf) {
+                loaded = loadAttached(bindings, elf, wanted, ringBufferBytes, OriginPrograms.Selection.NONE);
+                LOG.warn("the write programs did not load with {}: {}", wanted.section(), withoutBtf.getMessage());
+                writes.unavailable("the write programs did not load: " + withoutBtf.getMessage());
+                return loaded;
+            }
         }
         try {
             loaded.origin = OriginPrograms.attach(bindings, loaded.object, Path.of("/proc"));
@@ -119,7 +124,7 @@ final class BpfExecProgram implements AutoCloseable {
     }
 
     private static BpfExecProgram loadAttached(LibbpfBindings bindings, byte[] elf, ExecAttachment wanted,
-            int ringBufferBytes, boolean withWrites) throws SourceUnavailableException {
+            int ringBufferBytes, OriginPrograms.Selection withWrites) throws SourceUnavailableException {
         Libbpf libbpf = bindings.libbpf();
         Pointer bytes = Memory.allocateDirect(bindings.runtime(), elf.length);
         bytes.put(0, elf, 0, elf.length);

@@ -41,11 +41,19 @@ final class OriginPrograms implements AutoCloseable {
         this.possibleCpus = Math.max(1, bindings.libbpf().libbpf_num_possible_cpus());
     }
 
-    /** Before load: the write programs load only when wanted. */
-    static void setAutoload(Libbpf libbpf, Pointer obj, boolean load) {
+    /** The BTF-typed one: a kernel without tp_btf still tracks opens and connects without it. */
+    static final String BTF_PROGRAM = "origin_exec";
+
+    /** Which write programs to load: all, all but the BTF-typed one, or none. */
+    enum Selection { ALL, NO_BTF, NONE }
+
+    /** Before load: the write programs load only as selected. */
+    static void setAutoload(Libbpf libbpf, Pointer obj, Selection selection) {
         for (String name : PROGRAMS) {
             Pointer program = libbpf.bpf_object__find_program_by_name(obj, name);
             if (program != null) {
+                boolean load = selection == Selection.ALL
+                        || selection == Selection.NO_BTF && !name.equals(BTF_PROGRAM);
                 libbpf.bpf_program__set_autoload(program, load);
             }
         }
@@ -75,6 +83,10 @@ final class OriginPrograms implements AutoCloseable {
         List<String> missing = new ArrayList<>();
         for (String name : PROGRAMS) {
             Pointer program = libbpf.bpf_object__find_program_by_name(obj, name);
+            if (program != null && libbpf.bpf_program__fd(program) < 0) {
+                missing.add(name + " (not loaded)");
+                continue;
+            }
             Pointer link = program == null ? null : libbpf.bpf_program__attach(program);
             if (link == null) {
                 String why = program == null ? "not in the object" : Errno.describe(bindings.runtime().getLastError());
