@@ -669,3 +669,6 @@ int exec_tp(struct trace_event_raw_sched_process_exec *ctx)
 	return 0;
 }
 #include "library.bpf.c"
+
+/* the origin programs (write tracking): their own file, sharing this one's ring, doorbell and path walk */
+#include "origin.bpf.c"

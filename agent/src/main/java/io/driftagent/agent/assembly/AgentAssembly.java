@@ -15,6 +15,7 @@ import io.driftagent.agent.http.ReadinessCheck;
 import io.driftagent.agent.image.SharedImageIndexProvider;
 import io.driftagent.agent.learn.LearnSession;
 import io.driftagent.agent.pipeline.AlertAssembler;
+import io.driftagent.agent.provenance.WriteOrigins;
 import io.driftagent.agent.pipeline.AlertPublisher;
 import io.driftagent.agent.pipeline.DeploymentIdentity;
 import io.driftagent.agent.pipeline.DriftPipeline;
@@ -134,6 +135,7 @@ public final class AgentAssembly {
         HostMountTable hostMounts = HostMountTable.onThisHost(PROC);
         services.add(ManagedService.of("host-mount-table", hostMounts::start, hostMounts::close));
         ContainerCaptureRegistry captures = ContainerCaptureRegistry.withDefaults();
+        WriteOrigins origins = ProvenanceAssembly.origins(captures, registry);
         ContainerAppearanceWatcher appearances;
         try {
             appearances = ContainerAppearanceWatcher.onThisHost(captures, PROC, HOST_ROOT, hostMounts);
@@ -191,12 +193,13 @@ public final class AgentAssembly {
                             + (watcher.lastFailure() == null ? "file absent" : watcher.lastFailure())));
         }
 
-        ExecSource source = SourceAssembly.source(config, clock, registry, hostMounts);
+        ExecSource source = SourceAssembly.source(config, clock, registry, hostMounts, origins);
+        ProvenanceAssembly.registerKernelCounters(source, registry);
 
         CloudIdentity cloud = MetadataAssembly.cloud(config, client);
         DeploymentIdentity identity = new DeploymentIdentity(config.nodeName(), config.clusterName(),
                 cloud.providerLabel(), cloud.account());
-        AlertAssembler assembler = new AlertAssembler(identity, clock, new TimeOrderedIds(clock));
+        AlertAssembler assembler = new AlertAssembler(identity, clock, new TimeOrderedIds(clock), origins);
         PolicyEvaluator evaluator = facts -> policy.current().evaluate(facts);
         MetadataProvider workloads = sandboxes.metadataOver(metadata.provider());
         MetadataProvider workloadsNow = sandboxes.metadataOver(metadata.earlyProvider());

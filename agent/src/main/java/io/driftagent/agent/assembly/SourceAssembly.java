@@ -5,6 +5,7 @@ import io.driftagent.agent.config.SourceChoice;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.agent.source.ExecSource;
 import io.driftagent.agent.source.FallbackExecSource;
+import io.driftagent.agent.provenance.WriteTracking;
 import io.driftagent.agent.source.ebpf.EbpfExecSource;
 import io.driftagent.agent.host.HostMountTable;
 import io.driftagent.agent.source.fanotify.FanotifyExecSource;
@@ -35,14 +36,21 @@ final class SourceAssembly {
      * the loss reasons are registered once a source has attached, those of that source.
      */
     static ExecSource source(AgentConfig config, Clock clock, MeterRegistry registry, HostMountTable hostMounts) {
+        return source(config, clock, registry, hostMounts, WriteTracking.NONE);
+    }
+
+    /** The same, the eBPF source tracking writes for {@code writes} (drift.origin). */
+    static ExecSource source(AgentConfig config, Clock clock, MeterRegistry registry, HostMountTable hostMounts,
+                             WriteTracking writes) {
         String selection = config.source().name().toLowerCase(Locale.ROOT);
         ExecSource source = switch (config.source()) {
-            case EBPF -> new EbpfExecSource();
+            case EBPF -> new EbpfExecSource(EbpfExecSource.Config.defaults(), writes);
             case FANOTIFY -> fanotify(clock, hostMounts);
             case AUTO -> {
                 AtomicReference<ExecSource> fallback = new AtomicReference<>();
                 FallbackExecSource auto = new FallbackExecSource(List.of(
-                        new FallbackExecSource.Candidate("ebpf", EbpfExecSource::new),
+                        new FallbackExecSource.Candidate("ebpf",
+                                () -> new EbpfExecSource(EbpfExecSource.Config.defaults(), writes)),
                         new FallbackExecSource.Candidate("fanotify", () -> fanotify(clock, hostMounts))),
                         ExecEvent.SourceKind.EBPF,
                         attached -> registerLosses(fallback.get(), selection, attached.kind(), registry));

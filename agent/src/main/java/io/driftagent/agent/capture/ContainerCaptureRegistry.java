@@ -44,6 +44,7 @@ public final class ContainerCaptureRegistry implements CapturedContainers {
     private final Map<Long, Entry> byCgroupId = new HashMap<>();
     private final Map<ContainerId, Entry> byId = new HashMap<>();
     private final Counts counts = new Counts();
+    private final List<java.util.function.LongConsumer> goneListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /**
      * @param capacity   most captures kept; beyond it the oldest gone one, else the oldest, is evicted (counted)
@@ -109,12 +110,26 @@ public final class ContainerCaptureRegistry implements CapturedContainers {
         counts.completed++;
     }
 
+    /**
+     * Tells {@code listener} the mount namespace (its inode number) of each container whose rootfs is unmounted from
+     * now on, when its first process was read (write tracking forgets the container's files then). Called under this
+     * registry's lock: the listener must not call back into it.
+     */
+    public void addGoneListener(java.util.function.LongConsumer listener) {
+        goneListeners.add(Objects.requireNonNull(listener, "listener"));
+    }
+
     /** The container's rootfs was unmounted: it is kept for the grace period from now. */
     public synchronized void gone(String key) {
         Entry entry = byKey.get(key);
         if (entry != null && entry.goneAtNanos < 0) {
             entry.goneAtNanos = nanoClock.getAsLong();
             counts.gone++;
+            if (entry.mountNs != 0) {
+                for (java.util.function.LongConsumer listener : goneListeners) {
+                    listener.accept(entry.mountNs);
+                }
+            }
         }
         expire();
     }

@@ -4,6 +4,8 @@ import io.driftagent.agent.classification.Classification;
 import io.driftagent.agent.fs.PathBytes;
 import io.driftagent.agent.metadata.WorkloadMetadata;
 import io.driftagent.agent.attribution.ContainerContext;
+import io.driftagent.agent.provenance.OriginLookup;
+import io.driftagent.agent.provenance.WriteOrigin;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.policy.eval.DriftFacts;
 import io.driftagent.policy.eval.Verdict;
@@ -26,6 +28,7 @@ public final class AlertAssembler {
     private final DeploymentIdentity identity;
     private final ExecWallClock execTimes;
     private final Supplier<String> ids;
+    private final OriginLookup origins; // null: drift.origin omitted
 
     /** Alert times from the exec's CLOCK_MONOTONIC timestamp ({@link System#nanoTime()}'s clock) and {@code clock}. */
     public AlertAssembler(DeploymentIdentity identity, Clock clock, Supplier<String> ids) {
@@ -37,9 +40,21 @@ public final class AlertAssembler {
      * @param monotonic the clock of {@code ExecEvent.timestampNs}
      */
     public AlertAssembler(DeploymentIdentity identity, Clock clock, MonotonicClock monotonic, Supplier<String> ids) {
+        this(identity, clock, monotonic, ids, null);
+    }
+
+    /** With the writers of drifted files ({@code drift.origin}) from {@code origins}. */
+    public AlertAssembler(DeploymentIdentity identity, Clock clock, Supplier<String> ids, OriginLookup origins) {
+        this(identity, clock, MonotonicClock.SYSTEM, ids, origins);
+    }
+
+    /** @param origins the writers of drifted files; null: no {@code drift.origin} (an assembler without write tracking) */
+    public AlertAssembler(DeploymentIdentity identity, Clock clock, MonotonicClock monotonic, Supplier<String> ids,
+                          OriginLookup origins) {
         this.identity = Objects.requireNonNull(identity, "identity");
         this.execTimes = new ExecWallClock(clock, monotonic);
         this.ids = Objects.requireNonNull(ids, "ids");
+        this.origins = origins;
     }
 
     /** The policy's trigger of an event: a library load, else an exec. */
@@ -103,7 +118,7 @@ public final class AlertAssembler {
                 action(event, verdict, denied),
                 new Alert.Drift(classification.kind().name(), classification.path(), classification.sha256(),
                         classification.imagePath(), classification.layer(), classification.reason(),
-                        PathBytes.base64IfNotUtf8(classification.path())),
+                        PathBytes.base64IfNotUtf8(classification.path()), origin(event, classification.kind())),
                 new Alert.Process(event.tgid(), event.ppid(), event.uid(), exe(event, process), cmdline(event, process),
                         event.ppid() > 0 ? new Alert.Parent(event.ppid(), process.parentExe()) : null),
                 new Alert.Container(container.id().value(), metadata.containerName(), container.runtime().label(),
@@ -136,6 +151,19 @@ public final class AlertAssembler {
             return Verdict.Decision.ALERT.wireName();
         }
         return verdict.decision().wireName();
+    }
+
+    /** Who wrote the drifted file, for the kinds that have a written file (ADDED, MODIFIED, MOUNT); else none. */
+    private Alert.Origin origin(ExecEvent event, DriftKind kind) {
+        if (origins == null || kind != DriftKind.ADDED && kind != DriftKind.MODIFIED && kind != DriftKind.MOUNT) {
+            return null;
+        }
+        WriteOrigin origin = origins.originOf(event, event.file());
+        if (!origin.known()) {
+            return Alert.Origin.unknown(origin.unknown().reason());
+        }
+        return new Alert.Origin(origin.pid(), origin.exe(), origin.cmdline(), execTimes.toWallClock(origin.timestampNs()),
+                origin.remote(), null);
     }
 
     /**

@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import java.util.OptionalLong;
 import io.driftagent.agent.library.HostMountNamespace;
 import io.driftagent.agent.library.MapRecordLayout;
+import io.driftagent.agent.provenance.WriteRecordLayout;
+import io.driftagent.agent.provenance.WriteTracking;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import org.slf4j.Logger;
@@ -33,6 +35,7 @@ final class BpfExecProgram implements AutoCloseable {
     private Pointer libraryLink;
     private final String libraryStatus;
     private final int libraryCountersFd;
+    private OriginPrograms origin; // null: write tracking not attached
     private final int ringBufferFd;
     private final int countersFd;
     private final int readerStateFd;
@@ -69,7 +72,19 @@ final class BpfExecProgram implements AutoCloseable {
      */
     static BpfExecProgram load(LibbpfBindings bindings, byte[] elf, ProgramChoice choice, int ringBufferBytes)
             throws SourceUnavailableException {
-        return load(bindings, elf, choice, ringBufferBytes, true);
+        return load(bindings, elf, choice, ringBufferBytes, true, WriteTracking.NONE);
+    }
+
+    /** The same, with the write programs when {@code writes} wants them (their failure only turns them off). */
+    static BpfExecProgram load(LibbpfBindings bindings, byte[] elf, ProgramChoice choice, int ringBufferBytes,
+            WriteTracking writes) throws SourceUnavailableException {
+        return load(bindings, elf, choice, ringBufferBytes, true, writes);
+    }
+
+    /** The same, with or without the library program, without write tracking. */
+    static BpfExecProgram load(LibbpfBindings bindings, byte[] elf, ProgramChoice choice, int ringBufferBytes,
+            boolean libraryMappings) throws SourceUnavailableException {
+        return load(bindings, elf, choice, ringBufferBytes, libraryMappings, WriteTracking.NONE);
     }
 
     /**
@@ -77,20 +92,20 @@ final class BpfExecProgram implements AutoCloseable {
      *                        or attach, exec capture goes on without it (logged, {@link #libraryStatus()})
      */
     static BpfExecProgram load(LibbpfBindings bindings, byte[] elf, ProgramChoice choice, int ringBufferBytes,
-            boolean libraryMappings) throws SourceUnavailableException {
+            boolean libraryMappings, WriteTracking writes) throws SourceUnavailableException {
         return switch (choice) {
-            case TP_BTF -> loadWithLibrary(bindings, elf, ExecAttachment.TP_BTF, ringBufferBytes, libraryMappings);
-            case TRACEPOINT -> loadWithLibrary(bindings, elf, ExecAttachment.TRACEPOINT, ringBufferBytes, libraryMappings);
+            case TP_BTF -> loadWithLibrary(bindings, elf, ExecAttachment.TP_BTF, ringBufferBytes, libraryMappings, writes);
+            case TRACEPOINT -> loadWithLibrary(bindings, elf, ExecAttachment.TRACEPOINT, ringBufferBytes, libraryMappings, writes);
             case AUTO -> {
                 try {
-                    yield loadWithLibrary(bindings, elf, ExecAttachment.TP_BTF, ringBufferBytes, libraryMappings);
+                    yield loadWithLibrary(bindings, elf, ExecAttachment.TP_BTF, ringBufferBytes, libraryMappings, writes);
                 } catch (SourceUnavailableException btfFailure) {
                     LOG.warn("{} unavailable ({}); falling back to {}: scripts are then resolved only through "
                             + "the deferred-fput list", ExecAttachment.TP_BTF.section(), btfFailure.getMessage(),
                             ExecAttachment.TRACEPOINT.section());
                     try {
                         yield loadWithLibrary(bindings, elf, ExecAttachment.TRACEPOINT, ringBufferBytes,
-                                libraryMappings);
+                                libraryMappings, writes);
                     } catch (SourceUnavailableException tpFailure) {
                         tpFailure.addSuppressed(btfFailure);
                         throw new SourceUnavailableException("neither exec program could be attached: "
@@ -106,24 +121,60 @@ final class BpfExecProgram implements AutoCloseable {
      * kernel that refuses it), once more without it: library drift must never cost exec capture.
      */
     private static BpfExecProgram loadWithLibrary(LibbpfBindings bindings, byte[] elf, ExecAttachment wanted,
-            int ringBufferBytes, boolean libraryMappings) throws SourceUnavailableException {
+            int ringBufferBytes, boolean libraryMappings, WriteTracking writes) throws SourceUnavailableException {
         if (!libraryMappings) {
-            return loadAttached(bindings, elf, wanted, ringBufferBytes, false, "off (disabled by configuration)");
+            return loadWithWrites(bindings, elf, wanted, ringBufferBytes, false, "off (disabled by configuration)",
+                    writes);
         }
         try {
-            return loadAttached(bindings, elf, wanted, ringBufferBytes, true, null);
+            return loadWithWrites(bindings, elf, wanted, ringBufferBytes, true, null, writes);
         } catch (SourceUnavailableException withLibrary) {
-            BpfExecProgram without = loadAttached(bindings, elf, wanted, ringBufferBytes, false,
+            BpfExecProgram without = loadWithWrites(bindings, elf, wanted, ringBufferBytes, false,
                     "off (the object did not load with " + MapRecordLayout.PROGRAM + ": " + withLibrary.getMessage()
-                            + ")");
+                            + ")", writes);
             LOG.warn("library drift detection off: {} did not load with the exec program ({}); exec capture goes on "
                     + "without it", MapRecordLayout.SECTION, withLibrary.getMessage());
             return without;
         }
     }
 
+    /**
+     * The exec program with the write programs when wanted: an object whose write programs fail to load is loaded
+     * again without them, and write programs that fail to attach are left detached; write tracking is then told it
+     * is unavailable, and exec observation goes on.
+     */
+    private static BpfExecProgram loadWithWrites(LibbpfBindings bindings, byte[] elf, ExecAttachment wanted,
+            int ringBufferBytes, boolean library, String libraryOff, WriteTracking writes)
+            throws SourceUnavailableException {
+        if (!writes.wanted()) {
+            return loadAttached(bindings, elf, wanted, ringBufferBytes, library, libraryOff, OriginPrograms.Selection.NONE);
+        }
+        BpfExecProgram loaded;
+        try {
+            loaded = loadAttached(bindings, elf, wanted, ringBufferBytes, library, libraryOff, OriginPrograms.Selection.ALL);
+        } catch (SourceUnavailableException withWrites) {
+            try {
+                loaded = loadAttached(bindings, elf, wanted, ringBufferBytes, library, libraryOff, OriginPrograms.Selection.NO_BTF);
+                LOG.warn("the write programs loaded without {} ({})", OriginPrograms.BTF_PROGRAM, withWrites.getMessage());
+            } catch (SourceUnavailableException withoutBtf) {
+                loaded = loadAttached(bindings, elf, wanted, ringBufferBytes, library, libraryOff, OriginPrograms.Selection.NONE);
+                LOG.warn("the write programs did not load with {}: {}", wanted.section(), withoutBtf.getMessage());
+                writes.unavailable("the write programs did not load: " + withoutBtf.getMessage());
+                return loaded;
+            }
+        }
+        try {
+            loaded.origin = OriginPrograms.attach(bindings, loaded.object, Path.of("/proc"));
+            writes.started();
+        } catch (java.io.IOException | RuntimeException e) {
+            writes.unavailable(e.getMessage());
+        }
+        return loaded;
+    }
+
     private static BpfExecProgram loadAttached(LibbpfBindings bindings, byte[] elf, ExecAttachment wanted,
-            int ringBufferBytes, boolean library, String libraryOff) throws SourceUnavailableException {
+            int ringBufferBytes, boolean library, String libraryOff, OriginPrograms.Selection withWrites)
+            throws SourceUnavailableException {
         Libbpf libbpf = bindings.libbpf();
         Pointer bytes = Memory.allocateDirect(bindings.runtime(), elf.length);
         bytes.put(0, elf, 0, elf.length);
@@ -142,6 +193,7 @@ final class BpfExecProgram implements AutoCloseable {
             if (libraryProgram != null) {
                 libbpf.bpf_program__set_autoload(libraryProgram, library);
             }
+            OriginPrograms.setAutoload(libbpf, obj, withWrites);
             Pointer ringMap = libbpf.bpf_object__find_map_by_name(obj, RING_BUFFER_MAP);
             if (ringMap == null) {
                 throw new SourceUnavailableException("BPF object has no map " + RING_BUFFER_MAP);
@@ -340,8 +392,22 @@ final class BpfExecProgram implements AutoCloseable {
         Reference.reachabilityFence(objectBytes);
     }
 
-    /** Destroys the link: no new records after this returns. Idempotent. */
+    /** The kernel's write-tracking counters ({@code WriteRecordLayout.CTR_*}); zeros when not attached. */
+    long[] originCounters() {
+        return origin == null || object == null ? new long[WriteRecordLayout.CTR_COUNT] : origin.counters();
+    }
+
+    /** Whether the write programs are attached. */
+    boolean writeTracking() {
+        return origin != null;
+    }
+
+    /** Destroys the links: no new records after this returns. Idempotent. */
     void detach() {
+        if (origin != null) {
+            origin.close();
+            origin = null;
+        }
         if (libraryLink != null) {
             int rc = libbpf.bpf_link__destroy(libraryLink);
             if (rc < 0) {

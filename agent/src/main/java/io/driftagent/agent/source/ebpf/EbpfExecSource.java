@@ -1,5 +1,7 @@
 package io.driftagent.agent.source.ebpf;
 
+import io.driftagent.agent.provenance.WriteRecordLayout;
+import io.driftagent.agent.provenance.WriteTracking;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.agent.source.ExecEventSink;
 import io.driftagent.agent.source.ExecSource;
@@ -81,6 +83,7 @@ public final class EbpfExecSource implements ExecSource {
 
     private final Config config;
     private final EbpfPrerequisites prerequisites;
+    private final WriteTracking writes;
     private final Object lifecycle = new Object();
     private BpfExecProgram program;
     private ExecRingReader reader;
@@ -99,8 +102,18 @@ public final class EbpfExecSource implements ExecSource {
     }
 
     EbpfExecSource(Config config, EbpfPrerequisites prerequisites) {
+        this(config, prerequisites, WriteTracking.NONE);
+    }
+
+    /** With write tracking: the write programs attached when {@code writes} wants them, their records handed to it. */
+    public EbpfExecSource(Config config, WriteTracking writes) {
+        this(config, EbpfPrerequisites.ofThisHost(), writes);
+    }
+
+    EbpfExecSource(Config config, EbpfPrerequisites prerequisites, WriteTracking writes) {
         this.config = Objects.requireNonNull(config, "config");
         this.prerequisites = Objects.requireNonNull(prerequisites, "prerequisites");
+        this.writes = Objects.requireNonNull(writes, "writes");
     }
 
     @Override
@@ -122,12 +135,12 @@ public final class EbpfExecSource implements ExecSource {
             }
             byte[] elf = EbpfPrerequisites.readObject();
             BpfExecProgram loaded = BpfExecProgram.load(bindings, elf, config.program(), config.ringBufferBytes(),
-                    config.libraryMappings());
+                    config.libraryMappings(), writes);
             ExecRingReader ring = null;
             MappedRingBuffer doorbell = null;
             ReaderWait waiting;
             try {
-                ring = ExecRingReader.open(bindings, loaded.ringBufferFd(), config.ringBufferBytes(), sink);
+                ring = ExecRingReader.open(bindings, loaded.ringBufferFd(), config.ringBufferBytes(), sink, writes);
                 doorbell = new MappedRingBuffer(bindings.memory(), bindings.runtime(), loaded.doorbellFd(),
                         BpfExecProgram.doorbellBytes(bindings));
                 waiting = new ReaderWait(bindings.memory(), bindings.runtime(), doorbell);
@@ -202,6 +215,20 @@ public final class EbpfExecSource implements ExecSource {
             }
             return program == null ? new long[io.driftagent.agent.library.MapRecordLayout.CTR_COUNT]
                     : program.libraryCounters();
+        }
+    }
+
+    /** The kernel's write-tracking counters ({@code WriteRecordLayout.CTR_*}), zeros when write tracking is off. */
+    public long[] writeCounters() {
+        synchronized (lifecycle) {
+            return program == null ? new long[WriteRecordLayout.CTR_COUNT] : program.originCounters();
+        }
+    }
+
+    /** Whether the write programs are attached. */
+    public boolean writeTracking() {
+        synchronized (lifecycle) {
+            return program != null && program.writeTracking();
         }
     }
 

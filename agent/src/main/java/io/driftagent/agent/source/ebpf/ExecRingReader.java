@@ -1,5 +1,7 @@
 package io.driftagent.agent.source.ebpf;
 
+import io.driftagent.agent.provenance.WriteRecordLayout;
+import io.driftagent.agent.provenance.WriteTracking;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.agent.source.ExecEventSink;
 import io.driftagent.agent.source.SourceUnavailableException;
@@ -28,6 +30,10 @@ final class ExecRingReader implements AutoCloseable {
             io.driftagent.agent.library.MapRecordLayout.isMapRecord(data, offset, length)
                     || length >= ExecRecordLayout.REC_HDR_SIZE
                     && !ExecRecordLayout.isImageLayer(data.getInt(offset + ExecRecordLayout.REC_OFF_FLAGS));
+    /** Write records go with the drift execs, in ring order: a file's writer is recorded before its exec is handed on. */
+    private static final MappedRingBuffer.RecordPriority URGENT = (data, offset, length) ->
+            length >= 4 && data.getInt(offset) == WriteRecordLayout.REC_KIND || MAY_BE_DRIFT.urgent(data, offset, length);
+    private final WriteTracking writes;
     private final AtomicLong delivered = new AtomicLong();
     private final AtomicLong queueFull = new AtomicLong();
     private final AtomicLong malformed = new AtomicLong();
@@ -36,16 +42,28 @@ final class ExecRingReader implements AutoCloseable {
 
     /** Over a mapped ring (closed with this reader). */
     ExecRingReader(MappedRingBuffer ring, ExecEventSink sink) {
+        this(ring, sink, WriteTracking.NONE);
+    }
+
+    /** Over a mapped ring that also carries write records, handed to {@code writes}. */
+    ExecRingReader(MappedRingBuffer ring, ExecEventSink sink, WriteTracking writes) {
         this.ring = ring;
         this.sink = sink;
+        this.writes = writes;
     }
 
     /** Maps the program's events ring. */
     static ExecRingReader open(LibbpfBindings bindings, int ringBufferFd, int ringBufferBytes, ExecEventSink sink)
             throws SourceUnavailableException {
+        return open(bindings, ringBufferFd, ringBufferBytes, sink, WriteTracking.NONE);
+    }
+
+    /** Maps the program's events ring, whose write records go to {@code writes}. */
+    static ExecRingReader open(LibbpfBindings bindings, int ringBufferFd, int ringBufferBytes, ExecEventSink sink,
+                               WriteTracking writes) throws SourceUnavailableException {
         try {
             return new ExecRingReader(new MappedRingBuffer(bindings.memory(), bindings.runtime(), ringBufferFd,
-                    ringBufferBytes), sink);
+                    ringBufferBytes), sink, writes);
         } catch (IOException | RuntimeException e) {
             throw new SourceUnavailableException("cannot map the exec ring buffer: " + e.getMessage(), e);
         }
@@ -56,7 +74,7 @@ final class ExecRingReader implements AutoCloseable {
      * records that may be drift first. Returns how many.
      */
     int consume() {
-        return ring.drain(handler, MAY_BE_DRIFT);
+        return ring.drain(handler, URGENT);
     }
 
     /** Records so far that may be drift (not an image-layer exec); read on the reader thread. */
@@ -82,13 +100,19 @@ final class ExecRingReader implements AutoCloseable {
 
     private void onRecord(ByteBuffer data, int offset, int length) {
         try {
-            // the first u32 tells a record's kind: an exec record's version, or a mapping record's magic
+            // the first u32 tells a record's kind: an exec record's version, a write record's or a mapping record's
+            // magic
+            if (length >= 4 && data.getInt(offset) == WriteRecordLayout.REC_KIND) {
+                writes.onWriteRecord(data, offset, length);
+                return;
+            }
             ExecEvent event = io.driftagent.agent.library.MapRecordLayout.isMapRecord(data, offset, length)
                     ? mapParser.parse(data, offset, length) : parser.parse(data, offset, length);
             if (event == null) {
                 malformed.incrementAndGet();
                 return;
             }
+            writes.onExec(event);
             if (MAY_BE_DRIFT.urgent(data, offset, length)) {
                 promptRecords++;
             }

@@ -28,6 +28,8 @@ public interface Libbpf {
 
     int bpf_program__set_autoload(Pointer prog, boolean autoload);
 
+    int bpf_program__fd(Pointer prog);
+
     @SaveError
     Pointer bpf_program__attach(Pointer prog);
 

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The record the origin programs (origin.bpf.c) write into the shared events ring: who opened a file for writing.
+ * The u32 at offset 0 is WRITE_REC_KIND ("ORIG" read as a little-endian u32), which no exec record version can be;
+ * the reader dispatches on it. Little-endian: a fixed header (WRITE_REC_HDR_SIZE bytes), then the writer's
+ * executable path (EXE_LEN bytes) and its argv (ARGV_LEN bytes, NUL-separated as /proc/<pid>/cmdline), neither
+ * NUL-terminated. A REMOTE record (flag WRITE_FLAG_REMOTE_UPDATE) has no file and no sections: it tells that a
+ * writer seen before connected to a new TCP peer. The Java mirror (WriteRecordLayout) is checked against these
+ * macros by WriteRecordLayoutTest.
+ */
+#ifndef DRIFT_WRITE_RECORD_H
+#define DRIFT_WRITE_RECORD_H
+
+#define WRITE_REC_KIND              0x4f524947
+#define WRITE_REC_EXE_MAX           4095  /* the writer's mm->exe_file path, as the exec record's path */
+#define WRITE_REC_ARGV_MAX          1024  /* the writer's argv: a bounded prefix */
+#define WRITE_REC_DATA_LEN          5120  /* room for both sections at their bounds */
+
+#define WRITE_REC_OFF_KIND          0
+#define WRITE_REC_OFF_FLAGS         4
+#define WRITE_REC_OFF_PID           8
+#define WRITE_REC_OFF_TGID          12
+#define WRITE_REC_OFF_START_TIME    16    /* the process's start_boottime, as the exec record's */
+#define WRITE_REC_OFF_TIMESTAMP     24    /* bpf_ktime_get_ns() of the open (CLOCK_MONOTONIC) */
+#define WRITE_REC_OFF_CGROUP_ID     32
+#define WRITE_REC_OFF_MNT_NS        40
+#define WRITE_REC_OFF_REMOTE_PORT   44    /* u16, host byte order; 0: no TCP peer known */
+#define WRITE_REC_OFF_REMOTE_FAMILY 46    /* u16: 2 AF_INET (address in the first 4 bytes), 10 AF_INET6; 0: none */
+#define WRITE_REC_OFF_REMOTE_ADDR   48    /* 16 bytes, network byte order */
+#define WRITE_REC_OFF_FILE_DEV      64    /* stat(2) encoding, as the exec record's file_dev */
+#define WRITE_REC_OFF_FILE_INO      72
+#define WRITE_REC_OFF_EXE_LEN       80
+#define WRITE_REC_OFF_ARGV_LEN      84
+#define WRITE_REC_HDR_SIZE          88
+
+/* flags */
+#define WRITE_FLAG_REMOTE_UPDATE    0x01  /* no file: the writer (tgid, start_time) connected to the remote here */
+#define WRITE_FLAG_EXE_TRUNC        0x02  /* the exe path is a suffix (too long or too deep) */
+#define WRITE_FLAG_ARGV_TRUNC       0x04  /* argv longer than WRITE_REC_ARGV_MAX bytes */
+
+/* indexes of the per-CPU origin counter array */
+#define WRITE_CTR_OPENS             0     /* opens for writing of a regular file by a process in a container */
+#define WRITE_CTR_EMITTED           1     /* write records written to the ring (first per file and writer) */
+#define WRITE_CTR_RINGBUF_FULL      2     /* write or remote records lost: ring full */
+#define WRITE_CTR_CONNECTS          3     /* TCP connects by processes in containers */
+#define WRITE_CTR_REMOTE_UPDATES    4     /* remote records: a writer connected after it wrote */
+#define WRITE_CTR_COUNT             5
+
+#endif

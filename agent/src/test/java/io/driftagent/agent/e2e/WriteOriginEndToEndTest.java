@@ -1,0 +1,233 @@
+package io.driftagent.agent.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.driftagent.agent.fixture.BusyboxImage;
+import io.driftagent.agent.fixture.ContainerdHost;
+import io.driftagent.agent.fixture.HostCommands;
+import io.driftagent.agent.fixture.tier.TestTiers;
+import io.driftagent.agent.provenance.OriginUnknown;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * drift.origin in the whole agent's alerts (standalone, real containerd containers, host network): the process that
+ * wrote a dropped file, its command line, and for a download over loopback the server's address; a file written
+ * before the agent started carries the documented reason.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Tag(TestTiers.E2E)
+class WriteOriginEndToEndTest {
+
+    private static final String IMAGE = "docker.io/drift-e2e/busybox:orig";
+    private static final Duration ALERT_WAIT = Duration.ofSeconds(20);
+    private static final String POLICY = """
+            apiVersion: drift.agent/v1
+            kind: DriftPolicy
+            rules: []
+            defaultRule:
+              action: alert
+            """;
+
+    private final String target = "orig-" + ThreadLocalRandom.current().nextInt(1_000_000);
+    private final int port = 20_000 + ThreadLocalRandom.current().nextInt(20_000);
+    private final ContainerdHost containerd = new ContainerdHost("drift-e2e-orig");
+
+    private Path work;
+    private AlertLog alerts;
+    private RunningAgent agent;
+
+    /** The exec source under test. */
+    String source() {
+        return "ebpf";
+    }
+
+    /** Whether the source tracks writes (the fanotify source does not: its alerts say so). */
+    boolean tracksWrites() {
+        return true;
+    }
+
+    @BeforeAll
+    void startAContainerWriteAFileThenStartTheAgent() throws Exception {
+        assumeTrue(HostCommands.isRoot(), "needs root: the agent loads BPF; containerd");
+        assertThat(ContainerdHost.available()).as("containerd is running (scripts/host-setup.sh starts it)").isTrue();
+        assertThat(BusyboxImage.available()).as("busybox-static at /bin/busybox").isTrue();
+        work = Files.createTempDirectory("drift-e2e-orig");
+        containerd.importBusybox(work, IMAGE);
+        containerd.run(IMAGE, target, "--net-host");
+        // written before the agent starts: no writer can be known
+        containerd.exec(target, "/bin/cp /bin/busybox /tmp/pre && chmod +x /tmp/pre");
+
+        Path policy = Files.writeString(work.resolve("policy.yaml"), POLICY);
+        alerts = new AlertLog(work.resolve("alerts.jsonl"));
+        agent = RunningAgent.startStandaloneAndAwaitReady(
+                RunningAgent.standaloneFlags(source(), policy, alerts.file()));
+    }
+
+    @AfterAll
+    void stopEverything() {
+        if (agent != null) {
+            agent.close();
+        }
+        containerd.removeAll();
+        if (work != null) {
+            HostCommands.quietly("rm", "-rf", work.toString());
+        }
+    }
+
+    @Test
+    void aFileWrittenByCatThroughAShellRedirectionNamesCatAsItsWriter() throws Exception {
+        // given the shell opens /tmp/w (ash redirects in the shell itself), then forks and execs cat, which writes it
+        // through the inherited stdout (cat by its path: busybox's shell runs a bare "cat" without an exec, and the
+        // shell is then, truly, the writer)
+        containerd.exec(target, "/bin/cat /bin/busybox > /tmp/w; chmod +x /tmp/w; /tmp/w true; true");
+
+        // then the writer is named by its latest image: cat (busybox's applet), with cat's command line
+        JsonNode origin = originOf("/tmp/w");
+        if (!tracksWrites()) {
+            assertUntracked(origin);
+            return;
+        }
+        assertThat(origin.path("reason").isNull()).as(origin.toString()).isTrue();
+        assertThat(origin.path("exe").asString()).as(origin.toString()).isIn("/bin/cat", "/bin/busybox");
+        assertThat(strings(origin.path("cmdline"))).as(origin.toString()).containsExactly("/bin/cat", "/bin/busybox");
+        assertThat(origin.path("pid").asInt()).as(origin.toString()).isPositive();
+        assertThat(origin.path("time").asString()).as(origin.toString()).isNotEmpty();
+        assertThat(origin.path("remote").isNull()).as(origin.toString()).isTrue();
+    }
+
+    @Test
+    void aFileCopiedByCpNamesCp() throws Exception {
+        // given a copy by the cp program (exec'd by its path: busybox's shell runs a bare "cp" without an exec); the
+        // drop runs under its own name, which busybox does not know (it exits 127: the exec happened)
+        containerd.exec(target, "/bin/cp /bin/busybox /tmp/c && /tmp/c true; true");
+
+        JsonNode origin = originOf("/tmp/c");
+        if (!tracksWrites()) {
+            assertUntracked(origin);
+            return;
+        }
+        assertThat(origin.path("exe").asString()).as(origin.toString()).isEqualTo("/bin/busybox");
+        assertThat(strings(origin.path("cmdline"))).as(origin.toString())
+                .containsExactly("/bin/cp", "/bin/busybox", "/tmp/c");
+    }
+
+    @Test
+    void anImageBinaryOverwrittenInPlaceIsModifiedAndNamesItsWriter() throws Exception {
+        // given the image's /usr/bin/tool replaced with other content (copied up to the writable layer at the open)
+        containerd.exec(target, "/bin/cat /bin/busybox /bin/busybox > /usr/bin/tool && /usr/bin/tool true; true");
+
+        JsonNode origin = originOf("/usr/bin/tool", "MODIFIED");
+        if (!tracksWrites()) {
+            assertUntracked(origin);
+            return;
+        }
+        assertThat(strings(origin.path("cmdline"))).as(origin.toString())
+                .containsExactly("/bin/cat", "/bin/busybox", "/bin/busybox");
+    }
+
+    @Test
+    void aRenamedFileIsStillFoundByItsInode() throws Exception {
+        // given a file written under one name and run under another
+        containerd.exec(target, "/bin/cp /bin/busybox /tmp/r1 && /bin/busybox mv /tmp/r1 /tmp/r2 && /tmp/r2 true; true");
+
+        JsonNode origin = originOf("/tmp/r2");
+        if (!tracksWrites()) {
+            assertUntracked(origin);
+            return;
+        }
+        assertThat(strings(origin.path("cmdline"))).as(origin.toString())
+                .containsExactly("/bin/cp", "/bin/busybox", "/tmp/r1");
+    }
+
+    @Test
+    void aDownloadOverLoopbackNamesTheDownloaderAndTheServer() throws Exception {
+        // given an HTTP server on loopback serving a binary, and wget fetching it into the container's /tmp
+        containerd.exec(target, "mkdir -p /www && /bin/cp /bin/busybox /www/x && /bin/busybox httpd -p 127.0.0.1:"
+                + port + " -h /www");
+        String url = "http://127.0.0.1:" + port + "/x";
+        containerd.exec(target, "/bin/busybox wget -q -O /tmp/d " + url + " && chmod +x /tmp/d && /tmp/d true; true");
+
+        JsonNode origin = originOf("/tmp/d");
+        if (!tracksWrites()) {
+            assertUntracked(origin);
+            return;
+        }
+        assertThat(strings(origin.path("cmdline"))).as(origin.toString())
+                .containsExactly("/bin/busybox", "wget", "-q", "-O", "/tmp/d", url);
+        assertThat(origin.path("remote").asString()).as(origin.toString()).isEqualTo("127.0.0.1:" + port);
+    }
+
+    @Test
+    void aFileWrittenBeforeTheAgentStartedHasTheDocumentedReason() throws Exception {
+        containerd.exec(target, "/tmp/pre true; true");
+
+        JsonNode origin = originOf("/tmp/pre");
+        if (!tracksWrites()) {
+            assertUntracked(origin);
+            return;
+        }
+        assertThat(origin.path("reason").asString()).as(origin.toString()).isEqualTo(OriginUnknown.NOT_SEEN.reason());
+        assertThat(origin.path("pid").isNull()).as(origin.toString()).isTrue();
+        assertThat(origin.path("cmdline").size()).as(origin.toString()).isZero();
+    }
+
+    @Test
+    void theMetricsSayWhetherWritesAreTrackedAndCountTheRecords() throws Exception {
+        containerd.exec(target, "/bin/cp /bin/busybox /tmp/m && /tmp/m true; true");
+        originOf("/tmp/m");
+
+        String metrics = agent.get("/metrics").body();
+
+        assertThat(metrics).contains("drift_origin_active " + (tracksWrites() ? "1.0" : "0.0"));
+        double written = metricValue(metrics, "drift_origin_records_total{type=\"write\"}");
+        double emitted = metricValue(metrics, "drift_origin_kernel_total{event=\"emitted\"}");
+        if (tracksWrites()) {
+            assertThat(written).as(metrics).isPositive();
+            assertThat(emitted).as("the kernel's count of what the agent read").isGreaterThanOrEqualTo(written);
+        } else {
+            assertThat(written).isZero();
+        }
+    }
+
+    private static double metricValue(String metrics, String series) {
+        return metrics.lines().filter(l -> l.startsWith(series + " ")).findFirst()
+                .map(l -> Double.parseDouble(l.substring(series.length() + 1).trim()))
+                .orElseThrow(() -> new AssertionError(series + " not in:\n" + metrics));
+    }
+
+    private static void assertUntracked(JsonNode origin) {
+        assertThat(origin.path("reason").asString()).as(origin.toString()).isEqualTo(OriginUnknown.FANOTIFY.reason());
+        assertThat(origin.path("pid").isNull()).as(origin.toString()).isTrue();
+        assertThat(origin.path("exe").isNull()).as(origin.toString()).isTrue();
+    }
+
+    private JsonNode originOf(String path) throws Exception {
+        return originOf(path, "ADDED");
+    }
+
+    private JsonNode originOf(String path, String kind) throws Exception {
+        JsonNode alert = alerts.await(AlertLog.forPath(target, path), ALERT_WAIT).orElseThrow(
+                () -> new AssertionError("no alert for " + path + " in container " + target + " in:\n" + alerts));
+        assertThat(alert.path("drift").path("kind").asString()).as(alert.toString()).isEqualTo(kind);
+        assertThat(alert.path("drift").has("origin")).as(alert.toString()).isTrue();
+        return alert.path("drift").path("origin");
+    }
+
+    private static List<String> strings(JsonNode array) {
+        List<String> out = new ArrayList<>();
+        array.forEach(n -> out.add(n.asString()));
+        return out;
+    }
+}
