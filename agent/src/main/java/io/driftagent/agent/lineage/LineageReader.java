@@ -14,7 +14,8 @@ import java.util.Objects;
  *
  * <ul>
  *   <li>With the kernel's lineage facts (the eBPF source): the ancestors and the session leader are the kernel's, taken
- *       at exec time; each ancestor is named by the {@link ProcessTree} (its latest image, even when it exited), else,
+ *       at exec time; each ancestor is named by the {@link ProcessTree} (the image it had at that exec, even when it
+ *       exited or exec'd something else since), else,
  *       for one the tree never saw (started before the agent, or forked without exec'ing), by {@code /proc} while
  *       it lives and is the same process (its start time), else with its pid only. The parent's exe the same way.</li>
  *   <li>Without them (the fanotify source): best effort from {@code /proc} while the process lives, walking
@@ -55,7 +56,8 @@ public final class LineageReader {
         ExecEvent.KernelFacts facts = event.kernel();
         String parentExe = null;
         if (event.ppid() > 0) {
-            ProcessTree.Image parent = tree.image(new ProcessKey(event.ppid(), kernel.parentStartTimeNs()));
+            ProcessTree.Image parent = tree.imageAt(new ProcessKey(event.ppid(), kernel.parentStartTimeNs()),
+                    event.timestampNs());
             parentExe = parent != null ? parent.exe() : null;
         }
         if (kernel.hostPidNamespace()) {
@@ -68,7 +70,7 @@ public final class LineageReader {
         }
         List<Alert.Ancestor> ancestors = new ArrayList<>(kernel.ancestors().size());
         for (ProcessKey key : kernel.ancestors()) {
-            ancestors.add(ancestor(key));
+            ancestors.add(ancestor(key, event.timestampNs()));
         }
         ProcessLineage.SessionLeader leader = kernel.leader() == null ? null : new ProcessLineage.SessionLeader(
                 kernel.leaderNsPid() == 1 ? Alert.SessionKind.init : Alert.SessionKind.exec, kernel.leader());
@@ -77,8 +79,9 @@ public final class LineageReader {
                 facts.sessionId() < 0 ? null : facts.sessionId());
     }
 
-    private Alert.Ancestor ancestor(ProcessKey key) {
-        ProcessTree.Image image = tree.image(key);
+    /** As it was when the exec at {@code execTimeNs} happened. */
+    private Alert.Ancestor ancestor(ProcessKey key, long execTimeNs) {
+        ProcessTree.Image image = tree.imageAt(key, execTimeNs);
         if (image != null) {
             return new Alert.Ancestor(key.tgid(), image.exe(), image.argv());
         }

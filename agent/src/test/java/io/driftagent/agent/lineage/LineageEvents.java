@@ -17,8 +17,14 @@ final class LineageEvents {
     }
 
     static ExecEvent exec(int tgid, long startTimeNs, int ppid, String exe, List<String> argv, Lineage lineage) {
+        return execAt(0, tgid, startTimeNs, ppid, exe, argv, lineage);
+    }
+
+    /** As exec, at the kernel timestamp {@code timestampNs}. */
+    static ExecEvent execAt(long timestampNs, int tgid, long startTimeNs, int ppid, String exe, List<String> argv,
+                            Lineage lineage) {
         return new ExecEvent(tgid, tgid, ppid, 0, 0, startTimeNs, "comm", exe, new ExecEvent.FileId(1, 2),
-                ExecEvent.FileId.NONE, 0, 0, ExecEvent.Flags.NONE, ExecEvent.SourceKind.EBPF, 0,
+                ExecEvent.FileId.NONE, 0, 0, ExecEvent.Flags.NONE, ExecEvent.SourceKind.EBPF, timestampNs,
                 new KernelFacts(exe, false, false, false, argv, false, argv.size(), 0, 0, 1000, 3, "sh", lineage));
     }
 

@@ -29,6 +29,36 @@ class ProcessTreeTest {
     }
 
     @Test
+    void aProcessIsNamedByTheImageItHadAtATimeNotByOneItExecdLater() {
+        // given a shell (exec'd at t=10) whose last command replaced it at t=30
+        ProcessTree tree = new ProcessTree(16, 1 << 20, registry);
+        ExecEvent.Lineage none = LineageEvents.lineage(0, List.of(), null, 0, "/");
+        tree.record(LineageEvents.execAt(10, 7, 100L, 1, "/bin/busybox", List.of("/bin/sh", "-c", "x; sleep 9"), none));
+        tree.record(LineageEvents.execAt(30, 7, 100L, 1, "/bin/busybox", List.of("sleep", "9"), none));
+        ProcessKey shell = new ProcessKey(7, 100L);
+
+        // then its child's exec at t=20 sees the shell, a later one the sleep, an earlier one nothing known
+        assertThat(tree.imageAt(shell, 20).argv()).containsExactly("/bin/sh", "-c", "x; sleep 9");
+        assertThat(tree.imageAt(shell, 40).argv()).containsExactly("sleep", "9");
+        assertThat(tree.imageAt(shell, 5)).isSameAs(ProcessTree.UNKNOWN_THEN);
+        assertThat(tree.image(shell).argv()).containsExactly("sleep", "9");
+    }
+
+    @Test
+    void aProcessKeepsItsLastFourImages() {
+        ProcessTree tree = new ProcessTree(16, 1 << 20, registry);
+        ExecEvent.Lineage none = LineageEvents.lineage(0, List.of(), null, 0, "/");
+        for (int t = 1; t <= 6; t++) {
+            tree.record(LineageEvents.execAt(t, 7, 100L, 1, "/x" + t, List.of("x" + t), none));
+        }
+        ProcessKey key = new ProcessKey(7, 100L);
+        assertThat(tree.imageAt(key, 3).exe()).isEqualTo("/x3");
+        assertThat(tree.imageAt(key, 2)).isSameAs(ProcessTree.UNKNOWN_THEN);
+        long oneImage = ProcessTree.ENTRY_OVERHEAD_BYTES + 3 + 3;
+        assertThat(tree.bytes()).isEqualTo(4 * oneImage);
+    }
+
+    @Test
     void beyondItsEntryBoundTheLeastRecentlyUsedProcessIsForgottenAndCounted() {
         ProcessTree tree = new ProcessTree(2, 1 << 20, registry);
         tree.record(LineageEvents.exec(1, 1L, "/a", List.of("a")));
