@@ -3,7 +3,6 @@ package io.driftagent.agent.lineage;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.agent.source.ExecEvent.ProcessKey;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -64,8 +63,6 @@ public final class ProcessTree {
                 .description("processes the process tree forgot to stay within its bounds (their ancestors' exe "
                         + "and command line are then read from /proc while they live)")
                 .register(registry);
-        Gauge.builder("drift.lineage.processes", this, ProcessTree::size)
-                .description("processes whose latest image the process tree holds").register(registry);
     }
 
     /** Records the exec's image under its process; an event without kernel lineage facts (fanotify) is ignored. */
