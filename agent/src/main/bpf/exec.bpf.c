@@ -2,7 +2,8 @@
 /*
  * drift-agent exec capture: one record per successful exec, with the kernel's own facts about the
  * executed file (dev/ino in stat(2) encoding, overlay / upper layer / memfd / unlinked flags), its path resolved
- * from its dentries (not the name the exec was given), the new image's argv, and the process's credentials.
+ * from its dentries (not the name the exec was given), the new image's argv, the process's credentials, its working
+ * directory and its lineage (ancestors and session leader in its pid namespace).
  * A record is built in a per-CPU scratch buffer and copied into the ring at its used length (exec_record.h).
  *
  * Two programs, one chosen at load time by userspace (the other has its autoload disabled):
@@ -57,7 +58,15 @@ struct exec_record {
 	__u32 argv_len;
 	char comm[EXEC_REC_COMM_LEN];
 	char parent_comm[EXEC_REC_COMM_LEN];
-	char data[EXEC_REC_DATA_LEN]; /* filename | path | argv, each *_len bytes */
+	__u64 parent_start_time;
+	__u64 leader_start_time;
+	__u32 leader_tgid;
+	__u32 leader_ns_pid;
+	__u32 ancestor_count;
+	__u32 cwd_len;
+	__u32 ancestor_tgid[EXEC_REC_ANCESTORS_MAX];
+	__u64 ancestor_start[EXEC_REC_ANCESTORS_MAX];
+	char data[EXEC_REC_DATA_LEN]; /* filename | path | argv | cwd, each *_len bytes */
 };
 
 #define CHECK_OFF(field, off) _Static_assert(__builtin_offsetof(struct exec_record, field) == (off), #field)
@@ -86,9 +95,18 @@ CHECK_OFF(path_len, EXEC_REC_OFF_PATH_LEN);
 CHECK_OFF(argv_len, EXEC_REC_OFF_ARGV_LEN);
 CHECK_OFF(comm, EXEC_REC_OFF_COMM);
 CHECK_OFF(parent_comm, EXEC_REC_OFF_PARENT_COMM);
+CHECK_OFF(parent_start_time, EXEC_REC_OFF_PARENT_START_TIME);
+CHECK_OFF(leader_start_time, EXEC_REC_OFF_LEADER_START_TIME);
+CHECK_OFF(leader_tgid, EXEC_REC_OFF_LEADER_TGID);
+CHECK_OFF(leader_ns_pid, EXEC_REC_OFF_LEADER_NS_PID);
+CHECK_OFF(ancestor_count, EXEC_REC_OFF_ANCESTOR_COUNT);
+CHECK_OFF(cwd_len, EXEC_REC_OFF_CWD_LEN);
+CHECK_OFF(ancestor_tgid, EXEC_REC_OFF_ANCESTOR_TGID);
+CHECK_OFF(ancestor_start, EXEC_REC_OFF_ANCESTOR_START);
 CHECK_OFF(data, EXEC_REC_HDR_SIZE);
-_Static_assert(EXEC_REC_DATA_LEN >= (EXEC_REC_FILENAME_MAX + 1) + (EXEC_REC_PATH_MAX + 1) + EXEC_REC_ARGV_MAX,
-	       "data holds the three sections at their bounds");
+_Static_assert(EXEC_REC_DATA_LEN >= (EXEC_REC_FILENAME_MAX + 1) + (EXEC_REC_PATH_MAX + 1) + EXEC_REC_ARGV_MAX +
+	       (EXEC_REC_CWD_MAX + 1), "data holds the four sections at their bounds");
+_Static_assert((EXEC_REC_ANCESTORS_MAX & (EXEC_REC_ANCESTORS_MAX - 1)) == 0, "ancestor indexes are masked");
 
 /* the path walk writes backwards from PATH_BUF_END; offsets are masked to PATH_BUF_END - 1 and names to 255 bytes,
  * so the buffer is twice that: every masked write stays inside it whatever the verifier assumes */
@@ -106,9 +124,21 @@ struct path_walk {
 	int end;  /* 0: walking; 1: met the process's root; 2: met a root that is not the process's; 3: too long */
 };
 
+#define LINEAGE_WALK_MAX 64          /* real_parent steps to the session leader (bpf_loop) */
+#define LINEAGE_WALK_MAX_UNROLLED 16 /* the same without bpf_loop */
+struct lineage_walk {
+	struct task_struct *task;  /* the topmost process reached in the namespace (a thread-group leader) */
+	struct pid_namespace *ns;  /* the exec'ing task's pid namespace */
+	__u32 level;               /* its level (0, the host's, is not walked) */
+	__u32 n;                   /* ancestors recorded */
+	__s32 leader_nr;           /* task's pid in ns */
+	int end;  /* 0: walking; 1: met the namespace's boundary or the top */
+};
+
 struct exec_scratch {
 	struct exec_record rec;
 	struct path_walk walk;
+	struct lineage_walk lineage;
 	__u32 path_start; /* where resolve_path's result starts in path */
 	__u32 path_flags; /* the EXEC_FLAG_PATH_* flags it found */
 	char path[2 * PATH_BUF_END];
@@ -480,16 +510,12 @@ static long path_step(__u32 i, struct path_walk_ctx *ctx)
  * from the helper and its scratch from the map. The walk runs under bpf_loop (kernel 5.17 and later: the step is
  * verified once, so the walk may be long); without it, as a bounded loop the verifier follows step by step, so short.
  */
-__noinline int resolve_path(__u64 file_addr)
+static __always_inline int walk_path(struct exec_scratch *s, struct task_struct *task, struct dentry *dentry,
+				     struct vfsmount *vfsmnt)
 {
-	struct exec_scratch *s = scratch_record();
-	struct file *f = (void *)file_addr;
-	struct task_struct *task = (void *)bpf_get_current_task();
-	if (!s || !f || !task)
-		return 0;
 	struct path_walk *w = &s->walk;
-	w->dentry = BPF_CORE_READ(f, f_path.dentry);
-	w->vfsmnt = BPF_CORE_READ(f, f_path.mnt);
+	w->dentry = dentry;
+	w->vfsmnt = vfsmnt;
 	w->root_dentry = BPF_CORE_READ(task, fs, root.dentry);
 	w->root_mnt = BPF_CORE_READ(task, fs, root.mnt);
 	w->mnt_off = bpf_core_field_offset(struct mount, mnt);
@@ -525,6 +551,154 @@ __noinline int resolve_path(__u64 file_addr)
 	return PATH_BUF_END - pos;
 }
 
+__noinline int resolve_path(__u64 file_addr)
+{
+	struct exec_scratch *s = scratch_record();
+	struct file *f = (void *)file_addr;
+	struct task_struct *task = (void *)bpf_get_current_task();
+	if (!s || !f || !task)
+		return 0;
+	return walk_path(s, task, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt));
+}
+
+/*
+ * A directory's path (the working directory's) by the same walk as resolve_path: dentry and vfsmount as addresses a
+ * helper read. The process's root itself is "/" (the walk prepends nothing there).
+ */
+__noinline int resolve_dir_path(__u64 dentry_addr, __u64 vfsmnt_addr)
+{
+	struct exec_scratch *s = scratch_record();
+	struct task_struct *task = (void *)bpf_get_current_task();
+	if (!s || !task || !dentry_addr || !vfsmnt_addr)
+		return 0;
+	int len = walk_path(s, task, (void *)dentry_addr, (void *)vfsmnt_addr);
+	if (len == 0 && s->walk.end == 1) {
+		s->path[PATH_BUF_END - 1] = '/';
+		s->path_start = PATH_BUF_END - 1;
+		return 1;
+	}
+	return len;
+}
+
+/* a task's start time as START_TIME records it */
+static __always_inline __u64 start_of(struct task_struct *t)
+{
+	if (bpf_core_field_exists(t->start_boottime))
+		return BPF_CORE_READ(t, start_boottime);
+	return BPF_CORE_READ(t, start_time);
+}
+
+/* the namespace of t's pid at `level` and t's pid there; NULL when t's pid has no such level (t is outside) */
+static __always_inline struct pid_namespace *pid_ns_at(struct task_struct *t, __u32 level, __s32 *nr)
+{
+	struct pid *pid = BPF_CORE_READ(t, thread_pid);
+	if (!pid || BPF_CORE_READ(pid, level) < level || level > 32)
+		return NULL;
+	struct upid *up = (void *)((char *)pid + bpf_core_field_offset(struct pid, numbers) +
+				   (__u64)level * bpf_core_type_size(struct upid));
+	*nr = BPF_CORE_READ(up, nr);
+	return BPF_CORE_READ(up, ns);
+}
+
+struct lineage_ctx {
+	struct exec_scratch *s;
+};
+
+/* one real_parent step: records the parent while it is in the namespace; nonzero when the walk is over */
+static long lineage_step(__u32 i, struct lineage_ctx *ctx)
+{
+	struct exec_scratch *s = ctx->s;
+	struct lineage_walk *w = &s->lineage;
+	struct task_struct *child = w->task;
+	struct task_struct *parent = BPF_CORE_READ(child, real_parent);
+	if (parent)
+		parent = BPF_CORE_READ(parent, group_leader);
+	if (!parent || parent == child || BPF_CORE_READ(parent, tgid) == 0) {
+		w->end = 1; /* the top: init_task (pid 0) */
+		return 1;
+	}
+	__s32 nr = 0;
+	if (pid_ns_at(parent, w->level, &nr) != w->ns) {
+		w->end = 1; /* the namespace's boundary: the parent is outside (a runtime's shim, runc) */
+		return 1;
+	}
+	__u32 n = w->n;
+	if (n < EXEC_REC_ANCESTORS_MAX) {
+		s->rec.ancestor_tgid[n & (EXEC_REC_ANCESTORS_MAX - 1)] = BPF_CORE_READ(parent, tgid);
+		s->rec.ancestor_start[n & (EXEC_REC_ANCESTORS_MAX - 1)] = start_of(parent);
+		w->n = n + 1;
+	}
+	w->task = parent;
+	w->leader_nr = nr;
+	return 0;
+}
+
+/*
+ * The lineage of the exec'ing process (exec_record.h): the parent's start time, the ancestors in its pid namespace
+ * and the session leader, the topmost of them (or the process itself when its parent is outside). A global function
+ * like resolve_path.
+ */
+__noinline int walk_lineage(void)
+{
+	struct exec_scratch *s = scratch_record();
+	struct task_struct *task = (void *)bpf_get_current_task();
+	if (!s || !task)
+		return 0;
+	struct exec_record *rec = &s->rec;
+	struct lineage_walk *w = &s->lineage;
+	rec->ancestor_count = 0;
+	rec->leader_tgid = rec->leader_ns_pid = 0;
+	rec->leader_start_time = 0;
+	struct task_struct *parent = BPF_CORE_READ(task, real_parent);
+	rec->parent_start_time = parent ? start_of(BPF_CORE_READ(parent, group_leader)) : 0;
+	if (!bpf_core_field_exists(task->thread_pid)) {
+		rec->flags |= EXEC_FLAG_LINEAGE_UNKNOWN;
+		return 0;
+	}
+	struct pid *pid = BPF_CORE_READ(task, thread_pid);
+	if (!pid) {
+		rec->flags |= EXEC_FLAG_LINEAGE_UNKNOWN;
+		return 0;
+	}
+	__s32 nr = 0;
+	w->level = BPF_CORE_READ(pid, level);
+	w->task = BPF_CORE_READ(task, group_leader);
+	w->ns = w->level > 0 ? pid_ns_at(task, w->level, &nr) : NULL;
+	w->leader_nr = nr;
+	w->n = 0;
+	w->end = 0;
+	if (w->level == 0) {
+		/* the host's pid namespace: no session, and its ancestors are not walked (host processes are not
+		 * alerted; userspace reads a hostPID container's from /proc) */
+		rec->flags |= EXEC_FLAG_HOST_PIDNS;
+		return 0;
+	}
+	if (!w->task || !w->ns) {
+		rec->flags |= EXEC_FLAG_LINEAGE_UNKNOWN;
+		return 0;
+	}
+	struct lineage_ctx ctx = { .s = s };
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_loop)) {
+		bpf_loop(LINEAGE_WALK_MAX, lineage_step, &ctx, 0);
+	} else {
+		for (int i = 0; i < LINEAGE_WALK_MAX_UNROLLED; i++) {
+			if (lineage_step(i, &ctx))
+				break;
+		}
+	}
+	__u32 n = w->n;
+	rec->ancestor_count = n > EXEC_REC_ANCESTORS_MAX ? EXEC_REC_ANCESTORS_MAX : n;
+	if (w->end != 1) {
+		rec->flags |= EXEC_FLAG_LINEAGE_UNKNOWN;
+	} else {
+		struct task_struct *leader = w->task;
+		rec->leader_tgid = BPF_CORE_READ(leader, tgid);
+		rec->leader_start_time = start_of(leader);
+		rec->leader_ns_pid = w->leader_nr;
+	}
+	return 0;
+}
+
 /*
  * Everything after the file facts: credentials, the executed file's path (of `target`, the file whose dev/ino the
  * record carries, as an address read by a helper; none when it is unknown), argv from the new image's stack
@@ -542,6 +716,7 @@ __noinline int finish(__u64 target, __u32 argc, __u32 fl)
 	__u32 pl = 0, start = PATH_BUF_END;
 
 	fill_process(rec, task);
+	walk_lineage();
 	rec->argc = argc;
 	if (target) {
 		pl = resolve_path(target);
@@ -574,11 +749,37 @@ __noinline int finish(__u64 target, __u32 argc, __u32 fl)
 		al = 0;
 	if (al && bpf_probe_read_user(&rec->data[fl + pl], al, (void *)arg_start) < 0)
 		al = 0;
+	barrier_var(al);
+	al &= 2 * EXEC_REC_ARGV_MAX - 1;
+	if (al > EXEC_REC_ARGV_MAX)
+		al = 0;
+
+	/* the working directory, by the same walk (it reuses the path buffer: the file's path is already copied); not
+	 * for a process in the host's pid namespace, like its ancestors (never alerted but in a hostPID container) */
+	__u32 cl = 0, cstart = PATH_BUF_END;
+	if (!(rec->flags & EXEC_FLAG_HOST_PIDNS)) {
+		struct fs_struct *fs = BPF_CORE_READ(task, fs);
+		cl = resolve_dir_path((__u64)BPF_CORE_READ(fs, pwd.dentry), (__u64)BPF_CORE_READ(fs, pwd.mnt));
+		cstart = s->path_start;
+		if (s->path_flags & EXEC_FLAG_PATH_TRUNC)
+			rec->flags |= EXEC_FLAG_CWD_TRUNC;
+		if (s->path_flags & EXEC_FLAG_PATH_OUTSIDE_ROOT)
+			rec->flags |= EXEC_FLAG_CWD_OUTSIDE_ROOT;
+	}
+	if (cl > EXEC_REC_CWD_MAX)
+		cl = 0;
+	barrier_var(cl);
+	cl &= EXEC_REC_CWD_MAX;
+	if (cl && bpf_probe_read_kernel(&rec->data[fl + pl + al], cl, &s->path[cstart & (PATH_BUF_END - 1)]) < 0)
+		cl = 0;
+	barrier_var(cl);
+	cl &= EXEC_REC_CWD_MAX;
 	rec->filename_len = fl;
 	rec->path_len = pl;
 	rec->argv_len = al;
+	rec->cwd_len = cl;
 
-	__u64 size = EXEC_REC_HDR_SIZE + fl + pl + al;
+	__u64 size = EXEC_REC_HDR_SIZE + fl + pl + al + cl;
 	if (size > sizeof(*rec))
 		return 0;
 	if (bpf_ringbuf_output(&events, rec, size, BPF_RB_NO_WAKEUP) < 0) {

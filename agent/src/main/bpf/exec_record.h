@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The one record the exec program writes into the ring buffer, one per exec.
- * Little-endian: a fixed header (EXEC_REC_HDR_SIZE bytes) followed by three variable sections, filename, path and
- * argv, each as long as the header's *_LEN says, so a common exec costs some 250 bytes of ring, not the bounds.
+ * Little-endian: a fixed header (EXEC_REC_HDR_SIZE bytes) followed by four variable sections, filename, path, argv
+ * and cwd, each as long as the header's *_LEN says, so a common exec costs some 400 bytes of ring, not the bounds.
  * The EXEC_REC_* macros are the single source of the layout: the struct is
  * checked against them at compile time, and the Java mirror (ExecRecordLayout) is checked against them by
  * ExecRecordLayoutTest, which reads this file.
@@ -10,13 +10,15 @@
 #ifndef DRIFT_EXEC_RECORD_H
 #define DRIFT_EXEC_RECORD_H
 
-#define EXEC_REC_VERSION            2
+#define EXEC_REC_VERSION            3
 #define EXEC_REC_COMM_LEN           16
-/* bounds of the three variable sections that follow the fixed header, in this order, none NUL-terminated */
+#define EXEC_REC_ANCESTORS_MAX      8     /* ancestors in the exec'ing task's pid namespace, nearest first */
+/* bounds of the four variable sections that follow the fixed header, in this order, none NUL-terminated */
 #define EXEC_REC_FILENAME_MAX       255   /* the name as exec'd (bprm->filename) */
 #define EXEC_REC_PATH_MAX           4095  /* the executed file's path resolved from its dentries (PATH_MAX - 1) */
 #define EXEC_REC_ARGV_MAX           4096  /* argv as the new image sees it: NUL-separated, as /proc/<pid>/cmdline */
-#define EXEC_REC_DATA_LEN           8448  /* room for the three sections at their bounds (256 + 4096 + 4096) */
+#define EXEC_REC_CWD_MAX            4095  /* the working directory's path resolved from its dentries */
+#define EXEC_REC_DATA_LEN           12544 /* room for the four sections at their bounds (256 + 4096 + 4096 + 4096) */
 
 #define EXEC_REC_OFF_VERSION        0
 #define EXEC_REC_OFF_FLAGS          4
@@ -43,7 +45,22 @@
 #define EXEC_REC_OFF_ARGV_LEN       116
 #define EXEC_REC_OFF_COMM           120
 #define EXEC_REC_OFF_PARENT_COMM    136
-#define EXEC_REC_HDR_SIZE           152   /* filename, path and argv bytes follow at this offset */
+/*
+ * Lineage (record version 3). Ancestors: the real_parent chain from the exec'ing process up, while in its pid
+ * namespace (none for a process in the host's pid namespace: HOST_PIDNS), each as tgid + start time (the pair names a
+ * process across pid reuse; start time as START_TIME). The session leader: the topmost process of that chain still in
+ * the namespace (the exec'ing process itself when its parent is outside), with its pid in the namespace (1: the
+ * container's init; else an exec session entered from outside).
+ */
+#define EXEC_REC_OFF_PARENT_START_TIME  152  /* the parent's start time, whatever its namespace */
+#define EXEC_REC_OFF_LEADER_START_TIME  160
+#define EXEC_REC_OFF_LEADER_TGID    168   /* 0: no leader known (host pid namespace, or the walk's bound) */
+#define EXEC_REC_OFF_LEADER_NS_PID  172   /* the leader's pid in the exec'ing task's pid namespace */
+#define EXEC_REC_OFF_ANCESTOR_COUNT 176
+#define EXEC_REC_OFF_CWD_LEN        180   /* 0: not resolved */
+#define EXEC_REC_OFF_ANCESTOR_TGID  184   /* u32[EXEC_REC_ANCESTORS_MAX] */
+#define EXEC_REC_OFF_ANCESTOR_START 216   /* u64[EXEC_REC_ANCESTORS_MAX] */
+#define EXEC_REC_HDR_SIZE           280   /* filename, path, argv and cwd bytes follow at this offset */
 
 /* flags */
 #define EXEC_FLAG_OVERLAY           0x01  /* executed file's inode is on an overlayfs superblock */
@@ -60,6 +77,11 @@
 #define EXEC_FLAG_PATH_OTHER_MOUNT  0x400 /* the file's mount is not the process root's mount (a volume, a tmpfs) */
 #define EXEC_FLAG_ARGV_TRUNC        0x800 /* argv longer than EXEC_REC_ARGV_MAX bytes */
 #define EXEC_FLAG_AUDIT_UNKNOWN     0x1000 /* kernel without audit (no loginuid/sessionid): both fields are 0 */
+#define EXEC_FLAG_CWD_TRUNC         0x2000 /* cwd longer than EXEC_REC_CWD_MAX or deeper than the walk: a suffix */
+#define EXEC_FLAG_CWD_OUTSIDE_ROOT  0x4000 /* the cwd walk met no process root (a directory outside the root) */
+#define EXEC_FLAG_HOST_PIDNS        0x8000 /* the exec'ing task is in the host's (initial) pid namespace: no session,
+                                            * no ancestors walked */
+#define EXEC_FLAG_LINEAGE_UNKNOWN   0x10000 /* the chain was longer than the walk, or pid facts unreadable: no leader */
 
 /* indexes of the per-CPU counter array */
 #define EXEC_CTR_SEEN               0

@@ -96,6 +96,7 @@ struct path {
 
 struct fs_struct {
 	struct path root;
+	struct path pwd;
 } __attribute__((preserve_access_index));
 
 typedef struct {
@@ -147,8 +148,25 @@ struct mm_struct {
 	unsigned long arg_end;
 } __attribute__((preserve_access_index));
 
+/* a pid as each namespace of its chain sees it: numbers[0] the host's, numbers[level] the innermost */
+struct pid_namespace {
+	unsigned int level;
+} __attribute__((preserve_access_index));
+
+struct upid {
+	int nr;
+	struct pid_namespace *ns;
+} __attribute__((preserve_access_index));
+
+struct pid {
+	unsigned int level;
+	struct upid numbers[1];
+} __attribute__((preserve_access_index));
+
 struct task_struct {
 	pid_t tgid;
+	struct task_struct *group_leader;
+	struct pid *thread_pid;  /* kernel 4.19 and later: read behind bpf_core_field_exists */
 	struct task_struct *real_parent;
 	u64 start_time;      /* CLOCK_MONOTONIC, the fallback for kernels without start_boottime */
 	u64 start_boottime;  /* CLOCK_BOOTTIME, what /proc/<pid>/stat reports (kernel 5.5 and later) */

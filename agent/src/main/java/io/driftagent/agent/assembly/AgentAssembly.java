@@ -23,6 +23,8 @@ import io.driftagent.agent.pipeline.MonotonicClock;
 import io.driftagent.agent.pipeline.PipelineParts;
 import io.driftagent.agent.pipeline.PipelineSettings;
 import io.driftagent.agent.pipeline.ProcFsProcessInspector;
+import io.driftagent.agent.lineage.LineageReader;
+import io.driftagent.agent.lineage.ProcessTree;
 import io.driftagent.agent.pipeline.TimeLimitedProcessInspector;
 import io.driftagent.agent.pipeline.TimeOrderedIds;
 import io.driftagent.agent.policysource.DriftPolicyWatcher;
@@ -218,7 +220,9 @@ public final class AgentAssembly {
 
         // a container can hold its mmap lock and stall /proc/<pid>/cmdline: such reads give up after 20 ms
         TimeLimitedProcessInspector processInspector = new TimeLimitedProcessInspector(
-                ProcFsProcessInspector.host(), Duration.ofMillis(20), 4, registry);
+                ProcFsProcessInspector.host(new LineageReader(new ProcessTree(ProcessTree.DEFAULT_MAX_ENTRIES,
+                        ProcessTree.DEFAULT_MAX_BYTES, registry), Path.of("/proc"))),
+                Duration.ofMillis(20), 4, registry);
         AlertPublisher emitted = dispatcher::submit;
         if (config.learn().enabled()) {
             LearnSession learning = new LearnSession(config.learn(), () -> policy.current().source(), clock, registry);

@@ -2,6 +2,7 @@ package io.driftagent.agent.pipeline;
 
 import io.driftagent.agent.classification.Classification;
 import io.driftagent.agent.fs.PathBytes;
+import io.driftagent.agent.lineage.ProcessLineage;
 import io.driftagent.agent.metadata.WorkloadMetadata;
 import io.driftagent.agent.attribution.ContainerContext;
 import io.driftagent.agent.provenance.OriginLookup;
@@ -119,8 +120,7 @@ public final class AlertAssembler {
                 new Alert.Drift(classification.kind().name(), classification.path(), classification.sha256(),
                         classification.imagePath(), classification.layer(), classification.reason(),
                         PathBytes.base64IfNotUtf8(classification.path()), origin(event, classification.kind())),
-                new Alert.Process(event.tgid(), event.ppid(), event.uid(), exe(event, process), cmdline(event, process),
-                        event.ppid() > 0 ? new Alert.Parent(event.ppid(), process.parentExe()) : null),
+                process(event, process, container),
                 new Alert.Container(container.id().value(), metadata.containerName(), container.runtime().label(),
                         metadata.image(), metadata.imageDigest()),
                 pod(container, metadata),
@@ -164,6 +164,15 @@ public final class AlertAssembler {
         }
         return new Alert.Origin(origin.pid(), origin.exe(), origin.cmdline(), execTimes.toWallClock(origin.timestampNs()),
                 origin.remote(), null);
+    }
+
+    /** The process, its parent and its lineage (ancestors, session, cwd, ids: see {@code lineage.LineageReader}). */
+    static Alert.Process process(ExecEvent event, ProcessSnapshot process, ContainerContext container) {
+        ProcessLineage lineage = process.lineage();
+        return new Alert.Process(event.tgid(), event.ppid(), event.uid(), exe(event, process), cmdline(event, process),
+                event.ppid() > 0 ? new Alert.Parent(event.ppid(), process.parentExe()) : null,
+                lineage.euid(), lineage.loginUid(), lineage.auditSessionId(), lineage.cwd(), lineage.ancestors(),
+                lineage.session(container.id().value()));
     }
 
     /**

@@ -35,10 +35,12 @@ public final class DriftPipeline {
     private final List<Stage<?>> queued;
     private final List<InlineStage<?>> inline;
     private final MonotonicClock clock;
+    private final ProcessInspector processInspector;
     private volatile boolean started;
 
     public DriftPipeline(PipelineParts parts, PipelineSettings settings, MeterRegistry registry, MonotonicClock clock) {
         this.clock = clock;
+        this.processInspector = parts.processInspector();
         PipelineMetrics metrics = new PipelineMetrics(registry, settings.stageHistograms());
         ParkingLot<ExecInFlight> parking = new ParkingLot<>(settings.retryOffsetsNanos(), settings.parkingCapacity());
         InlineStage<ExecInFlight> report = new InlineStage<>("report",
@@ -66,7 +68,17 @@ public final class DriftPipeline {
      * {@code block}: the policy wanted it blocked, but it ran (no guard, or the guard's deadline passed).
      */
     public ExecEventSink sink() {
-        return event -> attribute.offer(new ExecInFlight.Arrival(event, false));
+        return new ExecEventSink() {
+            @Override
+            public boolean offer(ExecEvent event) {
+                return attribute.offer(new ExecInFlight.Arrival(event, false));
+            }
+
+            @Override
+            public void observe(ExecEvent event) {
+                processInspector.observe(event);
+            }
+        };
     }
 
     /**

@@ -1,5 +1,7 @@
 package io.driftagent.agent.pipeline;
 
+import io.driftagent.agent.lineage.LineageReader;
+import io.driftagent.agent.lineage.ProcessLineage;
 import io.driftagent.agent.source.ExecEvent;
 import java.io.FileInputStream;
 import java.io.IOException;
@@ -21,19 +23,38 @@ public final class ProcFsProcessInspector implements ProcessInspector {
     private final Path procRoot;
     private final int maxCmdlineBytes;
     private final int maxArgs;
+    private final LineageReader lineage;
 
     public ProcFsProcessInspector(Path procRoot, int maxCmdlineBytes, int maxArgs) {
+        this(procRoot, maxCmdlineBytes, maxArgs, null);
+    }
+
+    /** @param lineage reads each snapshot's {@link ProcessLineage}; null: none ({@link ProcessLineage#UNKNOWN}) */
+    public ProcFsProcessInspector(Path procRoot, int maxCmdlineBytes, int maxArgs, LineageReader lineage) {
         if (maxCmdlineBytes < 1 || maxArgs < 1) {
             throw new IllegalArgumentException("bounds must be positive");
         }
         this.procRoot = procRoot;
         this.maxCmdlineBytes = maxCmdlineBytes;
         this.maxArgs = maxArgs;
+        this.lineage = lineage;
     }
 
     /** The host's {@code /proc}, 4 KiB of command line, 64 arguments. */
     public static ProcFsProcessInspector host() {
         return new ProcFsProcessInspector(Path.of("/proc"), 4096, 64);
+    }
+
+    /** As {@link #host()}, with the lineage of each process. */
+    public static ProcFsProcessInspector host(LineageReader lineage) {
+        return new ProcFsProcessInspector(Path.of("/proc"), 4096, 64, lineage);
+    }
+
+    @Override
+    public void observe(ExecEvent event) {
+        if (lineage != null) {
+            lineage.observe(event);
+        }
     }
 
     /**
@@ -51,8 +72,11 @@ public final class ProcFsProcessInspector implements ProcessInspector {
             exe = readExe(event.tgid());
             cmdline = readCmdline(event.tgid());
         }
-        String parentExe = event.ppid() > 0 && exists(event.ppid()) ? readExe(event.ppid()) : null;
-        return new ProcessSnapshot(exe, cmdline, parentExe);
+        ProcessLineage facts = lineage == null ? ProcessLineage.UNKNOWN : lineage.read(event);
+        // the process tree names a parent that already exited (or exec'd since); /proc only the one still there
+        String parentExe = facts.parentExe() != null ? facts.parentExe()
+                : event.ppid() > 0 && exists(event.ppid()) ? readExe(event.ppid()) : null;
+        return new ProcessSnapshot(exe, cmdline, parentExe, facts);
     }
 
     /** As AlertAssembler uses them: argv, and an exact path of a file that is not a script (whose exe is its interpreter). */

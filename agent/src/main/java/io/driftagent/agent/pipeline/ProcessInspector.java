@@ -8,4 +8,11 @@ public interface ProcessInspector {
     ProcessInspector NONE = event -> ProcessSnapshot.UNKNOWN;
 
     ProcessSnapshot inspect(ExecEvent event);
+
+    /**
+     * Sees every exec in the kernel's order, on the source's reader thread ({@code ExecEventSink.observe}): the
+     * process tree learns here. Cheap, no /proc read.
+     */
+    default void observe(ExecEvent event) {
+    }
 }

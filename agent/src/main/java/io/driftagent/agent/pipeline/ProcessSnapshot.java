@@ -1,5 +1,6 @@
 package io.driftagent.agent.pipeline;
 
+import io.driftagent.agent.lineage.ProcessLineage;
 import java.util.List;
 
 /**
@@ -9,11 +10,17 @@ import java.util.List;
  * @param exe       the target of {@code /proc/<pid>/exe}
  * @param cmdline   the arguments of {@code /proc/<pid>/cmdline}, bounded
  * @param parentExe the target of {@code /proc/<ppid>/exe}
+ * @param lineage   ancestors, session, cwd and ids ({@link ProcessLineage#UNKNOWN} when not read)
  */
-public record ProcessSnapshot(String exe, List<String> cmdline, String parentExe) {
+public record ProcessSnapshot(String exe, List<String> cmdline, String parentExe, ProcessLineage lineage) {
     public static final ProcessSnapshot UNKNOWN = new ProcessSnapshot(null, List.of(), null);
 
     public ProcessSnapshot {
         cmdline = cmdline == null ? List.of() : List.copyOf(cmdline);
+        lineage = lineage == null ? ProcessLineage.UNKNOWN : lineage;
+    }
+
+    public ProcessSnapshot(String exe, List<String> cmdline, String parentExe) {
+        this(exe, cmdline, parentExe, ProcessLineage.UNKNOWN);
     }
 }

@@ -65,6 +65,12 @@ public final class TimeLimitedProcessInspector implements ProcessInspector, Auto
         }
     }
 
+    /** On the caller's thread: no /proc read. */
+    @Override
+    public void observe(ExecEvent event) {
+        delegate.observe(event);
+    }
+
     @Override
     public void close() {
         readers.shutdownNow();

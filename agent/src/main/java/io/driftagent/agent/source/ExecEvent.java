@@ -136,10 +136,12 @@ public record ExecEvent(
      * @param loginUid       the audit login uid ({@code /proc/<pid>/loginuid}), -1 when unknown or unset
      * @param sessionId      the audit session id ({@code /proc/<pid>/sessionid}), -1 when unknown or unset
      * @param parentComm     the parent's comm, null when unknown
+     * @param lineage        the process's ancestors, session leader and working directory at exec time,
+     *                       {@link Lineage#NONE} when unknown
      */
     public record KernelFacts(String path, boolean pathTruncated, boolean pathOutsideRoot, boolean otherMount,
                               List<String> argv, boolean argvTruncated, int argc, long euid, long egid, long loginUid,
-                              long sessionId, String parentComm) {
+                              long sessionId, String parentComm, Lineage lineage) {
         public static final KernelFacts NONE = new KernelFacts(null, false, false, false, List.of(), false, -1, -1, -1,
                 -1, -1, null);
 
@@ -149,6 +151,15 @@ public record ExecEvent(
             if (path != null && path.isEmpty()) {
                 path = null;
             }
+            lineage = lineage == null ? Lineage.NONE : lineage;
+        }
+
+        /** Facts without lineage ({@link Lineage#NONE}). */
+        public KernelFacts(String path, boolean pathTruncated, boolean pathOutsideRoot, boolean otherMount,
+                           List<String> argv, boolean argvTruncated, int argc, long euid, long egid, long loginUid,
+                           long sessionId, String parentComm) {
+            this(path, pathTruncated, pathOutsideRoot, otherMount, argv, argvTruncated, argc, euid, egid, loginUid,
+                    sessionId, parentComm, Lineage.NONE);
         }
 
         /** The path is the file's full path in the process's root: neither truncated nor outside the root. */
@@ -166,6 +177,40 @@ public record ExecEvent(
      * alerted). Kept as it is by {@link KernelFacts}; any other list is copied.
      */
     public abstract static class LazyArgs extends java.util.AbstractList<String> {
+        /** The bytes the arguments take (what keeping the list costs), without making the strings. */
+        public abstract int byteLength();
+    }
+
+    /**
+     * A process across pid reuse: its host tgid and its start time (ns since boot, as {@link #startTimeNs()}).
+     */
+    public record ProcessKey(int tgid, long startTimeNs) {
+    }
+
+    /**
+     * Where the exec'ing process sits in its process tree, as the kernel told at exec time.
+     *
+     * @param known             the source gave lineage facts (false: {@link #NONE}, every other field empty)
+     * @param parentStartTimeNs the parent's start time (with {@code ppid}, the parent's {@link ProcessKey}); 0 unknown
+     * @param ancestors         the ancestors in the process's pid namespace, nearest first (at most 8); for a process
+     *                          in the host's pid namespace its first ancestors
+     * @param leader            the session leader: the topmost ancestor in the process's pid namespace (the process
+     *                          itself when its parent is outside); null in the host's pid namespace or when unknown
+     * @param leaderNsPid       the leader's pid in that namespace: 1 is the container's init; 0 when no leader
+     * @param hostPidNamespace  the process is in the host's (initial) pid namespace: it has no session
+     * @param cwd               the working directory's path in the process's root, null when unknown
+     * @param cwdTruncated      the working directory was longer than the record holds: {@code cwd} is its tail
+     */
+    public record Lineage(boolean known, long parentStartTimeNs, List<ProcessKey> ancestors, ProcessKey leader,
+                          int leaderNsPid, boolean hostPidNamespace, String cwd, boolean cwdTruncated) {
+        public static final Lineage NONE = new Lineage(false, 0, List.of(), null, 0, false, null, false);
+
+        public Lineage {
+            ancestors = ancestors == null ? List.of() : List.copyOf(ancestors);
+            if (cwd != null && cwd.isEmpty()) {
+                cwd = null;
+            }
+        }
     }
 
     /** Where an event came from. */

@@ -4,4 +4,12 @@ package io.driftagent.agent.source;
 @FunctionalInterface
 public interface ExecEventSink {
     boolean offer(ExecEvent event);
+
+    /**
+     * Sees every decoded event in the order the kernel wrote them, before any is offered (a source may offer the
+     * events that may be drift first); on the reader thread, so it must be cheap. The process tree learns here: a
+     * drop offered first still finds its parents' images.
+     */
+    default void observe(ExecEvent event) {
+    }
 }

@@ -68,6 +68,39 @@ class AlertAssemblerTest {
         assertThat(alert.drift()).isEqualTo(new Alert.Drift("UNRESOLVED", "/dev/shm/x", null, null, null, "container gone"));
         assertThat(alert.severity()).isEqualTo(Alert.Severity.low);
         assertThat(alert.rule()).isEqualTo(new Alert.Rule("default", null));
+        assertThat(alert.process().ancestors()).isEmpty();
+        assertThat(alert.process().session()).isNull();
+        assertThat(alert.process().cwd()).isNull();
+        assertThat(alert.process().euid()).isNull();
+        assertThat(alert.process().loginUid()).isNull();
+        assertThat(alert.process().auditSessionId()).isNull();
+    }
+
+    @Test
+    void theLineageOfTheSnapshotIsTheProcesssAncestorsSessionCwdAndIds() {
+        // given a snapshot whose lineage names two ancestors and an exec session's leader
+        AlertAssembler assembler = new AlertAssembler(new DeploymentIdentity("node-a", null, null, null), CLOCK, () -> "id");
+        ContainerContext web = new ContainerContext(new ContainerId("web"), ContainerRuntime.DOCKER, "/docker/web",
+                null, null);
+        List<Alert.Ancestor> ancestors = List.of(new Alert.Ancestor(5, "/bin/busybox", List.of("sh", "-c", "x")),
+                new Alert.Ancestor(4, null, List.of()));
+        io.driftagent.agent.lineage.ProcessLineage lineage = new io.driftagent.agent.lineage.ProcessLineage(ancestors,
+                new io.driftagent.agent.lineage.ProcessLineage.SessionLeader(Alert.SessionKind.exec,
+                        new ExecEvent.ProcessKey(4, 99L)), "/tmp/work", "/bin/busybox", 0, 1000, 3L);
+
+        // when
+        Alert alert = assembler.alert(exec(77, 5, "/tmp/x", 0), new ProcessSnapshot(null, List.of(), "/bin/busybox",
+                lineage), web, WorkloadMetadata.UNKNOWN, Classification.unresolved("/tmp/x", "test"), ALERT, false);
+
+        // then
+        assertThat(alert.process().ancestors()).isEqualTo(ancestors);
+        assertThat(alert.process().session()).isEqualTo(lineage.session("web"));
+        assertThat(alert.process().session().kind()).isEqualTo(Alert.SessionKind.exec);
+        assertThat(alert.process().cwd()).isEqualTo("/tmp/work");
+        assertThat(alert.process().euid()).isZero();
+        assertThat(alert.process().loginUid()).isEqualTo(1000);
+        assertThat(alert.process().auditSessionId()).isEqualTo(3L);
+        assertThat(alert.process().parent()).isEqualTo(new Alert.Parent(5, "/bin/busybox"));
     }
 
     @Test

@@ -6,12 +6,14 @@ package io.driftagent.agent.source.ebpf;
  * {@code ExecRecordLayoutTest} checks they agree.
  */
 final class ExecRecordLayout {
-    static final int REC_VERSION = 2;
+    static final int REC_VERSION = 3;
     static final int REC_COMM_LEN = 16;
     static final int REC_FILENAME_MAX = 255;
     static final int REC_PATH_MAX = 4095;
     static final int REC_ARGV_MAX = 4096;
-    static final int REC_DATA_LEN = 8448;
+    static final int REC_ANCESTORS_MAX = 8;
+    static final int REC_CWD_MAX = 4095;
+    static final int REC_DATA_LEN = 12544;
     static final int REC_OFF_VERSION = 0;
     static final int REC_OFF_FLAGS = 4;
     static final int REC_OFF_PID = 8;
@@ -37,7 +39,15 @@ final class ExecRecordLayout {
     static final int REC_OFF_ARGV_LEN = 116;
     static final int REC_OFF_COMM = 120;
     static final int REC_OFF_PARENT_COMM = 136;
-    static final int REC_HDR_SIZE = 152;
+    static final int REC_OFF_PARENT_START_TIME = 152;
+    static final int REC_OFF_LEADER_START_TIME = 160;
+    static final int REC_OFF_LEADER_TGID = 168;
+    static final int REC_OFF_LEADER_NS_PID = 172;
+    static final int REC_OFF_ANCESTOR_COUNT = 176;
+    static final int REC_OFF_CWD_LEN = 180;
+    static final int REC_OFF_ANCESTOR_TGID = 184;
+    static final int REC_OFF_ANCESTOR_START = 216;
+    static final int REC_HDR_SIZE = 280;
 
     static final int FLAG_OVERLAY = 0x01;
     static final int FLAG_UPPER = 0x02;
@@ -52,6 +62,10 @@ final class ExecRecordLayout {
     static final int FLAG_PATH_OTHER_MOUNT = 0x400;
     static final int FLAG_ARGV_TRUNC = 0x800;
     static final int FLAG_AUDIT_UNKNOWN = 0x1000;
+    static final int FLAG_CWD_TRUNC = 0x2000;
+    static final int FLAG_CWD_OUTSIDE_ROOT = 0x4000;
+    static final int FLAG_HOST_PIDNS = 0x8000;
+    static final int FLAG_LINEAGE_UNKNOWN = 0x10000;
 
     static final int CTR_SEEN = 0;
     static final int CTR_RINGBUF_FULL = 1;

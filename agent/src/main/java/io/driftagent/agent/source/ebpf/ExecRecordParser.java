@@ -7,13 +7,16 @@ import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.agent.source.ExecEvent.FileId;
 import io.driftagent.agent.source.ExecEvent.Flags;
 import io.driftagent.agent.source.ExecEvent.KernelFacts;
+import io.driftagent.agent.source.ExecEvent.Lineage;
+import io.driftagent.agent.source.ExecEvent.ProcessKey;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 /**
  * Decodes one raw exec record (the layout of {@link ExecRecordLayout}: a fixed header, then the filename, the kernel's
- * path of the file and argv, each as long as the header says) into an {@link ExecEvent}, reading it where it lies
+ * path of the file, argv and the working directory, each as long as the header says) into an {@link ExecEvent}, reading it where it lies
  * (the mapped ring): no copy of the record, and per record only the event's own objects are allocated. Argv keeps at
  * most {@link #MAX_ARGS} arguments; more, or bytes cut by the kernel, set {@code argvTruncated}. One
  * instance per reader thread (it keeps a scratch array).
@@ -50,8 +53,11 @@ final class ExecRecordParser {
         long filenameLen = Integer.toUnsignedLong(raw.getInt(offset + REC_OFF_FILENAME_LEN));
         long pathLen = Integer.toUnsignedLong(raw.getInt(offset + REC_OFF_PATH_LEN));
         long argvLen = Integer.toUnsignedLong(raw.getInt(offset + REC_OFF_ARGV_LEN));
+        long cwdLen = Integer.toUnsignedLong(raw.getInt(offset + REC_OFF_CWD_LEN));
+        long ancestorCount = Integer.toUnsignedLong(raw.getInt(offset + REC_OFF_ANCESTOR_COUNT));
         if (filenameLen > REC_FILENAME_MAX || pathLen > REC_PATH_MAX || argvLen > REC_ARGV_MAX
-                || REC_HDR_SIZE + filenameLen + pathLen + argvLen > length) {
+                || cwdLen > REC_CWD_MAX || ancestorCount > REC_ANCESTORS_MAX
+                || REC_HDR_SIZE + filenameLen + pathLen + argvLen + cwdLen > length) {
             return null;
         }
         int flags = raw.getInt(offset + REC_OFF_FLAGS);
@@ -84,10 +90,34 @@ final class ExecRecordParser {
                         | ((flags & FLAG_MEMFD) != 0 ? 4 : 0) | ((flags & FLAG_UNLINKED) != 0 ? 8 : 0)],
                 ExecEvent.SourceKind.EBPF,
                 raw.getLong(offset + REC_OFF_TIMESTAMP),
-                kernelFacts(raw, offset, flags, path, argvAt, (int) argvLen));
+                kernelFacts(raw, offset, flags, path, argvAt, (int) argvLen,
+                        lineage(raw, offset, flags, (int) ancestorCount, argvAt + (int) argvLen, (int) cwdLen)));
     }
 
-    private KernelFacts kernelFacts(ByteBuffer raw, int offset, int flags, String path, int argvAt, int argvLen) {
+    /** Ancestors, session leader and working directory (record version 3). */
+    private Lineage lineage(ByteBuffer raw, int offset, int flags, int ancestorCount, int cwdAt, int cwdLen) {
+        List<ProcessKey> ancestors = List.of();
+        if (ancestorCount > 0) {
+            ProcessKey[] keys = new ProcessKey[ancestorCount];
+            for (int i = 0; i < ancestorCount; i++) {
+                keys[i] = new ProcessKey(raw.getInt(offset + REC_OFF_ANCESTOR_TGID + 4 * i),
+                        raw.getLong(offset + REC_OFF_ANCESTOR_START + 8 * i));
+            }
+            ancestors = List.of(keys);
+        }
+        int leaderTgid = raw.getInt(offset + REC_OFF_LEADER_TGID);
+        boolean host = (flags & FLAG_HOST_PIDNS) != 0;
+        ProcessKey leader = leaderTgid > 0 && !host && (flags & FLAG_LINEAGE_UNKNOWN) == 0
+                ? new ProcessKey(leaderTgid, raw.getLong(offset + REC_OFF_LEADER_START_TIME)) : null;
+        // a working directory outside the process's root is a host path: not the process's own, not reported
+        String cwd = cwdLen == 0 || (flags & FLAG_CWD_OUTSIDE_ROOT) != 0 ? null : string(raw, cwdAt, cwdLen);
+        return new Lineage(true, raw.getLong(offset + REC_OFF_PARENT_START_TIME), ancestors, leader,
+                leader != null ? raw.getInt(offset + REC_OFF_LEADER_NS_PID) : 0, host, cwd,
+                (flags & FLAG_CWD_TRUNC) != 0);
+    }
+
+    private KernelFacts kernelFacts(ByteBuffer raw, int offset, int flags, String path, int argvAt, int argvLen,
+                                    Lineage lineage) {
         int argc = raw.getInt(offset + REC_OFF_ARGC);
         KernelArgv argv = KernelArgv.of(raw, argvAt, argvLen, MAX_ARGS);
         long total = argv.total();
@@ -109,7 +139,8 @@ final class ExecRecordParser {
                 Integer.toUnsignedLong(raw.getInt(offset + REC_OFF_EGID)),
                 loginUid == AUDIT_UNSET ? -1 : loginUid,
                 sessionId == AUDIT_UNSET ? -1 : sessionId,
-                parentComm.isEmpty() ? null : parentComm);
+                parentComm.isEmpty() ? null : parentComm,
+                lineage);
     }
 
     private String cString(ByteBuffer b, int offset, int max) {

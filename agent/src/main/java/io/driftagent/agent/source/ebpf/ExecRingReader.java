@@ -7,6 +7,8 @@ import io.driftagent.agent.source.ExecEventSink;
 import io.driftagent.agent.source.SourceUnavailableException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,15 +26,17 @@ final class ExecRingReader implements AutoCloseable {
     private final io.driftagent.agent.library.MapRecordParser mapParser = new io.driftagent.agent.library.MapRecordParser();
     private final ExecEventSink sink;
     private final MappedRingBuffer.RecordHandler handler = this::onRecord;
+    /** Decoded events waiting to be offered: those that may be drift first, each list oldest first. */
+    private final List<ExecEvent> urgent = new ArrayList<>();
+    private final List<ExecEvent> others = new ArrayList<>();
+    /** As the ring's own batches: the events that may be drift go first within at most this many. */
+    private static final int MAX_BATCH = 512;
     /** Records that may be drift go first: a drift exec rung for in the lazy state is not queued behind the image
      * execs that waited for the reader's clock (up to 20 ms of them) in the pipeline. */
     private static final MappedRingBuffer.RecordPriority MAY_BE_DRIFT = (data, offset, length) ->
             io.driftagent.agent.library.MapRecordLayout.isMapRecord(data, offset, length)
                     || length >= ExecRecordLayout.REC_HDR_SIZE
                     && !ExecRecordLayout.isImageLayer(data.getInt(offset + ExecRecordLayout.REC_OFF_FLAGS));
-    /** Write records go with the drift execs, in ring order: a file's writer is recorded before its exec is handed on. */
-    private static final MappedRingBuffer.RecordPriority URGENT = (data, offset, length) ->
-            length >= 4 && data.getInt(offset) == WriteRecordLayout.REC_KIND || MAY_BE_DRIFT.urgent(data, offset, length);
     private final WriteTracking writes;
     private final AtomicLong delivered = new AtomicLong();
     private final AtomicLong queueFull = new AtomicLong();
@@ -70,11 +74,14 @@ final class ExecRingReader implements AutoCloseable {
     }
 
     /**
-     * Handles every record available now without waiting, in batches of what is complete at once: in each, the
-     * records that may be drift first. Returns how many.
+     * Handles every record available now without waiting: each is decoded and observed ({@link ExecEventSink#observe})
+     * in the kernel's order, then offered in batches of at most {@value #MAX_BATCH}, in each the records that may be
+     * drift first. Returns how many.
      */
     int consume() {
-        return ring.drain(handler, URGENT);
+        int handed = ring.drain(handler);
+        offerPending();
+        return handed;
     }
 
     /** Records so far that may be drift (not an image-layer exec); read on the reader thread. */
@@ -112,19 +119,48 @@ final class ExecRingReader implements AutoCloseable {
                 malformed.incrementAndGet();
                 return;
             }
-            writes.onExec(event);
+            if (!event.isLibraryLoad()) {
+                // a library load is no new image of its process: neither a writer's nor an ancestor's
+                writes.onExec(event);
+                sink.observe(event);
+            }
             if (MAY_BE_DRIFT.urgent(data, offset, length)) {
                 promptRecords++;
+                urgent.add(event);
+            } else {
+                others.add(event);
             }
+        } catch (RuntimeException e) {
+            // the event is lost and counted; the reader goes on with the next record
+            sinkFailed.incrementAndGet();
+            LOG.debug("exec record handling failed", e);
+        }
+        if (urgent.size() + others.size() >= MAX_BATCH) {
+            offerPending();
+        }
+    }
+
+    private void offerPending() {
+        for (ExecEvent event : urgent) {
+            offer(event);
+        }
+        for (ExecEvent event : others) {
+            offer(event);
+        }
+        urgent.clear();
+        others.clear();
+    }
+
+    private void offer(ExecEvent event) {
+        try {
             if (sink.offer(event)) {
                 delivered.incrementAndGet();
             } else {
                 queueFull.incrementAndGet();
             }
         } catch (RuntimeException e) {
-            // the event is lost and counted; the reader goes on with the next record
             sinkFailed.incrementAndGet();
-            LOG.debug("exec record handling failed", e);
+            LOG.debug("exec event offer failed", e);
         }
     }
 

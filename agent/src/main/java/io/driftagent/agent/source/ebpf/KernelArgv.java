@@ -32,6 +32,11 @@ final class KernelArgv extends ExecEvent.LazyArgs {
         return new KernelArgv(bytes, (int) Math.min(count(bytes), maxArgs));
     }
 
+    @Override
+    public int byteLength() {
+        return bytes.length;
+    }
+
     /** How many arguments the bytes hold, before any bound. */
     long total() {
         return count(bytes);

@@ -72,12 +72,20 @@ class ExecRecordLayoutTest {
     @Test
     void headerFieldsAreAlignedAndTheSectionsFitTheData() {
         assertThat(ExecRecordLayout.REC_OFF_PARENT_COMM + ExecRecordLayout.REC_COMM_LEN)
+                .isEqualTo(ExecRecordLayout.REC_OFF_PARENT_START_TIME);
+        assertThat(ExecRecordLayout.REC_OFF_ANCESTOR_TGID + 4 * ExecRecordLayout.REC_ANCESTORS_MAX)
+                .isEqualTo(ExecRecordLayout.REC_OFF_ANCESTOR_START);
+        assertThat(ExecRecordLayout.REC_OFF_ANCESTOR_START + 8 * ExecRecordLayout.REC_ANCESTORS_MAX)
                 .isEqualTo(ExecRecordLayout.REC_HDR_SIZE);
+        assertThat(ExecRecordLayout.REC_OFF_PARENT_START_TIME % 8).isZero();
+        assertThat(ExecRecordLayout.REC_OFF_LEADER_START_TIME % 8).isZero();
+        assertThat(ExecRecordLayout.REC_OFF_ANCESTOR_START % 8).isZero();
         assertThat(ExecRecordLayout.REC_OFF_COMM + ExecRecordLayout.REC_COMM_LEN)
                 .isEqualTo(ExecRecordLayout.REC_OFF_PARENT_COMM);
         assertThat(ExecRecordLayout.REC_OFF_START_TIME % 8).isZero();
         assertThat(ExecRecordLayout.REC_HDR_SIZE % 8).isZero();
         assertThat(ExecRecordLayout.REC_FILENAME_MAX + 1 + ExecRecordLayout.REC_PATH_MAX + 1
-                + ExecRecordLayout.REC_ARGV_MAX).isLessThanOrEqualTo(ExecRecordLayout.REC_DATA_LEN);
+                + ExecRecordLayout.REC_ARGV_MAX + ExecRecordLayout.REC_CWD_MAX + 1)
+                .isLessThanOrEqualTo(ExecRecordLayout.REC_DATA_LEN);
     }
 }

@@ -9,6 +9,8 @@ import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.agent.source.ExecEvent.FileId;
 import io.driftagent.agent.source.ExecEvent.Flags;
 import io.driftagent.agent.source.ExecEvent.KernelFacts;
+import io.driftagent.agent.source.ExecEvent.Lineage;
+import io.driftagent.agent.source.ExecEvent.ProcessKey;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -16,6 +18,9 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class ExecRecordParserTest {
+    /** What a record with every lineage field zero says: known, and empty. */
+    private static final Lineage NO_ANCESTORS = new Lineage(true, 0, List.of(), null, 0, false, null, false);
+
     private final ExecRecordParser parser = new ExecRecordParser();
 
     /** Parses a record that sits at offset 8 of a larger direct buffer, as in the mapped ring. */
@@ -37,7 +42,8 @@ class ExecRecordParserTest {
         assertThat(e).isEqualTo(new ExecEvent(101, 100, 99, 1000, 1001, 123_456_789L, "dropped.sh",
                 "/tmp/dropped.sh", new FileId(64, 777), new FileId(65024, 888), 4242L, 0xF0000001L,
                 new Flags(true, true, false, false), ExecEvent.SourceKind.EBPF, 223_456_789L,
-                new KernelFacts(null, false, false, false, List.of(), false, -1, 0, 1001, -1, -1, "sh")));
+                new KernelFacts(null, false, false, false, List.of(), false, -1, 0, 1001, -1, -1, "sh",
+                        NO_ANCESTORS)));
     }
 
     @Test
@@ -97,7 +103,7 @@ class ExecRecordParserTest {
         KernelFacts k = parse(raw).kernel();
         // then
         assertThat(k).isEqualTo(new KernelFacts("/tmp/fx", false, false, false, List.of("/tmp/fx", "--flag", "a b"),
-                false, 3, 0, 1001, 1000, 7, "sh"));
+                false, 3, 0, 1001, 1000, 7, "sh", NO_ANCESTORS));
         assertThat(k.pathExact()).isTrue();
     }
 
@@ -154,6 +160,55 @@ class ExecRecordParserTest {
         assertThat(parse(raw).kernel().argvTruncated()).isTrue();
         raw.putInt(REC_OFF_ARGC, 2);
         assertThat(parse(raw).kernel().argvTruncated()).isFalse();
+    }
+
+    @Test
+    void decodesAncestorsNearestFirstTheSessionLeaderAndTheWorkingDirectory() {
+        // given a process two levels below an exec session's shell (ns pid 7), started in /tmp/work
+        ByteBuffer raw = record(0, "drop", "/tmp/drop".getBytes(StandardCharsets.UTF_8), new byte[0], new byte[0],
+                "/tmp/work".getBytes(StandardCharsets.UTF_8));
+        raw.putLong(REC_OFF_PARENT_START_TIME, 5_000L);
+        raw.putInt(REC_OFF_ANCESTOR_COUNT, 2);
+        raw.putInt(REC_OFF_ANCESTOR_TGID, 99);
+        raw.putLong(REC_OFF_ANCESTOR_START, 5_000L);
+        raw.putInt(REC_OFF_ANCESTOR_TGID + 4, 98);
+        raw.putLong(REC_OFF_ANCESTOR_START + 8, 4_000L);
+        raw.putInt(REC_OFF_LEADER_TGID, 98);
+        raw.putLong(REC_OFF_LEADER_START_TIME, 4_000L);
+        raw.putInt(REC_OFF_LEADER_NS_PID, 7);
+        // when
+        Lineage lineage = parse(raw).kernel().lineage();
+        // then
+        assertThat(lineage).isEqualTo(new Lineage(true, 5_000L,
+                List.of(new ProcessKey(99, 5_000L), new ProcessKey(98, 4_000L)), new ProcessKey(98, 4_000L), 7, false,
+                "/tmp/work", false));
+    }
+
+    @Test
+    void aHostProcessOrAnUnknownChainHasNoLeaderAndACwdOutsideTheRootIsNotReported() {
+        ByteBuffer raw = record(FLAG_HOST_PIDNS | FLAG_CWD_OUTSIDE_ROOT, "x", "/x".getBytes(StandardCharsets.UTF_8),
+                new byte[0], new byte[0], "/var/lib".getBytes(StandardCharsets.UTF_8));
+        raw.putInt(REC_OFF_LEADER_TGID, 1);
+        Lineage host = parse(raw).kernel().lineage();
+        assertThat(host.hostPidNamespace()).isTrue();
+        assertThat(host.leader()).isNull();
+        assertThat(host.cwd()).isNull();
+
+        raw.putInt(REC_OFF_FLAGS, FLAG_LINEAGE_UNKNOWN | FLAG_CWD_TRUNC);
+        Lineage unknown = parse(raw).kernel().lineage();
+        assertThat(unknown.leader()).isNull();
+        assertThat(unknown.cwdTruncated()).isTrue();
+    }
+
+    @Test
+    void moreAncestorsThanTheRecordHoldsOrACwdBeyondTheRecordAreMalformed() {
+        ByteBuffer raw = record(0, "x", "/x".getBytes(StandardCharsets.UTF_8), new byte[0], new byte[0],
+                "/w".getBytes(StandardCharsets.UTF_8));
+        raw.putInt(REC_OFF_ANCESTOR_COUNT, REC_ANCESTORS_MAX + 1);
+        assertThat(parser.parse(raw, 0, raw.capacity())).isNull();
+        raw.putInt(REC_OFF_ANCESTOR_COUNT, 0);
+        raw.putInt(REC_OFF_CWD_LEN, 3);
+        assertThat(parser.parse(raw, 0, raw.capacity())).isNull();
     }
 
     @Test

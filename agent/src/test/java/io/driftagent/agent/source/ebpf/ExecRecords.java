@@ -15,9 +15,14 @@ final class ExecRecords {
         return record(flags, comm, filename.getBytes(StandardCharsets.UTF_8), new byte[0], new byte[0]);
     }
 
-    /** A record as the program writes it: the header, then the three sections at their lengths. */
+    /** A record as the program writes it: the header, then the sections at their lengths (no cwd). */
     static ByteBuffer record(int flags, String comm, byte[] name, byte[] path, byte[] argv) {
-        ByteBuffer b = ByteBuffer.allocate(REC_HDR_SIZE + name.length + path.length + argv.length)
+        return record(flags, comm, name, path, argv, new byte[0]);
+    }
+
+    /** A record as the program writes it: the header, then the four sections at their lengths. */
+    static ByteBuffer record(int flags, String comm, byte[] name, byte[] path, byte[] argv, byte[] cwd) {
+        ByteBuffer b = ByteBuffer.allocate(REC_HDR_SIZE + name.length + path.length + argv.length + cwd.length)
                 .order(ByteOrder.LITTLE_ENDIAN);
         b.putInt(REC_OFF_VERSION, REC_VERSION);
         b.putInt(REC_OFF_FLAGS, flags);
@@ -41,11 +46,13 @@ final class ExecRecords {
         b.putInt(REC_OFF_FILENAME_LEN, name.length);
         b.putInt(REC_OFF_PATH_LEN, path.length);
         b.putInt(REC_OFF_ARGV_LEN, argv.length);
+        b.putInt(REC_OFF_CWD_LEN, cwd.length);
         b.put(REC_OFF_COMM, comm.getBytes(StandardCharsets.UTF_8));
         b.put(REC_OFF_PARENT_COMM, "sh".getBytes(StandardCharsets.UTF_8));
         b.put(REC_HDR_SIZE, name);
         b.put(REC_HDR_SIZE + name.length, path);
         b.put(REC_HDR_SIZE + name.length + path.length, argv);
+        b.put(REC_HDR_SIZE + name.length + path.length + argv.length, cwd);
         return b;
     }
 }

@@ -1,0 +1,157 @@
+package io.driftagent.agent.lineage;
+
+import io.driftagent.agent.source.ExecEvent;
+import io.driftagent.agent.source.ExecEvent.ProcessKey;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The images (executable and command line) of every process the exec source saw exec, by {@link ProcessKey}
+ * (tgid + start time: a reused pid is another key), so an ancestor that already exited is still named by what it ran.
+ * A process keeps its last {@value #IMAGES_PER_PROCESS} images with their exec times, so an ancestor is named by the
+ * image it had when its descendant exec'd ({@link #imageAt}), not by one it exec'd later (a shell's last command,
+ * exec'd in its place).
+ * Every exec record with kernel lineage facts updates it, not only drifted ones. Bounded by entries and by the bytes
+ * its strings take; the least recently used entry goes first (counted as {@code drift.lineage.evictions}). A process
+ * that forked without exec'ing is not in it (its image is its parent's).
+ *
+ * <p>Written by the attribute stage's thread, read by the {@code /proc} reader threads: its methods synchronize.
+ */
+public final class ProcessTree {
+
+    /** What a process exec'd last: the kernel's path of the file (for a {@code #!} script, the script) and argv. */
+    public record Image(String exe, List<String> argv) {
+        public Image {
+            argv = argv == null ? List.of() : argv;
+        }
+    }
+
+    /** Entries and bytes a node's processes rarely exceed; about 2 MiB of heap at the byte bound. */
+    public static final int DEFAULT_MAX_ENTRIES = 16_384;
+    public static final long DEFAULT_MAX_BYTES = 2L * 1024 * 1024;
+    /** Images kept per process, newest first. */
+    static final int IMAGES_PER_PROCESS = 4;
+    /**
+     * {@link #imageAt}'s answer for a process the tree knows only by images exec'd after the time asked: what it ran
+     * then is unknown (and /proc would show a later image).
+     */
+    public static final Image UNKNOWN_THEN = new Image(null, List.of());
+
+    /** One exec of a process, linked to its previous one. */
+    private record Entry(Image image, long execTimeNs, Entry previous, int depth) {
+    }
+    /** What an entry costs beside its strings: the key, the image, the map entry, the strings' headers. */
+    static final int ENTRY_OVERHEAD_BYTES = 160;
+
+    private final int maxEntries;
+    private final long maxBytes;
+    private final LinkedHashMap<ProcessKey, Entry> images = new LinkedHashMap<>(256, 0.75f, true);
+    private final Counter evictions;
+    private long bytes;
+
+    public ProcessTree(int maxEntries, long maxBytes, MeterRegistry registry) {
+        if (maxEntries < 1 || maxBytes < ENTRY_OVERHEAD_BYTES) {
+            throw new IllegalArgumentException("bounds too small: " + maxEntries + " entries, " + maxBytes + " bytes");
+        }
+        this.maxEntries = maxEntries;
+        this.maxBytes = maxBytes;
+        this.evictions = Counter.builder("drift.lineage.evictions")
+                .description("processes the process tree forgot to stay within its bounds (their ancestors' exe "
+                        + "and command line are then read from /proc while they live)")
+                .register(registry);
+    }
+
+    /** Records the exec's image under its process; an event without kernel lineage facts (fanotify) is ignored. */
+    public void record(ExecEvent event) {
+        ExecEvent.KernelFacts kernel = event.kernel();
+        if (!kernel.lineage().known() || event.tgid() <= 0 || (kernel.path() == null && !kernel.argvKnown())) {
+            return;
+        }
+        String exe = kernel.pathTruncated() ? null : kernel.path();
+        put(new ProcessKey(event.tgid(), event.startTimeNs()), new Image(exe, kernel.argv()), event.timestampNs());
+    }
+
+    synchronized void put(ProcessKey key, Image image, long execTimeNs) {
+        Entry old = images.get(key);
+        Entry previous = old;
+        if (old != null && old.depth() >= IMAGES_PER_PROCESS) {
+            // keep the newest IMAGES_PER_PROCESS - 1 of the old chain
+            bytes -= chainCost(old);
+            previous = truncate(old, IMAGES_PER_PROCESS - 1);
+            bytes += chainCost(previous);
+        }
+        images.put(key, new Entry(image, execTimeNs, previous, previous == null ? 1 : previous.depth() + 1));
+        bytes += cost(image);
+        if (images.size() > maxEntries || bytes > maxBytes) {
+            Iterator<Map.Entry<ProcessKey, Entry>> eldest = images.entrySet().iterator();
+            while (eldest.hasNext() && (images.size() > maxEntries || bytes > maxBytes) && images.size() > 1) {
+                bytes -= chainCost(eldest.next().getValue());
+                eldest.remove();
+                evictions.increment();
+            }
+        }
+    }
+
+    /** The process's latest image, or null when the tree never saw it exec (or forgot it). */
+    public synchronized Image image(ProcessKey key) {
+        Entry entry = images.get(key);
+        return entry == null ? null : entry.image();
+    }
+
+    /**
+     * The image the process had at {@code timeNs} (the exec timestamps' clock): its newest exec at or before then;
+     * {@link #UNKNOWN_THEN} when the tree knows only later ones; null when the tree never saw it exec (or forgot it).
+     */
+    public synchronized Image imageAt(ProcessKey key, long timeNs) {
+        Entry entry = images.get(key);
+        if (entry == null) {
+            return null;
+        }
+        for (Entry e = entry; e != null; e = e.previous()) {
+            if (e.execTimeNs() <= timeNs) {
+                return e.image();
+            }
+        }
+        return UNKNOWN_THEN;
+    }
+
+    public synchronized int size() {
+        return images.size();
+    }
+
+    synchronized long bytes() {
+        return bytes;
+    }
+
+    private static Entry truncate(Entry entry, int keep) {
+        if (entry == null || keep <= 0) {
+            return null;
+        }
+        Entry rest = truncate(entry.previous(), keep - 1);
+        return new Entry(entry.image(), entry.execTimeNs(), rest, rest == null ? 1 : rest.depth() + 1);
+    }
+
+    private static long chainCost(Entry entry) {
+        long total = 0;
+        for (Entry e = entry; e != null; e = e.previous()) {
+            total += cost(e.image());
+        }
+        return total;
+    }
+
+    private static long cost(Image image) {
+        long argv = 0;
+        if (image.argv() instanceof ExecEvent.LazyArgs lazy) {
+            argv = lazy.byteLength();
+        } else {
+            for (String arg : image.argv()) {
+                argv += arg.length() + 1;
+            }
+        }
+        return ENTRY_OVERHEAD_BYTES + (image.exe() == null ? 0 : image.exe().length()) + argv;
+    }
+}
