@@ -79,4 +79,11 @@ final class AlertLog {
     static JsonNode parse(String json) {
         return JSON.readTree(json);
     }
+
+    /** The strings of a JSON array (a command line), in order. */
+    static java.util.List<String> strings(JsonNode array) {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        array.forEach(n -> out.add(n.asString()));
+        return out;
+    }
 }

@@ -44,13 +44,6 @@ class FanotifyLateContainersEndToEndTest {
     private static final String IMAGE = "docker.io/drift-e2e/busybox:late";
     private static final Duration ALERT_WAIT = Duration.ofSeconds(20);
     private static final int STORM = 200;
-    private static final String POLICY = """
-            apiVersion: drift.agent/v1
-            kind: DriftPolicy
-            rules: []
-            defaultRule:
-              action: alert
-            """;
 
     private final int suffix = ThreadLocalRandom.current().nextInt(1_000_000);
     private final ContainerdHost containerd = new ContainerdHost("drift-e2e-late");
@@ -67,7 +60,7 @@ class FanotifyLateContainersEndToEndTest {
         work = Files.createTempDirectory("drift-e2e-late");
         containerd.importBusybox(work, IMAGE);
 
-        Path policy = Files.writeString(work.resolve("policy.yaml"), POLICY);
+        Path policy = Files.writeString(work.resolve("policy.yaml"), RunningAgent.ALERT_ON_EVERY_DRIFT);
         alerts = new AlertLog(work.resolve("alerts.jsonl"));
         agent = RunningAgent.startStandaloneAndAwaitReady(
                 RunningAgent.standaloneFlags("fanotify", policy, alerts.file()));

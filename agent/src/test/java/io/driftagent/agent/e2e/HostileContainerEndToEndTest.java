@@ -46,13 +46,6 @@ class HostileContainerEndToEndTest {
     /** The image's files a short-lived container of the test runs: never drift. */
     private static final java.util.Set<String> IMAGE_FILES_RUN = java.util.Set.of("/bin/sh", "/bin/busybox", "/bin/cp");
     private static final Pattern SUPER_OPTION = Pattern.compile("(lowerdir|upperdir)=([^,\\s]+)");
-    private static final String POLICY = """
-            apiVersion: drift.agent/v1
-            kind: DriftPolicy
-            rules: []
-            defaultRule:
-              action: alert
-            """;
 
     private final int suffix = ThreadLocalRandom.current().nextInt(1_000_000);
     private final String target = "drift-e2e-hostile-" + suffix;
@@ -72,7 +65,7 @@ class HostileContainerEndToEndTest {
         containerd.importBusybox(work, IMAGE);
         targetPid = containerd.run(IMAGE, target);
 
-        Path policy = Files.writeString(work.resolve("policy.yaml"), POLICY);
+        Path policy = Files.writeString(work.resolve("policy.yaml"), RunningAgent.ALERT_ON_EVERY_DRIFT);
         alerts = new AlertLog(work.resolve("alerts.jsonl"));
         agent = RunningAgent.startStandaloneAndAwaitReady(
                 RunningAgent.standaloneFlags(source(), policy, alerts.file()));

@@ -10,8 +10,6 @@ import io.driftagent.agent.fixture.tier.TestTiers;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -33,13 +31,6 @@ class KernelExecFactsEndToEndTest {
 
     private static final String IMAGE = "docker.io/drift-e2e/busybox:kfacts";
     private static final Duration ALERT_WAIT = Duration.ofSeconds(20);
-    private static final String POLICY = """
-            apiVersion: drift.agent/v1
-            kind: DriftPolicy
-            rules: []
-            defaultRule:
-              action: alert
-            """;
     /** fexecve(open(argv[1])) with argv {"sleep", "0"}: glibc makes it execveat(fd, "", AT_EMPTY_PATH). */
     private static final String FEXECVE_SOURCE = """
             #define _GNU_SOURCE
@@ -89,7 +80,7 @@ class KernelExecFactsEndToEndTest {
         containerd.run(IMAGE, target, "--mount",
                 "type=bind,src=" + helpers + ",dst=/helpers,options=rbind:ro");
 
-        Path policy = Files.writeString(work.resolve("policy.yaml"), POLICY);
+        Path policy = Files.writeString(work.resolve("policy.yaml"), RunningAgent.ALERT_ON_EVERY_DRIFT);
         alerts = new AlertLog(work.resolve("alerts.jsonl"));
         agent = RunningAgent.startStandaloneAndAwaitReady(
                 RunningAgent.standaloneFlags(source(), policy, alerts.file()));
@@ -116,7 +107,7 @@ class KernelExecFactsEndToEndTest {
         assertThat(alert.path("drift").path("kind").asString()).as(alert.toString()).isEqualTo("ADDED");
         if (argvFromTheKernel()) {
             assertThat(alert.path("process").path("exe").asString()).as(alert.toString()).isEqualTo("/tmp/pay");
-            assertThat(strings(alert.path("process").path("cmdline"))).as(alert.toString())
+            assertThat(AlertLog.strings(alert.path("process").path("cmdline"))).as(alert.toString())
                     .containsExactly("/tmp/pay", "--payload", "a b", "x");
             assertThat(alert.path("process").path("parent").path("pid").asInt()).as(alert.toString()).isPositive();
         }
@@ -133,7 +124,7 @@ class KernelExecFactsEndToEndTest {
         assertThat(alert.path("drift").path("kind").asString()).as(alert.toString()).isEqualTo("ADDED");
         if (argvFromTheKernel()) {
             assertThat(alert.path("process").path("exe").asString()).as(alert.toString()).isEqualTo("/tmp/sh");
-            assertThat(strings(alert.path("process").path("cmdline"))).as(alert.toString())
+            assertThat(AlertLog.strings(alert.path("process").path("cmdline"))).as(alert.toString())
                     .containsExactly("/tmp/sh", "-c", "exec /bin/sleep 2");
         }
     }
@@ -149,7 +140,7 @@ class KernelExecFactsEndToEndTest {
         assertThat(alert.path("drift").path("sha256").isString()).as(alert.toString()).isTrue();
         if (argvFromTheKernel()) {
             assertThat(alert.path("process").path("exe").asString()).as(alert.toString()).isEqualTo("/tmp/fx");
-            assertThat(strings(alert.path("process").path("cmdline"))).as(alert.toString())
+            assertThat(AlertLog.strings(alert.path("process").path("cmdline"))).as(alert.toString())
                     .containsExactly("sleep", "0");
         }
         assertThat(alerts.alerts()).as("no alert names the descriptor: %s", alerts)
@@ -176,7 +167,7 @@ class KernelExecFactsEndToEndTest {
         assertThat(alert.path("drift").path("path").asString()).isEqualTo(path);
         if (argvFromTheKernel()) {
             assertThat(alert.path("process").path("exe").asString()).as(alert.toString()).isEqualTo(path);
-            assertThat(strings(alert.path("process").path("cmdline"))).as(alert.toString())
+            assertThat(AlertLog.strings(alert.path("process").path("cmdline"))).as(alert.toString())
                     .containsExactly(path, "x");
         }
     }
@@ -186,9 +177,4 @@ class KernelExecFactsEndToEndTest {
                 () -> new AssertionError("no alert for " + path + " in container " + target + " in:\n" + alerts));
     }
 
-    private static List<String> strings(JsonNode array) {
-        List<String> out = new ArrayList<>();
-        array.forEach(n -> out.add(n.asString()));
-        return out;
-    }
 }

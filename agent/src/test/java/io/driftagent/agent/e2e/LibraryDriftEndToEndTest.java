@@ -159,7 +159,7 @@ class LibraryDriftEndToEndTest {
                 .isEqualTo(OciLayout.sha256Hex(Files.readAllBytes(work.resolve("helpers/evil.so"))));
         assertThat(alert.path("action").asString()).isEqualTo("alert");
         assertThat(alert.path("process").path("exe").asString()).as(alert.toString()).isEqualTo("/usr/bin/app");
-        assertThat(strings(alert.path("process").path("cmdline"))).containsExactly("/usr/bin/app", "preloaded");
+        assertThat(AlertLog.strings(alert.path("process").path("cmdline"))).containsExactly("/usr/bin/app", "preloaded");
         assertThat(ids(alert.path("mitre"))).as(alert.toString()).contains("T1574.006", "T1105");
         Thread.sleep(300); // a second record or alert for the same load would be here by now
         assertThat(alerts.alerts().stream().filter(AlertLog.forPath(target, "/tmp/evil.so")).count())
@@ -176,7 +176,7 @@ class LibraryDriftEndToEndTest {
         assertThat(alert.path("alertType").asString()).as(alert.toString()).isEqualTo("LibraryDrift");
         assertThat(alert.path("drift").path("kind").asString()).as(alert.toString()).isEqualTo("ADDED");
         assertThat(alert.path("process").path("exe").asString()).as(alert.toString()).isEqualTo("/usr/bin/loader");
-        assertThat(strings(alert.path("process").path("cmdline"))).containsExactly("/usr/bin/loader", "/tmp/plugin.so");
+        assertThat(AlertLog.strings(alert.path("process").path("cmdline"))).containsExactly("/usr/bin/loader", "/tmp/plugin.so");
     }
 
     @Test
@@ -276,11 +276,6 @@ class LibraryDriftEndToEndTest {
         return imageLibraries.stream().filter(l -> l.contains("ld-linux")).findFirst().orElseThrow();
     }
 
-    private static List<String> strings(JsonNode array) {
-        List<String> out = new ArrayList<>();
-        array.forEach(n -> out.add(n.asString()));
-        return out;
-    }
 
     private static List<String> ids(JsonNode mitre) {
         List<String> out = new ArrayList<>();

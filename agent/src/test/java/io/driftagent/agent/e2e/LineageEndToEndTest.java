@@ -11,7 +11,6 @@ import java.lang.reflect.Method;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.AfterAll;
@@ -33,13 +32,6 @@ class LineageEndToEndTest {
 
     private static final String IMAGE = "docker.io/drift-e2e/busybox:anc";
     private static final Duration ALERT_WAIT = Duration.ofSeconds(20);
-    private static final String POLICY = """
-            apiVersion: drift.agent/v1
-            kind: DriftPolicy
-            rules: []
-            defaultRule:
-              action: alert
-            """;
     /** The container's entrypoint: its init runs a drop, then stays. */
     private static final String INIT_SCRIPT = "cp /bin/busybox /tmp/dropa && /tmp/dropa init-tree; sleep 600";
 
@@ -57,7 +49,7 @@ class LineageEndToEndTest {
         assertThat(BusyboxImage.available()).as("busybox-static at /bin/busybox").isTrue();
         work = Files.createTempDirectory("anc-e2e");
         containerd.importBusybox(work, IMAGE);
-        Path policy = Files.writeString(work.resolve("policy.yaml"), POLICY);
+        Path policy = Files.writeString(work.resolve("policy.yaml"), RunningAgent.ALERT_ON_EVERY_DRIFT);
         alerts = new AlertLog(work.resolve("alerts.jsonl"));
         // the agent first: the process tree learns every image from the container's first exec on
         agent = RunningAgent.startStandaloneAndAwaitReady(RunningAgent.standaloneFlags("ebpf", policy, alerts.file()));
@@ -86,7 +78,7 @@ class LineageEndToEndTest {
         assertThat(process.path("session").path("id").asString()).as(process.toString()).isNotEmpty();
         assertThat(process.path("ancestors")).as(process.toString()).hasSize(1);
         JsonNode init = process.path("ancestors").get(0);
-        assertThat(strings(init.path("cmdline"))).as(process.toString()).containsExactly("/bin/sh", "-c", INIT_SCRIPT);
+        assertThat(AlertLog.strings(init.path("cmdline"))).as(process.toString()).containsExactly("/bin/sh", "-c", INIT_SCRIPT);
         assertThat(init.path("exe").asString()).as(process.toString()).isEqualTo("/bin/busybox");
         assertThat(init.path("pid").asInt()).as(process.toString()).isEqualTo(process.path("ppid").asInt());
         assertThat(process.path("parent").path("exe").asString()).as(process.toString()).isEqualTo("/bin/busybox");
@@ -119,7 +111,7 @@ class LineageEndToEndTest {
                 .isNotEqualTo(session).isNotEqualTo(three.path("session").path("id").asString());
         // the session's shell (its leader) is the drops' one ancestor
         assertThat(one.path("ancestors")).as(one.toString()).hasSize(1);
-        assertThat(strings(one.path("ancestors").get(0).path("cmdline"))).as(one.toString())
+        assertThat(AlertLog.strings(one.path("ancestors").get(0).path("cmdline"))).as(one.toString())
                 .containsExactly("/bin/sh", "-c", first);
     }
 
@@ -143,10 +135,10 @@ class LineageEndToEndTest {
         assertThat(process.path("ancestors")).as(process.toString()).hasSize(2);
         JsonNode inner = process.path("ancestors").get(0);
         JsonNode session = process.path("ancestors").get(1);
-        assertThat(strings(inner.path("cmdline"))).as(process.toString())
+        assertThat(AlertLog.strings(inner.path("cmdline"))).as(process.toString())
                 .containsExactly("sh", "-c", "/tmp/dropc arg; true");
         assertThat(inner.path("exe").asString()).as(process.toString()).isEqualTo("/bin/busybox");
-        assertThat(strings(session.path("cmdline"))).as(process.toString()).containsExactly("/bin/sh", "-c", outer);
+        assertThat(AlertLog.strings(session.path("cmdline"))).as(process.toString()).containsExactly("/bin/sh", "-c", outer);
         assertThat(session.path("exe").asString()).as(process.toString()).isEqualTo("/bin/busybox");
         assertThat(process.path("parent").path("exe").asString()).as(process.toString()).isEqualTo("/bin/busybox");
         assertThat(process.path("session").path("kind").asString()).as(process.toString()).isEqualTo("exec");
@@ -185,9 +177,4 @@ class LineageEndToEndTest {
                 () -> new AssertionError("no alert for " + path + " in container " + target + " in:\n" + alerts));
     }
 
-    private static List<String> strings(JsonNode array) {
-        List<String> out = new ArrayList<>();
-        array.forEach(n -> out.add(n.asString()));
-        return out;
-    }
 }

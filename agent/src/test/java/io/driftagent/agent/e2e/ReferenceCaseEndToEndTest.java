@@ -14,8 +14,6 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -36,13 +34,6 @@ class ReferenceCaseEndToEndTest {
 
     private static final String IMAGE = "docker.io/drift-e2e/busybox:refcase";
     private static final Duration ALERT_WAIT = Duration.ofSeconds(20);
-    private static final String POLICY = """
-            apiVersion: drift.agent/v1
-            kind: DriftPolicy
-            rules: []
-            defaultRule:
-              action: alert
-            """;
 
     private final String target = "drift-e2e-refcase-" + ThreadLocalRandom.current().nextInt(1_000_000);
     private final ContainerdHost containerd = new ContainerdHost("drift-e2e-refcase");
@@ -70,7 +61,7 @@ class ReferenceCaseEndToEndTest {
         containerd.importBusybox(work, IMAGE);
         containerd.run(IMAGE, target, "--net-host");
 
-        Path policy = Files.writeString(work.resolve("policy.yaml"), POLICY);
+        Path policy = Files.writeString(work.resolve("policy.yaml"), RunningAgent.ALERT_ON_EVERY_DRIFT);
         alerts = new AlertLog(work.resolve("alerts.jsonl"));
         agent = RunningAgent.startStandaloneAndAwaitReady(RunningAgent.standaloneFlags("ebpf", policy, alerts.file()));
     }
@@ -102,21 +93,16 @@ class ReferenceCaseEndToEndTest {
         System.out.println("reference-case alert: " + alert);
         assertThat(alert.path("drift").path("kind").asString()).as(alert.toString()).isEqualTo("ADDED");
         JsonNode origin = alert.path("drift").path("origin");
-        assertThat(strings(origin.path("cmdline"))).as(alert.toString()).contains("wget", url);
+        assertThat(AlertLog.strings(origin.path("cmdline"))).as(alert.toString()).contains("wget", url);
         assertThat(origin.path("remote").asString()).as(alert.toString()).isEqualTo("127.0.0.1:" + port);
         assertThat(origin.path("reason").isNull()).as(alert.toString()).isTrue();
         JsonNode process = alert.path("process");
-        assertThat(strings(process.path("cmdline"))).as(alert.toString()).containsExactly("/tmp/tool", "true");
+        assertThat(AlertLog.strings(process.path("cmdline"))).as(alert.toString()).containsExactly("/tmp/tool", "true");
         assertThat(process.path("cwd").asString()).as(alert.toString()).isEqualTo("/tmp");
         assertThat(process.path("session").path("kind").asString()).as(alert.toString()).isEqualTo("exec");
         assertThat(process.path("session").path("id").asString("")).as(alert.toString()).isNotEmpty();
         assertThat(process.path("ancestors").size()).as(alert.toString()).isPositive();
-        assertThat(strings(process.path("ancestors").get(0).path("cmdline"))).as(alert.toString()).contains("-c");
+        assertThat(AlertLog.strings(process.path("ancestors").get(0).path("cmdline"))).as(alert.toString()).contains("-c");
     }
 
-    private static List<String> strings(JsonNode array) {
-        List<String> out = new ArrayList<>();
-        array.forEach(n -> out.add(n.asString()));
-        return out;
-    }
 }

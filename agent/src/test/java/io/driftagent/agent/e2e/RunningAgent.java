@@ -22,6 +22,15 @@ import java.util.function.Function;
 
 /** The whole agent, assembled by {@link AgentAssembly} from configuration flags and started in this JVM. */
 final class RunningAgent implements AutoCloseable {
+    /** A policy that alerts on every drift: the e2e tests' default. */
+    static final String ALERT_ON_EVERY_DRIFT = """
+            apiVersion: drift.agent/v1
+            kind: DriftPolicy
+            rules: []
+            defaultRule:
+              action: alert
+            """;
+
 
     /** One HTTP answer of the agent's endpoints. */
     record Response(int status, String body) {

@@ -44,13 +44,6 @@ class ShortLivedContainerEndToEndTest {
     private static final String DROP = "/tmp/true";
     private static final String SCRIPT = "cp /bin/busybox " + DROP + "; " + DROP;
     private static final Set<String> IMAGE_FILES_RUN = Set.of("/bin/sh", "/bin/busybox", "/bin/cp");
-    private static final String POLICY = """
-            apiVersion: drift.agent/v1
-            kind: DriftPolicy
-            rules: []
-            defaultRule:
-              action: alert
-            """;
 
     private final ContainerdHost containerd = new ContainerdHost("drift-e2e-shortlived");
     private final int suffix = ThreadLocalRandom.current().nextInt(1_000_000);
@@ -65,7 +58,7 @@ class ShortLivedContainerEndToEndTest {
         assertThat(BusyboxImage.available()).as("busybox-static at /bin/busybox").isTrue();
         work = Files.createTempDirectory("drift-e2e-shortlived");
         containerd.importBusybox(work, IMAGE);
-        Path policy = Files.writeString(work.resolve("policy.yaml"), POLICY);
+        Path policy = Files.writeString(work.resolve("policy.yaml"), RunningAgent.ALERT_ON_EVERY_DRIFT);
         alerts = new AlertLog(work.resolve("alerts.jsonl"));
         agent = RunningAgent.startStandaloneAndAwaitReady(
                 RunningAgent.standaloneFlags(source(), policy, alerts.file()));

@@ -11,8 +11,6 @@ import io.driftagent.agent.provenance.OriginUnknown;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -32,13 +30,6 @@ class WriteOriginEndToEndTest {
 
     private static final String IMAGE = "docker.io/drift-e2e/busybox:orig";
     private static final Duration ALERT_WAIT = Duration.ofSeconds(20);
-    private static final String POLICY = """
-            apiVersion: drift.agent/v1
-            kind: DriftPolicy
-            rules: []
-            defaultRule:
-              action: alert
-            """;
 
     private final String target = "orig-" + ThreadLocalRandom.current().nextInt(1_000_000);
     private final int port = 20_000 + ThreadLocalRandom.current().nextInt(20_000);
@@ -69,7 +60,7 @@ class WriteOriginEndToEndTest {
         // written before the agent starts: no writer can be known
         containerd.exec(target, "/bin/cp /bin/busybox /tmp/pre && chmod +x /tmp/pre");
 
-        Path policy = Files.writeString(work.resolve("policy.yaml"), POLICY);
+        Path policy = Files.writeString(work.resolve("policy.yaml"), RunningAgent.ALERT_ON_EVERY_DRIFT);
         alerts = new AlertLog(work.resolve("alerts.jsonl"));
         agent = RunningAgent.startStandaloneAndAwaitReady(
                 RunningAgent.standaloneFlags(source(), policy, alerts.file()));
@@ -101,7 +92,7 @@ class WriteOriginEndToEndTest {
         }
         assertThat(origin.path("reason").isNull()).as(origin.toString()).isTrue();
         assertThat(origin.path("exe").asString()).as(origin.toString()).isIn("/bin/cat", "/bin/busybox");
-        assertThat(strings(origin.path("cmdline"))).as(origin.toString()).containsExactly("/bin/cat", "/bin/busybox");
+        assertThat(AlertLog.strings(origin.path("cmdline"))).as(origin.toString()).containsExactly("/bin/cat", "/bin/busybox");
         assertThat(origin.path("pid").asInt()).as(origin.toString()).isPositive();
         assertThat(origin.path("time").asString()).as(origin.toString()).isNotEmpty();
         assertThat(origin.path("remote").isNull()).as(origin.toString()).isTrue();
@@ -119,7 +110,7 @@ class WriteOriginEndToEndTest {
             return;
         }
         assertThat(origin.path("exe").asString()).as(origin.toString()).isEqualTo("/bin/busybox");
-        assertThat(strings(origin.path("cmdline"))).as(origin.toString())
+        assertThat(AlertLog.strings(origin.path("cmdline"))).as(origin.toString())
                 .containsExactly("/bin/cp", "/bin/busybox", "/tmp/c");
     }
 
@@ -133,7 +124,7 @@ class WriteOriginEndToEndTest {
             assertUntracked(origin);
             return;
         }
-        assertThat(strings(origin.path("cmdline"))).as(origin.toString())
+        assertThat(AlertLog.strings(origin.path("cmdline"))).as(origin.toString())
                 .containsExactly("/bin/cat", "/bin/busybox", "/bin/busybox");
     }
 
@@ -147,7 +138,7 @@ class WriteOriginEndToEndTest {
             assertUntracked(origin);
             return;
         }
-        assertThat(strings(origin.path("cmdline"))).as(origin.toString())
+        assertThat(AlertLog.strings(origin.path("cmdline"))).as(origin.toString())
                 .containsExactly("/bin/cp", "/bin/busybox", "/tmp/r1");
     }
 
@@ -164,7 +155,7 @@ class WriteOriginEndToEndTest {
             assertUntracked(origin);
             return;
         }
-        assertThat(strings(origin.path("cmdline"))).as(origin.toString())
+        assertThat(AlertLog.strings(origin.path("cmdline"))).as(origin.toString())
                 .containsExactly("/bin/busybox", "wget", "-q", "-O", "/tmp/d", url);
         assertThat(origin.path("remote").asString()).as(origin.toString()).isEqualTo("127.0.0.1:" + port);
     }
@@ -225,9 +216,4 @@ class WriteOriginEndToEndTest {
         return alert.path("drift").path("origin");
     }
 
-    private static List<String> strings(JsonNode array) {
-        List<String> out = new ArrayList<>();
-        array.forEach(n -> out.add(n.asString()));
-        return out;
-    }
 }

@@ -2,38 +2,20 @@ package io.driftagent.agent.library;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.lang.reflect.Field;
-import java.lang.reflect.Modifier;
+import io.driftagent.agent.fixture.RecordHeader;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 class MapRecordLayoutTest {
-    private static final Path HEADER = Path.of("src/main/bpf/map_record.h");
-    private static final Pattern DEFINE = Pattern.compile("^#define\\s+MAP_(\\w+)\\s+(0x[0-9a-fA-F]+|\\d+)\\b",
-            Pattern.MULTILINE);
-
     @Test
     void javaLayoutConstantsEqualTheHeadersMacrosOneForOne() throws Exception {
         // given the macros of the C header (the single source of the layout)
-        Map<String, Long> header = new TreeMap<>();
-        Matcher m = DEFINE.matcher(Files.readString(HEADER));
-        while (m.find()) {
-            header.put(m.group(1), Long.decode(m.group(2)));
-        }
+        Map<String, Long> header = RecordHeader.read("map_record.h", "MAP").numericMacros();
+
         // when
-        Map<String, Long> java = new TreeMap<>();
-        for (Field f : MapRecordLayout.class.getDeclaredFields()) {
-            if (Modifier.isStatic(f.getModifiers()) && f.getType() == int.class) {
-                f.setAccessible(true);
-                java.put(f.getName(), (long) f.getInt(null));
-            }
-        }
+        Map<String, Long> java = RecordHeader.intConstantsOf(MapRecordLayout.class);
+
         // then
         assertThat(header).hasSizeGreaterThan(40);
         assertThat(java).isEqualTo(header);

@@ -2,39 +2,24 @@ package io.driftagent.agent.provenance;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.driftagent.agent.fixture.RecordHeader;
 import io.driftagent.agent.source.ExecEvent.FileId;
-import java.lang.reflect.Field;
-import java.lang.reflect.Modifier;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 class WriteRecordLayoutTest {
-    private static final Path HEADER = Path.of("src/main/bpf/write_record.h");
-    private static final Pattern DEFINE = Pattern.compile("^#define\\s+WRITE_(\\w+)\\s+(0x[0-9a-fA-F]+|\\d+)\\b",
-            Pattern.MULTILINE);
-
     @Test
     void javaLayoutConstantsEqualTheHeadersMacrosOneForOne() throws Exception {
-        Map<String, Long> header = new TreeMap<>();
-        Matcher m = DEFINE.matcher(Files.readString(HEADER));
-        while (m.find()) {
-            header.put(m.group(1), Long.decode(m.group(2)));
-        }
-        Map<String, Long> java = new TreeMap<>();
-        for (Field f : WriteRecordLayout.class.getDeclaredFields()) {
-            if (Modifier.isStatic(f.getModifiers()) && f.getType() == int.class) {
-                f.setAccessible(true);
-                java.put(f.getName(), (long) f.getInt(null));
-            }
-        }
+        // given the macros of the C header (the single source of the layout)
+        Map<String, Long> header = RecordHeader.read("write_record.h", "WRITE").numericMacros();
+
+        // when
+        Map<String, Long> java = RecordHeader.intConstantsOf(WriteRecordLayout.class);
+
+        // then
         assertThat(header).hasSizeGreaterThan(20);
         assertThat(java).isEqualTo(header);
     }

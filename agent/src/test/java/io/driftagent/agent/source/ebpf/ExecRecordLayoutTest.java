@@ -2,10 +2,7 @@ package io.driftagent.agent.source.ebpf;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.lang.reflect.Field;
-import java.lang.reflect.Modifier;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import io.driftagent.agent.fixture.RecordHeader;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
@@ -13,26 +10,14 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 class ExecRecordLayoutTest {
-    private static final Path HEADER = Path.of("src/main/bpf/exec_record.h");
-    private static final Pattern DEFINE = Pattern.compile("^#define\\s+EXEC_(\\w+)\\s+(0x[0-9a-fA-F]+|\\d+)\\b",
-            Pattern.MULTILINE);
-
     @Test
     void javaLayoutConstantsEqualTheHeadersMacrosOneForOne() throws Exception {
         // given the macros of the C header (the single source of the layout)
-        Map<String, Long> header = new TreeMap<>();
-        Matcher m = DEFINE.matcher(Files.readString(HEADER));
-        while (m.find()) {
-            header.put(m.group(1), Long.decode(m.group(2)));
-        }
+        Map<String, Long> header = RecordHeader.read("exec_record.h", "EXEC").numericMacros();
+
         // when
-        Map<String, Long> java = new TreeMap<>();
-        for (Field f : ExecRecordLayout.class.getDeclaredFields()) {
-            if (Modifier.isStatic(f.getModifiers()) && f.getType() == int.class) {
-                f.setAccessible(true);
-                java.put(f.getName(), (long) f.getInt(null));
-            }
-        }
+        Map<String, Long> java = RecordHeader.intConstantsOf(ExecRecordLayout.class);
+
         // then
         assertThat(header).hasSizeGreaterThan(30);
         assertThat(java).isEqualTo(header);
@@ -41,12 +26,10 @@ class ExecRecordLayoutTest {
     @Test
     void theImageLayerTestIsTheHeadersMaskAndBits() throws Exception {
         // given the header's EXEC_IMAGE_LAYER_MASK / _BITS, each an OR of EXEC_FLAG_* macros
-        String text = Files.readString(HEADER).replace("\\\n", " ");
+        RecordHeader header = RecordHeader.read("exec_record.h", "EXEC");
+        String text = header.text();
         Map<String, Long> flags = new TreeMap<>();
-        Matcher d = DEFINE.matcher(text);
-        while (d.find()) {
-            flags.put("EXEC_" + d.group(1), Long.decode(d.group(2)));
-        }
+        header.numericMacros().forEach((name, value) -> flags.put("EXEC_" + name, value));
         long mask = orOf(text, "EXEC_IMAGE_LAYER_MASK", flags);
         long bits = orOf(text, "EXEC_IMAGE_LAYER_BITS", flags);
         assertThat(mask).isNotZero();
