@@ -1,9 +1,9 @@
 package io.driftagent.systest;
 
-import io.driftagent.agent.fixture.ContainerdHost;
-import io.driftagent.agent.fixture.HostCommands;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.driftagent.agent.fixture.ContainerdHost;
+import io.driftagent.agent.fixture.HostCommands;
 import io.driftagent.systest.scenario.ChartPod;
 import io.driftagent.systest.scenario.SystemTestEnvironment;
 import io.driftagent.systest.scenario.SystemTestExtension;

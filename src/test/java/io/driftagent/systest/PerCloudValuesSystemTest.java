@@ -1,8 +1,8 @@
 package io.driftagent.systest;
 
-import io.driftagent.agent.fixture.ContainerdHost;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.driftagent.agent.fixture.ContainerdHost;
 import io.driftagent.systest.chart.ChartRenderer;
 import io.driftagent.systest.cluster.CloudNode;
 import io.driftagent.systest.scenario.ChartPod;

@@ -1,8 +1,8 @@
 package io.driftagent.systest.scenario;
 
+import io.driftagent.agent.fixture.BusyboxImage;
 import io.driftagent.agent.fixture.ContainerdHost;
 import io.driftagent.agent.fixture.HostCommands;
-import io.driftagent.agent.fixture.BusyboxImage;
 import io.driftagent.systest.image.AgentImage;
 import io.driftagent.systest.kubelet.NodeRuntime;
 import java.io.IOException;

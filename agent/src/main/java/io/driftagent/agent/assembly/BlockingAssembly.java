@@ -1,15 +1,15 @@
 package io.driftagent.agent.assembly;
 
-import io.driftagent.agent.enforce.Enforcer;
-import io.driftagent.agent.enforce.BlockScopeGuardian;
 import io.driftagent.agent.config.AgentConfig;
 import io.driftagent.agent.config.TimeoutAction;
-import io.driftagent.agent.source.SourceUnavailableException;
+import io.driftagent.agent.enforce.BlockScopeGuardian;
+import io.driftagent.agent.enforce.Enforcer;
 import io.driftagent.agent.enforce.ExecPermissionDecider;
 import io.driftagent.agent.enforce.FanotifyExecGuard;
 import io.driftagent.agent.enforce.GuardConfig;
 import io.driftagent.agent.enforce.GuardStats;
 import io.driftagent.agent.enforce.PermissionDecision;
+import io.driftagent.agent.source.SourceUnavailableException;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;

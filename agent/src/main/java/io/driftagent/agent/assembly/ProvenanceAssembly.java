@@ -6,11 +6,11 @@ import io.driftagent.agent.provenance.WriteRecordLayout;
 import io.driftagent.agent.source.ExecSource;
 import io.driftagent.agent.source.FallbackExecSource;
 import io.driftagent.agent.source.ebpf.EbpfExecSource;
-import java.util.Optional;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.List;
+import java.util.Optional;
 
 /** Write tracking (drift.origin): the store of writers, told by capture when a container ends, and its metrics. */
 final class ProvenanceAssembly {

@@ -2,19 +2,19 @@ package io.driftagent.agent.assembly;
 
 import io.driftagent.agent.config.AgentConfig;
 import io.driftagent.agent.config.SourceChoice;
+import io.driftagent.agent.host.HostMountTable;
+import io.driftagent.agent.provenance.WriteTracking;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.agent.source.ExecSource;
 import io.driftagent.agent.source.FallbackExecSource;
-import io.driftagent.agent.provenance.WriteTracking;
 import io.driftagent.agent.source.ebpf.EbpfExecSource;
-import io.driftagent.agent.host.HostMountTable;
 import io.driftagent.agent.source.fanotify.FanotifyExecSource;
 import io.driftagent.agent.source.fanotify.FanotifySourceConfig;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
-import java.util.Locale;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 

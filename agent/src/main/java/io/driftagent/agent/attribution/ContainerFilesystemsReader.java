@@ -1,8 +1,8 @@
 package io.driftagent.agent.attribution;
 
-import io.driftagent.agent.host.OverlayOptions;
 import io.driftagent.agent.host.MountInfoEntry;
 import io.driftagent.agent.host.MountInfoParser;
+import io.driftagent.agent.host.OverlayOptions;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

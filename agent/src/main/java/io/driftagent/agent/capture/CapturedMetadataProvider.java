@@ -1,10 +1,10 @@
 package io.driftagent.agent.capture;
 
-import io.driftagent.agent.metadata.MetadataProvider;
-import io.driftagent.agent.metadata.WorkloadMetadata;
 import io.driftagent.agent.attribution.CapturedContainer;
 import io.driftagent.agent.attribution.CapturedContainers;
 import io.driftagent.agent.attribution.ContainerId;
+import io.driftagent.agent.metadata.MetadataProvider;
+import io.driftagent.agent.metadata.WorkloadMetadata;
 import io.driftagent.agent.metadata.containerd.ContainerdMetadataProvider;
 import java.util.Optional;
 

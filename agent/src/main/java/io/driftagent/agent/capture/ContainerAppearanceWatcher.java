@@ -1,7 +1,6 @@
 package io.driftagent.agent.capture;
 
 import io.driftagent.agent.attribution.CgroupIdentity;
-import io.driftagent.agent.host.CgroupMounts;
 import io.driftagent.agent.attribution.CgroupNamespaceView;
 import io.driftagent.agent.attribution.CgroupPathParser;
 import io.driftagent.agent.attribution.ContainerFilesystems;
@@ -9,9 +8,10 @@ import io.driftagent.agent.attribution.ContainerFilesystemsReader;
 import io.driftagent.agent.attribution.ContainerId;
 import io.driftagent.agent.attribution.ContainerMount;
 import io.driftagent.agent.attribution.ContainerRuntime;
+import io.driftagent.agent.attribution.OverlayRoot;
+import io.driftagent.agent.host.CgroupMounts;
 import io.driftagent.agent.host.HostMountTable;
 import io.driftagent.agent.host.MountInfoEntry;
-import io.driftagent.agent.attribution.OverlayRoot;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.Channels;

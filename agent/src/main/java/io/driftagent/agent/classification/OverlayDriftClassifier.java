@@ -1,16 +1,16 @@
 package io.driftagent.agent.classification;
 
-import io.driftagent.agent.host.DeviceNumber;
-import io.driftagent.agent.fs.FileFacts;
-import io.driftagent.agent.fs.RootedFiles;
-import io.driftagent.agent.attribution.ProcessLinks;
-import io.driftagent.agent.image.ImageIndex;
-import io.driftagent.agent.image.ImageIndexProvider;
-import io.driftagent.agent.image.IndexEntry;
 import io.driftagent.agent.attribution.ContainerContext;
 import io.driftagent.agent.attribution.ContainerFilesystems;
 import io.driftagent.agent.attribution.ContainerMount;
 import io.driftagent.agent.attribution.OverlayRoot;
+import io.driftagent.agent.attribution.ProcessLinks;
+import io.driftagent.agent.fs.FileFacts;
+import io.driftagent.agent.fs.RootedFiles;
+import io.driftagent.agent.host.DeviceNumber;
+import io.driftagent.agent.image.ImageIndex;
+import io.driftagent.agent.image.ImageIndexProvider;
+import io.driftagent.agent.image.IndexEntry;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.policy.model.DriftKind;
 import java.io.IOException;

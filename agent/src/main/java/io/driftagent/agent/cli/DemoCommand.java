@@ -1,13 +1,13 @@
 package io.driftagent.agent.cli;
 
+import io.driftagent.agent.assembly.AgentAssembly;
+import io.driftagent.agent.assembly.AgentRuntime;
+import io.driftagent.agent.attribution.ContainerId;
 import io.driftagent.agent.classification.Classification;
 import io.driftagent.agent.config.AgentConfig;
 import io.driftagent.agent.config.ConfigLoader;
 import io.driftagent.agent.config.Setting;
 import io.driftagent.agent.metadata.WorkloadMetadata;
-import io.driftagent.agent.attribution.ContainerId;
-import io.driftagent.agent.assembly.AgentAssembly;
-import io.driftagent.agent.assembly.AgentRuntime;
 import io.driftagent.agent.sandbox.OverlaySandbox;
 import io.driftagent.agent.sandbox.SandboxContainers;
 import io.driftagent.agent.source.ExecEvent;

@@ -1,7 +1,7 @@
 package io.driftagent.agent.cli;
 
-import io.driftagent.policy.eval.DriftFacts;
 import io.driftagent.agent.learn.AlertFacts;
+import io.driftagent.policy.eval.DriftFacts;
 import java.util.Set;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.StreamReadFeature;

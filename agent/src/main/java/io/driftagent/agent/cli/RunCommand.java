@@ -1,14 +1,14 @@
 package io.driftagent.agent.cli;
 
+import io.driftagent.agent.assembly.AgentAssembly;
+import io.driftagent.agent.assembly.AgentComponents;
+import io.driftagent.agent.assembly.AgentRuntime;
+import io.driftagent.agent.assembly.AssemblyException;
 import io.driftagent.agent.config.AgentConfig;
 import io.driftagent.agent.config.ConfigException;
 import io.driftagent.agent.config.ConfigLoader;
 import io.driftagent.agent.config.LogLevel;
 import io.driftagent.agent.config.Setting;
-import io.driftagent.agent.assembly.AgentAssembly;
-import io.driftagent.agent.assembly.AgentComponents;
-import io.driftagent.agent.assembly.AgentRuntime;
-import io.driftagent.agent.assembly.AssemblyException;
 import java.io.PrintStream;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;

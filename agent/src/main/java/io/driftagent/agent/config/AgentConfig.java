@@ -2,7 +2,6 @@ package io.driftagent.agent.config;
 
 import io.driftagent.policy.model.CloudProvider;
 import io.driftagent.reporter.json.AlertFormat;
-
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;

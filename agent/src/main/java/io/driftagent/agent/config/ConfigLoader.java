@@ -4,7 +4,6 @@ import io.driftagent.policy.model.CloudProvider;
 import io.driftagent.reporter.json.AlertFormat;
 import io.driftagent.reporter.webhook.BodyTemplate;
 import io.driftagent.reporter.webhook.WebhookHeader;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -24,12 +23,12 @@ import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.StreamReadFeature;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.dataformat.yaml.YAMLMapper;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Builds {@link AgentConfig} from defaults, a YAML file, the environment and command-line flags; a later layer

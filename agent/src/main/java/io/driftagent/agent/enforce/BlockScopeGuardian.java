@@ -1,11 +1,11 @@
 package io.driftagent.agent.enforce;
 
+import io.driftagent.agent.attribution.ContainerId;
+import io.driftagent.agent.attribution.LiveContainers;
 import io.driftagent.agent.classification.Classification;
 import io.driftagent.agent.metadata.MetadataProvider;
 import io.driftagent.agent.metadata.WorkloadMetadata;
 import io.driftagent.agent.pipeline.AlertAssembler;
-import io.driftagent.agent.attribution.ContainerId;
-import io.driftagent.agent.attribution.LiveContainers;
 import io.driftagent.policy.eval.CompiledPolicy;
 import io.driftagent.policy.eval.Verdict;
 import io.driftagent.policy.model.DriftKind;

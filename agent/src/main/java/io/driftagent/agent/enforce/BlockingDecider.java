@@ -1,12 +1,12 @@
 package io.driftagent.agent.enforce;
 
+import io.driftagent.agent.attribution.ContainerAttributor;
+import io.driftagent.agent.attribution.ContainerContext;
 import io.driftagent.agent.classification.Classification;
 import io.driftagent.agent.classification.DriftClassifier;
 import io.driftagent.agent.metadata.MetadataProvider;
 import io.driftagent.agent.metadata.WorkloadMetadata;
 import io.driftagent.agent.pipeline.AlertAssembler;
-import io.driftagent.agent.attribution.ContainerAttributor;
-import io.driftagent.agent.attribution.ContainerContext;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.policy.eval.CompiledPolicy;
 import io.driftagent.policy.eval.TimeoutVerdict;

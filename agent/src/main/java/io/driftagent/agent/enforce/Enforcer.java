@@ -1,8 +1,8 @@
 package io.driftagent.agent.enforce;
 
+import io.driftagent.agent.attribution.ContainerContext;
 import io.driftagent.agent.classification.Classification;
 import io.driftagent.agent.pipeline.Enforcement;
-import io.driftagent.agent.attribution.ContainerContext;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.policy.eval.Verdict;
 import io.driftagent.policy.model.DriftKind;

@@ -1,10 +1,10 @@
 package io.driftagent.agent.enforce;
 
 import io.driftagent.agent.host.Errno;
-import io.driftagent.agent.source.fanotify.Native;
-import io.driftagent.agent.source.fanotify.FanotifyGroup;
-import io.driftagent.agent.source.fanotify.OverlayLayers;
 import io.driftagent.agent.source.fanotify.ExecutedFile;
+import io.driftagent.agent.source.fanotify.FanotifyGroup;
+import io.driftagent.agent.source.fanotify.Native;
+import io.driftagent.agent.source.fanotify.OverlayLayers;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;

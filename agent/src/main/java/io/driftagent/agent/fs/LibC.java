@@ -1,11 +1,11 @@
 package io.driftagent.agent.fs;
 
 import io.driftagent.agent.host.HostLibC;
+import java.nio.ByteBuffer;
 import jnr.ffi.Pointer;
 import jnr.ffi.annotations.In;
 import jnr.ffi.annotations.Out;
 import jnr.ffi.annotations.SaveError;
-import java.nio.ByteBuffer;
 
 /**
  * The libc calls this package needs besides {@link HostLibC}'s, bound with jnr-ffi. Paths are NUL-terminated byte arrays so that file names

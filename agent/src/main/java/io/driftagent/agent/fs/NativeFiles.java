@@ -1,11 +1,12 @@
 package io.driftagent.agent.fs;
 
-import static io.driftagent.agent.host.Errno.EPERM;
-import static io.driftagent.agent.host.Errno.ENOTDIR;
-import static io.driftagent.agent.host.Errno.ENOENT;
-import static io.driftagent.agent.host.Errno.ELOOP;
-import static io.driftagent.agent.host.Errno.EINVAL;
 import static io.driftagent.agent.host.Errno.EINTR;
+import static io.driftagent.agent.host.Errno.EINVAL;
+import static io.driftagent.agent.host.Errno.ELOOP;
+import static io.driftagent.agent.host.Errno.ENOENT;
+import static io.driftagent.agent.host.Errno.ENOTDIR;
+import static io.driftagent.agent.host.Errno.EPERM;
+
 import io.driftagent.agent.host.DeviceNumber;
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -1,12 +1,11 @@
 package io.driftagent.agent.metadata;
 
+import io.driftagent.agent.attribution.ContainerId;
+import io.driftagent.agent.metadata.MetadataProvider;
+import io.driftagent.agent.metadata.WorkloadMetadata;
 import io.driftagent.agent.metadata.containerd.ContainerdMetadataProvider;
 import io.driftagent.agent.metadata.containerd.CtrContainerdRecords;
 import io.driftagent.agent.metadata.docker.DockerMetadataProvider;
-
-import io.driftagent.agent.metadata.MetadataProvider;
-import io.driftagent.agent.metadata.WorkloadMetadata;
-import io.driftagent.agent.attribution.ContainerId;
 import java.util.List;
 import java.util.Optional;
 

@@ -1,7 +1,7 @@
 package io.driftagent.agent.metadata;
 
-import io.driftagent.agent.metadata.WorkloadMetadata;
 import io.driftagent.agent.attribution.ContainerId;
+import io.driftagent.agent.metadata.WorkloadMetadata;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;

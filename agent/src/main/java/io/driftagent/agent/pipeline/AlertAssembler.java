@@ -1,10 +1,10 @@
 package io.driftagent.agent.pipeline;
 
+import io.driftagent.agent.attribution.ContainerContext;
 import io.driftagent.agent.classification.Classification;
 import io.driftagent.agent.fs.PathBytes;
 import io.driftagent.agent.lineage.ProcessLineage;
 import io.driftagent.agent.metadata.WorkloadMetadata;
-import io.driftagent.agent.attribution.ContainerContext;
 import io.driftagent.agent.provenance.OriginLookup;
 import io.driftagent.agent.provenance.WriteOrigin;
 import io.driftagent.agent.source.ExecEvent;

@@ -1,7 +1,7 @@
 package io.driftagent.agent.pipeline;
 
-import io.driftagent.agent.classification.Classification;
 import io.driftagent.agent.attribution.ContainerContext;
+import io.driftagent.agent.classification.Classification;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.policy.eval.Verdict;
 

@@ -1,8 +1,8 @@
 package io.driftagent.agent.pipeline;
 
+import io.driftagent.agent.attribution.ContainerContext;
 import io.driftagent.agent.classification.Classification;
 import io.driftagent.agent.metadata.WorkloadMetadata;
-import io.driftagent.agent.attribution.ContainerContext;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.policy.eval.Verdict;
 import io.driftagent.reporter.alert.Alert;

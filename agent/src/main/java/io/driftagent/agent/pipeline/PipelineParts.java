@@ -1,8 +1,8 @@
 package io.driftagent.agent.pipeline;
 
+import io.driftagent.agent.attribution.ContainerAttributor;
 import io.driftagent.agent.classification.DriftClassifier;
 import io.driftagent.agent.metadata.MetadataProvider;
-import io.driftagent.agent.attribution.ContainerAttributor;
 import java.util.Objects;
 
 /**

@@ -1,5 +1,6 @@
 package io.driftagent.agent.pipeline;
 
+import io.driftagent.agent.attribution.ProcessLinks;
 import io.driftagent.agent.lineage.LineageReader;
 import io.driftagent.agent.lineage.ProcessLineage;
 import io.driftagent.agent.source.ExecEvent;
@@ -7,7 +8,6 @@ import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import io.driftagent.agent.attribution.ProcessLinks;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,8 +1,8 @@
 package io.driftagent.agent.sandbox;
 
-import io.driftagent.agent.host.CgroupMounts;
 import io.driftagent.agent.attribution.ContainerMount;
 import io.driftagent.agent.attribution.OverlayRoot;
+import io.driftagent.agent.host.CgroupMounts;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;

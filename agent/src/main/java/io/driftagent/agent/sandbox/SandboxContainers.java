@@ -1,17 +1,17 @@
 package io.driftagent.agent.sandbox;
 
-import io.driftagent.agent.classification.Classification;
-import io.driftagent.agent.classification.DriftClassifier;
-import io.driftagent.agent.classification.HashBudget;
-import io.driftagent.agent.metadata.MetadataProvider;
-import io.driftagent.agent.metadata.WorkloadMetadata;
-import io.driftagent.agent.pipeline.AlertPublisher;
 import io.driftagent.agent.attribution.ContainerAttributor;
 import io.driftagent.agent.attribution.ContainerContext;
 import io.driftagent.agent.attribution.ContainerFilesystems;
 import io.driftagent.agent.attribution.ContainerId;
 import io.driftagent.agent.attribution.ContainerRuntime;
 import io.driftagent.agent.attribution.OverlayRoot;
+import io.driftagent.agent.classification.Classification;
+import io.driftagent.agent.classification.DriftClassifier;
+import io.driftagent.agent.classification.HashBudget;
+import io.driftagent.agent.metadata.MetadataProvider;
+import io.driftagent.agent.metadata.WorkloadMetadata;
+import io.driftagent.agent.pipeline.AlertPublisher;
 import io.driftagent.agent.source.ExecEvent;
 import java.io.IOException;
 import java.nio.file.Files;

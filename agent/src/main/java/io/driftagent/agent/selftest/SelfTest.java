@@ -1,10 +1,10 @@
 package io.driftagent.agent.selftest;
 
+import io.driftagent.agent.attribution.ContainerContext;
+import io.driftagent.agent.attribution.ContainerId;
 import io.driftagent.agent.classification.Classification;
 import io.driftagent.agent.http.ReadinessCheck;
 import io.driftagent.agent.metadata.WorkloadMetadata;
-import io.driftagent.agent.attribution.ContainerContext;
-import io.driftagent.agent.attribution.ContainerId;
 import io.driftagent.agent.sandbox.OverlaySandbox;
 import io.driftagent.agent.sandbox.SandboxContainers;
 import io.driftagent.agent.sandbox.SandboxException;

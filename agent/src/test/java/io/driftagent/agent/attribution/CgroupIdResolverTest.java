@@ -1,9 +1,9 @@
 package io.driftagent.agent.attribution;
 
-import io.driftagent.agent.host.CgroupMounts;
-import io.driftagent.agent.fixture.MutableClock;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.driftagent.agent.fixture.MutableClock;
+import io.driftagent.agent.host.CgroupMounts;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,8 +1,8 @@
 package io.driftagent.agent.attribution;
 
-import io.driftagent.agent.host.CgroupMounts;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.driftagent.agent.host.CgroupMounts;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,11 +1,11 @@
 package io.driftagent.agent.attribution;
 
-import io.driftagent.agent.host.DeviceNumber;
-import io.driftagent.agent.host.OverlayOptions;
-import io.driftagent.agent.host.MountInfoEntry;
-import io.driftagent.agent.host.MountInfoParser;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.driftagent.agent.host.DeviceNumber;
+import io.driftagent.agent.host.MountInfoEntry;
+import io.driftagent.agent.host.MountInfoParser;
+import io.driftagent.agent.host.OverlayOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,17 +1,15 @@
 package io.driftagent.agent.attribution;
 
-import io.driftagent.agent.host.CgroupMounts;
-import io.driftagent.agent.host.MountInfoEntry;
-import io.driftagent.agent.host.MountInfoParser;
-import io.driftagent.agent.fixture.tier.TestTiers;
-import org.junit.jupiter.api.Tag;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.driftagent.agent.fixture.BusyboxImage;
 import io.driftagent.agent.fixture.ContainerdHost;
 import io.driftagent.agent.fixture.HostCommands;
 import io.driftagent.agent.fixture.MutableClock;
+import io.driftagent.agent.fixture.tier.TestTiers;
+import io.driftagent.agent.host.CgroupMounts;
+import io.driftagent.agent.host.MountInfoEntry;
+import io.driftagent.agent.host.MountInfoParser;
 import io.driftagent.agent.source.ExecEvent;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -26,6 +24,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,10 +1,10 @@
 package io.driftagent.agent.attribution;
 
-import io.driftagent.agent.host.CgroupMounts;
-import io.driftagent.agent.host.DeviceNumber;
-import io.driftagent.agent.fixture.MutableClock;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.driftagent.agent.fixture.MutableClock;
+import io.driftagent.agent.host.CgroupMounts;
+import io.driftagent.agent.host.DeviceNumber;
 import io.driftagent.agent.source.ExecEvent;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -3,13 +3,13 @@ package io.driftagent.agent.capture;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.driftagent.agent.attribution.CapturedContainer;
+import io.driftagent.agent.attribution.ContainerId;
+import io.driftagent.agent.attribution.OverlayRoot;
 import io.driftagent.agent.fixture.BusyboxImage;
 import io.driftagent.agent.fixture.ContainerdHost;
 import io.driftagent.agent.fixture.HostCommands;
 import io.driftagent.agent.fixture.tier.TestTiers;
-import io.driftagent.agent.attribution.CapturedContainer;
-import io.driftagent.agent.attribution.ContainerId;
-import io.driftagent.agent.attribution.OverlayRoot;
 import io.driftagent.agent.source.ExecEvent;
 import java.nio.file.Files;
 import java.nio.file.Path;

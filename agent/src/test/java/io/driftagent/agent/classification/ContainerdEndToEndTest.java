@@ -1,20 +1,18 @@
 package io.driftagent.agent.classification;
 
-import io.driftagent.agent.fixture.tier.TestTiers;
-import org.junit.jupiter.api.Tag;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.driftagent.agent.fixture.BusyboxImage;
-import io.driftagent.agent.fixture.ContainerdHost;
-import io.driftagent.agent.fixture.HostCommands;
-import io.driftagent.agent.fixture.OciLayout;
-import io.driftagent.agent.fs.FakeNioRootedFiles;
 import io.driftagent.agent.attribution.ContainerContext;
 import io.driftagent.agent.attribution.ContainerRuntime;
 import io.driftagent.agent.attribution.OverlayRoot;
 import io.driftagent.agent.attribution.ProcContainerAttributor;
+import io.driftagent.agent.fixture.BusyboxImage;
+import io.driftagent.agent.fixture.ContainerdHost;
+import io.driftagent.agent.fixture.HostCommands;
+import io.driftagent.agent.fixture.OciLayout;
+import io.driftagent.agent.fixture.tier.TestTiers;
+import io.driftagent.agent.fs.FakeNioRootedFiles;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.policy.model.DriftKind;
 import java.nio.file.Files;
@@ -25,6 +23,7 @@ import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 

@@ -1,19 +1,17 @@
 package io.driftagent.agent.classification;
 
-import io.driftagent.agent.fixture.tier.TestTiers;
-import org.junit.jupiter.api.Tag;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.github.dockerjava.api.model.Bind;
 import com.github.dockerjava.api.model.Volume;
-import io.driftagent.agent.fixture.BusyboxImage;
-import io.driftagent.agent.fixture.HostCommands;
-import io.driftagent.agent.fs.FakeNioRootedFiles;
 import io.driftagent.agent.attribution.ContainerContext;
 import io.driftagent.agent.attribution.ContainerRuntime;
 import io.driftagent.agent.attribution.OverlayRoot;
+import io.driftagent.agent.fixture.BusyboxImage;
+import io.driftagent.agent.fixture.HostCommands;
+import io.driftagent.agent.fixture.tier.TestTiers;
+import io.driftagent.agent.fs.FakeNioRootedFiles;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.policy.model.DriftKind;
 import java.nio.file.Files;
@@ -23,6 +21,7 @@ import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.testcontainers.DockerClientFactory;

@@ -1,10 +1,10 @@
 package io.driftagent.agent.classification;
 
+import io.driftagent.agent.attribution.ContainerContext;
+import io.driftagent.agent.attribution.ProcContainerAttributor;
 import io.driftagent.agent.fixture.MutableClock;
 import io.driftagent.agent.fs.FakeNioRootedFiles;
 import io.driftagent.agent.image.FakeLayerDirsImageIndexProvider;
-import io.driftagent.agent.attribution.ContainerContext;
-import io.driftagent.agent.attribution.ProcContainerAttributor;
 import io.driftagent.agent.source.ExecEvent;
 import java.io.IOException;
 import java.nio.file.Path;

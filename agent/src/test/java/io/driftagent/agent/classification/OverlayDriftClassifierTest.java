@@ -1,19 +1,17 @@
 package io.driftagent.agent.classification;
 
-import io.driftagent.agent.fixture.tier.TestTiers;
-import org.junit.jupiter.api.Tag;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.driftagent.agent.fs.FakeNioRootedFiles;
-import io.driftagent.agent.image.FakeLayerDirsImageIndexProvider;
 import io.driftagent.agent.attribution.ContainerContext;
 import io.driftagent.agent.attribution.ContainerFilesystems;
 import io.driftagent.agent.attribution.ContainerId;
 import io.driftagent.agent.attribution.ContainerMount;
 import io.driftagent.agent.attribution.ContainerRuntime;
 import io.driftagent.agent.attribution.OverlayRoot;
+import io.driftagent.agent.fixture.tier.TestTiers;
+import io.driftagent.agent.fs.FakeNioRootedFiles;
+import io.driftagent.agent.image.FakeLayerDirsImageIndexProvider;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.policy.model.DriftKind;
 import java.io.IOException;
@@ -28,6 +26,7 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -2,12 +2,12 @@ package io.driftagent.agent.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.driftagent.agent.config.AgentConfig;
-import io.driftagent.agent.config.ConfigLoader;
-import io.driftagent.agent.config.SourceChoice;
 import io.driftagent.agent.assembly.AgentComponents;
 import io.driftagent.agent.assembly.FakeExecSource;
 import io.driftagent.agent.assembly.RuntimeTestComponents;
+import io.driftagent.agent.config.AgentConfig;
+import io.driftagent.agent.config.ConfigLoader;
+import io.driftagent.agent.config.SourceChoice;
 import io.driftagent.reporter.alert.Alert;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

@@ -1,9 +1,9 @@
 package io.driftagent.agent.cloud;
 
-import io.driftagent.policy.model.CloudProvider;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.driftagent.agent.metadata.kubernetes.CrudApiServer;
+import io.driftagent.policy.model.CloudProvider;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;

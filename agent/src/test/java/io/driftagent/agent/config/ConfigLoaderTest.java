@@ -1,11 +1,10 @@
 package io.driftagent.agent.config;
 
-import io.driftagent.policy.model.CloudProvider;
-import io.driftagent.reporter.json.AlertFormat;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import io.driftagent.policy.model.CloudProvider;
+import io.driftagent.reporter.json.AlertFormat;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;

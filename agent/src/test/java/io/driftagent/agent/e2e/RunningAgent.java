@@ -1,20 +1,20 @@
 package io.driftagent.agent.e2e;
 
-import io.driftagent.agent.config.AgentConfig;
-import io.driftagent.agent.config.ConfigLoader;
-import io.driftagent.agent.config.Setting;
 import io.driftagent.agent.assembly.AgentAssembly;
 import io.driftagent.agent.assembly.AgentComponents;
 import io.driftagent.agent.assembly.AgentRuntime;
+import io.driftagent.agent.config.AgentConfig;
+import io.driftagent.agent.config.ConfigLoader;
+import io.driftagent.agent.config.Setting;
 import io.driftagent.agent.sandbox.SandboxContainers;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.Optional;

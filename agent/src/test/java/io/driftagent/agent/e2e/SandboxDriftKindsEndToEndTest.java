@@ -1,18 +1,16 @@
 package io.driftagent.agent.e2e;
 
-import io.driftagent.agent.fixture.tier.TestTiers;
-import org.junit.jupiter.api.Tag;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.driftagent.agent.assembly.AgentAssembly;
+import io.driftagent.agent.assembly.AgentRuntime;
 import io.driftagent.agent.classification.Classification;
 import io.driftagent.agent.config.AgentConfig;
 import io.driftagent.agent.config.ConfigLoader;
 import io.driftagent.agent.config.Setting;
+import io.driftagent.agent.fixture.tier.TestTiers;
 import io.driftagent.agent.metadata.WorkloadMetadata;
-import io.driftagent.agent.assembly.AgentAssembly;
-import io.driftagent.agent.assembly.AgentRuntime;
 import io.driftagent.agent.sandbox.OverlaySandbox;
 import io.driftagent.agent.sandbox.SandboxContainers;
 import io.driftagent.policy.model.DriftKind;
@@ -24,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;

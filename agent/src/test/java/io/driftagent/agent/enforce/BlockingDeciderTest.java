@@ -2,14 +2,14 @@ package io.driftagent.agent.enforce;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.driftagent.agent.attribution.ContainerContext;
+import io.driftagent.agent.attribution.ContainerId;
+import io.driftagent.agent.attribution.ContainerRuntime;
 import io.driftagent.agent.classification.Classification;
 import io.driftagent.agent.classification.DriftClassifier;
 import io.driftagent.agent.metadata.WorkloadMetadata;
 import io.driftagent.agent.pipeline.AlertAssembler;
 import io.driftagent.agent.pipeline.DeploymentIdentity;
-import io.driftagent.agent.attribution.ContainerContext;
-import io.driftagent.agent.attribution.ContainerId;
-import io.driftagent.agent.attribution.ContainerRuntime;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.policy.eval.CompiledPolicy;
 import io.driftagent.policy.load.PolicyLoadResult;

@@ -1,18 +1,16 @@
 package io.driftagent.agent.enforce;
 
-import io.driftagent.agent.fixture.tier.TestTiers;
-import org.junit.jupiter.api.Tag;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.driftagent.agent.assembly.AgentAssembly;
+import io.driftagent.agent.assembly.AgentRuntime;
+import io.driftagent.agent.attribution.ContainerId;
 import io.driftagent.agent.config.AgentConfig;
 import io.driftagent.agent.config.ConfigLoader;
 import io.driftagent.agent.config.Setting;
+import io.driftagent.agent.fixture.tier.TestTiers;
 import io.driftagent.agent.metadata.WorkloadMetadata;
-import io.driftagent.agent.attribution.ContainerId;
-import io.driftagent.agent.assembly.AgentAssembly;
-import io.driftagent.agent.assembly.AgentRuntime;
 import io.driftagent.agent.sandbox.OverlaySandbox;
 import io.driftagent.agent.sandbox.SandboxContainers;
 import java.nio.charset.StandardCharsets;
@@ -23,6 +21,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,19 +1,17 @@
 package io.driftagent.agent.enforce;
 
-import io.driftagent.agent.fixture.tier.TestTiers;
-import org.junit.jupiter.api.Tag;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.driftagent.agent.assembly.AgentAssembly;
+import io.driftagent.agent.assembly.AgentRuntime;
 import io.driftagent.agent.config.AgentConfig;
 import io.driftagent.agent.config.ConfigLoader;
 import io.driftagent.agent.config.Setting;
 import io.driftagent.agent.fixture.BusyboxImage;
 import io.driftagent.agent.fixture.ContainerdHost;
 import io.driftagent.agent.fixture.HostCommands;
-import io.driftagent.agent.assembly.AgentAssembly;
-import io.driftagent.agent.assembly.AgentRuntime;
+import io.driftagent.agent.fixture.tier.TestTiers;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -32,6 +30,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 

@@ -2,10 +2,10 @@ package io.driftagent.agent.enforce;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.driftagent.agent.attribution.LiveContainers;
 import io.driftagent.agent.classification.Classification;
 import io.driftagent.agent.pipeline.AlertAssembler;
 import io.driftagent.agent.pipeline.DeploymentIdentity;
-import io.driftagent.agent.attribution.LiveContainers;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.policy.eval.CompiledPolicy;
 import io.driftagent.policy.eval.Verdict;

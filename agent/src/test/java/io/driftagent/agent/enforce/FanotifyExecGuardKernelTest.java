@@ -1,16 +1,14 @@
 package io.driftagent.agent.enforce;
 
-import io.driftagent.agent.source.fanotify.FanotifyExecSourceKernelTest;
-import io.driftagent.agent.source.fanotify.KernelTestSupport;
-import io.driftagent.agent.source.fanotify.MarkKind;
-import io.driftagent.agent.fixture.tier.TestTiers;
-import org.junit.jupiter.api.Tag;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.driftagent.agent.fixture.HostCommands;
+import io.driftagent.agent.fixture.tier.TestTiers;
 import io.driftagent.agent.source.ExecEvent;
+import io.driftagent.agent.source.fanotify.FanotifyExecSourceKernelTest;
+import io.driftagent.agent.source.fanotify.KernelTestSupport;
+import io.driftagent.agent.source.fanotify.MarkKind;
 import io.driftagent.agent.source.fixture.OverlayContainer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -26,6 +24,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 

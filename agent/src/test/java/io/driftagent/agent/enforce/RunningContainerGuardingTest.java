@@ -2,11 +2,11 @@ package io.driftagent.agent.enforce;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.driftagent.agent.attribution.ContainerId;
+import io.driftagent.agent.attribution.LiveContainers;
 import io.driftagent.agent.metadata.WorkloadMetadata;
 import io.driftagent.agent.pipeline.AlertAssembler;
 import io.driftagent.agent.pipeline.DeploymentIdentity;
-import io.driftagent.agent.attribution.ContainerId;
-import io.driftagent.agent.attribution.LiveContainers;
 import io.driftagent.policy.eval.CompiledPolicy;
 import io.driftagent.policy.model.Action;
 import java.io.IOException;

@@ -1,24 +1,22 @@
 package io.driftagent.agent.enforce;
 
-import io.driftagent.agent.fixture.tier.TestTiers;
-import org.junit.jupiter.api.Tag;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.driftagent.agent.attribution.ProcContainerAttributor;
 import io.driftagent.agent.classification.Classification;
 import io.driftagent.agent.classification.DriftClassifier;
 import io.driftagent.agent.classification.OverlayDriftClassifier;
 import io.driftagent.agent.fixture.BusyboxImage;
 import io.driftagent.agent.fixture.ContainerdHost;
 import io.driftagent.agent.fixture.HostCommands;
+import io.driftagent.agent.fixture.tier.TestTiers;
 import io.driftagent.agent.fs.NoFollowRootedFiles;
 import io.driftagent.agent.image.SharedImageIndexProvider;
+import io.driftagent.agent.metadata.containerd.ContainerdMetadataProvider;
 import io.driftagent.agent.pipeline.AlertAssembler;
 import io.driftagent.agent.pipeline.DeploymentIdentity;
 import io.driftagent.agent.pipeline.TimeOrderedIds;
-import io.driftagent.agent.attribution.ProcContainerAttributor;
-import io.driftagent.agent.metadata.containerd.ContainerdMetadataProvider;
 import io.driftagent.policy.eval.CompiledPolicy;
 import io.driftagent.policy.load.PolicyLoadResult;
 import io.driftagent.policy.load.PolicyLoader;
@@ -35,6 +33,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 

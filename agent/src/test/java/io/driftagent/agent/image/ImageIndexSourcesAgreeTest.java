@@ -1,16 +1,14 @@
 package io.driftagent.agent.image;
 
-import io.driftagent.agent.fixture.tier.TestTiers;
-import org.junit.jupiter.api.Tag;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.driftagent.agent.fixture.OciLayout;
-import io.driftagent.agent.fixture.OciLayout.Compression;
-import io.driftagent.agent.fs.NoFollowRootedFiles;
-import io.driftagent.agent.image.IndexEntry.EntryType;
 import io.driftagent.agent.attribution.ContainerMount;
 import io.driftagent.agent.attribution.OverlayRoot;
+import io.driftagent.agent.fixture.OciLayout;
+import io.driftagent.agent.fixture.OciLayout.Compression;
+import io.driftagent.agent.fixture.tier.TestTiers;
+import io.driftagent.agent.fs.NoFollowRootedFiles;
+import io.driftagent.agent.image.IndexEntry.EntryType;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -24,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 

@@ -1,13 +1,11 @@
 package io.driftagent.agent.image;
 
-import io.driftagent.agent.fixture.tier.TestTiers;
-import org.junit.jupiter.api.Tag;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import io.driftagent.agent.fixture.OciLayout;
+import io.driftagent.agent.fixture.tier.TestTiers;
 import io.driftagent.agent.image.IndexEntry.EntryType;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -18,6 +16,7 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**

@@ -1,13 +1,11 @@
 package io.driftagent.agent.image;
 
-import io.driftagent.agent.fixture.tier.TestTiers;
-import org.junit.jupiter.api.Tag;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.driftagent.agent.fixture.OciLayout;
 import io.driftagent.agent.fixture.OciLayout.Compression;
+import io.driftagent.agent.fixture.tier.TestTiers;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,6 +13,7 @@ import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** OCI layouts the test writes: compressions agree, tampered blobs and oversize layers are refused. */

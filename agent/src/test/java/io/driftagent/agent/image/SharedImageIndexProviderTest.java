@@ -3,9 +3,9 @@ package io.driftagent.agent.image;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.driftagent.agent.image.IndexEntry.EntryType;
 import io.driftagent.agent.attribution.ContainerMount;
 import io.driftagent.agent.attribution.OverlayRoot;
+import io.driftagent.agent.image.IndexEntry.EntryType;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;

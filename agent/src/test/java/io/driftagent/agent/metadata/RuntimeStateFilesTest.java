@@ -1,11 +1,10 @@
 package io.driftagent.agent.metadata;
 
-import io.driftagent.agent.metadata.containerd.ContainerdMetadataProvider;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.driftagent.agent.attribution.ContainerId;
+import io.driftagent.agent.metadata.containerd.ContainerdMetadataProvider;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -4,11 +4,11 @@ import static io.driftagent.agent.pipeline.PipelineFakes.container;
 import static io.driftagent.agent.pipeline.PipelineFakes.exec;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.driftagent.agent.classification.Classification;
-import io.driftagent.agent.metadata.WorkloadMetadata;
 import io.driftagent.agent.attribution.ContainerContext;
 import io.driftagent.agent.attribution.ContainerId;
 import io.driftagent.agent.attribution.ContainerRuntime;
+import io.driftagent.agent.classification.Classification;
+import io.driftagent.agent.metadata.WorkloadMetadata;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.policy.eval.Verdict;
 import io.driftagent.policy.model.DriftKind;

@@ -1,13 +1,13 @@
 package io.driftagent.agent.pipeline;
 
-import io.driftagent.agent.classification.Classification;
-import io.driftagent.agent.classification.DriftClassifier;
-import io.driftagent.agent.metadata.MetadataProvider;
-import io.driftagent.agent.metadata.WorkloadMetadata;
 import io.driftagent.agent.attribution.ContainerAttributor;
 import io.driftagent.agent.attribution.ContainerContext;
 import io.driftagent.agent.attribution.ContainerId;
 import io.driftagent.agent.attribution.ContainerRuntime;
+import io.driftagent.agent.classification.Classification;
+import io.driftagent.agent.classification.DriftClassifier;
+import io.driftagent.agent.metadata.MetadataProvider;
+import io.driftagent.agent.metadata.WorkloadMetadata;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.policy.eval.Verdict;
 import io.driftagent.policy.model.DriftKind;

@@ -1,8 +1,5 @@
 package io.driftagent.agent.pipeline;
 
-import io.driftagent.agent.fixture.tier.TestTiers;
-import org.junit.jupiter.api.Tag;
-
 import static io.driftagent.agent.pipeline.PipelineFakes.CONTAINER;
 import static io.driftagent.agent.pipeline.PipelineFakes.alertAll;
 import static io.driftagent.agent.pipeline.PipelineFakes.attributor;
@@ -11,6 +8,7 @@ import static io.driftagent.agent.pipeline.PipelineFakes.exec;
 import static io.driftagent.agent.pipeline.PipelineFakes.metadata;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.driftagent.agent.fixture.tier.TestTiers;
 import io.driftagent.agent.pipeline.PipelineFakes.FakeMetadata;
 import io.driftagent.agent.pipeline.PipelineFakes.RecordingPublisher;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -23,6 +21,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -3,8 +3,8 @@ package io.driftagent.agent.pipeline;
 import static io.driftagent.agent.pipeline.PipelineFakes.exec;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
 import io.driftagent.agent.source.ExecEvent;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

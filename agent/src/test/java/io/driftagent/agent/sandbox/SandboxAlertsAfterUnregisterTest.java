@@ -3,10 +3,10 @@ package io.driftagent.agent.sandbox;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.driftagent.agent.attribution.ContainerId;
 import io.driftagent.agent.fixture.tier.TestTiers;
 import io.driftagent.agent.metadata.WorkloadMetadata;
 import io.driftagent.agent.pipeline.AlertPublisher;
-import io.driftagent.agent.attribution.ContainerId;
 import io.driftagent.reporter.alert.Alert;
 import java.nio.file.Files;
 import java.time.Instant;

@@ -2,10 +2,10 @@ package io.driftagent.agent.sandbox;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.driftagent.agent.classification.Classification;
 import io.driftagent.agent.attribution.ContainerContext;
 import io.driftagent.agent.attribution.ContainerId;
 import io.driftagent.agent.attribution.ContainerRuntime;
+import io.driftagent.agent.classification.Classification;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.policy.model.DriftKind;
 import io.driftagent.reporter.alert.Alert;

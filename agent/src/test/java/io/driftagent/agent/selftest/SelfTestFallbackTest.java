@@ -1,13 +1,11 @@
 package io.driftagent.agent.selftest;
 
-import io.driftagent.agent.fixture.tier.TestTiers;
-import org.junit.jupiter.api.Tag;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.driftagent.agent.fixture.HostCommands;
 import io.driftagent.agent.attribution.ContainerAttributor;
 import io.driftagent.agent.attribution.ProcContainerAttributor;
+import io.driftagent.agent.fixture.HostCommands;
+import io.driftagent.agent.fixture.tier.TestTiers;
 import io.driftagent.agent.sandbox.SandboxContainers;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.agent.source.ebpf.EbpfExecSource;
@@ -20,6 +18,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,16 +1,16 @@
 package io.driftagent.agent.storm;
 
+import io.driftagent.agent.enforce.FanotifyExecGuard;
+import io.driftagent.agent.enforce.GuardConfig;
+import io.driftagent.agent.enforce.GuardStats;
+import io.driftagent.agent.enforce.PermissionDecision;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.agent.source.ExecEventSink;
 import io.driftagent.agent.source.ExecSource;
 import io.driftagent.agent.source.SourceStats;
 import io.driftagent.agent.source.SourceUnavailableException;
-import io.driftagent.agent.enforce.FanotifyExecGuard;
 import io.driftagent.agent.source.fanotify.FanotifyExecSource;
 import io.driftagent.agent.source.fanotify.FanotifySourceConfig;
-import io.driftagent.agent.enforce.GuardConfig;
-import io.driftagent.agent.enforce.GuardStats;
-import io.driftagent.agent.enforce.PermissionDecision;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;

@@ -1,13 +1,13 @@
 package io.driftagent.agent.bench;
 
-import io.driftagent.agent.classification.Classification;
-import io.driftagent.agent.classification.OverlayDriftClassifier;
-import io.driftagent.agent.fs.FakeNioRootedFiles;
-import io.driftagent.agent.image.FakeLayerDirsImageIndexProvider;
-import io.driftagent.agent.host.CgroupMounts;
 import io.driftagent.agent.attribution.ContainerContext;
 import io.driftagent.agent.attribution.ContainerFilesystemsReader;
 import io.driftagent.agent.attribution.ProcContainerAttributor;
+import io.driftagent.agent.classification.Classification;
+import io.driftagent.agent.classification.OverlayDriftClassifier;
+import io.driftagent.agent.fs.FakeNioRootedFiles;
+import io.driftagent.agent.host.CgroupMounts;
+import io.driftagent.agent.image.FakeLayerDirsImageIndexProvider;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.policy.model.DriftKind;
 import java.io.IOException;

@@ -1,11 +1,10 @@
 package io.driftagent.agent.metadata.containerd;
 
-import io.driftagent.agent.metadata.LookupCache;
-import io.driftagent.agent.metadata.RuntimeStateFiles;
-
-import io.driftagent.agent.metadata.MetadataProvider;
-import io.driftagent.agent.metadata.WorkloadMetadata;
 import io.driftagent.agent.attribution.ContainerId;
+import io.driftagent.agent.metadata.LookupCache;
+import io.driftagent.agent.metadata.MetadataProvider;
+import io.driftagent.agent.metadata.RuntimeStateFiles;
+import io.driftagent.agent.metadata.WorkloadMetadata;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;

@@ -1,9 +1,8 @@
 package io.driftagent.agent.metadata.kubernetes;
 
-import io.driftagent.agent.metadata.WorkloadMetadata;
-
-import io.driftagent.agent.attribution.ContainerRuntime;
 import io.driftagent.agent.attribution.ContainerId;
+import io.driftagent.agent.attribution.ContainerRuntime;
+import io.driftagent.agent.metadata.WorkloadMetadata;
 import java.util.Objects;
 
 /** One container of a pod, keyed by the runtime's container id, with the metadata an alert carries. */

@@ -1,7 +1,6 @@
 package io.driftagent.agent.metadata.kubernetes;
 
 import io.driftagent.agent.metadata.WorkloadMetadata;
-
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.EphemeralContainer;

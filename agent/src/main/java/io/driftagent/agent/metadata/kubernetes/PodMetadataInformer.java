@@ -1,9 +1,8 @@
 package io.driftagent.agent.metadata.kubernetes;
 
+import io.driftagent.agent.attribution.ContainerId;
 import io.driftagent.agent.metadata.MetadataProvider;
 import io.driftagent.agent.metadata.WorkloadMetadata;
-
-import io.driftagent.agent.attribution.ContainerId;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;

@@ -1,15 +1,15 @@
 package io.driftagent.agent.source.ebpf;
 
 import io.driftagent.agent.host.Errno;
+import io.driftagent.agent.library.HostMountNamespace;
+import io.driftagent.agent.library.MapRecordLayout;
+import io.driftagent.agent.provenance.WriteRecordLayout;
+import io.driftagent.agent.provenance.WriteTracking;
 import io.driftagent.agent.source.SourceUnavailableException;
 import java.lang.ref.Reference;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.OptionalLong;
-import io.driftagent.agent.library.HostMountNamespace;
-import io.driftagent.agent.library.MapRecordLayout;
-import io.driftagent.agent.provenance.WriteRecordLayout;
-import io.driftagent.agent.provenance.WriteTracking;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import org.slf4j.Logger;

@@ -1,7 +1,7 @@
 package io.driftagent.agent.source.ebpf;
 
-import io.driftagent.agent.host.Errno;
 import com.kenai.jffi.MemoryIO;
+import io.driftagent.agent.host.Errno;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -1,7 +1,8 @@
 package io.driftagent.agent.source.ebpf;
 
-import io.driftagent.agent.host.Errno;
 import static io.driftagent.agent.host.Errno.EINTR;
+
+import io.driftagent.agent.host.Errno;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

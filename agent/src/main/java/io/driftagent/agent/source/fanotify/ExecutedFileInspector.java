@@ -1,7 +1,7 @@
 package io.driftagent.agent.source.fanotify;
 
-import io.driftagent.agent.host.DeviceNumber;
 import io.driftagent.agent.fs.PathBytes;
+import io.driftagent.agent.host.DeviceNumber;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 

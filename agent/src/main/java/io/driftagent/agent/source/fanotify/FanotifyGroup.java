@@ -1,7 +1,7 @@
 package io.driftagent.agent.source.fanotify;
 
-import io.driftagent.agent.host.Errno;
 import io.driftagent.agent.host.DeviceNumber;
+import io.driftagent.agent.host.Errno;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

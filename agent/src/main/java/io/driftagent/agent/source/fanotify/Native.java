@@ -1,10 +1,11 @@
 package io.driftagent.agent.source.fanotify;
 
-import static io.driftagent.agent.host.Errno.EXDEV;
-import static io.driftagent.agent.host.Errno.EOPNOTSUPP;
-import static io.driftagent.agent.host.Errno.ENOENT;
-import static io.driftagent.agent.host.Errno.ENODEV;
 import static io.driftagent.agent.host.Errno.EINVAL;
+import static io.driftagent.agent.host.Errno.ENODEV;
+import static io.driftagent.agent.host.Errno.ENOENT;
+import static io.driftagent.agent.host.Errno.EOPNOTSUPP;
+import static io.driftagent.agent.host.Errno.EXDEV;
+
 import jnr.ffi.LibraryLoader;
 
 /**

@@ -1,10 +1,10 @@
 package io.driftagent.agent.metadata.containerd;
 
-import io.driftagent.agent.fixture.MutableClock;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.driftagent.agent.metadata.WorkloadMetadata;
 import io.driftagent.agent.attribution.ContainerId;
+import io.driftagent.agent.fixture.MutableClock;
+import io.driftagent.agent.metadata.WorkloadMetadata;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

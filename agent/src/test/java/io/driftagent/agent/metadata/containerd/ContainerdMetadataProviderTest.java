@@ -1,16 +1,13 @@
 package io.driftagent.agent.metadata.containerd;
 
-import io.driftagent.agent.metadata.HostCommand;
-import io.driftagent.agent.metadata.OciImageTar;
-
-import io.driftagent.agent.fixture.tier.TestTiers;
-import org.junit.jupiter.api.Tag;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.driftagent.agent.metadata.WorkloadMetadata;
 import io.driftagent.agent.attribution.ContainerId;
+import io.driftagent.agent.fixture.tier.TestTiers;
+import io.driftagent.agent.metadata.HostCommand;
+import io.driftagent.agent.metadata.OciImageTar;
+import io.driftagent.agent.metadata.WorkloadMetadata;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,6 +19,7 @@ import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,16 +1,13 @@
 package io.driftagent.agent.metadata.docker;
 
-import io.driftagent.agent.metadata.CompositeMetadataProvider;
-import io.driftagent.agent.metadata.HostCommand;
-
-import io.driftagent.agent.fixture.tier.TestTiers;
-import org.junit.jupiter.api.Tag;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.driftagent.agent.metadata.WorkloadMetadata;
 import io.driftagent.agent.attribution.ContainerId;
+import io.driftagent.agent.fixture.tier.TestTiers;
+import io.driftagent.agent.metadata.CompositeMetadataProvider;
+import io.driftagent.agent.metadata.HostCommand;
+import io.driftagent.agent.metadata.WorkloadMetadata;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -22,6 +19,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

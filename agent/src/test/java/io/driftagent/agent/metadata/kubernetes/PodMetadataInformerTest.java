@@ -1,12 +1,11 @@
 package io.driftagent.agent.metadata.kubernetes;
 
-import io.driftagent.agent.metadata.WorkloadMetadata;
-
-import io.driftagent.agent.fixture.MutableClock;
 import static io.driftagent.agent.metadata.kubernetes.TestPods.hexId;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.driftagent.agent.attribution.ContainerId;
+import io.driftagent.agent.fixture.MutableClock;
+import io.driftagent.agent.metadata.WorkloadMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;

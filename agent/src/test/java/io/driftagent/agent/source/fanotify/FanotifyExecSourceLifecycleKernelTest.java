@@ -1,10 +1,8 @@
 package io.driftagent.agent.source.fanotify;
 
-import io.driftagent.agent.fixture.tier.TestTiers;
-import org.junit.jupiter.api.Tag;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.driftagent.agent.fixture.tier.TestTiers;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.agent.source.fixture.OverlayContainer;
 import io.driftagent.agent.storm.StormDriver;
@@ -17,6 +15,7 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,16 +1,15 @@
 package io.driftagent.agent.source.fanotify;
 
-import io.driftagent.agent.fixture.tier.TestTiers;
-import org.junit.jupiter.api.Tag;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.driftagent.agent.fixture.tier.TestTiers;
 import io.driftagent.agent.storm.ExecStorm;
 import io.driftagent.agent.storm.FanotifyStormModes;
 import io.driftagent.agent.storm.StormDriver;
 import io.driftagent.agent.storm.StormFilesystem;
 import java.nio.file.Path;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

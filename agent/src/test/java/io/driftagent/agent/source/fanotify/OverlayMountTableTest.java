@@ -1,8 +1,8 @@
 package io.driftagent.agent.source.fanotify;
 
-import io.driftagent.agent.host.DeviceNumber;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.driftagent.agent.host.DeviceNumber;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;

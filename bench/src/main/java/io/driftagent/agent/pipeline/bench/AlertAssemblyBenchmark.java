@@ -1,14 +1,14 @@
 package io.driftagent.agent.pipeline.bench;
 
+import io.driftagent.agent.attribution.ContainerContext;
+import io.driftagent.agent.attribution.ContainerId;
+import io.driftagent.agent.attribution.ContainerRuntime;
 import io.driftagent.agent.classification.Classification;
 import io.driftagent.agent.metadata.WorkloadMetadata;
 import io.driftagent.agent.pipeline.AlertAssembler;
 import io.driftagent.agent.pipeline.DeploymentIdentity;
 import io.driftagent.agent.pipeline.ProcessSnapshot;
 import io.driftagent.agent.pipeline.TimeOrderedIds;
-import io.driftagent.agent.attribution.ContainerContext;
-import io.driftagent.agent.attribution.ContainerId;
-import io.driftagent.agent.attribution.ContainerRuntime;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.policy.eval.DriftFacts;
 import io.driftagent.policy.eval.Verdict;

@@ -1,5 +1,8 @@
 package io.driftagent.agent.pipeline.bench;
 
+import io.driftagent.agent.attribution.ContainerContext;
+import io.driftagent.agent.attribution.ContainerId;
+import io.driftagent.agent.attribution.ContainerRuntime;
 import io.driftagent.agent.classification.Classification;
 import io.driftagent.agent.metadata.WorkloadMetadata;
 import io.driftagent.agent.pipeline.AlertAssembler;
@@ -10,9 +13,6 @@ import io.driftagent.agent.pipeline.PipelineParts;
 import io.driftagent.agent.pipeline.PipelineSettings;
 import io.driftagent.agent.pipeline.ProcessSnapshot;
 import io.driftagent.agent.pipeline.TimeOrderedIds;
-import io.driftagent.agent.attribution.ContainerContext;
-import io.driftagent.agent.attribution.ContainerId;
-import io.driftagent.agent.attribution.ContainerRuntime;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.policy.eval.Verdict;
 import io.driftagent.policy.model.DriftKind;

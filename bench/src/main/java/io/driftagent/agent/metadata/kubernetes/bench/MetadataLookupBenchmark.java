@@ -1,12 +1,11 @@
 package io.driftagent.agent.metadata.kubernetes.bench;
 
+import io.driftagent.agent.attribution.ContainerId;
 import io.driftagent.agent.cli.Main;
-
+import io.driftagent.agent.metadata.WorkloadMetadata;
+import io.driftagent.agent.metadata.containerd.ContainerdMetadataProvider;
 import io.driftagent.agent.metadata.kubernetes.CrudApiServer;
 import io.driftagent.agent.metadata.kubernetes.PodMetadataInformer;
-import io.driftagent.agent.metadata.WorkloadMetadata;
-import io.driftagent.agent.attribution.ContainerId;
-import io.driftagent.agent.metadata.containerd.ContainerdMetadataProvider;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
