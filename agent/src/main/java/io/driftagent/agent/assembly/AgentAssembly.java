@@ -196,7 +196,7 @@ public final class AgentAssembly {
         }
 
         ExecSource source = SourceAssembly.source(config, clock, registry, hostMounts, origins);
-        ProvenanceAssembly.registerKernelCounters(source, registry);
+        ProvenanceAssembly.registerKernelCounters(source, origins, registry);
 
         CloudIdentity cloud = MetadataAssembly.cloud(config, client);
         DeploymentIdentity identity = new DeploymentIdentity(config.nodeName(), config.clusterName(),

@@ -91,6 +91,7 @@ public final class AgentHttpServer implements AutoCloseable {
     private final Supplier<String> metrics;
     private final JsonMapper json = JsonMapper.builder().build();
     private final Map<CloseReason, AtomicLong> closed = new EnumMap<>(CloseReason.class);
+    private volatile MeterRegistry closedRegistry;
     private final AtomicInteger open = new AtomicInteger();
     private final Queue<Connection> answered = new ConcurrentLinkedQueue<>();
 
@@ -168,14 +169,21 @@ public final class AgentHttpServer implements AutoCloseable {
      * {@code drift.http.connections} (held now).
      */
     public void registerMetrics(MeterRegistry registry) {
+        closedRegistry = registry;
         for (CloseReason reason : CloseReason.values()) {
-            FunctionCounter.builder("drift.http.connections.closed", this, s -> s.closed(reason))
-                    .tag("reason", reason.tag())
-                    .description("HTTP connections closed by the server before a complete answer")
-                    .register(registry);
+            if (closed(reason) > 0) {
+                registerClosed(reason);
+            }
         }
         Gauge.builder("drift.http.connections", this, AgentHttpServer::openConnections)
                 .description("HTTP connections held").register(registry);
+    }
+
+    private void registerClosed(CloseReason reason) {
+        FunctionCounter.builder("drift.http.connections.closed", this, s -> s.closed(reason))
+                .tag("reason", reason.tag())
+                .description("HTTP connections closed by the server before a complete answer")
+                .register(closedRegistry);
     }
 
     /** Connections held now. */
@@ -439,6 +447,10 @@ public final class AgentHttpServer implements AutoCloseable {
 
     private void count(CloseReason reason) {
         long total = closed.get(reason).incrementAndGet();
+        if (total == 1 && closedRegistry != null) {
+            // registered at first use: six always-zero series per node are not worth a scrape's cost
+            registerClosed(reason);
+        }
         LOG.debug("HTTP connection closed: {} ({} so far)", reason.tag(), total);
     }
 

@@ -93,6 +93,10 @@ final class BpfExecProgram implements AutoCloseable {
      */
     static BpfExecProgram load(LibbpfBindings bindings, byte[] elf, ProgramChoice choice, int ringBufferBytes,
             boolean libraryMappings, WriteTracking writes) throws SourceUnavailableException {
+        if (choice != ProgramChoice.TP_BTF || libraryMappings || writes.wanted()) {
+            // classic tracepoints (the exec fallback, the library and write programs) are found through tracefs
+            mountTracefsIfAbsent(bindings);
+        }
         return switch (choice) {
             case TP_BTF -> loadWithLibrary(bindings, elf, ExecAttachment.TP_BTF, ringBufferBytes, libraryMappings, writes);
             case TRACEPOINT -> loadWithLibrary(bindings, elf, ExecAttachment.TRACEPOINT, ringBufferBytes, libraryMappings, writes);
@@ -308,6 +312,32 @@ final class BpfExecProgram implements AutoCloseable {
     /** The doorbell ring: one page, the smallest ring the kernel accepts (some 256 doorbell records). */
     static int doorbellBytes(LibbpfBindings bindings) {
         return bindings.memory().getpagesize();
+    }
+
+    /** Where the agent mounts tracefs when no tracefs is mounted: its usual place. */
+    static final String TRACEFS = "/sys/kernel/tracing";
+
+    /**
+     * libbpf attaches a classic tracepoint by the id tracefs gives it, so a node (or a pod) without tracefs mounted
+     * would get no library drift detection, no write tracking and no exec fallback. Mounts it at its usual place
+     * when it is not mounted (root, or CAP_SYS_ADMIN in the pod's mount namespace); a failure is logged and left to
+     * the attach, which then says what is missing.
+     */
+    static void mountTracefsIfAbsent(LibbpfBindings bindings) {
+        if (tracefsMounted()) {
+            return;
+        }
+        if (!Files.isDirectory(Path.of(TRACEFS))) {
+            LOG.warn("tracefs is not mounted and {} does not exist: the tracepoint programs cannot attach", TRACEFS);
+            return;
+        }
+        int rc = bindings.memory().mount("tracefs", TRACEFS, "tracefs", 0L, null);
+        if (rc == 0 && tracefsMounted()) {
+            LOG.info("mounted tracefs at {}: the tracepoint programs are attached through it", TRACEFS);
+        } else {
+            LOG.warn("tracefs is not mounted and mounting it at {} failed: {}; the tracepoint programs cannot attach",
+                    TRACEFS, Errno.describe(bindings.runtime().getLastError()));
+        }
     }
 
     static boolean tracefsMounted() {

@@ -14,5 +14,9 @@ public interface LibcMemory extends HostLibC {
 
     int munmap(Pointer address, @size_t long length);
 
+    /** mount(2); {@code data} may be null. */
+    @SaveError
+    int mount(String source, String target, String filesystemType, long flags, String data);
+
     int getpagesize();
 }
