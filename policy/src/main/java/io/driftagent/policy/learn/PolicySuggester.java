@@ -13,6 +13,7 @@ import io.driftagent.policy.model.DriftPolicy;
 import io.driftagent.policy.model.OnTimeout;
 import io.driftagent.policy.model.PolicyRule;
 import io.driftagent.policy.model.ResourceCondition;
+import io.driftagent.policy.model.Trigger;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -120,7 +121,9 @@ public final class PolicySuggester {
             PolicyRule base = byName.get(key.decider());
             Set<DriftKind> kinds = EnumSet.noneOf(DriftKind.class);
             entries.values().forEach(acc -> acc.alerts.forEach(a -> kinds.add(a.facts().kind())));
-            LearnedRule learned = learnedRule(current, base, key, kinds, entries, names);
+            Set<Trigger> triggers = EnumSet.noneOf(Trigger.class);
+            entries.values().forEach(acc -> acc.alerts.forEach(a -> triggers.add(a.facts().trigger())));
+            LearnedRule learned = learnedRule(current, base, key, kinds, triggers, entries, names);
             bySlot.computeIfAbsent(key.decider(), k -> new ArrayList<>()).add(learned);
         }
         bySlot.values().forEach(list -> list.sort(SPECIFIC_FIRST));
@@ -219,8 +222,12 @@ public final class PolicySuggester {
         return out.toString();
     }
 
+    /**
+     * A copy of {@code base} narrowed to the workload, the drift kinds and the triggers seen (a library load learned
+     * does not allow an exec of the same file, nor the reverse), with the learned entries added to its allow list.
+     */
     private static LearnedRule learnedRule(DriftPolicy current, PolicyRule base, GroupKey key, Set<DriftKind> kinds,
-                                           Map<AllowListEntry, Acc> entries, Set<String> names) {
+                                           Set<Trigger> triggers, Map<AllowListEntry, Acc> entries, Set<String> names) {
         Action action = base == null ? current.defaultAction() : base.action();
         OnTimeout onTimeout = base == null ? current.defaultOnTimeout() : base.onTimeout();
         List<ResourceCondition> scope = new ArrayList<>(base == null ? List.of() : base.resourceScope());
@@ -237,7 +244,8 @@ public final class PolicySuggester {
                 + (base == null ? "the default rule" : "rule '" + base.name() + "'");
         PolicyRule rule = new PolicyRule(name, 0, description, action,
                 base == null ? List.of() : base.cloudScope(), scope, kinds, List.copyOf(allow),
-                action == Action.BLOCK ? onTimeout : null);
+                action == Action.BLOCK ? onTimeout : null,
+                triggers.size() == Trigger.values().length ? Set.of() : triggers);
         Map<AllowListEntry, LearnedRule.Silenced> silenced = new LinkedHashMap<>();
         entries.forEach((entry, acc) -> silenced.put(entry, acc.silenced()));
         return new LearnedRule(rule, key.workload(), basedOn, silenced);

@@ -54,6 +54,26 @@ class PolicySuggesterTest {
     }
 
     @Test
+    void aLearnedLibraryLoadAllowsThatLibraryLoadOnlyNotAnExecOfTheSameFile() {
+        // given a shop workload whose recorded alerts are library loads of /opt/plugins/geo.so
+        DriftFacts load = web("/opt/plugins/geo.so");
+        DriftFacts asLibrary = new DriftFacts(load.cloudProvider(), load.cloudAccount(), load.clusterName(),
+                load.namespace(), load.podName(), load.podLabels(), load.containerName(), load.imageName(),
+                load.kind(), load.path(), load.sha256(), io.driftagent.policy.model.Trigger.LIBRARY);
+        List<RecordedAlert> log = new Recorded().add(asLibrary, "alert", "alert-shop", 2).log();
+
+        // when
+        Suggestion s = suggester.suggest(current(), log, SuggestScope.EVERYTHING, List.of("header"));
+
+        // then the learned rule targets library loads, the load is allowed, and running the same file still alerts
+        assertThat(s.learned()).hasSize(1);
+        assertThat(s.learned().get(0).rule().triggers()).containsExactly(io.driftagent.policy.model.Trigger.LIBRARY);
+        assertThat(PolicyYaml.load(s.yaml()).problems()).isEmpty();
+        assertThat(decide(s, asLibrary)).isEqualTo(Verdict.Decision.ALLOWED);
+        assertThat(decide(s, load)).isEqualTo(Verdict.Decision.ALERT);
+    }
+
+    @Test
     void theSuggestedPolicyLoadsWithoutAnyProblemAndKeepsTheCurrentRules() {
         // given a log of a shop workload, a payments workload and a workload decided by the default rule
         List<RecordedAlert> log = new Recorded()
