@@ -325,8 +325,11 @@ class DriftPolicyWatcherTest {
             apply("team-shop", alertShopAt(-10, "alert"));
             eventually("resource applied after the CRD came", () -> decision(policy, "shop") == Verdict.Decision.ALERT);
             eventually("watching", () -> watcher.state() == DriftPolicyWatcher.State.SYNCED);
-            assertThat(log.list).extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
-                    .anyMatch(m -> m.startsWith("DriftPolicy resources watched again (was crd_missing)"));
+            // the recovery is logged by whichever thread's state() saw it first (the start-up wait may still be
+            // polling), possibly a moment after this thread saw SYNCED
+            eventually("the recovery logged", () -> List.copyOf(log.list).stream()
+                    .map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+                    .anyMatch(m -> m.startsWith("DriftPolicy resources watched again (was crd_missing)")));
         } finally {
             logger.detachAppender(log);
         }
