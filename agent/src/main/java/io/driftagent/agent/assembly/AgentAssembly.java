@@ -137,7 +137,7 @@ public final class AgentAssembly {
         HostMountTable hostMounts = HostMountTable.onThisHost(PROC);
         services.add(ManagedService.of("host-mount-table", hostMounts::start, hostMounts::close));
         ContainerCaptureRegistry captures = ContainerCaptureRegistry.withDefaults();
-        WriteOrigins origins = ProvenanceAssembly.origins(captures, registry);
+        WriteOrigins origins = ProvenanceAssembly.origins(captures, registry, config.kernelHooks().writeTracking());
         ContainerAppearanceWatcher appearances;
         try {
             appearances = ContainerAppearanceWatcher.onThisHost(captures, PROC, HOST_ROOT, hostMounts);

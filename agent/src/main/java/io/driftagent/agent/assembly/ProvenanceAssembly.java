@@ -18,8 +18,8 @@ final class ProvenanceAssembly {
     private ProvenanceAssembly() {
     }
 
-    static WriteOrigins origins(ContainerCaptureRegistry captures, MeterRegistry registry) {
-        WriteOrigins origins = WriteOrigins.withDefaults();
+    static WriteOrigins origins(ContainerCaptureRegistry captures, MeterRegistry registry, boolean wanted) {
+        WriteOrigins origins = WriteOrigins.withDefaults(wanted);
         captures.addGoneListener(origins::containerGone);
         FunctionCounter.builder("drift.origin.evicted", origins,
                         o -> o.stats().get("evicted_container") + o.stats().get("evicted_node"))

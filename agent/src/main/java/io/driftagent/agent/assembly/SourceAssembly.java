@@ -39,18 +39,23 @@ final class SourceAssembly {
         return source(config, clock, registry, hostMounts, WriteTracking.NONE);
     }
 
+    /** The eBPF source's settings: the defaults, library drift as configured. */
+    static EbpfExecSource.Config ebpfConfig(AgentConfig config) {
+        return EbpfExecSource.Config.defaults().withLibraryMappings(config.kernelHooks().libraryDrift());
+    }
+
     /** The same, the eBPF source tracking writes for {@code writes} (drift.origin). */
     static ExecSource source(AgentConfig config, Clock clock, MeterRegistry registry, HostMountTable hostMounts,
                              WriteTracking writes) {
         String selection = config.source().name().toLowerCase(Locale.ROOT);
         ExecSource source = switch (config.source()) {
-            case EBPF -> new EbpfExecSource(EbpfExecSource.Config.defaults(), writes);
+            case EBPF -> new EbpfExecSource(ebpfConfig(config), writes);
             case FANOTIFY -> fanotify(clock, hostMounts);
             case AUTO -> {
                 AtomicReference<ExecSource> fallback = new AtomicReference<>();
                 FallbackExecSource auto = new FallbackExecSource(List.of(
                         new FallbackExecSource.Candidate("ebpf",
-                                () -> new EbpfExecSource(EbpfExecSource.Config.defaults(), writes)),
+                                () -> new EbpfExecSource(ebpfConfig(config), writes)),
                         new FallbackExecSource.Candidate("fanotify", () -> fanotify(clock, hostMounts))),
                         ExecEvent.SourceKind.EBPF,
                         attached -> registerLosses(fallback.get(), selection, attached.kind(), registry));

@@ -32,14 +32,26 @@ import java.util.Objects;
  * @param stageHistograms per-stage latency histograms on /metrics (opt-in); false = count and sum per stage
  * @param alertsFormat  the JSON shape of the alert lines: drift-agent's own or Falco's
  * @param learn         learn mode: alerts of some workloads kept aside for a while, then a suggested policy
+ * @param kernelHooks   the eBPF source's optional hooks on system call tracepoints (library drift, write tracking)
  */
 public record AgentConfig(String nodeName, String clusterName, CloudProvider cloudProvider, String cloudAccount,
                           Path policyFile, String alertsTarget, SourceChoice source, Http http, boolean standalone,
                           Queues queues, List<Duration> metadataRetries, Webhook webhook, boolean kubernetesEvents,
                           Duration dedupWindow, Blocking blocking, Duration shutdownTimeout, LogLevel logLevel,
-                          boolean stageHistograms, AlertFormat alertsFormat, Learn learn) {
+                          boolean stageHistograms, AlertFormat alertsFormat, Learn learn, KernelHooks kernelHooks) {
 
     public static final String STDOUT = "-";
+
+    /** With both kernel hooks on (the default). */
+    public AgentConfig(String nodeName, String clusterName, CloudProvider cloudProvider, String cloudAccount,
+                       Path policyFile, String alertsTarget, SourceChoice source, Http http, boolean standalone,
+                       Queues queues, List<Duration> metadataRetries, Webhook webhook, boolean kubernetesEvents,
+                       Duration dedupWindow, Blocking blocking, Duration shutdownTimeout, LogLevel logLevel,
+                       boolean stageHistograms, AlertFormat alertsFormat, Learn learn) {
+        this(nodeName, clusterName, cloudProvider, cloudAccount, policyFile, alertsTarget, source, http, standalone,
+                queues, metadataRetries, webhook, kubernetesEvents, dedupWindow, blocking, shutdownTimeout, logLevel,
+                stageHistograms, alertsFormat, learn, KernelHooks.ALL);
+    }
 
     /** Alert lines in drift-agent's own format (the default), without learn mode. */
     public AgentConfig(String nodeName, String clusterName, CloudProvider cloudProvider, String cloudAccount,
@@ -97,6 +109,18 @@ public record AgentConfig(String nodeName, String clusterName, CloudProvider clo
         Objects.requireNonNull(logLevel, "logLevel");
         Objects.requireNonNull(alertsFormat, "alertsFormat");
         Objects.requireNonNull(learn, "learn");
+        Objects.requireNonNull(kernelHooks, "kernelHooks");
+    }
+
+    /**
+     * The eBPF source's hooks on system call tracepoints, each of which puts every system call of the node on the
+     * kernel's tracepoint path while attached (docs/benchmarks.md, "System call tax").
+     *
+     * @param libraryDrift  {@code sys_enter_mmap}: executable file mappings, library drift
+     * @param writeTracking {@code sys_exit_openat} and its siblings: who wrote a drifted file ({@code drift.origin})
+     */
+    public record KernelHooks(boolean libraryDrift, boolean writeTracking) {
+        public static final KernelHooks ALL = new KernelHooks(true, true);
     }
 
     public boolean alertsToStdout() {

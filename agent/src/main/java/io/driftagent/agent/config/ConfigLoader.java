@@ -244,7 +244,9 @@ public final class ConfigLoader {
                 v.choice(Setting.LOG_LEVEL, LogLevel.class, LogLevel.INFO),
                 v.bool(Setting.METRICS_STAGE_HISTOGRAMS, false),
                 v.choice(Setting.ALERTS_FORMAT, AlertFormat.class, AlertFormat.DRIFT),
-                learn(v));
+                learn(v),
+                new AgentConfig.KernelHooks(v.bool(Setting.EBPF_LIBRARY_DRIFT, true),
+                        v.bool(Setting.EBPF_WRITE_TRACKING, true)));
         return config;
     }
 

@@ -43,6 +43,8 @@ public enum Setting {
     SHUTDOWN_TIMEOUT("shutdown.timeout"),
     METRICS_STAGE_HISTOGRAMS("metrics.stageHistograms"),
     LOG_LEVEL("log.level"),
+    EBPF_LIBRARY_DRIFT("ebpf.libraryDrift"),
+    EBPF_WRITE_TRACKING("ebpf.writeTracking"),
     LEARN_NAMESPACES("learn.namespaces"),
     LEARN_WORKLOADS("learn.workloads"),
     LEARN_DURATION("learn.duration"),

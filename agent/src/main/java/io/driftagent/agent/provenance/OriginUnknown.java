@@ -12,7 +12,9 @@ public enum OriginUnknown {
     /** The exec came from the fanotify source, which sees no writes. */
     FANOTIFY("writer not tracked by the fanotify source"),
     /** The write programs could not be loaded or attached, or write tracking is turned off. */
-    UNAVAILABLE("write tracking unavailable on this kernel");
+    UNAVAILABLE("write tracking unavailable on this kernel"),
+    /** Write tracking turned off in the configuration ({@code ebpf.writeTracking: false}). */
+    TURNED_OFF("write tracking turned off (ebpf.writeTracking)");
 
     private final String reason;
 

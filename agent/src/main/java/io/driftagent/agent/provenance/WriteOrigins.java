@@ -80,8 +80,8 @@ public final class WriteOrigins implements WriteTracking, OriginLookup {
     private final AtomicLong writerUpdates = new AtomicLong();
 
     /**
-     * @param wanted    whether the eBPF source should attach the write programs (false: every answer is
-     *                  {@link OriginUnknown#UNAVAILABLE})
+     * @param wanted    whether the eBPF source should attach the write programs (false, turned off: every answer
+     *                  is {@link OriginUnknown#TURNED_OFF})
      * @param nanoClock CLOCK_MONOTONIC nanoseconds ({@code System::nanoTime}), the clock of the records' timestamps
      */
     public WriteOrigins(Limits limits, boolean wanted, LongSupplier nanoClock) {
@@ -91,7 +91,12 @@ public final class WriteOrigins implements WriteTracking, OriginLookup {
     }
 
     public static WriteOrigins withDefaults() {
-        return new WriteOrigins(Limits.defaults(), true, System::nanoTime);
+        return withDefaults(true);
+    }
+
+    /** With the default bounds; {@code wanted} false: write tracking turned off. */
+    public static WriteOrigins withDefaults(boolean wanted) {
+        return new WriteOrigins(Limits.defaults(), wanted, System::nanoTime);
     }
 
     @Override
@@ -213,7 +218,7 @@ public final class WriteOrigins implements WriteTracking, OriginLookup {
             return WriteOrigin.unknown(OriginUnknown.FANOTIFY);
         }
         if (!active) {
-            return WriteOrigin.unknown(OriginUnknown.UNAVAILABLE);
+            return WriteOrigin.unknown(wanted ? OriginUnknown.UNAVAILABLE : OriginUnknown.TURNED_OFF);
         }
         synchronized (this) {
             FileEntry entry = files.get(file);

@@ -83,6 +83,21 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theSystemCallTracepointHooksAreOnByDefaultAndEachCanBeTurnedOff() throws Exception {
+        assertThat(loader.load(Optional.empty(), IN_KUBERNETES, Map.of()).kernelHooks())
+                .isEqualTo(AgentConfig.KernelHooks.ALL);
+
+        Path file = yaml("ebpf: {libraryDrift: false}\n");
+        assertThat(loader.load(Optional.of(file), IN_KUBERNETES, Map.of()).kernelHooks())
+                .isEqualTo(new AgentConfig.KernelHooks(false, true));
+
+        Map<String, String> env = new java.util.HashMap<>(IN_KUBERNETES);
+        env.put("DRIFT_EBPF_WRITE_TRACKING", "false");
+        assertThat(loader.load(Optional.empty(), env, Map.of()).kernelHooks())
+                .isEqualTo(new AgentConfig.KernelHooks(true, false));
+    }
+
+    @Test
     void flagsOverrideTheEnvironmentWhichOverridesTheFileWhichOverridesDefaults() throws Exception {
         Path file = yaml("""
                 http: {port: 1111}
