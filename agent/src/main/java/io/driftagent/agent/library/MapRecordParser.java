@@ -2,8 +2,8 @@ package io.driftagent.agent.library;
 
 import static io.driftagent.agent.library.MapRecordLayout.*;
 
-import io.driftagent.agent.fs.PathBytes;
 import io.driftagent.agent.source.ExecEvent;
+import io.driftagent.agent.source.ebpf.RecordText;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -97,16 +97,10 @@ public final class MapRecordParser {
     }
 
     private String cString(ByteBuffer b, int offset, int max) {
-        b.get(offset, scratch, 0, max);
-        int len = 0;
-        while (len < max && scratch[len] != 0) {
-            len++;
-        }
-        return new String(scratch, 0, len, StandardCharsets.UTF_8);
+        return RecordText.cString(b, offset, max, scratch);
     }
 
     private String string(ByteBuffer b, int offset, int len) {
-        b.get(offset, scratch, 0, len);
-        return PathBytes.decode(scratch, 0, len);
+        return RecordText.name(b, offset, len, scratch);
     }
 }

@@ -2,7 +2,6 @@ package io.driftagent.agent.source.ebpf;
 
 import static io.driftagent.agent.source.ebpf.ExecRecordLayout.*;
 
-import io.driftagent.agent.fs.PathBytes;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.agent.source.ExecEvent.FileId;
 import io.driftagent.agent.source.ExecEvent.Flags;
@@ -144,18 +143,10 @@ final class ExecRecordParser {
     }
 
     private String cString(ByteBuffer b, int offset, int max) {
-        b.get(offset, scratch, 0, max);
-        int len = 0;
-        while (len < max && scratch[len] != 0) {
-            len++;
-        }
-        return new String(scratch, 0, len, StandardCharsets.UTF_8);
+        return RecordText.cString(b, offset, max, scratch);
     }
 
     private String string(ByteBuffer b, int offset, int len) {
-        b.get(offset, scratch, 0, len);
-        // names are bytes in the kernel: the PathBytes mapping keeps bytes that are not UTF-8, so the file can be
-        // found again by its exact name
-        return PathBytes.decode(scratch, 0, len);
+        return RecordText.name(b, offset, len, scratch);
     }
 }
