@@ -2,6 +2,7 @@ package io.driftagent.agent.cli;
 
 import io.driftagent.agent.learn.AlertLog;
 import io.driftagent.agent.learn.AlertLogReader;
+import io.driftagent.agent.learn.SuggestionFile;
 import io.driftagent.policy.learn.PolicySuggester;
 import io.driftagent.policy.learn.RecordedAlert;
 import io.driftagent.policy.learn.SuggestScope;
@@ -14,10 +15,7 @@ import io.driftagent.policy.model.DriftKind;
 import io.driftagent.policy.model.DriftPolicy;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -109,7 +107,7 @@ final class SuggestCommand {
             out.print(suggestion.yaml());
         } else {
             try {
-                writeAtomically(Path.of(outFile), suggestion.yaml());
+                SuggestionFile.write(Path.of(outFile), suggestion.yaml());
             } catch (IOException e) {
                 err.println("drift-agent policy suggest: cannot write " + outFile + ": " + e.getMessage());
                 return PolicyCommand.USAGE;
@@ -150,17 +148,6 @@ final class SuggestCommand {
             err.println("note: the current rules were renumbered (steps of 10, same order) to make room");
         }
         s.warnings().forEach(w -> err.println("warning: " + w));
-    }
-
-    private static void writeAtomically(Path target, String text) throws IOException {
-        Path dir = target.toAbsolutePath().getParent();
-        Path tmp = Files.createTempFile(dir, ".suggested-", ".yaml");
-        try {
-            Files.writeString(tmp, text, StandardCharsets.UTF_8);
-            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
     }
 
     private static String orAll(Set<?> values) {

@@ -14,10 +14,8 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
@@ -181,7 +179,7 @@ public final class LearnSession implements AutoCloseable {
                             + log.alerts().size() + " alert lines, " + log.malformed().size() + " malformed), learning"
                             + " namespaces " + settings.namespaces() + " workloads " + settings.workloads()
                             + " until " + until));
-            writeAtomically(settings.suggestionFile(), suggestion.yaml());
+            SuggestionFile.write(settings.suggestionFile(), suggestion.yaml());
             LOG.info("learn mode over: {} alert lines learned, {} silenced by {} learned rules; suggested policy in {}:\n{}",
                     log.alerts().size(), suggestion.counts().silenced(), suggestion.learned().size(),
                     settings.suggestionFile(), suggestion.yaml());
@@ -191,17 +189,6 @@ public final class LearnSession implements AutoCloseable {
                     + " (drift-agent policy suggest --alerts FILE makes one by hand)", settings.suggestionFile(),
                     e.toString(), settings.alertsFile());
             return Optional.empty();
-        }
-    }
-
-    private static void writeAtomically(Path target, String text) throws IOException {
-        Path dir = target.toAbsolutePath().getParent();
-        Path tmp = Files.createTempFile(dir, ".suggested-", ".yaml");
-        try {
-            Files.writeString(tmp, text, StandardCharsets.UTF_8);
-            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
         }
     }
 
