@@ -25,7 +25,7 @@ class ProcessTreeTest {
                 List.of("/tmp/drop")));
         assertThat(tree.image(new ProcessKey(10, 9_000L)).exe()).isEqualTo("/bin/cat");
         assertThat(tree.image(new ProcessKey(10, 5_000L))).isNull();
-        assertThat(tree.size()).isEqualTo(2);
+        assertThat(tree.size() + tree.recentSize()).isEqualTo(2);
     }
 
     @Test
@@ -52,6 +52,7 @@ class ProcessTreeTest {
             tree.record(LineageEvents.execAt(t, 7, 100L, 1, "/x" + t, List.of("x" + t), none));
         }
         ProcessKey key = new ProcessKey(7, 100L);
+        tree.record(childOf(key, 8, 800L));
         assertThat(tree.imageAt(key, 3).exe()).isEqualTo("/x3");
         assertThat(tree.imageAt(key, 2)).isSameAs(ProcessTree.UNKNOWN_THEN);
         long oneImage = ProcessTree.ENTRY_OVERHEAD_BYTES + 3 + 3;
@@ -61,10 +62,10 @@ class ProcessTreeTest {
     @Test
     void beyondItsEntryBoundTheLeastRecentlyUsedProcessIsForgottenAndCounted() {
         ProcessTree tree = new ProcessTree(2, 1 << 20, registry);
-        tree.record(LineageEvents.exec(1, 1L, "/a", List.of("a")));
-        tree.record(LineageEvents.exec(2, 2L, "/b", List.of("b")));
+        admitted(tree, 1, 1L, "/a");
+        admitted(tree, 2, 2L, "/b");
         tree.image(new ProcessKey(1, 1L)); // used: 2 is now the least recently used
-        tree.record(LineageEvents.exec(3, 3L, "/c", List.of("c")));
+        admitted(tree, 3, 3L, "/c");
 
         assertThat(tree.image(new ProcessKey(2, 2L))).isNull();
         assertThat(tree.image(new ProcessKey(1, 1L))).isNotNull();
@@ -79,6 +80,7 @@ class ProcessTreeTest {
         ProcessTree tree = new ProcessTree(1000, bound, registry);
         for (int pid = 1; pid <= 10; pid++) {
             tree.record(LineageEvents.exec(pid, pid, "/x", List.of("a".repeat(190))));
+            tree.record(childOf(new ProcessKey(pid, pid), 1000 + pid, 1000L + pid));
         }
         assertThat(tree.bytes()).isLessThanOrEqualTo(bound);
         assertThat(tree.size()).isBetween(1, 3);
@@ -87,10 +89,78 @@ class ProcessTreeTest {
     }
 
     @Test
+    void aProcessNoLaterExecNamesAgesOutOfTheRecentExecsUncounted() {
+        // given a window of 8 recent execs
+        ProcessTree tree = new ProcessTree(16, 1 << 20, 8, registry);
+        tree.record(LineageEvents.exec(5, 50L, "/usr/bin/noop", List.of("noop")));
+        // when 8 other processes exec, none of them its child
+        for (int pid = 100; pid < 108; pid++) {
+            tree.record(LineageEvents.exec(pid, pid, "/usr/bin/noop", List.of("noop")));
+        }
+        // then it is forgotten, without counting an eviction; the tree admitted nothing
+        assertThat(tree.image(new ProcessKey(5, 50L))).isNull();
+        assertThat(tree.recentSize()).isEqualTo(8);
+        assertThat(tree.size()).isZero();
+        assertThat(registry.counter("drift.lineage.evictions").count()).isZero();
+    }
+
+    @Test
+    void aProcessALaterExecNamesAsAncestorOrParentIsKeptPastTheRecentWindow() {
+        // given a shell and a wget it ran, then a drop the shell ran (the drop names the shell as its parent,
+        // wget as nothing); the wget's child (a helper it spawned) names wget as parent and the shell as ancestor
+        ProcessTree tree = new ProcessTree(16, 1 << 20, 8, registry);
+        ProcessKey shell = new ProcessKey(10, 100L);
+        ProcessKey wget = new ProcessKey(11, 110L);
+        tree.record(LineageEvents.execAt(1, 10, 100L, 1, "/bin/sh", List.of("sh"),
+                LineageEvents.lineage(0, List.of(), null, 0, "/")));
+        tree.record(LineageEvents.execAt(2, 11, 110L, 10, "/usr/bin/wget", List.of("wget", "x"),
+                LineageEvents.lineage(100L, List.of(shell), null, 0, "/")));
+        tree.record(LineageEvents.execAt(3, 12, 120L, 11, "/usr/bin/helper", List.of("helper"),
+                LineageEvents.lineage(110L, List.of(wget, shell), null, 0, "/")));
+        // when a storm of 1,000 unrelated execs follows
+        for (int pid = 1000; pid < 2000; pid++) {
+            tree.record(LineageEvents.exec(pid, pid, "/usr/bin/noop", List.of("noop")));
+        }
+        // then the shell and the wget are still named, the helper (nobody's ancestor) is gone
+        assertThat(tree.imageAt(shell, 5).exe()).isEqualTo("/bin/sh");
+        assertThat(tree.imageAt(wget, 5).argv()).containsExactly("wget", "x");
+        assertThat(tree.image(new ProcessKey(12, 120L))).isNull();
+        assertThat(tree.size()).isEqualTo(2);
+        assertThat(tree.recentSize()).isEqualTo(8);
+    }
+
+    @Test
+    void anAdmittedProcesssLaterExecsAreChainedInTheTree() {
+        ProcessTree tree = new ProcessTree(16, 1 << 20, 4, registry);
+        ProcessKey shell = new ProcessKey(10, 100L);
+        ExecEvent.Lineage none = LineageEvents.lineage(0, List.of(), null, 0, "/");
+        tree.record(LineageEvents.execAt(1, 10, 100L, 1, "/bin/sh", List.of("sh"), none));
+        tree.record(childOf(shell, 20, 200L));
+        // the shell exec's in its own place, then the window moves on
+        tree.record(LineageEvents.execAt(9, 10, 100L, 1, "/bin/sleep", List.of("sleep", "9"), none));
+        for (int pid = 1000; pid < 1010; pid++) {
+            tree.record(LineageEvents.exec(pid, pid, "/usr/bin/noop", List.of("noop")));
+        }
+        assertThat(tree.imageAt(shell, 5).exe()).isEqualTo("/bin/sh");
+        assertThat(tree.imageAt(shell, 10).exe()).isEqualTo("/bin/sleep");
+    }
+
+    /** Records the process's exec, then a child's that names it as parent: admitted. */
+    private static void admitted(ProcessTree tree, int pid, long start, String exe) {
+        tree.record(LineageEvents.exec(pid, start, exe, List.of(exe)));
+        tree.record(childOf(new ProcessKey(pid, start), 10_000 + pid, 10_000L + pid));
+    }
+
+    private static ExecEvent childOf(ProcessKey parent, int pid, long start) {
+        return LineageEvents.exec(pid, start, parent.tgid(), "/bin/child", List.of("child"),
+                LineageEvents.lineage(parent.startTimeNs(), List.of(parent), null, 0, "/"));
+    }
+
+    @Test
     void anEventWithoutKernelLineageFactsIsNotRecorded() {
         ProcessTree tree = new ProcessTree(16, 1 << 20, registry);
         ExecEvent fanotify = LineageEvents.withoutKernelFacts(10, 1_000L, 9);
         tree.record(fanotify);
-        assertThat(tree.size()).isZero();
+        assertThat(tree.size() + tree.recentSize()).isZero();
     }
 }
