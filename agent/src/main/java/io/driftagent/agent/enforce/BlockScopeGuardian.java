@@ -140,6 +140,11 @@ public final class BlockScopeGuardian {
         return failed;
     }
 
+    /** The policy in force may block some exec: every exec must then pass {@link #containerSeen}. */
+    public boolean policyMayBlock() {
+        return policy.get().mayBlock();
+    }
+
     /** Containers that should have been guarded and could not be, since start (each try counts). */
     public long attachFailures() {
         return attachFailures.sum();

@@ -56,6 +56,11 @@ public final class Enforcer implements Enforcement {
     }
 
     @Override
+    public boolean seesEveryExec() {
+        return scope.policyMayBlock();
+    }
+
+    @Override
     public void containerSeen(ContainerContext container, ExecEvent event) {
         scope.containerSeen(container.id(), event.tgid());
     }

@@ -14,9 +14,11 @@ final class ClassificationHandler implements StageHandler<ExecInFlight> {
     private final ProcessInspector inspector;
     private final StageInput<ExecInFlight> next;
     private final PipelineMetrics metrics;
+    private final KnownImageExecs knownImageExecs;
 
     ClassificationHandler(DriftClassifier classifier, ProcessInspector inspector, StageInput<ExecInFlight> next,
-                          PipelineMetrics metrics) {
+                          PipelineMetrics metrics, KnownImageExecs knownImageExecs) {
+        this.knownImageExecs = knownImageExecs;
         this.classifier = classifier;
         this.inspector = inspector;
         this.next = next;
@@ -31,6 +33,9 @@ final class ClassificationHandler implements StageHandler<ExecInFlight> {
                 ? exec.classification() : classifier.classify(exec.event(), exec.container());
         if (classification.kind() == DriftKind.IMAGE) {
             metrics.imageFile.increment();
+            if (!exec.denied()) {
+                knownImageExecs.learn(exec.event());
+            }
             return;
         }
         if (classification.kind() == DriftKind.UNRESOLVED) {

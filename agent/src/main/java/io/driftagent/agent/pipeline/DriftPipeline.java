@@ -36,12 +36,16 @@ public final class DriftPipeline {
     private final List<InlineStage<?>> inline;
     private final MonotonicClock clock;
     private final ProcessInspector processInspector;
+    private final KnownImageExecs knownImageExecs;
+    private final PipelineMetrics metrics;
     private volatile boolean started;
 
     public DriftPipeline(PipelineParts parts, PipelineSettings settings, MeterRegistry registry, MonotonicClock clock) {
         this.clock = clock;
         this.processInspector = parts.processInspector();
         PipelineMetrics metrics = new PipelineMetrics(registry, settings.stageHistograms());
+        this.metrics = metrics;
+        this.knownImageExecs = new KnownImageExecs(parts.enforcement());
         ParkingLot<ExecInFlight> parking = new ParkingLot<>(settings.retryOffsetsNanos(), settings.parkingCapacity());
         InlineStage<ExecInFlight> report = new InlineStage<>("report",
                 new ReportHandler(parts.publisher(), metrics, clock), clock, metrics);
@@ -53,7 +57,8 @@ public final class DriftPipeline {
                 new EnrichmentHandler(parts.metadata(), parking, policy, metrics, clock), clock, metrics,
                 List.of(policy, act, report));
         InlineStage<ExecInFlight> classify = new InlineStage<>("classify",
-                new ClassificationHandler(parts.classifier(), parts.processInspector(), enrich, metrics), clock, metrics);
+                new ClassificationHandler(parts.classifier(), parts.processInspector(), enrich, metrics,
+                        knownImageExecs), clock, metrics);
         this.attribute = new Stage<>("attribute", settings.sourceQueueCapacity(),
                 new AttributionHandler(parts.attributor(), parts.enforcement(), parts.processInspector(), classify,
                         metrics), clock, metrics,
@@ -71,6 +76,10 @@ public final class DriftPipeline {
         return new ExecEventSink() {
             @Override
             public boolean offer(ExecEvent event) {
+                if (knownImageExecs.isImageExec(event)) {
+                    metrics.imageFile.increment();
+                    return true;
+                }
                 return attribute.offer(new ExecInFlight.Arrival(event, false));
             }
 

@@ -25,6 +25,15 @@ public interface Enforcement {
     };
 
     /**
+     * True while blocking needs to see every exec placed in a container, image files included (a policy that may
+     * block: an exec is where a container's guard is decided); otherwise the pipeline may let an exec it knows to be
+     * an image file skip the stages. Read on the source's thread for every exec: must be cheap.
+     */
+    default boolean seesEveryExec() {
+        return false;
+    }
+
+    /**
      * An exec was placed in {@code container}, on the attribute stage's thread, before its process is inspected.
      * Must be cheap for a container already decided under the policy in force.
      */

@@ -148,6 +148,84 @@ class DriftPipelineTest {
     }
 
     @Test
+    void onceAContainersImageExecIsClassifiedItsLaterOnesFromTheSameRootSkipTheStages() throws Exception {
+        // given a classifier that counts what it is asked
+        metadata.known.put(CONTAINER, metadata());
+        java.util.concurrent.atomic.AtomicInteger classified = new java.util.concurrent.atomic.AtomicInteger();
+        DriftClassifier counting = (event, container) -> {
+            classified.incrementAndGet();
+            return classifier().classify(event, container);
+        };
+        start(counting, alertAll(), PipelineSettings.defaults());
+
+        // when the container execs its image's file (the kernel's flags: overlay, not the writable layer) three
+        // times, then a file of another overlay device, then a drop
+        pipeline.sink().offer(imageExec(5001, "/usr/bin/noop", 64));
+        awaitCount(classified, 1);
+        pipeline.sink().offer(imageExec(5002, "/usr/bin/noop", 64));
+        pipeline.sink().offer(imageExec(5003, "/usr/bin/noop", 64));
+        pipeline.sink().offer(imageExec(5004, "/usr/bin/other", 65));
+        pipeline.sink().offer(exec(5005, "/tmp/xmrig", System.nanoTime()));
+        publisher.next(WAIT);
+
+        // then the first, the other device's and the drop were classified; the two repeats were IMAGE unasked
+        assertThat(classified.get()).isEqualTo(3);
+        assertThat(count(PipelineMetrics.STOPPED_EARLY, "reason", "image_file")).isEqualTo(4.0);
+    }
+
+    @Test
+    void whileBlockingSeesEveryExecNoImageExecSkipsTheStages() throws Exception {
+        metadata.known.put(CONTAINER, metadata());
+        java.util.concurrent.atomic.AtomicInteger seen = new java.util.concurrent.atomic.AtomicInteger();
+        Enforcement blocking = new Enforcement() {
+            @Override
+            public boolean seesEveryExec() {
+                return true;
+            }
+
+            @Override
+            public void containerSeen(io.driftagent.agent.attribution.ContainerContext container,
+                                      io.driftagent.agent.source.ExecEvent event) {
+                seen.incrementAndGet();
+            }
+
+            @Override
+            public void acted(io.driftagent.agent.source.ExecEvent event, boolean denied, Classification classification,
+                              Verdict verdict) {
+            }
+        };
+        ProcessInspector inspector = event -> new ProcessSnapshot("/bin/sh", List.of("sh"), "/usr/bin/bash");
+        pipeline = new DriftPipeline(new PipelineParts(attributor(), inspector, classifier(), metadata, alertAll(),
+                assembler, publisher, blocking), PipelineSettings.defaults(), registry, MonotonicClock.SYSTEM);
+        pipeline.start();
+
+        pipeline.sink().offer(imageExec(5001, "/usr/bin/noop", 64));
+        awaitCount(seen, 1);
+        pipeline.sink().offer(imageExec(5002, "/usr/bin/noop", 64));
+        pipeline.sink().offer(exec(5005, "/tmp/xmrig", System.nanoTime()));
+        publisher.next(WAIT);
+
+        assertThat(seen.get()).isEqualTo(3);
+    }
+
+    /** An exec the kernel flags as an image-layer file (overlay, not upper) on overlay device {@code dev}. */
+    private static io.driftagent.agent.source.ExecEvent imageExec(int tgid, String filename, long dev) {
+        return new io.driftagent.agent.source.ExecEvent(tgid, tgid, 1, 0, 0, 123L, "noop", filename,
+                new io.driftagent.agent.source.ExecEvent.FileId(dev, 7), io.driftagent.agent.source.ExecEvent.FileId.NONE,
+                4242L, 4026531840L, new io.driftagent.agent.source.ExecEvent.Flags(true, false, false, false),
+                io.driftagent.agent.source.ExecEvent.SourceKind.EBPF, System.nanoTime());
+    }
+
+    private static void awaitCount(java.util.concurrent.atomic.AtomicInteger count, int atLeast)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (count.get() < atLeast && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(count.get()).isGreaterThanOrEqualTo(atLeast);
+    }
+
+    @Test
     void anExecTheGuardDeniedIsPublishedAsBlockedWhateverTheVerdictNow() throws Exception {
         metadata.known.put(CONTAINER, metadata());
         start(classifier(), facts -> new Verdict(Verdict.Decision.IGNORE, "default", null, true),

@@ -1,0 +1,54 @@
+package io.driftagent.agent.pipeline;
+
+import io.driftagent.agent.classification.OverlayDriftClassifier;
+import io.driftagent.agent.source.ExecEvent;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Lets most of an exec storm skip the pipeline: an exec the kernel flags as a file of an image's read-only layer, in
+ * a cgroup whose container root overlay (its device) classification already placed such an exec on, is the image's
+ * own file; the pipeline would attribute it, classify it IMAGE and stop. Decided on the source's thread, with one map
+ * lookup, instead of a queue hand-off to the attribute thread and two stages.
+ *
+ * <p>Learned from the pipeline's own IMAGE classifications of kernel-flagged execs (never guessed), so a file on
+ * another overlay mounted into the container (a different device) still goes through. Skipped entirely while
+ * blocking wants every exec ({@link Enforcement#seesEveryExec}), because an exec is also where blocking decides a
+ * container's guard. Bounded: beyond {@value #MAX_CGROUPS} cgroups it starts over (each container's next exec
+ * teaches it again).
+ */
+final class KnownImageExecs {
+
+    static final int MAX_CGROUPS = 4096;
+
+    private final ConcurrentHashMap<Long, Long> rootDeviceByCgroup = new ConcurrentHashMap<>();
+    private final Enforcement enforcement;
+
+    KnownImageExecs(Enforcement enforcement) {
+        this.enforcement = enforcement;
+    }
+
+    /** On the source's thread: true when the exec is an image file of its container's root, known without asking. */
+    boolean isImageExec(ExecEvent event) {
+        if (event.cgroupId() == 0 || !OverlayDriftClassifier.imageLayerByKernelFlags(event.flags())) {
+            return false;
+        }
+        Long device = rootDeviceByCgroup.get(event.cgroupId());
+        return device != null && device == event.file().dev() && !enforcement.seesEveryExec();
+    }
+
+    /** On the attribute thread: the exec, kernel-flagged as an image-layer file, was classified IMAGE. */
+    void learn(ExecEvent event) {
+        if (event.cgroupId() == 0 || !OverlayDriftClassifier.imageLayerByKernelFlags(event.flags())
+                || event.source() != ExecEvent.SourceKind.EBPF) {
+            return;
+        }
+        if (rootDeviceByCgroup.size() >= MAX_CGROUPS && !rootDeviceByCgroup.containsKey(event.cgroupId())) {
+            rootDeviceByCgroup.clear();
+        }
+        rootDeviceByCgroup.put(event.cgroupId(), event.file().dev());
+    }
+
+    int size() {
+        return rootDeviceByCgroup.size();
+    }
+}
