@@ -33,10 +33,11 @@ final class ExecRingReader implements AutoCloseable {
     private static final int MAX_BATCH = 512;
     /** Records that may be drift go first: a drift exec rung for in the lazy state is not queued behind the image
      * execs that waited for the reader's clock (up to 20 ms of them) in the pipeline. */
-    private static final MappedRingBuffer.RecordPriority MAY_BE_DRIFT = (data, offset, length) ->
-            io.driftagent.agent.library.MapRecordLayout.isMapRecord(data, offset, length)
-                    || length >= ExecRecordLayout.REC_HDR_SIZE
-                    && !ExecRecordLayout.isImageLayer(data.getInt(offset + ExecRecordLayout.REC_OFF_FLAGS));
+    private static boolean mayBeDrift(ByteBuffer data, int offset, int length) {
+        return io.driftagent.agent.library.MapRecordLayout.isMapRecord(data, offset, length)
+                || length >= ExecRecordLayout.REC_HDR_SIZE
+                && !ExecRecordLayout.isImageLayer(data.getInt(offset + ExecRecordLayout.REC_OFF_FLAGS));
+    }
     private final WriteTracking writes;
     private final AtomicLong delivered = new AtomicLong();
     private final AtomicLong queueFull = new AtomicLong();
@@ -124,7 +125,7 @@ final class ExecRingReader implements AutoCloseable {
                 writes.onExec(event);
                 sink.observe(event);
             }
-            if (MAY_BE_DRIFT.urgent(data, offset, length)) {
+            if (mayBeDrift(data, offset, length)) {
                 promptRecords++;
                 urgent.add(event);
             } else {

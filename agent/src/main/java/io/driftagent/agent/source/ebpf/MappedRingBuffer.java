@@ -101,28 +101,15 @@ final class MappedRingBuffer implements AutoCloseable {
         return MemoryIO.getInstance().newDirectByteBuffer(address, (int) (2 * dataBytes)).order(ByteOrder.LITTLE_ENDIAN);
     }
 
-    /** Says whether a complete record jumps the queue (see {@link #drain(RecordHandler, RecordPriority)}). */
-    interface RecordPriority {
-        boolean urgent(ByteBuffer data, int offset, int length);
-    }
-
     /** Complete records handled before the consumer position is published (and their space freed). */
     private static final int MAX_BATCH = 512;
 
-    /** Hands every complete record to {@code handler}, oldest first; returns how many (discarded ones not counted). */
-    int drain(RecordHandler handler) {
-        return drain(handler, null);
-    }
-
     /**
-     * Hands every complete record to {@code handler}, in batches of what is complete at once (up to
-     * {@value #MAX_BATCH}): first the batch's urgent records, oldest first, then the others, oldest first. The
-     * consumer position is published after each batch. Returns how many records were handed (discarded ones not
-     * counted).
-     *
-     * @param priority null: every record in order
+     * Hands every complete record to {@code handler}, oldest first, in batches of what is complete at once (up to
+     * {@value #MAX_BATCH}); the consumer position is published after each batch. Returns how many records were
+     * handed (discarded ones not counted).
      */
-    int drain(RecordHandler handler, RecordPriority priority) {
+    int drain(RecordHandler handler) {
         long consumer = consumerPosition.getLong(0);
         int handed = 0;
         while (true) {
@@ -142,18 +129,15 @@ final class MappedRingBuffer implements AutoCloseable {
             if (end == consumer) {
                 return handed;
             }
-            if (priority != null) {
-                handed += pass(consumer, end, handler, priority, true);
-            }
-            handed += pass(consumer, end, handler, priority, false);
+            handed += pass(consumer, end, handler);
             consumer = end;
             VarHandle.releaseFence();
             consumerPosition.putLong(0, consumer);
         }
     }
 
-    /** Hands the records of [from, to) that are (or, {@code urgent} false, are not) urgent; 'not' when no priority. */
-    private int pass(long from, long to, RecordHandler handler, RecordPriority priority, boolean urgent) {
+    /** Hands the records of [from, to), skipping discarded ones. */
+    private int pass(long from, long to, RecordHandler handler) {
         int handed = 0;
         for (long position = from; position < to; ) {
             int offset = (int) (position & mask);
@@ -163,11 +147,8 @@ final class MappedRingBuffer implements AutoCloseable {
             if ((header & DISCARD_BIT) != 0) {
                 continue;
             }
-            boolean isUrgent = priority != null && priority.urgent(data, offset + HEADER_BYTES, length);
-            if (isUrgent == urgent) {
-                handler.onRecord(data, offset + HEADER_BYTES, length);
-                handed++;
-            }
+            handler.onRecord(data, offset + HEADER_BYTES, length);
+            handed++;
         }
         return handed;
     }
