@@ -98,6 +98,17 @@ class ChartPodOnANodeSystemTest {
         assertThat(alert.path("node").asString()).isEqualTo(pod.nodeName());
         assertThat(alert.path("cloud").path("provider").asString()).as("from the node's providerID")
                 .isEqualTo("azure");
+        // provenance in the pod: the writer, seen by the write tracking of the pod's agent (busybox's sh forks and
+        // runs its cp applet without an exec: the writer is that child, named by the shell's image and command line),
+        // the exec session the shell came from, and that shell as an ancestor
+        JsonNode origin = alert.path("drift").path("origin");
+        assertThat(origin.path("exe").asString()).as(alert.toString()).isEqualTo("/bin/busybox");
+        assertThat(origin.path("cmdline").toString()).as(alert.toString()).contains("cp /bin/busybox /tmp/wget");
+        assertThat(origin.path("pid").asInt()).as(alert.toString()).isPositive();
+        assertThat(alert.path("process").path("session").path("kind").asString()).as(alert.toString())
+                .isEqualTo("exec");
+        assertThat(alert.path("process").path("ancestors").path(0).path("cmdline").path(0).asString())
+                .as(alert.toString()).endsWith("sh");
         Optional<Event> event = awaitEvent(shop, "/tmp/wget", ALERT_WAIT);
         assertThat(event).as("a Kubernetes Event on the workload's pod").isPresent();
         assertThat(event.get().getInvolvedObject().getUid()).isEqualTo(shop.podUid());
