@@ -26,12 +26,12 @@ public final class RetryingInformer<T extends HasMetadata> {
         /**
          * A list or watch failed; the informer retries.
          *
-         * @param failure what {@link #lastFailure()} now holds
+         * @param failure what {@link RetryingInformer#lastFailure()} now holds
          * @param thrown  what fabric8 reported (for a status code)
          */
         void failed(InformerFailure failure, Throwable thrown);
 
-        /** The first complete list came ({@link #hasListed()} is true from then on). */
+        /** The first complete list came ({@link RetryingInformer#hasListed()} is true from then on). */
         void listed();
     }
 
