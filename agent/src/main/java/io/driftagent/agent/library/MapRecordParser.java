@@ -3,12 +3,10 @@ package io.driftagent.agent.library;
 import static io.driftagent.agent.library.MapRecordLayout.*;
 
 import io.driftagent.agent.source.ExecEvent;
+import io.driftagent.agent.source.KernelArgv;
 import io.driftagent.agent.source.ebpf.RecordText;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * Decodes one executable-mapping record ({@link MapRecordLayout}) into an {@link ExecEvent} of trigger
@@ -21,7 +19,7 @@ public final class MapRecordParser {
     /** The most arguments an event keeps; more are flagged as truncated. */
     static final int MAX_ARGS = 64;
 
-    private final byte[] scratch = new byte[Math.max(REC_PATH_MAX, REC_ARGV_MAX) + 1];
+    private final byte[] scratch = new byte[Math.max(REC_PATH_MAX, REC_EXE_PATH_MAX) + 1];
 
     /**
      * @return the event, or null when the record is not a mapping record, too short, or its section lengths do not
@@ -46,11 +44,8 @@ public final class MapRecordParser {
         String path = pathLen == 0 ? null : string(raw, pathAt, (int) pathLen);
         boolean exeExact = exeLen > 0 && (flags & (FLAG_EXE_PATH_TRUNC | FLAG_EXE_PATH_OUTSIDE_ROOT)) == 0;
         String exe = exeExact ? string(raw, exeAt, (int) exeLen) : null;
-        List<String> argv = argv(raw, argvAt, (int) argvLen);
-        boolean argvTruncated = (flags & FLAG_ARGV_TRUNC) != 0 || argv.size() > MAX_ARGS;
-        if (argv.size() > MAX_ARGS) {
-            argv = argv.subList(0, MAX_ARGS);
-        }
+        KernelArgv argv = KernelArgv.of(raw, argvAt, (int) argvLen, MAX_ARGS);
+        boolean argvTruncated = (flags & FLAG_ARGV_TRUNC) != 0 || argv.total() > MAX_ARGS;
         ExecEvent.KernelFacts kernel = new ExecEvent.KernelFacts(path, (flags & FLAG_PATH_TRUNC) != 0,
                 (flags & FLAG_PATH_OUTSIDE_ROOT) != 0, (flags & FLAG_PATH_OTHER_MOUNT) != 0, argv, argvTruncated, -1,
                 Integer.toUnsignedLong(raw.getInt(offset + REC_OFF_EUID)), -1, -1, -1, null);
@@ -75,25 +70,6 @@ public final class MapRecordParser {
                 kernel,
                 ExecEvent.Trigger.LIBRARY_LOAD,
                 exe);
-    }
-
-    private List<String> argv(ByteBuffer raw, int at, int len) {
-        if (len == 0) {
-            return List.of();
-        }
-        raw.get(at, scratch, 0, len);
-        List<String> args = new ArrayList<>();
-        int start = 0;
-        for (int i = 0; i < len && args.size() <= MAX_ARGS; i++) {
-            if (scratch[i] == 0) {
-                args.add(new String(scratch, start, i - start, StandardCharsets.UTF_8));
-                start = i + 1;
-            }
-        }
-        if (start < len && args.size() <= MAX_ARGS) {
-            args.add(new String(scratch, start, len - start, StandardCharsets.UTF_8)); // cut by the kernel's bound
-        }
-        return args;
     }
 
     private String cString(ByteBuffer b, int offset, int max) {

@@ -1,11 +1,12 @@
 package io.driftagent.agent.policysource;
 
+import io.driftagent.agent.kubernetes.InformerFailure;
+import io.driftagent.agent.kubernetes.RetryingInformer;
 import io.driftagent.policy.load.Problem;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
-import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -51,7 +52,6 @@ public final class DriftPolicyWatcher implements AutoCloseable {
     private record Tracked(String uid, long observedGeneration, Long appliedGeneration) {
     }
 
-    private final KubernetesClient client;
     private final String nodeName;
     private final EffectivePolicy policy;
     private final Clock clock;
@@ -62,10 +62,8 @@ public final class DriftPolicyWatcher implements AutoCloseable {
     private final Counter rejected;
     private final MeterRegistry registry;
     private final AtomicBoolean everSynced = new AtomicBoolean();
-    private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicReference<String> degradedReason = new AtomicReference<>();
-    private final AtomicReference<String> lastFailure = new AtomicReference<>();
-    private volatile SharedIndexInformer<GenericKubernetesResource> informer;
+    private final RetryingInformer<GenericKubernetesResource> informer;
 
     public DriftPolicyWatcher(KubernetesClient client, String nodeName, EffectivePolicy policy, Clock clock,
                               MeterRegistry registry) {
@@ -75,7 +73,7 @@ public final class DriftPolicyWatcher implements AutoCloseable {
     /** @param statusAttempts how often a status write is tried when it conflicts; {@code statusBackoff} the pause unit */
     DriftPolicyWatcher(KubernetesClient client, String nodeName, EffectivePolicy policy, Clock clock,
                        MeterRegistry registry, int statusAttempts, Duration statusBackoff) {
-        this.client = Objects.requireNonNull(client, "client");
+        Objects.requireNonNull(client, "client");
         if (nodeName == null || nodeName.isBlank()) {
             throw new IllegalArgumentException("nodeName is required");
         }
@@ -84,6 +82,9 @@ public final class DriftPolicyWatcher implements AutoCloseable {
         this.clock = Objects.requireNonNull(clock, "clock");
         this.registry = registry;
         this.status = new StatusWriter(client, registry, statusAttempts, statusBackoff);
+        this.informer = new RetryingInformer<>(
+                () -> client.genericKubernetesResources(DriftPolicyResources.CONTEXT).runnableInformer(0),
+                new Events(), new WatchEvents(), clock);
         String description = "DriftPolicy resource generations read: applied (valid) or rejected (the last good one stays)";
         this.applied = Counter.builder(LOADS).tag("result", "applied").description(description).register(registry);
         this.rejected = Counter.builder(LOADS).tag("result", "rejected").description(description).register(registry);
@@ -102,29 +103,12 @@ public final class DriftPolicyWatcher implements AutoCloseable {
                 .register(registry);
     }
 
-    /** Starts listing and watching in the background; returns at once. */
-    public synchronized void start() {
-        if (closed.get()) {
-            throw new IllegalStateException("closed");
-        }
-        if (informer != null) {
-            return;
-        }
-        SharedIndexInformer<GenericKubernetesResource> created = client
-                .genericKubernetesResources(DriftPolicyResources.CONTEXT).runnableInformer(0);
-        created.addEventHandler(new Events());
-        created.exceptionHandler((started, failure) -> {
-            degraded(failure);
-            return true; // the CRD may be installed, RBAC granted, the API server back later
-        });
-        informer = created;
-        created.start().whenComplete((ignored, failure) -> {
-            if (failure != null && !closed.get()) {
-                degraded(failure); // the informer goes on retrying; state() notices when it has synced
-            } else {
-                state();
-            }
-        });
+    /**
+     * Starts listing and watching in the background; returns at once. Failures are retried: the CRD may be installed,
+     * RBAC granted, the API server back later; {@link #state()} notices when it has synced.
+     */
+    public void start() {
+        informer.start();
     }
 
     /**
@@ -134,7 +118,7 @@ public final class DriftPolicyWatcher implements AutoCloseable {
     public boolean awaitSynced(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (state() != State.SYNCED) {
-            if (System.nanoTime() > deadline || closed.get()) {
+            if (System.nanoTime() > deadline || informer.isClosed()) {
                 return false;
             }
             TimeUnit.MILLISECONDS.sleep(20);
@@ -147,11 +131,10 @@ public final class DriftPolicyWatcher implements AutoCloseable {
      * again (the {@code drift.policy.resources.watching} gauge asks at every scrape) logs the recovery.
      */
     public State state() {
-        SharedIndexInformer<GenericKubernetesResource> current = informer;
-        if (closed.get()) {
+        if (informer.isClosed()) {
             return State.STOPPED;
         }
-        if (current != null && current.hasSynced() && current.isWatching()) {
+        if (informer.hasSynced() && informer.isWatching()) {
             String was = degradedReason.getAndSet(null);
             if (!everSynced.getAndSet(true) || was != null) {
                 LOG.info("DriftPolicy resources watched{}: {} in the policy in force",
@@ -164,25 +147,20 @@ public final class DriftPolicyWatcher implements AutoCloseable {
 
     /** The last list or watch failure, if any (kept after recovery). */
     public Optional<String> lastFailure() {
-        return Optional.ofNullable(lastFailure.get());
+        return informer.lastFailure().map(InformerFailure::message);
     }
 
     @Override
-    public synchronized void close() {
-        if (closed.compareAndSet(false, true)) {
-            SharedIndexInformer<GenericKubernetesResource> current = informer;
-            if (current != null) {
-                current.stop();
-            }
+    public void close() {
+        if (informer.close()) {
             status.close();
         }
     }
 
-    private void degraded(Throwable failure) {
-        String reason = reason(failure);
+    private void degraded(InformerFailure failure, Throwable thrown) {
+        String reason = reason(thrown);
         degradedCounter(reason).increment();
-        String message = failure.getClass().getSimpleName() + ": " + failure.getMessage();
-        lastFailure.set(message);
+        String message = failure.message();
         String previous = degradedReason.getAndSet(reason);
         if (reason.equals(previous)) {
             LOG.debug("DriftPolicy resources still not watched ({}): {}", reason, message);
@@ -253,6 +231,19 @@ public final class DriftPolicyWatcher implements AutoCloseable {
         String name = resource.getMetadata().getName();
         tracked.remove(name);
         policy.resourceRemoved(name);
+    }
+
+    /** A failure degrades the watch (logged once per cause, counted); the first list is logged by state(). */
+    private final class WatchEvents implements RetryingInformer.Listener {
+        @Override
+        public void failed(InformerFailure failure, Throwable thrown) {
+            degraded(failure, thrown);
+        }
+
+        @Override
+        public void listed() {
+            state();
+        }
     }
 
     private final class Events implements ResourceEventHandler<GenericKubernetesResource> {

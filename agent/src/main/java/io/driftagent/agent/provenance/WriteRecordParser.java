@@ -4,12 +4,11 @@ import static io.driftagent.agent.provenance.WriteRecordLayout.*;
 
 import io.driftagent.agent.fs.PathBytes;
 import io.driftagent.agent.source.ExecEvent.FileId;
+import io.driftagent.agent.source.KernelArgv;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.ArrayList;
-import java.util.List;
 
 /** Decodes one raw write record ({@link WriteRecordLayout}) where it lies; one instance per reader thread. */
 final class WriteRecordParser {
@@ -44,25 +43,10 @@ final class WriteRecordParser {
             raw.get(exeAt, scratch, 0, (int) exeLen);
             exe = PathBytes.decode(scratch, 0, (int) exeLen);
         }
-        List<String> argv = argv(raw, exeAt + (int) exeLen, (int) argvLen);
+        KernelArgv argv = KernelArgv.of(raw, exeAt + (int) exeLen, (int) argvLen, MAX_ARGS);
         return new WriteRecord(raw.getInt(offset + REC_OFF_TGID), raw.getLong(offset + REC_OFF_START_TIME),
                 raw.getLong(offset + REC_OFF_TIMESTAMP), Integer.toUnsignedLong(raw.getInt(offset + REC_OFF_MNT_NS)),
                 file, exe, argv, remote(raw, offset), remoteUpdate);
-    }
-
-    private List<String> argv(ByteBuffer raw, int at, int len) {
-        List<String> args = new ArrayList<>();
-        raw.get(at, scratch, 0, Math.min(len, scratch.length));
-        int start = 0;
-        for (int i = 0; i <= len && args.size() < MAX_ARGS; i++) {
-            if (i == len || scratch[i] == 0) {
-                if (i > start || i < len) {
-                    args.add(PathBytes.decode(scratch, start, i - start));
-                }
-                start = i + 1;
-            }
-        }
-        return args;
     }
 
     /** {@code a.b.c.d:port} or {@code [v6]:port}, null when the writer had no TCP peer. */

@@ -60,10 +60,8 @@ class FanotifyLateContainersEndToEndTest {
         work = Files.createTempDirectory("drift-e2e-late");
         containerd.importBusybox(work, IMAGE);
 
-        Path policy = Files.writeString(work.resolve("policy.yaml"), RunningAgent.ALERT_ON_EVERY_DRIFT);
         alerts = new AlertLog(work.resolve("alerts.jsonl"));
-        agent = RunningAgent.startStandaloneAndAwaitReady(
-                RunningAgent.standaloneFlags("fanotify", policy, alerts.file()));
+        agent = RunningAgent.startStandaloneAndAwaitReady(RunningAgent.alertingOnEveryDrift("fanotify", work, alerts));
     }
 
     @AfterAll

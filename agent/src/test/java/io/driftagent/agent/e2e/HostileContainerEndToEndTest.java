@@ -64,10 +64,8 @@ class HostileContainerEndToEndTest {
         containerd.importBusybox(work, IMAGE);
         targetPid = containerd.run(IMAGE, target);
 
-        Path policy = Files.writeString(work.resolve("policy.yaml"), RunningAgent.ALERT_ON_EVERY_DRIFT);
         alerts = new AlertLog(work.resolve("alerts.jsonl"));
-        agent = RunningAgent.startStandaloneAndAwaitReady(
-                RunningAgent.standaloneFlags(source(), policy, alerts.file()));
+        agent = RunningAgent.startStandaloneAndAwaitReady(RunningAgent.alertingOnEveryDrift(source(), work, alerts));
     }
 
     /** The exec source under test. */

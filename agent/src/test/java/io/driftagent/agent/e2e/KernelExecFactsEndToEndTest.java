@@ -80,10 +80,8 @@ class KernelExecFactsEndToEndTest {
         containerd.run(IMAGE, target, "--mount",
                 "type=bind,src=" + helpers + ",dst=/helpers,options=rbind:ro");
 
-        Path policy = Files.writeString(work.resolve("policy.yaml"), RunningAgent.ALERT_ON_EVERY_DRIFT);
         alerts = new AlertLog(work.resolve("alerts.jsonl"));
-        agent = RunningAgent.startStandaloneAndAwaitReady(
-                RunningAgent.standaloneFlags(source(), policy, alerts.file()));
+        agent = RunningAgent.startStandaloneAndAwaitReady(RunningAgent.alertingOnEveryDrift(source(), work, alerts));
     }
 
     @AfterAll

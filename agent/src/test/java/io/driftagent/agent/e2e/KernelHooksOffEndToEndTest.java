@@ -47,9 +47,8 @@ class KernelHooksOffEndToEndTest {
         work = Files.createTempDirectory("drift-e2e-hooksoff");
         containerd.importBusybox(work, IMAGE);
         containerd.run(IMAGE, target);
-        Path policy = Files.writeString(work.resolve("policy.yaml"), RunningAgent.ALERT_ON_EVERY_DRIFT);
         alerts = new AlertLog(work.resolve("alerts.jsonl"));
-        Map<Setting, String> flags = RunningAgent.standaloneFlags("ebpf", policy, alerts.file());
+        Map<Setting, String> flags = RunningAgent.alertingOnEveryDrift("ebpf", work, alerts);
         flags.put(Setting.EBPF_LIBRARY_DRIFT, "false");
         flags.put(Setting.EBPF_WRITE_TRACKING, "false");
         lastProgramBefore = programs().keySet().stream().mapToInt(Integer::intValue).max().orElse(0);

@@ -49,10 +49,9 @@ class LineageEndToEndTest {
         assertThat(BusyboxImage.available()).as("busybox-static at /bin/busybox").isTrue();
         work = Files.createTempDirectory("anc-e2e");
         containerd.importBusybox(work, IMAGE);
-        Path policy = Files.writeString(work.resolve("policy.yaml"), RunningAgent.ALERT_ON_EVERY_DRIFT);
         alerts = new AlertLog(work.resolve("alerts.jsonl"));
         // the agent first: the process tree learns every image from the container's first exec on
-        agent = RunningAgent.startStandaloneAndAwaitReady(RunningAgent.standaloneFlags("ebpf", policy, alerts.file()));
+        agent = RunningAgent.startStandaloneAndAwaitReady(RunningAgent.alertingOnEveryDrift("ebpf", work, alerts));
         HostCommands.run("ctr", "-n", containerd.namespace(), "run", "-d", IMAGE, target, "/bin/sh", "-c",
                 INIT_SCRIPT);
     }

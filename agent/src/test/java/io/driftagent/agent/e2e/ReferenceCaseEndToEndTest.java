@@ -61,9 +61,8 @@ class ReferenceCaseEndToEndTest {
         containerd.importBusybox(work, IMAGE);
         containerd.run(IMAGE, target, "--net-host");
 
-        Path policy = Files.writeString(work.resolve("policy.yaml"), RunningAgent.ALERT_ON_EVERY_DRIFT);
         alerts = new AlertLog(work.resolve("alerts.jsonl"));
-        agent = RunningAgent.startStandaloneAndAwaitReady(RunningAgent.standaloneFlags("ebpf", policy, alerts.file()));
+        agent = RunningAgent.startStandaloneAndAwaitReady(RunningAgent.alertingOnEveryDrift("ebpf", work, alerts));
     }
 
     @AfterAll

@@ -8,10 +8,12 @@ import io.driftagent.agent.config.ConfigLoader;
 import io.driftagent.agent.config.Setting;
 import io.driftagent.agent.sandbox.SandboxContainers;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -74,6 +76,15 @@ final class RunningAgent implements AutoCloseable {
         flags.put(Setting.HTTP_PORT, "0");
         flags.put(Setting.DEDUP_WINDOW, "0s");
         return flags;
+    }
+
+    /**
+     * {@link #standaloneFlags} for an agent that alerts on every drift: {@link #ALERT_ON_EVERY_DRIFT} written to
+     * {@code work/policy.yaml}, the alerts to {@code alerts}.
+     */
+    static Map<Setting, String> alertingOnEveryDrift(String source, Path work, AlertLog alerts) throws IOException {
+        Path policy = Files.writeString(work.resolve("policy.yaml"), ALERT_ON_EVERY_DRIFT);
+        return standaloneFlags(source, policy, alerts.file());
     }
 
     /** Starts a standalone agent (building a Kubernetes client fails the test) and waits until it is Ready. */

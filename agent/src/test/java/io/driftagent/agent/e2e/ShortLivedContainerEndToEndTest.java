@@ -58,10 +58,8 @@ class ShortLivedContainerEndToEndTest {
         assertThat(BusyboxImage.available()).as("busybox-static at /bin/busybox").isTrue();
         work = Files.createTempDirectory("drift-e2e-shortlived");
         containerd.importBusybox(work, IMAGE);
-        Path policy = Files.writeString(work.resolve("policy.yaml"), RunningAgent.ALERT_ON_EVERY_DRIFT);
         alerts = new AlertLog(work.resolve("alerts.jsonl"));
-        agent = RunningAgent.startStandaloneAndAwaitReady(
-                RunningAgent.standaloneFlags(source(), policy, alerts.file()));
+        agent = RunningAgent.startStandaloneAndAwaitReady(RunningAgent.alertingOnEveryDrift(source(), work, alerts));
     }
 
     /** The exec source under test. */

@@ -60,10 +60,8 @@ class WriteOriginEndToEndTest {
         // written before the agent starts: no writer can be known
         containerd.exec(target, "/bin/cp /bin/busybox /tmp/pre && chmod +x /tmp/pre");
 
-        Path policy = Files.writeString(work.resolve("policy.yaml"), RunningAgent.ALERT_ON_EVERY_DRIFT);
         alerts = new AlertLog(work.resolve("alerts.jsonl"));
-        agent = RunningAgent.startStandaloneAndAwaitReady(
-                RunningAgent.standaloneFlags(source(), policy, alerts.file()));
+        agent = RunningAgent.startStandaloneAndAwaitReady(RunningAgent.alertingOnEveryDrift(source(), work, alerts));
     }
 
     @AfterAll

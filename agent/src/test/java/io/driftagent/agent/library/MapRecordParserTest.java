@@ -70,6 +70,84 @@ class MapRecordParserTest {
         assertThat(parser.parse(raw, 0, raw.capacity())).as("a length over its bound").isNull();
     }
 
+    @Test
+    void moreArgumentsThanTheBoundKeepExactlyTheBoundAndAreFlagged() {
+        // given 65 complete one-letter arguments, no kernel flag
+        ByteBuffer raw = record(0, "/tmp/evil.so", "/usr/bin/app", arguments(MapRecordParser.MAX_ARGS + 1), 0);
+
+        // when
+        ExecEvent.KernelFacts k = parser.parse(raw, 0, raw.capacity()).kernel();
+
+        // then
+        assertThat(k.argv()).hasSize(MapRecordParser.MAX_ARGS);
+        assertThat(k.argv().get(MapRecordParser.MAX_ARGS - 1)).isEqualTo(letter(MapRecordParser.MAX_ARGS - 1));
+        assertThat(k.argvTruncated()).isTrue();
+    }
+
+    @Test
+    void exactlyTheBoundOfArgumentsIsKeptWholeAndNotFlagged() {
+        ByteBuffer raw = record(0, "/tmp/evil.so", "/usr/bin/app", arguments(MapRecordParser.MAX_ARGS), 0);
+
+        ExecEvent.KernelFacts k = parser.parse(raw, 0, raw.capacity()).kernel();
+
+        assertThat(k.argv()).hasSize(MapRecordParser.MAX_ARGS);
+        assertThat(k.argvTruncated()).isFalse();
+    }
+
+    @Test
+    void anArgvCutByTheKernelKeepsItsPartialLastArgumentAndIsFlagged() {
+        ByteBuffer raw = record(FLAG_ARGV_TRUNC, "/tmp/evil.so", "/usr/bin/app", "sh\0-c\0echo aa", 0);
+
+        ExecEvent.KernelFacts k = parser.parse(raw, 0, raw.capacity()).kernel();
+
+        assertThat(k.argv()).containsExactly("sh", "-c", "echo aa");
+        assertThat(k.argvTruncated()).isTrue();
+    }
+
+    @Test
+    void anArgumentThatIsNotUtf8ShowsTheReplacementCharacter() {
+        // given the argument "latin" 0xE9 "X" (Latin-1, not UTF-8) and a last argument cut inside "é" (0xC3 0xA9)
+        ByteBuffer raw = record(FLAG_ARGV_TRUNC, "/tmp/evil.so", "/usr/bin/app", "", 0);
+        byte[] argv = {'l', 'a', 't', 'i', 'n', (byte) 0xE9, 'X', 0, 'c', 'a', 'f', (byte) 0xC3};
+        raw = withArgv(raw, argv);
+
+        ExecEvent.KernelFacts k = parser.parse(raw, 0, raw.capacity()).kernel();
+
+        assertThat(k.argv()).containsExactly("latin\uFFFDX", "caf\uFFFD");
+    }
+
+    @Test
+    void anEmptyArgvIsUnknownAndNotFlagged() {
+        ByteBuffer raw = record(0, "/tmp/evil.so", "/usr/bin/app", "", 0);
+
+        ExecEvent.KernelFacts k = parser.parse(raw, 0, raw.capacity()).kernel();
+
+        assertThat(k.argv()).isEmpty();
+        assertThat(k.argvKnown()).isFalse();
+        assertThat(k.argvTruncated()).isFalse();
+    }
+
+    private static String arguments(int count) {
+        StringBuilder args = new StringBuilder();
+        for (int i = 0; i < count; i++) {
+            args.append(letter(i)).append('\0');
+        }
+        return args.toString();
+    }
+
+    private static String letter(int i) {
+        return String.valueOf((char) ('a' + i % 26));
+    }
+
+    /** The record with its (empty) argv section replaced by {@code argv}. */
+    private static ByteBuffer withArgv(ByteBuffer raw, byte[] argv) {
+        ByteBuffer b = ByteBuffer.allocate(raw.capacity() + argv.length).order(ByteOrder.LITTLE_ENDIAN);
+        b.put(0, raw, 0, raw.capacity());
+        b.putInt(REC_OFF_ARGV_LEN, argv.length);
+        b.put(raw.capacity(), argv);
+        return b;
+    }
+
     private static ByteBuffer record(int flags, String path, String exe, String argv, int offset) {
         byte[] p = path.getBytes(StandardCharsets.UTF_8);
         byte[] e = exe.getBytes(StandardCharsets.UTF_8);

@@ -1,12 +1,13 @@
 package io.driftagent.agent.metadata.kubernetes;
 
 import io.driftagent.agent.attribution.ContainerId;
+import io.driftagent.agent.kubernetes.InformerFailure;
+import io.driftagent.agent.kubernetes.RetryingInformer;
 import io.driftagent.agent.metadata.MetadataProvider;
 import io.driftagent.agent.metadata.WorkloadMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
-import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
@@ -22,10 +23,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,20 +51,15 @@ public final class PodMetadataInformer implements MetadataProvider, AutoCloseabl
 
     private static final Logger LOG = LoggerFactory.getLogger(PodMetadataInformer.class);
 
-    private final KubernetesClient client;
     private final String nodeName;
-    private final Clock clock;
     private final int maxParked;
     private final ContainerIndex index;
     private final Map<ContainerId, List<CompletableFuture<Optional<WorkloadMetadata>>>> parked =
             new ConcurrentHashMap<>();
     private final AtomicInteger parkedCount = new AtomicInteger();
     private final AtomicLong parkedOverflows = new AtomicLong();
-    private final AtomicBoolean everSynced = new AtomicBoolean();
-    private final AtomicBoolean closed = new AtomicBoolean();
-    private final AtomicReference<SyncError> lastSyncError = new AtomicReference<>();
     private final CompletableFuture<Void> firstSync = new CompletableFuture<>();
-    private volatile SharedIndexInformer<Pod> informer;
+    private final RetryingInformer<Pod> informer;
 
     public PodMetadataInformer(KubernetesClient client, String nodeName, Duration deletedPodGrace, Clock clock) {
         this(client, nodeName, deletedPodGrace, clock, DEFAULT_MAX_PARKED);
@@ -73,7 +67,7 @@ public final class PodMetadataInformer implements MetadataProvider, AutoCloseabl
 
     public PodMetadataInformer(KubernetesClient client, String nodeName, Duration deletedPodGrace, Clock clock,
                                int maxParked) {
-        this.client = Objects.requireNonNull(client, "client");
+        Objects.requireNonNull(client, "client");
         if (nodeName == null || nodeName.isBlank()) {
             throw new IllegalArgumentException("nodeName is required (set NODE_NAME from the downward API)");
         }
@@ -81,38 +75,16 @@ public final class PodMetadataInformer implements MetadataProvider, AutoCloseabl
             throw new IllegalArgumentException("maxParked must not be negative: " + maxParked);
         }
         this.nodeName = nodeName;
-        this.clock = Objects.requireNonNull(clock, "clock");
         this.maxParked = maxParked;
-        this.index = new ContainerIndex(clock, deletedPodGrace, this::completeParked);
+        this.index = new ContainerIndex(Objects.requireNonNull(clock, "clock"), deletedPodGrace, this::completeParked);
+        this.informer = new RetryingInformer<>(
+                () -> client.pods().inAnyNamespace().withField("spec.nodeName", nodeName).runnableInformer(0),
+                new PodEvents(), new SyncEvents(), clock);
     }
 
     /** Starts listing and watching in the background; returns at once. Failures are retried with backoff. */
-    public synchronized void start() {
-        if (closed.get()) {
-            throw new IllegalStateException("closed");
-        }
-        if (informer != null) {
-            return;
-        }
-        SharedIndexInformer<Pod> created = client.pods().inAnyNamespace()
-                .withField("spec.nodeName", nodeName)
-                .runnableInformer(0);
-        created.addEventHandler(new PodEvents());
-        created.exceptionHandler((started, failure) -> {
-            recordError(failure);
-            return true; // keep retrying: an agent must survive API-server outages
-        });
-        informer = created;
-        created.start().whenComplete((ignored, failure) -> {
-            if (failure == null) {
-                everSynced.set(true);
-                firstSync.complete(null);
-                LOG.info("pod informer for node {} synced: {} containers indexed", nodeName,
-                        index.liveContainers());
-            } else if (!closed.get()) {
-                recordError(failure);
-            }
-        });
+    public void start() {
+        informer.start();
     }
 
     /** Waits (blocking the caller) up to {@code timeout} for the first sync; true when synced. For start-up only. */
@@ -128,14 +100,13 @@ public final class PodMetadataInformer implements MetadataProvider, AutoCloseabl
     }
 
     public InformerState state() {
-        SharedIndexInformer<Pod> current = informer;
-        if (closed.get()) {
+        if (informer.isClosed()) {
             return InformerState.STOPPED;
         }
-        if (current == null || !everSynced.get()) {
+        if (!informer.hasListed()) {
             return InformerState.STARTING;
         }
-        return current.isWatching() ? InformerState.SYNCED : InformerState.DISCONNECTED;
+        return informer.isWatching() ? InformerState.SYNCED : InformerState.DISCONNECTED;
     }
 
     /** Synced and watching: what readiness requires in Kubernetes mode. */
@@ -144,8 +115,8 @@ public final class PodMetadataInformer implements MetadataProvider, AutoCloseabl
     }
 
     /** The last list/watch failure seen (kept after recovery, with its time), if any. */
-    public Optional<SyncError> lastSyncError() {
-        return Optional.ofNullable(lastSyncError.get());
+    public Optional<InformerFailure> lastSyncError() {
+        return informer.lastFailure();
     }
 
     @Override
@@ -234,20 +205,10 @@ public final class PodMetadataInformer implements MetadataProvider, AutoCloseabl
     }
 
     @Override
-    public synchronized void close() {
-        if (closed.compareAndSet(false, true)) {
-            SharedIndexInformer<Pod> current = informer;
-            if (current != null) {
-                current.stop();
-            }
+    public void close() {
+        if (informer.close()) {
             parked.values().forEach(waiters -> waiters.forEach(w -> w.complete(Optional.empty())));
         }
-    }
-
-    private void recordError(Throwable failure) {
-        String message = failure.getClass().getSimpleName() + ": " + failure.getMessage();
-        lastSyncError.set(new SyncError(clock.instant(), message));
-        LOG.warn("pod informer for node {}: {} (cache kept, retrying)", nodeName, message);
     }
 
     private boolean isOnThisNode(Pod pod) {
@@ -257,6 +218,20 @@ public final class PodMetadataInformer implements MetadataProvider, AutoCloseabl
     private static String keyOf(Pod pod) {
         String uid = pod.getMetadata().getUid();
         return uid != null ? uid : pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName();
+    }
+
+    /** An outage keeps the cache: every failure is logged, the informer retries. */
+    private final class SyncEvents implements RetryingInformer.Listener {
+        @Override
+        public void failed(InformerFailure failure, Throwable thrown) {
+            LOG.warn("pod informer for node {}: {} (cache kept, retrying)", nodeName, failure.message());
+        }
+
+        @Override
+        public void listed() {
+            firstSync.complete(null);
+            LOG.info("pod informer for node {} synced: {} containers indexed", nodeName, index.liveContainers());
+        }
     }
 
     private final class PodEvents implements ResourceEventHandler<Pod> {

@@ -8,6 +8,7 @@ import io.driftagent.agent.source.ExecEvent.Flags;
 import io.driftagent.agent.source.ExecEvent.KernelFacts;
 import io.driftagent.agent.source.ExecEvent.Lineage;
 import io.driftagent.agent.source.ExecEvent.ProcessKey;
+import io.driftagent.agent.source.KernelArgv;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;

@@ -153,6 +153,44 @@ class ExecRecordParserTest {
     }
 
     @Test
+    void exactlyTheBoundOfArgumentsIsKeptWholeAndNotFlagged() {
+        StringBuilder args = new StringBuilder();
+        for (int i = 0; i < ExecRecordParser.MAX_ARGS; i++) {
+            args.append((char) ('a' + i % 26)).append('\0');
+        }
+        ByteBuffer raw = record(0, "x", "/x".getBytes(StandardCharsets.UTF_8), new byte[0],
+                args.toString().getBytes(StandardCharsets.UTF_8));
+        raw.putInt(REC_OFF_ARGC, ExecRecordParser.MAX_ARGS);
+
+        KernelFacts k = parse(raw).kernel();
+
+        assertThat(k.argv()).hasSize(ExecRecordParser.MAX_ARGS);
+        assertThat(k.argvTruncated()).isFalse();
+    }
+
+    @Test
+    void anArgumentThatIsNotUtf8ShowsTheReplacementCharacter() {
+        // given the argument "latin" 0xE9 "X" (Latin-1, not UTF-8) and a last argument cut inside "é" (0xC3 0xA9)
+        byte[] argv = {'l', 'a', 't', 'i', 'n', (byte) 0xE9, 'X', 0, 'c', 'a', 'f', (byte) 0xC3};
+        ByteBuffer raw = record(FLAG_ARGV_TRUNC, "x", "/x".getBytes(StandardCharsets.UTF_8), new byte[0], argv);
+
+        KernelFacts k = parse(raw).kernel();
+
+        assertThat(k.argv()).containsExactly("latin\uFFFDX", "caf\uFFFD");
+        assertThat(k.argvTruncated()).isTrue();
+    }
+
+    @Test
+    void anEmptyArgvIsUnknownAndNotFlagged() {
+        ByteBuffer raw = record(0, "x", "/x".getBytes(StandardCharsets.UTF_8), new byte[0], new byte[0]);
+
+        KernelFacts k = parse(raw).kernel();
+
+        assertThat(k.argvKnown()).isFalse();
+        assertThat(k.argvTruncated()).isFalse();
+    }
+
+    @Test
     void fewerArgumentsThanArgcMeansTruncated() {
         ByteBuffer raw = record(0, "x", "/x".getBytes(StandardCharsets.UTF_8), new byte[0],
                 "a\0b\0".getBytes(StandardCharsets.UTF_8));

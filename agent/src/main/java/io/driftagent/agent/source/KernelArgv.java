@@ -1,17 +1,24 @@
-package io.driftagent.agent.source.ebpf;
+package io.driftagent.agent.source;
 
-import io.driftagent.agent.source.ExecEvent;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The argv bytes of one exec record, split into strings only when something reads them: most execs (image-layer
- * files) are never alerted, so the reader thread copies the bytes and counts the arguments, and the alert's
- * command line pays for the strings. Immutable; the split is idempotent, so a race only repeats it.
+ * The argv area of one BPF ring record (exec, mapping, write), split into strings only when something reads them:
+ * most execs (image-layer files) are never alerted, so the reader thread copies the bytes and counts the arguments,
+ * and the alert's command line pays for the strings. The one splitter of the records' argv.
+ *
+ * <p>The bytes are NUL-separated as {@code /proc/<pid>/cmdline} is: a final NUL ends the last argument; bytes after
+ * the last NUL are an argument cut by the kernel's bound, kept as far as it goes. Each argument is decoded as UTF-8,
+ * a byte sequence that is not UTF-8 (also a character cut by that bound) shown as U+FFFD, as {@code docs/alerts.md}
+ * says of command lines and as the fanotify source reads {@code /proc/<pid>/cmdline}. An argument is only shown, never
+ * used to find a file again, so it does not need {@code fs.PathBytes}' lossless mapping of names.
+ *
+ * <p>Immutable; the split is idempotent, so a race only repeats it.
  */
-final class KernelArgv extends ExecEvent.LazyArgs {
+public final class KernelArgv extends ExecEvent.LazyArgs {
     private final byte[] bytes;
     private final int size;
     private volatile List<String> split;
@@ -22,11 +29,13 @@ final class KernelArgv extends ExecEvent.LazyArgs {
     }
 
     /**
-     * @param maxArgs the most arguments kept
-     * @return the arguments in {@code raw[offset, offset + length)}, NUL-separated as /proc/<pid>/cmdline is (a final
-     *         NUL ends the last argument; bytes after the last NUL are an argument cut by the kernel's bound)
+     * @param maxArgs the most arguments kept ({@link #total()} tells whether there were more)
+     * @return the arguments in {@code raw[offset, offset + length)}
      */
-    static KernelArgv of(ByteBuffer raw, int offset, int length, int maxArgs) {
+    public static KernelArgv of(ByteBuffer raw, int offset, int length, int maxArgs) {
+        if (maxArgs < 0) {
+            throw new IllegalArgumentException("maxArgs must not be negative: " + maxArgs);
+        }
         byte[] bytes = new byte[length];
         raw.get(offset, bytes, 0, length);
         return new KernelArgv(bytes, (int) Math.min(count(bytes), maxArgs));
@@ -37,8 +46,8 @@ final class KernelArgv extends ExecEvent.LazyArgs {
         return bytes.length;
     }
 
-    /** How many arguments the bytes hold, before any bound. */
-    long total() {
+    /** How many arguments the bytes hold, before any bound: more than {@link #size()} when some were left out. */
+    public long total() {
         return count(bytes);
     }
 
