@@ -11,11 +11,17 @@
  * ld.so) are made inside the kernel (vm_mmap), not through the syscall: they never reach this program.
  *
  * Filters, cheapest first, so that the common mmap costs a few instructions: not PROT_EXEC, anonymous or without
- * an fd: out. The host's processes (mount namespace = the host's): out. Then the file: one of an image's read-only
- * layers (the exec record's EXEC_IMAGE_LAYER rule: overlay, no upper inode, neither memfd nor unlinked): out; the
- * process's own executable (mm->exe_file): out; already reported for this process (tgid + start time, dev/ino, an
- * LRU map): out. What is left is written to the events ring and rings the doorbell (every record may be drift).
- * An mmap the kernel then refuses (a noexec mount) is still reported: the attempt is the event.
+ * an fd: out. The host's processes (mount namespace = the host's): out. Then the file: on a noexec mount (the kernel
+ * refuses the mapping: nothing is loaded; decided here from the mount's flags, so no exit hook is needed): out,
+ * counted; one of an image's read-only layers (the exec record's EXEC_IMAGE_LAYER rule: overlay, no upper inode,
+ * neither memfd nor unlinked): out; the process's own executable (mm->exe_file): out; already reported for this
+ * process (tgid + start time, dev/ino, an LRU map): out. What is left is written to the events ring and rings the
+ * doorbell (every record may be drift).
+ *
+ * Second hook: tracepoint/syscalls/sys_enter_mprotect, for a file mapped readable and made executable later
+ * (library_mprotect below): the same filters and record, with MAP_FLAG_MPROTECT. Userspace turns it off alone when it
+ * does not load or attach. Neither hook sees 32-bit (ia32 compat) processes: the syscall tracepoints do not fire for
+ * compat system calls (docs/alerts.md, "Library drift").
  */
 #include "map_record.h"
 
@@ -181,32 +187,45 @@ __noinline int lib_copy_path(__u64 file_addr, __u32 at)
 	return pl | (s->path_flags << 16);
 }
 
-SEC("tracepoint/syscalls/sys_enter_mmap")
-int library_mmap(struct lib_mmap_args *ctx)
+/* path_noexec() (fs/exec.c): the kernel refuses PROT_EXEC mappings of such a file (do_mmap: EPERM; a later
+ * mprotect(PROT_EXEC): EACCES, VM_MAYEXEC was cleared), so its mapping loads no code */
+#define LIB_MNT_NOEXEC 0x04  /* include/linux/mount.h */
+#define LIB_SB_I_NOEXEC 0x02 /* include/linux/fs.h */
+static __always_inline int lib_path_noexec(struct file *f)
 {
-	__u64 prot = ctx->prot;
-	__u64 mflags = ctx->flags;
-	long fd = (long)ctx->fd;
-	if (!(prot & LIB_PROT_EXEC) || (mflags & LIB_MAP_ANONYMOUS) || fd < 0 || fd > 0x7fffffff)
+	struct vfsmount *mnt = BPF_CORE_READ(f, f_path.mnt);
+	if (!mnt)
 		return 0;
+	if (BPF_CORE_READ(mnt, mnt_flags) & LIB_MNT_NOEXEC)
+		return 1;
+	return (BPF_CORE_READ(mnt, mnt_sb, s_iflags) & LIB_SB_I_NOEXEC) != 0;
+}
 
-	struct task_struct *task = (void *)bpf_get_current_task();
-	__u32 mnt_ns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+/* whether the current process is one whose mappings are looked at: not in the host's mount namespace; sets *mnt_ns */
+static __always_inline int lib_tracked(struct task_struct *task, __u32 *mnt_ns)
+{
 	__u32 zero = 0;
+	*mnt_ns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
 	__u64 *host_ns = bpf_map_lookup_elem(&lib_config, &zero);
-	if (host_ns && *host_ns && (__u32)*host_ns == mnt_ns)
-		return 0;
-	lib_count(MAP_CTR_CANDIDATES);
+	return !(host_ns && *host_ns && (__u32)*host_ns == *mnt_ns);
+}
 
-	struct task_struct___lib *t = (void *)task;
-	struct fdtable___lib *fdt = BPF_CORE_READ(t, files, fdt);
-	if (!fdt || (unsigned long)fd >= BPF_CORE_READ(fdt, max_fds))
+/*
+ * The file an executable mapping was asked of, for both programs: the filters on the file (noexec mount, image
+ * layer, own executable, seen), then the record into the ring. `how` is 0 or MAP_FLAG_MPROTECT. A global function:
+ * verified once, on its own.
+ */
+__noinline int lib_on_file(__u64 file_addr, __u32 mnt_ns, __u32 prot, __u32 mflags, __u32 how)
+{
+	struct file *f = (void *)file_addr;
+	struct task_struct *task = (void *)bpf_get_current_task();
+	__u32 zero = 0;
+	if (!f || !task)
 		return 0;
-	struct file **fds = BPF_CORE_READ(fdt, fd);
-	struct file *f = NULL;
-	if (!fds || bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) < 0 || !f)
+	if (lib_path_noexec(f)) {
+		lib_count(MAP_CTR_NOEXEC);
 		return 0;
-
+	}
 	__u32 flags = file_flags(f);
 	if ((flags & EXEC_IMAGE_LAYER_MASK) == EXEC_IMAGE_LAYER_BITS) {
 		lib_count(MAP_CTR_IMAGE_LAYER);
@@ -219,6 +238,7 @@ int library_mmap(struct lib_mmap_args *ctx)
 		return 0;
 	}
 
+	struct task_struct___lib *t = (void *)task;
 	struct lib_seen_key key = {};
 	key.tgid = bpf_get_current_pid_tgid() >> 32;
 	struct task_struct *leader = BPF_CORE_READ(t, group_leader);
@@ -239,7 +259,7 @@ int library_mmap(struct lib_mmap_args *ctx)
 	__u64 ugid = bpf_get_current_uid_gid();
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	rec->magic = MAP_REC_MAGIC;
-	rec->flags = flags;
+	rec->flags = flags | (how & MAP_FLAG_MPROTECT);
 	rec->pid = (__u32)pid_tgid;
 	rec->tgid = pid_tgid >> 32;
 	rec->ppid = BPF_CORE_READ(task, real_parent, tgid);
@@ -254,8 +274,8 @@ int library_mmap(struct lib_mmap_args *ctx)
 	rec->exe_dev = rec->exe_ino = 0;
 	if (exe)
 		file_id(exe, &rec->exe_dev, &rec->exe_ino);
-	rec->prot = (__u32)prot;
-	rec->mmap_flags = (__u32)mflags;
+	rec->prot = prot;
+	rec->mmap_flags = mflags;
 	rec->euid = BPF_CORE_READ(task, cred, euid.val);
 	bpf_get_current_comm(rec->comm, sizeof(rec->comm));
 
@@ -307,4 +327,78 @@ int library_mmap(struct lib_mmap_args *ctx)
 	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 4)
 		ring_doorbell();
 	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_mmap")
+int library_mmap(struct lib_mmap_args *ctx)
+{
+	__u64 prot = ctx->prot;
+	__u64 mflags = ctx->flags;
+	long fd = (long)ctx->fd;
+	if (!(prot & LIB_PROT_EXEC) || (mflags & LIB_MAP_ANONYMOUS) || fd < 0 || fd > 0x7fffffff)
+		return 0;
+
+	struct task_struct *task = (void *)bpf_get_current_task();
+	__u32 mnt_ns;
+	if (!lib_tracked(task, &mnt_ns))
+		return 0;
+	lib_count(MAP_CTR_CANDIDATES);
+
+	struct task_struct___lib *t = (void *)task;
+	struct fdtable___lib *fdt = BPF_CORE_READ(t, files, fdt);
+	if (!fdt || (unsigned long)fd >= BPF_CORE_READ(fdt, max_fds))
+		return 0;
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *f = NULL;
+	if (!fds || bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) < 0 || !f)
+		return 0;
+	return lib_on_file((__u64)f, mnt_ns, (__u32)prot, (__u32)mflags, 0);
+}
+
+/* tracepoint/syscalls/sys_enter_mprotect's record (its format file) */
+struct lib_mprotect_args {
+	__u64 common;
+	__s32 syscall_nr;
+	__u32 pad;
+	__u64 start;
+	__u64 len;
+	__u64 prot;
+};
+
+struct lib_vma_ctx {
+	__u64 file;
+};
+
+/* bpf_find_vma's callback: the mapping's file (NULL for anonymous memory: a JIT's code) */
+static long lib_vma_file(struct task_struct *task, struct vm_area_struct *vma, struct lib_vma_ctx *ctx)
+{
+	ctx->file = (__u64)BPF_CORE_READ(vma, vm_file);
+	return 0;
+}
+
+/*
+ * mprotect(PROT_EXEC) of a file mapping: a loader may map a dropped file readable and make it executable later, which
+ * sys_enter_mmap never sees as executable. The file is the one of the mapping at `start` (bpf_find_vma: kernel 5.17
+ * and later, allowed in tracepoint programs; it takes the mm's lock with a trylock, so a busy lock is a counted
+ * miss). A range spanning several mappings is judged by its first. Anonymous memory (a JIT) is not looked at further.
+ */
+SEC("tracepoint/syscalls/sys_enter_mprotect")
+int library_mprotect(struct lib_mprotect_args *ctx)
+{
+	__u64 prot = ctx->prot;
+	if (!(prot & LIB_PROT_EXEC))
+		return 0;
+	struct task_struct *task = (void *)bpf_get_current_task();
+	__u32 mnt_ns;
+	if (!lib_tracked(task, &mnt_ns))
+		return 0;
+	struct lib_vma_ctx vc = {};
+	if (bpf_find_vma(bpf_get_current_task_btf(), ctx->start, lib_vma_file, &vc, 0) != 0) {
+		lib_count(MAP_CTR_MPROTECT_UNRESOLVED);
+		return 0;
+	}
+	if (!vc.file)
+		return 0;
+	lib_count(MAP_CTR_CANDIDATES);
+	return lib_on_file(vc.file, mnt_ns, (__u32)prot, 0, MAP_FLAG_MPROTECT);
 }
