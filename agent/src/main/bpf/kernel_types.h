@@ -174,6 +174,16 @@ struct pid {
 	struct upid numbers[1];
 } __attribute__((preserve_access_index));
 
+/* a process's descriptor table (task_fd_file) */
+struct fdtable {
+	unsigned int max_fds;
+	struct file **fd;
+} __attribute__((preserve_access_index));
+
+struct files_struct {
+	struct fdtable *fdt;
+} __attribute__((preserve_access_index));
+
 struct task_struct {
 	pid_t tgid;
 	struct task_struct *group_leader;
@@ -187,6 +197,7 @@ struct task_struct {
 	const struct cred *cred;
 	char comm[16];
 	struct fs_struct *fs;
+	struct files_struct *files;
 	kuid_t loginuid;         /* CONFIG_AUDIT (CONFIG_AUDITSYSCALL before 5.x): read behind bpf_core_field_exists */
 	unsigned int sessionid;
 } __attribute__((preserve_access_index));

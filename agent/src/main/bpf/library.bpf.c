@@ -43,21 +43,6 @@ struct lib_mmap_args {
 	__u64 off;
 };
 
-/* CO-RE flavours of what only this program reads (kernel_types.h is the exec program's) */
-struct fdtable___lib {
-	unsigned int max_fds;
-	struct file **fd;
-} __attribute__((preserve_access_index));
-
-struct files_struct___lib {
-	struct fdtable___lib *fdt;
-} __attribute__((preserve_access_index));
-
-struct task_struct___lib {
-	struct task_struct *group_leader;
-	struct files_struct___lib *files;
-} __attribute__((preserve_access_index));
-
 struct map_record {
 	__u32 magic;
 	__u32 flags;
@@ -187,25 +172,11 @@ __noinline int lib_copy_path(__u64 file_addr, __u32 at)
 	return pl | (s->path_flags << 16);
 }
 
-/* path_noexec() (fs/exec.c): the kernel refuses PROT_EXEC mappings of such a file (do_mmap: EPERM; a later
- * mprotect(PROT_EXEC): EACCES, VM_MAYEXEC was cleared), so its mapping loads no code */
-#define LIB_MNT_NOEXEC 0x04  /* include/linux/mount.h */
-#define LIB_SB_I_NOEXEC 0x02 /* include/linux/fs.h */
-static __always_inline int lib_path_noexec(struct file *f)
-{
-	struct vfsmount *mnt = BPF_CORE_READ(f, f_path.mnt);
-	if (!mnt)
-		return 0;
-	if (BPF_CORE_READ(mnt, mnt_flags) & LIB_MNT_NOEXEC)
-		return 1;
-	return (BPF_CORE_READ(mnt, mnt_sb, s_iflags) & LIB_SB_I_NOEXEC) != 0;
-}
-
 /* whether the current process is one whose mappings are looked at: not in the host's mount namespace; sets *mnt_ns */
 static __always_inline int lib_tracked(struct task_struct *task, __u32 *mnt_ns)
 {
 	__u32 zero = 0;
-	*mnt_ns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+	*mnt_ns = task_mnt_ns(task);
 	__u64 *host_ns = bpf_map_lookup_elem(&lib_config, &zero);
 	return !(host_ns && *host_ns && (__u32)*host_ns == *mnt_ns);
 }
@@ -222,7 +193,8 @@ __noinline int lib_on_file(__u64 file_addr, __u32 mnt_ns, __u32 prot, __u32 mfla
 	__u32 zero = 0;
 	if (!f || !task)
 		return 0;
-	if (lib_path_noexec(f)) {
+	/* the kernel refuses to map it executable (common.bpf.h, file_path_noexec): no code was loaded */
+	if (file_path_noexec(f)) {
 		lib_count(MAP_CTR_NOEXEC);
 		return 0;
 	}
@@ -238,14 +210,9 @@ __noinline int lib_on_file(__u64 file_addr, __u32 mnt_ns, __u32 prot, __u32 mfla
 		return 0;
 	}
 
-	struct task_struct___lib *t = (void *)task;
 	struct lib_seen_key key = {};
 	key.tgid = bpf_get_current_pid_tgid() >> 32;
-	struct task_struct *leader = BPF_CORE_READ(t, group_leader);
-	if (bpf_core_field_exists(task->start_boottime))
-		key.start_time = BPF_CORE_READ(leader, start_boottime);
-	else
-		key.start_time = BPF_CORE_READ(leader, start_time);
+	key.start_time = process_start_time(task);
 	file_id(f, &key.dev, &key.ino);
 	__u8 one = 1;
 	if (bpf_map_update_elem(&lib_seen, &key, &one, LIB_BPF_NOEXIST) != 0) {
@@ -314,18 +281,13 @@ __noinline int lib_on_file(__u64 file_addr, __u32 mnt_ns, __u32 prot, __u32 mfla
 	barrier_var(size);
 	if (size > sizeof(*rec))
 		return 0;
-	if (bpf_ringbuf_output(&events, rec, size, BPF_RB_NO_WAKEUP) < 0) {
+	/* every mapping record may be drift: rung for as a prompt exec record is (see exec.bpf.c, "Wakeups") */
+	if (ring_emit(rec, size, RING_WHEN(EXEC_READER_SLEEPING) | RING_WHEN(EXEC_READER_LAZY)) < 0) {
 		lib_count(MAP_CTR_RINGBUF_FULL);
 		bpf_map_delete_elem(&lib_seen, &key); /* not reported: a later mapping may be */
 		return 0;
 	}
 	lib_count(MAP_CTR_EMITTED);
-	/* every mapping record may be drift: rung for as a prompt exec record is (see exec.bpf.c, "Wakeups") */
-	__u32 *state = bpf_map_lookup_elem(&reader_state, &zero);
-	__u32 st = state ? *state : EXEC_READER_SLEEPING;
-	if (st != EXEC_READER_POLLING ||
-	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 4)
-		ring_doorbell();
 	return 0;
 }
 
@@ -344,13 +306,8 @@ int library_mmap(struct lib_mmap_args *ctx)
 		return 0;
 	lib_count(MAP_CTR_CANDIDATES);
 
-	struct task_struct___lib *t = (void *)task;
-	struct fdtable___lib *fdt = BPF_CORE_READ(t, files, fdt);
-	if (!fdt || (unsigned long)fd >= BPF_CORE_READ(fdt, max_fds))
-		return 0;
-	struct file **fds = BPF_CORE_READ(fdt, fd);
-	struct file *f = NULL;
-	if (!fds || bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) < 0 || !f)
+	struct file *f = task_fd_file(task, fd);
+	if (!f)
 		return 0;
 	return lib_on_file((__u64)f, mnt_ns, (__u32)prot, (__u32)mflags, 0);
 }
