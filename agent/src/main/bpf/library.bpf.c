@@ -326,6 +326,22 @@ struct lib_vma_ctx {
 	__u64 file;
 };
 
+/*
+ * Whether a mapping's file is a file of an image's read-only layer as overlayfs maps it: overlayfs puts its layer's
+ * own file into the mapping (vm_file is the real file, not the overlay's), opened through the layer's private mount,
+ * a clone attached to no mount tree (its own parent) that overlayfs makes read-only for the lower layers only
+ * (MNT_READONLY). The upper layer's clone is writable: a dropped file's mapping goes on to the record.
+ */
+#define LIB_MNT_READONLY 0x40 /* include/linux/mount.h */
+static __always_inline int lib_lower_layer_file(struct file *f)
+{
+	struct vfsmount *vfsmnt = BPF_CORE_READ(f, f_path.mnt);
+	if (!vfsmnt || !(BPF_CORE_READ(vfsmnt, mnt_flags) & LIB_MNT_READONLY))
+		return 0;
+	struct mount *mnt = (void *)((char *)vfsmnt - bpf_core_field_offset(struct mount, mnt));
+	return BPF_CORE_READ(mnt, mnt_parent) == mnt;
+}
+
 /* bpf_find_vma's callback: the mapping's file (NULL for anonymous memory: a JIT's code) */
 static long lib_vma_file(struct task_struct *task, struct vm_area_struct *vma, struct lib_vma_ctx *ctx)
 {
@@ -338,6 +354,9 @@ static long lib_vma_file(struct task_struct *task, struct vm_area_struct *vma, s
  * sys_enter_mmap never sees as executable. The file is the one of the mapping at `start` (bpf_find_vma: kernel 5.17
  * and later, allowed in tracepoint programs; it takes the mm's lock with a trylock, so a busy lock is a counted
  * miss). A range spanning several mappings is judged by its first. Anonymous memory (a JIT) is not looked at further.
+ * A file of a container's overlay is, in a mapping, overlayfs's file of the layer (see lib_lower_layer_file): an image
+ * layer's is skipped here; an upper layer's is reported with its path in the layer (which is its path in the
+ * container, flagged outside the root) and the layer file's dev/ino.
  */
 SEC("tracepoint/syscalls/sys_enter_mprotect")
 int library_mprotect(struct lib_mprotect_args *ctx)
@@ -357,5 +376,9 @@ int library_mprotect(struct lib_mprotect_args *ctx)
 	if (!vc.file)
 		return 0;
 	lib_count(MAP_CTR_CANDIDATES);
+	if (lib_lower_layer_file((struct file *)vc.file)) {
+		lib_count(MAP_CTR_IMAGE_LAYER);
+		return 0;
+	}
 	return lib_on_file(vc.file, mnt_ns, (__u32)prot, 0, MAP_FLAG_MPROTECT);
 }

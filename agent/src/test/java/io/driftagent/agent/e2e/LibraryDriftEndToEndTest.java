@@ -210,9 +210,10 @@ class LibraryDriftEndToEndTest {
     @Test
     void theImagesOwnLibrariesThatEveryExecMapsAreNeverAlerted() throws Exception {
         // given the image's programs run many ways: linked against libc by ld.so, ld.so run as a program (it maps
-        // the program itself), an image library dlopen()ed
+        // the program itself), an image library dlopen()ed, an image library mapped and made executable by mprotect
+        // (the mapping's file is then overlay's file of the lower layer, not the container's view of it)
         containerd.exec(target, "for i in 1 2 3 4 5; do /usr/bin/app; done; " + ldSo() + " /usr/bin/app; "
-                + "/usr/bin/loader " + libm() + "; /usr/bin/loader /usr/bin/app; true");
+                + "/usr/bin/loader " + libm() + "; /usr/bin/loader /usr/bin/app; /usr/bin/mprot " + libm() + "; true");
         // and then a dropped library, the marker that the agent handled what came before
         containerd.exec(target, "cp /helpers/evil.so /tmp/marker.so && LD_PRELOAD=/tmp/marker.so /usr/bin/app");
 
