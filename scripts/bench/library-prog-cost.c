@@ -1,11 +1,11 @@
 /*
- * The library program's cost (library.bpf.c, tracepoint/syscalls/sys_enter_mmap), in one run:
- *  - its own time per call from the kernel's bpf_stats (run_time_ns / run_cnt; every mmap(2) of the machine meanwhile
- *    is a call, most leave at the first test) and per exec of the storm;
+ * The library programs' cost (library.bpf.c, tracepoint/syscalls/sys_enter_mmap and sys_enter_mprotect), in one run:
+ *  - their own time per call from the kernel's bpf_stats (run_time_ns / run_cnt; every mmap(2), every mprotect(2) of
+ *    the machine meanwhile is a call, most leave at the first test) and per exec of the storm;
  *  - an exec storm of a dynamically linked program inside a container's mount namespace (each exec maps its
  *    libraries from the image's layers: the path every container exec takes), with the library program attached
  *    and detached in alternating rounds while the exec program stays attached: the ratio of the two rates.
- * Loads one exec.bpf.o (exec_btf + library_mmap), tells the library program the host's mount namespace (this
+ * Loads one exec.bpf.o (exec_btf + library_mmap + library_mprotect), tells the library program the host's mount namespace (this
  * process's), then spawns <program> <execs> times per round, each child joining the mount namespace of <container-pid>
  * before its exec (setns: root and cwd become the container's; the parent stays on the host, where libbpf finds
  * tracefs to attach). The events ring is drained (records dropped) after every exec, as the agent's reader would
@@ -70,17 +70,20 @@ int main(int argc, char **argv)
 		perror("open");
 		return 1;
 	}
-	struct bpf_program *p, *exec = NULL, *lib = NULL;
+	struct bpf_program *p, *exec = NULL, *lib = NULL, *mprot = NULL;
 	bpf_object__for_each_program(p, obj) {
 		const char *name = bpf_program__name(p);
-		int want = strcmp(name, "exec_btf") == 0 || strcmp(name, "library_mmap") == 0;
+		int want = strcmp(name, "exec_btf") == 0 || strcmp(name, "library_mmap") == 0 ||
+			   strcmp(name, "library_mprotect") == 0;
 		bpf_program__set_autoload(p, want);
 		if (strcmp(name, "exec_btf") == 0)
 			exec = p;
 		if (strcmp(name, "library_mmap") == 0)
 			lib = p;
+		if (strcmp(name, "library_mprotect") == 0)
+			mprot = p;
 	}
-	if (!exec || !lib || bpf_object__load(obj)) {
+	if (!exec || !lib || !mprot || bpf_object__load(obj)) {
 		fprintf(stderr, "load failed\n");
 		return 1;
 	}
@@ -112,16 +115,18 @@ int main(int argc, char **argv)
 	char *args[] = {argv[3], "arg-one", NULL};
 	double *on = calloc(rounds, sizeof(double)), *off = calloc(rounds, sizeof(double));
 	int non = 0, noff = 0;
-	unsigned long long lib_cnt = 0, lib_ns = 0, lib_execs = 0;
+	unsigned long long lib_cnt = 0, lib_ns = 0, lib_execs = 0, mp_cnt = 0, mp_ns = 0;
 	for (int r = 0; r < 2 * rounds; r++) {
 		int attached = r % 2 == 1;
 		struct bpf_link *lib_link = attached ? bpf_program__attach(lib) : NULL;
-		if (attached && !lib_link) {
-			fprintf(stderr, "attach library_mmap failed\n");
+		struct bpf_link *mp_link = attached ? bpf_program__attach(mprot) : NULL;
+		if (attached && (!lib_link || !mp_link)) {
+			fprintf(stderr, "attach library_mmap / library_mprotect failed\n");
 			return 1;
 		}
-		unsigned long long c0, t0, c1, t1;
+		unsigned long long c0, t0, c1, t1, mc0, mt0, mc1, mt1;
 		prog_stats(lib, &c0, &t0);
+		prog_stats(mprot, &mc0, &mt0);
 		double start = now();
 		for (int i = 0; i < n; i++) {
 			pid_t pid = fork();
@@ -141,12 +146,16 @@ int main(int argc, char **argv)
 		}
 		double rate = n / (now() - start);
 		prog_stats(lib, &c1, &t1);
+		prog_stats(mprot, &mc1, &mt1);
 		if (attached) {
 			on[non++] = rate;
 			lib_cnt += c1 - c0;
 			lib_ns += t1 - t0;
+			mp_cnt += mc1 - mc0;
+			mp_ns += mt1 - mt0;
 			lib_execs += n;
 			bpf_link__destroy(lib_link);
+			bpf_link__destroy(mp_link);
 		} else {
 			off[noff++] = rate;
 		}
@@ -160,11 +169,15 @@ int main(int argc, char **argv)
 	printf("library_mmap: %llu calls, %.0f ns/call, %.2f calls/exec, %.0f ns/exec\n", lib_cnt,
 	       lib_cnt ? (double)lib_ns / lib_cnt : 0.0, lib_execs ? (double)lib_cnt / lib_execs : 0.0,
 	       lib_execs ? (double)lib_ns / lib_execs : 0.0);
+	printf("library_mprotect: %llu calls, %.0f ns/call, %.2f calls/exec, %.0f ns/exec\n", mp_cnt,
+	       mp_cnt ? (double)mp_ns / mp_cnt : 0.0, lib_execs ? (double)mp_cnt / lib_execs : 0.0,
+	       lib_execs ? (double)mp_ns / lib_execs : 0.0);
 	__u64 values[256] = {};
 	int cpus = libbpf_num_possible_cpus();
-	const char *names[] = {"candidates", "image_layer", "own_exe", "duplicate", "emitted", "ringbuf_full"};
+	const char *names[] = {"candidates", "image_layer", "own_exe", "duplicate", "emitted", "ringbuf_full", "noexec",
+			       "mprotect_unresolved"};
 	int counters = bpf_object__find_map_fd_by_name(obj, "lib_counters");
-	for (__u32 k = 0; k < 6 && cpus > 0 && cpus <= 256; k++) {
+	for (__u32 k = 0; k < 8 && cpus > 0 && cpus <= 256; k++) {
 		unsigned long long sum = 0;
 		if (bpf_map_lookup_elem(counters, &k, values) == 0)
 			for (int c = 0; c < cpus; c++)

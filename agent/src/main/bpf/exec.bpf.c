@@ -18,7 +18,6 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-#define OVERLAYFS_SUPER_MAGIC 0x794c7630
 #define __FMODE_EXEC 0x20            /* in f_flags (not f_mode) of files opened by do_open_execat */
 #define MAX_TASK_WORKS 1024
 /*
@@ -178,12 +177,6 @@ struct {
 /* the deferred-fput callback: identifies struct files queued on current->task_works (see find_script_file) */
 extern const void ____fput __ksym __weak;
 
-/* CO-RE flavour for kernels where ovl_inode is not in vmlinux BTF under this exact name */
-struct ovl_inode___drift {
-	struct inode vfs_inode;
-	struct dentry *__upperdentry;
-} __attribute__((preserve_access_index));
-
 static __always_inline void count(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
@@ -191,51 +184,8 @@ static __always_inline void count(__u32 idx)
 		*v += 1;
 }
 
-/* the stat(2) st_dev encoding (new_encode_dev) of a kernel dev_t (MAJOR = dev >> 20, MINOR = dev & 0xfffff) */
-static __always_inline __u64 encode_dev(__u32 kdev)
-{
-	__u32 major = kdev >> 20;
-	__u32 minor = kdev & 0xfffff;
-	return (minor & 0xff) | (major << 8) | ((__u64)(minor & ~0xffU) << 12);
-}
-
-static __always_inline void file_id(struct file *f, __u64 *dev, __u64 *ino)
-{
-	struct inode *inode = BPF_CORE_READ(f, f_inode);
-	if (!inode)
-		return;
-	*ino = BPF_CORE_READ(inode, i_ino);
-	*dev = encode_dev(BPF_CORE_READ(inode, i_sb, s_dev));
-}
-
-static __always_inline __u32 file_flags(struct file *f)
-{
-	__u32 flags = 0;
-	struct inode *inode = BPF_CORE_READ(f, f_inode);
-	if (!inode)
-		return 0;
-
-	if (BPF_CORE_READ(inode, i_sb, s_magic) == OVERLAYFS_SUPER_MAGIC) {
-		flags |= EXEC_FLAG_OVERLAY;
-		/* file_inode() of a file opened on overlayfs is the overlay inode, embedded in struct ovl_inode */
-		if (bpf_core_type_exists(struct ovl_inode___drift)) {
-			unsigned long off = bpf_core_field_offset(struct ovl_inode___drift, vfs_inode);
-			struct ovl_inode___drift *oi = (void *)((char *)inode - off);
-			if (BPF_CORE_READ(oi, __upperdentry))
-				flags |= EXEC_FLAG_UPPER;
-		}
-	}
-
-	if (BPF_CORE_READ(inode, __i_nlink) == 0)
-		flags |= EXEC_FLAG_UNLINKED;
-
-	char name[6] = {};
-	const unsigned char *dname = BPF_CORE_READ(f, f_path.dentry, d_name.name);
-	if (dname && bpf_probe_read_kernel(name, sizeof(name), dname) == 0 &&
-	    name[0] == 'm' && name[1] == 'e' && name[2] == 'm' && name[3] == 'f' && name[4] == 'd' && name[5] == ':')
-		flags |= EXEC_FLAG_MEMFD;
-	return flags;
-}
+/* the helpers the exec, library and origin programs share (file facts, start times, the ring and its doorbell) */
+#include "common.bpf.h"
 
 /* whether the file's dentry name equals comm (NUL-terminated, at most 15 bytes; longer names compare on 15) */
 static __always_inline int dentry_name_is(struct file *f, const char *comm)
@@ -302,7 +252,7 @@ static __always_inline void fill_common(struct exec_record *rec, struct task_str
 	rec->ppid = BPF_CORE_READ(task, real_parent, tgid);
 	rec->uid = (__u32)ugid;
 	rec->gid = ugid >> 32;
-	rec->mnt_ns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+	rec->mnt_ns = task_mnt_ns(task);
 	/* start_boottime (CLOCK_BOOTTIME, what /proc/<pid>/stat field 22 is derived from); de_thread() copied the
 	 * thread-group leader's value, so this is the process's start time */
 	if (bpf_core_field_exists(task->start_boottime))
@@ -404,15 +354,6 @@ static __always_inline __u32 file_flags_btf(struct file *f)
 	    name[0] == 'm' && name[1] == 'e' && name[2] == 'm' && name[3] == 'f' && name[4] == 'd' && name[5] == ':')
 		flags |= EXEC_FLAG_MEMFD;
 	return flags;
-}
-
-static __always_inline void ring_doorbell(void)
-{
-	__u64 *bell = bpf_ringbuf_reserve(&doorbell, sizeof(*bell), 0);
-	if (bell) {
-		*bell = 0;
-		bpf_ringbuf_submit(bell, 0);
-	}
 }
 
 /* the credentials exec installed, the audit ids, the parent's comm: one helper read each (both programs) */
@@ -578,14 +519,6 @@ __noinline int resolve_dir_path(__u64 dentry_addr, __u64 vfsmnt_addr)
 		return 1;
 	}
 	return len;
-}
-
-/* a task's start time as START_TIME records it */
-static __always_inline __u64 start_of(struct task_struct *t)
-{
-	if (bpf_core_field_exists(t->start_boottime))
-		return BPF_CORE_READ(t, start_boottime);
-	return BPF_CORE_READ(t, start_time);
 }
 
 /* the namespace of t's pid at `level` and t's pid there; NULL when t's pid has no such level (t is outside) */
@@ -782,18 +715,10 @@ __noinline int finish(__u64 target, __u32 argc, __u32 fl)
 	__u64 size = EXEC_REC_HDR_SIZE + fl + pl + al + cl;
 	if (size > sizeof(*rec))
 		return 0;
-	if (bpf_ringbuf_output(&events, rec, size, BPF_RB_NO_WAKEUP) < 0) {
-		count(EXEC_CTR_RINGBUF_FULL);
-		return 0;
-	}
-
+	/* a record that may be drift rings a lazy reader too; an image-layer file's only a sleeping one */
 	int prompt = (rec->flags & EXEC_IMAGE_LAYER_MASK) != EXEC_IMAGE_LAYER_BITS;
-	__u32 zero = 0;
-	__u32 *state = bpf_map_lookup_elem(&reader_state, &zero);
-	__u32 st = state ? *state : EXEC_READER_SLEEPING;
-	if (st == EXEC_READER_SLEEPING || (st == EXEC_READER_LAZY && prompt) ||
-	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 4)
-		ring_doorbell();
+	if (ring_emit(rec, size, RING_WHEN(EXEC_READER_SLEEPING) | (prompt ? RING_WHEN(EXEC_READER_LAZY) : 0)) < 0)
+		count(EXEC_CTR_RINGBUF_FULL);
 	return 0;
 }
 

@@ -40,6 +40,7 @@ typedef _Bool bool;
 
 /* UAPI: the helper ids; only probed with bpf_core_enum_value_exists (a helper the running kernel lacks is not called) */
 enum bpf_func_id {
+	BPF_FUNC_find_vma = 180,
 	BPF_FUNC_loop = 181,
 };
 
@@ -80,6 +81,8 @@ struct dentry {
 
 struct vfsmount {
 	struct dentry *mnt_root;
+	struct super_block *mnt_sb;
+	int mnt_flags;           /* MNT_NOEXEC and the other per-mount flags */
 } __attribute__((preserve_access_index));
 
 /* fs/mount.h: the vfsmount is embedded in it (container_of); not in the UAPI, but in vmlinux BTF like any type */
@@ -115,6 +118,7 @@ struct cred {
 struct super_block {
 	dev_t s_dev;
 	unsigned long s_magic;
+	unsigned long s_iflags;  /* SB_I_NOEXEC and the other internal superblock flags */
 } __attribute__((preserve_access_index));
 
 struct inode {
@@ -142,6 +146,13 @@ struct nsproxy {
 	struct mnt_namespace *mnt_ns;
 } __attribute__((preserve_access_index));
 
+/* a mapping of a process's address space (bpf_find_vma's callback gets one) */
+struct vm_area_struct {
+	unsigned long vm_start;  /* in the kernel: inside an anonymous struct of a union */
+	unsigned long vm_end;
+	struct file *vm_file;
+} __attribute__((preserve_access_index));
+
 struct mm_struct {
 	struct file *exe_file;
 	unsigned long arg_start; /* in the kernel: inside an anonymous struct */
@@ -163,6 +174,16 @@ struct pid {
 	struct upid numbers[1];
 } __attribute__((preserve_access_index));
 
+/* a process's descriptor table (task_fd_file) */
+struct fdtable {
+	unsigned int max_fds;
+	struct file **fd;
+} __attribute__((preserve_access_index));
+
+struct files_struct {
+	struct fdtable *fdt;
+} __attribute__((preserve_access_index));
+
 struct task_struct {
 	pid_t tgid;
 	struct task_struct *group_leader;
@@ -176,6 +197,7 @@ struct task_struct {
 	const struct cred *cred;
 	char comm[16];
 	struct fs_struct *fs;
+	struct files_struct *files;
 	kuid_t loginuid;         /* CONFIG_AUDIT (CONFIG_AUDITSYSCALL before 5.x): read behind bpf_core_field_exists */
 	unsigned int sessionid;
 } __attribute__((preserve_access_index));

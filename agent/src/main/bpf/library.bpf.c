@@ -11,11 +11,17 @@
  * ld.so) are made inside the kernel (vm_mmap), not through the syscall: they never reach this program.
  *
  * Filters, cheapest first, so that the common mmap costs a few instructions: not PROT_EXEC, anonymous or without
- * an fd: out. The host's processes (mount namespace = the host's): out. Then the file: one of an image's read-only
- * layers (the exec record's EXEC_IMAGE_LAYER rule: overlay, no upper inode, neither memfd nor unlinked): out; the
- * process's own executable (mm->exe_file): out; already reported for this process (tgid + start time, dev/ino, an
- * LRU map): out. What is left is written to the events ring and rings the doorbell (every record may be drift).
- * An mmap the kernel then refuses (a noexec mount) is still reported: the attempt is the event.
+ * an fd: out. The host's processes (mount namespace = the host's): out. Then the file: on a noexec mount (the kernel
+ * refuses the mapping: nothing is loaded; decided here from the mount's flags, so no exit hook is needed): out,
+ * counted; one of an image's read-only layers (the exec record's EXEC_IMAGE_LAYER rule: overlay, no upper inode,
+ * neither memfd nor unlinked): out; the process's own executable (mm->exe_file): out; already reported for this
+ * process (tgid + start time, dev/ino, an LRU map): out. What is left is written to the events ring and rings the
+ * doorbell (every record may be drift).
+ *
+ * Second hook: tracepoint/syscalls/sys_enter_mprotect, for a file mapped readable and made executable later
+ * (library_mprotect below): the same filters and record, with MAP_FLAG_MPROTECT. Userspace turns it off alone when it
+ * does not load or attach. Neither hook sees 32-bit (ia32 compat) processes: the syscall tracepoints do not fire for
+ * compat system calls (docs/alerts.md, "Library drift").
  */
 #include "map_record.h"
 
@@ -36,21 +42,6 @@ struct lib_mmap_args {
 	__u64 fd;
 	__u64 off;
 };
-
-/* CO-RE flavours of what only this program reads (kernel_types.h is the exec program's) */
-struct fdtable___lib {
-	unsigned int max_fds;
-	struct file **fd;
-} __attribute__((preserve_access_index));
-
-struct files_struct___lib {
-	struct fdtable___lib *fdt;
-} __attribute__((preserve_access_index));
-
-struct task_struct___lib {
-	struct task_struct *group_leader;
-	struct files_struct___lib *files;
-} __attribute__((preserve_access_index));
 
 struct map_record {
 	__u32 magic;
@@ -181,32 +172,32 @@ __noinline int lib_copy_path(__u64 file_addr, __u32 at)
 	return pl | (s->path_flags << 16);
 }
 
-SEC("tracepoint/syscalls/sys_enter_mmap")
-int library_mmap(struct lib_mmap_args *ctx)
+/* whether the current process is one whose mappings are looked at: not in the host's mount namespace; sets *mnt_ns */
+static __always_inline int lib_tracked(struct task_struct *task, __u32 *mnt_ns)
 {
-	__u64 prot = ctx->prot;
-	__u64 mflags = ctx->flags;
-	long fd = (long)ctx->fd;
-	if (!(prot & LIB_PROT_EXEC) || (mflags & LIB_MAP_ANONYMOUS) || fd < 0 || fd > 0x7fffffff)
-		return 0;
-
-	struct task_struct *task = (void *)bpf_get_current_task();
-	__u32 mnt_ns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
 	__u32 zero = 0;
+	*mnt_ns = task_mnt_ns(task);
 	__u64 *host_ns = bpf_map_lookup_elem(&lib_config, &zero);
-	if (host_ns && *host_ns && (__u32)*host_ns == mnt_ns)
-		return 0;
-	lib_count(MAP_CTR_CANDIDATES);
+	return !(host_ns && *host_ns && (__u32)*host_ns == *mnt_ns);
+}
 
-	struct task_struct___lib *t = (void *)task;
-	struct fdtable___lib *fdt = BPF_CORE_READ(t, files, fdt);
-	if (!fdt || (unsigned long)fd >= BPF_CORE_READ(fdt, max_fds))
+/*
+ * The file an executable mapping was asked of, for both programs: the filters on the file (noexec mount, image
+ * layer, own executable, seen), then the record into the ring. `how` is 0 or MAP_FLAG_MPROTECT. A global function:
+ * verified once, on its own.
+ */
+__noinline int lib_on_file(__u64 file_addr, __u32 mnt_ns, __u32 prot, __u32 mflags, __u32 how)
+{
+	struct file *f = (void *)file_addr;
+	struct task_struct *task = (void *)bpf_get_current_task();
+	__u32 zero = 0;
+	if (!f || !task)
 		return 0;
-	struct file **fds = BPF_CORE_READ(fdt, fd);
-	struct file *f = NULL;
-	if (!fds || bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) < 0 || !f)
+	/* the kernel refuses to map it executable (common.bpf.h, file_path_noexec): no code was loaded */
+	if (file_path_noexec(f)) {
+		lib_count(MAP_CTR_NOEXEC);
 		return 0;
-
+	}
 	__u32 flags = file_flags(f);
 	if ((flags & EXEC_IMAGE_LAYER_MASK) == EXEC_IMAGE_LAYER_BITS) {
 		lib_count(MAP_CTR_IMAGE_LAYER);
@@ -221,11 +212,7 @@ int library_mmap(struct lib_mmap_args *ctx)
 
 	struct lib_seen_key key = {};
 	key.tgid = bpf_get_current_pid_tgid() >> 32;
-	struct task_struct *leader = BPF_CORE_READ(t, group_leader);
-	if (bpf_core_field_exists(task->start_boottime))
-		key.start_time = BPF_CORE_READ(leader, start_boottime);
-	else
-		key.start_time = BPF_CORE_READ(leader, start_time);
+	key.start_time = process_start_time(task);
 	file_id(f, &key.dev, &key.ino);
 	__u8 one = 1;
 	if (bpf_map_update_elem(&lib_seen, &key, &one, LIB_BPF_NOEXIST) != 0) {
@@ -239,7 +226,7 @@ int library_mmap(struct lib_mmap_args *ctx)
 	__u64 ugid = bpf_get_current_uid_gid();
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	rec->magic = MAP_REC_MAGIC;
-	rec->flags = flags;
+	rec->flags = flags | (how & MAP_FLAG_MPROTECT);
 	rec->pid = (__u32)pid_tgid;
 	rec->tgid = pid_tgid >> 32;
 	rec->ppid = BPF_CORE_READ(task, real_parent, tgid);
@@ -254,8 +241,8 @@ int library_mmap(struct lib_mmap_args *ctx)
 	rec->exe_dev = rec->exe_ino = 0;
 	if (exe)
 		file_id(exe, &rec->exe_dev, &rec->exe_ino);
-	rec->prot = (__u32)prot;
-	rec->mmap_flags = (__u32)mflags;
+	rec->prot = prot;
+	rec->mmap_flags = mflags;
 	rec->euid = BPF_CORE_READ(task, cred, euid.val);
 	bpf_get_current_comm(rec->comm, sizeof(rec->comm));
 
@@ -294,17 +281,104 @@ int library_mmap(struct lib_mmap_args *ctx)
 	barrier_var(size);
 	if (size > sizeof(*rec))
 		return 0;
-	if (bpf_ringbuf_output(&events, rec, size, BPF_RB_NO_WAKEUP) < 0) {
+	/* every mapping record may be drift: rung for as a prompt exec record is (see exec.bpf.c, "Wakeups") */
+	if (ring_emit(rec, size, RING_WHEN(EXEC_READER_SLEEPING) | RING_WHEN(EXEC_READER_LAZY)) < 0) {
 		lib_count(MAP_CTR_RINGBUF_FULL);
 		bpf_map_delete_elem(&lib_seen, &key); /* not reported: a later mapping may be */
 		return 0;
 	}
 	lib_count(MAP_CTR_EMITTED);
-	/* every mapping record may be drift: rung for as a prompt exec record is (see exec.bpf.c, "Wakeups") */
-	__u32 *state = bpf_map_lookup_elem(&reader_state, &zero);
-	__u32 st = state ? *state : EXEC_READER_SLEEPING;
-	if (st != EXEC_READER_POLLING ||
-	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 4)
-		ring_doorbell();
 	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_mmap")
+int library_mmap(struct lib_mmap_args *ctx)
+{
+	__u64 prot = ctx->prot;
+	__u64 mflags = ctx->flags;
+	long fd = (long)ctx->fd;
+	if (!(prot & LIB_PROT_EXEC) || (mflags & LIB_MAP_ANONYMOUS) || fd < 0 || fd > 0x7fffffff)
+		return 0;
+
+	struct task_struct *task = (void *)bpf_get_current_task();
+	__u32 mnt_ns;
+	if (!lib_tracked(task, &mnt_ns))
+		return 0;
+	lib_count(MAP_CTR_CANDIDATES);
+
+	struct file *f = task_fd_file(task, fd);
+	if (!f)
+		return 0;
+	return lib_on_file((__u64)f, mnt_ns, (__u32)prot, (__u32)mflags, 0);
+}
+
+/* tracepoint/syscalls/sys_enter_mprotect's record (its format file) */
+struct lib_mprotect_args {
+	__u64 common;
+	__s32 syscall_nr;
+	__u32 pad;
+	__u64 start;
+	__u64 len;
+	__u64 prot;
+};
+
+struct lib_vma_ctx {
+	__u64 file;
+};
+
+/*
+ * Whether a mapping's file is a file of an image's read-only layer as overlayfs maps it: overlayfs puts its layer's
+ * own file into the mapping (vm_file is the real file, not the overlay's), opened through the layer's private mount,
+ * a clone attached to no mount tree (its own parent) that overlayfs makes read-only for the lower layers only
+ * (MNT_READONLY). The upper layer's clone is writable: a dropped file's mapping goes on to the record.
+ */
+#define LIB_MNT_READONLY 0x40 /* include/linux/mount.h */
+static __always_inline int lib_lower_layer_file(struct file *f)
+{
+	struct vfsmount *vfsmnt = BPF_CORE_READ(f, f_path.mnt);
+	if (!vfsmnt || !(BPF_CORE_READ(vfsmnt, mnt_flags) & LIB_MNT_READONLY))
+		return 0;
+	struct mount *mnt = (void *)((char *)vfsmnt - bpf_core_field_offset(struct mount, mnt));
+	return BPF_CORE_READ(mnt, mnt_parent) == mnt;
+}
+
+/* bpf_find_vma's callback: the mapping's file (NULL for anonymous memory: a JIT's code) */
+static long lib_vma_file(struct task_struct *task, struct vm_area_struct *vma, struct lib_vma_ctx *ctx)
+{
+	ctx->file = (__u64)BPF_CORE_READ(vma, vm_file);
+	return 0;
+}
+
+/*
+ * mprotect(PROT_EXEC) of a file mapping: a loader may map a dropped file readable and make it executable later, which
+ * sys_enter_mmap never sees as executable. The file is the one of the mapping at `start` (bpf_find_vma: kernel 5.17
+ * and later, allowed in tracepoint programs; it takes the mm's lock with a trylock, so a busy lock is a counted
+ * miss). A range spanning several mappings is judged by its first. Anonymous memory (a JIT) is not looked at further.
+ * A file of a container's overlay is, in a mapping, overlayfs's file of the layer (see lib_lower_layer_file): an image
+ * layer's is skipped here; an upper layer's is reported with its path in the layer (which is its path in the
+ * container, flagged outside the root) and the layer file's dev/ino.
+ */
+SEC("tracepoint/syscalls/sys_enter_mprotect")
+int library_mprotect(struct lib_mprotect_args *ctx)
+{
+	__u64 prot = ctx->prot;
+	if (!(prot & LIB_PROT_EXEC))
+		return 0;
+	struct task_struct *task = (void *)bpf_get_current_task();
+	__u32 mnt_ns;
+	if (!lib_tracked(task, &mnt_ns))
+		return 0;
+	struct lib_vma_ctx vc = {};
+	if (bpf_find_vma(bpf_get_current_task_btf(), ctx->start, lib_vma_file, &vc, 0) != 0) {
+		lib_count(MAP_CTR_MPROTECT_UNRESOLVED);
+		return 0;
+	}
+	if (!vc.file)
+		return 0;
+	lib_count(MAP_CTR_CANDIDATES);
+	if (lib_lower_layer_file((struct file *)vc.file)) {
+		lib_count(MAP_CTR_IMAGE_LAYER);
+		return 0;
+	}
+	return lib_on_file(vc.file, mnt_ns, (__u32)prot, 0, MAP_FLAG_MPROTECT);
 }

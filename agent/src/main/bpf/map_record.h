@@ -54,6 +54,8 @@
 #define MAP_FLAG_EXE_PATH_TRUNC     0x2000
 #define MAP_FLAG_EXE_PATH_OUTSIDE_ROOT 0x4000
 #define MAP_FLAG_EXE_PATH_OTHER_MOUNT  0x8000
+#define MAP_FLAG_MPROTECT           0x10000 /* made executable by mprotect(2), not mapped so by mmap(2): prot is
+                                             * mprotect's, mmap_flags 0 */
 
 /* indexes of the library program's per-CPU counter array (lib_counters) */
 #define MAP_CTR_CANDIDATES          0     /* executable file mappings by processes outside the host's mount ns */
@@ -62,7 +64,11 @@
 #define MAP_CTR_DUPLICATE           3     /* of those: already reported for this process (the LRU map) */
 #define MAP_CTR_EMITTED             4     /* records written */
 #define MAP_CTR_RINGBUF_FULL        5     /* records lost: the events ring was full */
-#define MAP_CTR_COUNT               6
+#define MAP_CTR_NOEXEC              6     /* of the candidates: a file on a noexec mount (MNT_NOEXEC, SB_I_NOEXEC),
+                                           * which the kernel refuses to map executable: nothing was loaded */
+#define MAP_CTR_MPROTECT_UNRESOLVED 7     /* mprotect(PROT_EXEC) by a container process whose mapping could not be
+                                           * looked up (bpf_find_vma: no mapping there, or the mm lock was busy) */
+#define MAP_CTR_COUNT               8
 
 /* lib_config map, key 0: set by userspace before attaching */
 #define MAP_CFG_OFF_HOST_MNT_NS     0     /* the host's mount namespace inode (/proc/1/ns/mnt); 0: unknown, no filter */

@@ -29,22 +29,6 @@
 #define ORIGIN_AF_INET6           10
 
 /* CO-RE flavours of fields kernel_types.h does not list (the ___origin suffix is dropped when matching the kernel) */
-struct fdtable___origin {
-	unsigned int max_fds;
-	struct file **fd;
-} __attribute__((preserve_access_index));
-
-struct files_struct___origin {
-	struct fdtable___origin *fdt;
-} __attribute__((preserve_access_index));
-
-struct task_struct___origin {
-	struct files_struct___origin *files;
-	struct task_struct___origin *group_leader;
-	u64 start_time;
-	u64 start_boottime;
-} __attribute__((preserve_access_index));
-
 struct file___origin {
 	unsigned int f_mode;
 } __attribute__((preserve_access_index));
@@ -187,32 +171,19 @@ static __always_inline int origin_tracked(struct task_struct *task, __u32 *mnt_n
 	struct origin_config *cfg = bpf_map_lookup_elem(&origin_config, &zero);
 	if (!cfg || cfg->host_mnt_ns == 0)
 		return 0;
-	__u32 ns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+	__u32 ns = task_mnt_ns(task);
 	if (ns == cfg->host_mnt_ns || (bpf_get_current_pid_tgid() >> 32) == cfg->agent_tgid)
 		return 0;
 	*mnt_ns = ns;
 	return 1;
 }
 
-/* the process's start time as the exec record has it: the thread-group leader's start_boottime */
-static __always_inline __u64 origin_start_time(struct task_struct *task)
-{
-	struct task_struct___origin *leader = BPF_CORE_READ((struct task_struct___origin *)task, group_leader);
-	if (bpf_core_field_exists(leader->start_boottime))
-		return BPF_CORE_READ(leader, start_boottime);
-	return BPF_CORE_READ(leader, start_time);
-}
-
 static __always_inline void origin_ring_output(struct write_record *rec, __u64 size)
 {
-	if (bpf_ringbuf_output(&events, rec, size, BPF_RB_NO_WAKEUP) < 0) {
-		origin_count(WRITE_CTR_RINGBUF_FULL);
-		return;
-	}
 	/* never rung for by itself: the exec record that follows rings (or the reader's own clock drains it); only the
 	 * backlog safety net of the exec program applies */
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 4)
-		ring_doorbell();
+	if (ring_emit(rec, size, 0) < 0)
+		origin_count(WRITE_CTR_RINGBUF_FULL);
 }
 
 /*
@@ -302,12 +273,8 @@ __noinline int origin_on_fd(long fd)
 	struct task_struct *task = (void *)bpf_get_current_task();
 	if (!task || fd < 0)
 		return 0;
-	struct fdtable___origin *fdt = BPF_CORE_READ((struct task_struct___origin *)task, files, fdt);
-	if (!fdt || (unsigned long)fd >= BPF_CORE_READ(fdt, max_fds))
-		return 0;
-	struct file **fds = BPF_CORE_READ(fdt, fd);
-	struct file *f = NULL;
-	if (!fds || bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) < 0 || !f)
+	struct file *f = task_fd_file(task, fd);
+	if (!f)
 		return 0;
 	if (!(BPF_CORE_READ((struct file___origin *)f, f_mode) & ORIGIN_FMODE_WRITE))
 		return 0;
@@ -319,10 +286,9 @@ __noinline int origin_on_fd(long fd)
 		return 0;
 	origin_count(WRITE_CTR_OPENS);
 	struct origin_seen_key key = {};
-	key.ino = BPF_CORE_READ(inode, i_ino);
-	key.dev = encode_dev(BPF_CORE_READ(inode, i_sb, s_dev));
+	file_id(f, &key.dev, &key.ino);
 	key.tgid = bpf_get_current_pid_tgid() >> 32;
-	key.start_time = origin_start_time(task);
+	key.start_time = process_start_time(task);
 	__u8 one = 1;
 	if (bpf_map_update_elem(&origin_seen, &key, &one, 1 /* BPF_NOEXIST */) != 0)
 		return 0; /* seen: this writer's record for this file is out already */
@@ -390,7 +356,7 @@ int origin_connect(struct origin_sock_state_ctx *ctx)
 		return 0;
 	origin_count(WRITE_CTR_CONNECTS);
 	struct origin_proc now = {};
-	now.start_time = origin_start_time(task);
+	now.start_time = process_start_time(task);
 	now.port = ctx->dport;
 	now.family = ctx->family;
 	if (ctx->family == ORIGIN_AF_INET6)

@@ -48,6 +48,7 @@ public final class MapRecordLayout {
     static final int FLAG_EXE_PATH_TRUNC = 0x2000;
     static final int FLAG_EXE_PATH_OUTSIDE_ROOT = 0x4000;
     static final int FLAG_EXE_PATH_OTHER_MOUNT = 0x8000;
+    static final int FLAG_MPROTECT = 0x10000;
 
     public static final int CTR_CANDIDATES = 0;
     public static final int CTR_IMAGE_LAYER = 1;
@@ -55,7 +56,9 @@ public final class MapRecordLayout {
     public static final int CTR_DUPLICATE = 3;
     public static final int CTR_EMITTED = 4;
     public static final int CTR_RINGBUF_FULL = 5;
-    public static final int CTR_COUNT = 6;
+    public static final int CTR_NOEXEC = 6;
+    public static final int CTR_MPROTECT_UNRESOLVED = 7;
+    public static final int CTR_COUNT = 8;
 
     public static final int CFG_OFF_HOST_MNT_NS = 0;
     public static final int CFG_SIZE = 8;
@@ -64,6 +67,9 @@ public final class MapRecordLayout {
     /** The libbpf names of the program and its maps (library.bpf.c). */
     public static final String PROGRAM = "library_mmap";
     public static final String SECTION = "tracepoint/syscalls/sys_enter_mmap";
+    /** The mprotect(PROT_EXEC) program: its own feature, off alone when it does not load or attach. */
+    public static final String MPROTECT_PROGRAM = "library_mprotect";
+    public static final String MPROTECT_SECTION = "tracepoint/syscalls/sys_enter_mprotect";
     public static final String CONFIG_MAP = "lib_config";
     public static final String COUNTERS_MAP = "lib_counters";
 

@@ -67,6 +67,23 @@ class LibraryDriftEndToEndTest {
                 return 0;
             }
             """;
+    /** Maps its argument readable only, then makes the mapping executable: a loader that never mmaps PROT_EXEC. */
+    private static final String MPROTECT_SOURCE = """
+            #include <fcntl.h>
+            #include <stdio.h>
+            #include <sys/mman.h>
+            #include <sys/stat.h>
+            int main(int argc, char **argv) {
+                if (argc < 2) return 2;
+                int fd = open(argv[1], O_RDONLY);
+                struct stat st;
+                if (fd < 0 || fstat(fd, &st) != 0) { perror("open"); return 1; }
+                void *p = mmap(0, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+                if (p == MAP_FAILED) { perror("mmap"); return 1; }
+                if (mprotect(p, st.st_size, PROT_READ | PROT_EXEC) != 0) { perror("mprotect"); return 1; }
+                return 0;
+            }
+            """;
     private static final String LIBRARY_SOURCE = """
             static int loaded;
             __attribute__((constructor)) static void on_load(void) { loaded = 1; }
@@ -78,6 +95,7 @@ class LibraryDriftEndToEndTest {
     private final ContainerdHost containerd = new ContainerdHost("lib-e2e");
 
     private Path work;
+    private Path sharedMount; // a tmpfs the container sees twice: at /noexec (noexec) and at /exec (exec allowed)
     private AlertLog alerts;
     private RunningAgent agent;
     private final Set<String> imageLibraries = new LinkedHashSet<>();
@@ -110,6 +128,7 @@ class LibraryDriftEndToEndTest {
         Path helpers = Files.createDirectories(work.resolve("helpers"));
         compile(build, "app.c", APP_SOURCE, build.resolve("app"));
         compile(build, "loader.c", LOADER_SOURCE, build.resolve("loader"), "-ldl");
+        compile(build, "mprot.c", MPROTECT_SOURCE, build.resolve("mprot"));
         compile(build, "evil.c", LIBRARY_SOURCE, helpers.resolve("evil.so"), "-shared", "-fPIC");
 
         Path layer = Files.createDirectories(work.resolve("layer"));
@@ -123,7 +142,13 @@ class LibraryDriftEndToEndTest {
         Path archive = work.resolve("image.tar");
         HostCommands.run("tar", "-C", oci.toString(), "-cf", archive.toString(), ".");
         HostCommands.run("ctr", "-n", containerd.namespace(), "images", "import", archive.toString());
-        containerd.run(IMAGE, target, "--mount", "type=bind,src=" + helpers + ",dst=/helpers,options=rbind:ro");
+        sharedMount = Files.createDirectories(work.resolve("shared"));
+        HostCommands.run("mount", "-t", "tmpfs", "-o", "size=4m", "lib-e2e", sharedMount.toString());
+        Files.copy(helpers.resolve("evil.so"), sharedMount.resolve("twice.so"));
+        Files.copy(helpers.resolve("evil.so"), sharedMount.resolve("late.so"));
+        containerd.run(IMAGE, target, "--mount", "type=bind,src=" + helpers + ",dst=/helpers,options=rbind:ro",
+                "--mount", "type=bind,src=" + sharedMount + ",dst=/noexec,options=rbind:ro:noexec",
+                "--mount", "type=bind,src=" + sharedMount + ",dst=/exec,options=rbind:ro");
         // the image's programs run in the container before the agent watches: the image is sound
         containerd.exec(target, "/usr/bin/app && /usr/bin/loader " + libm());
 
@@ -139,6 +164,9 @@ class LibraryDriftEndToEndTest {
             agent.close();
         }
         containerd.removeAll();
+        if (sharedMount != null) {
+            HostCommands.quietly("umount", sharedMount.toString());
+        }
         HostCommands.quietly("ctr", "-n", containerd.namespace(), "images", "rm", IMAGE);
         if (work != null) {
             HostCommands.quietly("rm", "-rf", work.toString());
@@ -182,9 +210,10 @@ class LibraryDriftEndToEndTest {
     @Test
     void theImagesOwnLibrariesThatEveryExecMapsAreNeverAlerted() throws Exception {
         // given the image's programs run many ways: linked against libc by ld.so, ld.so run as a program (it maps
-        // the program itself), an image library dlopen()ed
+        // the program itself), an image library dlopen()ed, an image library mapped and made executable by mprotect
+        // (the mapping's file is then overlay's file of the lower layer, not the container's view of it)
         containerd.exec(target, "for i in 1 2 3 4 5; do /usr/bin/app; done; " + ldSo() + " /usr/bin/app; "
-                + "/usr/bin/loader " + libm() + "; /usr/bin/loader /usr/bin/app; true");
+                + "/usr/bin/loader " + libm() + "; /usr/bin/loader /usr/bin/app; /usr/bin/mprot " + libm() + "; true");
         // and then a dropped library, the marker that the agent handled what came before
         containerd.exec(target, "cp /helpers/evil.so /tmp/marker.so && LD_PRELOAD=/tmp/marker.so /usr/bin/app");
 
@@ -197,7 +226,7 @@ class LibraryDriftEndToEndTest {
                 paths.add(a.path("drift").path("path").asString());
             }
         }
-        assertThat(paths).as("alerted paths in %s", alerts).allMatch(p -> p.startsWith("/tmp/"))
+        assertThat(paths).as("alerted paths in %s", alerts).allMatch(p -> p.startsWith("/tmp/") || p.startsWith("/exec/"))
                 .doesNotContainAnyElementsOf(imageLibraries);
     }
 
@@ -220,6 +249,45 @@ class LibraryDriftEndToEndTest {
                 .noneMatch(AlertLog.forPath(target, "/tmp/vetted.so"));
     }
 
+    @Test
+    void aLibraryTheKernelRefusesToMapFromANoexecMountIsNotAlertedButTheSameFileFromAnExecMountIs() throws Exception {
+        // given one library file the container sees on a noexec mount and on an exec mount
+        // when an image program dlopen()s it from the noexec mount (the kernel refuses: nothing is loaded), and
+        // makes a mapping of it executable by mprotect (refused too), then loads it from the exec mount
+        String refused = containerd.exec(target, "/usr/bin/loader /noexec/twice.so; echo rc=$?; "
+                + "/usr/bin/mprot /noexec/late.so; echo rc=$?");
+        containerd.exec(target, "/usr/bin/loader /exec/twice.so");
+
+        // then the kernel did refuse the noexec loads
+        assertThat(refused).as("dlopen and mprotect from the noexec mount fail").doesNotContain("rc=0");
+        // and the load from the exec mount is alerted (it came last: an alert for the refused ones would be out)
+        JsonNode alert = awaitAlert("/exec/twice.so");
+        assertThat(alert.path("alertType").asString()).as(alert.toString()).isEqualTo("LibraryDrift");
+        assertThat(alert.path("process").path("exe").asString()).isEqualTo("/usr/bin/loader");
+        Thread.sleep(300);
+        assertThat(alerts.alerts()).as("no alert for a refused mapping: %s", alerts)
+                .noneMatch(AlertLog.forPath(target, "/noexec/twice.so"))
+                .noneMatch(AlertLog.forPath(target, "/noexec/late.so"));
+    }
+
+    @Test
+    void aDroppedFileMappedReadableThenMadeExecutableByMprotectIsLibraryDrift() throws Exception {
+        // given a file dropped into the container's writable layer
+        // when an image program maps it PROT_READ and then mprotects the mapping PROT_EXEC (no executable mmap)
+        containerd.exec(target, "cp /helpers/evil.so /tmp/mprotected.so && /usr/bin/mprot /tmp/mprotected.so");
+
+        // then one LibraryDrift alert names the file and the program
+        JsonNode alert = awaitAlert("/tmp/mprotected.so");
+        assertThat(alert.path("alertType").asString()).as(alert.toString()).isEqualTo("LibraryDrift");
+        assertThat(alert.path("drift").path("kind").asString()).as(alert.toString()).isEqualTo("ADDED");
+        assertThat(alert.path("process").path("exe").asString()).as(alert.toString()).isEqualTo("/usr/bin/mprot");
+        assertThat(AlertLog.strings(alert.path("process").path("cmdline")))
+                .containsExactly("/usr/bin/mprot", "/tmp/mprotected.so");
+        Thread.sleep(300);
+        assertThat(alerts.alerts().stream().filter(AlertLog.forPath(target, "/tmp/mprotected.so")).count())
+                .as("one alert for one load: %s", alerts).isEqualTo(1);
+    }
+
     JsonNode awaitAlert(String path) throws Exception {
         return alerts.await(AlertLog.forPath(target, path), ALERT_WAIT).orElseThrow(
                 () -> new AssertionError("no alert for " + path + " in container " + target + " in:\n" + alerts));
@@ -235,7 +303,7 @@ class LibraryDriftEndToEndTest {
 
     /** busybox and its applets, the two programs, and every library ldd names for them (plus libm), at host paths. */
     private void writeLayer(Path layer, Path build) throws IOException {
-        for (String d : List.of("bin", "usr/bin", "tmp", "etc", "proc", "sys", "dev", "run")) {
+        for (String d : List.of("bin", "usr/bin", "tmp", "etc", "proc", "sys", "dev", "run", "noexec", "exec")) {
             Files.createDirectories(layer.resolve(d));
         }
         Files.setPosixFilePermissions(layer.resolve("tmp"), PosixFilePermissions.fromString("rwxrwxrwx"));
@@ -245,8 +313,9 @@ class LibraryDriftEndToEndTest {
         }
         Files.copy(build.resolve("app"), layer.resolve("usr/bin/app"), StandardCopyOption.COPY_ATTRIBUTES);
         Files.copy(build.resolve("loader"), layer.resolve("usr/bin/loader"), StandardCopyOption.COPY_ATTRIBUTES);
+        Files.copy(build.resolve("mprot"), layer.resolve("usr/bin/mprot"), StandardCopyOption.COPY_ATTRIBUTES);
         Set<String> libraries = new LinkedHashSet<>();
-        for (String program : List.of("app", "loader")) {
+        for (String program : List.of("app", "loader", "mprot")) {
             for (String line : HostCommands.run("ldd", build.resolve(program).toString()).split("\n")) {
                 for (String word : line.trim().split("\\s+")) {
                     if (word.startsWith("/")) {

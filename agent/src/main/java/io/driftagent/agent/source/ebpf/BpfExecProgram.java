@@ -33,6 +33,7 @@ final class BpfExecProgram implements AutoCloseable {
     private Pointer object;
     private Pointer link;
     private Pointer libraryLink;
+    private Pointer mprotectLink; // null: mprotect(PROT_EXEC) not observed (off, or the library program is off)
     private final String libraryStatus;
     private final int libraryCountersFd;
     private OriginPrograms origin; // null: write tracking not attached
@@ -45,8 +46,9 @@ final class BpfExecProgram implements AutoCloseable {
     private final Pointer stateValue;
 
     private BpfExecProgram(LibbpfBindings bindings, Pointer objectBytes, Pointer object, Pointer link,
-            ExecAttachment attachment, Pointer libraryLink, String libraryStatus) {
+            ExecAttachment attachment, Pointer libraryLink, Pointer mprotectLink, String libraryStatus) {
         this.libraryLink = libraryLink;
+        this.mprotectLink = mprotectLink;
         this.libraryStatus = libraryStatus;
         this.bindings = bindings;
         this.libbpf = bindings.libbpf();
@@ -127,13 +129,23 @@ final class BpfExecProgram implements AutoCloseable {
     private static BpfExecProgram loadWithLibrary(LibbpfBindings bindings, byte[] elf, ExecAttachment wanted,
             int ringBufferBytes, boolean libraryMappings, WriteTracking writes) throws SourceUnavailableException {
         if (!libraryMappings) {
-            return loadWithWrites(bindings, elf, wanted, ringBufferBytes, false, "off (disabled by configuration)",
-                    writes);
+            return loadWithWrites(bindings, elf, wanted, ringBufferBytes, false, false,
+                    "off (disabled by configuration)", writes);
         }
         try {
-            return loadWithWrites(bindings, elf, wanted, ringBufferBytes, true, null, writes);
+            return loadWithWrites(bindings, elf, wanted, ringBufferBytes, true, true, null, writes);
+        } catch (SourceUnavailableException withMprotect) {
+            LOG.debug("the object did not load with {}: {}", MapRecordLayout.MPROTECT_PROGRAM, withMprotect.getMessage());
+        }
+        // the mprotect program needs more of the kernel (bpf_find_vma): without it, only its part turns off
+        try {
+            BpfExecProgram withoutMprotect = loadWithWrites(bindings, elf, wanted, ringBufferBytes, true, false,
+                    null, writes);
+            LOG.warn("library drift detection of mprotect(PROT_EXEC) off: {} did not load; executable mmap(2) "
+                    + "mappings are still observed", MapRecordLayout.MPROTECT_SECTION);
+            return withoutMprotect;
         } catch (SourceUnavailableException withLibrary) {
-            BpfExecProgram without = loadWithWrites(bindings, elf, wanted, ringBufferBytes, false,
+            BpfExecProgram without = loadWithWrites(bindings, elf, wanted, ringBufferBytes, false, false,
                     "off (the object did not load with " + MapRecordLayout.PROGRAM + ": " + withLibrary.getMessage()
                             + ")", writes);
             LOG.warn("library drift detection off: {} did not load with the exec program ({}); exec capture goes on "
@@ -148,20 +160,21 @@ final class BpfExecProgram implements AutoCloseable {
      * is unavailable, and exec observation goes on.
      */
     private static BpfExecProgram loadWithWrites(LibbpfBindings bindings, byte[] elf, ExecAttachment wanted,
-            int ringBufferBytes, boolean library, String libraryOff, WriteTracking writes)
+            int ringBufferBytes, boolean library, boolean mprotect, String libraryOff, WriteTracking writes)
             throws SourceUnavailableException {
         if (!writes.wanted()) {
-            return loadAttached(bindings, elf, wanted, ringBufferBytes, library, libraryOff, OriginPrograms.Selection.NONE);
+            return loadAttached(bindings, elf, wanted, ringBufferBytes, library, mprotect, libraryOff,
+                    OriginPrograms.Selection.NONE);
         }
         BpfExecProgram loaded;
         try {
-            loaded = loadAttached(bindings, elf, wanted, ringBufferBytes, library, libraryOff, OriginPrograms.Selection.ALL);
+            loaded = loadAttached(bindings, elf, wanted, ringBufferBytes, library, mprotect, libraryOff, OriginPrograms.Selection.ALL);
         } catch (SourceUnavailableException withWrites) {
             try {
-                loaded = loadAttached(bindings, elf, wanted, ringBufferBytes, library, libraryOff, OriginPrograms.Selection.NO_BTF);
+                loaded = loadAttached(bindings, elf, wanted, ringBufferBytes, library, mprotect, libraryOff, OriginPrograms.Selection.NO_BTF);
                 LOG.warn("the write programs loaded without {} ({})", OriginPrograms.BTF_PROGRAM, withWrites.getMessage());
             } catch (SourceUnavailableException withoutBtf) {
-                loaded = loadAttached(bindings, elf, wanted, ringBufferBytes, library, libraryOff, OriginPrograms.Selection.NONE);
+                loaded = loadAttached(bindings, elf, wanted, ringBufferBytes, library, mprotect, libraryOff, OriginPrograms.Selection.NONE);
                 LOG.warn("the write programs did not load with {}: {}", wanted.section(), withoutBtf.getMessage());
                 writes.unavailable("the write programs did not load: " + withoutBtf.getMessage());
                 return loaded;
@@ -177,7 +190,8 @@ final class BpfExecProgram implements AutoCloseable {
     }
 
     private static BpfExecProgram loadAttached(LibbpfBindings bindings, byte[] elf, ExecAttachment wanted,
-            int ringBufferBytes, boolean library, String libraryOff, OriginPrograms.Selection withWrites)
+            int ringBufferBytes, boolean library, boolean mprotect, String libraryOff,
+            OriginPrograms.Selection withWrites)
             throws SourceUnavailableException {
         Libbpf libbpf = bindings.libbpf();
         Pointer bytes = Memory.allocateDirect(bindings.runtime(), elf.length);
@@ -196,6 +210,10 @@ final class BpfExecProgram implements AutoCloseable {
             Pointer libraryProgram = libbpf.bpf_object__find_program_by_name(obj, MapRecordLayout.PROGRAM);
             if (libraryProgram != null) {
                 libbpf.bpf_program__set_autoload(libraryProgram, library);
+            }
+            Pointer mprotectProgram = libbpf.bpf_object__find_program_by_name(obj, MapRecordLayout.MPROTECT_PROGRAM);
+            if (mprotectProgram != null) {
+                libbpf.bpf_program__set_autoload(mprotectProgram, library && mprotect);
             }
             OriginPrograms.setAutoload(libbpf, obj, withWrites);
             Pointer ringMap = libbpf.bpf_object__find_map_by_name(obj, RING_BUFFER_MAP);
@@ -232,6 +250,7 @@ final class BpfExecProgram implements AutoCloseable {
             }
             LOG.info("attached {} (unused program {} not loaded)", wanted.section(), wanted.other().section());
             Pointer libraryLink = null;
+            Pointer mprotectLink = null;
             String libraryStatus = libraryOff;
             if (library) {
                 libraryLink = attachLibrary(bindings, obj, libraryProgram);
@@ -240,10 +259,22 @@ final class BpfExecProgram implements AutoCloseable {
                                 + Errno.describe(bindings.runtime().getLastError()) + ")";
                 if (libraryLink == null) {
                     LOG.warn("library drift detection {}; exec capture goes on without it", libraryStatus);
+                } else {
+                    mprotectLink = mprotect && mprotectProgram != null ? libbpf.bpf_program__attach(mprotectProgram)
+                            : null;
+                    libraryStatus += mprotectLink != null ? ", mprotect(PROT_EXEC) on (" + MapRecordLayout.MPROTECT_SECTION + ")"
+                            : ", mprotect(PROT_EXEC) off (" + (mprotect && mprotectProgram != null
+                                    ? "attaching " + MapRecordLayout.MPROTECT_SECTION
+                                    + " failed: " + Errno.describe(bindings.runtime().getLastError())
+                                    : MapRecordLayout.MPROTECT_PROGRAM + " did not load") + ")";
+                    if (mprotect && mprotectProgram != null && mprotectLink == null) {
+                        LOG.warn("library drift detection of mprotect(PROT_EXEC) off: attaching {} failed; "
+                                + "executable mmap(2) mappings are still observed", MapRecordLayout.MPROTECT_SECTION);
+                    }
                 }
             }
             BpfExecProgram loaded = new BpfExecProgram(bindings, bytes, obj, link, wanted, libraryLink,
-                    libraryStatus);
+                    mprotectLink, libraryStatus);
             keep = true;
             return loaded;
         } finally {
@@ -288,6 +319,11 @@ final class BpfExecProgram implements AutoCloseable {
 
     boolean libraryAttached() {
         return libraryLink != null;
+    }
+
+    /** Whether the mprotect(PROT_EXEC) part of library drift detection is attached. */
+    boolean mprotectAttached() {
+        return mprotectLink != null;
     }
 
     /** The library program's counters summed over CPUs ({@code MapRecordLayout.CTR_*}); zeros when it is off. */
@@ -437,6 +473,13 @@ final class BpfExecProgram implements AutoCloseable {
         if (origin != null) {
             origin.close();
             origin = null;
+        }
+        if (mprotectLink != null) {
+            int rc = libbpf.bpf_link__destroy(mprotectLink);
+            if (rc < 0) {
+                LOG.warn("bpf_link__destroy of the mprotect program failed: {}", Errno.describe(rc));
+            }
+            mprotectLink = null;
         }
         if (libraryLink != null) {
             int rc = libbpf.bpf_link__destroy(libraryLink);

@@ -192,6 +192,13 @@ public final class EbpfExecSource implements ExecSource {
         }
     }
 
+    /** Whether the mprotect(PROT_EXEC) program of library drift is attached (off alone on older kernels). */
+    public boolean libraryMprotectAttached() {
+        synchronized (lifecycle) {
+            return program != null && program.mprotectAttached();
+        }
+    }
+
     /** Whether the library program (executable file mappings: library drift) is attached. */
     public boolean libraryMappingsAttached() {
         synchronized (lifecycle) {
