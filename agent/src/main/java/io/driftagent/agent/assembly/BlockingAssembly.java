@@ -103,6 +103,15 @@ final class BlockingAssembly {
                 .description("Time the decided execs waited in execve for their answer, from reading the event to "
                         + "writing the answer, by phase: prepare (facts from the fd, the container), lane_wait, decide")
                 .tag("phase", phase).register(registry));
+        FunctionCounter.builder("drift.guard.decided.before.proc", guard,
+                        g -> g.stats().placements().decidedBeforeProc())
+                .description("Execs allowed from their descriptor's facts alone (the container from the file's overlay),"
+                        + " the process read from /proc only after the answer")
+                .register(registry);
+        FunctionCounter.builder("drift.guard.placement.mismatched", guard, g -> g.stats().placements().mismatched())
+                .description("Of the execs allowed before their process was read, those whose process turned out to "
+                        + "be placed elsewhere (outside the overlay's container): that overlay is read first from then on")
+                .register(registry);
         FunctionCounter.builder("drift.guard.remembered", guard, g -> g.stats().remembered())
                 .description("Image files whose allowance the kernel remembers until they are modified")
                 .register(registry);

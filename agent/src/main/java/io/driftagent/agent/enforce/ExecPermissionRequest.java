@@ -7,7 +7,9 @@ import java.util.Objects;
  * One exec waiting for a decision; the process is blocked in execve until it is answered.
  *
  * <p>{@link #event()} holds what the decision needs and no more: the file's facts from the event's fd and the process's
- * placement (cgroup, mount namespace: its container); the process's other details (parent, uid, gid, start time) are
+ * placement (cgroup, mount namespace: its container; read from /proc, or, for an exec of a file on an overlay whose
+ * execs were placed before, that placement, checked after the answer: then only an allowing answer is given on it, a
+ * denial is decided again on the placement read); the process's other details (parent, uid, gid, start time) are
  * read from /proc only for a report ({@link #reportedEvent()}): an allowed exec, which is not reported, never waits
  * for them.
  *

@@ -38,7 +38,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Every permission event is answered exactly once, within {@code decisionTimeout}: the reading threads read,
  * take the file's facts from the event fd and the process's placement (cgroup, mount namespace) from /proc, and find
- * the exec's lane ({@link ExecPermissionDecider#laneOf}, a container); when the lane is idle and the decider can
+ * the exec's lane ({@link ExecPermissionDecider#laneOf}, a container). When the file's overlay has had its execs
+ * placed before ({@link OverlayPlacements}), an exec the decider allows at once is answered from the fd's facts alone
+ * and its process read from /proc only after the answer (a denial, and anything not decided at once, waits for the
+ * read: nothing is denied or queued on that guess). When the lane is idle and the decider can
  * decide at once ({@link ExecPermissionDecider#decideAtOnce}: nothing slow needed), the reading thread answers
  * itself, else the exec is queued in its lane: the {@link ExecPermissionDecider} runs on a bounded pool of
  * {@link DecisionLanes}, one exec of a lane at a time, so a container whose decisions are slow only delays itself.
@@ -87,6 +90,11 @@ public final class FanotifyExecGuard implements AutoCloseable {
     private final LongAdder prepareNanos = new LongAdder();
     private final LongAdder laneWaitNanos = new LongAdder();
     private final LongAdder decideNanos = new LongAdder();
+    private final LongAdder decidedBeforePlacement = new LongAdder();
+    private final LongAdder placementMismatched = new LongAdder();
+    private final LongAdder placementUnverified = new LongAdder();
+    /** Where the execs of each guarded overlay come from, learned from /proc: decided before reading it again. */
+    private final OverlayPlacements placements = new OverlayPlacements();
     private final Set<Pending> pending = ConcurrentHashMap.newKeySet();
     /** Answers hold the read lock; closing the group fd takes the write lock, so no answer hits a reused fd number. */
     private final ReentrantReadWriteLock groupLock = new ReentrantReadWriteLock();
@@ -207,7 +215,9 @@ public final class FanotifyExecGuard implements AutoCloseable {
         return new GuardStats(received.sum(), allowed.sum(), denied.sum(), d, dd, answerFailed.sum(),
                 a == null ? 0 : a.remembered(), a == null ? Map.of() : a.notRemembered(), lateDecisions.sum(),
                 overruled.sum(), skipped.sum(), detailsMissing.sum(), new GuardStats.AnswerTimes(decided.sum(),
-                atOnce.sum(), prepareNanos.sum(), laneWaitNanos.sum(), decideNanos.sum()));
+                atOnce.sum(), prepareNanos.sum(), laneWaitNanos.sum(), decideNanos.sum()),
+                new GuardStats.Placements(decidedBeforePlacement.sum(), placementMismatched.sum(),
+                        placementUnverified.sum()));
     }
 
     /**
@@ -266,7 +276,12 @@ public final class FanotifyExecGuard implements AutoCloseable {
         }
     }
 
-    /** The first, quick step on the reading thread: the file's facts from the fd, the exec's lane, into the lane. */
+    /**
+     * The first, quick step on the reading thread: the file's facts from the fd; when the file's overlay has a learned
+     * placement ({@link OverlayPlacements}), the decision at once from those facts alone, the process read after the
+     * answer ({@link #decidedBeforePlacement}); else the process's placement from /proc, the exec's lane, and the
+     * decision at once or in the lane.
+     */
     private void prepareAndQueue(Pending p) {
         ExecPermissionRequest request;
         Object lane;
@@ -279,9 +294,15 @@ public final class FanotifyExecGuard implements AutoCloseable {
             }
             p.file = f;
             List<ExecCorrelator.Part> parts = List.of(new ExecCorrelator.Part(f, layers.resolve(f)));
+            Object overlay = layers.overlayIdentity(f.dev());
+            OverlayPlacements.Placement known = placements.known(f.dev(), overlay);
+            if (known != null && decidedBeforePlacement(p, t, parts, known)) {
+                return;
+            }
             // the process's placement only (its container); the rest of /proc only for a report
             ExecEvent event = t.assembler().assemble(p.pid, t.proc().readPlacement(p.pid), parts, List.of(), null,
                     p.readAtNanos);
+            placements.learn(f.dev(), overlay, event.cgroupId(), event.mountNsId());
             request = new ExecPermissionRequest(event, f.format() == ExecutedFile.Format.SCRIPT, p,
                     decided -> withProcessDetails(decided, parts));
             lane = decider.laneOf(request);
@@ -298,6 +319,90 @@ public final class FanotifyExecGuard implements AutoCloseable {
         if (!lanes.submit(lane, () -> decideInLane(p, request))) {
             p.answerDefault("overloaded");
             undecided(p);
+        }
+    }
+
+    /**
+     * Decides from the descriptor's facts alone: the file's overlay gives the placement its execs came from (learned
+     * from /proc), so no /proc read waits before the answer. Only an allowing decision made at once in an idle lane
+     * is answered so; a denial is withheld ({@link Withholding}) and everything else (nothing at once, a busy lane)
+     * goes the way of every exec, its placement read first: so no exec is denied, reported or queued on a guess.
+     * After the answer, the process's placement is read and compared: a different one (a process from outside the
+     * container) is counted, logged, and makes the overlay contested (placed from /proc first from then on).
+     *
+     * @return whether the exec was answered here
+     */
+    private boolean decidedBeforePlacement(Pending p, WorkerTools t, List<ExecCorrelator.Part> parts,
+                                           OverlayPlacements.Placement known) throws Exception {
+        ExecEvent guess = t.assembler().assemble(p.pid, t.proc().knownPlacement(p.pid, known.cgroupId(),
+                known.mountNsId()), parts, List.of(), null, p.readAtNanos);
+        Withholding withholding = new Withholding(p);
+        ExecPermissionRequest request = new ExecPermissionRequest(guess, p.file.format() == ExecutedFile.Format.SCRIPT,
+                withholding, decided -> withProcessDetails(decided, parts));
+        Object lane = decider.laneOf(request);
+        if (lanes.depth(lane) != 0 || p.done.get()) {
+            return false;
+        }
+        p.queuedAtNanos = System.nanoTime();
+        p.decideAtNanos = p.queuedAtNanos;
+        Optional<PermissionDecision> d = decider.decideAtOnce(request);
+        if (d == null || d.isEmpty() || !d.get().allows() || withholding.withheld) {
+            p.decideAtNanos = 0;
+            return false;
+        }
+        p.lane = lane;
+        p.request = request;
+        atOnce.increment();
+        decidedBeforePlacement.increment();
+        answerDecided(p, d.get());
+        // answered: now the process, to check the guess and to keep learning
+        ExecEvent read = t.assembler().assemble(p.pid, t.proc().readPlacement(p.pid), parts, List.of(), null,
+                p.readAtNanos);
+        if (read.cgroupId() == 0 || read.mountNsId() == 0) {
+            placementUnverified.increment();
+            return true;
+        }
+        placements.learn(guess.file().dev(), known.overlay(), read.cgroupId(), read.mountNsId());
+        if (read.cgroupId() != known.cgroupId() || read.mountNsId() != known.mountNsId()) {
+            placementMismatched.increment();
+            log.warn("exec of {} by pid {} was allowed from its file's overlay, whose execs came from cgroup {} and mount "
+                            + "namespace {}, but the process is in cgroup {} and mount namespace {} (from outside the "
+                            + "container?): that overlay's execs are placed from /proc before their answer from now on",
+                    p.path(), p.pid, known.cgroupId(), known.mountNsId(), read.cgroupId(), read.mountNsId());
+        }
+        return true;
+    }
+
+    /**
+     * The pending exec as a decider deciding on a guessed placement sees it: an allowing answer goes through, a
+     * denial is held back (the exec is decided again with its placement read) and reported to the decider as not
+     * told (so it reports nothing); a late answer it sets is ignored (the decision is made again if it matters).
+     */
+    private static final class Withholding implements PendingExec {
+        private final Pending pending;
+        volatile boolean withheld;
+
+        Withholding(Pending pending) {
+            this.pending = pending;
+        }
+
+        @Override
+        public void answerOnTimeout(PermissionDecision answer, String decidedBy) {
+        }
+
+        @Override
+        public String timeoutDecidedBy() {
+            return pending.timeoutDecidedBy();
+        }
+
+        @Override
+        public PermissionDecision answer(PermissionDecision decision) {
+            if (decision.allows() || pending.done.get()) {
+                return pending.answer(decision);
+            }
+            withheld = true;
+            // not denied by this call; a denial on the process's real placement is answered and reported then
+            return PermissionDecision.ALLOW;
         }
     }
 

@@ -21,16 +21,32 @@ import java.util.Map;
  * @param detailsMissing reports whose process was gone when its details (parent, uid, gid, start time) were read
  *                     after the answer: reported with those unknown
  * @param answerTimes  where the time from reading a decided exec's event to writing its answer went
+ * @param placements   decisions made before the process was read from /proc, and how their guess held up
  */
 public record GuardStats(long received, long allowed, long denied, Map<String, Long> defaulted,
                          Map<String, Long> defaultedDenied, long answerFailed, long remembered,
                          Map<String, Long> notRemembered, long lateDecisions, long overruled,
-                         long skipped, long detailsMissing, AnswerTimes answerTimes) {
+                         long skipped, long detailsMissing, AnswerTimes answerTimes,
+                         Placements placements) {
     public GuardStats {
         defaulted = Map.copyOf(defaulted);
         defaultedDenied = Map.copyOf(defaultedDenied);
         notRemembered = Map.copyOf(notRemembered);
         java.util.Objects.requireNonNull(answerTimes, "answerTimes");
+        java.util.Objects.requireNonNull(placements, "placements");
+    }
+
+    /**
+     * Execs allowed from their descriptor's facts alone: the placement of the process (its container) taken from
+     * where the file's overlay's execs came from before, the process read from /proc only after the answer.
+     *
+     * @param decidedBeforeProc allowed that way (of {@link AnswerTimes#decidedAtOnce()})
+     * @param mismatched        of those, the process read after the answer had another placement (the overlay is
+     *                          placed from /proc first from then on)
+     * @param unverified        of those, the process was gone before it could be read after the answer
+     */
+    public record Placements(long decidedBeforeProc, long mismatched, long unverified) {
+        public static final Placements NONE = new Placements(0, 0, 0);
     }
 
     /**

@@ -220,6 +220,91 @@ class FanotifyExecGuardKernelTest {
         assertThat(guard.stats().defaulted()).isEmpty();
     }
 
+    /**
+     * Decides everything at once: allows, except {@code /bin/denied}, which it denies and reports (with the details
+     * read for the report) the way {@link BlockingDecider} does.
+     */
+    private static ExecPermissionDecider allowingAtOnceButDenied(List<ExecEvent> allowedOn, List<ExecEvent> reported,
+                                                                 AtomicInteger deniedDecisions) {
+        return new ExecPermissionDecider() {
+            @Override
+            public PermissionDecision decide(ExecPermissionRequest req) {
+                return decideAtOnce(req).orElseThrow();
+            }
+
+            @Override
+            public java.util.Optional<PermissionDecision> decideAtOnce(ExecPermissionRequest req) {
+                if (!req.event().filename().equals("/bin/denied")) {
+                    allowedOn.add(req.event());
+                    return java.util.Optional.of(PermissionDecision.ALLOW);
+                }
+                deniedDecisions.incrementAndGet();
+                ExecEvent details = req.reportedEvent();
+                if (req.pending().answer(PermissionDecision.DENY) == PermissionDecision.DENY) {
+                    reported.add(details);
+                }
+                return java.util.Optional.of(PermissionDecision.DENY);
+            }
+        };
+    }
+
+    @Test
+    void anExecOfAnOverlayWhoseExecsWerePlacedBeforeIsAllowedBeforeItsProcessIsReadAndADenialStillWaitsForTheRead()
+            throws Exception {
+        // given a guard whose decider decides at once, and the container's first exec (its shell), placed from /proc
+        List<ExecEvent> allowedOn = new CopyOnWriteArrayList<>();
+        List<ExecEvent> reported = new CopyOnWriteArrayList<>();
+        AtomicInteger deniedDecisions = new AtomicInteger();
+        startGuard(GuardConfig.defaults(), allowingAtOnceButDenied(allowedOn, reported, deniedDecisions));
+
+        // when the container execs two allowed programs and a denied one
+        OverlayContainer.Run run = ctr.run("/bin/hello; /bin/hello; /bin/denied; echo denied-rc=$?");
+
+        // then the allowed ones were answered from the file's overlay before any /proc read of their process
+        assertThat(run.output()).contains("denied-rc=126");
+        GuardStats s = guard.stats();
+        assertThat(s.placements().decidedBeforeProc()).as("%s", s).isGreaterThanOrEqualTo(2);
+        assertThat(s.placements().mismatched()).isZero();
+        List<ExecEvent> hellos = allowedOn.stream().filter(e -> e.filename().equals("/bin/hello")).toList();
+        assertThat(hellos).hasSize(2);
+        // and the denial was decided on the placement read from /proc (once held back on the guess, then decided
+        // again), answered DENY once and reported once, in the same container as the allowed ones
+        assertThat(reported).hasSize(1);
+        assertThat(deniedDecisions.get()).isEqualTo(2);
+        ExecEvent report = reported.get(0);
+        assertThat(report.mountNsId()).isNotZero().isEqualTo(hellos.get(0).mountNsId());
+        assertThat(report.cgroupId()).isEqualTo(hellos.get(0).cgroupId());
+        assertThat(report.startTimeNs()).isPositive();
+        assertThat(s.denied()).isEqualTo(1);
+        assertThat(s.defaulted()).isEmpty();
+    }
+
+    @Test
+    void anExecFromOutsideTheContainerOfAFileOnItsOverlayIsCountedAsMismatchedAndTheOverlayIsPlacedFromProcFirstAfter()
+            throws Exception {
+        List<ExecEvent> allowedOn = new CopyOnWriteArrayList<>();
+        startGuard(GuardConfig.defaults(), allowingAtOnceButDenied(allowedOn, new CopyOnWriteArrayList<>(),
+                new AtomicInteger()));
+        // given the overlay's execs placed in the container (its own mount namespace)
+        assertThat(ctr.run("/bin/hello; echo rc=$?").output()).contains("rc=0");
+        long fromFileBefore = guard.stats().placements().decidedBeforeProc();
+        assertThat(fromFileBefore).isPositive();
+
+        // when a host process (the host's mount namespace) execs a file of that overlay through its host path
+        Process host = new ProcessBuilder(ctr.merged().resolve("bin/busybox").toString(), "sleep", "1").start();
+        assertThat(host.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        OverlayContainer.closeStreams(host);
+
+        // then it was allowed on the guess, read after the answer, found elsewhere, counted
+        assertThat(host.exitValue()).isZero();
+        assertThat(guard.stats().placements().mismatched()).isEqualTo(1);
+        long fromFileAfterMismatch = guard.stats().placements().decidedBeforeProc();
+        // and from then on the overlay's execs wait for their process's placement again
+        assertThat(ctr.run("/bin/hello; echo rc=$?").output()).contains("rc=0");
+        assertThat(guard.stats().placements().decidedBeforeProc()).isEqualTo(fromFileAfterMismatch);
+        assertThat(guard.stats().defaulted()).isEmpty();
+    }
+
     /** Answers ALLOW_UNTIL_MODIFIED to everything and counts the requests for {@code filename}. */
     private static ExecPermissionDecider allowingUntilModifiedCounting(String filename, AtomicInteger asked) {
         return req -> {

@@ -171,6 +171,7 @@ public final class AskedExecLatencyBenchmark {
                             }
                             phaseUs.put("decided", decided);
                             phaseUs.put("at_once", delta(before, after, "at_once"));
+                            phaseUs.put("before_proc", delta(before, after, "drift_guard_decided_before_proc_total"));
                         }
                     }
                 }
@@ -184,11 +185,12 @@ public final class AskedExecLatencyBenchmark {
                 }
                 System.out.printf("round %2d  p50 us: off %.1f floor %.1f guard %.1f | min us: off %.1f floor %.1f "
                                 + "guard %.1f | failed %d/%d/%d | guard in-process us/exec: %.1f (prepare %.1f, lane wait "
-                                + "%.1f, decide %.1f; %.0f decided, %.0f at once)%n", round, off, r.get("floor").p50Us(),
+                                + "%.1f, decide %.1f; %.0f decided, %.0f at once, %.0f before reading /proc)%n", round, off,
+                        r.get("floor").p50Us(),
                         r.get("guard").p50Us(), r.get("off").minUs(), r.get("floor").minUs(), r.get("guard").minUs(),
                         r.get("off").failed(), r.get("floor").failed(), r.get("guard").failed(), total,
                         phaseUs.get("prepare"), phaseUs.get("lane_wait"), phaseUs.get("decide"), phaseUs.get("decided"),
-                        phaseUs.get("at_once"));
+                        phaseUs.get("at_once"), phaseUs.get("before_proc"));
                 order.add(order.remove(0));
             }
             System.out.printf("asked-exec latency: %d rounds x %d execs, load before %s, after %s%n", rounds, execs,

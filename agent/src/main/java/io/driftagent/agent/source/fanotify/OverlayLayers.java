@@ -76,6 +76,14 @@ public final class OverlayLayers {
         this.bytePaths = bytePaths;
     }
 
+    /**
+     * What tells the overlay mounted on {@code dev} from another one given the same (reused) device later, to compare
+     * with {@code equals} (its mount point and layers; nothing allocated); null when no known overlay has that device.
+     */
+    public Object overlayIdentity(long dev) {
+        return byDev.get(dev);
+    }
+
     /** Also read overlays from this process's mount namespace (a container whose root was watched). */
     public void addNamespaceOf(int pid) {
         extraPids.add(pid);

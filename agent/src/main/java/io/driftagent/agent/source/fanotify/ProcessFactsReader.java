@@ -82,6 +82,16 @@ public final class ProcessFactsReader {
     }
 
     /**
+     * A placement known without reading /proc ({@code cgroupId}, {@code mountNsId} learned earlier): the rest as
+     * {@link #readPlacement}, unknown.
+     */
+    public ProcessFacts knownPlacement(int pid, long cgroupId, long mountNsId) {
+        ProcessFacts unknown = ProcessFacts.unknown(pid);
+        return new ProcessFacts(pid, unknown.ppid(), unknown.uid(), unknown.gid(), unknown.startTimeNs(), unknown.comm(),
+                cgroupId, mountNsId);
+    }
+
+    /**
      * The comm of {@code pid} if it is still the same process (start time) and still runs the image whose inode is
      * {@code exeIno} (so its exec finished and it has not exec'd again); else null.
      */
