@@ -131,9 +131,10 @@ COPY --from=jre /opt/drift-agent/jre /opt/drift-agent/jre
 COPY --from=app /opt/drift-agent /opt/drift-agent
 # JVM sizing for a small RSS (docs/benchmarks.md "Footprint": measured with these flags): serial GC, a small young
 # generation (the agent's live heap is a few MiB; eden pages once touched stay resident), small stacks, a capped
-# heap, C1 only (no C2 compiler thread and its arenas), a small code cache. The Helm chart sets its own JAVA_TOOL_OPTIONS (values.yaml jvmOptions), which replaces this one: so
+# heap, C1 only (no C2 compiler thread and its arenas), a small code cache, the native heap trimmed every 10 s (malloc
+# memory freed after a burst of compiling or eBPF loading goes back to the kernel). The Helm chart sets its own JAVA_TOOL_OPTIONS (values.yaml jvmOptions), which replaces this one: so
 # nothing the image itself needs is in it; that is on the java command line below.
-ENV JAVA_TOOL_OPTIONS="-XX:+UseSerialGC -Xss512k -XX:MaxRAM=128m -Xmx48m -Xmn4m -XX:MaxMetaspaceSize=64m -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:ReservedCodeCacheSize=16m -XX:+ExitOnOutOfMemoryError"
+ENV JAVA_TOOL_OPTIONS="-XX:+UseSerialGC -Xss512k -XX:MaxRAM=128m -Xmx48m -Xmn4m -XX:MaxMetaspaceSize=64m -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:ReservedCodeCacheSize=16m -XX:TrimNativeHeapInterval=10000 -XX:+ExitOnOutOfMemoryError"
 # two malloc arenas instead of one per core and thread: the agent's native allocations are few (libbpf, jnr-ffi)
 ENV MALLOC_ARENA_MAX=2
 # Class data sharing: the classes the agent loads at start, parsed and laid out once here and mapped at every start

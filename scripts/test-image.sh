@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks the properties of the built agent image that a pod depends on, by running it:
 #   - its size is at most 180 MB (docker image inspect .Size; of it about 26 MB are the class data sharing archive,
-#     which saves about 9 MiB of RSS on every node: docs/benchmarks.md "Whole agent");
+#     which saves RSS and about 1 s of start-up CPU on every node: docs/benchmarks.md "Footprint");
 #   - it is configured as the chart expects (uid 0, the java command line carries the native-stub settings, so the
 #     chart's JAVA_TOOL_OPTIONS cannot drop them; OCI labels; the JRE has the modules reached only at run time; the
 #     class data sharing archive maps with the chart's JAVA_TOOL_OPTIONS);

@@ -5,6 +5,11 @@ As root, from the repository root, after `mvn -q -o package -DskipTests`:
 
     scripts/bench/agent-storm.py [--containers 50] [--storm-containers 10] [--execs 2000]
                                  [--interval-us 2000 0] [--idle-seconds 30] [--jvm-flags "..."] [--source auto]
+                                 [--image drift-agent:dev]
+
+--image runs the agent image as scripts/bench/image-footprint.sh runs it (the chart's capabilities, host pids, a
+read-only root, JAVA_TOOL_OPTIONS = --jvm-flags, the image's own java command line with its class data archive),
+with the containerd state and root mounted read-only as the chart mounts them, instead of the jar on the host's JDK.
 
 Phases (the agent's CPU is utime+stime from /proc/<pid>/stat over each phase; RSS from /proc/<pid>/status):
   1. start the agent (`run --standalone`, a policy that alerts on every drift kind), wait for /readyz;
@@ -157,11 +162,14 @@ class Agent:
         self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT)
         self.pid = self.proc.pid
 
+    def alive(self):
+        return self.proc.poll() is None
+
     def await_ready(self, timeout=120):
         deadline = time.time() + timeout
         while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"agent exited with {self.proc.returncode}; see {self.log.name}")
+            if not self.alive():
+                raise RuntimeError(f"agent exited; see {self.log.name}")
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/readyz", timeout=2) as r:
                     if r.status == 200:
@@ -232,6 +240,38 @@ class Agent:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        self.log.close()
+
+
+class ImageAgent(Agent):
+    """The agent image in Docker, as the chart runs it (see scripts/bench/image-footprint.sh)."""
+
+    def __init__(self, image, jvm_flags, port, work, source):
+        self.port = port
+        self.alerts = os.path.join(work, "alerts.jsonl")
+        policy = os.path.join(work, "policy.yaml")
+        with open(policy, "w") as f:
+            f.write(POLICY)
+        self.log = open(os.path.join(work, "agent.log"), "w")
+        self.container = f"drift-agent-storm-{os.getpid()}"
+        argv = ["docker", "run", "-d", "--name", self.container, "--network", "host", "--pid=host", "--read-only",
+                "--cap-drop", "ALL", "--cap-add", "SYS_ADMIN", "--cap-add", "SYS_PTRACE",
+                "--cap-add", "DAC_READ_SEARCH", "--security-opt", "no-new-privileges",
+                "--security-opt", "seccomp=unconfined", "--tmpfs", "/tmp:rw,noexec,nosuid,size=16m",
+                "-v", f"{work}:{work}", "-v", "/run/containerd:/run/containerd:ro",
+                "-v", "/var/lib/containerd:/var/lib/containerd:ro", "-e", f"JAVA_TOOL_OPTIONS={jvm_flags}",
+                image, "run", "--standalone", "--alerts", self.alerts, "--http-port", str(port), "--policy", policy,
+                "--source", source]
+        self.argv = argv
+        sh(*argv)
+        self.pid = int(sh("docker", "inspect", "-f", "{{.State.Pid}}", self.container).strip())
+
+    def alive(self):
+        return sh("docker", "inspect", "-f", "{{.State.Running}}", self.container, check=False).strip() == "true"
+
+    def stop(self):
+        self.log.write(sh("docker", "logs", self.container, check=False))
+        quiet("docker", "rm", "-f", self.container)
         self.log.close()
 
 
@@ -441,6 +481,13 @@ def storm_phase(agent, names, execs, interval_us):
 
 # ---------------------------------------------------------------- main
 
+def profile(args, agent, report, phase):
+    if args.profile:
+        text = sh(os.path.join(ROOT, "scripts", "bench", "rss-profile.py"), str(agent.pid), check=False)
+        report.setdefault("profiles", {})[phase] = text
+        print(f"profile after {phase}:\n{text}", file=sys.stderr)
+
+
 def chart_jvm_options():
     """deploy/helm/drift-agent/values.yaml's jvmOptions (a folded block scalar), as the pod gets them."""
     lines, on = [], False
@@ -470,6 +517,10 @@ def main():
                     help="the agent's JVM flags (default: the Helm chart's jvmOptions, read from its values.yaml; "
                          "the image's class data archive is not among them: scripts/bench/side_by_side.py makes one "
                          "for the host's JDK)")
+    ap.add_argument("--image", help="run this agent image in Docker (as the chart runs it) instead of --jar")
+    ap.add_argument("--profile", action="store_true",
+                    help="resident memory by mapping after each phase (scripts/bench/rss-profile.py; add "
+                         "-XX:NativeMemoryTracking=detail to --jvm-flags to split the anonymous memory)")
     ap.add_argument("--json", help="also write the report as JSON to this file")
     args = ap.parse_args()
     if os.geteuid() != 0:
@@ -486,13 +537,15 @@ def main():
         quiet("ctr", "-n", NS, "images", "rm", IMAGE)
         sh("ctr", "-n", NS, "images", "import", write_oci_tar(work, storm_bin, noop))
 
-        agent = Agent(args.jar, args.jvm_flags, args.port, work, args.source)
+        agent = ImageAgent(args.image, args.jvm_flags, args.port, work, args.source) if args.image else \
+            Agent(args.jar, args.jvm_flags, args.port, work, args.source)
         t_start = time.monotonic()
         agent.await_ready()
         report["ready_after_s"] = time.monotonic() - t_start
         report["after_start"] = agent.memory()
         time.sleep(5)  # the self-test and start-up work settle
         report["idle_no_containers"] = measure(agent, args.idle_seconds)
+        profile(args, agent, report, "idle_no_containers")
 
         t0, c0 = time.monotonic(), agent.cpu_ticks()
         names = start_containers(args.containers)
@@ -500,10 +553,12 @@ def main():
                                       "agent_cpu_s": (agent.cpu_ticks() - c0) / CLK_TCK, **agent.memory()}
         time.sleep(5)
         report["idle_with_containers"] = measure(agent, args.idle_seconds)
+        profile(args, agent, report, "idle_with_containers")
 
         report["storms"] = []
         for interval_us in args.interval_us:
             report["storms"].append(storm_phase(agent, names[:args.storm_containers], args.execs, interval_us))
+            profile(args, agent, report, f"storm_{interval_us}us")
         report["alert_lines"] = sum(1 for _ in open(agent.alerts)) if os.path.exists(agent.alerts) else 0
         report["load_after"] = open("/proc/loadavg").read().strip()
         if os.environ.get("DRIFT_BENCH_NMT"):

@@ -6,16 +6,19 @@
 #
 # usage (root): scripts/bench/image-footprint.sh [--image drift-agent:dev] [--idle 60] [--settle 20] [--nmt]
 #               [--jvm "extra JVM flags, appended to the chart's"] [--values FILE (another values.yaml)] [--runs N]
-#               [--smaps] [--threads]
+#               [--smaps] [--threads] [--profile] [--env NAME=VALUE (repeatable)]
 # --nmt adds -XX:NativeMemoryTracking=summary and prints the JVM's native memory summary as it exits (docker stop).
 # --smaps also prints the largest mappings by resident size (Rss and Size, KiB). --threads also prints each thread's
 # CPU over the idle window (ms, from /proc/PID/task/*/schedstat): what is periodic work and what is the host's execs.
+# --profile runs the JVM with -XX:NativeMemoryTracking=detail and prints, after the idle window, its resident memory by
+# what each mapping holds and the container's memory cgroup (scripts/bench/rss-profile.py; NMT's bookkeeping adds to
+# malloc: take VmRSS from runs without it). --env sets an environment variable in the container (e.g. MALLOC_*).
 # Each line also gives the CPU the start took until Ready (user+sys, the work behind "start to Ready" on a loaded
 # machine) and the execs the source delivered during the idle window (every exec on the host reaches the agent).
 # Prints one line per run.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-image=drift-agent:dev idle=60 settle=20 nmt=0 smaps=0 threads=0 extra="" runs=1 values=$root/deploy/helm/drift-agent/values.yaml
+image=drift-agent:dev idle=60 settle=20 nmt=0 smaps=0 threads=0 profile=0 extra="" runs=1 envs=() values=$root/deploy/helm/drift-agent/values.yaml
 while (($#)); do
   case $1 in
     --image) image=$2; shift 2 ;;
@@ -24,6 +27,8 @@ while (($#)); do
     --nmt) nmt=1; shift ;;
     --smaps) smaps=1; shift ;;
     --threads) threads=1; shift ;;
+    --profile) profile=1; shift ;;
+    --env) envs+=(-e "$2"); shift 2 ;;
     --jvm) extra=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --values) values=$2; shift 2 ;;
@@ -35,6 +40,7 @@ chart_jvm=$(awk '/^jvmOptions: >-/ {on = 1; next} on && /^  / {sub(/^ +/, ""); p
   "$values")
 jvm="$chart_jvm $extra"
 ((nmt)) && jvm="$jvm -XX:NativeMemoryTracking=summary -XX:+UnlockDiagnosticVMOptions -XX:+PrintNMTStatistics"
+((profile)) && ! ((nmt)) && jvm="$jvm -XX:NativeMemoryTracking=detail"
 port=$((19700 + $$ % 250))
 container=drift-agent-footprint-$$
 trap 'docker rm -f "$container" >/dev/null 2>&1 || true' EXIT
@@ -44,7 +50,7 @@ for ((r = 1; r <= runs; r++)); do
   docker run -d --name "$container" --network host --pid=host --read-only \
     --cap-drop ALL --cap-add SYS_ADMIN --cap-add SYS_PTRACE --cap-add DAC_READ_SEARCH \
     --security-opt no-new-privileges --security-opt seccomp=unconfined \
-    --tmpfs /tmp:rw,noexec,nosuid,size=16m -e JAVA_TOOL_OPTIONS="$jvm" \
+    --tmpfs /tmp:rw,noexec,nosuid,size=16m -e JAVA_TOOL_OPTIONS="$jvm" ${envs[@]+"${envs[@]}"} \
     "$image" run --standalone --source ebpf --http-port $port >/dev/null
   until curl -sf "http://127.0.0.1:$port/readyz" >/dev/null; do
     [[ $(docker inspect -f '{{.State.Running}}' "$container") == true ]] || { docker logs "$container" >&2; exit 1; }
@@ -80,6 +86,7 @@ for ((r = 1; r <= runs; r++)); do
          /^Size:/ {size[name] += $2} END {for (n in rss) if (rss[n] >= 256) printf "  %8d %8d %s\n", rss[n], size[n], n}' \
       "/proc/$pid/smaps" | sort -rn | head -12
   fi
+  ((profile)) && "$root/scripts/bench/rss-profile.py" "$pid" | sed 's/^/  /'
   if ((nmt)); then
     docker stop -t 30 "$container" >/dev/null
     docker logs "$container" 2>&1 | grep -E '^Total|^-  ' || true

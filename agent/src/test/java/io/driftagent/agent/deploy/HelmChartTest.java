@@ -272,6 +272,29 @@ class HelmChartTest {
     }
 
     @Test
+    void theChartsJvmOptionsAreAcceptedByAJava17JvmThatThenTrimsItsNativeHeapPeriodically() throws Exception {
+        // given the pod's JVM flags as the chart renders them
+        String chart = env(agentContainer(render(t -> { })), "JAVA_TOOL_OPTIONS").orElseThrow().path("value")
+                .asString();
+
+        // when a Java 17 JVM starts with them and prints its final flags
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(List.of(chart.trim().split("\\s+")));
+        command.addAll(List.of("-XX:+PrintFlagsFinal", "-version"));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().remove("JAVA_TOOL_OPTIONS");
+        Process jvm = builder.start();
+        String out = new String(jvm.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+
+        // then every flag exists in this JVM, and malloc memory freed after a burst (C1's arenas, libbpf's BTF)
+        // goes back to the kernel instead of staying in the RSS (docs/benchmarks.md "Footprint")
+        assertThat(jvm.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(jvm.exitValue()).as(out).isZero();
+        assertThat(out).containsPattern("(?m)^\\s*uint TrimNativeHeapInterval\\s+= [1-9][0-9]*\\s");
+    }
+
+    @Test
     void kubeletInjectsNoServiceLinkVariablesThatTheAgentWouldTakeForSettings() {
         JsonNode podSpec = podSpec(render(t -> { }));
 
