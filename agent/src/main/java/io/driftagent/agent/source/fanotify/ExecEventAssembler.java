@@ -36,7 +36,7 @@ public final class ExecEventAssembler {
             overlay |= part.layer().overlay();
             upper |= part.layer().upperLayer();
             memfd |= part.file().memfd();
-            unlinked |= part.file().nlink() == 0;
+            unlinked |= part.file().nlink() == 0 && !part.layer().unlinkedWithLayer();
         }
         ExecEvent.Flags flags = new ExecEvent.Flags(overlay, upper, memfd, unlinked);
         return new ExecEvent(pid, p.tgid(), p.ppid(), p.uid(), p.gid(), p.startTimeNs(),

@@ -106,7 +106,9 @@ public final class FanotifyExecSource implements ExecSource {
             } catch (IOException e) {
                 throw new SourceUnavailableException(e.getMessage(), e);
             }
-            layers = new OverlayLayers(config.procRoot(), clock);
+            layers = new OverlayLayers(config.procRoot(), clock, io.driftagent.agent.fs.NoFollowRootedFiles.create(),
+                    new LayerDirBirths(nat), (mountId, dev) -> mountOwners.hostMount(mountId, dev)
+                            || mountOwners.ownerOf(mountId) != null, System::nanoTime);
             layers.refresh();
             int hostProcess = -1;
             if (config.watchHostRoot()) {
@@ -256,6 +258,15 @@ public final class FanotifyExecSource implements ExecSource {
     public Map<Path, MarkKind> watched() {
         FanotifyGroup g = group;
         return g == null ? Map.of() : g.marks();
+    }
+
+    /**
+     * Execs of files of deleted writable layers (a container removed before its exec was read) by outcome: placed in
+     * their layer, ambiguous, unknown (see {@link OverlayLayers}).
+     */
+    public Map<String, Long> goneLayerPlacements() {
+        OverlayLayers l = layers;
+        return l == null ? Map.of() : l.goneLayerPlacements();
     }
 
     /** Processes emitted by overflow rescans (also counted in delivered when the sink accepted them). */
@@ -547,8 +558,9 @@ public final class FanotifyExecSource implements ExecSource {
             String comm = g.process.known()
                     ? procReader.commIfStillRunning(g.pid, g.process.startTimeNs(), image.file().ino()) : null;
             long overlayDev = overlayDevOf(g.primary);
-            long at = overlayDev != 0L ? mountOwners.execTime(overlayDev, g.queuedAfterNanos, g.firstSeenNanos)
-                    : g.firstSeenNanos;
+            long placedAt = placedExecTime(g.primary);
+            long at = placedAt != 0L ? placedAt : overlayDev != 0L
+                    ? mountOwners.execTime(overlayDev, g.queuedAfterNanos, g.firstSeenNanos) : g.firstSeenNanos;
             ExecEvent e = assembler.assemble(g.pid, completed(g, at), g.primary, g.interpreter, g.mergedInterpreter, comm,
                     at);
             offer(e);
@@ -562,6 +574,16 @@ public final class FanotifyExecSource implements ExecSource {
          */
         private boolean detachedFileMount(ExecutedFile file) {
             return "/".equals(file.path()) && !file.onOverlay();
+        }
+
+        /** The time inside the life of the gone overlay a file was placed in by its creation time, 0 when none. */
+        private long placedExecTime(List<ExecCorrelator.Part> parts) {
+            for (ExecCorrelator.Part part : parts) {
+                if (part.layer().execTimeNanos() != 0L) {
+                    return part.layer().execTimeNanos();
+                }
+            }
+            return 0L;
         }
 
         /** The device of the overlay the exec'd file is on (as the event will name it), 0 when none. */
