@@ -127,6 +127,11 @@ final class SourceAssembly {
                                 + " creation time, ambiguous (two layers fit) or unknown (no layer the agent saw fits)")
                         .tag("outcome", outcome).register(registry);
             }
+            FunctionCounter.builder("drift.fanotify.reused.device", source,
+                            s -> fanotifyOf(s).map(FanotifyExecSource::execsAmongReusedDevices).orElse(0L))
+                    .description("Execs on an overlay whose device served more than one container while their event"
+                            + " waited in the queue: timed in the first such container's life the file's creation"
+                            + " time allows (a misattribution is possible)").register(registry);
             FunctionCounter.builder("drift.fanotify.rescanned", source,
                             s -> fanotifyOf(s).map(FanotifyExecSource::rescanned).orElse(0L))
                     .description("Execs the fanotify source found by rescanning /proc (after an overflow; processes"

@@ -269,6 +269,11 @@ public final class FanotifyExecSource implements ExecSource {
         return l == null ? Map.of() : l.goneLayerPlacements();
     }
 
+    /** Execs whose overlay device served more than one container between their queueing and their read. */
+    public long execsAmongReusedDevices() {
+        return mountOwners.severalLivesFit();
+    }
+
     /** Processes emitted by overflow rescans (also counted in delivered when the sink accepted them). */
     public long rescanned() {
         return rescanned.sum();
@@ -560,7 +565,8 @@ public final class FanotifyExecSource implements ExecSource {
             long overlayDev = overlayDevOf(g.primary);
             long placedAt = placedExecTime(g.primary);
             long at = placedAt != 0L ? placedAt : overlayDev != 0L
-                    ? mountOwners.execTime(overlayDev, g.queuedAfterNanos, g.firstSeenNanos) : g.firstSeenNanos;
+                    ? mountOwners.execTime(overlayDev, g.queuedAfterNanos, g.firstSeenNanos, upperFileBorn(g.primary))
+                    : g.firstSeenNanos;
             ExecEvent e = assembler.assemble(g.pid, completed(g, at), g.primary, g.interpreter, g.mergedInterpreter, comm,
                     at);
             offer(e);
@@ -574,6 +580,21 @@ public final class FanotifyExecSource implements ExecSource {
          */
         private boolean detachedFileMount(ExecutedFile file) {
             return "/".equals(file.path()) && !file.onOverlay();
+        }
+
+        /**
+         * When the writable-layer file exec'd was created, on CLOCK_MONOTONIC ({@code Long.MIN_VALUE}: not a
+         * writable-layer file, or not known): its exec was in the life of the container that created it.
+         */
+        private long upperFileBorn(List<ExecCorrelator.Part> parts) {
+            for (ExecCorrelator.Part part : parts) {
+                long born = part.file().birthNanos();
+                if (part.layer().upperLayer() && born != ExecutedFile.UNKNOWN) {
+                    long epochMinusMonotonic = clock.millis() * 1_000_000L - System.nanoTime();
+                    return born - epochMinusMonotonic - 1_000_000L; // the wall clock's millisecond
+                }
+            }
+            return Long.MIN_VALUE;
         }
 
         /** The time inside the life of the gone overlay a file was placed in by its creation time, 0 when none. */

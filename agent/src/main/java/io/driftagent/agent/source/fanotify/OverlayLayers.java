@@ -115,6 +115,7 @@ public final class OverlayLayers {
 
     private static final int MAX_UPPER_LIVES = 8192;
     private static final long EPOCH_SLACK_NANOS = 1_000_000L; // the clock's millisecond
+    private static final long UNLINKED_BEFORE_MARGIN_NANOS = 100_000_000L;
     private final List<UpperLife> upperLives = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final DirBirths dirBirths;
     private final KnownMounts knownMounts;
@@ -328,8 +329,9 @@ public final class OverlayLayers {
             log.debug("{} (deleted, ino {}) placed in the deleted writable layer {} of overlay dev {} by its creation"
                     + " time", f.path(), f.ino(), match.overlay().upperDir(), match.overlay().dev());
             // unlinked while its overlay was still mounted: by a process of the container (fileless), not with its layer
+            // (filesystems stamp ctime from a coarse clock, a tick or more behind: only a clear margin says "before")
             boolean withLayer = f.changeNanos() == ExecutedFile.UNKNOWN
-                    || f.changeNanos() + EPOCH_SLACK_NANOS >= match.lastMountedEpochNanos();
+                    || f.changeNanos() + UNLINKED_BEFORE_MARGIN_NANOS >= match.lastMountedEpochNanos();
             return new LayerResolution(true, true, match.overlay().dev(), mid == 0L ? 1L : mid, withLayer);
         }
         if (matches > 1) {
