@@ -252,10 +252,21 @@ public final class OverlayLayers {
             boolean upper = m != null && m.upperDir() != null
                     && upperEntry(m.upperDir(), relativeTo(m, f.path())) == UpperEntry.REGULAR_FILE;
             List<Retired> before = retired.get(f.dev());
+            if (!upper && m != null && m.upperDir() != null
+                    && !Files.isDirectory(m.upperDir(), LinkOption.NOFOLLOW_LINKS)) {
+                // its writable layer is deleted, but no refresh has found its overlay unmounted yet (the mount watcher
+                // lags under load): the overlay listed under this device is as good as gone, and is the file's
+                List<Retired> withCurrent = new ArrayList<>(before == null ? List.of() : before);
+                withCurrent.add(new Retired(m, clock.millis()));
+                before = withCurrent;
+            }
+            boolean unlinkedWithLayer = false;
             if (!upper && before != null) {
                 upper = inAGoneUpperLayer(f, m, before);
+                // its link went with the writable layer the runtime deleted, unless a process unlinked it before
+                unlinkedWithLayer = upper && (f.deleted() || f.nlink() == 0) && unlinkedAfterItsContainer(f, before);
             }
-            return new LayerResolution(true, upper, f.dev());
+            return new LayerResolution(true, upper, f.dev(), 0L, unlinkedWithLayer);
         }
         Layer cached = layerByMountId.get(f.mountId());
         if (cached != null && sameInode(cached.dir(), f.path(), f.dev(), f.ino())) {
@@ -345,6 +356,29 @@ public final class OverlayLayers {
                     f.path(), f.ino(), f.dev());
         }
         return null;
+    }
+
+    /**
+     * Whether a file of a deleted writable layer (an overlay with this device that is gone) lost its last link after
+     * the agent last saw that overlay mounted, i.e. with its layer; false when it clearly went before (a process of
+     * the container unlinked it: fileless). True when it cannot be told.
+     */
+    private boolean unlinkedAfterItsContainer(ExecutedFile f, List<Retired> before) {
+        if (f.changeNanos() == ExecutedFile.UNKNOWN) {
+            return true;
+        }
+        boolean anyLife = false;
+        for (UpperLife l : upperLives) {
+            for (Retired r : before) {
+                if (l.overlay().equals(r.overlay()) && !Files.isDirectory(l.overlay().upperDir(), LinkOption.NOFOLLOW_LINKS)) {
+                    anyLife = true;
+                    if (f.changeNanos() + UNLINKED_BEFORE_MARGIN_NANOS >= l.lastMountedEpochNanos()) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return !anyLife;
     }
 
     /**
