@@ -119,6 +119,19 @@ final class SourceAssembly {
                     .description("Execs the fanotify source described without reading /proc: a host exec, by the mount"
                             + " its file was opened through")
                     .tag("by", "host_mount").register(registry);
+            for (String outcome : List.of("placed", "ambiguous", "unknown")) {
+                FunctionCounter.builder("drift.fanotify.gone.layer", source, s -> fanotifyOf(s)
+                                .map(f -> f.goneLayerPlacements().getOrDefault(outcome, 0L)).orElse(0L))
+                        .description("Execs of deleted host-disk files through a layer never matched (a container's"
+                                + " writable layer deleted before its exec was read): placed in that layer by the file's"
+                                + " creation time, ambiguous (two layers fit) or unknown (no layer the agent saw fits)")
+                        .tag("outcome", outcome).register(registry);
+            }
+            FunctionCounter.builder("drift.fanotify.reused.device", source,
+                            s -> fanotifyOf(s).map(FanotifyExecSource::execsAmongReusedDevices).orElse(0L))
+                    .description("Execs on an overlay whose device served more than one container while their event"
+                            + " waited in the queue: timed in the first such container's life the file's creation"
+                            + " time allows (a misattribution is possible)").register(registry);
             FunctionCounter.builder("drift.fanotify.rescanned", source,
                             s -> fanotifyOf(s).map(FanotifyExecSource::rescanned).orElse(0L))
                     .description("Execs the fanotify source found by rescanning /proc (after an overflow; processes"

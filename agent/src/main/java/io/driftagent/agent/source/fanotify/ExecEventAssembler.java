@@ -32,12 +32,16 @@ public final class ExecEventAssembler {
         boolean upper = false;
         boolean memfd = false;
         boolean unlinked = false;
+        boolean unlinkedWithLayer = false;
         for (ExecCorrelator.Part part : file) {
             overlay |= part.layer().overlay();
             upper |= part.layer().upperLayer();
             memfd |= part.file().memfd();
             unlinked |= part.file().nlink() == 0;
+            unlinkedWithLayer |= part.layer().unlinkedWithLayer();
         }
+        // an open reported twice (layer inode, overlay inode) is explained by either report
+        unlinked &= !unlinkedWithLayer;
         ExecEvent.Flags flags = new ExecEvent.Flags(overlay, upper, memfd, unlinked);
         return new ExecEvent(pid, p.tgid(), p.ppid(), p.uid(), p.gid(), p.startTimeNs(),
                 comm != null ? comm : commFromPath(filename), filename, fileId(file),

@@ -15,16 +15,28 @@ import java.util.Objects;
  * @param format    what the first bytes say the file is
  * @param interpreterPath the path the kernel will open next in this execve: a script's {@code #!} interpreter, an
  *                        ELF's PT_INTERP (ld.so); "" if none or not readable
+ * @param birthNanos when the inode was created (statx {@code stx_btime}, nanoseconds since the epoch), {@link #UNKNOWN}
+ *                   when the filesystem does not say; unlike mtime, no process can set it
+ * @param changeNanos when the inode last changed (statx {@code stx_ctime}, ns since the epoch; for a deleted file, when
+ *                    its last link went), {@link #UNKNOWN} when not read
  */
 public record ExecutedFile(long dev, long ino, long nlink, long mountId, long fsMagic, String path, boolean deleted, Format format,
-                    String interpreterPath) {
+                    String interpreterPath, long birthNanos, long changeNanos) {
 
     static final long OVERLAYFS_MAGIC = 0x794c7630L;
+    /** {@link #birthNanos} not known. */
+    static final long UNKNOWN = Long.MIN_VALUE;
 
     public ExecutedFile {
         Objects.requireNonNull(path, "path");
         Objects.requireNonNull(format, "format");
         Objects.requireNonNull(interpreterPath, "interpreterPath");
+    }
+
+    /** A file whose creation time is not known. */
+    public ExecutedFile(long dev, long ino, long nlink, long mountId, long fsMagic, String path, boolean deleted,
+                        Format format, String interpreterPath) {
+        this(dev, ino, nlink, mountId, fsMagic, path, deleted, format, interpreterPath, UNKNOWN, UNKNOWN);
     }
 
     public enum Format {

@@ -48,13 +48,15 @@ public final class ExecutedFileInspector {
     /** Facts of the file behind {@code fd}; {@code null} when the fd cannot even be stat'ed. */
     public ExecutedFile inspect(int fd, boolean sniffFormat) {
         statx.clear();
-        if (libc.statx(fd, "", Native.AT_EMPTY_PATH, Native.STATX_BASIC_STATS | Native.STATX_MNT_ID, statx) != 0) {
+        if (libc.statx(fd, "", Native.AT_EMPTY_PATH, Native.STATX_BASIC_STATS | Native.STATX_MNT_ID
+                | Native.STATX_BTIME, statx) != 0) {
             return null;
         }
         long nlink = Integer.toUnsignedLong(statx.getInt(16));
         long ino = statx.getLong(32);
         long dev = DeviceNumber.makedev(Integer.toUnsignedLong(statx.getInt(136)), Integer.toUnsignedLong(statx.getInt(140)));
         long mountId = statx.getLong(144);
+        long birth = Native.birthNanos(statx);
         FileKey key = new FileKey(dev, ino, mountId, statx.getLong(112), statx.getInt(120), statx.getLong(40));
         Sniffed known = sniffFormat ? recent.get(key) : null;
         if (known == null) {
@@ -72,7 +74,8 @@ public final class ExecutedFileInspector {
         if (deleted) {
             path = path.substring(0, path.length() - DELETED_SUFFIX.length());
         }
-        return new ExecutedFile(dev, ino, nlink, mountId, known.magic(), path, deleted, known.format(), known.interpreterPath());
+        return new ExecutedFile(dev, ino, nlink, mountId, known.magic(), path, deleted, known.format(), known.interpreterPath(),
+                birth, Native.changeNanos(statx));
     }
 
     private String readFdPath(int fd) {

@@ -106,7 +106,9 @@ public final class FanotifyExecSource implements ExecSource {
             } catch (IOException e) {
                 throw new SourceUnavailableException(e.getMessage(), e);
             }
-            layers = new OverlayLayers(config.procRoot(), clock);
+            layers = new OverlayLayers(config.procRoot(), clock, io.driftagent.agent.fs.NoFollowRootedFiles.create(),
+                    new LayerDirBirths(nat), (mountId, dev) -> mountOwners.hostMount(mountId, dev)
+                            || mountOwners.ownerOf(mountId) != null, System::nanoTime);
             layers.refresh();
             int hostProcess = -1;
             if (config.watchHostRoot()) {
@@ -256,6 +258,20 @@ public final class FanotifyExecSource implements ExecSource {
     public Map<Path, MarkKind> watched() {
         FanotifyGroup g = group;
         return g == null ? Map.of() : g.marks();
+    }
+
+    /**
+     * Execs of files of deleted writable layers (a container removed before its exec was read) by outcome: placed in
+     * their layer, ambiguous, unknown (see {@link OverlayLayers}).
+     */
+    public Map<String, Long> goneLayerPlacements() {
+        OverlayLayers l = layers;
+        return l == null ? Map.of() : l.goneLayerPlacements();
+    }
+
+    /** Execs whose overlay device served more than one container between their queueing and their read. */
+    public long execsAmongReusedDevices() {
+        return mountOwners.severalLivesFit();
     }
 
     /** Processes emitted by overflow rescans (also counted in delivered when the sink accepted them). */
@@ -547,7 +563,9 @@ public final class FanotifyExecSource implements ExecSource {
             String comm = g.process.known()
                     ? procReader.commIfStillRunning(g.pid, g.process.startTimeNs(), image.file().ino()) : null;
             long overlayDev = overlayDevOf(g.primary);
-            long at = overlayDev != 0L ? mountOwners.execTime(overlayDev, g.queuedAfterNanos, g.firstSeenNanos)
+            long placedAt = placedExecTime(g.primary);
+            long at = placedAt != 0L ? placedAt : overlayDev != 0L
+                    ? mountOwners.execTime(overlayDev, g.queuedAfterNanos, g.firstSeenNanos, upperFileBorn(g.primary))
                     : g.firstSeenNanos;
             ExecEvent e = assembler.assemble(g.pid, completed(g, at), g.primary, g.interpreter, g.mergedInterpreter, comm,
                     at);
@@ -562,6 +580,31 @@ public final class FanotifyExecSource implements ExecSource {
          */
         private boolean detachedFileMount(ExecutedFile file) {
             return "/".equals(file.path()) && !file.onOverlay();
+        }
+
+        /**
+         * When the writable-layer file exec'd was created, on CLOCK_MONOTONIC ({@code Long.MIN_VALUE}: not a
+         * writable-layer file, or not known): its exec was in the life of the container that created it.
+         */
+        private long upperFileBorn(List<ExecCorrelator.Part> parts) {
+            for (ExecCorrelator.Part part : parts) {
+                long born = part.file().birthNanos();
+                if (part.layer().upperLayer() && born != ExecutedFile.UNKNOWN) {
+                    long epochMinusMonotonic = clock.millis() * 1_000_000L - System.nanoTime();
+                    return born - epochMinusMonotonic - 1_000_000L; // the wall clock's millisecond
+                }
+            }
+            return Long.MIN_VALUE;
+        }
+
+        /** The time inside the life of the gone overlay a file was placed in by its creation time, 0 when none. */
+        private long placedExecTime(List<ExecCorrelator.Part> parts) {
+            for (ExecCorrelator.Part part : parts) {
+                if (part.layer().execTimeNanos() != 0L) {
+                    return part.layer().execTimeNanos();
+                }
+            }
+            return 0L;
         }
 
         /** The device of the overlay the exec'd file is on (as the event will name it), 0 when none. */

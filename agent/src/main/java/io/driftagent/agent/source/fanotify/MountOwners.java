@@ -25,7 +25,9 @@ final class MountOwners {
         }
     }
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(MountOwners.class);
     private static final int MAX_MOUNTS = 65_536;
+    private final java.util.concurrent.atomic.LongAdder severalLivesFit = new java.util.concurrent.atomic.LongAdder();
 
     private static final int MAX_LIVES_PER_DEV = 8;
     private static final long LIFE_KEPT_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(120);
@@ -88,18 +90,45 @@ final class MountOwners {
      * few microseconds between listeners that time the same mount). {@code readNanos} when no life is known.
      */
     synchronized long execTime(long dev, long queuedAfterNanos, long readNanos) {
+        return execTime(dev, queuedAfterNanos, readNanos, Long.MIN_VALUE);
+    }
+
+    /**
+     * As {@link #execTime(long, long, long)} for a file created at {@code bornNanos} (CLOCK_MONOTONIC; a file of the
+     * container's writable layer, created in its container's life): a life that ended before the file existed is not
+     * its exec's. {@code Long.MIN_VALUE}: not known. When more than one life still fits, the first is taken and the
+     * exec counted in {@link #severalLivesFit()} (the device was reused while the event waited in the queue).
+     */
+    synchronized long execTime(long dev, long queuedAfterNanos, long readNanos, long bornNanos) {
         java.util.ArrayDeque<long[]> lives = overlayLives.get(dev);
         if (lives == null) {
             return readNanos;
         }
+        long first = Long.MIN_VALUE;
+        int fits = 0;
         for (long[] life : lives) {
+            if (life[1] >= 0 && life[1] < bornNanos) {
+                continue;
+            }
             long from = Math.max(life[0], queuedAfterNanos);
             long to = life[1] < 0 ? readNanos : Math.min(life[1], readNanos);
             if (from <= to) {
-                return from + (to - from) / 2;
+                if (fits++ == 0) {
+                    first = from + (to - from) / 2;
+                }
             }
         }
-        return readNanos;
+        if (fits > 1) {
+            severalLivesFit.increment();
+            LOG.debug("an exec on overlay dev {} queued after {} and read at {} fits {} lives of that device: timed in"
+                    + " the first", dev, queuedAfterNanos, readNanos, fits);
+        }
+        return fits == 0 ? readNanos : first;
+    }
+
+    /** Execs whose overlay device had more than one life (container) between their queueing and their read. */
+    long severalLivesFit() {
+        return severalLivesFit.sum();
     }
 
     void learn(long mountId, Owner owner) {

@@ -51,6 +51,7 @@ public final class Native {
     static final int AT_SYMLINK_NOFOLLOW = 0x100;
     static final int STATX_BASIC_STATS = 0x7ff;
     static final int STATX_MNT_ID = 0x1000;
+    static final int STATX_BTIME = 0x800;
 
     static final short POLLIN = 0x1;
     static final short POLLPRI = 0x2;
@@ -66,6 +67,22 @@ public final class Native {
 
     public static Native load() {
         return new Native(LibraryLoader.create(LinuxLibC.class).load("c"));
+    }
+
+    /**
+     * The creation time ({@code stx_btime}, nanoseconds since the epoch) of what {@code statx} filled into {@code buf},
+     * {@link ExecutedFile#UNKNOWN} when the filesystem did not report one.
+     */
+    static long birthNanos(java.nio.ByteBuffer buf) {
+        if ((buf.getInt(0) & STATX_BTIME) == 0) {
+            return ExecutedFile.UNKNOWN;
+        }
+        return buf.getLong(80) * 1_000_000_000L + Integer.toUnsignedLong(buf.getInt(88));
+    }
+
+    /** The change time ({@code stx_ctime}, nanoseconds since the epoch) of what {@code statx} filled into {@code buf}. */
+    static long changeNanos(java.nio.ByteBuffer buf) {
+        return buf.getLong(96) * 1_000_000_000L + Integer.toUnsignedLong(buf.getInt(104));
     }
 
     int errno() {

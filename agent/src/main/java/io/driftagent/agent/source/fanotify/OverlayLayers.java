@@ -32,6 +32,15 @@ import org.slf4j.LoggerFactory;
  * real-inode event; same ino for an overlay-inode event, which on same-filesystem layers without xino carries the
  * real inode number). A real-inode event is an overlay file iff the same test succeeds for one of the overlay's
  * lower dirs; the clone mount id that matched is cached so later events cost one lstat.
+ *
+ * <p>A real-inode event read after its container's writable layer was deleted (a container removed at once, e.g.
+ * {@code ctr run --rm}, whose overlay was not marked yet when it exec'd) names a deleted host-disk file by its path
+ * in that layer, through a layer clone never matched: no path is left to compare. Such a file was created in a
+ * writable layer while it existed, so it is placed by its creation time ({@code stx_btime}, which no process can set):
+ * in the one deleted writable layer on its filesystem that was created before it and unmounted after it (both bounds
+ * exact: the layer directory's own creation time, taken when its overlay was first seen, and the refresh that found
+ * it unmounted). Two such layers (containers alive at the same time): not placed, counted ambiguous; an overlay whose
+ * mount line was never read: not placed, counted unknown ({@link #goneLayerPlacements()}).
  */
 public final class OverlayLayers {
 
@@ -65,15 +74,84 @@ public final class OverlayLayers {
 
     private final RootedFiles bytePaths;
 
+    /** The filesystem and creation time of a writable layer's directory. */
+    record DirBirth(long dev, long birthNanos) {}
+
+    /** Reads {@link DirBirth} of a directory without following a last symlink; null when it cannot be told. */
+    @FunctionalInterface
+    interface DirBirths {
+        DirBirth of(Path dir);
+
+        DirBirths NONE = dir -> null;
+    }
+
+    /** Whether a mount id (with the device of the file opened through it) is a mount of a known namespace. */
+    @FunctionalInterface
+    interface KnownMounts {
+        boolean known(long mountId, long dev);
+
+        KnownMounts NONE = (mountId, dev) -> false;
+    }
+
+    /**
+     * A writable layer of an overlay the agent saw mounted.
+     *
+     * @param born        the layer directory's creation time (ns since the epoch)
+     * @param seenNanos   CLOCK_MONOTONIC when the overlay was first seen mounted
+     * @param goneNanos   CLOCK_MONOTONIC when it was first seen unmounted, -1 while mounted
+     * @param goneEpochNanos the same on the wall clock (ns since the epoch), -1 while mounted
+     * @param lastMountedEpochNanos the last time (wall clock, ns since the epoch) it was seen still mounted
+     */
+    private record UpperLife(OverlayMount overlay, DirBirth born, long seenNanos, long goneNanos, long goneEpochNanos,
+                             long lastMountedEpochNanos) {
+        UpperLife gone(long nanos, long epochNanos) {
+            return new UpperLife(overlay, born, seenNanos, nanos, epochNanos, lastMountedEpochNanos);
+        }
+
+        UpperLife stillMounted(long epochNanos) {
+            return new UpperLife(overlay, born, seenNanos, goneNanos, goneEpochNanos, epochNanos);
+        }
+    }
+
+    private static final int MAX_UPPER_LIVES = 8192;
+    private static final long EPOCH_SLACK_NANOS = 1_000_000L; // the clock's millisecond
+    private static final long UNLINKED_BEFORE_MARGIN_NANOS = 100_000_000L;
+    private final List<UpperLife> upperLives = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final DirBirths dirBirths;
+    private final KnownMounts knownMounts;
+    private final java.util.function.LongSupplier nanoClock;
+    private final java.util.concurrent.atomic.LongAdder goneLayerPlaced = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder goneLayerAmbiguous = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder goneLayerUnknown = new java.util.concurrent.atomic.LongAdder();
+
     public OverlayLayers(Path procRoot, Clock clock) {
         this(procRoot, clock, NoFollowRootedFiles.create());
     }
 
     /** @param bytePaths stats paths whose names are not UTF-8 (a java.nio Path cannot hold them) */
     public OverlayLayers(Path procRoot, Clock clock, RootedFiles bytePaths) {
+        this(procRoot, clock, bytePaths, DirBirths.NONE, KnownMounts.NONE, System::nanoTime);
+    }
+
+    /**
+     * @param dirBirths   the creation time of writable layer directories (none: files of deleted layers are not placed)
+     * @param knownMounts mounts of a known namespace: a file opened through one is not a layer clone's
+     * @param nanoClock   CLOCK_MONOTONIC nanoseconds, the clock exec events are timed by
+     */
+    OverlayLayers(Path procRoot, Clock clock, RootedFiles bytePaths, DirBirths dirBirths, KnownMounts knownMounts,
+                  java.util.function.LongSupplier nanoClock) {
         this.procRoot = procRoot;
         this.clock = clock;
         this.bytePaths = bytePaths;
+        this.dirBirths = dirBirths;
+        this.knownMounts = knownMounts;
+        this.nanoClock = nanoClock;
+    }
+
+    /** Files of deleted writable layers by outcome: placed, ambiguous (two layers fit), unknown (no layer fits). */
+    public Map<String, Long> goneLayerPlacements() {
+        return Map.of("placed", goneLayerPlaced.sum(), "ambiguous", goneLayerAmbiguous.sum(), "unknown",
+                goneLayerUnknown.sum());
     }
 
     /**
@@ -102,10 +180,31 @@ public final class OverlayLayers {
             }
         }
         long now = clock.millis();
+        long nowNanos = nanoClock.getAsLong();
         for (OverlayMount old : byDev.values()) {
             if (!old.equals(next.get(old.dev()))) {
                 retire(old, now);
+                retireUpperLife(old, nowNanos, now * 1_000_000L);
             }
+        }
+        for (OverlayMount m : next.values()) {
+            if (m.upperDir() != null && !m.equals(byDev.get(m.dev()))) {
+                DirBirth born = dirBirths.of(m.upperDir());
+                if (born != null) {
+                    upperLives.add(new UpperLife(m, born, nowNanos, -1L, -1L, now * 1_000_000L));
+                }
+            }
+        }
+        for (int i = 0; i < upperLives.size(); i++) {
+            UpperLife l = upperLives.get(i);
+            if (l.goneNanos() < 0 && l.overlay().equals(next.get(l.overlay().dev()))) {
+                upperLives.set(i, l.stillMounted(now * 1_000_000L));
+            }
+        }
+        upperLives.removeIf(l -> l.goneNanos() >= 0
+                && nowNanos - l.goneNanos() > java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(RETIRED_KEPT_MS));
+        while (upperLives.size() > MAX_UPPER_LIVES) {
+            upperLives.remove(0);
         }
         retired.values().removeIf(list -> {
             list.removeIf(r -> now - r.sinceMs() > RETIRED_KEPT_MS);
@@ -123,6 +222,15 @@ public final class OverlayLayers {
         list.add(new Retired(old, nowMs));
         while (list.size() > RETIRED_PER_DEV) {
             list.remove(0);
+        }
+    }
+
+    private void retireUpperLife(OverlayMount old, long nanos, long epochNanos) {
+        for (int i = 0; i < upperLives.size(); i++) {
+            UpperLife l = upperLives.get(i);
+            if (l.goneNanos() < 0 && l.overlay().equals(old)) {
+                upperLives.set(i, l.gone(nanos, epochNanos));
+            }
         }
     }
 
@@ -152,10 +260,21 @@ public final class OverlayLayers {
             boolean upper = m != null && m.upperDir() != null
                     && upperEntry(m.upperDir(), relativeTo(m, f.path())) == UpperEntry.REGULAR_FILE;
             List<Retired> before = retired.get(f.dev());
+            if (!upper && m != null && m.upperDir() != null
+                    && !Files.isDirectory(m.upperDir(), LinkOption.NOFOLLOW_LINKS)) {
+                // its writable layer is deleted, but no refresh has found its overlay unmounted yet (the mount watcher
+                // lags under load): the overlay listed under this device is as good as gone, and is the file's
+                List<Retired> withCurrent = new ArrayList<>(before == null ? List.of() : before);
+                withCurrent.add(new Retired(m, clock.millis()));
+                before = withCurrent;
+            }
+            boolean unlinkedWithLayer = false;
             if (!upper && before != null) {
                 upper = inAGoneUpperLayer(f, m, before);
+                // its link went with the writable layer the runtime deleted, unless a process unlinked it before
+                unlinkedWithLayer = upper && (f.deleted() || f.nlink() == 0) && unlinkedAfterItsContainer(f, before);
             }
-            return new LayerResolution(true, upper, f.dev());
+            return new LayerResolution(true, upper, f.dev(), 0L, unlinkedWithLayer);
         }
         Layer cached = layerByMountId.get(f.mountId());
         if (cached != null && sameInode(cached.dir(), f.path(), f.dev(), f.ino())) {
@@ -165,6 +284,12 @@ public final class OverlayLayers {
             // a deleted file has no path to compare; the mount it was opened through is overlay's private clone of
             // one layer, which lives (and keeps its id) as long as that overlay, still mounted: the file is that layer's
             return new LayerResolution(true, cached.upper(), cached.overlay().dev());
+        }
+        if (cached == null && mayBeInAGoneLayer(f)) {
+            LayerResolution gone = inADeletedUpperLayer(f);
+            if (gone != null) {
+                return gone;
+            }
         }
         if (cached == null && notLayerMountIds.containsKey(f.mountId())) {
             return LayerResolution.notOverlay(f.dev());
@@ -184,6 +309,102 @@ public final class OverlayLayers {
         }
         layerByMountId.put(f.mountId(), found);
         return new LayerResolution(true, found.upper(), found.overlay().dev());
+    }
+
+    /**
+     * A deleted host-disk file, not opened through a mount of any namespace the agent knows, with a creation time: what
+     * a layer clone of a writable layer deleted since reports.
+     */
+    private boolean mayBeInAGoneLayer(ExecutedFile f) {
+        return (f.deleted() || f.nlink() == 0) && f.birthNanos() != ExecutedFile.UNKNOWN && !f.memfd()
+                && !knownMounts.known(f.mountId(), f.dev());
+    }
+
+    /**
+     * The deleted writable layer {@code f} was created in (see the class comment), or null: not placed (counted).
+     * Such a layer's overlay is gone, so the exec is timed in the middle of that overlay's life as the agent saw it.
+     */
+    private LayerResolution inADeletedUpperLayer(ExecutedFile f) {
+        UpperLife match = null;
+        int matches = 0;
+        for (UpperLife l : upperLives) {
+            if (l.born().dev() != f.dev() || l.born().birthNanos() > f.birthNanos()
+                    || l.goneEpochNanos() >= 0 && f.birthNanos() > l.goneEpochNanos() + EPOCH_SLACK_NANOS) {
+                continue;
+            }
+            if (!Files.isDirectory(l.overlay().upperDir(), LinkOption.NOFOLLOW_LINKS)) {
+                matches++;
+                match = l;
+            } else if (couldHaveHeld(l.overlay(), f)) {
+                // a writable layer still there could have held it too (deleted by its own container): not placed
+                matches++;
+                match = null;
+            }
+        }
+        if (matches == 1 && match != null) {
+            goneLayerPlaced.increment();
+            long end = match.goneNanos() >= 0 ? match.goneNanos() : nanoClock.getAsLong();
+            long mid = match.seenNanos() + (end - match.seenNanos()) / 2;
+            log.debug("{} (deleted, ino {}) placed in the deleted writable layer {} of overlay dev {} by its creation"
+                    + " time", f.path(), f.ino(), match.overlay().upperDir(), match.overlay().dev());
+            // unlinked while its overlay was still mounted: by a process of the container (fileless), not with its layer
+            // (filesystems stamp ctime from a coarse clock, a tick or more behind: only a clear margin says "before")
+            boolean withLayer = f.changeNanos() == ExecutedFile.UNKNOWN
+                    || f.changeNanos() + UNLINKED_BEFORE_MARGIN_NANOS >= match.lastMountedEpochNanos();
+            return new LayerResolution(true, true, match.overlay().dev(), mid == 0L ? 1L : mid, withLayer);
+        }
+        if (matches > 1) {
+            goneLayerAmbiguous.increment();
+            log.info("exec of the deleted file {} (ino {}, dev {}): {} deleted writable layers of containers alive at"
+                    + " the time it was created could hold it; not placed (drift.fanotify.gone.layer"
+                    + "{{outcome=\"ambiguous\"}})", f.path(), f.ino(), f.dev(), matches);
+        } else {
+            goneLayerUnknown.increment();
+            log.debug("exec of the deleted file {} (ino {}, dev {}): no deleted writable layer the agent saw fits it",
+                    f.path(), f.ino(), f.dev());
+        }
+        return null;
+    }
+
+    /**
+     * Whether a file of a deleted writable layer (an overlay with this device that is gone) lost its last link after
+     * the agent last saw that overlay mounted, i.e. with its layer; false when it clearly went before (a process of
+     * the container unlinked it: fileless). True when it cannot be told.
+     */
+    private boolean unlinkedAfterItsContainer(ExecutedFile f, List<Retired> before) {
+        if (f.changeNanos() == ExecutedFile.UNKNOWN) {
+            return true;
+        }
+        boolean anyLife = false;
+        for (UpperLife l : upperLives) {
+            for (Retired r : before) {
+                if (l.overlay().equals(r.overlay()) && !Files.isDirectory(l.overlay().upperDir(), LinkOption.NOFOLLOW_LINKS)) {
+                    anyLife = true;
+                    if (f.changeNanos() + UNLINKED_BEFORE_MARGIN_NANOS >= l.lastMountedEpochNanos()) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return !anyLife;
+    }
+
+    /**
+     * Whether a writable layer that still exists could have held {@code f} (since deleted in it): its directory is in
+     * that layer, and that layer's clone is not known to be another mount than the one {@code f} was opened through.
+     */
+    private boolean couldHaveHeld(OverlayMount m, ExecutedFile f) {
+        for (Map.Entry<Long, Layer> e : layerByMountId.entrySet()) {
+            if (e.getValue().upper() && e.getValue().overlay().equals(m) && e.getKey() != f.mountId()) {
+                return false;
+            }
+        }
+        String path = f.path();
+        int slash = path.lastIndexOf('/');
+        if (slash <= 0 || !javaPathCanHold(path)) {
+            return true; // in the layer's root, or a name java.nio cannot hold: it could
+        }
+        return upperEntry(m.upperDir(), path.substring(0, slash)) != UpperEntry.ABSENT;
     }
 
     /**

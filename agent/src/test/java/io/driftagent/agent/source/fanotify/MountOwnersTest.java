@@ -71,6 +71,25 @@ class MountOwnersTest {
     }
 
     @Test
+    void aWritableLayerFileCreatedAfterTheFirstContainerEndedIsTimedInTheNextContainerWithTheSameDevice() {
+        // given container A's overlay (dev 50) mounted at 100 and unmounted at 200, and container B's overlay
+        // mounted at 210 with the same (reused, anonymous) device
+        owners.overlayMounted(50, 100);
+        owners.overlayUnmounted(50, 200);
+        owners.overlayMounted(50, 210);
+
+        // when B's drop, created at 230, is queued after the read that began at 150 and read at 300
+        long at = owners.execTime(50, 150, 300, 230);
+
+        // then it is timed in B's life, not in A's (which ended before the file existed), and nothing was ambiguous
+        assertThat(at).isBetween(210L, 300L);
+        assertThat(owners.severalLivesFit()).isZero();
+        // and a file created in A's life still leaves both lives: timed in A's, counted
+        assertThat(owners.execTime(50, 150, 300, 120)).isBetween(150L, 200L);
+        assertThat(owners.severalLivesFit()).isEqualTo(1);
+    }
+
+    @Test
     void aMountOwnerLearnedForTheNextContainerDoesNotAttributeAnEarlierContainersExec() {
         // given container B (overlay dev 50, mounted at 210) learned as the owner of mount 812 and of root dev 50
         owners.overlayMounted(50, 210);
