@@ -27,4 +27,13 @@ public interface DriftClassifier {
     default java.util.Optional<Classification> classifyAtOnce(ExecEvent event, ContainerContext container) {
         return java.util.Optional.empty();
     }
+
+    /**
+     * True when this classifier must be asked about every exec of {@code container}, the image's own files included
+     * (the agent's own sandbox containers, whose observers count what they ran): the pipeline then never lets that
+     * container's known image execs skip classification.
+     */
+    default boolean observesEveryExec(ContainerContext container) {
+        return false;
+    }
 }

@@ -33,7 +33,7 @@ final class ClassificationHandler implements StageHandler<ExecInFlight> {
                 ? exec.classification() : classifier.classify(exec.event(), exec.container());
         if (classification.kind() == DriftKind.IMAGE) {
             metrics.imageFile.increment();
-            if (!exec.denied()) {
+            if (!exec.denied() && !classifier.observesEveryExec(exec.container())) {
                 knownImageExecs.learn(exec.event());
             }
             return;

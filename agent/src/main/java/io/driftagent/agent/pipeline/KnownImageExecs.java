@@ -11,7 +11,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * lookup, instead of a queue hand-off to the attribute thread and two stages.
  *
  * <p>Learned from the pipeline's own IMAGE classifications of kernel-flagged execs (never guessed), so a file on
- * another overlay mounted into the container (a different device) still goes through. Skipped entirely while
+ * another overlay mounted into the container (a different device) still goes through, and so does every exec of a
+ * container whose classifier must see them all ({@code DriftClassifier#observesEveryExec}: the agent's own sandbox
+ * containers, the demo's and the self-test's). Skipped entirely while
  * blocking wants every exec ({@link Enforcement#seesEveryExec}), because an exec is also where blocking decides a
  * container's guard. Bounded: beyond {@value #MAX_CGROUPS} cgroups it starts over (each container's next exec
  * teaches it again).

@@ -257,6 +257,11 @@ public final class SandboxContainers {
             public java.util.Optional<Classification> classifyAtOnce(ExecEvent event, ContainerContext container) {
                 return delegate.classifyAtOnce(event, container).map(c -> observed(event, container, c));
             }
+
+            @Override
+            public boolean observesEveryExec(ContainerContext container) {
+                return byId.containsKey(container.id()) || delegate.observesEveryExec(container);
+            }
         };
     }
 

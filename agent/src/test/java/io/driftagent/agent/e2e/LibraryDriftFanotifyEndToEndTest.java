@@ -52,4 +52,12 @@ class LibraryDriftFanotifyEndToEndTest extends LibraryDriftEndToEndTest {
     @Override
     void aRuleForLibraryLoadsAllowsTheVettedLibraryButNotTheSameNameExecuted() {
     }
+
+    @Override
+    void aLibraryTheKernelRefusesToMapFromANoexecMountIsNotAlertedButTheSameFileFromAnExecMountIs() {
+    }
+
+    @Override
+    void aDroppedFileMappedReadableThenMadeExecutableByMprotectIsLibraryDrift() {
+    }
 }

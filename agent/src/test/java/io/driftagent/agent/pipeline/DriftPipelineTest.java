@@ -174,6 +174,36 @@ class DriftPipelineTest {
     }
 
     @Test
+    void aContainerWhoseClassifierObservesEveryExecHasNoneSkipped() throws Exception {
+        // given a classifier that must see every exec of its containers (the agent's own sandboxes: the demo, the
+        // self-test)
+        metadata.known.put(CONTAINER, metadata());
+        java.util.concurrent.atomic.AtomicInteger classified = new java.util.concurrent.atomic.AtomicInteger();
+        DriftClassifier observing = new DriftClassifier() {
+            @Override
+            public Classification classify(io.driftagent.agent.source.ExecEvent event,
+                                           io.driftagent.agent.attribution.ContainerContext container) {
+                classified.incrementAndGet();
+                return classifier().classify(event, container);
+            }
+
+            @Override
+            public boolean observesEveryExec(io.driftagent.agent.attribution.ContainerContext container) {
+                return true;
+            }
+        };
+        start(observing, alertAll(), PipelineSettings.defaults());
+
+        pipeline.sink().offer(imageExec(5001, "/usr/bin/noop", 64));
+        awaitCount(classified, 1);
+        pipeline.sink().offer(imageExec(5002, "/usr/bin/noop", 64));
+        pipeline.sink().offer(exec(5005, "/tmp/xmrig", System.nanoTime()));
+        publisher.next(WAIT);
+
+        assertThat(classified.get()).isEqualTo(3);
+    }
+
+    @Test
     void whileBlockingSeesEveryExecNoImageExecSkipsTheStages() throws Exception {
         metadata.known.put(CONTAINER, metadata());
         java.util.concurrent.atomic.AtomicInteger seen = new java.util.concurrent.atomic.AtomicInteger();
