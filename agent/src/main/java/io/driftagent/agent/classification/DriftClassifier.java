@@ -36,4 +36,13 @@ public interface DriftClassifier {
     default boolean observesEveryExec(ContainerContext container) {
         return false;
     }
+
+    /**
+     * True when this exec must reach the classifier whatever is already known about its file (a self-test canary
+     * being watched: the agent runs it and waits to see it classified). Asked on the exec source's thread for every
+     * exec: must be cheap.
+     */
+    default boolean observes(ExecEvent event) {
+        return false;
+    }
 }

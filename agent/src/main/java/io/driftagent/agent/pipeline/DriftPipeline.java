@@ -45,7 +45,7 @@ public final class DriftPipeline {
         this.processInspector = parts.processInspector();
         PipelineMetrics metrics = new PipelineMetrics(registry, settings.stageHistograms());
         this.metrics = metrics;
-        this.knownImageExecs = new KnownImageExecs(parts.enforcement());
+        this.knownImageExecs = new KnownImageExecs(parts.enforcement(), parts.classifier());
         ParkingLot<ExecInFlight> parking = new ParkingLot<>(settings.retryOffsetsNanos(), settings.parkingCapacity());
         InlineStage<ExecInFlight> report = new InlineStage<>("report",
                 new ReportHandler(parts.publisher(), metrics, clock), clock, metrics);

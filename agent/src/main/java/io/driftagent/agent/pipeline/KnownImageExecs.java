@@ -1,5 +1,6 @@
 package io.driftagent.agent.pipeline;
 
+import io.driftagent.agent.classification.DriftClassifier;
 import io.driftagent.agent.classification.OverlayDriftClassifier;
 import io.driftagent.agent.source.ExecEvent;
 import java.util.concurrent.ConcurrentHashMap;
@@ -13,7 +14,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>Learned from the pipeline's own IMAGE classifications of kernel-flagged execs (never guessed), so a file on
  * another overlay mounted into the container (a different device) still goes through, and so does every exec of a
  * container whose classifier must see them all ({@code DriftClassifier#observesEveryExec}: the agent's own sandbox
- * containers, the demo's and the self-test's). Skipped entirely while
+ * containers, the demo's and the self-test's) or that it watches ({@code DriftClassifier#observes}: a self-test
+ * canary, which may well be an image file of the agent's own container). Skipped entirely while
  * blocking wants every exec ({@link Enforcement#seesEveryExec}), because an exec is also where blocking decides a
  * container's guard. Bounded: beyond {@value #MAX_CGROUPS} cgroups it starts over (each container's next exec
  * teaches it again).
@@ -24,9 +26,11 @@ final class KnownImageExecs {
 
     private final ConcurrentHashMap<Long, Long> rootDeviceByCgroup = new ConcurrentHashMap<>();
     private final Enforcement enforcement;
+    private final DriftClassifier classifier;
 
-    KnownImageExecs(Enforcement enforcement) {
+    KnownImageExecs(Enforcement enforcement, DriftClassifier classifier) {
         this.enforcement = enforcement;
+        this.classifier = classifier;
     }
 
     /** On the source's thread: true when the exec is an image file of its container's root, known without asking. */
@@ -35,7 +39,8 @@ final class KnownImageExecs {
             return false;
         }
         Long device = rootDeviceByCgroup.get(event.cgroupId());
-        return device != null && device == event.file().dev() && !enforcement.seesEveryExec();
+        return device != null && device == event.file().dev() && !enforcement.seesEveryExec()
+                && !classifier.observes(event);
     }
 
     /** On the attribute thread: the exec, kernel-flagged as an image-layer file, was classified IMAGE. */

@@ -262,6 +262,11 @@ public final class SandboxContainers {
             public boolean observesEveryExec(ContainerContext container) {
                 return byId.containsKey(container.id()) || delegate.observesEveryExec(container);
             }
+
+            @Override
+            public boolean observes(ExecEvent event) {
+                return !canaries.isEmpty() && canaryOf(event) != null || delegate.observes(event);
+            }
         };
     }
 

@@ -204,6 +204,37 @@ class DriftPipelineTest {
     }
 
     @Test
+    void anExecTheClassifierWatchesIsClassifiedEvenWhereItsContainersImageExecsSkip() throws Exception {
+        // given a classifier watching one file (a self-test canary that is an image file of its container)
+        metadata.known.put(CONTAINER, metadata());
+        java.util.concurrent.atomic.AtomicInteger classified = new java.util.concurrent.atomic.AtomicInteger();
+        DriftClassifier watching = new DriftClassifier() {
+            @Override
+            public Classification classify(io.driftagent.agent.source.ExecEvent event,
+                                           io.driftagent.agent.attribution.ContainerContext container) {
+                classified.incrementAndGet();
+                return classifier().classify(event, container);
+            }
+
+            @Override
+            public boolean observes(io.driftagent.agent.source.ExecEvent event) {
+                return event.filename().equals("/usr/bin/canary");
+            }
+        };
+        start(watching, alertAll(), PipelineSettings.defaults());
+
+        pipeline.sink().offer(imageExec(5001, "/usr/bin/noop", 64));
+        awaitCount(classified, 1);
+        pipeline.sink().offer(imageExec(5002, "/usr/bin/noop", 64));
+        pipeline.sink().offer(imageExec(5003, "/usr/bin/canary", 64));
+        pipeline.sink().offer(exec(5005, "/tmp/xmrig", System.nanoTime()));
+        publisher.next(WAIT);
+
+        // the first noop, the canary and the drop
+        assertThat(classified.get()).isEqualTo(3);
+    }
+
+    @Test
     void whileBlockingSeesEveryExecNoImageExecSkipsTheStages() throws Exception {
         metadata.known.put(CONTAINER, metadata());
         java.util.concurrent.atomic.AtomicInteger seen = new java.util.concurrent.atomic.AtomicInteger();
