@@ -32,10 +32,10 @@ final class ClassificationHandler implements StageHandler<ExecInFlight> {
         Classification classification = exec.classification() != null
                 ? exec.classification() : classifier.classify(exec.event(), exec.container());
         if (classification.kind() == DriftKind.IMAGE) {
-            metrics.imageFile.increment();
             if (!exec.denied() && !classifier.observesEveryExec(exec.container())) {
-                knownImageExecs.learn(exec.event());
+                knownImageExecs.learn(exec.event(), exec.container());
             }
+            metrics.imageFile.increment();
             return;
         }
         if (classification.kind() == DriftKind.UNRESOLVED) {

@@ -1,5 +1,7 @@
 package io.driftagent.agent.pipeline;
 
+import io.driftagent.agent.attribution.ContainerContext;
+import io.driftagent.agent.attribution.ContainerFilesystems;
 import io.driftagent.agent.classification.DriftClassifier;
 import io.driftagent.agent.classification.OverlayDriftClassifier;
 import io.driftagent.agent.source.ExecEvent;
@@ -11,8 +13,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * own file; the pipeline would attribute it, classify it IMAGE and stop. Decided on the source's thread, with one map
  * lookup, instead of a queue hand-off to the attribute thread and two stages.
  *
- * <p>Learned from the pipeline's own IMAGE classifications of kernel-flagged execs (never guessed), so a file on
- * another overlay mounted into the container (a different device) still goes through, and so does every exec of a
+ * <p>Learned from the pipeline's own IMAGE classifications of kernel-flagged execs whose file was on the container's
+ * root overlay as its mounts say (never guessed), so a file on another overlay mounted into the container (a
+ * different device) still goes through, and so does every exec of a
  * container whose classifier must see them all ({@code DriftClassifier#observesEveryExec}: the agent's own sandbox
  * containers, the demo's and the self-test's) or that it watches ({@code DriftClassifier#observes}: a self-test
  * canary, which may well be an image file of the agent's own container). Skipped entirely while
@@ -43,16 +46,25 @@ final class KnownImageExecs {
                 && !classifier.observes(event);
     }
 
-    /** On the attribute thread: the exec, kernel-flagged as an image-layer file, was classified IMAGE. */
-    void learn(ExecEvent event) {
+    /**
+     * On the attribute thread: the exec, kernel-flagged as an image-layer file, was classified IMAGE in
+     * {@code container}. Learned only when its file was on the container's root overlay as read from its mounts:
+     * an exec classified IMAGE without them (the container already gone) or on another overlay teaches nothing.
+     */
+    void learn(ExecEvent event, ContainerContext container) {
         if (event.cgroupId() == 0 || !OverlayDriftClassifier.imageLayerByKernelFlags(event.flags())
-                || event.source() != ExecEvent.SourceKind.EBPF) {
+                || event.source() != ExecEvent.SourceKind.EBPF || !onRootOverlay(event, container)) {
             return;
         }
         if (rootDeviceByCgroup.size() >= MAX_CGROUPS && !rootDeviceByCgroup.containsKey(event.cgroupId())) {
             rootDeviceByCgroup.clear();
         }
         rootDeviceByCgroup.put(event.cgroupId(), event.file().dev());
+    }
+
+    private static boolean onRootOverlay(ExecEvent event, ContainerContext container) {
+        ContainerFilesystems fs = container.filesystems();
+        return fs != null && fs.root().map(root -> root.mount().dev() == event.file().dev()).orElse(false);
     }
 
     int size() {

@@ -161,7 +161,7 @@ class DriftPipelineTest {
         // when the container execs its image's file (the kernel's flags: overlay, not the writable layer) three
         // times, then a file of another overlay device, then a drop
         pipeline.sink().offer(imageExec(5001, "/usr/bin/noop", 64));
-        awaitCount(classified, 1);
+        awaitImageFiles(1);
         pipeline.sink().offer(imageExec(5002, "/usr/bin/noop", 64));
         pipeline.sink().offer(imageExec(5003, "/usr/bin/noop", 64));
         pipeline.sink().offer(imageExec(5004, "/usr/bin/other", 65));
@@ -171,6 +171,28 @@ class DriftPipelineTest {
         // then the first, the other device's and the drop were classified; the two repeats were IMAGE unasked
         assertThat(classified.get()).isEqualTo(3);
         assertThat(count(PipelineMetrics.STOPPED_EARLY, "reason", "image_file")).isEqualTo(4.0);
+    }
+
+    @Test
+    void anImageExecOnAnotherOverlayThanTheContainersRootTeachesNothing() throws Exception {
+        // given a classifier that calls every /usr file IMAGE, whatever overlay it is on
+        metadata.known.put(CONTAINER, metadata());
+        java.util.concurrent.atomic.AtomicInteger classified = new java.util.concurrent.atomic.AtomicInteger();
+        DriftClassifier counting = (event, container) -> {
+            classified.incrementAndGet();
+            return classifier().classify(event, container);
+        };
+        start(counting, alertAll(), PipelineSettings.defaults());
+
+        // when image-flagged execs come from an overlay mounted into the container (device 77, not its root's)
+        pipeline.sink().offer(imageExec(5001, "/usr/bin/noop", 77));
+        awaitImageFiles(1);
+        pipeline.sink().offer(imageExec(5002, "/usr/bin/noop", 77));
+        pipeline.sink().offer(exec(5005, "/tmp/xmrig", System.nanoTime()));
+        publisher.next(WAIT);
+
+        // then each of them is classified
+        assertThat(classified.get()).isEqualTo(3);
     }
 
     @Test
@@ -195,7 +217,7 @@ class DriftPipelineTest {
         start(observing, alertAll(), PipelineSettings.defaults());
 
         pipeline.sink().offer(imageExec(5001, "/usr/bin/noop", 64));
-        awaitCount(classified, 1);
+        awaitImageFiles(1);
         pipeline.sink().offer(imageExec(5002, "/usr/bin/noop", 64));
         pipeline.sink().offer(exec(5005, "/tmp/xmrig", System.nanoTime()));
         publisher.next(WAIT);
@@ -224,7 +246,7 @@ class DriftPipelineTest {
         start(watching, alertAll(), PipelineSettings.defaults());
 
         pipeline.sink().offer(imageExec(5001, "/usr/bin/noop", 64));
-        awaitCount(classified, 1);
+        awaitImageFiles(1);
         pipeline.sink().offer(imageExec(5002, "/usr/bin/noop", 64));
         pipeline.sink().offer(imageExec(5003, "/usr/bin/canary", 64));
         pipeline.sink().offer(exec(5005, "/tmp/xmrig", System.nanoTime()));
@@ -275,6 +297,15 @@ class DriftPipelineTest {
                 new io.driftagent.agent.source.ExecEvent.FileId(dev, 7), io.driftagent.agent.source.ExecEvent.FileId.NONE,
                 4242L, 4026531840L, new io.driftagent.agent.source.ExecEvent.Flags(true, false, false, false),
                 io.driftagent.agent.source.ExecEvent.SourceKind.EBPF, System.nanoTime());
+    }
+
+    /** Waits until {@code atLeast} execs stopped as image files (counted after what classification learned). */
+    private void awaitImageFiles(int atLeast) throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (count(PipelineMetrics.STOPPED_EARLY, "reason", "image_file") < atLeast && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(count(PipelineMetrics.STOPPED_EARLY, "reason", "image_file")).isGreaterThanOrEqualTo(atLeast);
     }
 
     private static void awaitCount(java.util.concurrent.atomic.AtomicInteger count, int atLeast)

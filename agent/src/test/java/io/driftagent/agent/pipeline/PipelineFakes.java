@@ -39,9 +39,20 @@ final class PipelineFakes {
                 new ExecEvent.Flags(true, true, false, false), ExecEvent.SourceKind.EBPF, timestampNs);
     }
 
+    /** The container's root overlay's device (its mounts as attribution reads them). */
+    static final long ROOT_OVERLAY_DEV = 64;
+
     static ContainerContext container() {
+        io.driftagent.agent.attribution.ContainerMount rootMount = new io.driftagent.agent.attribution.ContainerMount(
+                100, ROOT_OVERLAY_DEV, "/", "/", "overlay", "overlay");
+        io.driftagent.agent.attribution.ContainerFilesystems filesystems =
+                new io.driftagent.agent.attribution.ContainerFilesystems(java.util.Optional.of(
+                        new io.driftagent.agent.attribution.OverlayRoot(rootMount,
+                                java.util.List.of(java.nio.file.Path.of("/layers/0")),
+                                java.nio.file.Path.of("/layers/upper"), java.nio.file.Path.of("/layers/work"))),
+                        java.util.List.of(rootMount));
         return new ContainerContext(CONTAINER, ContainerRuntime.CONTAINERD,
-                "/kubepods/besteffort/pod" + POD_UID + "/" + CONTAINER.value(), POD_UID, null);
+                "/kubepods/besteffort/pod" + POD_UID + "/" + CONTAINER.value(), POD_UID, filesystems);
     }
 
     static WorkloadMetadata metadata() {
