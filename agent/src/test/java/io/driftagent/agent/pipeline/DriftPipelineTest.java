@@ -149,111 +149,93 @@ class DriftPipelineTest {
 
     @Test
     void onceAContainersImageExecIsClassifiedItsLaterOnesFromTheSameRootSkipTheStages() throws Exception {
-        // given a classifier that counts what it is asked
-        metadata.known.put(CONTAINER, metadata());
-        java.util.concurrent.atomic.AtomicInteger classified = new java.util.concurrent.atomic.AtomicInteger();
-        DriftClassifier counting = (event, container) -> {
-            classified.incrementAndGet();
-            return classifier().classify(event, container);
-        };
-        start(counting, alertAll(), PipelineSettings.defaults());
-
         // when the container execs its image's file (the kernel's flags: overlay, not the writable layer) three
         // times, then a file of another overlay device, then a drop
-        pipeline.sink().offer(imageExec(5001, "/usr/bin/noop", 64));
-        awaitImageFiles(1);
-        pipeline.sink().offer(imageExec(5002, "/usr/bin/noop", 64));
-        pipeline.sink().offer(imageExec(5003, "/usr/bin/noop", 64));
-        pipeline.sink().offer(imageExec(5004, "/usr/bin/other", 65));
-        pipeline.sink().offer(exec(5005, "/tmp/xmrig", System.nanoTime()));
-        publisher.next(WAIT);
+        CountingClassifier classifier = new CountingClassifier(false, null);
+        runAfterOneImageExec(classifier, imageExec(5001, "/usr/bin/noop", 64), imageExec(5002, "/usr/bin/noop", 64),
+                imageExec(5003, "/usr/bin/noop", 64), imageExec(5004, "/usr/bin/other", 65));
 
         // then the first, the other device's and the drop were classified; the two repeats were IMAGE unasked
-        assertThat(classified.get()).isEqualTo(3);
+        assertThat(classifier.calls.get()).isEqualTo(3);
         assertThat(count(PipelineMetrics.STOPPED_EARLY, "reason", "image_file")).isEqualTo(4.0);
     }
 
     @Test
     void anImageExecOnAnotherOverlayThanTheContainersRootTeachesNothing() throws Exception {
-        // given a classifier that calls every /usr file IMAGE, whatever overlay it is on
-        metadata.known.put(CONTAINER, metadata());
-        java.util.concurrent.atomic.AtomicInteger classified = new java.util.concurrent.atomic.AtomicInteger();
-        DriftClassifier counting = (event, container) -> {
-            classified.incrementAndGet();
-            return classifier().classify(event, container);
-        };
-        start(counting, alertAll(), PipelineSettings.defaults());
-
-        // when image-flagged execs come from an overlay mounted into the container (device 77, not its root's)
-        pipeline.sink().offer(imageExec(5001, "/usr/bin/noop", 77));
-        awaitImageFiles(1);
-        pipeline.sink().offer(imageExec(5002, "/usr/bin/noop", 77));
-        pipeline.sink().offer(exec(5005, "/tmp/xmrig", System.nanoTime()));
-        publisher.next(WAIT);
+        // when image-flagged execs come from an overlay mounted into the container (device 77, not its root's),
+        // which this classifier calls IMAGE too
+        CountingClassifier classifier = new CountingClassifier(false, null);
+        runAfterOneImageExec(classifier, imageExec(5001, "/usr/bin/noop", 77), imageExec(5002, "/usr/bin/noop", 77));
 
         // then each of them is classified
-        assertThat(classified.get()).isEqualTo(3);
+        assertThat(classifier.calls.get()).isEqualTo(3);
     }
 
     @Test
     void aContainerWhoseClassifierObservesEveryExecHasNoneSkipped() throws Exception {
         // given a classifier that must see every exec of its containers (the agent's own sandboxes: the demo, the
         // self-test)
-        metadata.known.put(CONTAINER, metadata());
-        java.util.concurrent.atomic.AtomicInteger classified = new java.util.concurrent.atomic.AtomicInteger();
-        DriftClassifier observing = new DriftClassifier() {
-            @Override
-            public Classification classify(io.driftagent.agent.source.ExecEvent event,
-                                           io.driftagent.agent.attribution.ContainerContext container) {
-                classified.incrementAndGet();
-                return classifier().classify(event, container);
-            }
+        CountingClassifier classifier = new CountingClassifier(true, null);
+        runAfterOneImageExec(classifier, imageExec(5001, "/usr/bin/noop", 64), imageExec(5002, "/usr/bin/noop", 64));
 
-            @Override
-            public boolean observesEveryExec(io.driftagent.agent.attribution.ContainerContext container) {
-                return true;
-            }
-        };
-        start(observing, alertAll(), PipelineSettings.defaults());
-
-        pipeline.sink().offer(imageExec(5001, "/usr/bin/noop", 64));
-        awaitImageFiles(1);
-        pipeline.sink().offer(imageExec(5002, "/usr/bin/noop", 64));
-        pipeline.sink().offer(exec(5005, "/tmp/xmrig", System.nanoTime()));
-        publisher.next(WAIT);
-
-        assertThat(classified.get()).isEqualTo(3);
+        assertThat(classifier.calls.get()).isEqualTo(3);
     }
 
     @Test
     void anExecTheClassifierWatchesIsClassifiedEvenWhereItsContainersImageExecsSkip() throws Exception {
         // given a classifier watching one file (a self-test canary that is an image file of its container)
-        metadata.known.put(CONTAINER, metadata());
-        java.util.concurrent.atomic.AtomicInteger classified = new java.util.concurrent.atomic.AtomicInteger();
-        DriftClassifier watching = new DriftClassifier() {
-            @Override
-            public Classification classify(io.driftagent.agent.source.ExecEvent event,
-                                           io.driftagent.agent.attribution.ContainerContext container) {
-                classified.incrementAndGet();
-                return classifier().classify(event, container);
-            }
-
-            @Override
-            public boolean observes(io.driftagent.agent.source.ExecEvent event) {
-                return event.filename().equals("/usr/bin/canary");
-            }
-        };
-        start(watching, alertAll(), PipelineSettings.defaults());
-
-        pipeline.sink().offer(imageExec(5001, "/usr/bin/noop", 64));
-        awaitImageFiles(1);
-        pipeline.sink().offer(imageExec(5002, "/usr/bin/noop", 64));
-        pipeline.sink().offer(imageExec(5003, "/usr/bin/canary", 64));
-        pipeline.sink().offer(exec(5005, "/tmp/xmrig", System.nanoTime()));
-        publisher.next(WAIT);
+        CountingClassifier classifier = new CountingClassifier(false, "/usr/bin/canary");
+        runAfterOneImageExec(classifier, imageExec(5001, "/usr/bin/noop", 64), imageExec(5002, "/usr/bin/noop", 64),
+                imageExec(5003, "/usr/bin/canary", 64));
 
         // the first noop, the canary and the drop
-        assertThat(classified.get()).isEqualTo(3);
+        assertThat(classifier.calls.get()).isEqualTo(3);
+    }
+
+    /** Classifies as {@link PipelineFakes#classifier()} does, counting the calls; observes as told. */
+    private static final class CountingClassifier implements DriftClassifier {
+        final java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+        private final boolean everyExec;
+        private final String watched;
+
+        CountingClassifier(boolean everyExec, String watched) {
+            this.everyExec = everyExec;
+            this.watched = watched;
+        }
+
+        @Override
+        public Classification classify(io.driftagent.agent.source.ExecEvent event,
+                                       io.driftagent.agent.attribution.ContainerContext container) {
+            calls.incrementAndGet();
+            return classifier().classify(event, container);
+        }
+
+        @Override
+        public boolean observesEveryExec(io.driftagent.agent.attribution.ContainerContext container) {
+            return everyExec;
+        }
+
+        @Override
+        public boolean observes(io.driftagent.agent.source.ExecEvent event) {
+            return event.filename().equals(watched);
+        }
+    }
+
+    /**
+     * Offers the first exec and waits until it stopped as an image file (what classification learned is in place),
+     * then the others and a drop, and waits for the drop's alert: every exec before it has passed by then.
+     */
+    private void runAfterOneImageExec(DriftClassifier classifier, io.driftagent.agent.source.ExecEvent first,
+                                      io.driftagent.agent.source.ExecEvent... others) throws Exception {
+        metadata.known.put(CONTAINER, metadata());
+        start(classifier, alertAll(), PipelineSettings.defaults());
+        pipeline.sink().offer(first);
+        awaitImageFiles(1);
+        for (io.driftagent.agent.source.ExecEvent exec : others) {
+            pipeline.sink().offer(exec);
+        }
+        pipeline.sink().offer(exec(5005, "/tmp/xmrig", System.nanoTime()));
+        publisher.next(WAIT);
     }
 
     @Test
