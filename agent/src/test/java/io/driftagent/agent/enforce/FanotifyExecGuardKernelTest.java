@@ -134,6 +134,11 @@ class FanotifyExecGuardKernelTest {
 
         assertThat(run.output()).contains("rc=126");
         assertThat(decidedOn).hasSize(1);
+        // the decider adds the report after its answer reached the kernel: the shell may print rc=126 before that
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(2);
+        while (reported.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
         assertThat(reported).hasSize(1);
         ExecEvent decided = decidedOn.get(0);
         ExecEvent report = reported.get(0);
