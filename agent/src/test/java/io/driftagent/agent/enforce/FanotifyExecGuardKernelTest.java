@@ -134,11 +134,7 @@ class FanotifyExecGuardKernelTest {
 
         assertThat(run.output()).contains("rc=126");
         assertThat(decidedOn).hasSize(1);
-        // the decider adds the report after its answer reached the kernel: the shell may print rc=126 before that
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(2);
-        while (reported.isEmpty() && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
+        awaitReport(reported);
         assertThat(reported).hasSize(1);
         ExecEvent decided = decidedOn.get(0);
         ExecEvent report = reported.get(0);
@@ -274,6 +270,7 @@ class FanotifyExecGuardKernelTest {
         assertThat(hellos).hasSize(2);
         // and the denial was decided on the placement read from /proc (once held back on the guess, then decided
         // again), answered DENY once and reported once, in the same container as the allowed ones
+        awaitReport(reported);
         assertThat(reported).hasSize(1);
         assertThat(deniedDecisions.get()).isEqualTo(2);
         ExecEvent report = reported.get(0);
@@ -679,5 +676,13 @@ class FanotifyExecGuardKernelTest {
         assertThat(g.guarded()).isEmpty();
         assertThat(Thread.getAllStackTraces().keySet()).extracting(Thread::getName)
                 .noneMatch(n -> n.startsWith("fanotify-guard"));
+    }
+
+    /** The decider adds its report after its answer reached the kernel: the shell may print its rc before that. */
+    private static void awaitReport(List<ExecEvent> reported) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        while (reported.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
     }
 }
