@@ -490,12 +490,7 @@ def main():
               "rounds": []}
     started = time.monotonic()
     try:
-        storm_bin, noop = storm_lib.build_binaries(work)
-        cleanup_containers()
-        quiet("ctr", "-n", NS, "images", "rm", IMAGE)
-        sh("ctr", "-n", NS, "images", "import", storm_lib.write_oci_tar(work, storm_bin, noop))
-        sh("ctr", "-n", NS, "run", "-d", IMAGE, CONTAINER, "/bin/sleep", "36000")
-        sh("ctr", "-n", NS, "task", "exec", "--exec-id", "prep", CONTAINER, "/bin/cp", "/usr/bin/noop", "/tmp/dropped")
+        start_storm_container(work)
         flags = host_cds_archive(args.jar, flags, work, args.port)
         report["jvm_flags"] = flags
         for r in range(args.rounds):
@@ -519,8 +514,7 @@ def main():
                 print(f"round {r + 1}/{args.rounds} {mode}: {json.dumps(row[mode])}", file=sys.stderr, flush=True)
             report["rounds"].append(row)
     finally:
-        cleanup_containers()
-        quiet("ctr", "-n", NS, "images", "rm", IMAGE)
+        remove_storm_container()
         shutil.rmtree(work, ignore_errors=True)
     report["load_after"] = open("/proc/loadavg").read().strip()
     report["minutes"] = (time.monotonic() - started) / 60
@@ -570,6 +564,20 @@ def print_table(report, modes, args):
     if ready:
         print(f"# drift-agent start to /readyz: median {median(ready):.2f} s, max {max(ready):.2f} s "
               f"over {len(ready)} starts (under the storm rounds' load)")
+
+
+def start_storm_container(work):
+    """The storm's container, started from its one-layer image, with the probe's dropped copy of noop in /tmp."""
+    storm_bin, noop = storm_lib.build_binaries(work)
+    remove_storm_container()
+    sh("ctr", "-n", NS, "images", "import", storm_lib.write_oci_tar(work, storm_bin, noop))
+    sh("ctr", "-n", NS, "run", "-d", IMAGE, CONTAINER, "/bin/sleep", "36000")
+    sh("ctr", "-n", NS, "task", "exec", "--exec-id", "prep", CONTAINER, "/bin/cp", "/usr/bin/noop", "/tmp/dropped")
+
+
+def remove_storm_container():
+    cleanup_containers()
+    quiet("ctr", "-n", NS, "images", "rm", IMAGE)
 
 
 def cleanup_containers():

@@ -16,6 +16,7 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -51,14 +52,8 @@ def main():
     if args.jfr:
         flags.append(f"-XX:StartFlightRecording=filename={args.jfr},settings=profile,dumponexit=true")
     work = tempfile.mkdtemp(prefix="storm-profile-")
-    storm_bin, noop = sbs.storm_lib.build_binaries(work)
-    sbs.cleanup_containers()
-    sbs.quiet("ctr", "-n", sbs.NS, "images", "rm", sbs.IMAGE)
     try:
-        sbs.sh("ctr", "-n", sbs.NS, "images", "import", sbs.storm_lib.write_oci_tar(work, storm_bin, noop))
-        sbs.sh("ctr", "-n", sbs.NS, "run", "-d", sbs.IMAGE, sbs.CONTAINER, "/bin/sleep", "36000")
-        sbs.sh("ctr", "-n", sbs.NS, "task", "exec", "--exec-id", "prep", sbs.CONTAINER, "/bin/cp", "/usr/bin/noop",
-               "/tmp/dropped")
+        sbs.start_storm_container(work)
         watcher = sbs.AgentWatcher(args.jar, " ".join(flags), 19745, work, args.mode)
         watcher.start()
         try:
@@ -85,8 +80,8 @@ def main():
         finally:
             watcher.stop()
     finally:
-        sbs.cleanup_containers()
-        sbs.quiet("ctr", "-n", sbs.NS, "images", "rm", sbs.IMAGE)
+        sbs.remove_storm_container()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
