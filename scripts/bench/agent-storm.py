@@ -150,12 +150,7 @@ def write_oci_tar(work, storm, noop):
 
 class Agent:
     def __init__(self, jar, jvm_flags, port, work, source):
-        self.port = port
-        self.alerts = os.path.join(work, "alerts.jsonl")
-        policy = os.path.join(work, "policy.yaml")
-        with open(policy, "w") as f:
-            f.write(POLICY)
-        self.log = open(os.path.join(work, "agent.log"), "w")
+        policy = self._prepare(port, work)
         argv = ["java"] + jvm_flags.split() + ["-jar", jar, "run", "--standalone", "--alerts", self.alerts,
                                               "--http-port", str(port), "--policy", policy, "--source", source]
         self.argv = argv
@@ -164,6 +159,16 @@ class Agent:
 
     def alive(self):
         return self.proc.poll() is None
+
+    def _prepare(self, port, work):
+        """The agent's port, alert file, log and policy file (POLICY) in work; returns the policy file's path."""
+        self.port = port
+        self.alerts = os.path.join(work, "alerts.jsonl")
+        policy = os.path.join(work, "policy.yaml")
+        with open(policy, "w") as f:
+            f.write(POLICY)
+        self.log = open(os.path.join(work, "agent.log"), "w")
+        return policy
 
     def await_ready(self, timeout=120):
         deadline = time.time() + timeout
@@ -247,12 +252,7 @@ class ImageAgent(Agent):
     """The agent image in Docker, as the chart runs it (see scripts/bench/image-footprint.sh)."""
 
     def __init__(self, image, jvm_flags, port, work, source):
-        self.port = port
-        self.alerts = os.path.join(work, "alerts.jsonl")
-        policy = os.path.join(work, "policy.yaml")
-        with open(policy, "w") as f:
-            f.write(POLICY)
-        self.log = open(os.path.join(work, "agent.log"), "w")
+        policy = self._prepare(port, work)
         self.container = f"drift-agent-storm-{os.getpid()}"
         argv = ["docker", "run", "-d", "--name", self.container, "--network", "host", "--pid=host", "--read-only",
                 "--cap-drop", "ALL", "--cap-add", "SYS_ADMIN", "--cap-add", "SYS_PTRACE",
