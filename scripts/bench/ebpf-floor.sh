@@ -21,7 +21,7 @@ gcc -O2 -static -o "$work/lower/storm" agent/src/test/storm/storm.c
 gcc -O2 -static -nostdlib -o "$work/lower/noop" agent/src/test/storm/noop.c
 gcc -O2 -o "$work/bin/reader" scripts/bench/ebpf-floor-reader.c -lbpf
 mount -t overlay drift-ebpf-floor-root -o "lowerdir=$work/lower,upperdir=$work/upper,workdir=$work/work" "$work/root"
-storm_ns() { "$work/root/storm" "$work/root/noop" "$execs" 2 | sed 's/.*ns=//'; }
+storm_ns() { "$work/root/storm" "$work/root/noop" "$execs" 2 | sed 's/.* ns=\([0-9]*\).*/\1/'; }
 for i in $(seq "$rounds"); do
   if (( i % 2 )); then sleep 0.5; none=$(storm_ns); fi
   "$work/bin/reader" "$obj" "$clock" "$state" 2>/dev/null & reader_pid=$!

@@ -12,7 +12,7 @@ trap cleanup EXIT
 gcc -O2 -static -o "$work/storm" agent/src/test/storm/storm.c
 gcc -O2 -static -nostdlib -o "$work/noop" agent/src/test/storm/noop.c
 gcc -O2 -o "$work/guard" scripts/bench/perm-floor-guard.c -lpthread
-storm_ns() { "$work/storm" "$work/noop" "$execs" 2 | sed 's/.*ns=//'; }
+storm_ns() { "$work/storm" "$work/noop" "$execs" 2 | sed 's/.* ns=\([0-9]*\).*/\1/'; }
 for i in $(seq "$rounds"); do
   none=$(storm_ns)
   "$work/guard" "$work" "$threads" & guard_pid=$!

@@ -47,11 +47,18 @@ public final class ExecStorm {
     /**
      * One mode's run in one round. {@code delivered} counts the storm's own execs that reached the sink;
      * {@code lost} is the source's total lost count (all processes: an upper bound for the storm's losses).
+     * {@code stormCpuNanos} is the CPU the storm's processes used (the kernel programs run in them, so their cost is
+     * there); {@code agentCpuNanos} the harness JVM's (the source's reader).
      */
     public record Round(String mode, int round, double execsPerSecond, long execs, long delivered, long lost,
-            Map<String, Long> lostByReason, long agentCpuNanos) {
+            Map<String, Long> lostByReason, long agentCpuNanos, long stormCpuNanos) {
         public Round {
             lostByReason = Map.copyOf(lostByReason);
+        }
+
+        /** CPU of the storm and the agent side together per exec, in nanoseconds. */
+        public double cpuNanosPerExec() {
+            return (double) (stormCpuNanos + agentCpuNanos) / execs;
         }
 
         /** Every exec delivered or counted as lost (only meaningful for a mode that sees every exec). */
@@ -63,14 +70,22 @@ public final class ExecStorm {
     /**
      * A mode over all rounds: throughput ratios to the same round's baseline (1.0 = no cost). {@code lowRatio95} and
      * {@code highRatio95} bound the median ratio: a 95 % bootstrap interval over the rounds, which says whether the
-     * rounds were enough to resolve the difference that matters.
+     * rounds were enough to resolve the difference that matters. The CPU figures measure the same cost as work
+     * rather than as time: the storm's and the agent's CPU per exec over the same round's baseline's
+     * ({@code medianCpuRatio} 1.02 = 2 % more CPU per exec), which a machine whose speed moves between rounds
+     * disturbs less than the throughput.
      */
     public record Summary(String mode, double medianRatio, double minRatio, double maxRatio, double p25Ratio,
             double p75Ratio, double medianExecsPerSecond, long execs, long delivered, long lost,
-            double medianAgentCpuMicrosPerExec, double lowRatio95, double highRatio95) {
+            double medianAgentCpuMicrosPerExec, double lowRatio95, double highRatio95,
+            double medianStormCpuMicrosPerExec, double medianCpuRatio, double lowCpuRatio95, double highCpuRatio95) {
 
         public double medianOverheadPercent() {
             return (1 - medianRatio) * 100;
+        }
+
+        public double medianCpuCostPercent() {
+            return (medianCpuRatio - 1) * 100;
         }
     }
 
@@ -86,18 +101,21 @@ public final class ExecStorm {
 
         public String format() {
             StringBuilder b = new StringBuilder();
-            b.append(String.format(Locale.ROOT, "%-32s %8s %12s %8s %8s %8s %8s %8s %12s %16s %10s %6s %12s%n", "mode",
-                    "rounds", "execs/s(med)", "ratio", "min", "p25", "p75", "max", "overhead%", "overhead% 95%CI",
-                    "delivered", "lost", "cpu-us/exec"));
+            b.append(String.format(Locale.ROOT, "%-32s %8s %12s %8s %8s %8s %8s %8s %12s %16s %10s %6s %12s %14s %10s %16s%n",
+                    "mode", "rounds", "execs/s(med)", "ratio", "min", "p25", "p75", "max", "overhead%",
+                    "overhead% 95%CI", "delivered", "lost", "cpu-us/exec", "storm-cpu-us/ex", "cpu-cost%",
+                    "cpu-cost% 95%CI"));
             for (Summary s : summaries) {
                 long n = rounds.stream().filter(r -> r.mode().equals(s.mode())).count();
                 b.append(String.format(Locale.ROOT,
-                        "%-32s %8d %12.0f %8.4f %8.4f %8.4f %8.4f %8.4f %12.2f %16s %10d %6d %12.2f%n",
+                        "%-32s %8d %12.0f %8.4f %8.4f %8.4f %8.4f %8.4f %12.2f %16s %10d %6d %12.2f %14.2f %10.2f %16s%n",
                         s.mode(), n, s.medianExecsPerSecond(), s.medianRatio(), s.minRatio(), s.p25Ratio(),
                         s.p75Ratio(), s.maxRatio(), s.medianOverheadPercent(),
                         String.format(Locale.ROOT, "%.2f..%.2f", (1 - s.highRatio95()) * 100,
                                 (1 - s.lowRatio95()) * 100),
-                        s.delivered(), s.lost(), s.medianAgentCpuMicrosPerExec()));
+                        s.delivered(), s.lost(), s.medianAgentCpuMicrosPerExec(), s.medianStormCpuMicrosPerExec(),
+                        s.medianCpuCostPercent(), String.format(Locale.ROOT, "%.2f..%.2f",
+                                (s.lowCpuRatio95() - 1) * 100, (s.highCpuRatio95() - 1) * 100)));
             }
             return b.toString();
         }
@@ -110,7 +128,9 @@ public final class ExecStorm {
                 .orElseThrow(() -> new IllegalArgumentException("no baseline mode"));
         List<Round> all = new ArrayList<>();
         Map<String, List<Double>> ratios = new LinkedHashMap<>();
+        Map<String, List<Double>> cpuRatios = new LinkedHashMap<>();
         modes.forEach(m -> ratios.put(m.name(), new ArrayList<>()));
+        modes.forEach(m -> cpuRatios.put(m.name(), new ArrayList<>()));
         for (int r = 0; r < rounds; r++) {
             Map<String, Round> thisRound = new LinkedHashMap<>();
             for (int i = 0; i < modes.size(); i++) {
@@ -121,6 +141,8 @@ public final class ExecStorm {
             }
             double base = thisRound.get(baseline.name()).execsPerSecond();
             thisRound.forEach((name, round) -> ratios.get(name).add(round.execsPerSecond() / base));
+            double baseCpu = thisRound.get(baseline.name()).cpuNanosPerExec();
+            thisRound.forEach((name, round) -> cpuRatios.get(name).add(round.cpuNanosPerExec() / baseCpu));
         }
         List<Summary> summaries = new ArrayList<>();
         for (StormMode mode : modes) {
@@ -133,10 +155,16 @@ public final class ExecStorm {
             long lost = all.stream().filter(x -> x.mode().equals(mode.name())).mapToLong(Round::lost).sum();
             List<Double> cpu = all.stream().filter(x -> x.mode().equals(mode.name()))
                     .map(x -> x.agentCpuNanos() / 1000.0 / x.execs()).sorted().toList();
+            List<Double> stormCpu = all.stream().filter(x -> x.mode().equals(mode.name()))
+                    .map(x -> x.stormCpuNanos() / 1000.0 / x.execs()).sorted().toList();
+            List<Double> crs = new ArrayList<>(cpuRatios.get(mode.name()));
+            crs.sort(null);
             double[] interval = medianInterval95(rs);
+            double[] cpuInterval = medianInterval95(crs);
             summaries.add(new Summary(mode.name(), quantile(rs, 0.5), rs.get(0), rs.get(rs.size() - 1),
                     quantile(rs, 0.25), quantile(rs, 0.75), quantile(tput, 0.5), execs, delivered, lost,
-                    quantile(cpu, 0.5), interval[0], interval[1]));
+                    quantile(cpu, 0.5), interval[0], interval[1], quantile(stormCpu, 0.5), quantile(crs, 0.5),
+                    cpuInterval[0], cpuInterval[1]));
         }
         return new Report(all, summaries);
     }
@@ -150,7 +178,7 @@ public final class ExecStorm {
             long cpu0 = processCpuNanos();
             StormDriver.Result r = driver.storm(execsPerRound, workers);
             return new Round(mode.name(), round, r.execsPerSecond(), r.execs(), 0, 0, Map.of(),
-                    processCpuNanos() - cpu0);
+                    processCpuNanos() - cpu0, r.cpuNanos());
         }
         // by file identity: a source may name the file as the exec'd path or as the path inside the overlay
         ExecEvent.FileId stormBinary = driver.execFileId();
@@ -170,7 +198,7 @@ public final class ExecStorm {
             SourceStats stats = mode.seesEveryExec() ? awaitAccounted(source, stormEvents, r.execs()) : source.stats();
             long cpu = processCpuNanos() - cpu0;
             return new Round(mode.name(), round, r.execsPerSecond(), r.execs(), stormEvents.get(), stats.totalLost(),
-                    stats.lost(), cpu);
+                    stats.lost(), cpu, r.cpuNanos());
         } finally {
             source.close();
         }

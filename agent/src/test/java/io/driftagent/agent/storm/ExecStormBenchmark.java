@@ -1,5 +1,6 @@
 package io.driftagent.agent.storm;
 
+import io.driftagent.agent.provenance.WriteOrigins;
 import io.driftagent.agent.source.ebpf.EbpfExecSource;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,9 +27,22 @@ public final class ExecStormBenchmark {
     static List<StormMode> modes(StormFilesystem fs) throws java.io.IOException {
         Path stormFs = fs.dir();
         StormMode ebpf = new StormMode("ebpf-observe", EbpfExecSource::new);
-        return List.of(StormMode.noAgent(), ebpf, ebpf.storming("ebpf-observe-dropped", fs.droppedDriver()),
+        // the observer as the agent runs it by default: write tracking's programs attached and its records read,
+        // every exec recorded into the process tree
+        StormMode provenance = new StormMode("ebpf-observe-provenance", () -> new ObserverWithLineage(
+                new EbpfExecSource(EbpfExecSource.Config.defaults(), WriteOrigins.withDefaults())));
+        return List.of(StormMode.noAgent(), ebpf, provenance,
+                ebpf.storming("ebpf-observe-dropped", namespaced(fs.droppedDriver())),
                 FanotifyStormModes.observe(stormFs), FanotifyStormModes.blockAllowAll(stormFs),
                 FanotifyStormModes.blockImageRemembered(stormFs));
+    }
+
+    /**
+     * {@code -Dstorm.ownNamespaces=true}: every storm (the baseline's too) runs in a pid and mount namespace of its
+     * own, as a container's processes do; the eBPF modes only (fanotify's marks do not see the copied mounts).
+     */
+    static StormDriver namespaced(StormDriver driver) {
+        return Boolean.getBoolean("storm.ownNamespaces") ? driver.inOwnNamespaces() : driver;
     }
 
     public static void main(String[] args) throws Exception {
@@ -37,14 +51,15 @@ public final class ExecStormBenchmark {
         int workers = args.length > 2 ? Integer.parseInt(args[2]) : Runtime.getRuntime().availableProcessors();
         String loadBefore = Files.readString(Path.of("/proc/loadavg")).trim();
         try (StormFilesystem fs = StormFilesystem.mount(Path.of(System.getProperty("java.io.tmpdir")))) {
-            ExecStorm storm = new ExecStorm(fs.driver(), execs, workers);
+            ExecStorm storm = new ExecStorm(namespaced(fs.driver()), execs, workers);
             // -Dstorm.modes=no-agent,ebpf-observe runs only those (the baseline is always kept)
             String only = System.getProperty("storm.modes", "");
             List<StormMode> modes = modes(fs).stream()
                     .filter(m -> only.isEmpty() || m.isBaseline() || List.of(only.split(",")).contains(m.name())).toList();
             ExecStorm.Report report = storm.run(modes, rounds);
-            System.out.printf("exec storm: %d rounds x %d execs, %d workers, %d CPUs, load before %s, after %s%n",
-                    rounds, execs, workers, Runtime.getRuntime().availableProcessors(), loadBefore,
+            System.out.printf("exec storm: %d rounds x %d execs, %d workers, %d CPUs, %s namespaces, load before %s,"
+                    + " after %s%n", rounds, execs, workers, Runtime.getRuntime().availableProcessors(),
+                    Boolean.getBoolean("storm.ownNamespaces") ? "own" : "host", loadBefore,
                     Files.readString(Path.of("/proc/loadavg")).trim());
             for (ExecStorm.Round r : report.rounds()) {
                 System.out.printf("  round %2d %-24s %8.0f execs/s delivered=%d lost=%s%n", r.round(), r.mode(),

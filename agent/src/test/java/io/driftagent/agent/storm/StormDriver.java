@@ -17,14 +17,16 @@ import java.util.regex.Pattern;
  */
 public final class StormDriver {
     private static final Path SOURCES = Path.of("src/test/storm");
-    private static final Pattern RESULT = Pattern.compile("execs=(\\d+) failed=(\\d+) ns=(\\d+)");
+    private static final Pattern RESULT = Pattern.compile("execs=(\\d+) failed=(\\d+) ns=(\\d+) cpu_ns=(\\d+)");
 
     private final Path driver;
     private final Path noop;
+    private final List<String> launcher;
 
-    private StormDriver(Path driver, Path noop) {
+    private StormDriver(Path driver, Path noop, List<String> launcher) {
         this.driver = driver;
         this.noop = noop;
+        this.launcher = List.copyOf(launcher);
     }
 
     /** Empty when gcc and the sources are there; else why the storm cannot run. */
@@ -44,17 +46,27 @@ public final class StormDriver {
         run(List.of("/usr/bin/gcc", "-O2", "-o", driver.toString(), SOURCES.resolve("storm.c").toString()));
         run(List.of("/usr/bin/gcc", "-O2", "-static", "-nostdlib", "-o", noop.toString(),
                 SOURCES.resolve("noop.c").toString()));
-        return new StormDriver(driver, noop);
+        return new StormDriver(driver, noop, List.of());
     }
 
     /** The same binaries under another directory (e.g. the overlay whose image layer they were compiled into). */
     public StormDriver seenFrom(Path dir) {
-        return new StormDriver(dir.resolve(driver.getFileName()), dir.resolve(noop.getFileName()));
+        return new StormDriver(dir.resolve(driver.getFileName()), dir.resolve(noop.getFileName()), launcher);
     }
 
     /** The same driver execing {@code binary} instead. */
     public StormDriver execing(Path binary) {
-        return new StormDriver(driver, binary);
+        return new StormDriver(driver, binary, launcher);
+    }
+
+    /**
+     * The same storm run in a pid and mount namespace of its own ({@code unshare --pid --mount --fork}), as a
+     * container's processes are: the eBPF program then walks each exec's ancestors and working directory, and the
+     * write programs look at its descriptors, the work they skip for the host's processes. The new mount namespace
+     * holds copies of the host's mounts, so a fanotify mark on the storm's mount does not see these execs.
+     */
+    public StormDriver inOwnNamespaces() {
+        return new StormDriver(driver, noop, List.of("/usr/bin/unshare", "--pid", "--mount", "--fork", "--"));
     }
 
     /** The absolute path every storm exec uses as its file name. */
@@ -68,7 +80,8 @@ public final class StormDriver {
         return new ExecEvent.FileId(((Number) a.get("dev")).longValue(), ((Number) a.get("ino")).longValue());
     }
 
-    public record Result(long execs, long failed, long nanos) {
+    /** {@code cpuNanos}: user + system CPU of the storm's processes (workers and every exec'd process). */
+    public record Result(long execs, long failed, long nanos, long cpuNanos) {
         public double execsPerSecond() {
             return execs * 1e9 / nanos;
         }
@@ -81,13 +94,16 @@ public final class StormDriver {
 
     /** As {@link #storm(long, int)}, each worker starting one exec every {@code intervalMicros} at most (0: flat out). */
     public Result storm(long count, int workers, long intervalMicros) throws IOException, InterruptedException {
-        String out = run(List.of(driver.toString(), noop.toString(), Long.toString(count), Integer.toString(workers),
+        List<String> argv = new java.util.ArrayList<>(launcher);
+        argv.addAll(List.of(driver.toString(), noop.toString(), Long.toString(count), Integer.toString(workers),
                 Long.toString(intervalMicros)));
+        String out = run(argv);
         Matcher m = RESULT.matcher(out);
         if (!m.find()) {
             throw new IOException("unexpected storm output: " + out);
         }
-        return new Result(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)), Long.parseLong(m.group(3)));
+        return new Result(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)), Long.parseLong(m.group(3)),
+                Long.parseLong(m.group(4)));
     }
 
     private static String run(List<String> argv) throws IOException, InterruptedException {
