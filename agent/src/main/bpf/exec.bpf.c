@@ -687,10 +687,13 @@ __noinline int finish(__u64 target, __u32 argc, __u32 fl)
 	if (al > EXEC_REC_ARGV_MAX)
 		al = 0;
 
-	/* the working directory, by the same walk (it reuses the path buffer: the file's path is already copied); not
-	 * for a process in the host's pid namespace, like its ancestors (never alerted but in a hostPID container) */
+	/* the working directory, by the same walk (it reuses the path buffer: the file's path is already copied); only
+	 * for an exec that may be drift (an image-layer file's exec is never alerted, and nothing else reads its cwd),
+	 * and not for a process in the host's pid namespace, like its ancestors (never alerted but in a hostPID
+	 * container) */
+	int may_be_drift = (rec->flags & EXEC_IMAGE_LAYER_MASK) != EXEC_IMAGE_LAYER_BITS;
 	__u32 cl = 0, cstart = PATH_BUF_END;
-	if (!(rec->flags & EXEC_FLAG_HOST_PIDNS)) {
+	if (may_be_drift && !(rec->flags & EXEC_FLAG_HOST_PIDNS)) {
 		struct fs_struct *fs = BPF_CORE_READ(task, fs);
 		cl = resolve_dir_path((__u64)BPF_CORE_READ(fs, pwd.dentry), (__u64)BPF_CORE_READ(fs, pwd.mnt));
 		cstart = s->path_start;
@@ -716,8 +719,7 @@ __noinline int finish(__u64 target, __u32 argc, __u32 fl)
 	if (size > sizeof(*rec))
 		return 0;
 	/* a record that may be drift rings a lazy reader too; an image-layer file's only a sleeping one */
-	int prompt = (rec->flags & EXEC_IMAGE_LAYER_MASK) != EXEC_IMAGE_LAYER_BITS;
-	if (ring_emit(rec, size, RING_WHEN(EXEC_READER_SLEEPING) | (prompt ? RING_WHEN(EXEC_READER_LAZY) : 0)) < 0)
+	if (ring_emit(rec, size, RING_WHEN(EXEC_READER_SLEEPING) | (may_be_drift ? RING_WHEN(EXEC_READER_LAZY) : 0)) < 0)
 		count(EXEC_CTR_RINGBUF_FULL);
 	return 0;
 }

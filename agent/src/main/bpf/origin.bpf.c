@@ -327,6 +327,15 @@ int origin_creat(struct origin_sys_exit_ctx *ctx)
 	return origin_on_open(ctx->ret);
 }
 
+/* a regular file open for writing (a pipe or a terminal, the usual stdout, is not) */
+static __always_inline int origin_writable_regular(struct file *f)
+{
+	if (!f || !(BPF_CORE_READ((struct file___origin *)f, f_mode) & ORIGIN_FMODE_WRITE))
+		return 0;
+	struct inode *inode = BPF_CORE_READ(f, f_inode);
+	return inode && (BPF_CORE_READ((struct inode___origin *)inode, i_mode) & ORIGIN_S_IFMT) == ORIGIN_S_IFREG;
+}
+
 /*
  * An exec in a container: a file the new program writes through an inherited descriptor (stdout/stdin/stderr, where
  * a shell's redirection puts it: ash and dash open `> f` in the shell itself, then fork and exec the command) has
@@ -335,12 +344,26 @@ int origin_creat(struct origin_sys_exit_ctx *ctx)
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(origin_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
 {
-	__u32 mnt_ns;
-	if (!origin_tracked((struct task_struct *)bpf_get_current_task(), &mnt_ns))
+	/* the tracepoint's task is BTF-typed: the namespace check and the way to the descriptor table are plain loads,
+	 * the three descriptors one helper read; only a descriptor open for writing goes on to origin_on_fd's checks */
+	__u32 zero = 0;
+	struct origin_config *cfg = bpf_map_lookup_elem(&origin_config, &zero);
+	if (!cfg || cfg->host_mnt_ns == 0 || task->nsproxy->mnt_ns->ns.inum == cfg->host_mnt_ns ||
+	    task->tgid == cfg->agent_tgid)
 		return 0; /* the host's execs: before any descriptor is looked at */
-	origin_on_fd(1);
-	origin_on_fd(0);
-	origin_on_fd(2);
+	struct files_struct *files = task->files;
+	struct fdtable *fdt = files ? files->fdt : NULL;
+	if (!fdt || fdt->max_fds < 3)
+		return 0;
+	struct file *fds[3] = {};
+	if (bpf_probe_read_kernel(fds, sizeof(fds), fdt->fd) < 0)
+		return 0;
+	if (origin_writable_regular(fds[1]))
+		origin_on_fd(1);
+	if (origin_writable_regular(fds[0]))
+		origin_on_fd(0);
+	if (origin_writable_regular(fds[2]))
+		origin_on_fd(2);
 	return 0;
 }
 
