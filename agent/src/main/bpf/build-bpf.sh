@@ -29,6 +29,12 @@ case "$arch" in
 esac
 
 mkdir -p "$(dirname "$out")"
-clang -O2 -g -Wall -Werror -target bpf -D__TARGET_ARCH_"$target_arch" -I"$src_dir" \
+# two objects from one source: <out> reads the kernel's structures with plain loads (DRIFT_DIRECT_READS: the
+# bpf_rdonly_cast kfunc, kernel 6.2 and later), exec-helper-reads.bpf.o beside it with one helper call per field
+# (what the agent loads when the kernel refuses the first)
+helper_reads="$(dirname "$out")/exec-helper-reads.bpf.o"
+clang -O2 -g -Wall -Werror -target bpf -D__TARGET_ARCH_"$target_arch" -DDRIFT_DIRECT_READS -I"$src_dir" \
     -c "$src_dir/exec.bpf.c" -o "$out"
-echo "built $out (__TARGET_ARCH_$target_arch)"
+clang -O2 -g -Wall -Werror -target bpf -D__TARGET_ARCH_"$target_arch" -I"$src_dir" \
+    -c "$src_dir/exec.bpf.c" -o "$helper_reads"
+echo "built $out and $helper_reads (__TARGET_ARCH_$target_arch)"

@@ -118,7 +118,6 @@ struct path_walk {
 	struct mount *mnt;
 	struct dentry *root_dentry;
 	struct vfsmount *root_mnt;
-	unsigned long mnt_off;
 	int pos;  /* the path is path[pos, PATH_BUF_END) */
 	int end;  /* 0: walking; 1: met the process's root; 2: met a root that is not the process's; 3: too long */
 };
@@ -186,6 +185,21 @@ static __always_inline void count(__u32 idx)
 
 /* the helpers the exec, library and origin programs share (file facts, start times, the ring and its doorbell) */
 #include "common.bpf.h"
+
+/*
+ * How the walks (the path's dentries and mounts, the ancestors) read the kernel's structures. Their position is kept
+ * in the scratch map between bpf_loop steps, where a pointer loses its type. Built with DRIFT_DIRECT_READS (the
+ * default object, exec.bpf.o: kernels with the bpf_rdonly_cast kfunc, 6.2 and later) the pointer is typed again
+ * (the verifier turns the call into a move) and each field is a plain load; without it (exec-helper-reads.bpf.o,
+ * which the agent loads when the kernel refuses the other) each field is one bpf_probe_read_kernel call, which
+ * costs the exec program about a third more in a container (docs/benchmarks.md).
+ */
+#ifdef DRIFT_DIRECT_READS
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+#define KREAD(type, p, field) (((type *)bpf_rdonly_cast((p), bpf_core_type_id_kernel(type)))->field)
+#else
+#define KREAD(type, p, field) BPF_CORE_READ((type *)(p), field)
+#endif
 
 /* whether the file's dentry name equals comm (NUL-terminated, at most 15 bytes; longer names compare on 15) */
 static __always_inline int dentry_name_is(struct file *f, const char *comm)
@@ -411,19 +425,19 @@ static long path_step(__u32 i, struct path_walk_ctx *ctx)
 		w->end = 1;
 		return 1;
 	}
-	if (dentry == BPF_CORE_READ(vfsmnt, mnt_root)) {
-		struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+	if (dentry == KREAD(struct vfsmount, vfsmnt, mnt_root)) {
+		struct mount *up = KREAD(struct mount, mnt, mnt_parent);
 		if (!up || up == mnt) {
 			w->end = 2; /* the root of a mount namespace that does not hold the process's root */
 			return 1;
 		}
-		w->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+		w->dentry = KREAD(struct mount, mnt, mnt_mountpoint);
 		w->mnt = up;
-		w->vfsmnt = (void *)((char *)up + w->mnt_off);
+		w->vfsmnt = (void *)((char *)up + bpf_core_field_offset(struct mount, mnt));
 		return 0;
 	}
-	__u32 len = BPF_CORE_READ(dentry, d_name.len);
-	const unsigned char *name = BPF_CORE_READ(dentry, d_name.name);
+	__u32 len = KREAD(struct dentry, dentry, d_name.len);
+	const unsigned char *name = KREAD(struct dentry, dentry, d_name.name);
 	int pos = w->pos;
 	if (len > 255 || pos < (int)len + 2 || pos > PATH_BUF_END) {
 		w->end = 3;
@@ -436,7 +450,7 @@ static long path_step(__u32 i, struct path_walk_ctx *ctx)
 		return 1;
 	}
 	w->pos = pos;
-	struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
+	struct dentry *parent = KREAD(struct dentry, dentry, d_parent);
 	if (!parent || parent == dentry) {
 		w->end = 2; /* a disconnected dentry: a pseudo file (memfd, anonymous inode) */
 		return 1;
@@ -459,8 +473,7 @@ static __always_inline int walk_path(struct exec_scratch *s, struct task_struct 
 	w->vfsmnt = vfsmnt;
 	w->root_dentry = BPF_CORE_READ(task, fs, root.dentry);
 	w->root_mnt = BPF_CORE_READ(task, fs, root.mnt);
-	w->mnt_off = bpf_core_field_offset(struct mount, mnt);
-	w->mnt = (void *)((char *)w->vfsmnt - w->mnt_off);
+	w->mnt = (void *)((char *)w->vfsmnt - bpf_core_field_offset(struct mount, mnt));
 	w->pos = PATH_BUF_END;
 	w->end = 0;
 	__u32 flags = 0;
@@ -524,13 +537,13 @@ __noinline int resolve_dir_path(__u64 dentry_addr, __u64 vfsmnt_addr)
 /* the namespace of t's pid at `level` and t's pid there; NULL when t's pid has no such level (t is outside) */
 static __always_inline struct pid_namespace *pid_ns_at(struct task_struct *t, __u32 level, __s32 *nr)
 {
-	struct pid *pid = BPF_CORE_READ(t, thread_pid);
-	if (!pid || BPF_CORE_READ(pid, level) < level || level > 32)
+	struct pid *pid = KREAD(struct task_struct, t, thread_pid);
+	if (!pid || level > 32 || KREAD(struct pid, pid, level) < level)
 		return NULL;
 	struct upid *up = (void *)((char *)pid + bpf_core_field_offset(struct pid, numbers) +
 				   (__u64)level * bpf_core_type_size(struct upid));
-	*nr = BPF_CORE_READ(up, nr);
-	return BPF_CORE_READ(up, ns);
+	*nr = KREAD(struct upid, up, nr);
+	return KREAD(struct upid, up, ns);
 }
 
 struct lineage_ctx {
@@ -543,10 +556,10 @@ static long lineage_step(__u32 i, struct lineage_ctx *ctx)
 	struct exec_scratch *s = ctx->s;
 	struct lineage_walk *w = &s->lineage;
 	struct task_struct *child = w->task;
-	struct task_struct *parent = BPF_CORE_READ(child, real_parent);
+	struct task_struct *parent = KREAD(struct task_struct, child, real_parent);
 	if (parent)
-		parent = BPF_CORE_READ(parent, group_leader);
-	if (!parent || parent == child || BPF_CORE_READ(parent, tgid) == 0) {
+		parent = KREAD(struct task_struct, parent, group_leader);
+	if (!parent || parent == child || KREAD(struct task_struct, parent, tgid) == 0) {
 		w->end = 1; /* the top: init_task (pid 0) */
 		return 1;
 	}
@@ -557,7 +570,7 @@ static long lineage_step(__u32 i, struct lineage_ctx *ctx)
 	}
 	__u32 n = w->n;
 	if (n < EXEC_REC_ANCESTORS_MAX) {
-		s->rec.ancestor_tgid[n & (EXEC_REC_ANCESTORS_MAX - 1)] = BPF_CORE_READ(parent, tgid);
+		s->rec.ancestor_tgid[n & (EXEC_REC_ANCESTORS_MAX - 1)] = KREAD(struct task_struct, parent, tgid);
 		s->rec.ancestor_start[n & (EXEC_REC_ANCESTORS_MAX - 1)] = start_of(parent);
 		w->n = n + 1;
 	}

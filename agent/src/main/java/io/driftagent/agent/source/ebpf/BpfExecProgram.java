@@ -37,6 +37,7 @@ final class BpfExecProgram implements AutoCloseable {
     private final String libraryStatus;
     private final int libraryCountersFd;
     private OriginPrograms origin; // null: write tracking not attached
+    private KernelReads kernelReads = KernelReads.UNKNOWN; // how the loaded object's walks read the kernel
     private final int ringBufferFd;
     private final int countersFd;
     private final int readerStateFd;
@@ -65,6 +66,54 @@ final class BpfExecProgram implements AutoCloseable {
         this.possibleCpus = Math.max(1, libbpf.libbpf_num_possible_cpus());
         this.libraryCountersFd = libraryLink == null ? -1
                 : libbpf.bpf_object__find_map_fd_by_name(object, MapRecordLayout.COUNTERS_MAP);
+    }
+
+    /** How the loaded object's walks read the kernel's structures ({@code exec.bpf.c}, DRIFT_DIRECT_READS). */
+    enum KernelReads {
+        /** plain loads of re-typed pointers (the bpf_rdonly_cast kfunc, kernel 6.2 and later) */
+        DIRECT_LOADS,
+        /** one bpf_probe_read_kernel call per field: the object for kernels that refuse the other */
+        HELPER_CALLS,
+        /** a caller-given object */
+        UNKNOWN
+    }
+
+    /**
+     * The exec program from the object with direct kernel reads, with everything asked for (library programs,
+     * write programs); when that does not load, from the object with helper reads, through the whole fallback
+     * ladder of {@link #load(LibbpfBindings, byte[], ProgramChoice, int, boolean, WriteTracking)}. The first object
+     * is tried all-or-nothing: a kernel that refuses any of its programs gets the second, whose ladder turns off
+     * only what that kernel cannot run.
+     */
+    static BpfExecProgram load(LibbpfBindings bindings, ExecObjects objects, ProgramChoice choice,
+            int ringBufferBytes, boolean libraryMappings, WriteTracking writes) throws SourceUnavailableException {
+        if (choice != ProgramChoice.TP_BTF || libraryMappings || writes.wanted()) {
+            mountTracefsIfAbsent(bindings);
+        }
+        ExecAttachment first = choice == ProgramChoice.TRACEPOINT ? ExecAttachment.TRACEPOINT : ExecAttachment.TP_BTF;
+        BpfExecProgram loaded;
+        if (objects.directReads() == null) {
+            loaded = load(bindings, objects.helperReads(), choice, ringBufferBytes, libraryMappings, writes);
+            loaded.kernelReads = KernelReads.HELPER_CALLS;
+            return loaded;
+        }
+        try {
+            loaded = loadAttached(bindings, objects.directReads(), first, ringBufferBytes, libraryMappings,
+                    libraryMappings, libraryMappings ? null : "off (disabled by configuration)",
+                    writes.wanted() ? OriginPrograms.Selection.ALL : OriginPrograms.Selection.NONE);
+        } catch (SourceUnavailableException direct) {
+            LOG.warn("the exec program with direct kernel reads did not load ({}); loading the one that reads each "
+                    + "field through a helper call (more CPU per container exec, docs/benchmarks.md)",
+                    direct.getMessage());
+            loaded = load(bindings, objects.helperReads(), choice, ringBufferBytes, libraryMappings, writes);
+            loaded.kernelReads = KernelReads.HELPER_CALLS;
+            return loaded;
+        }
+        loaded.kernelReads = KernelReads.DIRECT_LOADS;
+        if (writes.wanted()) {
+            attachWrites(bindings, loaded, writes);
+        }
+        return loaded;
     }
 
     /**
@@ -180,13 +229,23 @@ final class BpfExecProgram implements AutoCloseable {
                 return loaded;
             }
         }
+        attachWrites(bindings, loaded, writes);
+        return loaded;
+    }
+
+    /** Attaches the loaded write programs; write tracking is told whether they run. */
+    private static void attachWrites(LibbpfBindings bindings, BpfExecProgram loaded, WriteTracking writes) {
         try {
             loaded.origin = OriginPrograms.attach(bindings, loaded.object, Path.of("/proc"));
             writes.started();
         } catch (java.io.IOException | RuntimeException e) {
             writes.unavailable(e.getMessage());
         }
-        return loaded;
+    }
+
+    /** How this object's walks read the kernel's structures. */
+    KernelReads kernelReads() {
+        return kernelReads;
     }
 
     private static BpfExecProgram loadAttached(LibbpfBindings bindings, byte[] elf, ExecAttachment wanted,

@@ -84,6 +84,7 @@ public final class EbpfExecSource implements ExecSource {
     private final Config config;
     private final EbpfPrerequisites prerequisites;
     private final WriteTracking writes;
+    private final boolean directReads;
     private final Object lifecycle = new Object();
     private BpfExecProgram program;
     private ExecRingReader reader;
@@ -111,9 +112,15 @@ public final class EbpfExecSource implements ExecSource {
     }
 
     EbpfExecSource(Config config, EbpfPrerequisites prerequisites, WriteTracking writes) {
+        this(config, prerequisites, writes, true);
+    }
+
+    /** {@code directReads} false: only the object with helper reads, as on a kernel that refuses the other. */
+    EbpfExecSource(Config config, EbpfPrerequisites prerequisites, WriteTracking writes, boolean directReads) {
         this.config = Objects.requireNonNull(config, "config");
         this.prerequisites = Objects.requireNonNull(prerequisites, "prerequisites");
         this.writes = Objects.requireNonNull(writes, "writes");
+        this.directReads = directReads;
     }
 
     @Override
@@ -133,9 +140,9 @@ public final class EbpfExecSource implements ExecSource {
             } catch (LibbpfBindings.LibbpfMissingException e) {
                 throw new SourceUnavailableException(e.getMessage(), e);
             }
-            byte[] elf = EbpfPrerequisites.readObject();
-            BpfExecProgram loaded = BpfExecProgram.load(bindings, elf, config.program(), config.ringBufferBytes(),
-                    config.libraryMappings(), writes);
+            ExecObjects objects = EbpfPrerequisites.readObjects();
+            BpfExecProgram loaded = BpfExecProgram.load(bindings, directReads ? objects : objects.helperReadsOnly(),
+                    config.program(), config.ringBufferBytes(), config.libraryMappings(), writes);
             ExecRingReader ring = null;
             MappedRingBuffer doorbell = null;
             ReaderWait waiting;
@@ -165,8 +172,9 @@ public final class EbpfExecSource implements ExecSource {
             readerThread = new Thread(readerLoop, "ebpf-exec-reader");
             readerThread.setDaemon(true);
             readerThread.start();
-            LOG.info("eBPF exec source started on {} (ring buffer {} bytes); library drift detection {}",
-                    loaded.attachment().section(), config.ringBufferBytes(), loaded.libraryStatus());
+            LOG.info("eBPF exec source started on {} (ring buffer {} bytes, kernel reads {}); library drift detection {}",
+                    loaded.attachment().section(), config.ringBufferBytes(), loaded.kernelReads(),
+                    loaded.libraryStatus());
             prerequisites.scriptFileDegradation().ifPresent(why -> LOG.warn("eBPF exec source degraded: {}", why));
         }
     }
@@ -182,6 +190,13 @@ public final class EbpfExecSource implements ExecSource {
     long readerWakeups() {
         synchronized (lifecycle) {
             return readerLoop == null ? 0 : readerLoop.wakeups();
+        }
+    }
+
+    /** How the attached program reads the kernel's structures, once started. */
+    Optional<BpfExecProgram.KernelReads> kernelReads() {
+        synchronized (lifecycle) {
+            return Optional.ofNullable(program).map(BpfExecProgram::kernelReads);
         }
     }
 

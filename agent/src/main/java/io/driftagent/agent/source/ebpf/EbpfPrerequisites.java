@@ -10,6 +10,7 @@ import java.util.Optional;
 /** The checks that give {@link EbpfExecSource#start} a precise reason to refuse before touching the kernel. */
 final class EbpfPrerequisites {
     static final String OBJECT_RESOURCE = "/bpf/exec.bpf.o";
+    static final String HELPER_READS_OBJECT_RESOURCE = "/bpf/exec-helper-reads.bpf.o";
     private static final int CAP_SYS_ADMIN = 21;
     private static final int CAP_PERFMON = 38;
     private static final int CAP_BPF = 39;
@@ -97,14 +98,23 @@ final class EbpfPrerequisites {
     }
 
     static byte[] readObject() throws SourceUnavailableException {
-        try (InputStream in = EbpfPrerequisites.class.getResourceAsStream(OBJECT_RESOURCE)) {
+        return readObject(OBJECT_RESOURCE);
+    }
+
+    /** Both objects built from {@code exec.bpf.c}: direct kernel reads, and helper reads for older kernels. */
+    static ExecObjects readObjects() throws SourceUnavailableException {
+        return new ExecObjects(readObject(OBJECT_RESOURCE), readObject(HELPER_READS_OBJECT_RESOURCE));
+    }
+
+    static byte[] readObject(String resource) throws SourceUnavailableException {
+        try (InputStream in = EbpfPrerequisites.class.getResourceAsStream(resource)) {
             if (in == null) {
-                throw new SourceUnavailableException("the BPF object " + OBJECT_RESOURCE + " is not on the classpath "
+                throw new SourceUnavailableException("the BPF object " + resource + " is not on the classpath "
                         + "(the agent was built without the eBPF program)");
             }
             return in.readAllBytes();
         } catch (IOException e) {
-            throw new SourceUnavailableException("cannot read the BPF object " + OBJECT_RESOURCE, e);
+            throw new SourceUnavailableException("cannot read the BPF object " + resource, e);
         }
     }
 }
