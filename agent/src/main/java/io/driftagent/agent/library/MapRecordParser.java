@@ -2,9 +2,9 @@ package io.driftagent.agent.library;
 
 import static io.driftagent.agent.library.MapRecordLayout.*;
 
+import io.driftagent.agent.ring.RecordText;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.agent.source.KernelArgv;
-import io.driftagent.agent.source.ebpf.RecordText;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 

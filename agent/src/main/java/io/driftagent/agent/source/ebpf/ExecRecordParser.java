@@ -2,6 +2,7 @@ package io.driftagent.agent.source.ebpf;
 
 import static io.driftagent.agent.source.ebpf.ExecRecordLayout.*;
 
+import io.driftagent.agent.ring.RecordText;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.agent.source.ExecEvent.FileId;
 import io.driftagent.agent.source.ExecEvent.Flags;
