@@ -1,13 +1,86 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * What the exec, library and origin programs (exec.bpf.c, library.bpf.c, origin.bpf.c) share: the facts of a file
- * (dev/ino, overlay / upper / unlinked / memfd, a noexec mount), a process's start time and mount namespace, the file
- * behind a descriptor, and the events ring with its doorbell. #included by exec.bpf.c after its maps (events,
- * doorbell, reader_state), before its programs; library.bpf.c and origin.bpf.c, #included at its end, use it as is.
- * Every function is __always_inline: each program gets its own copy, as before it was shared.
+ * What the exec, library and origin programs (exec.bpf.c, library.bpf.c, origin.bpf.c) share: the head of their
+ * records, the events ring with its doorbell, the facts of a file (dev/ino, overlay / upper / unlinked / memfd, a
+ * noexec mount), a process's start time and mount namespace, the file behind a descriptor. #included by exec.bpf.c
+ * after the record headers (exec_record.h), before everything else; library.bpf.c and origin.bpf.c, #included at its
+ * end, use it as is. Every function is __always_inline: each program gets its own copy.
  */
 #ifndef DRIFT_COMMON_BPF_H
 #define DRIFT_COMMON_BPF_H
+
+/*
+ * The head every record of the events ring starts with, exec, mapping and write records alike: the record's kind (the
+ * u32 the reader dispatches on: EXEC_REC_VERSION, MAP_REC_MAGIC or WRITE_REC_KIND), its flags (the file facts have
+ * the same bits in all: EXEC_FLAG_OVERLAY, _UPPER, _MEMFD, _UNLINKED), the process, when, its cgroup and the file the
+ * record is about. Little-endian; the record's own fields follow at RECORD_HEAD_SIZE. The RECORD_HEAD_* macros are the
+ * layout: the struct is checked against them below, and the Java mirror (io.driftagent.agent.ring.RecordHeadLayout)
+ * against them by RecordHeadLayoutTest and against the compiled object's BTF by RingRecordsBtfTest.
+ */
+#define RECORD_HEAD_OFF_KIND        0
+#define RECORD_HEAD_OFF_FLAGS       4
+#define RECORD_HEAD_OFF_PID         8
+#define RECORD_HEAD_OFF_TGID        12
+#define RECORD_HEAD_OFF_PPID        16
+#define RECORD_HEAD_OFF_UID         20
+#define RECORD_HEAD_OFF_GID         24
+#define RECORD_HEAD_OFF_MNT_NS      28    /* the process's mount namespace (its inode number) */
+#define RECORD_HEAD_OFF_START_TIME  32    /* the process's start time (start_boottime, as /proc/<pid>/stat field 22) */
+#define RECORD_HEAD_OFF_TIMESTAMP   40    /* bpf_ktime_get_ns() when the record was made (CLOCK_MONOTONIC) */
+#define RECORD_HEAD_OFF_CGROUP_ID   48    /* the process's cgroup v2 id */
+#define RECORD_HEAD_OFF_FILE_DEV    56    /* the file the record is about, stat(2) encoding; 0/0 when none or unknown */
+#define RECORD_HEAD_OFF_FILE_INO    64
+#define RECORD_HEAD_SIZE            72
+
+struct record_head {
+	__u32 kind;
+	__u32 flags;
+	__u32 pid;
+	__u32 tgid;
+	__u32 ppid;
+	__u32 uid;
+	__u32 gid;
+	__u32 mnt_ns;
+	__u64 start_time;
+	__u64 timestamp;
+	__u64 cgroup_id;
+	__u64 file_dev;
+	__u64 file_ino;
+};
+
+#define CHECK_HEAD_OFF(field, off) _Static_assert(__builtin_offsetof(struct record_head, field) == (off), #field)
+CHECK_HEAD_OFF(kind, RECORD_HEAD_OFF_KIND);
+CHECK_HEAD_OFF(flags, RECORD_HEAD_OFF_FLAGS);
+CHECK_HEAD_OFF(pid, RECORD_HEAD_OFF_PID);
+CHECK_HEAD_OFF(tgid, RECORD_HEAD_OFF_TGID);
+CHECK_HEAD_OFF(ppid, RECORD_HEAD_OFF_PPID);
+CHECK_HEAD_OFF(uid, RECORD_HEAD_OFF_UID);
+CHECK_HEAD_OFF(gid, RECORD_HEAD_OFF_GID);
+CHECK_HEAD_OFF(mnt_ns, RECORD_HEAD_OFF_MNT_NS);
+CHECK_HEAD_OFF(start_time, RECORD_HEAD_OFF_START_TIME);
+CHECK_HEAD_OFF(timestamp, RECORD_HEAD_OFF_TIMESTAMP);
+CHECK_HEAD_OFF(cgroup_id, RECORD_HEAD_OFF_CGROUP_ID);
+CHECK_HEAD_OFF(file_dev, RECORD_HEAD_OFF_FILE_DEV);
+CHECK_HEAD_OFF(file_ino, RECORD_HEAD_OFF_FILE_INO);
+_Static_assert(sizeof(struct record_head) == RECORD_HEAD_SIZE, "the record's own fields follow the head");
+
+/* the events ring every record goes into, and the doorbell that wakes the reader (exec.bpf.c, "Wakeups") */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 * 1024 * 1024); /* userspace may resize before load */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096); /* userspace sets one page */
+} doorbell SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} reader_state SEC(".maps");
 
 #define OVERLAYFS_SUPER_MAGIC 0x794c7630
 
@@ -100,6 +173,29 @@ static __always_inline __u64 process_start_time(struct task_struct *task)
 static __always_inline __u32 task_mnt_ns(struct task_struct *task)
 {
 	return BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+}
+
+/*
+ * The head of a record made in the current task's context, but for its flags and file: kind, the process (ids, parent,
+ * mount namespace `mnt_ns`, start time `start_time` as the caller read them), the time and the cgroup. The exec
+ * program's tp_btf path fills its head by plain BTF loads instead (exec.bpf.c, fill_common_btf).
+ */
+static __always_inline void fill_head(struct record_head *h, __u32 kind, struct task_struct *task, __u32 mnt_ns,
+				      __u64 start_time)
+{
+	__u64 ugid = bpf_get_current_uid_gid();
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	h->kind = kind;
+	h->pid = (__u32)pid_tgid;
+	h->tgid = pid_tgid >> 32;
+	h->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	h->uid = (__u32)ugid;
+	h->gid = ugid >> 32;
+	h->mnt_ns = mnt_ns;
+	h->start_time = start_time;
+	h->timestamp = bpf_ktime_get_ns();
+	h->cgroup_id = bpf_get_current_cgroup_id();
 }
 
 /* the struct file behind the task's descriptor fd; NULL when none */

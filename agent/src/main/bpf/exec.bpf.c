@@ -15,6 +15,8 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "exec_record.h"
+/* the record head, the events ring and its doorbell, the helpers the exec, library and origin programs share */
+#include "common.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -32,19 +34,7 @@ char LICENSE[] SEC("license") = "GPL";
  * reader writes its state before draining again, so a record either sees the new state or is seen by that drain.
  */
 struct exec_record {
-	__u32 version;
-	__u32 flags;
-	__u32 pid;
-	__u32 tgid;
-	__u32 ppid;
-	__u32 uid;
-	__u32 gid;
-	__u32 mnt_ns;
-	__u64 start_time;
-	__u64 timestamp;
-	__u64 cgroup_id;
-	__u64 file_dev;
-	__u64 file_ino;
+	struct record_head head; /* kind EXEC_REC_VERSION; flags EXEC_FLAG_*; the file: the one exec'd (the script) */
 	__u64 interp_dev;
 	__u64 interp_ino;
 	__u32 euid;
@@ -69,19 +59,7 @@ struct exec_record {
 };
 
 #define CHECK_OFF(field, off) _Static_assert(__builtin_offsetof(struct exec_record, field) == (off), #field)
-CHECK_OFF(version, EXEC_REC_OFF_VERSION);
-CHECK_OFF(flags, EXEC_REC_OFF_FLAGS);
-CHECK_OFF(pid, EXEC_REC_OFF_PID);
-CHECK_OFF(tgid, EXEC_REC_OFF_TGID);
-CHECK_OFF(ppid, EXEC_REC_OFF_PPID);
-CHECK_OFF(uid, EXEC_REC_OFF_UID);
-CHECK_OFF(gid, EXEC_REC_OFF_GID);
-CHECK_OFF(mnt_ns, EXEC_REC_OFF_MNT_NS);
-CHECK_OFF(start_time, EXEC_REC_OFF_START_TIME);
-CHECK_OFF(timestamp, EXEC_REC_OFF_TIMESTAMP);
-CHECK_OFF(cgroup_id, EXEC_REC_OFF_CGROUP_ID);
-CHECK_OFF(file_dev, EXEC_REC_OFF_FILE_DEV);
-CHECK_OFF(file_ino, EXEC_REC_OFF_FILE_INO);
+CHECK_OFF(head, 0);
 CHECK_OFF(interp_dev, EXEC_REC_OFF_INTERP_DEV);
 CHECK_OFF(interp_ino, EXEC_REC_OFF_INTERP_INO);
 CHECK_OFF(euid, EXEC_REC_OFF_EUID);
@@ -143,23 +121,6 @@ struct exec_scratch {
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 16 * 1024 * 1024); /* userspace may resize before load */
-} events SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4096); /* userspace sets one page */
-} doorbell SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u32);
-} reader_state SEC(".maps");
-
-struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
@@ -182,9 +143,6 @@ static __always_inline void count(__u32 idx)
 	if (v)
 		*v += 1;
 }
-
-/* the helpers the exec, library and origin programs share (file facts, start times, the ring and its doorbell) */
-#include "common.bpf.h"
 
 /*
  * How the walks (the path's dentries and mounts, the ancestors) read the kernel's structures. Their position is kept
@@ -257,24 +215,9 @@ static __always_inline struct file *find_script_file(struct task_struct *task, s
 
 static __always_inline void fill_common(struct exec_record *rec, struct task_struct *task)
 {
-	__u64 ugid = bpf_get_current_uid_gid();
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-
-	rec->version = EXEC_REC_VERSION;
-	rec->pid = (__u32)pid_tgid;
-	rec->tgid = pid_tgid >> 32;
-	rec->ppid = BPF_CORE_READ(task, real_parent, tgid);
-	rec->uid = (__u32)ugid;
-	rec->gid = ugid >> 32;
-	rec->mnt_ns = task_mnt_ns(task);
 	/* start_boottime (CLOCK_BOOTTIME, what /proc/<pid>/stat field 22 is derived from); de_thread() copied the
-	 * thread-group leader's value, so this is the process's start time */
-	if (bpf_core_field_exists(task->start_boottime))
-		rec->start_time = BPF_CORE_READ(task, start_boottime);
-	else
-		rec->start_time = BPF_CORE_READ(task, start_time);
-	rec->timestamp = bpf_ktime_get_ns();
-	rec->cgroup_id = bpf_get_current_cgroup_id();
+	 * thread-group leader's value, so the task's own is the process's start time */
+	fill_head(&rec->head, EXEC_REC_VERSION, task, task_mnt_ns(task), start_of(task));
 	bpf_get_current_comm(rec->comm, sizeof(rec->comm));
 }
 
@@ -285,24 +228,24 @@ static __always_inline struct file *fill_files(struct exec_record *rec, struct t
 	struct inode *loaded_inode = BPF_CORE_READ(loaded, f_inode);
 	struct file *script = NULL;
 
-	rec->file_dev = rec->file_ino = rec->interp_dev = rec->interp_ino = 0;
+	rec->head.file_dev = rec->head.file_ino = rec->interp_dev = rec->interp_ino = 0;
 	if (interpreted)
 		script = find_script_file(task, loaded_inode, rec->comm, interpreted == 2);
 	if (script) {
-		rec->flags |= EXEC_FLAG_INTERPRETED;
-		file_id(script, &rec->file_dev, &rec->file_ino);
+		rec->head.flags |= EXEC_FLAG_INTERPRETED;
+		file_id(script, &rec->head.file_dev, &rec->head.file_ino);
 		file_id(loaded, &rec->interp_dev, &rec->interp_ino);
-		rec->flags |= file_flags(script);
+		rec->head.flags |= file_flags(script);
 		return script;
 	} else if (interpreted == 1) {
 		/* known to be interpreted, script not found: report the interpreter only; the file stays unknown
 		 * rather than describing the interpreter as if it were what ran */
-		rec->flags |= EXEC_FLAG_INTERPRETED | EXEC_FLAG_SCRIPT_UNRESOLVED;
+		rec->head.flags |= EXEC_FLAG_INTERPRETED | EXEC_FLAG_SCRIPT_UNRESOLVED;
 		file_id(loaded, &rec->interp_dev, &rec->interp_ino);
 		return NULL;
 	}
-	file_id(loaded, &rec->file_dev, &rec->file_ino);
-	rec->flags |= file_flags(loaded);
+	file_id(loaded, &rec->head.file_dev, &rec->head.file_ino);
+	rec->head.flags |= file_flags(loaded);
 	return loaded;
 }
 
@@ -316,19 +259,19 @@ static __always_inline void fill_common_btf(struct exec_record *rec, struct task
 	__u64 ugid = bpf_get_current_uid_gid();
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 
-	rec->version = EXEC_REC_VERSION;
-	rec->pid = (__u32)pid_tgid;
-	rec->tgid = pid_tgid >> 32;
-	rec->ppid = task->real_parent->tgid;
-	rec->uid = (__u32)ugid;
-	rec->gid = ugid >> 32;
-	rec->mnt_ns = task->nsproxy->mnt_ns->ns.inum;
+	rec->head.kind = EXEC_REC_VERSION;
+	rec->head.pid = (__u32)pid_tgid;
+	rec->head.tgid = pid_tgid >> 32;
+	rec->head.ppid = task->real_parent->tgid;
+	rec->head.uid = (__u32)ugid;
+	rec->head.gid = ugid >> 32;
+	rec->head.mnt_ns = task->nsproxy->mnt_ns->ns.inum;
 	if (bpf_core_field_exists(task->start_boottime))
-		rec->start_time = task->start_boottime;
+		rec->head.start_time = task->start_boottime;
 	else
-		rec->start_time = task->start_time;
-	rec->timestamp = bpf_ktime_get_ns();
-	rec->cgroup_id = bpf_get_current_cgroup_id();
+		rec->head.start_time = task->start_time;
+	rec->head.timestamp = bpf_ktime_get_ns();
+	rec->head.cgroup_id = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(rec->comm, sizeof(rec->comm));
 }
 
@@ -381,7 +324,7 @@ static __always_inline void fill_process(struct exec_record *rec, struct task_st
 		rec->sessionid = BPF_CORE_READ(task, sessionid);
 	} else {
 		rec->loginuid = rec->sessionid = 0;
-		rec->flags |= EXEC_FLAG_AUDIT_UNKNOWN;
+		rec->head.flags |= EXEC_FLAG_AUDIT_UNKNOWN;
 	}
 	struct task_struct *parent = BPF_CORE_READ(task, real_parent);
 	if (!parent || bpf_probe_read_kernel_str(rec->parent_comm, sizeof(rec->parent_comm),
@@ -598,12 +541,12 @@ __noinline int walk_lineage(void)
 	struct task_struct *parent = BPF_CORE_READ(task, real_parent);
 	rec->parent_start_time = parent ? start_of(BPF_CORE_READ(parent, group_leader)) : 0;
 	if (!bpf_core_field_exists(task->thread_pid)) {
-		rec->flags |= EXEC_FLAG_LINEAGE_UNKNOWN;
+		rec->head.flags |= EXEC_FLAG_LINEAGE_UNKNOWN;
 		return 0;
 	}
 	struct pid *pid = BPF_CORE_READ(task, thread_pid);
 	if (!pid) {
-		rec->flags |= EXEC_FLAG_LINEAGE_UNKNOWN;
+		rec->head.flags |= EXEC_FLAG_LINEAGE_UNKNOWN;
 		return 0;
 	}
 	__s32 nr = 0;
@@ -616,11 +559,11 @@ __noinline int walk_lineage(void)
 	if (w->level == 0) {
 		/* the host's pid namespace: no session, and its ancestors are not walked (host processes are not
 		 * alerted; userspace reads a hostPID container's from /proc) */
-		rec->flags |= EXEC_FLAG_HOST_PIDNS;
+		rec->head.flags |= EXEC_FLAG_HOST_PIDNS;
 		return 0;
 	}
 	if (!w->task || !w->ns) {
-		rec->flags |= EXEC_FLAG_LINEAGE_UNKNOWN;
+		rec->head.flags |= EXEC_FLAG_LINEAGE_UNKNOWN;
 		return 0;
 	}
 	struct lineage_ctx ctx = { .s = s };
@@ -635,7 +578,7 @@ __noinline int walk_lineage(void)
 	__u32 n = w->n;
 	rec->ancestor_count = n > EXEC_REC_ANCESTORS_MAX ? EXEC_REC_ANCESTORS_MAX : n;
 	if (w->end != 1) {
-		rec->flags |= EXEC_FLAG_LINEAGE_UNKNOWN;
+		rec->head.flags |= EXEC_FLAG_LINEAGE_UNKNOWN;
 	} else {
 		struct task_struct *leader = w->task;
 		rec->leader_tgid = BPF_CORE_READ(leader, tgid);
@@ -667,7 +610,7 @@ __noinline int finish(__u64 target, __u32 argc, __u32 fl)
 	if (target) {
 		pl = resolve_path(target);
 		start = s->path_start;
-		rec->flags |= s->path_flags;
+		rec->head.flags |= s->path_flags;
 	}
 	if (pl > EXEC_REC_PATH_MAX)
 		pl = 0;
@@ -687,7 +630,7 @@ __noinline int finish(__u64 target, __u32 argc, __u32 fl)
 	__u64 al = arg_end > arg_start ? arg_end - arg_start : 0;
 	if (al > EXEC_REC_ARGV_MAX) {
 		al = EXEC_REC_ARGV_MAX;
-		rec->flags |= EXEC_FLAG_ARGV_TRUNC;
+		rec->head.flags |= EXEC_FLAG_ARGV_TRUNC;
 	}
 	barrier_var(al);
 	al &= 2 * EXEC_REC_ARGV_MAX - 1;
@@ -704,16 +647,16 @@ __noinline int finish(__u64 target, __u32 argc, __u32 fl)
 	 * for an exec that may be drift (an image-layer file's exec is never alerted, and nothing else reads its cwd),
 	 * and not for a process in the host's pid namespace, like its ancestors (never alerted but in a hostPID
 	 * container) */
-	int may_be_drift = (rec->flags & EXEC_IMAGE_LAYER_MASK) != EXEC_IMAGE_LAYER_BITS;
+	int may_be_drift = (rec->head.flags & EXEC_IMAGE_LAYER_MASK) != EXEC_IMAGE_LAYER_BITS;
 	__u32 cl = 0, cstart = PATH_BUF_END;
-	if (may_be_drift && !(rec->flags & EXEC_FLAG_HOST_PIDNS)) {
+	if (may_be_drift && !(rec->head.flags & EXEC_FLAG_HOST_PIDNS)) {
 		struct fs_struct *fs = BPF_CORE_READ(task, fs);
 		cl = resolve_dir_path((__u64)BPF_CORE_READ(fs, pwd.dentry), (__u64)BPF_CORE_READ(fs, pwd.mnt));
 		cstart = s->path_start;
 		if (s->path_flags & EXEC_FLAG_PATH_TRUNC)
-			rec->flags |= EXEC_FLAG_CWD_TRUNC;
+			rec->head.flags |= EXEC_FLAG_CWD_TRUNC;
 		if (s->path_flags & EXEC_FLAG_PATH_OUTSIDE_ROOT)
-			rec->flags |= EXEC_FLAG_CWD_OUTSIDE_ROOT;
+			rec->head.flags |= EXEC_FLAG_CWD_OUTSIDE_ROOT;
 	}
 	if (cl > EXEC_REC_CWD_MAX)
 		cl = 0;
@@ -743,7 +686,7 @@ static __always_inline __u32 filename_len(struct exec_record *rec, long n)
 	if (n <= 0)
 		return 0;
 	if (n > EXEC_REC_FILENAME_MAX)
-		rec->flags |= EXEC_FLAG_FILENAME_TRUNC;
+		rec->head.flags |= EXEC_FLAG_FILENAME_TRUNC;
 	return (n - 1) & EXEC_REC_FILENAME_MAX;
 }
 
@@ -755,7 +698,7 @@ int BPF_PROG(exec_btf, struct task_struct *task, pid_t old_pid, struct linux_bin
 	if (!s)
 		return 0;
 	struct exec_record *rec = &s->rec;
-	rec->flags = 0;
+	rec->head.flags = 0;
 	fill_common_btf(rec, task);
 
 	const char *filename = bprm->filename;
@@ -765,20 +708,20 @@ int BPF_PROG(exec_btf, struct task_struct *task, pid_t old_pid, struct linux_bin
 	/* a binfmt handler that swaps in an interpreter replaces bprm->interp with its own string */
 	int interpreted = bprm->interp != filename;
 	struct file *loaded = bprm->file;
-	rec->file_dev = rec->file_ino = rec->interp_dev = rec->interp_ino = 0;
+	rec->head.file_dev = rec->head.file_ino = rec->interp_dev = rec->interp_ino = 0;
 	if (!interpreted) {
-		file_id_btf(loaded, &rec->file_dev, &rec->file_ino);
-		rec->flags |= file_flags_btf(loaded);
+		file_id_btf(loaded, &rec->head.file_dev, &rec->head.file_ino);
+		rec->head.flags |= file_flags_btf(loaded);
 		finish((__u64)BPF_CORE_READ(bprm, file), argc, fl);
 		return 0;
 	}
 	if (bpf_core_field_exists(bprm->executable)) {
 		struct file *original = BPF_CORE_READ(bprm, executable);
 		if (original) {
-			rec->flags |= EXEC_FLAG_INTERPRETED;
-			file_id(original, &rec->file_dev, &rec->file_ino);
+			rec->head.flags |= EXEC_FLAG_INTERPRETED;
+			file_id(original, &rec->head.file_dev, &rec->head.file_ino);
 			file_id(loaded, &rec->interp_dev, &rec->interp_ino);
-			rec->flags |= file_flags(original);
+			rec->head.flags |= file_flags(original);
 			finish((__u64)original, argc, fl);
 			return 0;
 		}
@@ -796,7 +739,7 @@ int exec_tp(struct trace_event_raw_sched_process_exec *ctx)
 		return 0;
 	struct exec_record *rec = &s->rec;
 	struct task_struct *task = (void *)bpf_get_current_task();
-	rec->flags = EXEC_FLAG_FALLBACK_TP;
+	rec->head.flags = EXEC_FLAG_FALLBACK_TP;
 	fill_common(rec, task);
 
 	unsigned int loc = BPF_CORE_READ(ctx, __data_loc_filename) & 0xffff;

@@ -3,9 +3,11 @@
  * The one record the exec program writes into the ring buffer, one per exec.
  * Little-endian: a fixed header (EXEC_REC_HDR_SIZE bytes) followed by four variable sections, filename, path, argv
  * and cwd, each as long as the header's *_LEN says, so a common exec costs some 400 bytes of ring, not the bounds.
- * The EXEC_REC_* macros are the single source of the layout: the struct is
- * checked against them at compile time, and the Java mirror (ExecRecordLayout) is checked against them by
- * ExecRecordLayoutTest, which reads this file.
+ * The header starts with the head every ring record has (struct record_head, common.bpf.h: kind, here
+ * EXEC_REC_VERSION; flags, here EXEC_FLAG_*; the process; the time; the cgroup; the exec'd file's dev/ino); the
+ * EXEC_REC_OFF_* offsets are of the fields that follow it. The EXEC_REC_* macros are the single source of the layout:
+ * the struct is checked against them at compile time, and the Java mirror (ExecRecordLayout) is checked against them
+ * by ExecRecordLayoutTest, which reads this file, and against the compiled object by RingRecordsBtfTest.
  */
 #ifndef DRIFT_EXEC_RECORD_H
 #define DRIFT_EXEC_RECORD_H
@@ -20,20 +22,8 @@
 #define EXEC_REC_CWD_MAX            4095  /* the working directory's path resolved from its dentries */
 #define EXEC_REC_DATA_LEN           12544 /* room for the four sections at their bounds (256 + 4096 + 4096 + 4096) */
 
-#define EXEC_REC_OFF_VERSION        0
-#define EXEC_REC_OFF_FLAGS          4
-#define EXEC_REC_OFF_PID            8
-#define EXEC_REC_OFF_TGID           12
-#define EXEC_REC_OFF_PPID           16
-#define EXEC_REC_OFF_UID            20
-#define EXEC_REC_OFF_GID            24
-#define EXEC_REC_OFF_MNT_NS         28
-#define EXEC_REC_OFF_START_TIME     32
-#define EXEC_REC_OFF_TIMESTAMP      40
-#define EXEC_REC_OFF_CGROUP_ID      48
-#define EXEC_REC_OFF_FILE_DEV       56
-#define EXEC_REC_OFF_FILE_INO       64
-#define EXEC_REC_OFF_INTERP_DEV     72
+/* the record head (common.bpf.h, RECORD_HEAD_SIZE bytes) is at 0 */
+#define EXEC_REC_OFF_INTERP_DEV     72    /* the interpreter a binfmt handler swapped in (INTERPRETED) */
 #define EXEC_REC_OFF_INTERP_INO     80
 #define EXEC_REC_OFF_EUID           88
 #define EXEC_REC_OFF_EGID           92

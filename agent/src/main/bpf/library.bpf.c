@@ -44,19 +44,7 @@ struct lib_mmap_args {
 };
 
 struct map_record {
-	__u32 magic;
-	__u32 flags;
-	__u32 pid;
-	__u32 tgid;
-	__u32 ppid;
-	__u32 uid;
-	__u32 gid;
-	__u32 mnt_ns;
-	__u64 start_time;
-	__u64 timestamp;
-	__u64 cgroup_id;
-	__u64 file_dev;
-	__u64 file_ino;
+	struct record_head head; /* kind MAP_REC_MAGIC; flags MAP_FLAG_*; the file: the one mapped */
 	__u64 exe_dev;
 	__u64 exe_ino;
 	__u32 prot;
@@ -70,19 +58,7 @@ struct map_record {
 };
 
 #define MAP_CHECK_OFF(field, off) _Static_assert(__builtin_offsetof(struct map_record, field) == (off), #field)
-MAP_CHECK_OFF(magic, MAP_REC_OFF_MAGIC);
-MAP_CHECK_OFF(flags, MAP_REC_OFF_FLAGS);
-MAP_CHECK_OFF(pid, MAP_REC_OFF_PID);
-MAP_CHECK_OFF(tgid, MAP_REC_OFF_TGID);
-MAP_CHECK_OFF(ppid, MAP_REC_OFF_PPID);
-MAP_CHECK_OFF(uid, MAP_REC_OFF_UID);
-MAP_CHECK_OFF(gid, MAP_REC_OFF_GID);
-MAP_CHECK_OFF(mnt_ns, MAP_REC_OFF_MNT_NS);
-MAP_CHECK_OFF(start_time, MAP_REC_OFF_START_TIME);
-MAP_CHECK_OFF(timestamp, MAP_REC_OFF_TIMESTAMP);
-MAP_CHECK_OFF(cgroup_id, MAP_REC_OFF_CGROUP_ID);
-MAP_CHECK_OFF(file_dev, MAP_REC_OFF_FILE_DEV);
-MAP_CHECK_OFF(file_ino, MAP_REC_OFF_FILE_INO);
+MAP_CHECK_OFF(head, 0);
 MAP_CHECK_OFF(exe_dev, MAP_REC_OFF_EXE_DEV);
 MAP_CHECK_OFF(exe_ino, MAP_REC_OFF_EXE_INO);
 MAP_CHECK_OFF(prot, MAP_REC_OFF_PROT);
@@ -223,21 +199,10 @@ __noinline int lib_on_file(__u64 file_addr, __u32 mnt_ns, __u32 prot, __u32 mfla
 	struct map_record *rec = bpf_map_lookup_elem(&lib_scratch, &zero);
 	if (!rec)
 		return 0;
-	__u64 ugid = bpf_get_current_uid_gid();
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	rec->magic = MAP_REC_MAGIC;
-	rec->flags = flags | (how & MAP_FLAG_MPROTECT);
-	rec->pid = (__u32)pid_tgid;
-	rec->tgid = pid_tgid >> 32;
-	rec->ppid = BPF_CORE_READ(task, real_parent, tgid);
-	rec->uid = (__u32)ugid;
-	rec->gid = ugid >> 32;
-	rec->mnt_ns = mnt_ns;
-	rec->start_time = key.start_time;
-	rec->timestamp = bpf_ktime_get_ns();
-	rec->cgroup_id = bpf_get_current_cgroup_id();
-	rec->file_dev = key.dev;
-	rec->file_ino = key.ino;
+	fill_head(&rec->head, MAP_REC_MAGIC, task, mnt_ns, key.start_time);
+	rec->head.flags = flags | (how & MAP_FLAG_MPROTECT);
+	rec->head.file_dev = key.dev;
+	rec->head.file_ino = key.ino;
 	rec->exe_dev = rec->exe_ino = 0;
 	if (exe)
 		file_id(exe, &rec->exe_dev, &rec->exe_ino);
@@ -248,11 +213,11 @@ __noinline int lib_on_file(__u64 file_addr, __u32 mnt_ns, __u32 prot, __u32 mfla
 
 	int r = lib_copy_path((__u64)f, 0);
 	__u32 pl = r & 0xffff;
-	rec->flags |= ((__u32)r >> 16) & (MAP_FLAG_PATH_TRUNC | MAP_FLAG_PATH_OUTSIDE_ROOT | MAP_FLAG_PATH_OTHER_MOUNT);
+	rec->head.flags |= ((__u32)r >> 16) & (MAP_FLAG_PATH_TRUNC | MAP_FLAG_PATH_OUTSIDE_ROOT | MAP_FLAG_PATH_OTHER_MOUNT);
 	pl &= MAP_REC_PATH_MAX;
 	int re = exe ? lib_copy_path((__u64)exe, pl) : 0;
 	__u32 el = re & 0xffff;
-	rec->flags |= (((__u32)re >> 16) & (MAP_FLAG_PATH_TRUNC | MAP_FLAG_PATH_OUTSIDE_ROOT | MAP_FLAG_PATH_OTHER_MOUNT))
+	rec->head.flags |= (((__u32)re >> 16) & (MAP_FLAG_PATH_TRUNC | MAP_FLAG_PATH_OUTSIDE_ROOT | MAP_FLAG_PATH_OTHER_MOUNT))
 		      << 5;
 	el &= MAP_REC_EXE_PATH_MAX;
 
@@ -262,7 +227,7 @@ __noinline int lib_on_file(__u64 file_addr, __u32 mnt_ns, __u32 prot, __u32 mfla
 	__u64 al = arg_end > arg_start ? arg_end - arg_start : 0;
 	if (al > MAP_REC_ARGV_MAX) {
 		al = MAP_REC_ARGV_MAX;
-		rec->flags |= MAP_FLAG_ARGV_TRUNC;
+		rec->head.flags |= MAP_FLAG_ARGV_TRUNC;
 	}
 	__u32 at = pl + el;
 	barrier_var(at);

@@ -5,8 +5,11 @@
  * which tells it from an exec record (whose u32 there is its version). Little-endian: a fixed header
  * (MAP_REC_HDR_SIZE bytes) followed by three variable sections, the mapped file's path, the process's executable's
  * path and the process's argv, each as long as the header's *_LEN says, none NUL-terminated.
- * The MAP_REC_* macros are the single source of the layout: the struct is checked against them at compile time, and
- * the Java mirror (io.driftagent.agent.library.MapRecordLayout) is checked against them by MapRecordLayoutTest.
+ * The header starts with the head every ring record has (struct record_head, common.bpf.h: kind, here MAP_REC_MAGIC;
+ * flags, here MAP_FLAG_*; the process; the time; the cgroup; the mapped file's dev/ino); the MAP_REC_OFF_* offsets are
+ * of the fields that follow it. The MAP_REC_* macros are the single source of the layout: the struct is checked
+ * against them at compile time, and the Java mirror (io.driftagent.agent.library.MapRecordLayout) is checked against
+ * them by MapRecordLayoutTest and against the compiled object by RingRecordsBtfTest.
  */
 #ifndef DRIFT_MAP_RECORD_H
 #define DRIFT_MAP_RECORD_H
@@ -18,19 +21,7 @@
 #define MAP_REC_ARGV_MAX            4096  /* the process's argv (mm->arg_start..arg_end), as /proc/<pid>/cmdline */
 #define MAP_REC_DATA_LEN            12288 /* room for the three sections at their bounds */
 
-#define MAP_REC_OFF_MAGIC           0
-#define MAP_REC_OFF_FLAGS           4
-#define MAP_REC_OFF_PID             8
-#define MAP_REC_OFF_TGID            12
-#define MAP_REC_OFF_PPID            16
-#define MAP_REC_OFF_UID             20
-#define MAP_REC_OFF_GID             24
-#define MAP_REC_OFF_MNT_NS          28
-#define MAP_REC_OFF_START_TIME      32    /* the thread group leader's start_boottime: the process's start time */
-#define MAP_REC_OFF_TIMESTAMP       40
-#define MAP_REC_OFF_CGROUP_ID       48
-#define MAP_REC_OFF_FILE_DEV        56    /* the mapped file, stat(2) encoding */
-#define MAP_REC_OFF_FILE_INO        64
+/* the record head (common.bpf.h, RECORD_HEAD_SIZE bytes) is at 0 */
 #define MAP_REC_OFF_EXE_DEV         72    /* the process's executable; 0/0 when unknown */
 #define MAP_REC_OFF_EXE_INO         80
 #define MAP_REC_OFF_PROT            88    /* mmap(2) prot */

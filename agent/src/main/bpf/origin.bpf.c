@@ -61,38 +61,20 @@ struct origin_sock_state_ctx {
 };
 
 struct write_record {
-	__u32 kind;
-	__u32 flags;
-	__u32 pid;
-	__u32 tgid;
-	__u64 start_time;
-	__u64 timestamp;
-	__u64 cgroup_id;
-	__u32 mnt_ns;
+	struct record_head head; /* kind WRITE_REC_KIND; flags WRITE_FLAG_*; the file: the one opened for writing */
 	__u16 remote_port;
 	__u16 remote_family;
 	__u8 remote_addr[16];
-	__u64 file_dev;
-	__u64 file_ino;
 	__u32 exe_len;
 	__u32 argv_len;
 	char data[WRITE_REC_DATA_LEN]; /* exe | argv */
 };
 
 #define CHECK_WOFF(field, off) _Static_assert(__builtin_offsetof(struct write_record, field) == (off), #field)
-CHECK_WOFF(kind, WRITE_REC_OFF_KIND);
-CHECK_WOFF(flags, WRITE_REC_OFF_FLAGS);
-CHECK_WOFF(pid, WRITE_REC_OFF_PID);
-CHECK_WOFF(tgid, WRITE_REC_OFF_TGID);
-CHECK_WOFF(start_time, WRITE_REC_OFF_START_TIME);
-CHECK_WOFF(timestamp, WRITE_REC_OFF_TIMESTAMP);
-CHECK_WOFF(cgroup_id, WRITE_REC_OFF_CGROUP_ID);
-CHECK_WOFF(mnt_ns, WRITE_REC_OFF_MNT_NS);
+CHECK_WOFF(head, 0);
 CHECK_WOFF(remote_port, WRITE_REC_OFF_REMOTE_PORT);
 CHECK_WOFF(remote_family, WRITE_REC_OFF_REMOTE_FAMILY);
 CHECK_WOFF(remote_addr, WRITE_REC_OFF_REMOTE_ADDR);
-CHECK_WOFF(file_dev, WRITE_REC_OFF_FILE_DEV);
-CHECK_WOFF(file_ino, WRITE_REC_OFF_FILE_INO);
 CHECK_WOFF(exe_len, WRITE_REC_OFF_EXE_LEN);
 CHECK_WOFF(argv_len, WRITE_REC_OFF_ARGV_LEN);
 CHECK_WOFF(data, WRITE_REC_HDR_SIZE);
@@ -198,18 +180,11 @@ __noinline int origin_emit(__u64 file_dev, __u64 file_ino, __u32 mnt_ns, __u64 s
 	struct task_struct *task = (void *)bpf_get_current_task();
 	if (!rec || !s || !task)
 		return 0;
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tgid = pid_tgid >> 32;
-	rec->kind = WRITE_REC_KIND;
-	rec->flags = 0;
-	rec->pid = (__u32)pid_tgid;
-	rec->tgid = tgid;
-	rec->start_time = start_time;
-	rec->timestamp = bpf_ktime_get_ns();
-	rec->cgroup_id = bpf_get_current_cgroup_id();
-	rec->mnt_ns = mnt_ns;
-	rec->file_dev = file_dev;
-	rec->file_ino = file_ino;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	fill_head(&rec->head, WRITE_REC_KIND, task, mnt_ns, start_time);
+	rec->head.flags = 0;
+	rec->head.file_dev = file_dev;
+	rec->head.file_ino = file_ino;
 	rec->remote_port = 0;
 	rec->remote_family = 0;
 	__builtin_memset(rec->remote_addr, 0, sizeof(rec->remote_addr));
@@ -230,7 +205,7 @@ __noinline int origin_emit(__u64 file_dev, __u64 file_ino, __u32 mnt_ns, __u64 s
 	if (exe) {
 		el = resolve_path((__u64)exe);
 		if (s->path_flags & EXEC_FLAG_PATH_TRUNC)
-			rec->flags |= WRITE_FLAG_EXE_TRUNC;
+			rec->head.flags |= WRITE_FLAG_EXE_TRUNC;
 	}
 	if (el > WRITE_REC_EXE_MAX)
 		el = 0;
@@ -248,7 +223,7 @@ __noinline int origin_emit(__u64 file_dev, __u64 file_ino, __u32 mnt_ns, __u64 s
 	__u64 al = arg_end > arg_start ? arg_end - arg_start : 0;
 	if (al > WRITE_REC_ARGV_MAX) {
 		al = WRITE_REC_ARGV_MAX;
-		rec->flags |= WRITE_FLAG_ARGV_TRUNC;
+		rec->head.flags |= WRITE_FLAG_ARGV_TRUNC;
 	}
 	barrier_var(al);
 	al &= 2 * WRITE_REC_ARGV_MAX - 1;
@@ -406,19 +381,12 @@ int origin_connect(struct origin_sock_state_ctx *ctx)
 	rec = bpf_map_lookup_elem(&origin_scratch, &zero);
 	if (!rec)
 		return 0;
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	rec->kind = WRITE_REC_KIND;
-	rec->flags = WRITE_FLAG_REMOTE_UPDATE;
-	rec->pid = (__u32)pid_tgid;
-	rec->tgid = tgid;
-	rec->start_time = now.start_time;
-	rec->timestamp = bpf_ktime_get_ns();
-	rec->cgroup_id = bpf_get_current_cgroup_id();
-	rec->mnt_ns = mnt_ns;
+	fill_head(&rec->head, WRITE_REC_KIND, task, mnt_ns, now.start_time);
+	rec->head.flags = WRITE_FLAG_REMOTE_UPDATE;
 	rec->remote_port = now.port;
 	rec->remote_family = now.family;
 	__builtin_memcpy(rec->remote_addr, now.addr, 16);
-	rec->file_dev = rec->file_ino = 0;
+	rec->head.file_dev = rec->head.file_ino = 0;
 	rec->exe_len = rec->argv_len = 0;
 	origin_ring_output(rec, WRITE_REC_HDR_SIZE);
 	origin_count(WRITE_CTR_REMOTE_UPDATES);

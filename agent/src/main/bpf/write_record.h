@@ -5,8 +5,11 @@
  * the reader dispatches on it. Little-endian: a fixed header (WRITE_REC_HDR_SIZE bytes), then the writer's
  * executable path (EXE_LEN bytes) and its argv (ARGV_LEN bytes, NUL-separated as /proc/<pid>/cmdline), neither
  * NUL-terminated. A REMOTE record (flag WRITE_FLAG_REMOTE_UPDATE) has no file and no sections: it tells that a
- * writer seen before connected to a new TCP peer. The Java mirror (WriteRecordLayout) is checked against these
- * macros by WriteRecordLayoutTest.
+ * writer seen before connected to a new TCP peer. The header starts with the head every ring record has (struct
+ * record_head, common.bpf.h: kind, here WRITE_REC_KIND; flags, here WRITE_FLAG_*; the writer; the time; the cgroup;
+ * the written file's dev/ino, 0/0 in a REMOTE record); the WRITE_REC_OFF_* offsets are of the fields that follow it.
+ * The Java mirror (WriteRecordLayout) is checked against these macros by WriteRecordLayoutTest and against the
+ * compiled object by RingRecordsBtfTest.
  */
 #ifndef DRIFT_WRITE_RECORD_H
 #define DRIFT_WRITE_RECORD_H
@@ -16,22 +19,13 @@
 #define WRITE_REC_ARGV_MAX          1024  /* the writer's argv: a bounded prefix */
 #define WRITE_REC_DATA_LEN          5120  /* room for both sections at their bounds */
 
-#define WRITE_REC_OFF_KIND          0
-#define WRITE_REC_OFF_FLAGS         4
-#define WRITE_REC_OFF_PID           8
-#define WRITE_REC_OFF_TGID          12
-#define WRITE_REC_OFF_START_TIME    16    /* the process's start_boottime, as the exec record's */
-#define WRITE_REC_OFF_TIMESTAMP     24    /* bpf_ktime_get_ns() of the open (CLOCK_MONOTONIC) */
-#define WRITE_REC_OFF_CGROUP_ID     32
-#define WRITE_REC_OFF_MNT_NS        40
-#define WRITE_REC_OFF_REMOTE_PORT   44    /* u16, host byte order; 0: no TCP peer known */
-#define WRITE_REC_OFF_REMOTE_FAMILY 46    /* u16: 2 AF_INET (address in the first 4 bytes), 10 AF_INET6; 0: none */
-#define WRITE_REC_OFF_REMOTE_ADDR   48    /* 16 bytes, network byte order */
-#define WRITE_REC_OFF_FILE_DEV      64    /* stat(2) encoding, as the exec record's file_dev */
-#define WRITE_REC_OFF_FILE_INO      72
-#define WRITE_REC_OFF_EXE_LEN       80
-#define WRITE_REC_OFF_ARGV_LEN      84
-#define WRITE_REC_HDR_SIZE          88
+/* the record head (common.bpf.h, RECORD_HEAD_SIZE bytes) is at 0 */
+#define WRITE_REC_OFF_REMOTE_PORT   72    /* u16, host byte order; 0: no TCP peer known */
+#define WRITE_REC_OFF_REMOTE_FAMILY 74    /* u16: 2 AF_INET (address in the first 4 bytes), 10 AF_INET6; 0: none */
+#define WRITE_REC_OFF_REMOTE_ADDR   76    /* 16 bytes, network byte order */
+#define WRITE_REC_OFF_EXE_LEN       92
+#define WRITE_REC_OFF_ARGV_LEN      96
+#define WRITE_REC_HDR_SIZE          100
 
 /* flags */
 #define WRITE_FLAG_REMOTE_UPDATE    0x01  /* no file: the writer (tgid, start_time) connected to the remote here */

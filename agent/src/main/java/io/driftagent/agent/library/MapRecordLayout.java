@@ -1,9 +1,13 @@
 package io.driftagent.agent.library;
 
+import io.driftagent.agent.ring.RecordHeadLayout;
+import java.nio.ByteBuffer;
+
 /**
  * The Java mirror of {@code src/main/bpf/map_record.h}: the byte layout (little-endian) of one executable-mapping
- * record in the shared events ring. Every constant has the header's macro name minus the {@code MAP_} prefix;
- * {@code MapRecordLayoutTest} checks that they agree.
+ * record in the shared events ring: the record head every ring record starts with ({@link RecordHeadLayout}), then
+ * the mapping record's own fields. Every constant has the header's macro name minus the {@code MAP_} prefix;
+ * {@code MapRecordLayoutTest} checks that they agree, {@code RingRecordsBtfTest} that they match the compiled object.
  */
 public final class MapRecordLayout {
     /** The u32 at offset 0 of a mapping record ("LIBR"); an exec record has its version there. */
@@ -13,19 +17,6 @@ public final class MapRecordLayout {
     static final int REC_EXE_PATH_MAX = 4095;
     static final int REC_ARGV_MAX = 4096;
     static final int REC_DATA_LEN = 12288;
-    static final int REC_OFF_MAGIC = 0;
-    static final int REC_OFF_FLAGS = 4;
-    static final int REC_OFF_PID = 8;
-    static final int REC_OFF_TGID = 12;
-    static final int REC_OFF_PPID = 16;
-    static final int REC_OFF_UID = 20;
-    static final int REC_OFF_GID = 24;
-    static final int REC_OFF_MNT_NS = 28;
-    static final int REC_OFF_START_TIME = 32;
-    static final int REC_OFF_TIMESTAMP = 40;
-    static final int REC_OFF_CGROUP_ID = 48;
-    static final int REC_OFF_FILE_DEV = 56;
-    static final int REC_OFF_FILE_INO = 64;
     static final int REC_OFF_EXE_DEV = 72;
     static final int REC_OFF_EXE_INO = 80;
     static final int REC_OFF_PROT = 88;
@@ -74,8 +65,8 @@ public final class MapRecordLayout {
     public static final String COUNTERS_MAP = "lib_counters";
 
     /** Whether the record at {@code offset} is a mapping record (by its first u32). */
-    public static boolean isMapRecord(java.nio.ByteBuffer raw, int offset, int length) {
-        return length >= 4 && raw.getInt(offset + REC_OFF_MAGIC) == REC_MAGIC;
+    public static boolean isMapRecord(ByteBuffer raw, int offset, int length) {
+        return RecordHeadLayout.kind(raw, offset, length) == REC_MAGIC;
     }
 
     private MapRecordLayout() {

@@ -1,10 +1,11 @@
 package io.driftagent.agent.library;
 
 import static io.driftagent.agent.library.MapRecordLayout.*;
+import static io.driftagent.agent.ring.RecordHeadLayout.*;
 
+import io.driftagent.agent.ring.RecordText;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.agent.source.KernelArgv;
-import io.driftagent.agent.source.ebpf.RecordText;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -27,7 +28,7 @@ public final class MapRecordParser {
      */
     public ExecEvent parse(ByteBuffer raw, int offset, int length) {
         if (length < REC_HDR_SIZE || raw.order() != ByteOrder.LITTLE_ENDIAN
-                || raw.getInt(offset + REC_OFF_MAGIC) != REC_MAGIC) {
+                || raw.getInt(offset + HEAD_OFF_KIND) != REC_MAGIC) {
             return null;
         }
         long pathLen = Integer.toUnsignedLong(raw.getInt(offset + REC_OFF_PATH_LEN));
@@ -37,7 +38,7 @@ public final class MapRecordParser {
                 || REC_HDR_SIZE + pathLen + exeLen + argvLen > length) {
             return null;
         }
-        int flags = raw.getInt(offset + REC_OFF_FLAGS);
+        int flags = raw.getInt(offset + HEAD_OFF_FLAGS);
         int pathAt = offset + REC_HDR_SIZE;
         int exeAt = pathAt + (int) pathLen;
         int argvAt = exeAt + (int) exeLen;
@@ -50,23 +51,24 @@ public final class MapRecordParser {
                 (flags & FLAG_PATH_OUTSIDE_ROOT) != 0, (flags & FLAG_PATH_OTHER_MOUNT) != 0, argv, argvTruncated, -1,
                 Integer.toUnsignedLong(raw.getInt(offset + REC_OFF_EUID)), -1, -1, -1, null);
         return new ExecEvent(
-                raw.getInt(offset + REC_OFF_PID),
-                raw.getInt(offset + REC_OFF_TGID),
-                raw.getInt(offset + REC_OFF_PPID),
-                raw.getInt(offset + REC_OFF_UID),
-                raw.getInt(offset + REC_OFF_GID),
-                raw.getLong(offset + REC_OFF_START_TIME),
+                raw.getInt(offset + HEAD_OFF_PID),
+                raw.getInt(offset + HEAD_OFF_TGID),
+                raw.getInt(offset + HEAD_OFF_PPID),
+                raw.getInt(offset + HEAD_OFF_UID),
+                raw.getInt(offset + HEAD_OFF_GID),
+                raw.getLong(offset + HEAD_OFF_START_TIME),
                 cString(raw, offset + REC_OFF_COMM, REC_COMM_LEN),
                 // the name the file was mapped under: the kernel's path (a mapping names no file of its own)
                 path == null ? "" : path,
-                new ExecEvent.FileId(raw.getLong(offset + REC_OFF_FILE_DEV), raw.getLong(offset + REC_OFF_FILE_INO)),
+                new ExecEvent.FileId(raw.getLong(offset + HEAD_OFF_FILE_DEV),
+                        raw.getLong(offset + HEAD_OFF_FILE_INO)),
                 ExecEvent.FileId.NONE,
-                raw.getLong(offset + REC_OFF_CGROUP_ID),
-                Integer.toUnsignedLong(raw.getInt(offset + REC_OFF_MNT_NS)),
+                raw.getLong(offset + HEAD_OFF_CGROUP_ID),
+                Integer.toUnsignedLong(raw.getInt(offset + HEAD_OFF_MNT_NS)),
                 new ExecEvent.Flags((flags & FLAG_OVERLAY) != 0, (flags & FLAG_UPPER) != 0,
                         (flags & FLAG_MEMFD) != 0, (flags & FLAG_UNLINKED) != 0),
                 ExecEvent.SourceKind.EBPF,
-                raw.getLong(offset + REC_OFF_TIMESTAMP),
+                raw.getLong(offset + HEAD_OFF_TIMESTAMP),
                 kernel,
                 ExecEvent.Trigger.LIBRARY_LOAD,
                 exe);

@@ -1,13 +1,13 @@
 package io.driftagent.agent.lineage;
 
 import io.driftagent.agent.attribution.ProcessLinks;
+import io.driftagent.agent.source.KernelArgv;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -137,18 +137,7 @@ final class ProcProcesses {
         } catch (IOException | SecurityException gone) {
             return List.of();
         }
-        List<String> args = new ArrayList<>();
-        int start = 0;
-        for (int i = 0; i < length && args.size() < maxArgs; i++) {
-            if (bytes[i] == 0) {
-                args.add(new String(bytes, start, i - start, StandardCharsets.UTF_8));
-                start = i + 1;
-            }
-        }
-        if (start < length && args.size() < maxArgs) {
-            args.add(new String(bytes, start, length - start, StandardCharsets.UTF_8));
-        }
-        return args;
+        return KernelArgv.of(bytes, length, maxArgs);
     }
 
     private String read(int pid, String file) {

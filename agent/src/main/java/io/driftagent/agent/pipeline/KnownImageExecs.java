@@ -64,7 +64,7 @@ final class KnownImageExecs {
 
     private static boolean onRootOverlay(ExecEvent event, ContainerContext container) {
         ContainerFilesystems fs = container.filesystems();
-        return fs != null && fs.root().map(root -> root.mount().dev() == event.file().dev()).orElse(false);
+        return fs != null && fs.isRootDevice(event.file().dev());
     }
 
     int size() {

@@ -4,6 +4,7 @@ import io.driftagent.agent.attribution.ProcessLinks;
 import io.driftagent.agent.lineage.LineageReader;
 import io.driftagent.agent.lineage.ProcessLineage;
 import io.driftagent.agent.source.ExecEvent;
+import io.driftagent.agent.source.KernelArgv;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -110,7 +111,7 @@ public final class ProcFsProcessInspector implements ProcessInspector {
         } catch (IOException | SecurityException gone) {
             return List.of();
         }
-        return splitOnNul(length == bytes.length ? bytes : Arrays.copyOf(bytes, length), maxArgs);
+        return KernelArgv.of(bytes, length, maxArgs);
     }
 
     static List<String> splitOnNul(byte[] bytes, int maxArgs) {

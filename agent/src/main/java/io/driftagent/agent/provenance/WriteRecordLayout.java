@@ -1,9 +1,12 @@
 package io.driftagent.agent.provenance;
 
+import io.driftagent.agent.ring.RecordHeadLayout;
+
 /**
  * The Java mirror of {@code src/main/bpf/write_record.h}: the byte layout (little-endian) of one write record in the
- * exec ring. Every constant has the header's macro name minus the {@code WRITE_} prefix; {@code WriteRecordLayoutTest}
- * checks they agree.
+ * exec ring: the record head every ring record starts with ({@link RecordHeadLayout}), then the write record's own
+ * fields. Every constant has the header's macro name minus the {@code WRITE_} prefix; {@code WriteRecordLayoutTest}
+ * checks they agree, {@code RingRecordsBtfTest} that they match the compiled object.
  */
 public final class WriteRecordLayout {
     /** The u32 at offset 0 of a write record ("ORIG"): the ring's readers dispatch on it. */
@@ -11,22 +14,12 @@ public final class WriteRecordLayout {
     static final int REC_EXE_MAX = 4095;
     static final int REC_ARGV_MAX = 1024;
     static final int REC_DATA_LEN = 5120;
-    static final int REC_OFF_KIND = 0;
-    static final int REC_OFF_FLAGS = 4;
-    static final int REC_OFF_PID = 8;
-    static final int REC_OFF_TGID = 12;
-    static final int REC_OFF_START_TIME = 16;
-    static final int REC_OFF_TIMESTAMP = 24;
-    static final int REC_OFF_CGROUP_ID = 32;
-    static final int REC_OFF_MNT_NS = 40;
-    static final int REC_OFF_REMOTE_PORT = 44;
-    static final int REC_OFF_REMOTE_FAMILY = 46;
-    static final int REC_OFF_REMOTE_ADDR = 48;
-    static final int REC_OFF_FILE_DEV = 64;
-    static final int REC_OFF_FILE_INO = 72;
-    static final int REC_OFF_EXE_LEN = 80;
-    static final int REC_OFF_ARGV_LEN = 84;
-    static final int REC_HDR_SIZE = 88;
+    static final int REC_OFF_REMOTE_PORT = 72;
+    static final int REC_OFF_REMOTE_FAMILY = 74;
+    static final int REC_OFF_REMOTE_ADDR = 76;
+    static final int REC_OFF_EXE_LEN = 92;
+    static final int REC_OFF_ARGV_LEN = 96;
+    static final int REC_HDR_SIZE = 100;
 
     static final int FLAG_REMOTE_UPDATE = 0x01;
     static final int FLAG_EXE_TRUNC = 0x02;

@@ -1,8 +1,9 @@
 package io.driftagent.agent.provenance;
 
 import static io.driftagent.agent.provenance.WriteRecordLayout.*;
+import static io.driftagent.agent.ring.RecordHeadLayout.*;
 
-import io.driftagent.agent.fs.PathBytes;
+import io.driftagent.agent.ring.RecordText;
 import io.driftagent.agent.source.ExecEvent.FileId;
 import io.driftagent.agent.source.KernelArgv;
 import java.net.InetAddress;
@@ -22,10 +23,10 @@ final class WriteRecordParser {
     /** The record, or null when it is too short, not a write record or its lengths do not fit (counted by the caller). */
     WriteRecord parse(ByteBuffer raw, int offset, int length) {
         if (length < REC_HDR_SIZE || raw.order() != ByteOrder.LITTLE_ENDIAN
-                || raw.getInt(offset + REC_OFF_KIND) != REC_KIND) {
+                || raw.getInt(offset + HEAD_OFF_KIND) != REC_KIND) {
             return null;
         }
-        int flags = raw.getInt(offset + REC_OFF_FLAGS);
+        int flags = raw.getInt(offset + HEAD_OFF_FLAGS);
         long exeLen = Integer.toUnsignedLong(raw.getInt(offset + REC_OFF_EXE_LEN));
         long argvLen = Integer.toUnsignedLong(raw.getInt(offset + REC_OFF_ARGV_LEN));
         if (exeLen > REC_EXE_MAX || argvLen > REC_ARGV_MAX || REC_HDR_SIZE + exeLen + argvLen > length) {
@@ -33,19 +34,15 @@ final class WriteRecordParser {
         }
         boolean remoteUpdate = (flags & FLAG_REMOTE_UPDATE) != 0;
         FileId file = remoteUpdate ? FileId.NONE
-                : new FileId(raw.getLong(offset + REC_OFF_FILE_DEV), raw.getLong(offset + REC_OFF_FILE_INO));
+                : new FileId(raw.getLong(offset + HEAD_OFF_FILE_DEV), raw.getLong(offset + HEAD_OFF_FILE_INO));
         if (!remoteUpdate && !file.isKnown()) {
             return null;
         }
         int exeAt = offset + REC_HDR_SIZE;
-        String exe = null;
-        if (exeLen > 0) {
-            raw.get(exeAt, scratch, 0, (int) exeLen);
-            exe = PathBytes.decode(scratch, 0, (int) exeLen);
-        }
+        String exe = exeLen == 0 ? null : RecordText.name(raw, exeAt, (int) exeLen, scratch);
         KernelArgv argv = KernelArgv.of(raw, exeAt + (int) exeLen, (int) argvLen, MAX_ARGS);
-        return new WriteRecord(raw.getInt(offset + REC_OFF_TGID), raw.getLong(offset + REC_OFF_START_TIME),
-                raw.getLong(offset + REC_OFF_TIMESTAMP), Integer.toUnsignedLong(raw.getInt(offset + REC_OFF_MNT_NS)),
+        return new WriteRecord(raw.getInt(offset + HEAD_OFF_TGID), raw.getLong(offset + HEAD_OFF_START_TIME),
+                raw.getLong(offset + HEAD_OFF_TIMESTAMP), Integer.toUnsignedLong(raw.getInt(offset + HEAD_OFF_MNT_NS)),
                 file, exe, argv, remote(raw, offset), remoteUpdate);
     }
 

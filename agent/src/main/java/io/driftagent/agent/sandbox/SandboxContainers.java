@@ -73,7 +73,7 @@ public final class SandboxContainers {
     private record Registered(OverlaySandbox sandbox, ContainerContext context, long cgroupId, String hostPrefix,
                               WorkloadMetadata metadata, boolean reportAlerts, Observer observer) {
         long overlayDev() {
-            return context.filesystems().root().map(root -> root.mount().dev()).orElse(-1L);
+            return context.filesystems().rootDevice().orElse(-1L);
         }
     }
 

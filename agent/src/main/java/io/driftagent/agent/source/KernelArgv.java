@@ -6,9 +6,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The argv area of one BPF ring record (exec, mapping, write), split into strings only when something reads them:
- * most execs (image-layer files) are never alerted, so the reader thread copies the bytes and counts the arguments,
- * and the alert's command line pays for the strings. The one splitter of the records' argv.
+ * The kernel's argv of a process, split into strings only when something reads them: the argv area of one BPF ring
+ * record (exec, mapping, write), or what a read of {@code /proc/<pid>/cmdline} returned (the pipeline's process
+ * snapshot, lineage's ancestors). Most execs (image-layer files) are never alerted, so the reader thread copies the
+ * bytes and counts the arguments, and the alert's command line pays for the strings. The one splitter of the kernel's
+ * NUL-separated argv.
  *
  * <p>The bytes are NUL-separated as {@code /proc/<pid>/cmdline} is: a final NUL ends the last argument; bytes after
  * the last NUL are an argument cut by the kernel's bound, kept as far as it goes. Each argument is decoded as UTF-8,
@@ -39,6 +41,15 @@ public final class KernelArgv extends ExecEvent.LazyArgs {
         byte[] bytes = new byte[length];
         raw.get(offset, bytes, 0, length);
         return new KernelArgv(bytes, (int) Math.min(count(bytes), maxArgs));
+    }
+
+    /**
+     * @param bytes   what a read of {@code /proc/<pid>/cmdline} returned, in {@code bytes[0, length)} (copied)
+     * @param maxArgs the most arguments kept ({@link #total()} tells whether there were more)
+     * @return the arguments in those bytes
+     */
+    public static KernelArgv of(byte[] bytes, int length, int maxArgs) {
+        return of(ByteBuffer.wrap(bytes), 0, length, maxArgs);
     }
 
     @Override

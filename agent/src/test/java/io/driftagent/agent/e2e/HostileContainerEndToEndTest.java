@@ -1,11 +1,8 @@
 package io.driftagent.agent.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.driftagent.agent.fixture.BusyboxImage;
 import io.driftagent.agent.fixture.ContainerdHost;
-import io.driftagent.agent.fixture.HostCommands;
 import io.driftagent.agent.fixture.tier.TestTiers;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -48,24 +45,22 @@ class HostileContainerEndToEndTest {
 
     private final int suffix = ThreadLocalRandom.current().nextInt(1_000_000);
     private final String target = "drift-e2e-hostile-" + suffix;
-    private final ContainerdHost containerd = new ContainerdHost("drift-e2e-hostile");
 
-    private Path work;
+    private ContainerdStage stage;
+    private ContainerdHost containerd;
     private AlertLog alerts;
     private RunningAgent agent;
     private int targetPid;
 
     @BeforeAll
     void startATargetContainerAndTheAgent() throws Exception {
-        assumeTrue(HostCommands.isRoot(), "needs root: the agent loads BPF or marks filesystems; containerd");
-        assertThat(ContainerdHost.available()).as("containerd is running (scripts/host-setup.sh starts it)").isTrue();
-        assertThat(BusyboxImage.available()).as("busybox-static at /bin/busybox").isTrue();
-        work = Files.createTempDirectory("drift-e2e-hostile");
-        containerd.importBusybox(work, IMAGE);
+        stage = ContainerdStage.prepare("drift-e2e-hostile");
+        containerd = stage.containerd();
+        alerts = stage.alerts();
+        containerd.importBusybox(stage.work(), IMAGE);
         targetPid = containerd.run(IMAGE, target);
 
-        alerts = new AlertLog(work.resolve("alerts.jsonl"));
-        agent = RunningAgent.startStandaloneAndAwaitReady(RunningAgent.alertingOnEveryDrift(source(), work, alerts));
+        agent = stage.startAgent(source());
     }
 
     /** The exec source under test. */
@@ -85,12 +80,8 @@ class HostileContainerEndToEndTest {
 
     @AfterAll
     void stopEverything() {
-        if (agent != null) {
-            agent.close();
-        }
-        containerd.removeAll();
-        if (work != null) {
-            HostCommands.quietly("rm", "-rf", work.toString());
+        if (stage != null) {
+            stage.close();
         }
     }
 
@@ -260,7 +251,6 @@ class HostileContainerEndToEndTest {
     }
 
     private JsonNode awaitAlert(String containerId, String path) throws Exception {
-        return alerts.await(AlertLog.forPath(containerId, path), ALERT_WAIT).orElseThrow(
-                () -> new AssertionError("no alert for " + path + " in container " + containerId + " in:\n" + alerts));
+        return stage.awaitAlert(containerId, path, ALERT_WAIT);
     }
 }

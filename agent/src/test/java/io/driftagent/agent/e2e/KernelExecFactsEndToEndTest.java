@@ -1,9 +1,7 @@
 package io.driftagent.agent.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.driftagent.agent.fixture.BusyboxImage;
 import io.driftagent.agent.fixture.ContainerdHost;
 import io.driftagent.agent.fixture.HostCommands;
 import io.driftagent.agent.fixture.tier.TestTiers;
@@ -47,11 +45,10 @@ class KernelExecFactsEndToEndTest {
             """;
 
     private final String target = "drift-e2e-kfacts-" + ThreadLocalRandom.current().nextInt(1_000_000);
-    private final ContainerdHost containerd = new ContainerdHost("drift-e2e-kfacts");
 
-    private Path work;
+    private ContainerdStage stage;
+    private ContainerdHost containerd;
     private AlertLog alerts;
-    private RunningAgent agent;
 
     /** The exec source under test. */
     String source() {
@@ -68,10 +65,10 @@ class KernelExecFactsEndToEndTest {
 
     @BeforeAll
     void startATargetContainerWithAHelperVolumeAndTheAgent() throws Exception {
-        assumeTrue(HostCommands.isRoot(), "needs root: the agent loads BPF; containerd");
-        assertThat(ContainerdHost.available()).as("containerd is running (scripts/host-setup.sh starts it)").isTrue();
-        assertThat(BusyboxImage.available()).as("busybox-static at /bin/busybox").isTrue();
-        work = Files.createTempDirectory("drift-e2e-kfacts");
+        stage = ContainerdStage.prepare("drift-e2e-kfacts");
+        containerd = stage.containerd();
+        alerts = stage.alerts();
+        Path work = stage.work();
         Path helpers = Files.createDirectories(work.resolve("helpers"));
         Path source = Files.writeString(helpers.resolve("fexec.c"), FEXECVE_SOURCE);
         assertThat(HostCommands.works("cc", "-static", "-O2", "-o", helpers.resolve("fexec").toString(),
@@ -80,18 +77,13 @@ class KernelExecFactsEndToEndTest {
         containerd.run(IMAGE, target, "--mount",
                 "type=bind,src=" + helpers + ",dst=/helpers,options=rbind:ro");
 
-        alerts = new AlertLog(work.resolve("alerts.jsonl"));
-        agent = RunningAgent.startStandaloneAndAwaitReady(RunningAgent.alertingOnEveryDrift(source(), work, alerts));
+        stage.startAgent(source());
     }
 
     @AfterAll
     void stopEverything() {
-        if (agent != null) {
-            agent.close();
-        }
-        containerd.removeAll();
-        if (work != null) {
-            HostCommands.quietly("rm", "-rf", work.toString());
+        if (stage != null) {
+            stage.close();
         }
     }
 
@@ -171,8 +163,7 @@ class KernelExecFactsEndToEndTest {
     }
 
     private JsonNode awaitAlert(String path) throws Exception {
-        return alerts.await(AlertLog.forPath(target, path), ALERT_WAIT).orElseThrow(
-                () -> new AssertionError("no alert for " + path + " in container " + target + " in:\n" + alerts));
+        return stage.awaitAlert(target, path, ALERT_WAIT);
     }
 
 }

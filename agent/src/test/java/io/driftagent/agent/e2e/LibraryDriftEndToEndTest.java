@@ -1,7 +1,6 @@
 package io.driftagent.agent.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.driftagent.agent.fixture.BusyboxImage;
 import io.driftagent.agent.fixture.ContainerdHost;
@@ -92,12 +91,11 @@ class LibraryDriftEndToEndTest {
     private static final List<String> APPLETS = List.of("sh", "cp", "true", "sleep", "cat", "rm", "ls", "echo");
 
     private final String target = "lib-e2e-" + ThreadLocalRandom.current().nextInt(1_000_000);
-    private final ContainerdHost containerd = new ContainerdHost("lib-e2e");
 
+    private ContainerdStage stage;
+    private ContainerdHost containerd;
     private Path work;
-    private Path sharedMount; // a tmpfs the container sees twice: at /noexec (noexec) and at /exec (exec allowed)
     private AlertLog alerts;
-    private RunningAgent agent;
     private final Set<String> imageLibraries = new LinkedHashSet<>();
 
     /** The exec source under test. */
@@ -120,10 +118,10 @@ class LibraryDriftEndToEndTest {
 
     @BeforeAll
     void startAContainerOfADynamicallyLinkedImageAndTheAgent() throws Exception {
-        assumeTrue(HostCommands.isRoot(), "needs root: the agent loads BPF; containerd");
-        assertThat(ContainerdHost.available()).as("containerd is running (scripts/host-setup.sh starts it)").isTrue();
-        assertThat(BusyboxImage.available()).as("busybox-static at /bin/busybox").isTrue();
-        work = Files.createTempDirectory("lib-e2e");
+        stage = ContainerdStage.prepare("lib-e2e");
+        containerd = stage.containerd();
+        work = stage.work();
+        alerts = stage.alerts();
         Path build = Files.createDirectories(work.resolve("build"));
         Path helpers = Files.createDirectories(work.resolve("helpers"));
         compile(build, "app.c", APP_SOURCE, build.resolve("app"));
@@ -142,8 +140,11 @@ class LibraryDriftEndToEndTest {
         Path archive = work.resolve("image.tar");
         HostCommands.run("tar", "-C", oci.toString(), "-cf", archive.toString(), ".");
         HostCommands.run("ctr", "-n", containerd.namespace(), "images", "import", archive.toString());
-        sharedMount = Files.createDirectories(work.resolve("shared"));
+        stage.onClose(() -> HostCommands.quietly("ctr", "-n", containerd.namespace(), "images", "rm", IMAGE));
+        // a tmpfs the container sees twice: at /noexec (noexec) and at /exec (exec allowed)
+        Path sharedMount = Files.createDirectories(work.resolve("shared"));
         HostCommands.run("mount", "-t", "tmpfs", "-o", "size=4m", "lib-e2e", sharedMount.toString());
+        stage.onClose(() -> HostCommands.quietly("umount", sharedMount.toString()));
         Files.copy(helpers.resolve("evil.so"), sharedMount.resolve("twice.so"));
         Files.copy(helpers.resolve("evil.so"), sharedMount.resolve("late.so"));
         containerd.run(IMAGE, target, "--mount", "type=bind,src=" + helpers + ",dst=/helpers,options=rbind:ro",
@@ -152,24 +153,13 @@ class LibraryDriftEndToEndTest {
         // the image's programs run in the container before the agent watches: the image is sound
         containerd.exec(target, "/usr/bin/app && /usr/bin/loader " + libm());
 
-        Path policy = Files.writeString(work.resolve("policy.yaml"), POLICY);
-        alerts = new AlertLog(work.resolve("alerts.jsonl"));
-        agent = RunningAgent.startStandaloneAndAwaitReady(
-                RunningAgent.standaloneFlags(source(), policy, alerts.file()));
+        stage.startAgent(source(), POLICY);
     }
 
     @AfterAll
     void stopEverything() {
-        if (agent != null) {
-            agent.close();
-        }
-        containerd.removeAll();
-        if (sharedMount != null) {
-            HostCommands.quietly("umount", sharedMount.toString());
-        }
-        HostCommands.quietly("ctr", "-n", containerd.namespace(), "images", "rm", IMAGE);
-        if (work != null) {
-            HostCommands.quietly("rm", "-rf", work.toString());
+        if (stage != null) {
+            stage.close();
         }
     }
 
@@ -289,8 +279,7 @@ class LibraryDriftEndToEndTest {
     }
 
     JsonNode awaitAlert(String path) throws Exception {
-        return alerts.await(AlertLog.forPath(target, path), ALERT_WAIT).orElseThrow(
-                () -> new AssertionError("no alert for " + path + " in container " + target + " in:\n" + alerts));
+        return stage.awaitAlert(target, path, ALERT_WAIT);
     }
 
     private static void compile(Path dir, String name, String source, Path out, String... flags) throws IOException {

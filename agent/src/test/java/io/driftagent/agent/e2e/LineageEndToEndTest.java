@@ -1,9 +1,7 @@
 package io.driftagent.agent.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.driftagent.agent.fixture.BusyboxImage;
 import io.driftagent.agent.fixture.ContainerdHost;
 import io.driftagent.agent.fixture.HostCommands;
 import io.driftagent.agent.fixture.tier.TestTiers;
@@ -36,35 +34,26 @@ class LineageEndToEndTest {
     private static final String INIT_SCRIPT = "cp /bin/busybox /tmp/dropa && /tmp/dropa init-tree; sleep 600";
 
     private final String target = "anc-" + ThreadLocalRandom.current().nextInt(1_000_000);
-    private final ContainerdHost containerd = new ContainerdHost("anc-e2e");
 
-    private Path work;
-    private AlertLog alerts;
-    private RunningAgent agent;
+    private ContainerdStage stage;
+    private ContainerdHost containerd;
 
     @BeforeAll
     void startTheAgentThenAContainerWhoseInitRunsADrop() throws Exception {
-        assumeTrue(HostCommands.isRoot(), "needs root: the agent loads BPF; containerd");
-        assertThat(ContainerdHost.available()).as("containerd is running (scripts/host-setup.sh starts it)").isTrue();
-        assertThat(BusyboxImage.available()).as("busybox-static at /bin/busybox").isTrue();
-        work = Files.createTempDirectory("anc-e2e");
-        containerd.importBusybox(work, IMAGE);
-        alerts = new AlertLog(work.resolve("alerts.jsonl"));
+        stage = ContainerdStage.prepare("anc-e2e");
+        containerd = stage.containerd();
+        containerd.importBusybox(stage.work(), IMAGE);
         // the agent first: the process tree learns every image from the container's first exec on
-        agent = RunningAgent.startStandaloneAndAwaitReady(RunningAgent.alertingOnEveryDrift("ebpf", work, alerts));
+        stage.startAgent("ebpf");
         HostCommands.run("ctr", "-n", containerd.namespace(), "run", "-d", IMAGE, target, "/bin/sh", "-c",
                 INIT_SCRIPT);
     }
 
     @AfterAll
     void stopEverything() {
-        if (agent != null) {
-            agent.close();
-        }
-        containerd.remove(target);
-        containerd.removeAll();
-        if (work != null) {
-            HostCommands.quietly("rm", "-rf", work.toString());
+        if (stage != null) {
+            containerd.remove(target); // started by ctr itself (its own entrypoint): not one the stage's host removes
+            stage.close();
         }
     }
 
@@ -172,8 +161,7 @@ class LineageEndToEndTest {
     }
 
     private JsonNode awaitAlert(String path) throws Exception {
-        return alerts.await(AlertLog.forPath(target, path), ALERT_WAIT).orElseThrow(
-                () -> new AssertionError("no alert for " + path + " in container " + target + " in:\n" + alerts));
+        return stage.awaitAlert(target, path, ALERT_WAIT);
     }
 
 }

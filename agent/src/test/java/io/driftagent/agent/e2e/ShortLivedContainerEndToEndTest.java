@@ -1,14 +1,9 @@
 package io.driftagent.agent.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.driftagent.agent.fixture.BusyboxImage;
 import io.driftagent.agent.fixture.ContainerdHost;
-import io.driftagent.agent.fixture.HostCommands;
 import io.driftagent.agent.fixture.tier.TestTiers;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,21 +40,19 @@ class ShortLivedContainerEndToEndTest {
     private static final String SCRIPT = "cp /bin/busybox " + DROP + "; " + DROP;
     private static final Set<String> IMAGE_FILES_RUN = Set.of("/bin/sh", "/bin/busybox", "/bin/cp");
 
-    private final ContainerdHost containerd = new ContainerdHost("drift-e2e-shortlived");
     private final int suffix = ThreadLocalRandom.current().nextInt(1_000_000);
-    private Path work;
+    private ContainerdStage stage;
+    private ContainerdHost containerd;
     private AlertLog alerts;
     private RunningAgent agent;
 
     @BeforeAll
     void startTheAgent() throws Exception {
-        assumeTrue(HostCommands.isRoot(), "needs root: the agent loads BPF; containerd");
-        assertThat(ContainerdHost.available()).as("containerd is running (scripts/host-setup.sh starts it)").isTrue();
-        assertThat(BusyboxImage.available()).as("busybox-static at /bin/busybox").isTrue();
-        work = Files.createTempDirectory("drift-e2e-shortlived");
-        containerd.importBusybox(work, IMAGE);
-        alerts = new AlertLog(work.resolve("alerts.jsonl"));
-        agent = RunningAgent.startStandaloneAndAwaitReady(RunningAgent.alertingOnEveryDrift(source(), work, alerts));
+        stage = ContainerdStage.prepare("drift-e2e-shortlived");
+        containerd = stage.containerd();
+        alerts = stage.alerts();
+        containerd.importBusybox(stage.work(), IMAGE);
+        agent = stage.startAgent(source());
     }
 
     /** The exec source under test. */
@@ -69,12 +62,8 @@ class ShortLivedContainerEndToEndTest {
 
     @AfterAll
     void stopEverything() {
-        if (agent != null) {
-            agent.close();
-        }
-        containerd.removeAll();
-        if (work != null) {
-            HostCommands.quietly("rm", "-rf", work.toString());
+        if (stage != null) {
+            stage.close();
         }
     }
 

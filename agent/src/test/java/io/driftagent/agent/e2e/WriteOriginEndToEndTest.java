@@ -1,15 +1,10 @@
 package io.driftagent.agent.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.driftagent.agent.fixture.BusyboxImage;
 import io.driftagent.agent.fixture.ContainerdHost;
-import io.driftagent.agent.fixture.HostCommands;
 import io.driftagent.agent.fixture.tier.TestTiers;
 import io.driftagent.agent.provenance.OriginUnknown;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.AfterAll;
@@ -33,10 +28,9 @@ class WriteOriginEndToEndTest {
 
     private final String target = "orig-" + ThreadLocalRandom.current().nextInt(1_000_000);
     private final int port = 20_000 + ThreadLocalRandom.current().nextInt(20_000);
-    private final ContainerdHost containerd = new ContainerdHost("drift-e2e-orig");
 
-    private Path work;
-    private AlertLog alerts;
+    private ContainerdStage stage;
+    private ContainerdHost containerd;
     private RunningAgent agent;
 
     /** The exec source under test. */
@@ -51,27 +45,20 @@ class WriteOriginEndToEndTest {
 
     @BeforeAll
     void startAContainerWriteAFileThenStartTheAgent() throws Exception {
-        assumeTrue(HostCommands.isRoot(), "needs root: the agent loads BPF; containerd");
-        assertThat(ContainerdHost.available()).as("containerd is running (scripts/host-setup.sh starts it)").isTrue();
-        assertThat(BusyboxImage.available()).as("busybox-static at /bin/busybox").isTrue();
-        work = Files.createTempDirectory("drift-e2e-orig");
-        containerd.importBusybox(work, IMAGE);
+        stage = ContainerdStage.prepare("drift-e2e-orig");
+        containerd = stage.containerd();
+        containerd.importBusybox(stage.work(), IMAGE);
         containerd.run(IMAGE, target, "--net-host");
         // written before the agent starts: no writer can be known
         containerd.exec(target, "/bin/cp /bin/busybox /tmp/pre && chmod +x /tmp/pre");
 
-        alerts = new AlertLog(work.resolve("alerts.jsonl"));
-        agent = RunningAgent.startStandaloneAndAwaitReady(RunningAgent.alertingOnEveryDrift(source(), work, alerts));
+        agent = stage.startAgent(source());
     }
 
     @AfterAll
     void stopEverything() {
-        if (agent != null) {
-            agent.close();
-        }
-        containerd.removeAll();
-        if (work != null) {
-            HostCommands.quietly("rm", "-rf", work.toString());
+        if (stage != null) {
+            stage.close();
         }
     }
 
@@ -207,8 +194,7 @@ class WriteOriginEndToEndTest {
     }
 
     private JsonNode originOf(String path, String kind) throws Exception {
-        JsonNode alert = alerts.await(AlertLog.forPath(target, path), ALERT_WAIT).orElseThrow(
-                () -> new AssertionError("no alert for " + path + " in container " + target + " in:\n" + alerts));
+        JsonNode alert = stage.awaitAlert(target, path, ALERT_WAIT);
         assertThat(alert.path("drift").path("kind").asString()).as(alert.toString()).isEqualTo(kind);
         assertThat(alert.path("drift").has("origin")).as(alert.toString()).isTrue();
         return alert.path("drift").path("origin");

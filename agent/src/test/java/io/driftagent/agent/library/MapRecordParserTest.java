@@ -1,6 +1,7 @@
 package io.driftagent.agent.library;
 
 import static io.driftagent.agent.library.MapRecordLayout.*;
+import static io.driftagent.agent.ring.RecordHeadLayout.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.driftagent.agent.source.ExecEvent;
@@ -62,10 +63,10 @@ class MapRecordParserTest {
         ByteBuffer raw = record(0, "/tmp/evil.so", "/usr/bin/app", "a\0", 0);
         assertThat(parser.parse(raw, 0, raw.capacity() - 1)).as("a section cut").isNull();
         assertThat(parser.parse(raw, 0, REC_HDR_SIZE - 1)).as("a header cut").isNull();
-        raw.putInt(REC_OFF_MAGIC, 2); // an exec record's version
+        raw.putInt(HEAD_OFF_KIND, 2); // an exec record's version
         assertThat(parser.parse(raw, 0, raw.capacity())).isNull();
         assertThat(MapRecordLayout.isMapRecord(raw, 0, raw.capacity())).isFalse();
-        raw.putInt(REC_OFF_MAGIC, REC_MAGIC);
+        raw.putInt(HEAD_OFF_KIND, REC_MAGIC);
         raw.putInt(REC_OFF_PATH_LEN, REC_PATH_MAX + 1);
         assertThat(parser.parse(raw, 0, raw.capacity())).as("a length over its bound").isNull();
     }
@@ -155,16 +156,16 @@ class MapRecordParserTest {
         ByteBuffer b = ByteBuffer.allocate(offset + REC_HDR_SIZE + p.length + e.length + a.length)
                 .order(ByteOrder.LITTLE_ENDIAN);
         ByteBuffer r = b.slice(offset, b.capacity() - offset).order(ByteOrder.LITTLE_ENDIAN);
-        r.putInt(REC_OFF_MAGIC, REC_MAGIC);
-        r.putInt(REC_OFF_FLAGS, flags);
-        r.putInt(REC_OFF_PID, 101);
-        r.putInt(REC_OFF_TGID, 100);
-        r.putInt(REC_OFF_PPID, 99);
-        r.putInt(REC_OFF_MNT_NS, (int) 4026532000L);
-        r.putLong(REC_OFF_START_TIME, 123_456_789L);
-        r.putLong(REC_OFF_CGROUP_ID, 77);
-        r.putLong(REC_OFF_FILE_DEV, 0x801);
-        r.putLong(REC_OFF_FILE_INO, 4242);
+        r.putInt(HEAD_OFF_KIND, REC_MAGIC);
+        r.putInt(HEAD_OFF_FLAGS, flags);
+        r.putInt(HEAD_OFF_PID, 101);
+        r.putInt(HEAD_OFF_TGID, 100);
+        r.putInt(HEAD_OFF_PPID, 99);
+        r.putInt(HEAD_OFF_MNT_NS, (int) 4026532000L);
+        r.putLong(HEAD_OFF_START_TIME, 123_456_789L);
+        r.putLong(HEAD_OFF_CGROUP_ID, 77);
+        r.putLong(HEAD_OFF_FILE_DEV, 0x801);
+        r.putLong(HEAD_OFF_FILE_INO, 4242);
         r.putInt(REC_OFF_PATH_LEN, p.length);
         r.putInt(REC_OFF_EXE_PATH_LEN, e.length);
         r.putInt(REC_OFF_ARGV_LEN, a.length);

@@ -16,7 +16,7 @@ class WriteRecordLayoutTest {
         Map<String, Long> java = RecordHeader.intConstantsOf(WriteRecordLayout.class);
 
         // then
-        assertThat(header).hasSizeGreaterThan(20);
+        assertThat(header).hasSizeGreaterThan(15);
         assertThat(java).isEqualTo(header);
     }
 }

@@ -1,5 +1,6 @@
 package io.driftagent.agent.provenance;
 
+import static io.driftagent.agent.ring.RecordHeadLayout.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.driftagent.agent.source.ExecEvent.FileId;
@@ -83,16 +84,16 @@ class WriteRecordParserTest {
         ByteBuffer ring = ByteBuffer.allocate(8 + WriteRecordLayout.REC_HDR_SIZE + exe.length + argv.length)
                 .order(ByteOrder.LITTLE_ENDIAN);
         ByteBuffer b = ring.slice(8, ring.capacity() - 8).order(ByteOrder.LITTLE_ENDIAN);
-        b.putInt(WriteRecordLayout.REC_OFF_KIND, WriteRecordLayout.REC_KIND);
-        b.putInt(WriteRecordLayout.REC_OFF_TGID, 321);
-        b.putLong(WriteRecordLayout.REC_OFF_START_TIME, 77);
-        b.putLong(WriteRecordLayout.REC_OFF_TIMESTAMP, 99);
-        b.putInt(WriteRecordLayout.REC_OFF_MNT_NS, 0xF000_0001);
+        b.putInt(HEAD_OFF_KIND, WriteRecordLayout.REC_KIND);
+        b.putInt(HEAD_OFF_TGID, 321);
+        b.putLong(HEAD_OFF_START_TIME, 77);
+        b.putLong(HEAD_OFF_TIMESTAMP, 99);
+        b.putInt(HEAD_OFF_MNT_NS, 0xF000_0001);
         b.putShort(WriteRecordLayout.REC_OFF_REMOTE_PORT, (short) 8080);
         b.putShort(WriteRecordLayout.REC_OFF_REMOTE_FAMILY, (short) 2);
         b.put(WriteRecordLayout.REC_OFF_REMOTE_ADDR, new byte[] {127, 0, 0, 1});
-        b.putLong(WriteRecordLayout.REC_OFF_FILE_DEV, 42);
-        b.putLong(WriteRecordLayout.REC_OFF_FILE_INO, 7);
+        b.putLong(HEAD_OFF_FILE_DEV, 42);
+        b.putLong(HEAD_OFF_FILE_INO, 7);
         b.putInt(WriteRecordLayout.REC_OFF_EXE_LEN, exe.length);
         b.putInt(WriteRecordLayout.REC_OFF_ARGV_LEN, argv.length);
         b.put(WriteRecordLayout.REC_HDR_SIZE, exe);

@@ -53,6 +53,24 @@ class KernelArgvTest {
         assertThat(KernelArgv.of(ByteBuffer.wrap(record), 2, 4, 64)).containsExactly("a", "b");
     }
 
+    @Test
+    void aProcCmdlineReadIsSplitAsARecordsArgvFromItsOwnCopyOfTheBytesRead() {
+        // given a read of /proc/<pid>/cmdline into a larger buffer: an empty argument, the last one cut by the bound
+        byte[] buffer = new byte[64];
+        java.util.Arrays.fill(buffer, (byte) 'X');
+        byte[] read = "curl\0-o\0\0/tmp/x\0--ur".getBytes(StandardCharsets.UTF_8);
+        System.arraycopy(read, 0, buffer, 0, read.length);
+
+        // when
+        KernelArgv argv = KernelArgv.of(buffer, read.length, 64);
+        buffer[0] = 'C';
+
+        // then only the bytes read count, and the buffer may be reused
+        assertThat(argv).containsExactly("curl", "-o", "", "/tmp/x", "--ur");
+        assertThat(KernelArgv.of(buffer, 0, 64)).isEmpty();
+        assertThat(KernelArgv.of(read, read.length, 2)).containsExactly("curl", "-o");
+    }
+
     private static KernelArgv argv(String nulSeparated, int maxArgs) {
         byte[] bytes = nulSeparated.getBytes(StandardCharsets.UTF_8);
         return KernelArgv.of(ByteBuffer.wrap(bytes), 0, bytes.length, maxArgs);

@@ -1,9 +1,12 @@
 package io.driftagent.agent.source.ebpf;
 
+import io.driftagent.agent.ring.RecordHeadLayout;
+
 /**
  * The Java mirror of {@code src/main/bpf/exec_record.h}: the byte layout (little-endian) of one exec record in
- * the ring buffer. Every constant here has the same name as the header's macro minus the {@code EXEC_} prefix;
- * {@code ExecRecordLayoutTest} checks they agree.
+ * the ring buffer: the record head every ring record starts with ({@link RecordHeadLayout}), then the exec record's
+ * own fields. Every constant here has the same name as the header's macro minus the {@code EXEC_} prefix;
+ * {@code ExecRecordLayoutTest} checks they agree, {@code RingRecordsBtfTest} that they match the compiled object.
  */
 final class ExecRecordLayout {
     static final int REC_VERSION = 3;
@@ -14,19 +17,6 @@ final class ExecRecordLayout {
     static final int REC_ANCESTORS_MAX = 8;
     static final int REC_CWD_MAX = 4095;
     static final int REC_DATA_LEN = 12544;
-    static final int REC_OFF_VERSION = 0;
-    static final int REC_OFF_FLAGS = 4;
-    static final int REC_OFF_PID = 8;
-    static final int REC_OFF_TGID = 12;
-    static final int REC_OFF_PPID = 16;
-    static final int REC_OFF_UID = 20;
-    static final int REC_OFF_GID = 24;
-    static final int REC_OFF_MNT_NS = 28;
-    static final int REC_OFF_START_TIME = 32;
-    static final int REC_OFF_TIMESTAMP = 40;
-    static final int REC_OFF_CGROUP_ID = 48;
-    static final int REC_OFF_FILE_DEV = 56;
-    static final int REC_OFF_FILE_INO = 64;
     static final int REC_OFF_INTERP_DEV = 72;
     static final int REC_OFF_INTERP_INO = 80;
     static final int REC_OFF_EUID = 88;

@@ -1,7 +1,9 @@
 package io.driftagent.agent.source.ebpf;
 
 import static io.driftagent.agent.source.ebpf.ExecRecordLayout.*;
+import static io.driftagent.agent.ring.RecordHeadLayout.*;
 
+import io.driftagent.agent.ring.RecordText;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.agent.source.ExecEvent.FileId;
 import io.driftagent.agent.source.ExecEvent.Flags;
@@ -47,7 +49,7 @@ final class ExecRecordParser {
      */
     ExecEvent parse(ByteBuffer raw, int offset, int length) {
         if (length < REC_HDR_SIZE || raw.order() != ByteOrder.LITTLE_ENDIAN
-                || raw.getInt(offset + REC_OFF_VERSION) != REC_VERSION) {
+                || raw.getInt(offset + HEAD_OFF_KIND) != REC_VERSION) {
             return null;
         }
         long filenameLen = Integer.toUnsignedLong(raw.getInt(offset + REC_OFF_FILENAME_LEN));
@@ -60,8 +62,8 @@ final class ExecRecordParser {
                 || REC_HDR_SIZE + filenameLen + pathLen + argvLen + cwdLen > length) {
             return null;
         }
-        int flags = raw.getInt(offset + REC_OFF_FLAGS);
-        FileId file = new FileId(raw.getLong(offset + REC_OFF_FILE_DEV), raw.getLong(offset + REC_OFF_FILE_INO));
+        int flags = raw.getInt(offset + HEAD_OFF_FLAGS);
+        FileId file = new FileId(raw.getLong(offset + HEAD_OFF_FILE_DEV), raw.getLong(offset + HEAD_OFF_FILE_INO));
         FileId interpreter = (flags & FLAG_INTERPRETED) != 0
                 ? new FileId(raw.getLong(offset + REC_OFF_INTERP_DEV), raw.getLong(offset + REC_OFF_INTERP_INO))
                 : FileId.NONE;
@@ -74,22 +76,22 @@ final class ExecRecordParser {
                 : pathLen == filenameLen && raw.slice(filenameAt, (int) filenameLen)
                         .equals(raw.slice(pathAt, (int) pathLen)) ? filename : string(raw, pathAt, (int) pathLen);
         return new ExecEvent(
-                raw.getInt(offset + REC_OFF_PID),
-                raw.getInt(offset + REC_OFF_TGID),
-                raw.getInt(offset + REC_OFF_PPID),
-                raw.getInt(offset + REC_OFF_UID),
-                raw.getInt(offset + REC_OFF_GID),
-                raw.getLong(offset + REC_OFF_START_TIME),
+                raw.getInt(offset + HEAD_OFF_PID),
+                raw.getInt(offset + HEAD_OFF_TGID),
+                raw.getInt(offset + HEAD_OFF_PPID),
+                raw.getInt(offset + HEAD_OFF_UID),
+                raw.getInt(offset + HEAD_OFF_GID),
+                raw.getLong(offset + HEAD_OFF_START_TIME),
                 cString(raw, offset + REC_OFF_COMM, REC_COMM_LEN),
                 filename,
                 file,
                 interpreter,
-                raw.getLong(offset + REC_OFF_CGROUP_ID),
-                Integer.toUnsignedLong(raw.getInt(offset + REC_OFF_MNT_NS)),
+                raw.getLong(offset + HEAD_OFF_CGROUP_ID),
+                Integer.toUnsignedLong(raw.getInt(offset + HEAD_OFF_MNT_NS)),
                 FLAGS[((flags & FLAG_OVERLAY) != 0 ? 1 : 0) | ((flags & FLAG_UPPER) != 0 ? 2 : 0)
                         | ((flags & FLAG_MEMFD) != 0 ? 4 : 0) | ((flags & FLAG_UNLINKED) != 0 ? 8 : 0)],
                 ExecEvent.SourceKind.EBPF,
-                raw.getLong(offset + REC_OFF_TIMESTAMP),
+                raw.getLong(offset + HEAD_OFF_TIMESTAMP),
                 kernelFacts(raw, offset, flags, path, argvAt, (int) argvLen,
                         lineage(raw, offset, flags, (int) ancestorCount, argvAt + (int) argvLen, (int) cwdLen)));
     }

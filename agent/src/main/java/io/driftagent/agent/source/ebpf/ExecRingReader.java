@@ -2,6 +2,7 @@ package io.driftagent.agent.source.ebpf;
 
 import io.driftagent.agent.provenance.WriteRecordLayout;
 import io.driftagent.agent.provenance.WriteTracking;
+import io.driftagent.agent.ring.RecordHeadLayout;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.agent.source.ExecEventSink;
 import io.driftagent.agent.source.SourceUnavailableException;
@@ -36,7 +37,7 @@ final class ExecRingReader implements AutoCloseable {
     private static boolean mayBeDrift(ByteBuffer data, int offset, int length) {
         return io.driftagent.agent.library.MapRecordLayout.isMapRecord(data, offset, length)
                 || length >= ExecRecordLayout.REC_HDR_SIZE
-                && !ExecRecordLayout.isImageLayer(data.getInt(offset + ExecRecordLayout.REC_OFF_FLAGS));
+                && !ExecRecordLayout.isImageLayer(data.getInt(offset + RecordHeadLayout.HEAD_OFF_FLAGS));
     }
     private final WriteTracking writes;
     private final AtomicLong delivered = new AtomicLong();
@@ -110,7 +111,7 @@ final class ExecRingReader implements AutoCloseable {
         try {
             // the first u32 tells a record's kind: an exec record's version, a write record's or a mapping record's
             // magic
-            if (length >= 4 && data.getInt(offset) == WriteRecordLayout.REC_KIND) {
+            if (RecordHeadLayout.kind(data, offset, length) == WriteRecordLayout.REC_KIND) {
                 writes.onWriteRecord(data, offset, length);
                 return;
             }

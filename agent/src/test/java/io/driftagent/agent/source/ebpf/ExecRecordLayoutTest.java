@@ -65,7 +65,6 @@ class ExecRecordLayoutTest {
         assertThat(ExecRecordLayout.REC_OFF_ANCESTOR_START % 8).isZero();
         assertThat(ExecRecordLayout.REC_OFF_COMM + ExecRecordLayout.REC_COMM_LEN)
                 .isEqualTo(ExecRecordLayout.REC_OFF_PARENT_COMM);
-        assertThat(ExecRecordLayout.REC_OFF_START_TIME % 8).isZero();
         assertThat(ExecRecordLayout.REC_HDR_SIZE % 8).isZero();
         assertThat(ExecRecordLayout.REC_FILENAME_MAX + 1 + ExecRecordLayout.REC_PATH_MAX + 1
                 + ExecRecordLayout.REC_ARGV_MAX + ExecRecordLayout.REC_CWD_MAX + 1)

@@ -1,6 +1,7 @@
 package io.driftagent.agent.source.ebpf;
 
 import static io.driftagent.agent.source.ebpf.ExecRecordLayout.*;
+import static io.driftagent.agent.ring.RecordHeadLayout.*;
 import static io.driftagent.agent.source.ebpf.ExecRecords.record;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -232,7 +233,7 @@ class ExecRecordParserTest {
         assertThat(host.leader()).isNull();
         assertThat(host.cwd()).isNull();
 
-        raw.putInt(REC_OFF_FLAGS, FLAG_LINEAGE_UNKNOWN | FLAG_CWD_TRUNC);
+        raw.putInt(HEAD_OFF_FLAGS, FLAG_LINEAGE_UNKNOWN | FLAG_CWD_TRUNC);
         Lineage unknown = parse(raw).kernel().lineage();
         assertThat(unknown.leader()).isNull();
         assertThat(unknown.cwdTruncated()).isTrue();
@@ -264,7 +265,7 @@ class ExecRecordParserTest {
         ByteBuffer raw = record(0, "x", "/x");
         assertThat(parser.parse(raw, 0, raw.capacity() - 1)).isNull();
         assertThat(parser.parse(raw, 0, REC_HDR_SIZE - 1)).isNull();
-        raw.putInt(REC_OFF_VERSION, REC_VERSION + 1);
+        raw.putInt(HEAD_OFF_KIND, REC_VERSION + 1);
         assertThat(parser.parse(raw, 0, raw.capacity())).isNull();
     }
 }

@@ -1,6 +1,7 @@
 package io.driftagent.agent.source.ebpf;
 
 import static io.driftagent.agent.source.ebpf.ExecRecordLayout.*;
+import static io.driftagent.agent.ring.RecordHeadLayout.*;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -24,19 +25,19 @@ final class ExecRecords {
     static ByteBuffer record(int flags, String comm, byte[] name, byte[] path, byte[] argv, byte[] cwd) {
         ByteBuffer b = ByteBuffer.allocate(REC_HDR_SIZE + name.length + path.length + argv.length + cwd.length)
                 .order(ByteOrder.LITTLE_ENDIAN);
-        b.putInt(REC_OFF_VERSION, REC_VERSION);
-        b.putInt(REC_OFF_FLAGS, flags);
-        b.putInt(REC_OFF_PID, 101);
-        b.putInt(REC_OFF_TGID, 100);
-        b.putInt(REC_OFF_PPID, 99);
-        b.putInt(REC_OFF_UID, 1000);
-        b.putInt(REC_OFF_GID, 1001);
-        b.putInt(REC_OFF_MNT_NS, 0xF0000001); // inode numbers above 2^31 must stay positive
-        b.putLong(REC_OFF_START_TIME, 123_456_789L);
-        b.putLong(REC_OFF_TIMESTAMP, 223_456_789L);
-        b.putLong(REC_OFF_CGROUP_ID, 4242L);
-        b.putLong(REC_OFF_FILE_DEV, 64L);
-        b.putLong(REC_OFF_FILE_INO, 777L);
+        b.putInt(HEAD_OFF_KIND, REC_VERSION);
+        b.putInt(HEAD_OFF_FLAGS, flags);
+        b.putInt(HEAD_OFF_PID, 101);
+        b.putInt(HEAD_OFF_TGID, 100);
+        b.putInt(HEAD_OFF_PPID, 99);
+        b.putInt(HEAD_OFF_UID, 1000);
+        b.putInt(HEAD_OFF_GID, 1001);
+        b.putInt(HEAD_OFF_MNT_NS, 0xF0000001); // inode numbers above 2^31 must stay positive
+        b.putLong(HEAD_OFF_START_TIME, 123_456_789L);
+        b.putLong(HEAD_OFF_TIMESTAMP, 223_456_789L);
+        b.putLong(HEAD_OFF_CGROUP_ID, 4242L);
+        b.putLong(HEAD_OFF_FILE_DEV, 64L);
+        b.putLong(HEAD_OFF_FILE_INO, 777L);
         b.putLong(REC_OFF_INTERP_DEV, 65024L);
         b.putLong(REC_OFF_INTERP_INO, 888L);
         b.putInt(REC_OFF_EUID, 0);

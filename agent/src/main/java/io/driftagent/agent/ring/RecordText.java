@@ -1,10 +1,14 @@
-package io.driftagent.agent.source.ebpf;
+package io.driftagent.agent.ring;
 
 import io.driftagent.agent.fs.PathBytes;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
-/** Text fields of the ring's records (exec, mapping), decoded through a caller-owned scratch array. */
+/**
+ * Text fields of the eBPF events ring's records (exec, mapping, write), decoded through a caller-owned scratch array.
+ * In a package of its own, which each record's decoder (source.ebpf, library, provenance) depends on, so that none of
+ * them depends on another's.
+ */
 public final class RecordText {
 
     private RecordText() {
