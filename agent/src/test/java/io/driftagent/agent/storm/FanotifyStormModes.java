@@ -50,11 +50,11 @@ public final class FanotifyStormModes {
                 Optional.of(() -> new AllowAllGuard(stormFs, PermissionDecision.ALLOW_UNTIL_MODIFIED)), false);
     }
 
-    private static final class WatchingSource implements ExecSource {
-        private final FanotifyExecSource source = new FanotifyExecSource(FanotifySourceConfig.defaults(), Clock.systemUTC());
+    private static final class WatchingSource extends DelegatingSource {
         private final Path stormFs;
 
         WatchingSource(Path stormFs) {
+            super(new FanotifyExecSource(FanotifySourceConfig.defaults(), Clock.systemUTC()));
             this.stormFs = stormFs;
         }
 
@@ -62,26 +62,11 @@ public final class FanotifyStormModes {
         public void start(ExecEventSink sink) throws SourceUnavailableException {
             source.start(sink);
             try {
-                source.watch(stormFs);
+                ((FanotifyExecSource) source).watch(stormFs);
             } catch (IOException e) {
                 source.close();
                 throw new SourceUnavailableException("cannot mark the storm filesystem: " + e.getMessage(), e);
             }
-        }
-
-        @Override
-        public SourceStats stats() {
-            return source.stats();
-        }
-
-        @Override
-        public ExecEvent.SourceKind kind() {
-            return source.kind();
-        }
-
-        @Override
-        public void close() {
-            source.close();
         }
     }
 

@@ -4,23 +4,20 @@ import io.driftagent.agent.lineage.ProcessTree;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.agent.source.ExecEventSink;
 import io.driftagent.agent.source.ExecSource;
-import io.driftagent.agent.source.SourceStats;
 import io.driftagent.agent.source.SourceUnavailableException;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.util.Objects;
 
 /**
  * A source whose every decoded exec is also recorded into a process tree of the agent's default size on the reader's
  * thread, as the agent's pipeline does before any exec is offered: the storm then costs what the observer costs in
  * the agent (kernel programs, reader, write tracking, process tree), not the source alone.
  */
-final class ObserverWithLineage implements ExecSource {
-    private final ExecSource source;
+final class ObserverWithLineage extends DelegatingSource {
     private final ProcessTree tree = new ProcessTree(ProcessTree.DEFAULT_MAX_ENTRIES, ProcessTree.DEFAULT_MAX_BYTES,
             new SimpleMeterRegistry());
 
     ObserverWithLineage(ExecSource source) {
-        this.source = Objects.requireNonNull(source, "source");
+        super(source);
     }
 
     @Override
@@ -37,20 +34,5 @@ final class ObserverWithLineage implements ExecSource {
                 sink.observe(event);
             }
         });
-    }
-
-    @Override
-    public SourceStats stats() {
-        return source.stats();
-    }
-
-    @Override
-    public ExecEvent.SourceKind kind() {
-        return source.kind();
-    }
-
-    @Override
-    public void close() {
-        source.close();
     }
 }
