@@ -141,11 +141,30 @@ public final class HostMountTable implements AutoCloseable {
     /** The host's table as this agent sees it: the host pid 1's mountinfo when readable, else this process's. */
     public static HostMountTable onThisHost(Path procRoot) {
         Path hostInit = procRoot.resolve("1/mountinfo");
+        Path own = procRoot.resolve("self/ns/mnt");
         return Files.isReadable(hostInit)
-                ? new HostMountTable(hostInit, procRoot.resolve("1/ns/mnt"), procRoot.resolve("self/ns/mnt"),
-                        System::nanoTime)
-                : new HostMountTable(procRoot.resolve("self/mountinfo"), procRoot.resolve("self/ns/mnt"),
-                        procRoot.resolve("self/ns/mnt"), System::nanoTime);
+                ? new HostMountTable(hostInit, namespaceOf(procRoot, "1"), own, System::nanoTime)
+                : new HostMountTable(procRoot.resolve("self/mountinfo"), own, own, System::nanoTime);
+    }
+
+    /**
+     * {@code <procRoot>/<pid>/ns/mnt}; where that link cannot be read (a host init that is not dumpable) but the
+     * process's mount table reads the same as the agent's own, the agent's own namespace, which it then shares.
+     */
+    private static Path namespaceOf(Path procRoot, String pid) {
+        Path ns = procRoot.resolve(pid + "/ns/mnt");
+        try {
+            Files.readSymbolicLink(ns);
+            return ns;
+        } catch (IOException | RuntimeException unreadable) {
+            try {
+                byte[] theirs = readBounded(procRoot.resolve(pid + "/mountinfo"));
+                byte[] ours = readBounded(procRoot.resolve("self/mountinfo"));
+                return java.util.Arrays.equals(theirs, ours) ? procRoot.resolve("self/ns/mnt") : ns;
+            } catch (IOException e) {
+                return ns;
+            }
+        }
     }
 
     /**
