@@ -1,0 +1,81 @@
+package io.driftagent.agent.source.fanotify;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.driftagent.agent.fs.NoFollowRootedFiles;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Where {@link OverlayLayers} places an overlay-inode exec when the overlay is no longer in any mount table it reads:
+ * a container that came and went before the layers' own read, told only by the host mount table's watcher (or the
+ * kernel's mount notices). Real directories stand for the layers; the mount table is a file.
+ */
+class OverlayLayersTest {
+
+    private static final long DEV = 171L; // 0:171, an anonymous device, as overlays get
+    private static final String MOUNT_POINT = "/run/containerd/io.containerd.runtime.v2.task/default/f2/rootfs";
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aFileOfTheWritableLayerOfAnOverlayGoneBeforeTheLayersReadItsTableIsTheWritableLayersNotTheImages()
+            throws Exception {
+        // given an overlay whose writable layer holds a drop and whose image holds /bin/sh, no longer in the table
+        OverlayMount overlay = overlayWith("tmp/drop", "bin/sh");
+        AtomicLong nanos = new AtomicLong(1_000_000_000L);
+        OverlayLayers layers = layersWithTable("", nanos);
+
+        // when the host mount table's watcher tells it saw the overlay mounted and unmounted since the last read
+        layers.refresh(List.of(new OverlayLayers.SeenOverlay(overlay, 100L, 200L)));
+
+        // then an exec of the drop on that overlay is the writable layer's, one of /bin/sh the image's
+        assertThat(layers.resolve(overlayInode(MOUNT_POINT + "/tmp/drop", 11)).upperLayer()).isTrue();
+        assertThat(layers.resolve(overlayInode(MOUNT_POINT + "/bin/sh", 12)).upperLayer()).isFalse();
+        assertThat(layers.seenOnlyByTheWatcher()).isEqualTo(1);
+        assertThat(layers.doubtful()).containsEntry("overlay_unseen", 0L);
+    }
+
+    @Test
+    void anExecOnAnOverlayNoTableShowedIsCountedAsUnseen() throws Exception {
+        // given layers that know no overlay
+        OverlayLayers layers = layersWithTable("", new AtomicLong(1));
+        layers.refresh();
+
+        // when an overlay-inode exec on an unknown overlay is resolved
+        LayerResolution resolution = layers.resolve(overlayInode(MOUNT_POINT + "/tmp/drop", 11));
+
+        // then it is an overlay's, its layer unknown, and counted
+        assertThat(resolution.overlay()).isTrue();
+        assertThat(resolution.upperLayer()).isFalse();
+        assertThat(layers.doubtful()).containsEntry("overlay_unseen", 1L);
+    }
+
+    private OverlayMount overlayWith(String upperFile, String lowerFile) throws Exception {
+        Path upper = Files.createDirectories(dir.resolve("snapshots/2/fs"));
+        Path lower = Files.createDirectories(dir.resolve("snapshots/1/fs"));
+        Files.createDirectories(upper.resolve(upperFile).getParent());
+        Files.writeString(upper.resolve(upperFile), "drop");
+        Files.createDirectories(lower.resolve(lowerFile).getParent());
+        Files.writeString(lower.resolve(lowerFile), "image");
+        return new OverlayMount(DEV, MOUNT_POINT, List.of(lower), upper);
+    }
+
+    private OverlayLayers layersWithTable(String mountinfo, AtomicLong nanos) throws Exception {
+        Path proc = Files.createDirectories(dir.resolve("proc/self"));
+        Files.writeString(proc.resolve("mountinfo"), mountinfo);
+        return new OverlayLayers(dir.resolve("proc"), Clock.systemUTC(), NoFollowRootedFiles.create(),
+                OverlayLayers.DirBirths.NONE, OverlayLayers.KnownMounts.NONE, nanos::get);
+    }
+
+    private static ExecutedFile overlayInode(String path, long ino) {
+        return new ExecutedFile(DEV, ino, 1, 900, ExecutedFile.OVERLAYFS_MAGIC, path, false,
+                ExecutedFile.Format.ELF_STANDALONE, "");
+    }
+}
