@@ -130,6 +130,7 @@ public final class OverlayLayers {
     /** Overlay devices an {@code overlay_unseen} exec was logged at INFO for (once each; bounded by the node's). */
     private final Set<Long> unseenLogged = ConcurrentHashMap.newKeySet();
     private final java.util.concurrent.atomic.LongAdder seenOnlyByTheWatcher = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder staleLayerMounts = new java.util.concurrent.atomic.LongAdder();
 
     public OverlayLayers(Path procRoot, Clock clock) {
         this(procRoot, clock, NoFollowRootedFiles.create());
@@ -419,6 +420,16 @@ public final class OverlayLayers {
             return new LayerResolution(true, upper, f.dev(), 0L, unlinkedWithLayer);
         }
         Layer cached = layerByMountId.get(f.mountId());
+        if (cached != null && !cached.upper() && (f.deleted() || f.nlink() == 0)) {
+            // no image layer's file is deleted while a container uses it: this mount id, learned from another
+            // container's clone of a layer it shares with this overlay (containers of one image share its layer
+            // directories), was freed with that container and given to a clone of another overlay's writable layer
+            layerByMountId.remove(f.mountId());
+            staleLayerMounts.increment();
+            log.debug("mount id {} was a clone of the image layer {}; a deleted file opened through it is another"
+                    + " overlay's: {}", f.mountId(), cached.dir(), f.path());
+            cached = null;
+        }
         if (cached != null && sameInode(cached.dir(), f.path(), f.dev(), f.ino())) {
             return new LayerResolution(true, cached.upper(), cached.overlay().dev());
         }

@@ -57,6 +57,44 @@ class OverlayLayersTest {
         assertThat(layers.doubtful()).containsEntry("overlay_unseen", 1L);
     }
 
+    @Test
+    void aDeletedFileOpenedThroughAMountIdOnceAnotherContainersCloneOfASharedImageLayerIsPlacedInItsOwnLayer()
+            throws Exception {
+        // given container A running (in the table) on image layer L, and B, of the same image, gone with its writable
+        // layer UB, whose drop was opened through mount id 900, which had been a clone of L for a container before
+        Path lower = Files.createDirectories(dir.resolve("snapshots/1/fs/bin"));
+        Files.writeString(lower.resolve("sh"), "image");
+        Path upperA = Files.createDirectories(dir.resolve("snapshots/3/fs"));
+        Path upperB = dir.resolve("snapshots/4/fs");
+        long fsDev = ((Number) Files.getAttribute(dir, "unix:dev")).longValue();
+        String table = "901 22 0:57 / /run/a/rootfs rw shared:400 - overlay overlay rw,lowerdir=" + lower.getParent()
+                + ",upperdir=" + upperA + ",workdir=" + dir.resolve("w") + "\n";
+        Path proc = Files.createDirectories(dir.resolve("proc/self"));
+        Files.writeString(proc.resolve("mountinfo"), table);
+        AtomicLong nanos = new AtomicLong(1_000_000_000L);
+        OverlayLayers layers = new OverlayLayers(dir.resolve("proc"), Clock.systemUTC(), NoFollowRootedFiles.create(),
+                d -> new OverlayLayers.DirBirth(fsDev, 0L), OverlayLayers.KnownMounts.NONE, nanos::get);
+        layers.refresh();
+        long shIno = ((Number) Files.getAttribute(lower.resolve("sh"), "unix:ino")).longValue();
+        LayerResolution image = layers.resolve(new ExecutedFile(fsDev, shIno, 1, 900, 0xef53L, "/bin/sh", false,
+                ExecutedFile.Format.ELF_STANDALONE, ""));
+        assertThat(image.overlay()).isTrue();
+        assertThat(image.upperLayer()).isFalse();
+        layers.refresh(List.of(new OverlayLayers.SeenOverlay(new OverlayMount(61L, "/run/b/rootfs",
+                List.of(lower.getParent()), upperB), 100L, 200L)));
+
+        // when B's deleted drop is read, opened through mount id 900
+        long now = System.currentTimeMillis() * 1_000_000L;
+        ExecutedFile drop = new ExecutedFile(fsDev, 424242, 0, 900, 0xef53L, "/tmp/true", true,
+                ExecutedFile.Format.ELF_STANDALONE, "", now, now);
+        LayerResolution resolution = layers.resolve(drop, () -> upperB + "/tmp/true");
+
+        // then it is B's writable layer's, not A's image layer's
+        assertThat(resolution.overlay()).isTrue();
+        assertThat(resolution.upperLayer()).isTrue();
+        assertThat(resolution.overlayDev()).isEqualTo(61L);
+    }
+
     private OverlayMount overlayWith(String upperFile, String lowerFile) throws Exception {
         Path upper = Files.createDirectories(dir.resolve("snapshots/2/fs"));
         Path lower = Files.createDirectories(dir.resolve("snapshots/1/fs"));
