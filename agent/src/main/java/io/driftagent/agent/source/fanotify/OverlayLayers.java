@@ -411,6 +411,15 @@ public final class OverlayLayers {
                         + " writable layer's cannot be told (drift.fanotify.doubtful{{reason=\"overlay_unseen\"}})",
                         f.path(), f.dev(), f.ino());
             }
+            if (before != null && !before.isEmpty()) {
+                // the device served more than one overlay: the one whose writable layer holds this very inode at this
+                // path is the file's (a file created in the layer has its real inode number on the overlay), and the
+                // exec is timed in that overlay's life, not in whichever life of the device its read fits first
+                LayerResolution exact = byInodeInAWritableLayer(f, m, before);
+                if (exact != null) {
+                    return exact;
+                }
+            }
             boolean unlinkedWithLayer = false;
             if (!upper && before != null) {
                 upper = inAGoneUpperLayer(f, m, before);
@@ -523,6 +532,37 @@ public final class OverlayLayers {
             goneLayerUnknown.increment();
             log.debug("exec of the deleted file {} (ino {}, dev {}): no deleted writable layer the agent saw fits it",
                     f.path(), f.ino(), f.dev());
+        }
+        return null;
+    }
+
+    /**
+     * Of the overlays that had the file's device (the current one and those gone), the one whose writable layer holds
+     * a regular file with the event's inode number at the event's path, placed and timed in its life; null when not
+     * exactly one does, or its life is not known.
+     */
+    private LayerResolution byInodeInAWritableLayer(ExecutedFile f, OverlayMount current, List<Retired> before) {
+        List<OverlayMount> all = new ArrayList<>();
+        if (current != null) {
+            all.add(current);
+        }
+        before.forEach(r -> all.add(r.overlay()));
+        OverlayMount found = null;
+        for (OverlayMount m : all) {
+            if (m.upperDir() != null && !m.equals(found) && sameInode(m.upperDir(), relativeTo(m, f.path()), -1, f.ino())) {
+                if (found != null) {
+                    return null;
+                }
+                found = m;
+            }
+        }
+        if (found == null) {
+            return null;
+        }
+        for (UpperLife l : upperLives) {
+            if (l.overlay().equals(found)) {
+                return placedIn(l, f);
+            }
         }
         return null;
     }

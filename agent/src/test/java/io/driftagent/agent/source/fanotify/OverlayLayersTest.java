@@ -95,6 +95,35 @@ class OverlayLayersTest {
         assertThat(resolution.overlayDev()).isEqualTo(61L);
     }
 
+    @Test
+    void anExecOnADeviceTwoOverlaysHadIsTimedInTheLifeOfTheOneWhoseWritableLayerHoldsItsInode() throws Exception {
+        // given overlay A, gone, and overlay B now mounted on the same (reused) device, each with its own /tmp/true
+        Path lower = Files.createDirectories(dir.resolve("snapshots/1/fs/bin"));
+        Path upperA = Files.createDirectories(dir.resolve("snapshots/5/fs/tmp"));
+        Path upperB = Files.createDirectories(dir.resolve("snapshots/6/fs/tmp"));
+        Files.writeString(upperA.resolve("true"), "drop a");
+        Files.writeString(upperB.resolve("true"), "drop b");
+        long fsDev = ((Number) Files.getAttribute(dir, "unix:dev")).longValue();
+        String table = "902 22 0:" + DEV + " / /run/b/rootfs rw shared:401 - overlay overlay rw,lowerdir="
+                + lower.getParent() + ",upperdir=" + upperB.getParent() + ",workdir=" + dir.resolve("w") + "\n";
+        Path proc = Files.createDirectories(dir.resolve("proc/self"));
+        Files.writeString(proc.resolve("mountinfo"), table);
+        AtomicLong nanos = new AtomicLong(1_000_000L);
+        OverlayLayers layers = new OverlayLayers(dir.resolve("proc"), Clock.systemUTC(), NoFollowRootedFiles.create(),
+                d -> new OverlayLayers.DirBirth(fsDev, 0L), OverlayLayers.KnownMounts.NONE, nanos::get);
+        layers.refresh(List.of(new OverlayLayers.SeenOverlay(new OverlayMount(DEV, "/run/a/rootfs",
+                List.of(lower.getParent()), upperA.getParent()), 100L, 200L)));
+        nanos.set(5_000_000L);
+
+        // when A's drop is read, as its overlay inode (the real inode number, on same-filesystem layers)
+        long inoA = ((Number) Files.getAttribute(upperA.resolve("true"), "unix:ino")).longValue();
+        LayerResolution resolution = layers.resolve(overlayInode("/run/a/rootfs/tmp/true", inoA));
+
+        // then it is a writable layer's file, timed in A's life, not in B's
+        assertThat(resolution.upperLayer()).isTrue();
+        assertThat(resolution.execTimeNanos()).isBetween(100L, 200L);
+    }
+
     private OverlayMount overlayWith(String upperFile, String lowerFile) throws Exception {
         Path upper = Files.createDirectories(dir.resolve("snapshots/2/fs"));
         Path lower = Files.createDirectories(dir.resolve("snapshots/1/fs"));
