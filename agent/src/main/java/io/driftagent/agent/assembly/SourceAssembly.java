@@ -132,6 +132,24 @@ final class SourceAssembly {
                     .description("Execs on an overlay whose device served more than one container while their event"
                             + " waited in the queue: timed in the first such container's life the file's creation"
                             + " time allows (a misattribution is possible)").register(registry);
+            for (String reason : FanotifyExecSource.DOUBTFUL_REASONS) {
+                FunctionCounter.builder("drift.fanotify.doubtful", source, s -> fanotifyOf(s)
+                                .map(f -> f.doubtful().getOrDefault(reason, 0L)).orElse(0L))
+                        .description("Execs whose placement set aside a contradicting fact (pid_reused: /proc at the"
+                                + " event's pid was another process by the time it was read) or could not tell"
+                                + " writable layer from image (overlay_unseen: an overlay no mount table read showed);"
+                                + " each logged at INFO")
+                        .tag("reason", reason).register(registry);
+            }
+            for (String result : List.of("described", "gone", "transient", "unavailable")) {
+                FunctionCounter.builder("drift.mount.notices", source, s -> fanotifyOf(s)
+                                .map(f -> f.mountNotices().getOrDefault(result, 0L)).orElse(0L))
+                        .description("The kernel's notices of the host's mounts (Linux 6.15): described at their"
+                                + " attach; gone (detached before the notice was read: a container of which nothing is"
+                                + " known); transient (came and went between two reads of the mount table, known from"
+                                + " the notices alone); unavailable (1: not used, the mount table reads alone)")
+                        .tag("result", result).register(registry);
+            }
             FunctionCounter.builder("drift.fanotify.rescanned", source,
                             s -> fanotifyOf(s).map(FanotifyExecSource::rescanned).orElse(0L))
                     .description("Execs the fanotify source found by rescanning /proc (after an overflow; processes"

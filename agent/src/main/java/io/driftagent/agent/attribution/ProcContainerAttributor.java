@@ -77,6 +77,8 @@ public final class ProcContainerAttributor implements ContainerAttributor {
     private final LongAdder hostExecs = new LongAdder();
     private final LongAdder hostMountNsExecs = new LongAdder();
     private final LongAdder unattributed = new LongAdder();
+    /** Execs whose process /proc could no longer describe at their pid (gone, or the pid reused): see attribute. */
+    private final LongAdder notReadAtPid = new LongAdder();
     private final LongAdder unattributedMayBeDrift = new LongAdder();
     private final LongAdder rootsFromHostMounts = new LongAdder();
     private final LongAdder attributedByRootfs = new LongAdder();
@@ -213,6 +215,9 @@ public final class ProcContainerAttributor implements ContainerAttributor {
                 return Optional.of(track(identity.get(), cgroupId, event));
             }
         }
+        if (notTheProcessAtItsPid(event)) {
+            return attributeGoneProcess(event);
+        }
         Optional<String> procCgroup = readSmall(procRoot.resolve(event.tgid() + "/cgroup"));
         if (procCgroup.isPresent()) {
             Optional<CgroupIdentity> identity = parseProcCgroup(procCgroup.get());
@@ -227,6 +232,29 @@ public final class ProcContainerAttributor implements ContainerAttributor {
             return Optional.of(track(identity.get(), cgroupId, event));
         }
         return attributeGoneProcess(event);
+    }
+
+    /**
+     * Whether /proc at the event's pid cannot describe the exec's process, for a source that read /proc itself when
+     * it read the event (fanotify): the process was already gone then (no start time, no mount namespace read), or
+     * the process there now is in another mount namespace than the one the source read. Pids are reused once freed
+     * (within a minute on a node that execs thousands of times a second): reading /proc now would place the exec in
+     * the new process's cgroup, e.g. the host's, and lose it silently. Counted in {@code pid_reused}.
+     */
+    private boolean notTheProcessAtItsPid(ExecEvent event) {
+        if (event.source() != ExecEvent.SourceKind.FANOTIFY) {
+            return false;
+        }
+        boolean goneBefore = event.startTimeNs() == 0 && event.mountNsId() == 0;
+        boolean another = !goneBefore && event.mountNsId() != 0 && mountNamespaceOf(event.tgid()) != event.mountNsId();
+        if (goneBefore || another) {
+            notReadAtPid.increment();
+            LOG.debug("exec of {} pid={}: /proc/{} is not read ({}): placed by what the event carries",
+                    event.filename(), event.tgid(), event.tgid(), goneBefore ? "the process was gone when its source"
+                            + " read the event" : "another mount namespace than the event's: the pid was reused");
+            return true;
+        }
+        return false;
     }
 
     private Optional<CgroupIdentity> parseProcCgroup(String text) {
@@ -491,6 +519,7 @@ public final class ProcContainerAttributor implements ContainerAttributor {
                 Map.entry("host", hostExecs.sum()),
                 Map.entry("host_mount_ns", hostMountNsExecs.sum()),
                 Map.entry("unattributed", unattributed.sum()),
+                Map.entry("pid_not_read", notReadAtPid.sum()),
                 Map.entry("containers", (long) containers.size()),
                 Map.entry("roots_from_host_mounts", rootsFromHostMounts.sum()),
                 Map.entry("rootfs_mount", attributedByRootfs.sum()),

@@ -84,6 +84,15 @@ public final class ContainerAppearanceWatcher implements AutoCloseable, HostMoun
     private record Pending(ContainerId id, Path bundle, long sinceNanos) {
     }
 
+    /** A bundle's config.json as read when the kernel told of its rootfs mount: annotations and cgroups path. */
+    private record EarlyBundle(Map<String, String> annotations, String cgroupsPath) {
+    }
+
+    private static final int MAX_EARLY_BUNDLES = 1024;
+    /** rootfs mount key -> its bundle as read at the mount's notice (before the table showed it, if it ever does) */
+    private final Map<String, EarlyBundle> earlyBundles = new java.util.concurrent.ConcurrentHashMap<>();
+    private final LongAdder transients = new LongAdder();
+
     /**
      * @param procRoot     the host's {@code /proc} (hostPID)
      * @param hostRoot     the host's {@code /} as the agent sees it (layer and bundle paths are resolved under it)
@@ -177,9 +186,33 @@ public final class ContainerAppearanceWatcher implements AutoCloseable, HostMoun
         registry.expire();
     }
 
+    /**
+     * On the mount notice reader's thread, as a rootfs is mounted: its bundle's config.json is read now, while it is
+     * there (a container that lives shorter than a read of the mount table has its bundle deleted by then).
+     */
+    @Override
+    public void attached(MountInfoEntry entry) {
+        String key = keyOf(entry);
+        if (key == null) {
+            return;
+        }
+        Map<String, String> annotations = new HashMap<>();
+        String cgroupsPath = readBundleConfig(onHost(entry.mountPoint()).getParent(), annotations);
+        if (earlyBundles.size() >= MAX_EARLY_BUNDLES) {
+            earlyBundles.clear(); // each is taken at once by the next change; leftovers are of mounts never shown
+        }
+        earlyBundles.put(key, new EarlyBundle(Map.copyOf(annotations), cgroupsPath));
+    }
+
+    /** Containers that came and went between two reads of the mount table, captured from the kernel's notices. */
+    public long transients() {
+        return transients.sum();
+    }
+
     /** Diffs the host's rootfs mounts with those known: new ones appear, vanished ones are gone. */
     @Override
     public synchronized void changed(HostMountTable.Change change) {
+        long now = nanoClock.getAsLong();
         Set<String> stillMounted = new HashSet<>();
         for (MountInfoEntry entry : change.current()) {
             String key = keyOf(entry);
@@ -193,13 +226,25 @@ public final class ContainerAppearanceWatcher implements AutoCloseable, HostMoun
             // is removed and added in one change: it is still mounted, its container not gone
             if (key != null && !stillMounted.contains(key) && mounted.remove(key)) {
                 pending.remove(key);
-                registry.gone(key);
+                registry.gone(key, change.noticedAt(entry, now));
             }
         }
         for (MountInfoEntry entry : change.added()) {
             String key = keyOf(entry);
             if (key != null && mounted.add(key)) {
-                appeared(key, entry);
+                appeared(key, entry, change.noticedAt(entry, now));
+            }
+        }
+        // mounted and unmounted since the last read: known by its mount line and the bundle read at its notice
+        for (HostMountTable.Transient t : change.transients()) {
+            String key = keyOf(t.entry());
+            if (key != null && !mounted.contains(key)) {
+                appeared(key, t.entry(), t.attachedNanos());
+                pending.remove(key);
+                registry.gone(key, t.detachedNanos());
+                transients.increment();
+                LOG.debug("container rootfs {} was mounted and unmounted between two reads of the mount table:"
+                        + " captured from the kernel's notices", t.entry().mountPoint());
             }
         }
     }
@@ -210,7 +255,7 @@ public final class ContainerAppearanceWatcher implements AutoCloseable, HostMoun
                 ? entry.mountId() + ":" + entry.mountPoint() : null;
     }
 
-    private void appeared(String key, MountInfoEntry entry) {
+    private void appeared(String key, MountInfoEntry entry, long atNanos) {
         Matcher m = CONTAINERD_ROOTFS.matcher(entry.mountPoint());
         if (!m.matches()) {
             return;
@@ -229,8 +274,15 @@ public final class ContainerAppearanceWatcher implements AutoCloseable, HostMoun
         }
         Path bundle = onHost(entry.mountPoint()).getParent();
         Map<String, String> annotations = new HashMap<>();
+        EarlyBundle early = earlyBundles.remove(key);
         String cgroupsPath = readBundleConfig(bundle, annotations);
-        registry.appeared(key, identityFromBundle(id, m.group(1), cgroupsPath, annotations), root.get(), annotations);
+        if (early != null && cgroupsPath == null && annotations.isEmpty()) {
+            // deleted since its mount's notice (the container is gone already): as it was read then
+            annotations.putAll(early.annotations());
+            cgroupsPath = early.cgroupsPath();
+        }
+        registry.appeared(key, identityFromBundle(id, m.group(1), cgroupsPath, annotations), root.get(), annotations,
+                atNanos);
         pending.put(key, new Pending(id, bundle, nanoClock.getAsLong()));
         LOG.debug("container {} appeared: rootfs {} lower {} upper {}", id, entry.mountPoint(),
                 root.get().lowerDirs(), root.get().upperDir());

@@ -75,6 +75,12 @@ public final class ContainerCaptureRegistry implements CapturedContainers {
      */
     public synchronized void appeared(String key, CgroupIdentity identity, OverlayRoot root,
                                       Map<String, String> annotations) {
+        appeared(key, identity, root, annotations, nanoClock.getAsLong());
+    }
+
+    /** As {@link #appeared(String, CgroupIdentity, OverlayRoot, Map)}, mounted at {@code atNanos} (as the kernel told). */
+    public synchronized void appeared(String key, CgroupIdentity identity, OverlayRoot root,
+                                      Map<String, String> annotations, long atNanos) {
         Entry known = byKey.get(key);
         if (known != null) {
             if (known.goneAtNanos >= 0) {
@@ -86,7 +92,7 @@ public final class ContainerCaptureRegistry implements CapturedContainers {
         while (byKey.size() >= capacity) {
             evictOne();
         }
-        Entry entry = new Entry(key, identity, root, Map.copyOf(annotations), nanoClock.getAsLong());
+        Entry entry = new Entry(key, identity, root, Map.copyOf(annotations), atNanos);
         byKey.put(key, entry);
         byId.put(identity.id(), entry);
         counts.appeared++;
@@ -121,9 +127,14 @@ public final class ContainerCaptureRegistry implements CapturedContainers {
 
     /** The container's rootfs was unmounted: it is kept for the grace period from now. */
     public synchronized void gone(String key) {
+        gone(key, nanoClock.getAsLong());
+    }
+
+    /** As {@link #gone(String)}, unmounted at {@code atNanos} (as the kernel told). */
+    public synchronized void gone(String key, long atNanos) {
         Entry entry = byKey.get(key);
         if (entry != null && entry.goneAtNanos < 0) {
-            entry.goneAtNanos = nanoClock.getAsLong();
+            entry.goneAtNanos = atNanos;
             counts.gone++;
             if (entry.mountNs != 0) {
                 for (java.util.function.LongConsumer listener : goneListeners) {

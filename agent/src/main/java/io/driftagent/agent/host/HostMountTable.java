@@ -8,7 +8,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.LongAdder;
@@ -43,14 +45,53 @@ public final class HostMountTable implements AutoCloseable {
         default int wakeWithinMs() {
             return Integer.MAX_VALUE;
         }
+
+        /**
+         * A mount was just attached, as the kernel's notice described it (only where {@link MountNotifications} can
+         * be had): called at once on the notice reader's thread, before {@link #changed} tells of it, so a listener
+         * can read what goes with the mount while it is there (a runtime's bundle, a layer directory). Must be quick
+         * and thread-safe.
+         */
+        default void attached(MountInfoEntry entry) {
+        }
     }
 
-    /** One change of the table: {@code added} and {@code removed} are disjoint; {@code current} is the table now. */
-    public record Change(List<MountInfoEntry> current, List<MountInfoEntry> added, List<MountInfoEntry> removed) {
+    /**
+     * A mount that was attached and detached between two reads of the table: never in {@link Change#current()}.
+     *
+     * @param entry         as statmount described it when its attach was read
+     * @param attachedNanos when its attach notice was read (CLOCK_MONOTONIC of the table's clock)
+     * @param detachedNanos when its detach notice was read, or the read of the table that no longer showed it
+     */
+    public record Transient(MountInfoEntry entry, long attachedNanos, long detachedNanos) {
+        public Transient {
+            Objects.requireNonNull(entry, "entry");
+        }
+    }
+
+    /**
+     * One change of the table: {@code added} and {@code removed} are disjoint; {@code current} is the table now;
+     * {@code transients} came and went since the last read (told by the kernel's notices); {@code noticedAt} is when
+     * the kernel's notice of an added entry's attach, or of a removed entry's detach, was read (where one was).
+     */
+    public record Change(List<MountInfoEntry> current, List<MountInfoEntry> added, List<MountInfoEntry> removed,
+                         List<Transient> transients, Map<MountInfoEntry, Long> noticedAt) {
         public Change {
             current = List.copyOf(current);
             added = List.copyOf(added);
             removed = List.copyOf(removed);
+            transients = List.copyOf(transients);
+            noticedAt = Map.copyOf(noticedAt);
+        }
+
+        public Change(List<MountInfoEntry> current, List<MountInfoEntry> added, List<MountInfoEntry> removed) {
+            this(current, added, removed, List.of(), Map.of());
+        }
+
+        /** When the kernel said {@code entry} (added or removed) changed, else {@code fallback} (e.g. now). */
+        public long noticedAt(MountInfoEntry entry, long fallback) {
+            Long at = noticedAt.get(entry);
+            return at == null ? fallback : at;
         }
     }
 
@@ -59,28 +100,81 @@ public final class HostMountTable implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(HostMountTable.class);
 
     private final Path mountInfo;
+    /** The namespace whose mount notices are read ({@code /proc/<pid>/ns/mnt}), null: the table reads alone. */
+    private final Path namespace;
+    private final Path ownNamespace;
     private final LongSupplier nanoClock;
+    private volatile MountNotifications notifications;
+    private boolean notificationsTried;
+    /** unique mount id -> the entry its attach notice described (while it is mounted; bounded) */
+    private final Map<Long, MountInfoEntry> noticed = new java.util.LinkedHashMap<>();
+    private static final int MAX_NOTICED = 65_536;
+    /** Notices drained before a read of the table that failed: matched to the next one. */
+    private final List<MountNotifications.Note> carriedNotes = new ArrayList<>();
     private final MountInfoParser parser = new MountInfoParser();
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private final LongAdder reads = new LongAdder();
     private final LongAdder errors = new LongAdder();
+    private final LongAdder transientsSeen = new LongAdder();
     private List<MountInfoEntry> current = List.of();
     private Set<MountInfoEntry> known = Set.of();
     private MountTableChanges changes;
     private Thread thread;
     private volatile boolean running;
 
-    /** Watches {@code mountInfo} (a host process's {@code /proc/<pid>/mountinfo}). */
+    /** Watches {@code mountInfo} (a host process's {@code /proc/<pid>/mountinfo}) by reading it. */
     public HostMountTable(Path mountInfo, LongSupplier nanoClock) {
+        this(mountInfo, null, null, nanoClock);
+    }
+
+    /**
+     * Watches {@code mountInfo}, and where the kernel can tell of every mount as it happens, the notices of
+     * {@code namespace} (the same process's {@code ns/mnt}) too, when that is {@code ownNamespace} (the agent's).
+     */
+    public HostMountTable(Path mountInfo, Path namespace, Path ownNamespace, LongSupplier nanoClock) {
         this.mountInfo = Objects.requireNonNull(mountInfo, "mountInfo");
+        this.namespace = namespace;
+        this.ownNamespace = ownNamespace;
         this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
     }
 
     /** The host's table as this agent sees it: the host pid 1's mountinfo when readable, else this process's. */
     public static HostMountTable onThisHost(Path procRoot) {
         Path hostInit = procRoot.resolve("1/mountinfo");
-        return new HostMountTable(Files.isReadable(hostInit) ? hostInit : procRoot.resolve("self/mountinfo"),
-                System::nanoTime);
+        Path own = procRoot.resolve("self/ns/mnt");
+        return Files.isReadable(hostInit)
+                ? new HostMountTable(hostInit, namespaceOf(procRoot, "1"), own, System::nanoTime)
+                : new HostMountTable(procRoot.resolve("self/mountinfo"), own, own, System::nanoTime);
+    }
+
+    /**
+     * {@code <procRoot>/<pid>/ns/mnt}; where that link cannot be read (a host init that is not dumpable) but the
+     * process's mount table reads the same as the agent's own, the agent's own namespace, which it then shares.
+     */
+    private static Path namespaceOf(Path procRoot, String pid) {
+        Path ns = procRoot.resolve(pid + "/ns/mnt");
+        try {
+            Files.readSymbolicLink(ns);
+            return ns;
+        } catch (IOException | RuntimeException unreadable) {
+            try {
+                byte[] theirs = readBounded(procRoot.resolve(pid + "/mountinfo"));
+                byte[] ours = readBounded(procRoot.resolve("self/mountinfo"));
+                return java.util.Arrays.equals(theirs, ours) ? procRoot.resolve("self/ns/mnt") : ns;
+            } catch (IOException e) {
+                return ns;
+            }
+        }
+    }
+
+    /**
+     * Where mount notices are read: attached mounts described at once, those detached before that ("gone"), notices
+     * lost; empty when they are not used (see {@link MountNotifications#open}).
+     */
+    public Optional<Map<String, Long>> notices() {
+        MountNotifications n = notifications;
+        return n == null ? Optional.empty()
+                : Optional.of(Map.of("described", n.described(), "gone", n.gone(), "dropped", n.dropped()));
     }
 
     /** The mountinfo file watched. */
@@ -112,6 +206,14 @@ public final class HostMountTable implements AutoCloseable {
             return;
         }
         changes = MountTableChanges.open(mountInfo);
+        if (namespace != null && ownNamespace != null && !notificationsTried) {
+            notificationsTried = true;
+            notifications = MountNotifications.open(namespace, ownNamespace, nanoClock).orElse(null);
+            if (notifications != null) {
+                // started before the first read: a mount made after it is noticed, or in the table, or both
+                notifications.start(this::attachedNow);
+            }
+        }
         LOG.info("watching the host's mount table {} ({})", mountInfo,
                 changes.signalled() ? "woken by poll(2) on mount changes" : "re-read every " + IDLE_REREAD_MS + " ms");
         running = true;
@@ -159,6 +261,18 @@ public final class HostMountTable implements AutoCloseable {
         }
     }
 
+    /** On the notice reader's thread: tells every listener of a mount just attached. */
+    private void attachedNow(MountInfoEntry entry) {
+        for (Listener listener : listeners) {
+            try {
+                listener.attached(entry);
+            } catch (RuntimeException e) {
+                errors.increment();
+                LOG.warn("a listener of the host mount table failed on a new mount ({}): {}", listener, e.toString(), e);
+            }
+        }
+    }
+
     private void watch() {
         MountTableChanges watched;
         synchronized (this) {
@@ -194,6 +308,14 @@ public final class HostMountTable implements AutoCloseable {
             Thread.currentThread().interrupt();
         } catch (RuntimeException | Error e) {
             LOG.error("the host mount table watcher stopped: new mounts are no longer seen", e);
+        } finally {
+            MountNotifications n;
+            synchronized (this) {
+                n = notifications;
+            }
+            if (n != null) {
+                n.close();
+            }
         }
     }
 
@@ -212,14 +334,22 @@ public final class HostMountTable implements AutoCloseable {
     /** Reads the table and tells every listener what changed. */
     private void reread() {
         reads.increment();
+        // the notices first: a mount attached before this point and not in the table read next came and went
+        List<MountNotifications.Note> notes = new ArrayList<>(carriedNotes);
+        carriedNotes.clear();
+        if (notifications != null) {
+            notes.addAll(notifications.drain());
+        }
         List<MountInfoEntry> entries;
         try {
             entries = parser.parse(new String(readBounded(mountInfo), StandardCharsets.UTF_8));
         } catch (IOException | RuntimeException e) {
             errors.increment();
             LOG.debug("cannot read {}: {}", mountInfo, e.toString());
+            carriedNotes.addAll(notes.subList(Math.max(0, notes.size() - MAX_NOTICED), notes.size())); // next read
             return;
         }
+        long readAt = nanoClock.getAsLong(); // a mount noticed before the read and not in it was detached by now
         Set<MountInfoEntry> now = new HashSet<>(entries);
         List<MountInfoEntry> added = new ArrayList<>();
         for (MountInfoEntry entry : entries) {
@@ -233,15 +363,95 @@ public final class HostMountTable implements AutoCloseable {
                 removed.add(entry);
             }
         }
+        Map<MountInfoEntry, Long> noticedAt = new java.util.HashMap<>();
+        List<Transient> transients = notes.isEmpty() ? List.of()
+                : fromNotices(notes, now, added, removed, noticedAt, readAt);
         current = List.copyOf(entries);
         known = now;
-        if (added.isEmpty() && removed.isEmpty()) {
+        if (added.isEmpty() && removed.isEmpty() && transients.isEmpty()) {
             return;
         }
-        Change change = new Change(current, added, removed);
+        Change change = new Change(current, added, removed, transients, noticedAt);
         for (Listener listener : listeners) {
             deliver(listener, change);
         }
+    }
+
+    /**
+     * Matches the notices to the table just read: when an added entry was attached and a removed one detached
+     * ({@code noticedAt}), and which described mounts the table never showed (transients).
+     */
+    private List<Transient> fromNotices(List<MountNotifications.Note> notes, Set<MountInfoEntry> table,
+                                        List<MountInfoEntry> added, List<MountInfoEntry> removed,
+                                        Map<MountInfoEntry, Long> noticedAt, long readAt) {
+        Map<Long, Long> attachedAt = new java.util.LinkedHashMap<>();
+        Map<Long, Long> detachedAt = new java.util.HashMap<>();
+        for (MountNotifications.Note note : notes) {
+            if (note instanceof MountNotifications.Attached a && a.entry().isPresent()) {
+                if (noticed.size() >= MAX_NOTICED) {
+                    noticed.remove(noticed.keySet().iterator().next());
+                }
+                noticed.put(a.uniqueId(), a.entry().get());
+                attachedAt.put(a.uniqueId(), a.readNanos());
+            } else if (note instanceof MountNotifications.Detached d) {
+                detachedAt.put(d.uniqueId(), d.readNanos());
+            }
+        }
+        Set<MountKey> inTable = new HashSet<>();
+        Set<MountKey> before = new HashSet<>();
+        for (MountInfoEntry e : current) {
+            before.add(MountKey.of(e));
+        }
+        Map<MountKey, MountInfoEntry> addedByKey = new java.util.HashMap<>();
+        for (MountInfoEntry e : table) {
+            inTable.add(MountKey.of(e));
+        }
+        for (MountInfoEntry e : added) {
+            addedByKey.put(MountKey.of(e), e);
+        }
+        Map<MountKey, MountInfoEntry> removedByKey = new java.util.HashMap<>();
+        for (MountInfoEntry e : removed) {
+            removedByKey.put(MountKey.of(e), e);
+        }
+        List<Transient> transients = new ArrayList<>();
+        for (Map.Entry<Long, Long> attach : attachedAt.entrySet()) {
+            MountInfoEntry described = noticed.get(attach.getKey());
+            if (described == null) {
+                continue;
+            }
+            MountKey key = MountKey.of(described);
+            MountInfoEntry shown = addedByKey.get(key);
+            if (shown != null) {
+                noticedAt.put(shown, attach.getValue());
+            } else if (!inTable.contains(key) && !before.contains(key)) {
+                Long detached = detachedAt.get(attach.getKey());
+                transients.add(new Transient(described, attach.getValue(), detached != null ? detached : readAt));
+                noticed.remove(attach.getKey());
+                transientsSeen.increment();
+            }
+        }
+        for (Map.Entry<Long, Long> detach : detachedAt.entrySet()) {
+            MountInfoEntry described = noticed.remove(detach.getKey());
+            if (described != null) {
+                MountInfoEntry shown = removedByKey.get(MountKey.of(described));
+                if (shown != null) {
+                    noticedAt.put(shown, detach.getValue());
+                }
+            }
+        }
+        return transients;
+    }
+
+    /** What identifies a mount in both a table line and a statmount description. */
+    private record MountKey(int mountId, long dev, String mountPoint) {
+        static MountKey of(MountInfoEntry e) {
+            return new MountKey(e.mountId(), e.dev(), e.mountPoint());
+        }
+    }
+
+    /** Mounts that came and went between two reads of the table, known from the kernel's notices. */
+    public long transients() {
+        return transientsSeen.sum();
     }
 
     private void deliver(Listener listener, Change change) {

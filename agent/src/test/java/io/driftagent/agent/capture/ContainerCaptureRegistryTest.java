@@ -99,6 +99,25 @@ class ContainerCaptureRegistryTest {
         });
     }
 
+    @Test
+    void aContainerToldOfLateIsAliveFromWhenTheKernelSaidItsRootfsWasMountedUntilItWasUnmounted() {
+        // given a container a that came and went before anything read the mount table, then b on the same device,
+        // both told of later with the times the kernel's mount notices were read
+        long mountedA = tick();
+        long execOfA = tick();
+        long unmountedA = tick();
+        long mountedB = tick();
+        long execOfB = tick();
+        tick();
+        registry.appeared("a", identity("a"), root("a", 1), Map.of(), mountedA);
+        registry.gone("a", unmountedA);
+        registry.appeared("b", identity("b"), root("b", 2), Map.of(), mountedB);
+
+        // when execs that carry only the device are looked up, then each is its own container's, timed as told
+        assertThat(registry.find(execOnDev(execOfA)).map(c -> c.identity().id().value())).contains("a");
+        assertThat(registry.find(execOnDev(execOfB)).map(c -> c.identity().id().value())).contains("b");
+    }
+
     private void appear(String id, int layer) {
         registry.appeared(id, identity(id), root(id, layer), Map.of());
     }

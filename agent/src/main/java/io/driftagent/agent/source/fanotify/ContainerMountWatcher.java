@@ -66,7 +66,10 @@ final class ContainerMountWatcher implements HostMountTable.Listener {
     private final Path procRoot;
     private final Path hostRoot;
     private final Marker marker;
-    private final Runnable overlaysChanged;
+    /** Told of every change of the host's overlays, with the overlays this change added (maybe gone again already). */
+    private final java.util.function.Consumer<List<OverlayLayers.SeenOverlay>> overlaysChanged;
+    /** Told of each new overlay as the kernel's notice describes it (its writable layer's creation time is read). */
+    private final java.util.function.Consumer<OverlayMount> overlayNoticed;
     private final MountOwners owners;
     private final ProcessFactsReader procReader;
     private final LongAdder marked;
@@ -101,13 +104,16 @@ final class ContainerMountWatcher implements HostMountTable.Listener {
      * @param hostProcess a process of the host's mount namespace whose {@code root} the agent can read (pid 1, else
      *                    kthreadd); the table listened to is that process's {@code mountinfo}
      */
-    ContainerMountWatcher(Native nat, Path procRoot, int hostProcess, Marker marker, Runnable overlaysChanged,
+    ContainerMountWatcher(Native nat, Path procRoot, int hostProcess, Marker marker,
+                          java.util.function.Consumer<List<OverlayLayers.SeenOverlay>> overlaysChanged,
+                          java.util.function.Consumer<OverlayMount> overlayNoticed,
                           MountOwners owners, ProcessFactsReader procReader, LongAdder marked, LongAdder failed) {
         this.nat = nat;
         this.procRoot = procRoot;
         this.hostRoot = procRoot.resolve(Integer.toString(hostProcess)).resolve("root");
         this.marker = marker;
         this.overlaysChanged = overlaysChanged;
+        this.overlayNoticed = overlayNoticed;
         this.owners = owners;
         this.procReader = procReader;
         this.marked = marked;
@@ -136,10 +142,19 @@ final class ContainerMountWatcher implements HostMountTable.Listener {
         return (int) Math.max(0, Math.min(IDLE_POLL_MS, TimeUnit.NANOSECONDS.toMillis(next - now)));
     }
 
+    /** On the mount notice reader's thread: a new overlay, told while it is mounted. */
+    @Override
+    public void attached(MountInfoEntry entry) {
+        if (entry.fsType().equals("overlay")) {
+            OverlayMountTable.overlays(List.of(entry)).forEach(overlayNoticed);
+        }
+    }
+
     /** Marks the new mounts of the host table, forgets the removed ones. */
     @Override
     public void changed(HostMountTable.Change change) {
         long now = System.nanoTime();
+        List<OverlayLayers.SeenOverlay> seen = new ArrayList<>();
         Set<Integer> idsNow = new java.util.HashSet<>();
         Map<Long, Long> hostTable = new HashMap<>();
         boolean overlaysChangedNow = false;
@@ -162,7 +177,11 @@ final class ContainerMountWatcher implements HostMountTable.Listener {
                 Set<Integer> mounts = overlayMountIds.get(e.dev());
                 if (mounts != null && mounts.remove(e.mountId()) && mounts.isEmpty()) {
                     overlayMountIds.remove(e.dev());
-                    owners.overlayUnmounted(e.dev(), now);
+                    long unmountedAt = change.noticedAt(e, now);
+                    owners.overlayUnmounted(e.dev(), unmountedAt);
+                    for (OverlayMount m : OverlayMountTable.overlays(List.of(e))) {
+                        seen.add(new OverlayLayers.SeenOverlay(m, -1L, unmountedAt));
+                    }
                     overlaysChangedNow = true; // the layers forget it now (and keep it as gone, for its late execs)
                     searches.remove(e.dev());
                     owners.forgetRoot(e.dev());
@@ -177,12 +196,33 @@ final class ContainerMountWatcher implements HostMountTable.Listener {
                 }
             }
         }
+        // overlays mounted and unmounted since the last read (the kernel told of them), before those mounted now: an
+        // anonymous device is reused at once, so one of them may have had the device of an overlay added below
+        List<HostMountTable.Transient> transients = new ArrayList<>(change.transients());
+        transients.sort(java.util.Comparator.comparingLong(HostMountTable.Transient::attachedNanos));
+        for (HostMountTable.Transient t : transients) {
+            MountInfoEntry e = t.entry();
+            if (e.fsType().equals("overlay") && !overlayMountIds.containsKey(e.dev())) {
+                overlaysChangedNow = true;
+                owners.overlayMounted(e.dev(), t.attachedNanos());
+                owners.overlayUnmounted(e.dev(), t.detachedNanos());
+                for (OverlayMount m : OverlayMountTable.overlays(List.of(e))) {
+                    seen.add(new OverlayLayers.SeenOverlay(m, t.attachedNanos(), t.detachedNanos()));
+                }
+                log.debug("fanotify: overlay dev {} at {} was mounted and unmounted between two reads of the mount"
+                        + " table", e.dev(), e.mountPoint());
+            }
+        }
         for (MountInfoEntry e : change.added()) {
             if (e.fsType().equals("overlay")
                     && overlayMountIds.computeIfAbsent(e.dev(), d -> new java.util.HashSet<>()).add(e.mountId())
                     && overlayMountIds.get(e.dev()).size() == 1) {
                 overlaysChangedNow = true;
-                owners.overlayMounted(e.dev(), now);
+                long mountedAt = change.noticedAt(e, now);
+                for (OverlayMount m : OverlayMountTable.overlays(List.of(e))) {
+                    seen.add(new OverlayLayers.SeenOverlay(m, mountedAt, -1L));
+                }
+                owners.overlayMounted(e.dev(), mountedAt);
                 searches.put(e.dev(), new Search(System.nanoTime()));
             }
             if (hostMarks.containsKey(e.mountId()) || !containersUse(e)) {
@@ -196,7 +236,7 @@ final class ContainerMountWatcher implements HostMountTable.Listener {
             }
         }
         if (overlaysChangedNow) {
-            overlaysChanged.run();
+            overlaysChanged.accept(seen);
         }
     }
 

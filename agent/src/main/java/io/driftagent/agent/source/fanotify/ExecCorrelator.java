@@ -73,6 +73,7 @@ public final class ExecCorrelator {
     private final Consumer<Group> emitter;
     private final InterpreterLocator interpreters;
     private final Map<Integer, Group> open = new HashMap<>();
+    private long unverifiedNotAbsorbed;
 
     ExecCorrelator(long windowNanos, Consumer<Group> emitter, InterpreterLocator interpreters) {
         this.windowNanos = windowNanos;
@@ -144,6 +145,15 @@ public final class ExecCorrelator {
             g.awaitingElfInterpreter = false;
             return false;
         }
+        if (g.awaitingElfInterpreter && f.format() == ExecutedFile.Format.ELF_STANDALONE
+                && g.expectedElfInterpreter == null && !mayBeItsLoader(g, part)) {
+            // ld.so unverified (its PT_INTERP path could not be resolved: the process and its root gone), and this
+            // file is not where an ld.so of this exec would be (a writable layer's, a volume's): an exec that may be
+            // drift is never absorbed on a guess
+            g.awaitingElfInterpreter = false;
+            unverifiedNotAbsorbed++;
+            return false;
+        }
         if (g.awaitingElfInterpreter && f.format() == ExecutedFile.Format.ELF_STANDALONE) {
             g.last = part;
             g.lastAbsorbed = true;
@@ -151,6 +161,22 @@ public final class ExecCorrelator {
             return true;
         }
         return false;
+    }
+
+    /**
+     * Whether an unverified static ELF may be the ld.so of the group's last exec: an image layer's file for an exec on
+     * an overlay, a file on no overlay for one that is not; never a writable layer's file.
+     */
+    private static boolean mayBeItsLoader(Group g, Part part) {
+        if (part.layer().upperLayer()) {
+            return false;
+        }
+        return g.last.layer().overlay() == part.layer().overlay();
+    }
+
+    /** Static ELFs that followed a dynamic one's exec by the same pid, ld.so unverified, taken as execs of their own. */
+    long unverifiedNotAbsorbed() {
+        return unverifiedNotAbsorbed;
     }
 
     void flushExpired(long now) {

@@ -46,6 +46,7 @@ public final class FanotifyExecSource implements ExecSource {
     private static final int MEMFD_RESCAN_SECONDS = 5;
     private static final int BACKLOG_MAX = 8192;
     private static final int BACKLOG_RETRY_MS = 5;
+    private static final int O_DIRECTORY = 0x10000;
 
     private final FanotifySourceConfig config;
     private final Clock clock;
@@ -56,6 +57,8 @@ public final class FanotifyExecSource implements ExecSource {
     private final LongAdder mountsMarked = new LongAdder();
     private final LongAdder mountMarksFailed = new LongAdder();
     private final LongAdder hostByMount = new LongAdder();
+    /** Execs whose attribution had to set a fact aside, by reason (see {@link #doubtful()}). */
+    private final Map<String, LongAdder> doubtful = new ConcurrentHashMap<>();
     private final MountOwners mountOwners = new MountOwners();
     private final Object lifecycle = new Object();
 
@@ -66,9 +69,11 @@ public final class FanotifyExecSource implements ExecSource {
     private volatile ExecEventSink sink;
     /** The host's mount namespace (inode), 0 when unknown: an exec seen in it is a host process's. */
     private volatile long hostMountNs;
+    /** The device of the host's root filesystem (an overlay on some nodes: not a container's), 0 when unknown. */
+    private volatile long hostRootDev;
     private final HostMountTable sharedMountTable;
     private ContainerMountWatcher mountWatcher;
-    private HostMountTable mountTable;
+    private volatile HostMountTable mountTable;
     private boolean ownsMountTable;
     private java.util.concurrent.ScheduledExecutorService memfdRescans;
     private volatile boolean running;
@@ -124,12 +129,14 @@ public final class FanotifyExecSource implements ExecSource {
             Path cgroup2 = config.cgroup2Root() != null ? config.cgroup2Root() : CgroupMounts.unifiedAtHostRoot(config.procRoot()).orElse(null);
             running = true;
             this.sink = sink;
-            ReaderLoop loop = new ReaderLoop(sink, new ProcessFactsReader(nat, config.procRoot(), cgroup2, 100));
+            ReaderLoop loop = new ReaderLoop(sink, new ProcessFactsReader(nat, config.procRoot(), cgroup2, 100),
+                    hostProcess);
             reader = new Thread(loop, "fanotify-exec-reader");
             reader.setDaemon(true);
             reader.start();
             if (hostProcess > 0) {
                 hostMountNs = mountNamespaceOf(hostProcess);
+                hostRootDev = deviceOf(config.procRoot().resolve(hostProcess + "/root"));
                 startMountWatcher(hostProcess, cgroup2);
             }
             log.info("fanotify exec source started (host root marked: {}, cgroup2 at {}, new mounts watched through"
@@ -170,9 +177,18 @@ public final class FanotifyExecSource implements ExecSource {
         }
     }
 
+    private static long deviceOf(Path path) {
+        try {
+            return ((Number) java.nio.file.Files.getAttribute(path, "unix:dev")).longValue();
+        } catch (IOException | RuntimeException e) {
+            return 0L;
+        }
+    }
+
     private void startMountWatcher(int hostProcess, Path cgroup2) {
         layers.addNamespaceOf(hostProcess); // the overlays of containers the runtime mounts in the host's namespace
         FanotifyGroup g = group;
+        LayerDirBirths noticeBirths = new LayerDirBirths(nat);
         mountWatcher = new ContainerMountWatcher(nat, config.procRoot(), hostProcess, new ContainerMountWatcher.Marker() {
             @Override
             public MarkKind mark(Path path) throws IOException {
@@ -183,7 +199,7 @@ public final class FanotifyExecSource implements ExecSource {
             public void unmark(Path path) {
                 g.unmark(path);
             }
-        }, layers::refresh, mountOwners, new ProcessFactsReader(nat, config.procRoot(), cgroup2, 100), mountsMarked,
+        }, layers::refresh, noticed -> layers.noticed(noticed, noticeBirths), mountOwners, new ProcessFactsReader(nat, config.procRoot(), cgroup2, 100), mountsMarked,
                 mountMarksFailed);
         ProcessFactsReader facts = new ProcessFactsReader(nat, config.procRoot(), cgroup2, 100);
         ProcessRescanner memory = new ProcessRescanner(nat, config.procRoot(), facts, new ExecutedFileInspector(nat),
@@ -215,7 +231,8 @@ public final class FanotifyExecSource implements ExecSource {
                 log.info("fanotify: the shared mount table watcher reads {}, not {}: watching {} too",
                         sharedMountTable.source(), hostMountInfo, hostMountInfo);
             }
-            mountTable = new HostMountTable(hostMountInfo, System::nanoTime);
+            mountTable = new HostMountTable(hostMountInfo, config.procRoot().resolve(hostProcess + "/ns/mnt"),
+                    config.procRoot().resolve("self/ns/mnt"), System::nanoTime);
             ownsMountTable = true;
         }
         // the mounts there now are marked before start() returns
@@ -269,9 +286,49 @@ public final class FanotifyExecSource implements ExecSource {
         return l == null ? Map.of() : l.goneLayerPlacements();
     }
 
+    /**
+     * The kernel's mount notices the host mount table's watcher reads (see {@code host.MountNotifications}):
+     * described (mounts described at their attach), gone (attached mounts detached before their notice was read:
+     * nothing known of them), dropped (notices lost), transient (mounts that came and went between two reads of the
+     * table, known from the notices alone), unavailable (1 when the notices cannot be had: the table reads alone).
+     */
+    public Map<String, Long> mountNotices() {
+        HostMountTable t = mountTable;
+        java.util.Optional<Map<String, Long>> notices = t == null ? java.util.Optional.empty() : t.notices();
+        Map<String, Long> out = new java.util.HashMap<>(notices.orElse(Map.of()));
+        out.put("transient", t == null ? 0L : t.transients());
+        out.put("unavailable", notices.isPresent() ? 0L : 1L);
+        return out;
+    }
+
     /** Execs whose overlay device served more than one container between their queueing and their read. */
     public long execsAmongReusedDevices() {
         return mountOwners.severalLivesFit();
+    }
+
+    /**
+     * Execs whose placement set aside what contradicted their file, by reason: {@code pid_reused} (/proc at the
+     * event's pid showed a process of the host's mount namespace, or of another container than the one whose mount
+     * the file was opened through: the pid was given to another process before the event was read, so the exec is
+     * placed by its file alone), {@code overlay_unseen} (an exec of a file on an overlay no read of the mount tables
+     * had shown: whether it is the writable layer's cannot be told).
+     */
+    public Map<String, Long> doubtful() {
+        Map<String, Long> out = new java.util.TreeMap<>();
+        for (String reason : DOUBTFUL_REASONS) {
+            LongAdder n = doubtful.get(reason);
+            out.put(reason, n == null ? 0L : n.sum());
+        }
+        Map<String, Long> fromLayers = layers == null ? Map.of() : layers.doubtful();
+        fromLayers.forEach((k, v) -> out.merge(k, v, Long::sum));
+        return out;
+    }
+
+    /** The reasons {@link #doubtful()} counts. */
+    public static final List<String> DOUBTFUL_REASONS = List.of("pid_reused", "overlay_unseen");
+
+    private void countDoubtful(String reason) {
+        doubtful.computeIfAbsent(reason, k -> new LongAdder()).increment();
     }
 
     /** Processes emitted by overflow rescans (also counted in delivered when the sink accepted them). */
@@ -369,6 +426,7 @@ public final class FanotifyExecSource implements ExecSource {
         private final ExecEventSink sink;
         private final ProcessFactsReader procReader;
         private final ExecutedFileInspector inspector;
+        private final HostPaths hostPaths;
         private final ExecEventAssembler assembler;
         private final ExecCorrelator correlator;
         private final ByteBuffer buf;
@@ -379,7 +437,10 @@ public final class FanotifyExecSource implements ExecSource {
         /** Execs that may be drift, refused by a full pipeline queue, offered again before anything newer. */
         private final java.util.ArrayDeque<ExecEvent> backlog = new java.util.ArrayDeque<>();
 
-        ReaderLoop(ExecEventSink sink, ProcessFactsReader procReader) {
+        ReaderLoop(ExecEventSink sink, ProcessFactsReader procReader, int hostProcess) {
+            this.hostPaths = new HostPaths(nat.libc, nat.libc.open(config.procRoot().resolve(
+                    (hostProcess > 0 ? Integer.toString(hostProcess) : "self") + "/root").toString(),
+                    Native.O_RDONLY | Native.O_CLOEXEC | O_DIRECTORY));
             this.sink = sink;
             this.procReader = procReader;
             this.inspector = new ExecutedFileInspector(nat);
@@ -436,6 +497,7 @@ public final class FanotifyExecSource implements ExecSource {
                     countLost("queue_full");
                 }
                 backlog.clear();
+                hostPaths.close();
             }
         }
 
@@ -505,7 +567,7 @@ public final class FanotifyExecSource implements ExecSource {
                 countLost("fd_unreadable");
                 return;
             }
-            ExecCorrelator.Part part = new ExecCorrelator.Part(file, layers.resolve(file));
+            ExecCorrelator.Part part = new ExecCorrelator.Part(file, layers.resolve(file, () -> hostPaths.of(fd)));
             correlator.accept(pid, part, System.nanoTime(), queuedAfterNs, p -> factsOf(p, part));
         }
 
@@ -523,7 +585,63 @@ public final class FanotifyExecSource implements ExecSource {
                 hostByMount.increment();
                 return new ProcessFacts(pid, 0, -1, -1, 0L, "", 0L, hostNs);
             }
-            return procReader.read(pid); // completed by the mounts' owners when emitted (the exec's time is known then)
+            // checked against its file and completed by the mounts' owners when emitted (all its opens known then)
+            return procReader.read(pid);
+        }
+
+        /**
+         * The group's facts from /proc, or unknown ones when they cannot be its process's (see {@link #reusedPid}):
+         * counted and logged, the exec is then placed by its file.
+         */
+        private ProcessFacts checked(ExecCorrelator.Group g) {
+            long hostNs = hostMountNs;
+            ProcessFacts facts = g.process;
+            if (hostNs == 0L || facts.mountNsId() != hostNs) {
+                return facts;
+            }
+            ExecCorrelator.Part onOverlay = null;
+            for (List<ExecCorrelator.Part> parts : List.of(g.primary, g.interpreter)) {
+                for (ExecCorrelator.Part part : parts) {
+                    if (mountOwners.hostMount(part.file().mountId(), part.file().dev())) {
+                        return facts; // opened through a mount of the host's namespace: a host process may have
+                    }
+                    if (onOverlay == null && reusedPid(facts, part, hostNs) != null) {
+                        onOverlay = part;
+                    }
+                }
+            }
+            if (onOverlay == null) {
+                return facts;
+            }
+            ExecutedFile file = onOverlay.file();
+            countDoubtful("pid_reused");
+            log.info("fanotify: the exec of {} (dev {}, ino {}, mount {}) by pid {} was read after that pid went to"
+                    + " another process ({}): /proc is set aside, the exec is placed by its file"
+                    + " (drift.fanotify.doubtful{{reason=\"pid_reused\"}})", file.path(), file.dev(), file.ino(),
+                    file.mountId(), g.pid, reusedPid(facts, onOverlay, hostNs));
+            return ProcessFacts.unknown(g.pid);
+        }
+
+        /**
+         * Why the process /proc shows at the exec's pid cannot be the one that exec'd {@code part} (fanotify events
+         * carry a pid only; pids are reused once freed, within a minute on a node that execs thousands of times a
+         * second), or null when it may be. A file of a container's overlay (not the host's root), not opened through
+         * a mount of the host's namespace (checked before: a host process's path walk only crosses its own
+         * namespace's mounts), was not exec'd by a process of the host's namespace. (Another container's process at
+         * that pid is not told apart: a container's mounts are learned from one process, and a process that made its
+         * own namespace has copies of them with other ids.)
+         */
+        private String reusedPid(ProcessFacts facts, ExecCorrelator.Part part, long hostNs) {
+            if (!facts.known() || facts.mountNsId() == 0L || facts.mountNsId() != hostNs) {
+                return null;
+            }
+            ExecutedFile file = part.file();
+            long overlayDev = file.onOverlay() ? file.dev() : part.layer().overlay() ? part.layer().overlayDev() : 0L;
+            if (overlayDev != 0L && overlayDev != hostRootDev) {
+                return "a process of the host's mount namespace, comm " + facts.comm() + ", started "
+                        + facts.startTimeNs() + " ns after boot";
+            }
+            return null;
         }
 
         /**
@@ -569,6 +687,14 @@ public final class FanotifyExecSource implements ExecSource {
                     : g.firstSeenNanos;
             ExecEvent e = assembler.assemble(g.pid, completed(g, at), g.primary, g.interpreter, g.mergedInterpreter, comm,
                     at);
+            if (log.isDebugEnabled() && (e.flags().overlay() || e.flags().unlinked())) {
+                log.debug("fanotify exec pid {} {} dev {} ino {} overlay {} upper {} unlinked {}: cgroup {} mount ns {},"
+                        + " process {}, at {} ms before its read (placed by creation time: {}), queued after {} ms"
+                        + " before", g.pid, e.filename(), e.file().dev(), e.file().ino(), e.flags().overlay(),
+                        e.flags().upperLayer(), e.flags().unlinked(), e.cgroupId(), e.mountNsId(),
+                        g.process.known() ? "read" : "gone", (g.firstSeenNanos - at) / 1_000_000L, placedAt != 0L,
+                        (g.firstSeenNanos - g.queuedAfterNanos) / 1_000_000L);
+            }
             offer(e);
         }
 
@@ -627,7 +753,7 @@ public final class FanotifyExecSource implements ExecSource {
          * mount namespace by any of its opens' mounts (the twin report's mount is the container's) or container root.
          */
         private ProcessFacts completed(ExecCorrelator.Group g, long at) {
-            ProcessFacts facts = g.process;
+            ProcessFacts facts = checked(g);
             for (List<ExecCorrelator.Part> parts : List.of(g.primary, g.interpreter)) {
                 for (ExecCorrelator.Part part : parts) {
                     facts = mountOwners.completed(g.pid, facts, part.file().mountId(), at);

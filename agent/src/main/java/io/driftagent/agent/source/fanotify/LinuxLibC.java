@@ -27,4 +27,9 @@ public interface LinuxLibC extends HostLibC {
 
     @ssize_t long readlink(String pathname, ByteBuffer buf, long size);
 
+    /** {@code handle}: a {@code struct file_handle} with room for its bytes; {@code mountId}: an int written. */
+    int name_to_handle_at(int dirFd, String pathname, ByteBuffer handle, ByteBuffer mountId, int flags);
+
+    int open_by_handle_at(int mountFd, ByteBuffer handle, int flags);
+
 }

@@ -120,10 +120,21 @@ final class MountOwners {
         }
         if (fits > 1) {
             severalLivesFit.increment();
-            LOG.debug("an exec on overlay dev {} queued after {} and read at {} fits {} lives of that device: timed in"
-                    + " the first", dev, queuedAfterNanos, readNanos, fits);
+            LOG.info("an exec on overlay dev {} queued {} ms before it was read fits {} lives (containers) of that"
+                    + " device, mounted and unmounted at {} (ms before the read; -1: still mounted): timed in the"
+                    + " first, its container may be the wrong one (drift.fanotify.reused.device)", dev,
+                    (readNanos - queuedAfterNanos) / 1_000_000L, fits, describe(lives, readNanos));
         }
         return fits == 0 ? readNanos : first;
+    }
+
+    private static String describe(java.util.Collection<long[]> lives, long readNanos) {
+        StringBuilder out = new StringBuilder();
+        for (long[] life : lives) {
+            out.append(out.length() == 0 ? "[" : ", [").append((readNanos - life[0]) / 1_000_000L).append(", ")
+                    .append(life[1] < 0 ? -1 : (readNanos - life[1]) / 1_000_000L).append(']');
+        }
+        return out.toString();
     }
 
     /** Execs whose overlay device had more than one life (container) between their queueing and their read. */

@@ -114,6 +114,9 @@ public final class OverlayLayers {
     }
 
     private static final int MAX_UPPER_LIVES = 8192;
+    private static final int MAX_NOTICED_BIRTHS = 4096;
+    /** writable layer dir -> its creation time, read at its overlay's mount notice, until a refresh takes it */
+    private final Map<Path, DirBirth> noticedBirths = new ConcurrentHashMap<>();
     private static final long EPOCH_SLACK_NANOS = 1_000_000L; // the clock's millisecond
     private static final long UNLINKED_BEFORE_MARGIN_NANOS = 100_000_000L;
     private final List<UpperLife> upperLives = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -123,6 +126,11 @@ public final class OverlayLayers {
     private final java.util.concurrent.atomic.LongAdder goneLayerPlaced = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder goneLayerAmbiguous = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder goneLayerUnknown = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder overlayUnseen = new java.util.concurrent.atomic.LongAdder();
+    /** Overlay devices an {@code overlay_unseen} exec was logged at INFO for (once each; bounded by the node's). */
+    private final Set<Long> unseenLogged = ConcurrentHashMap.newKeySet();
+    private final java.util.concurrent.atomic.LongAdder seenOnlyByTheWatcher = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder staleLayerMounts = new java.util.concurrent.atomic.LongAdder();
 
     public OverlayLayers(Path procRoot, Clock clock) {
         this(procRoot, clock, NoFollowRootedFiles.create());
@@ -155,6 +163,19 @@ public final class OverlayLayers {
     }
 
     /**
+     * Execs whose place could not be told and were not placed (see {@code FanotifyExecSource#doubtful}): by reason,
+     * {@code overlay_unseen}.
+     */
+    public Map<String, Long> doubtful() {
+        return Map.of("overlay_unseen", overlayUnseen.sum());
+    }
+
+    /** Overlays the host mount table's watcher saw that were gone before any read of the layers showed them. */
+    public long seenOnlyByTheWatcher() {
+        return seenOnlyByTheWatcher.sum();
+    }
+
+    /**
      * What tells the overlay mounted on {@code dev} from another one given the same (reused) device later, to compare
      * with {@code equals} (its mount point and layers; nothing allocated); null when no known overlay has that device.
      */
@@ -172,6 +193,52 @@ public final class OverlayLayers {
     }
 
     public synchronized void refresh() {
+        refresh(List.of());
+    }
+
+    /**
+     * An overlay the host mount table's watcher saw change: when it was mounted and when unmounted (CLOCK_MONOTONIC,
+     * as the kernel's notice or the table read told; {@code -1}: not seen, e.g. still mounted, or unmounted only).
+     */
+    public record SeenOverlay(OverlayMount overlay, long mountedNanos, long unmountedNanos) {
+        public SeenOverlay {
+            java.util.Objects.requireNonNull(overlay, "overlay");
+        }
+    }
+
+    /**
+     * A new overlay as the kernel's notice of its mount describes it (on the notice reader's thread, while it is
+     * mounted): its writable layer's creation time is read now, so it is known even when the layer is deleted before
+     * any read of the mount tables shows the overlay. {@code births} is the notice thread's own (never one a
+     * refresh holds).
+     */
+    void noticed(OverlayMount m, DirBirths births) {
+        if (m.upperDir() == null) {
+            return;
+        }
+        DirBirth born = births.of(m.upperDir());
+        if (born != null) {
+            if (noticedBirths.size() >= MAX_NOTICED_BIRTHS) {
+                noticedBirths.clear();
+            }
+            noticedBirths.put(m.upperDir(), born);
+        }
+    }
+
+    /** The creation time of a writable layer directory: read now, else as read at its overlay's notice. */
+    private DirBirth birthOf(Path upperDir) {
+        DirBirth born = dirBirths.of(upperDir);
+        DirBirth noticed = noticedBirths.remove(upperDir);
+        return born != null ? born : noticed;
+    }
+
+    /**
+     * Re-reads the mount tables; {@code seenMounted} are overlays the host mount table's watcher has just seen
+     * mounted. One of those this read no longer shows, and no read showed before, lived shorter than the time between
+     * the watcher's read and this one: it is kept as gone (with its writable layer's creation time while that layer
+     * is still there), so its late execs are told from the image's and placed like those of any other ended overlay.
+     */
+    public synchronized void refresh(java.util.Collection<SeenOverlay> seenMounted) {
         Map<Long, OverlayMount> next = new HashMap<>();
         readInto(procRoot.resolve("self/mountinfo"), next);
         for (Integer pid : new ArrayList<>(extraPids)) {
@@ -184,14 +251,59 @@ public final class OverlayLayers {
         for (OverlayMount old : byDev.values()) {
             if (!old.equals(next.get(old.dev()))) {
                 retire(old, now);
-                retireUpperLife(old, nowNanos, now * 1_000_000L);
+                long gone = nowNanos;
+                for (SeenOverlay seen : seenMounted) {
+                    if (seen.unmountedNanos() >= 0 && seen.mountedNanos() < 0 && seen.overlay().equals(old)) {
+                        gone = Math.min(gone, seen.unmountedNanos()); // as the kernel's notice told
+                    }
+                }
+                retireUpperLife(old, gone, gone + (now * 1_000_000L - nowNanos));
+            }
+        }
+        long epochMinusMonotonic = now * 1_000_000L - nowNanos;
+        for (SeenOverlay seen : seenMounted) {
+            if (seen.mountedNanos() < 0 && seen.unmountedNanos() >= 0) {
+                // an overlay a read found gone before the watcher did: its life ends when the kernel said
+                for (int i = 0; i < upperLives.size(); i++) {
+                    UpperLife l = upperLives.get(i);
+                    if (l.overlay().equals(seen.overlay()) && l.goneNanos() > seen.unmountedNanos()) {
+                        upperLives.set(i, l.gone(seen.unmountedNanos(), seen.unmountedNanos() + epochMinusMonotonic));
+                    }
+                }
+            }
+        }
+        for (SeenOverlay seen : seenMounted) {
+            OverlayMount m = seen.overlay();
+            if (seen.mountedNanos() >= 0 && !m.equals(next.get(m.dev())) && !m.equals(byDev.get(m.dev())) && !retiredAlready(m)) {
+                // mounted and unmounted again before this read (told by the kernel's notice, or read by the host
+                // table's watcher a moment before): kept as gone, timed as it was seen
+                retire(m, now);
+                seenOnlyByTheWatcher.increment();
+                DirBirth born = m.upperDir() == null ? null : birthOf(m.upperDir());
+                long gone = seen.unmountedNanos() >= 0 ? seen.unmountedNanos() : nowNanos;
+                long mounted = Math.min(seen.mountedNanos(), gone);
+                if (born != null) {
+                    upperLives.add(new UpperLife(m, born, mounted, gone, gone + epochMinusMonotonic,
+                            mounted + epochMinusMonotonic));
+                } else {
+                    log.debug("overlay dev {}: its writable layer {} was deleted before its creation time was read",
+                            m.dev(), m.upperDir());
+                }
+                log.debug("overlay dev {} (upper {}) was unmounted before its mount table was read: kept as gone",
+                        m.dev(), m.upperDir());
             }
         }
         for (OverlayMount m : next.values()) {
             if (m.upperDir() != null && !m.equals(byDev.get(m.dev()))) {
-                DirBirth born = dirBirths.of(m.upperDir());
+                DirBirth born = birthOf(m.upperDir());
+                long mounted = nowNanos;
+                for (SeenOverlay seen : seenMounted) {
+                    if (seen.mountedNanos() >= 0 && seen.overlay().equals(m)) {
+                        mounted = Math.min(mounted, seen.mountedNanos());
+                    }
+                }
                 if (born != null) {
-                    upperLives.add(new UpperLife(m, born, nowNanos, -1L, -1L, now * 1_000_000L));
+                    upperLives.add(new UpperLife(m, born, mounted, -1L, -1L, now * 1_000_000L));
                 }
             }
         }
@@ -215,6 +327,18 @@ public final class OverlayLayers {
         layerByMountId.values().removeIf(l -> !l.overlay().equals(next.get(l.overlay().dev())));
         notLayerMountIds.clear();
         lastRefreshMs = clock.millis();
+    }
+
+    private boolean retiredAlready(OverlayMount m) {
+        List<Retired> list = retired.get(m.dev());
+        if (list != null) {
+            for (Retired r : list) {
+                if (r.overlay().equals(m)) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     private void retire(OverlayMount old, long nowMs) {
@@ -247,6 +371,14 @@ public final class OverlayLayers {
     }
 
     public LayerResolution resolve(ExecutedFile f) {
+        return resolve(f, () -> null);
+    }
+
+    /**
+     * @param hostPath where the file is on its filesystem through the host root's mount ({@link HostPaths}), asked
+     *                 only for a deleted file no layer the agent knows holds; null when it cannot be told
+     */
+    LayerResolution resolve(ExecutedFile f, java.util.function.Supplier<String> hostPath) {
         if (f.onOverlay()) {
             OverlayMount m = byDev.get(f.dev());
             if (m == null && (unknownOverlayDevs.add(f.dev()) || maybeRefresh())) {
@@ -268,6 +400,26 @@ public final class OverlayLayers {
                 withCurrent.add(new Retired(m, clock.millis()));
                 before = withCurrent;
             }
+            if (m == null && before == null) {
+                // marked (its mount line was read), but no read of the layers showed it: nothing to tell its writable
+                // layer's files from its image's by
+                overlayUnseen.increment();
+                if (unseenLogged.size() >= 4096) {
+                    unseenLogged.clear();
+                }
+                log.atLevel(unseenLogged.add(f.dev()) ? org.slf4j.event.Level.INFO : org.slf4j.event.Level.DEBUG).log("exec of {} (dev {}, ino {}) on an overlay no mount table read showed: whether it is its"
+                        + " writable layer's cannot be told (drift.fanotify.doubtful{{reason=\"overlay_unseen\"}})",
+                        f.path(), f.dev(), f.ino());
+            }
+            if (before != null && !before.isEmpty()) {
+                // the device served more than one overlay: the one whose writable layer holds this very inode at this
+                // path is the file's (a file created in the layer has its real inode number on the overlay), and the
+                // exec is timed in that overlay's life, not in whichever life of the device its read fits first
+                LayerResolution exact = byInodeInAWritableLayer(f, m, before);
+                if (exact != null) {
+                    return exact;
+                }
+            }
             boolean unlinkedWithLayer = false;
             if (!upper && before != null) {
                 upper = inAGoneUpperLayer(f, m, before);
@@ -277,6 +429,16 @@ public final class OverlayLayers {
             return new LayerResolution(true, upper, f.dev(), 0L, unlinkedWithLayer);
         }
         Layer cached = layerByMountId.get(f.mountId());
+        if (cached != null && !cached.upper() && (f.deleted() || f.nlink() == 0)) {
+            // no image layer's file is deleted while a container uses it: this mount id, learned from another
+            // container's clone of a layer it shares with this overlay (containers of one image share its layer
+            // directories), was freed with that container and given to a clone of another overlay's writable layer
+            layerByMountId.remove(f.mountId());
+            staleLayerMounts.increment();
+            log.debug("mount id {} was a clone of the image layer {}; a deleted file opened through it is another"
+                    + " overlay's: {}", f.mountId(), cached.dir(), f.path());
+            cached = null;
+        }
         if (cached != null && sameInode(cached.dir(), f.path(), f.dev(), f.ino())) {
             return new LayerResolution(true, cached.upper(), cached.overlay().dev());
         }
@@ -286,7 +448,7 @@ public final class OverlayLayers {
             return new LayerResolution(true, cached.upper(), cached.overlay().dev());
         }
         if (cached == null && mayBeInAGoneLayer(f)) {
-            LayerResolution gone = inADeletedUpperLayer(f);
+            LayerResolution gone = inADeletedUpperLayer(f, hostPath);
             if (gone != null) {
                 return gone;
             }
@@ -324,10 +486,22 @@ public final class OverlayLayers {
      * The deleted writable layer {@code f} was created in (see the class comment), or null: not placed (counted).
      * Such a layer's overlay is gone, so the exec is timed in the middle of that overlay's life as the agent saw it.
      */
-    private LayerResolution inADeletedUpperLayer(ExecutedFile f) {
+    private LayerResolution inADeletedUpperLayer(ExecutedFile f, java.util.function.Supplier<String> hostPath) {
+        UpperLife byPath = byHostPath(f, hostPath.get());
+        if (byPath != null) {
+            goneLayerPlaced.increment();
+            log.debug("{} (deleted, ino {}) placed in the deleted writable layer {} of overlay dev {} by its path on the"
+                    + " host", f.path(), f.ino(), byPath.overlay().upperDir(), byPath.overlay().dev());
+            return placedIn(byPath, f);
+        }
         UpperLife match = null;
         int matches = 0;
+        List<String> candidates = new ArrayList<>(2);
+        java.util.Set<Path> counted = new java.util.HashSet<>();
         for (UpperLife l : upperLives) {
+            if (!counted.add(l.overlay().upperDir())) {
+                continue; // the same writable layer mounted twice (the runtime's own temporary mount of a snapshot)
+            }
             if (l.born().dev() != f.dev() || l.born().birthNanos() > f.birthNanos()
                     || l.goneEpochNanos() >= 0 && f.birthNanos() > l.goneEpochNanos() + EPOCH_SLACK_NANOS) {
                 continue;
@@ -335,35 +509,97 @@ public final class OverlayLayers {
             if (!Files.isDirectory(l.overlay().upperDir(), LinkOption.NOFOLLOW_LINKS)) {
                 matches++;
                 match = l;
+                candidates.add(describe(l, "deleted"));
             } else if (couldHaveHeld(l.overlay(), f)) {
                 // a writable layer still there could have held it too (deleted by its own container): not placed
                 matches++;
                 match = null;
+                candidates.add(describe(l, "still there"));
             }
         }
         if (matches == 1 && match != null) {
             goneLayerPlaced.increment();
-            long end = match.goneNanos() >= 0 ? match.goneNanos() : nanoClock.getAsLong();
-            long mid = match.seenNanos() + (end - match.seenNanos()) / 2;
             log.debug("{} (deleted, ino {}) placed in the deleted writable layer {} of overlay dev {} by its creation"
                     + " time", f.path(), f.ino(), match.overlay().upperDir(), match.overlay().dev());
-            // unlinked while its overlay was still mounted: by a process of the container (fileless), not with its layer
-            // (filesystems stamp ctime from a coarse clock, a tick or more behind: only a clear margin says "before")
-            boolean withLayer = f.changeNanos() == ExecutedFile.UNKNOWN
-                    || f.changeNanos() + UNLINKED_BEFORE_MARGIN_NANOS >= match.lastMountedEpochNanos();
-            return new LayerResolution(true, true, match.overlay().dev(), mid == 0L ? 1L : mid, withLayer);
+            return placedIn(match, f);
         }
         if (matches > 1) {
             goneLayerAmbiguous.increment();
             log.info("exec of the deleted file {} (ino {}, dev {}): {} deleted writable layers of containers alive at"
                     + " the time it was created could hold it; not placed (drift.fanotify.gone.layer"
-                    + "{{outcome=\"ambiguous\"}})", f.path(), f.ino(), f.dev(), matches);
+                    + "{{outcome=\"ambiguous\"}}): {}", f.path(), f.ino(), f.dev(), matches, candidates);
         } else {
             goneLayerUnknown.increment();
             log.debug("exec of the deleted file {} (ino {}, dev {}): no deleted writable layer the agent saw fits it",
                     f.path(), f.ino(), f.dev());
         }
         return null;
+    }
+
+    /**
+     * Of the overlays that had the file's device (the current one and those gone), the one whose writable layer holds
+     * a regular file with the event's inode number at the event's path, placed and timed in its life; null when not
+     * exactly one does, or its life is not known.
+     */
+    private LayerResolution byInodeInAWritableLayer(ExecutedFile f, OverlayMount current, List<Retired> before) {
+        List<OverlayMount> all = new ArrayList<>();
+        if (current != null) {
+            all.add(current);
+        }
+        before.forEach(r -> all.add(r.overlay()));
+        OverlayMount found = null;
+        for (OverlayMount m : all) {
+            if (m.upperDir() != null && !m.equals(found) && sameInode(m.upperDir(), relativeTo(m, f.path()), -1, f.ino())) {
+                if (found != null) {
+                    return null;
+                }
+                found = m;
+            }
+        }
+        if (found == null) {
+            return null;
+        }
+        for (UpperLife l : upperLives) {
+            if (l.overlay().equals(found)) {
+                return placedIn(l, f);
+            }
+        }
+        return null;
+    }
+
+    /** {@code f} placed in the writable layer of {@code life}, timed in the middle of that overlay's life. */
+    private LayerResolution placedIn(UpperLife life, ExecutedFile f) {
+        long end = life.goneNanos() >= 0 ? life.goneNanos() : nanoClock.getAsLong();
+        long mid = life.seenNanos() + (end - life.seenNanos()) / 2;
+        // unlinked while its overlay was still mounted: by a process of the container (fileless), not with its layer
+        // (filesystems stamp ctime from a coarse clock, a tick or more behind: only a clear margin says "before")
+        boolean withLayer = f.changeNanos() == ExecutedFile.UNKNOWN
+                || f.changeNanos() + UNLINKED_BEFORE_MARGIN_NANOS >= life.lastMountedEpochNanos();
+        return new LayerResolution(true, true, life.overlay().dev(), mid == 0L ? 1L : mid, withLayer);
+    }
+
+    /**
+     * The one overlay life whose writable layer directory is where {@code hostPath} (the file's path through the host
+     * root's mount) lies, the latest such when the layer was mounted more than once; null when none or unknown.
+     */
+    private UpperLife byHostPath(ExecutedFile f, String hostPath) {
+        if (hostPath == null) {
+            return null;
+        }
+        UpperLife found = null;
+        for (UpperLife l : upperLives) {
+            String upper = l.overlay().upperDir().toString();
+            if (hostPath.startsWith(upper + "/") && l.born().dev() == f.dev()
+                    && (found == null || l.seenNanos() >= found.seenNanos())) {
+                found = l;
+            }
+        }
+        return found;
+    }
+
+    private static String describe(UpperLife l, String state) {
+        return l.overlay().upperDir() + " (" + state + ", overlay dev " + l.overlay().dev() + " at "
+                + l.overlay().mountPoint() + ", created " + l.born().birthNanos() + ", gone " + l.goneEpochNanos() + ")";
     }
 
     /**

@@ -16,8 +16,12 @@ final class OverlayMountTable {
     }
 
     static List<OverlayMount> overlays(String mountinfo) {
+        return overlays(PARSER.parse(mountinfo));
+    }
+
+    static List<OverlayMount> overlays(List<MountInfoEntry> entries) {
         List<OverlayMount> out = new ArrayList<>();
-        for (MountInfoEntry entry : PARSER.parse(mountinfo)) {
+        for (MountInfoEntry entry : entries) {
             if (!entry.fsType().equals("overlay")) {
                 continue;
             }

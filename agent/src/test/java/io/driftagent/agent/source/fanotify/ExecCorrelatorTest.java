@@ -37,6 +37,35 @@ class ExecCorrelatorTest {
     }
 
     @Test
+    void aWritableLayersStaticElfExecdAfterADynamicOneWhoseLoaderCouldNotBeLocatedIsAnExecNotItsLoader() {
+        // given a dynamic shell exec'd by pid 7, whose PT_INTERP cannot be resolved any more (the process is gone),
+        // and the kernel's event of its ld.so open merged away
+        accept(7, real(500, 69, "/bin/dash", Format.ELF_WITH_INTERPRETER), 0);
+        // when the same pid execs a static drop from the writable layer within the window
+        Part drop = new Part(new ExecutedFile(EXT4, 600, 1, 70, 0xef53L, "/tmp/drop", false, Format.ELF_STANDALONE, ""),
+                new LayerResolution(true, true, OVL));
+        accept(7, drop, 1);
+
+        correlator.flushAll();
+
+        // then the drop is an exec of its own, not absorbed as the shell's ld.so
+        assertThat(emitted).hasSize(2);
+        assertThat(emitted.get(1).primary).extracting(p -> p.file().ino()).containsExactly(600L);
+        assertThat(correlator.unverifiedNotAbsorbed()).isEqualTo(1);
+    }
+
+    @Test
+    void anImageLayersStaticElfAfterADynamicOneWhoseLoaderCouldNotBeLocatedIsStillTakenForItsLoader() {
+        accept(7, real(500, 69, "/bin/dash", Format.ELF_WITH_INTERPRETER), 0);
+        accept(7, real(400, 69, "/lib/ld-linux-x86-64.so.2", Format.ELF_STANDALONE), 1);
+
+        correlator.flushAll();
+
+        assertThat(emitted).hasSize(1);
+        assertThat(emitted.get(0).primary).extracting(p -> p.file().ino()).containsExactly(500L);
+    }
+
+    @Test
     void theTwinReportsOfOneOpenAreOneExec() {
         accept(7, real(100, 69, "/bin/app", Format.ELF_STANDALONE), 0);
         accept(7, overlay(100, "/bin/app", Format.ELF_STANDALONE), 1);

@@ -1,0 +1,180 @@
+package io.driftagent.agent.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.driftagent.agent.fixture.BusyboxImage;
+import io.driftagent.agent.fixture.ContainerdHost;
+import io.driftagent.agent.fixture.HostCommands;
+import io.driftagent.agent.fixture.tier.TestTiers;
+import java.lang.reflect.Method;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * A fanotify event carries a pid only, and pids are reused once freed: on a node that execs thousands of processes a
+ * second they wrap within a minute, while the exec reader may lag seconds behind. Made to happen every time here: the
+ * exec reader is held while a container's drop runs and exits, its pid is given to a host process (through
+ * {@code /proc/sys/kernel/ns_last_pid}), then the reader is released. /proc at that pid now describes a host process;
+ * the drop must still be alerted ADDED in its container, the contradiction counted, never taken for a host exec.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Tag(TestTiers.E2E)
+class FanotifyPidReuseEndToEndTest {
+
+    private static final String IMAGE = "docker.io/drift-e2e/busybox:f2-reuse";
+    private static final Duration ALERT_WAIT = Duration.ofSeconds(30);
+    private static final String DROP = "/tmp/sleep";
+    private static final String DROP_ARGUMENT = "2.371";
+    private static final Path NS_LAST_PID = Path.of("/proc/sys/kernel/ns_last_pid");
+
+    private final int suffix = ThreadLocalRandom.current().nextInt(1_000_000);
+    private final String target = "f2-reuse-" + suffix;
+    private final ContainerdHost containerd = new ContainerdHost("f2-e2e");
+
+    private Path work;
+    private AlertLog alerts;
+    private RunningAgent agent;
+
+    @BeforeAll
+    void startATargetContainerAndTheAgent() throws Exception {
+        assumeTrue(HostCommands.isRoot(), "needs root: the agent marks filesystems; containerd; ns_last_pid");
+        assertThat(ContainerdHost.available()).as("containerd is running (scripts/host-setup.sh starts it)").isTrue();
+        assertThat(BusyboxImage.available()).as("busybox-static at /bin/busybox").isTrue();
+        work = Files.createTempDirectory("f2-reuse");
+        containerd.importBusybox(work, IMAGE);
+        Path policy = Files.writeString(work.resolve("policy.yaml"), RunningAgent.ALERT_ON_EVERY_DRIFT);
+        alerts = new AlertLog(work.resolve("alerts.jsonl"));
+        agent = RunningAgent.startStandaloneAndAwaitReady(RunningAgent.standaloneFlags("fanotify", policy, alerts.file()));
+        containerd.run(IMAGE, target);
+        Thread.sleep(1000); // the mount watcher marks the container's filesystems and learns its mounts
+    }
+
+    @AfterAll
+    void stopEverything() {
+        if (agent != null) {
+            agent.close();
+        }
+        containerd.removeAll();
+        if (work != null) {
+            HostCommands.quietly("rm", "-rf", work.toString());
+        }
+    }
+
+    @Test
+    void aDropWhosePidWentToAHostProcessBeforeItsEventWasReadIsAlertedAddedInItsContainer() throws Exception {
+        // given the exec reader held
+        Thread reader = Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().equals("fanotify-exec-reader") && t.isAlive()).findFirst().orElseThrow();
+        String before = agent.get("/metrics").body();
+        Process host = null;
+        int dropPid;
+        suspend(reader, true);
+        try {
+            // when a process of the container runs a drop that exits
+            Process exec = new ProcessBuilder("ctr", "-n", containerd.namespace(), "task", "exec", "--exec-id",
+                    "f2-" + suffix, target, "/bin/sh", "-c",
+                    "cp /bin/busybox " + DROP + " && " + DROP + " " + DROP_ARGUMENT).inheritIO().start();
+            dropPid = awaitProcess(DROP + "\0" + DROP_ARGUMENT + "\0");
+            assertThat(exec.waitFor()).as("the drop ran").isZero();
+            awaitGone(dropPid);
+            // and its pid is given to a host process before its event is read
+            host = hostProcessWithPid(dropPid);
+        } finally {
+            suspend(reader, false);
+        }
+        try {
+            // then the drop is alerted ADDED in its container, with the path the process used
+            JsonNode alert = alerts.await(AlertLog.forPath(target, DROP), ALERT_WAIT).orElseThrow(() -> new AssertionError(
+                    "no alert for " + DROP + " (pid " + dropPid + ", then a host process's) in " + target + "; "
+                            + doubtful(safeMetrics()) + "; alerts:\n" + alerts));
+            assertThat(alert.path("drift").path("kind").asString()).as(alert.toString()).isEqualTo("ADDED");
+            assertThat(alert.path("process").path("pid").asInt()).as(alert.toString()).isEqualTo(dropPid);
+            // and the contradiction /proc showed is counted
+            assertThat(count(agent.get("/metrics").body(), "pid_reused")).as(doubtful(agent.get("/metrics").body()))
+                    .isGreaterThan(count(before, "pid_reused"));
+        } finally {
+            host.destroyForcibly();
+        }
+    }
+
+    private String safeMetrics() {
+        try {
+            return agent.get("/metrics").body();
+        } catch (Exception e) {
+            return "";
+        }
+    }
+
+    /** The pid of the process whose command line is {@code cmdline} (NUL-separated), waited for. */
+    private static int awaitProcess(String cmdline) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (System.nanoTime() < deadline) {
+            try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
+                for (Path proc : procs) {
+                    try {
+                        if (new String(Files.readAllBytes(proc.resolve("cmdline")), StandardCharsets.UTF_8)
+                                .equals(cmdline)) {
+                            return Integer.parseInt(proc.getFileName().toString());
+                        }
+                    } catch (java.io.IOException gone) {
+                        // exited meanwhile
+                    }
+                }
+            }
+            Thread.sleep(5);
+        }
+        throw new AssertionError("no process runs " + cmdline.replace('\0', ' '));
+    }
+
+    private static void awaitGone(int pid) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (Files.exists(Path.of("/proc/" + pid)) && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(Path.of("/proc/" + pid)).as("the drop exited").doesNotExist();
+    }
+
+    /** A host process ({@code sleep}) given pid {@code pid}: the kernel hands out ns_last_pid + 1 next. */
+    private static Process hostProcessWithPid(int pid) throws Exception {
+        for (int attempt = 0; attempt < 500; attempt++) {
+            Files.writeString(NS_LAST_PID, Integer.toString(pid - 1));
+            Process p = new ProcessBuilder("sleep", "120").start();
+            if (p.pid() == pid) {
+                return p;
+            }
+            p.destroyForcibly().waitFor();
+        }
+        throw new AssertionError("could not give pid " + pid + " to a host process (other processes took it first)");
+    }
+
+    private static long count(String exposition, String reason) {
+        Matcher m = Pattern.compile("^drift_fanotify_doubtful_total\\{reason=\"" + reason + "\"\\}\\s+([0-9.eE+-]+)$",
+                Pattern.MULTILINE).matcher(exposition);
+        return m.find() ? (long) Double.parseDouble(m.group(1)) : 0L;
+    }
+
+    private static String doubtful(String exposition) {
+        return String.join(", ", exposition.lines().filter(l -> l.startsWith("drift_fanotify_doubtful_total")
+                || l.startsWith("drift_pipeline_stopped_early_total") || l.startsWith("drift_attribution_execs_total"))
+                .toList());
+    }
+
+    /** Holds or releases a thread (Thread.suspend, deprecated but working on Java 17: test-only). */
+    private static void suspend(Thread thread, boolean hold) throws Exception {
+        Method method = Thread.class.getMethod(hold ? "suspend" : "resume");
+        method.invoke(thread);
+    }
+}
