@@ -446,6 +446,10 @@ public final class NativeFiles {
             return buffer.getLong(112) * 1_000_000_000L + (buffer.getInt(120) & 0xffffffffL);
         }
 
+        public long ctimeNs() {
+            return buffer.getLong(96) * 1_000_000_000L + (buffer.getInt(104) & 0xffffffffL);
+        }
+
         public int rdevMajor() {
             return buffer.getInt(128);
         }
@@ -459,7 +463,7 @@ public final class NativeFiles {
         }
 
         public FileFacts toFacts() {
-            return new FileFacts(type(), permissions(), size(), dev(), ino(), mtimeNs(), nlink());
+            return new FileFacts(type(), permissions(), size(), dev(), ino(), mtimeNs(), ctimeNs(), nlink());
         }
     }
 }

@@ -295,6 +295,47 @@ class OverlayDriftClassifierTest {
     }
 
     @Test
+    void aDropRewrittenWithItsSizeAndItsMtimeSetBackIsHashedAgain() throws Exception {
+        // given a drop classified (and hashed) once
+        Path drop = merged.resolve("tmp/dropper");
+        Files.write(drop, bytes("payload", 4000));
+        Classification first = classifier.classify(execOf("/tmp/dropper"), container);
+        FileTime mtime = Files.getLastModifiedTime(drop);
+        Thread.sleep(20); // past the coarse clock tick of timestamps on a kernel without fine-grained ctime
+
+        // when it is rewritten with other bytes of the same size and its mtime set back
+        Files.write(drop, bytes("implant", 4000));
+        Files.setLastModifiedTime(drop, mtime);
+        Classification second = classifier.classify(execOf("/tmp/dropper"), container);
+
+        // then the digest is the new content's, not the cached one
+        assertThat(Files.getLastModifiedTime(drop)).isEqualTo(mtime);
+        assertThat(first.sha256()).isEqualTo(sha256OfBytes(bytes("payload", 4000)));
+        assertThat(second.sha256()).isEqualTo(sha256(drop)).isNotEqualTo(first.sha256());
+        assertThat(classifier.filesHashed()).isEqualTo(2);
+    }
+
+    @Test
+    void aChmodCopyUpRewrittenWithTheImagesSizeAndItsMtimeSetBackIsModifiedNotTheCachedImage() throws Exception {
+        // given an image binary copied up by chmod, classified IMAGE (same bytes as the image's: hashed)
+        Path tool = merged.resolve("usr/bin/tool");
+        Files.setPosixFilePermissions(tool, PosixFilePermissions.fromString("rwx------"));
+        assertThat(classifier.classify(execOf("/usr/bin/tool"), container).kind()).isEqualTo(DriftKind.IMAGE);
+        FileTime mtime = Files.getLastModifiedTime(tool);
+        Thread.sleep(20); // past the coarse clock tick of timestamps on a kernel without fine-grained ctime
+
+        // when it is overwritten in place with a trojan of the same size, and its mtime set back
+        Files.write(tool, bytes("trojan", 5000));
+        Files.setLastModifiedTime(tool, mtime);
+        Classification result = classifier.classify(execOf("/usr/bin/tool"), container);
+
+        // then
+        assertThat(Files.getLastModifiedTime(tool)).isEqualTo(mtime);
+        assertThat(result.kind()).isEqualTo(DriftKind.MODIFIED);
+        assertThat(result.sha256()).isEqualTo(sha256(tool));
+    }
+
+    @Test
     void atOnceAClassificationIsTheSameAsClassifyOnlyWhenItNeedsNoContentNoIndexBuildAndNoOtherMount() throws Exception {
         // given a drop, a same-size overwrite of an image file, a file on a volume, an image binary
         Files.write(merged.resolve("tmp/dropper"), bytes("payload", 4000));
@@ -614,6 +655,10 @@ class OverlayDriftClassifierTest {
     static String sha256(Path file) throws Exception {
         return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
                 .digest(Files.readAllBytes(file)));
+    }
+
+    static String sha256OfBytes(byte[] content) throws Exception {
+        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(content));
     }
 
     static boolean isRoot() {

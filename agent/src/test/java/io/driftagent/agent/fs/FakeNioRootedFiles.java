@@ -95,7 +95,7 @@ public final class FakeNioRootedFiles implements RootedFiles {
     }
 
     private static FileFacts facts(Path file) throws IOException {
-        Map<String, Object> a = Files.readAttributes(file, "unix:mode,size,dev,ino,lastModifiedTime,nlink",
+        Map<String, Object> a = Files.readAttributes(file, "unix:mode,size,dev,ino,lastModifiedTime,ctime,nlink",
                 LinkOption.NOFOLLOW_LINKS);
         int mode = (Integer) a.get("mode");
         FileFacts.Type type = switch (mode & 0170000) {
@@ -110,7 +110,8 @@ public final class FakeNioRootedFiles implements RootedFiles {
         };
         FileTime mtime = (FileTime) a.get("lastModifiedTime");
         long mtimeNs = mtime.to(java.util.concurrent.TimeUnit.NANOSECONDS);
+        long ctimeNs = ((FileTime) a.get("ctime")).to(java.util.concurrent.TimeUnit.NANOSECONDS);
         return new FileFacts(type, mode & 07777, (Long) a.get("size"), (Long) a.get("dev"), (Long) a.get("ino"),
-                mtimeNs, ((Integer) a.get("nlink")).longValue());
+                mtimeNs, ctimeNs, ((Integer) a.get("nlink")).longValue());
     }
 }

@@ -187,6 +187,23 @@ class NoFollowRootedFilesTest {
     }
 
     @Test
+    void statTellsTheModificationAndTheStatusChangeTimeApart() throws Exception {
+        // given a file whose mtime is set far back (its ctime stays the time of that change)
+        Path file = root.resolve("etc/timed");
+        Files.writeString(file, "timed\n");
+        Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.fromMillis(86_400_000L));
+
+        // when
+        FileFacts facts = new NoFollowRootedFiles(NativeFiles.load()).stat(root, "/etc/timed").orElseThrow();
+
+        // then both are the kernel's, to the nanosecond
+        assertThat(facts.mtimeNs()).isEqualTo(86_400_000_000_000L);
+        assertThat(facts.ctimeNs()).isEqualTo(((java.nio.file.attribute.FileTime) Files.getAttribute(file,
+                "unix:ctime", java.nio.file.LinkOption.NOFOLLOW_LINKS)).to(java.util.concurrent.TimeUnit.NANOSECONDS));
+        assertThat(facts.ctimeNs()).isGreaterThan(facts.mtimeNs());
+    }
+
+    @Test
     void theWalkerReportsSymlinksDevicesAndOddNamesWithoutFollowingThem() throws Exception {
         NativeFiles nativeFiles = NativeFiles.load();
         List<TreeEntry> seen = new ArrayList<>();
