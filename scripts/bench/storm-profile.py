@@ -73,7 +73,9 @@ def main():
             if perf:
                 perf.send_signal(2)
                 perf.wait()
-            print(json.dumps({**storm, **figures, "cpu_s": cpu_s, "elapsed_s": time.monotonic() - t0}))
+            print(json.dumps({**storm, **figures, "cpu_s": cpu_s, "elapsed_s": time.monotonic() - t0,
+                              "load": open("/proc/loadavg").read().split()[0],
+                              "stage_mean_us_in_storm": stage_means(watcher.m0, metrics)}))
             for line in metrics.splitlines():
                 if METRICS.match(line):
                     print("  " + line)
@@ -82,6 +84,20 @@ def main():
     finally:
         sbs.remove_storm_container()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def stage_means(before, after):
+    """Each stage's items and mean time over the timed storm alone (the agent's start and warm-up left out)."""
+    name = "drift_stage_latency_seconds"
+    counts, sums = sbs.samples(after, name + "_count"), sbs.samples(after, name + "_sum")
+    counts0, sums0 = sbs.samples(before, name + "_count"), sbs.samples(before, name + "_sum")
+    out = {}
+    for labels, count in counts.items():
+        items = count - counts0.get(labels, 0.0)
+        stage = re.search(r'stage="([^"]+)"', labels).group(1)
+        total_s = sums.get(labels, 0.0) - sums0.get(labels, 0.0)
+        out[stage] = {"items": int(items), "mean_us": round(1e6 * total_s / items, 1) if items else None}
+    return out
 
 
 if __name__ == "__main__":
