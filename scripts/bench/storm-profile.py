@@ -8,6 +8,11 @@ As root, from the repository root, after `mvn -o -q -pl agent -am package -Dskip
     scripts/bench/storm-profile.py [--jar J] [--mode ebpf-observe|fanotify-observe] [--execs 40000]
                                    [--perf perf.data] [--gc-log gc.log] [--jfr agent.jfr]
 
+Prints one JSON line (the storm, the probe's exec-to-alert p50/p99, the agent's CPU, the load average, each stage's
+items and mean time over the timed storm alone), then the agent's pipeline metrics; with
+DRIFT_METRICS_STAGE_HISTOGRAMS=true in the environment also the attribute and classify stages' latency buckets
+(a mean over a storm is mostly a few first-time outliers: the first image index build, a new container's first sight).
+
 --perf records the agent's threads with `perf record -F 1999 -g` during the timed storm and has the JVM write its
 JIT symbols (/tmp/perf-<pid>.map) at exit: read it with `perf report -i FILE --sort comm,dso,sym`.
 """
@@ -29,7 +34,8 @@ sbs = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(sbs)
 
 METRICS = re.compile(r"drift_(stage_latency_seconds_(sum|count)|source_lost|pipeline_dropped|source_delivered"
-                     r"|pipeline_stopped_early|exec_to_alert_latency_seconds_(sum|count)|pipeline_proc_reads)")
+                     r"|pipeline_stopped_early|exec_to_alert_latency_seconds_(sum|count)|pipeline_proc_reads"
+                     r"|stage_latency_seconds_bucket\{stage=\"(attribute|classify)\")")
 
 
 def main():
