@@ -8,10 +8,7 @@ import io.driftagent.agent.source.KernelArgv;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -112,19 +109,5 @@ public final class ProcFsProcessInspector implements ProcessInspector {
             return List.of();
         }
         return KernelArgv.of(bytes, length, maxArgs);
-    }
-
-    static List<String> splitOnNul(byte[] bytes, int maxArgs) {
-        List<String> args = new ArrayList<>();
-        int start = 0;
-        for (int i = 0; i <= bytes.length && args.size() < maxArgs; i++) {
-            if (i == bytes.length || bytes[i] == 0) {
-                if (i > start || (i < bytes.length)) {
-                    args.add(new String(bytes, start, i - start, StandardCharsets.UTF_8));
-                }
-                start = i + 1;
-            }
-        }
-        return args;
     }
 }
