@@ -1,14 +1,10 @@
 package io.driftagent.agent.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.driftagent.agent.fixture.BusyboxImage;
 import io.driftagent.agent.fixture.ContainerdHost;
-import io.driftagent.agent.fixture.HostCommands;
 import io.driftagent.agent.fixture.tier.TestTiers;
 import java.lang.reflect.Method;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -45,32 +41,26 @@ class FanotifyMountNoticeEndToEndTest {
     private static final Set<String> IMAGE_FILES_RUN = Set.of("/bin/sh", "/bin/busybox", "/bin/cp");
 
     private final int suffix = ThreadLocalRandom.current().nextInt(1_000_000);
-    private final ContainerdHost containerd = new ContainerdHost("f2-e2e");
-
+    private ContainerdStage stage;
+    private ContainerdHost containerd;
     private Path work;
     private AlertLog alerts;
     private RunningAgent agent;
 
     @BeforeAll
     void startTheAgent() throws Exception {
-        assumeTrue(HostCommands.isRoot(), "needs root: the agent marks filesystems; containerd");
-        assertThat(ContainerdHost.available()).as("containerd is running (scripts/host-setup.sh starts it)").isTrue();
-        assertThat(BusyboxImage.available()).as("busybox-static at /bin/busybox").isTrue();
-        work = Files.createTempDirectory("f2-notice");
+        stage = ContainerdStage.prepare("f2-e2e");
+        containerd = stage.containerd();
+        work = stage.work();
         containerd.importBusybox(work, IMAGE);
-        Path policy = Files.writeString(work.resolve("policy.yaml"), RunningAgent.ALERT_ON_EVERY_DRIFT);
-        alerts = new AlertLog(work.resolve("alerts.jsonl"));
-        agent = RunningAgent.startStandaloneAndAwaitReady(RunningAgent.standaloneFlags("fanotify", policy, alerts.file()));
+        alerts = stage.alerts();
+        agent = stage.startAgent("fanotify");
     }
 
     @AfterAll
     void stopEverything() {
-        if (agent != null) {
-            agent.close();
-        }
-        containerd.removeAll();
-        if (work != null) {
-            HostCommands.quietly("rm", "-rf", work.toString());
+        if (stage != null) {
+            stage.close();
         }
     }
 

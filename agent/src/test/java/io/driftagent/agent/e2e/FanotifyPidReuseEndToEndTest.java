@@ -1,11 +1,8 @@
 package io.driftagent.agent.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.driftagent.agent.fixture.BusyboxImage;
 import io.driftagent.agent.fixture.ContainerdHost;
-import io.driftagent.agent.fixture.HostCommands;
 import io.driftagent.agent.fixture.tier.TestTiers;
 import java.lang.reflect.Method;
 import java.nio.charset.StandardCharsets;
@@ -42,34 +39,28 @@ class FanotifyPidReuseEndToEndTest {
 
     private final int suffix = ThreadLocalRandom.current().nextInt(1_000_000);
     private final String target = "f2-reuse-" + suffix;
-    private final ContainerdHost containerd = new ContainerdHost("f2-e2e");
-
+    private ContainerdStage stage;
+    private ContainerdHost containerd;
     private Path work;
     private AlertLog alerts;
     private RunningAgent agent;
 
     @BeforeAll
     void startATargetContainerAndTheAgent() throws Exception {
-        assumeTrue(HostCommands.isRoot(), "needs root: the agent marks filesystems; containerd; ns_last_pid");
-        assertThat(ContainerdHost.available()).as("containerd is running (scripts/host-setup.sh starts it)").isTrue();
-        assertThat(BusyboxImage.available()).as("busybox-static at /bin/busybox").isTrue();
-        work = Files.createTempDirectory("f2-reuse");
+        stage = ContainerdStage.prepare("f2-e2e");
+        containerd = stage.containerd();
+        work = stage.work();
         containerd.importBusybox(work, IMAGE);
-        Path policy = Files.writeString(work.resolve("policy.yaml"), RunningAgent.ALERT_ON_EVERY_DRIFT);
-        alerts = new AlertLog(work.resolve("alerts.jsonl"));
-        agent = RunningAgent.startStandaloneAndAwaitReady(RunningAgent.standaloneFlags("fanotify", policy, alerts.file()));
+        alerts = stage.alerts();
+        agent = stage.startAgent("fanotify");
         containerd.run(IMAGE, target);
         Thread.sleep(1000); // the mount watcher marks the container's filesystems and learns its mounts
     }
 
     @AfterAll
     void stopEverything() {
-        if (agent != null) {
-            agent.close();
-        }
-        containerd.removeAll();
-        if (work != null) {
-            HostCommands.quietly("rm", "-rf", work.toString());
+        if (stage != null) {
+            stage.close();
         }
     }
 

@@ -22,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ExecStormKernelTest {
     private static final int ROUNDS = Integer.getInteger("storm.rounds", 1);
     private static final long EXECS = Long.getLong("storm.execs", 20_000L);
+    private static final String GUARD_MODES = "fanotify-block";
     private static final int WORKERS = Integer.getInteger("storm.workers", Runtime.getRuntime().availableProcessors());
 
     @TempDir
@@ -57,10 +58,19 @@ class ExecStormKernelTest {
             if (mode.isBaseline()) {
                 continue;
             }
-            assertThat(round.lost()).as("lost in %s", round).isZero();
+            if (round.mode().startsWith(GUARD_MODES)) {
+                // a guard whose decision lanes are full answers at once with its default and counts why (the fail-open
+                // of docs/exec-capture-fanotify.md): a rare scheduling stall on 2 cores flat out is allowed, counted
+                assertThat(round.lostByReason().entrySet().stream().filter(e -> e.getValue() > 0)
+                        .map(java.util.Map.Entry::getKey).toList()).as("why a guard answered by default in %s", round)
+                        .isSubsetOf("overloaded", "timeout");
+                assertThat(round.lost()).as("defaulted answers in %s", round).isLessThanOrEqualTo(EXECS / 1000);
+            } else {
+                assertThat(round.lost()).as("lost in %s", round).isZero();
+            }
             if (mode.seesEveryExec()) {
                 assertThat(round.accountedFor()).as("every exec delivered or counted lost: %s", round).isTrue();
-                assertThat(round.delivered()).as("delivered in %s", round).isEqualTo(EXECS);
+                assertThat(round.delivered() + round.lost()).as("delivered or defaulted in %s", round).isEqualTo(EXECS);
             } else {
                 // the first execs are decided (a few may race the mark), then the kernel remembers the allowance
                 assertThat(round.delivered()).as("decisions in %s", round).isBetween(1L, 16L);
