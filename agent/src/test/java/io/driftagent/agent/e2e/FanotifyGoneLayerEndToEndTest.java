@@ -7,7 +7,6 @@ import io.driftagent.agent.fixture.BusyboxImage;
 import io.driftagent.agent.fixture.ContainerdHost;
 import io.driftagent.agent.fixture.HostCommands;
 import io.driftagent.agent.fixture.tier.TestTiers;
-import java.lang.reflect.Method;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -83,14 +82,14 @@ class FanotifyGoneLayerEndToEndTest {
         String pod = "fg-job-" + suffix;
         // (the container capture's and the fanotify source's mount table watchers, one thread each where they read
         // different host processes' tables)
-        List<Thread> watchers = threads("drift-host-mount-table");
-        Thread reader = threads("fanotify-exec-reader").get(0);
+        List<Thread> watchers = AgentThreads.named("drift-host-mount-table");
+        Thread reader = AgentThreads.named("fanotify-exec-reader").get(0);
         String marksBefore = agent.get("/metrics").body();
         Path upper;
-        suspend(reader, true);
+        AgentThreads.hold(reader);
         try {
             for (Thread watcher : watchers) {
-                suspend(watcher, true);
+                AgentThreads.hold(watcher);
             }
             try {
                 // when a container mounts its rootfs and runs a drop while its overlay cannot be marked yet
@@ -104,7 +103,7 @@ class FanotifyGoneLayerEndToEndTest {
                 awaitFile(upper.resolve("tmp/fgran"), true);
             } finally {
                 for (Thread watcher : watchers) {
-                    suspend(watcher, false);
+                    AgentThreads.release(watcher);
                 }
             }
             // and the watcher reads its mount line (and marks it: too late for the drop) while it still runs
@@ -119,7 +118,7 @@ class FanotifyGoneLayerEndToEndTest {
             awaitFile(upper, false);
             Thread.sleep(500); // the watcher reads the unmount
         } finally {
-            suspend(reader, false);
+            AgentThreads.release(reader);
         }
 
         // then the drop is alerted ADDED with its container, pod and the path the process used
@@ -191,18 +190,5 @@ class FanotifyGoneLayerEndToEndTest {
     private static String unattributed(String exposition) {
         return exposition.lines().filter(l -> l.startsWith("drift_pipeline_stopped_early_total{"))
                 .collect(java.util.stream.Collectors.joining(", "));
-    }
-
-    private static List<Thread> threads(String name) {
-        List<Thread> found = Thread.getAllStackTraces().keySet().stream()
-                .filter(t -> t.getName().equals(name) && t.isAlive()).toList();
-        assertThat(found).as("a %s thread in this JVM", name).isNotEmpty();
-        return found;
-    }
-
-    /** Holds or releases a thread (Thread.suspend, deprecated but working on Java 17: test-only). */
-    private static void suspend(Thread thread, boolean hold) throws Exception {
-        Method method = Thread.class.getMethod(hold ? "suspend" : "resume");
-        method.invoke(thread);
     }
 }

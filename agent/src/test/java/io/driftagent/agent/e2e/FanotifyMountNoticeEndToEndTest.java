@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.driftagent.agent.fixture.ContainerdHost;
 import io.driftagent.agent.fixture.tier.TestTiers;
-import java.lang.reflect.Method;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -69,18 +68,18 @@ class FanotifyMountNoticeEndToEndTest {
         // given the kernel's mount notices in use
         assertThat(sample(agent.get("/metrics").body(), "drift_mount_notices_total", "result", "unavailable"))
                 .as("mount notices on kernel %s", System.getProperty("os.version")).isZero();
-        List<Thread> watchers = threads("drift-host-mount-table");
-        Thread reader = threads("fanotify-exec-reader").get(0);
+        List<Thread> watchers = AgentThreads.named("drift-host-mount-table");
+        Thread reader = AgentThreads.named("fanotify-exec-reader").get(0);
         Map<String, String> podById = new TreeMap<>();
         for (int i = 0; i < CONTAINERS; i++) {
             String id = "f2-notice-" + suffix + "-" + i;
             String pod = "f2-job-" + suffix + "-" + i;
             podById.put(id, pod);
             // when the mount watchers and the exec reader are held while a container comes, runs a drop and is deleted
-            suspend(reader, true);
+            AgentThreads.hold(reader);
             try {
                 for (Thread watcher : watchers) {
-                    suspend(watcher, true);
+                    AgentThreads.hold(watcher);
                 }
                 try {
                     containerd.runToCompletion(IMAGE, id, "mkdir -p /tmp/f2 && cp /bin/busybox " + DROP + " && " + DROP, true,
@@ -88,12 +87,12 @@ class FanotifyMountNoticeEndToEndTest {
                                     IMAGE));
                 } finally {
                     for (Thread watcher : watchers) {
-                        suspend(watcher, false);
+                        AgentThreads.release(watcher);
                     }
                 }
                 Thread.sleep(500); // the watchers read the table: the container is not in it
             } finally {
-                suspend(reader, false);
+                AgentThreads.release(reader);
             }
         }
 
@@ -132,18 +131,5 @@ class FanotifyMountNoticeEndToEndTest {
         Matcher m = Pattern.compile("^" + metric + "\\{[^}]*" + label + "=\"" + value + "\"[^}]*\\}\\s+([0-9.eE+-]+)$",
                 Pattern.MULTILINE).matcher(exposition);
         return m.find() ? Double.parseDouble(m.group(1)) : -1;
-    }
-
-    private static List<Thread> threads(String name) {
-        List<Thread> found = Thread.getAllStackTraces().keySet().stream()
-                .filter(t -> t.getName().equals(name) && t.isAlive()).toList();
-        assertThat(found).as("a %s thread in this JVM", name).isNotEmpty();
-        return found;
-    }
-
-    /** Holds or releases a thread (Thread.suspend, deprecated but working on Java 17: test-only). */
-    private static void suspend(Thread thread, boolean hold) throws Exception {
-        Method method = Thread.class.getMethod(hold ? "suspend" : "resume");
-        method.invoke(thread);
     }
 }

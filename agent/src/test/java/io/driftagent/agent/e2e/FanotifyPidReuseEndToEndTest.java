@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.driftagent.agent.fixture.ContainerdHost;
 import io.driftagent.agent.fixture.tier.TestTiers;
-import java.lang.reflect.Method;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -67,12 +66,11 @@ class FanotifyPidReuseEndToEndTest {
     @Test
     void aDropWhosePidWentToAHostProcessBeforeItsEventWasReadIsAlertedAddedInItsContainer() throws Exception {
         // given the exec reader held
-        Thread reader = Thread.getAllStackTraces().keySet().stream()
-                .filter(t -> t.getName().equals("fanotify-exec-reader") && t.isAlive()).findFirst().orElseThrow();
+        Thread reader = AgentThreads.named("fanotify-exec-reader").get(0);
         String before = agent.get("/metrics").body();
         Process host = null;
         int dropPid;
-        suspend(reader, true);
+        AgentThreads.hold(reader);
         try {
             // when a process of the container runs a drop that exits
             Process exec = new ProcessBuilder("ctr", "-n", containerd.namespace(), "task", "exec", "--exec-id",
@@ -84,7 +82,7 @@ class FanotifyPidReuseEndToEndTest {
             // and its pid is given to a host process before its event is read
             host = hostProcessWithPid(dropPid);
         } finally {
-            suspend(reader, false);
+            AgentThreads.release(reader);
         }
         try {
             // then the drop is alerted ADDED in its container, with the path the process used
@@ -161,11 +159,5 @@ class FanotifyPidReuseEndToEndTest {
         return String.join(", ", exposition.lines().filter(l -> l.startsWith("drift_fanotify_doubtful_total")
                 || l.startsWith("drift_pipeline_stopped_early_total") || l.startsWith("drift_attribution_execs_total"))
                 .toList());
-    }
-
-    /** Holds or releases a thread (Thread.suspend, deprecated but working on Java 17: test-only). */
-    private static void suspend(Thread thread, boolean hold) throws Exception {
-        Method method = Thread.class.getMethod(hold ? "suspend" : "resume");
-        method.invoke(thread);
     }
 }

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.driftagent.agent.fixture.ContainerdHost;
 import io.driftagent.agent.fixture.HostCommands;
 import io.driftagent.agent.fixture.tier.TestTiers;
-import java.lang.reflect.Method;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -109,13 +108,13 @@ class LineageEndToEndTest {
         // run and exit, so every ancestor is gone when the alert is assembled
         containerd.exec(target, "cp /bin/busybox /tmp/dropc");
         String outer = "sh -c '/tmp/dropc arg; true'; true";
-        Thread reader = readerThread();
-        suspend(reader, true);
+        Thread reader = AgentThreads.named("ebpf-exec-reader").get(0);
+        AgentThreads.hold(reader);
         try {
             containerd.exec(target, outer);
             Thread.sleep(200);
         } finally {
-            suspend(reader, false);
+            AgentThreads.release(reader);
         }
 
         // then
@@ -148,20 +147,7 @@ class LineageEndToEndTest {
         assertThat(process.path("cwd").asString()).as(process.toString()).isEqualTo("/tmp/work");
     }
 
-    private static Thread readerThread() {
-        return Thread.getAllStackTraces().keySet().stream()
-                .filter(t -> t.getName().equals("ebpf-exec-reader")).findFirst()
-                .orElseThrow(() -> new AssertionError("no ebpf-exec-reader thread in this JVM"));
-    }
-
-    /** Holds or releases the ring reader (Thread.suspend, deprecated but working on Java 17: test-only). */
-    private static void suspend(Thread thread, boolean hold) throws Exception {
-        Method method = Thread.class.getMethod(hold ? "suspend" : "resume");
-        method.invoke(thread);
-    }
-
     private JsonNode awaitAlert(String path) throws Exception {
         return stage.awaitAlert(target, path, ALERT_WAIT);
     }
-
 }
