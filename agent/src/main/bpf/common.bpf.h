@@ -108,6 +108,24 @@ static __always_inline void file_id(struct file *f, __u64 *dev, __u64 *ino)
 	*dev = encode_dev(BPF_CORE_READ(inode, i_sb, s_dev));
 }
 
+/*
+ * memfd_create(2) makes its file on the kernel's internal shmem mount (tmpfs) or on hugetlbfs, named "memfd:<name>":
+ * only a file of those two kinds has its name read (a helper call every exec would otherwise pay).
+ */
+#define DRIFT_TMPFS_MAGIC 0x01021994
+#define DRIFT_HUGETLBFS_MAGIC 0x958458f6
+static __always_inline int may_be_memfd(unsigned long s_magic)
+{
+	return s_magic == DRIFT_TMPFS_MAGIC || s_magic == DRIFT_HUGETLBFS_MAGIC;
+}
+
+static __always_inline int name_is_memfd(const unsigned char *dname)
+{
+	char name[6] = {};
+	return dname && bpf_probe_read_kernel(name, sizeof(name), dname) == 0 &&
+	       name[0] == 'm' && name[1] == 'e' && name[2] == 'm' && name[3] == 'f' && name[4] == 'd' && name[5] == ':';
+}
+
 /* the file's facts in the exec record's bits (EXEC_FLAG_OVERLAY, _UPPER, _UNLINKED, _MEMFD) */
 static __always_inline __u32 file_flags(struct file *f)
 {
@@ -116,7 +134,8 @@ static __always_inline __u32 file_flags(struct file *f)
 	if (!inode)
 		return 0;
 
-	if (BPF_CORE_READ(inode, i_sb, s_magic) == OVERLAYFS_SUPER_MAGIC) {
+	unsigned long magic = BPF_CORE_READ(inode, i_sb, s_magic);
+	if (magic == OVERLAYFS_SUPER_MAGIC) {
 		flags |= EXEC_FLAG_OVERLAY;
 		/* file_inode() of a file opened on overlayfs is the overlay inode, embedded in struct ovl_inode */
 		if (bpf_core_type_exists(struct ovl_inode___drift)) {
@@ -130,10 +149,7 @@ static __always_inline __u32 file_flags(struct file *f)
 	if (BPF_CORE_READ(inode, __i_nlink) == 0)
 		flags |= EXEC_FLAG_UNLINKED;
 
-	char name[6] = {};
-	const unsigned char *dname = BPF_CORE_READ(f, f_path.dentry, d_name.name);
-	if (dname && bpf_probe_read_kernel(name, sizeof(name), dname) == 0 &&
-	    name[0] == 'm' && name[1] == 'e' && name[2] == 'm' && name[3] == 'f' && name[4] == 'd' && name[5] == ':')
+	if (may_be_memfd(magic) && name_is_memfd(BPF_CORE_READ(f, f_path.dentry, d_name.name)))
 		flags |= EXEC_FLAG_MEMFD;
 	return flags;
 }

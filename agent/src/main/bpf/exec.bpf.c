@@ -154,7 +154,8 @@ static __always_inline void count(__u32 idx)
  */
 #ifdef DRIFT_DIRECT_READS
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
-#define KREAD(type, p, field) (((type *)bpf_rdonly_cast((p), bpf_core_type_id_kernel(type)))->field)
+#define TYPED(type, p) ((type *)bpf_rdonly_cast((p), bpf_core_type_id_kernel(type)))
+#define KREAD(type, p, field) (TYPED(type, p)->field)
 #else
 #define KREAD(type, p, field) BPF_CORE_READ((type *)(p), field)
 #endif
@@ -291,7 +292,8 @@ static __always_inline __u32 file_flags_btf(struct file *f)
 	if (!inode)
 		return 0;
 
-	if (inode->i_sb->s_magic == OVERLAYFS_SUPER_MAGIC) {
+	unsigned long magic = inode->i_sb->s_magic;
+	if (magic == OVERLAYFS_SUPER_MAGIC) {
 		flags |= EXEC_FLAG_OVERLAY;
 		if (bpf_core_type_exists(struct ovl_inode___drift)) {
 			/* container_of leaves BTF typing: this one read goes through the helper */
@@ -305,31 +307,36 @@ static __always_inline __u32 file_flags_btf(struct file *f)
 	if (inode->__i_nlink == 0)
 		flags |= EXEC_FLAG_UNLINKED;
 
-	char name[6] = {};
-	const unsigned char *dname = f->f_path.dentry->d_name.name;
-	if (dname && bpf_probe_read_kernel(name, sizeof(name), dname) == 0 &&
-	    name[0] == 'm' && name[1] == 'e' && name[2] == 'm' && name[3] == 'f' && name[4] == 'd' && name[5] == ':')
+	if (may_be_memfd(magic) && name_is_memfd(f->f_path.dentry->d_name.name))
 		flags |= EXEC_FLAG_MEMFD;
 	return flags;
 }
 
-/* the credentials exec installed, the audit ids, the parent's comm: one helper read each (both programs) */
+/* the credentials exec installed, the audit ids, the parent's comm (both programs) */
 static __always_inline void fill_process(struct exec_record *rec, struct task_struct *task)
 {
-	const struct cred *cred = BPF_CORE_READ(task, cred);
-	rec->euid = BPF_CORE_READ(cred, euid.val);
-	rec->egid = BPF_CORE_READ(cred, egid.val);
+	const struct cred *cred = KREAD(struct task_struct, task, cred);
+	rec->euid = KREAD(struct cred, cred, euid.val);
+	rec->egid = KREAD(struct cred, cred, egid.val);
 	if (bpf_core_field_exists(task->loginuid) && bpf_core_field_exists(task->sessionid)) {
-		rec->loginuid = BPF_CORE_READ(task, loginuid.val);
-		rec->sessionid = BPF_CORE_READ(task, sessionid);
+		rec->loginuid = KREAD(struct task_struct, task, loginuid.val);
+		rec->sessionid = KREAD(struct task_struct, task, sessionid);
 	} else {
 		rec->loginuid = rec->sessionid = 0;
 		rec->head.flags |= EXEC_FLAG_AUDIT_UNKNOWN;
 	}
-	struct task_struct *parent = BPF_CORE_READ(task, real_parent);
+	struct task_struct *parent = KREAD(struct task_struct, task, real_parent);
+#ifdef DRIFT_DIRECT_READS
+	/* comm is NUL-padded (set_task_comm), so its 16 bytes are the string: two plain loads */
+	if (parent)
+		__builtin_memcpy(rec->parent_comm, TYPED(struct task_struct, parent)->comm, sizeof(rec->parent_comm));
+	else
+		rec->parent_comm[0] = 0;
+#else
 	if (!parent || bpf_probe_read_kernel_str(rec->parent_comm, sizeof(rec->parent_comm),
 						 __builtin_preserve_access_index(&parent->comm)) < 0)
 		rec->parent_comm[0] = 0;
+#endif
 }
 
 /*
@@ -414,8 +421,9 @@ static __always_inline int walk_path(struct exec_scratch *s, struct task_struct 
 	struct path_walk *w = &s->walk;
 	w->dentry = dentry;
 	w->vfsmnt = vfsmnt;
-	w->root_dentry = BPF_CORE_READ(task, fs, root.dentry);
-	w->root_mnt = BPF_CORE_READ(task, fs, root.mnt);
+	struct fs_struct *fs = KREAD(struct task_struct, task, fs);
+	w->root_dentry = KREAD(struct fs_struct, fs, root.dentry);
+	w->root_mnt = KREAD(struct fs_struct, fs, root.mnt);
 	w->mnt = (void *)((char *)w->vfsmnt - bpf_core_field_offset(struct mount, mnt));
 	w->pos = PATH_BUF_END;
 	w->end = 0;
@@ -455,7 +463,7 @@ __noinline int resolve_path(__u64 file_addr)
 	struct task_struct *task = (void *)bpf_get_current_task();
 	if (!s || !f || !task)
 		return 0;
-	return walk_path(s, task, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt));
+	return walk_path(s, task, KREAD(struct file, f, f_path.dentry), KREAD(struct file, f, f_path.mnt));
 }
 
 /*
@@ -475,6 +483,14 @@ __noinline int resolve_dir_path(__u64 dentry_addr, __u64 vfsmnt_addr)
 		return 1;
 	}
 	return len;
+}
+
+/* start_of (common.bpf.h) by this file's reads */
+static __always_inline __u64 task_start(struct task_struct *t)
+{
+	if (bpf_core_field_exists(t->start_boottime))
+		return KREAD(struct task_struct, t, start_boottime);
+	return KREAD(struct task_struct, t, start_time);
 }
 
 /* the namespace of t's pid at `level` and t's pid there; NULL when t's pid has no such level (t is outside) */
@@ -514,7 +530,7 @@ static long lineage_step(__u32 i, struct lineage_ctx *ctx)
 	__u32 n = w->n;
 	if (n < EXEC_REC_ANCESTORS_MAX) {
 		s->rec.ancestor_tgid[n & (EXEC_REC_ANCESTORS_MAX - 1)] = KREAD(struct task_struct, parent, tgid);
-		s->rec.ancestor_start[n & (EXEC_REC_ANCESTORS_MAX - 1)] = start_of(parent);
+		s->rec.ancestor_start[n & (EXEC_REC_ANCESTORS_MAX - 1)] = task_start(parent);
 		w->n = n + 1;
 	}
 	w->task = parent;
@@ -538,20 +554,20 @@ __noinline int walk_lineage(void)
 	rec->ancestor_count = 0;
 	rec->leader_tgid = rec->leader_ns_pid = 0;
 	rec->leader_start_time = 0;
-	struct task_struct *parent = BPF_CORE_READ(task, real_parent);
-	rec->parent_start_time = parent ? start_of(BPF_CORE_READ(parent, group_leader)) : 0;
+	struct task_struct *parent = KREAD(struct task_struct, task, real_parent);
+	rec->parent_start_time = parent ? task_start(KREAD(struct task_struct, parent, group_leader)) : 0;
 	if (!bpf_core_field_exists(task->thread_pid)) {
 		rec->head.flags |= EXEC_FLAG_LINEAGE_UNKNOWN;
 		return 0;
 	}
-	struct pid *pid = BPF_CORE_READ(task, thread_pid);
+	struct pid *pid = KREAD(struct task_struct, task, thread_pid);
 	if (!pid) {
 		rec->head.flags |= EXEC_FLAG_LINEAGE_UNKNOWN;
 		return 0;
 	}
 	__s32 nr = 0;
-	w->level = BPF_CORE_READ(pid, level);
-	w->task = BPF_CORE_READ(task, group_leader);
+	w->level = KREAD(struct pid, pid, level);
+	w->task = KREAD(struct task_struct, task, group_leader);
 	w->ns = w->level > 0 ? pid_ns_at(task, w->level, &nr) : NULL;
 	w->leader_nr = nr;
 	w->n = 0;
@@ -581,8 +597,8 @@ __noinline int walk_lineage(void)
 		rec->head.flags |= EXEC_FLAG_LINEAGE_UNKNOWN;
 	} else {
 		struct task_struct *leader = w->task;
-		rec->leader_tgid = BPF_CORE_READ(leader, tgid);
-		rec->leader_start_time = start_of(leader);
+		rec->leader_tgid = KREAD(struct task_struct, leader, tgid);
+		rec->leader_start_time = task_start(leader);
 		rec->leader_ns_pid = w->leader_nr;
 	}
 	return 0;
@@ -624,9 +640,9 @@ __noinline int finish(__u64 target, __u32 argc, __u32 fl)
 	barrier_var(pl);
 	pl &= EXEC_REC_PATH_MAX;
 
-	struct mm_struct *mm = BPF_CORE_READ(task, mm);
-	unsigned long arg_start = BPF_CORE_READ(mm, arg_start);
-	unsigned long arg_end = BPF_CORE_READ(mm, arg_end);
+	struct mm_struct *mm = KREAD(struct task_struct, task, mm);
+	unsigned long arg_start = KREAD(struct mm_struct, mm, arg_start);
+	unsigned long arg_end = KREAD(struct mm_struct, mm, arg_end);
 	__u64 al = arg_end > arg_start ? arg_end - arg_start : 0;
 	if (al > EXEC_REC_ARGV_MAX) {
 		al = EXEC_REC_ARGV_MAX;
@@ -650,7 +666,7 @@ __noinline int finish(__u64 target, __u32 argc, __u32 fl)
 	int may_be_drift = (rec->head.flags & EXEC_IMAGE_LAYER_MASK) != EXEC_IMAGE_LAYER_BITS;
 	__u32 cl = 0, cstart = PATH_BUF_END;
 	if (may_be_drift && !(rec->head.flags & EXEC_FLAG_HOST_PIDNS)) {
-		struct fs_struct *fs = BPF_CORE_READ(task, fs);
+		struct fs_struct *fs = KREAD(struct task_struct, task, fs);
 		cl = resolve_dir_path((__u64)BPF_CORE_READ(fs, pwd.dentry), (__u64)BPF_CORE_READ(fs, pwd.mnt));
 		cstart = s->path_start;
 		if (s->path_flags & EXEC_FLAG_PATH_TRUNC)
@@ -712,17 +728,18 @@ int BPF_PROG(exec_btf, struct task_struct *task, pid_t old_pid, struct linux_bin
 	if (!interpreted) {
 		file_id_btf(loaded, &rec->head.file_dev, &rec->head.file_ino);
 		rec->head.flags |= file_flags_btf(loaded);
+		/* a global function takes integers: the address as a helper read it (a typed pointer is refused) */
 		finish((__u64)BPF_CORE_READ(bprm, file), argc, fl);
 		return 0;
 	}
 	if (bpf_core_field_exists(bprm->executable)) {
-		struct file *original = BPF_CORE_READ(bprm, executable);
+		struct file *original = bprm->executable;
 		if (original) {
 			rec->head.flags |= EXEC_FLAG_INTERPRETED;
-			file_id(original, &rec->head.file_dev, &rec->head.file_ino);
-			file_id(loaded, &rec->interp_dev, &rec->interp_ino);
-			rec->head.flags |= file_flags(original);
-			finish((__u64)original, argc, fl);
+			file_id_btf(original, &rec->head.file_dev, &rec->head.file_ino);
+			file_id_btf(loaded, &rec->interp_dev, &rec->interp_ino);
+			rec->head.flags |= file_flags_btf(original);
+			finish((__u64)BPF_CORE_READ(bprm, executable), argc, fl);
 			return 0;
 		}
 	}

@@ -53,7 +53,16 @@ class KernelReadsKernelTest {
             assertThat(e.kernel().lineage().known()).isTrue();
             assertThat(e.kernel().lineage().ancestors()).hasSize(1);
             assertThat(e.kernel().lineage().leaderNsPid()).isEqualTo(1);
+            // credentials, audit ids and the parent, read from the task (plain loads in the direct object)
+            assertThat(e.kernel().euid()).isEqualTo(0);
+            assertThat(e.kernel().egid()).isEqualTo(0);
+            assertThat(e.kernel().parentComm()).isEqualTo("sh");
+            assertThat(e.kernel().lineage().parentStartTimeNs()).isPositive();
+            assertThat(e.kernel().lineage().leader()).isNotNull();
+            assertThat(e.kernel().lineage().leader().startTimeNs()).isEqualTo(e.kernel().lineage().parentStartTimeNs());
         }
+        assertThat(direct.kernel().loginUid()).isEqualTo(helper.kernel().loginUid());
+        assertThat(direct.kernel().sessionId()).isEqualTo(helper.kernel().sessionId());
         assertThat(helper.kernel().lineage().ancestors().get(0).tgid())
                 .isNotEqualTo(direct.kernel().lineage().ancestors().get(0).tgid());
     }
