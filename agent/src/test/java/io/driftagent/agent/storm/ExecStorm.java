@@ -48,10 +48,11 @@ public final class ExecStorm {
      * One mode's run in one round. {@code delivered} counts the storm's own execs that reached the sink;
      * {@code lost} is the source's total lost count (all processes: an upper bound for the storm's losses).
      * {@code stormCpuNanos} is the CPU the storm's processes used (the kernel programs run in them, so their cost is
-     * there); {@code agentCpuNanos} the harness JVM's (the source's reader).
+     * there); {@code agentCpuNanos} the harness JVM's (the source's reader, with the JVM's compilers and collectors),
+     * {@code readerCpuNanos} the reading thread's alone.
      */
     public record Round(String mode, int round, double execsPerSecond, long execs, long delivered, long lost,
-            Map<String, Long> lostByReason, long agentCpuNanos, long stormCpuNanos) {
+            Map<String, Long> lostByReason, long agentCpuNanos, long stormCpuNanos, long readerCpuNanos) {
         public Round {
             lostByReason = Map.copyOf(lostByReason);
         }
@@ -78,7 +79,8 @@ public final class ExecStorm {
     public record Summary(String mode, double medianRatio, double minRatio, double maxRatio, double p25Ratio,
             double p75Ratio, double medianExecsPerSecond, long execs, long delivered, long lost,
             double medianAgentCpuMicrosPerExec, double lowRatio95, double highRatio95,
-            double medianStormCpuMicrosPerExec, double medianCpuRatio, double lowCpuRatio95, double highCpuRatio95) {
+            double medianStormCpuMicrosPerExec, double medianCpuRatio, double lowCpuRatio95, double highCpuRatio95,
+            double medianReaderCpuMicrosPerExec) {
 
         public double medianOverheadPercent() {
             return (1 - medianRatio) * 100;
@@ -101,21 +103,22 @@ public final class ExecStorm {
 
         public String format() {
             StringBuilder b = new StringBuilder();
-            b.append(String.format(Locale.ROOT, "%-32s %8s %12s %8s %8s %8s %8s %8s %12s %16s %10s %6s %12s %14s %10s %16s%n",
+            b.append(String.format(Locale.ROOT, "%-32s %8s %12s %8s %8s %8s %8s %8s %12s %16s %10s %6s %12s %14s %10s %16s %14s%n",
                     "mode", "rounds", "execs/s(med)", "ratio", "min", "p25", "p75", "max", "overhead%",
                     "overhead% 95%CI", "delivered", "lost", "cpu-us/exec", "storm-cpu-us/ex", "cpu-cost%",
-                    "cpu-cost% 95%CI"));
+                    "cpu-cost% 95%CI", "reader-us/exec"));
             for (Summary s : summaries) {
                 long n = rounds.stream().filter(r -> r.mode().equals(s.mode())).count();
                 b.append(String.format(Locale.ROOT,
-                        "%-32s %8d %12.0f %8.4f %8.4f %8.4f %8.4f %8.4f %12.2f %16s %10d %6d %12.2f %14.2f %10.2f %16s%n",
+                        "%-32s %8d %12.0f %8.4f %8.4f %8.4f %8.4f %8.4f %12.2f %16s %10d %6d %12.2f %14.2f %10.2f %16s %14.2f%n",
                         s.mode(), n, s.medianExecsPerSecond(), s.medianRatio(), s.minRatio(), s.p25Ratio(),
                         s.p75Ratio(), s.maxRatio(), s.medianOverheadPercent(),
                         String.format(Locale.ROOT, "%.2f..%.2f", (1 - s.highRatio95()) * 100,
                                 (1 - s.lowRatio95()) * 100),
                         s.delivered(), s.lost(), s.medianAgentCpuMicrosPerExec(), s.medianStormCpuMicrosPerExec(),
                         s.medianCpuCostPercent(), String.format(Locale.ROOT, "%.2f..%.2f",
-                                (s.lowCpuRatio95() - 1) * 100, (s.highCpuRatio95() - 1) * 100)));
+                                (s.lowCpuRatio95() - 1) * 100, (s.highCpuRatio95() - 1) * 100),
+                        s.medianReaderCpuMicrosPerExec()));
             }
             return b.toString();
         }
@@ -157,6 +160,8 @@ public final class ExecStorm {
                     .map(x -> x.agentCpuNanos() / 1000.0 / x.execs()).sorted().toList();
             List<Double> stormCpu = all.stream().filter(x -> x.mode().equals(mode.name()))
                     .map(x -> x.stormCpuNanos() / 1000.0 / x.execs()).sorted().toList();
+            List<Double> readerCpu = all.stream().filter(x -> x.mode().equals(mode.name()))
+                    .map(x -> x.readerCpuNanos() / 1000.0 / x.execs()).sorted().toList();
             List<Double> crs = new ArrayList<>(cpuRatios.get(mode.name()));
             crs.sort(null);
             double[] interval = medianInterval95(rs);
@@ -164,7 +169,7 @@ public final class ExecStorm {
             summaries.add(new Summary(mode.name(), quantile(rs, 0.5), rs.get(0), rs.get(rs.size() - 1),
                     quantile(rs, 0.25), quantile(rs, 0.75), quantile(tput, 0.5), execs, delivered, lost,
                     quantile(cpu, 0.5), interval[0], interval[1], quantile(stormCpu, 0.5), quantile(crs, 0.5),
-                    cpuInterval[0], cpuInterval[1]));
+                    cpuInterval[0], cpuInterval[1], quantile(readerCpu, 0.5)));
         }
         return new Report(all, summaries);
     }
@@ -178,7 +183,7 @@ public final class ExecStorm {
             long cpu0 = processCpuNanos();
             StormDriver.Result r = driver.storm(execsPerRound, workers);
             return new Round(mode.name(), round, r.execsPerSecond(), r.execs(), 0, 0, Map.of(),
-                    processCpuNanos() - cpu0, r.cpuNanos());
+                    processCpuNanos() - cpu0, r.cpuNanos(), 0);
         }
         // by file identity: a source may name the file as the exec'd path or as the path inside the overlay
         ExecEvent.FileId stormBinary = driver.execFileId();
@@ -194,11 +199,13 @@ public final class ExecStorm {
             source.start(sink);
             Thread.sleep(settleMillis);
             long cpu0 = processCpuNanos();
+            long reader0 = ReaderThreadCpu.nanos();
             StormDriver.Result r = driver.storm(execsPerRound, workers);
             SourceStats stats = mode.seesEveryExec() ? awaitAccounted(source, stormEvents, r.execs()) : source.stats();
             long cpu = processCpuNanos() - cpu0;
+            long reader = ReaderThreadCpu.nanos() - reader0;
             return new Round(mode.name(), round, r.execsPerSecond(), r.execs(), stormEvents.get(), stats.totalLost(),
-                    stats.lost(), cpu, r.cpuNanos());
+                    stats.lost(), cpu, r.cpuNanos(), reader);
         } finally {
             source.close();
         }
