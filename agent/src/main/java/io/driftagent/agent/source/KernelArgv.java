@@ -23,11 +23,16 @@ import java.util.List;
 public final class KernelArgv extends ExecEvent.LazyArgs {
     private final byte[] bytes;
     private final int size;
+    private final long total;
     private volatile List<String> split;
 
-    private KernelArgv(byte[] bytes, int size) {
+    private KernelArgv(byte[] bytes, int maxArgs) {
+        if (maxArgs < 0) {
+            throw new IllegalArgumentException("maxArgs must not be negative: " + maxArgs);
+        }
         this.bytes = bytes;
-        this.size = size;
+        this.total = count(bytes);
+        this.size = (int) Math.min(total, maxArgs);
     }
 
     /**
@@ -35,12 +40,17 @@ public final class KernelArgv extends ExecEvent.LazyArgs {
      * @return the arguments in {@code raw[offset, offset + length)}
      */
     public static KernelArgv of(ByteBuffer raw, int offset, int length, int maxArgs) {
-        if (maxArgs < 0) {
-            throw new IllegalArgumentException("maxArgs must not be negative: " + maxArgs);
-        }
         byte[] bytes = new byte[length];
         raw.get(offset, bytes, 0, length);
-        return new KernelArgv(bytes, (int) Math.min(count(bytes), maxArgs));
+        return new KernelArgv(bytes, maxArgs);
+    }
+
+    /**
+     * @param argv    the argv area alone, owned by the result from now on (a ring record's copy)
+     * @param maxArgs the most arguments kept ({@link #total()} tells whether there were more)
+     */
+    public static KernelArgv owning(byte[] argv, int maxArgs) {
+        return new KernelArgv(argv, maxArgs);
     }
 
     /**
@@ -59,7 +69,7 @@ public final class KernelArgv extends ExecEvent.LazyArgs {
 
     /** How many arguments the bytes hold, before any bound: more than {@link #size()} when some were left out. */
     public long total() {
-        return count(bytes);
+        return total;
     }
 
     private static long count(byte[] bytes) {

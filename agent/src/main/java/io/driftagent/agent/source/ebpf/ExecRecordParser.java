@@ -3,7 +3,7 @@ package io.driftagent.agent.source.ebpf;
 import static io.driftagent.agent.source.ebpf.ExecRecordLayout.*;
 import static io.driftagent.agent.ring.RecordHeadLayout.*;
 
-import io.driftagent.agent.ring.RecordText;
+import io.driftagent.agent.ring.RecordBytes;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.agent.source.ExecEvent.FileId;
 import io.driftagent.agent.source.ExecEvent.Flags;
@@ -13,15 +13,14 @@ import io.driftagent.agent.source.ExecEvent.ProcessKey;
 import io.driftagent.agent.source.KernelArgv;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
  * Decodes one raw exec record (the layout of {@link ExecRecordLayout}: a fixed header, then the filename, the kernel's
- * path of the file, argv and the working directory, each as long as the header says) into an {@link ExecEvent}, reading it where it lies
- * (the mapped ring): no copy of the record, and per record only the event's own objects are allocated. Argv keeps at
- * most {@link #MAX_ARGS} arguments; more, or bytes cut by the kernel, set {@code argvTruncated}. One
- * instance per reader thread (it keeps a scratch array).
+ * path of the file, argv and the working directory, each as long as the header says) into an {@link ExecEvent}. The
+ * record is copied out of the mapped ring once ({@link RecordBytes}) and read from that copy; per record only the
+ * event's own objects are allocated. Argv keeps at most {@link #MAX_ARGS} arguments; more, or bytes cut by the kernel,
+ * set {@code argvTruncated}. One instance per reader thread (it keeps the copy).
  */
 final class ExecRecordParser {
     /** The 16 possible {@link Flags}, indexed by overlay | upper << 1 | memfd << 2 | unlinked << 3. */
@@ -37,98 +36,103 @@ final class ExecRecordParser {
     static final int MAX_ARGS = 64;
     /** Audit's "unset" login uid and session id ((uid_t) -1, (unsigned int) -1). */
     private static final long AUDIT_UNSET = 0xFFFF_FFFFL;
+    /** The longest well-formed record: the header and every section at its bound. */
+    static final int MAX_RECORD = REC_HDR_SIZE + REC_FILENAME_MAX + REC_PATH_MAX + REC_ARGV_MAX + REC_CWD_MAX;
 
-    private final byte[] scratch = new byte[REC_PATH_MAX + 1];
+    private final RecordBytes rec = new RecordBytes(MAX_RECORD);
 
     /**
      * @param raw    little-endian; read with absolute indexes only
      * @param offset where the record starts in {@code raw}
      * @param length the record's length
-     * @return the event, or null when the record is too short, of an unknown version or its section lengths do not
-     *         fit its length (counted by the caller)
+     * @return the event, or null when the record is too short or too long, of an unknown version or its section
+     *         lengths do not fit its length (counted by the caller)
      */
     ExecEvent parse(ByteBuffer raw, int offset, int length) {
         if (length < REC_HDR_SIZE || raw.order() != ByteOrder.LITTLE_ENDIAN
                 || raw.getInt(offset + HEAD_OFF_KIND) != REC_VERSION) {
             return null;
         }
-        long filenameLen = Integer.toUnsignedLong(raw.getInt(offset + REC_OFF_FILENAME_LEN));
-        long pathLen = Integer.toUnsignedLong(raw.getInt(offset + REC_OFF_PATH_LEN));
-        long argvLen = Integer.toUnsignedLong(raw.getInt(offset + REC_OFF_ARGV_LEN));
-        long cwdLen = Integer.toUnsignedLong(raw.getInt(offset + REC_OFF_CWD_LEN));
-        long ancestorCount = Integer.toUnsignedLong(raw.getInt(offset + REC_OFF_ANCESTOR_COUNT));
+        // a record may end in padding past its sections: what is past the longest well-formed one is not read
+        if (!rec.load(raw, offset, Math.min(length, MAX_RECORD))) {
+            return null;
+        }
+        long filenameLen = rec.u32(REC_OFF_FILENAME_LEN);
+        long pathLen = rec.u32(REC_OFF_PATH_LEN);
+        long argvLen = rec.u32(REC_OFF_ARGV_LEN);
+        long cwdLen = rec.u32(REC_OFF_CWD_LEN);
+        long ancestorCount = rec.u32(REC_OFF_ANCESTOR_COUNT);
         if (filenameLen > REC_FILENAME_MAX || pathLen > REC_PATH_MAX || argvLen > REC_ARGV_MAX
                 || cwdLen > REC_CWD_MAX || ancestorCount > REC_ANCESTORS_MAX
                 || REC_HDR_SIZE + filenameLen + pathLen + argvLen + cwdLen > length) {
             return null;
         }
-        int flags = raw.getInt(offset + HEAD_OFF_FLAGS);
-        FileId file = new FileId(raw.getLong(offset + HEAD_OFF_FILE_DEV), raw.getLong(offset + HEAD_OFF_FILE_INO));
+        int flags = rec.i32(HEAD_OFF_FLAGS);
+        FileId file = new FileId(rec.i64(HEAD_OFF_FILE_DEV), rec.i64(HEAD_OFF_FILE_INO));
         FileId interpreter = (flags & FLAG_INTERPRETED) != 0
-                ? new FileId(raw.getLong(offset + REC_OFF_INTERP_DEV), raw.getLong(offset + REC_OFF_INTERP_INO))
+                ? new FileId(rec.i64(REC_OFF_INTERP_DEV), rec.i64(REC_OFF_INTERP_INO))
                 : FileId.NONE;
-        int filenameAt = offset + REC_HDR_SIZE;
+        int filenameAt = REC_HDR_SIZE;
         int pathAt = filenameAt + (int) filenameLen;
         int argvAt = pathAt + (int) pathLen;
-        String filename = string(raw, filenameAt, (int) filenameLen);
+        String filename = rec.name(filenameAt, (int) filenameLen);
         // the usual exec names its file by its own absolute path: the kernel's path is then the same bytes, one String
         String path = pathLen == 0 ? null
-                : pathLen == filenameLen && raw.slice(filenameAt, (int) filenameLen)
-                        .equals(raw.slice(pathAt, (int) pathLen)) ? filename : string(raw, pathAt, (int) pathLen);
+                : pathLen == filenameLen && rec.sameBytes(filenameAt, pathAt, (int) pathLen)
+                        ? filename : rec.name(pathAt, (int) pathLen);
         return new ExecEvent(
-                raw.getInt(offset + HEAD_OFF_PID),
-                raw.getInt(offset + HEAD_OFF_TGID),
-                raw.getInt(offset + HEAD_OFF_PPID),
-                raw.getInt(offset + HEAD_OFF_UID),
-                raw.getInt(offset + HEAD_OFF_GID),
-                raw.getLong(offset + HEAD_OFF_START_TIME),
-                cString(raw, offset + REC_OFF_COMM, REC_COMM_LEN),
+                rec.i32(HEAD_OFF_PID),
+                rec.i32(HEAD_OFF_TGID),
+                rec.i32(HEAD_OFF_PPID),
+                rec.i32(HEAD_OFF_UID),
+                rec.i32(HEAD_OFF_GID),
+                rec.i64(HEAD_OFF_START_TIME),
+                rec.cString(REC_OFF_COMM, REC_COMM_LEN),
                 filename,
                 file,
                 interpreter,
-                raw.getLong(offset + HEAD_OFF_CGROUP_ID),
-                Integer.toUnsignedLong(raw.getInt(offset + HEAD_OFF_MNT_NS)),
+                rec.i64(HEAD_OFF_CGROUP_ID),
+                rec.u32(HEAD_OFF_MNT_NS),
                 FLAGS[((flags & FLAG_OVERLAY) != 0 ? 1 : 0) | ((flags & FLAG_UPPER) != 0 ? 2 : 0)
                         | ((flags & FLAG_MEMFD) != 0 ? 4 : 0) | ((flags & FLAG_UNLINKED) != 0 ? 8 : 0)],
                 ExecEvent.SourceKind.EBPF,
-                raw.getLong(offset + HEAD_OFF_TIMESTAMP),
-                kernelFacts(raw, offset, flags, path, argvAt, (int) argvLen,
-                        lineage(raw, offset, flags, (int) ancestorCount, argvAt + (int) argvLen, (int) cwdLen)));
+                rec.i64(HEAD_OFF_TIMESTAMP),
+                kernelFacts(flags, path, argvAt, (int) argvLen,
+                        lineage(flags, (int) ancestorCount, argvAt + (int) argvLen, (int) cwdLen)));
     }
 
     /** Ancestors, session leader and working directory (record version 3). */
-    private Lineage lineage(ByteBuffer raw, int offset, int flags, int ancestorCount, int cwdAt, int cwdLen) {
+    private Lineage lineage(int flags, int ancestorCount, int cwdAt, int cwdLen) {
         List<ProcessKey> ancestors = List.of();
         if (ancestorCount > 0) {
             ProcessKey[] keys = new ProcessKey[ancestorCount];
             for (int i = 0; i < ancestorCount; i++) {
-                keys[i] = new ProcessKey(raw.getInt(offset + REC_OFF_ANCESTOR_TGID + 4 * i),
-                        raw.getLong(offset + REC_OFF_ANCESTOR_START + 8 * i));
+                keys[i] = new ProcessKey(rec.i32(REC_OFF_ANCESTOR_TGID + 4 * i),
+                        rec.i64(REC_OFF_ANCESTOR_START + 8 * i));
             }
             ancestors = List.of(keys);
         }
-        int leaderTgid = raw.getInt(offset + REC_OFF_LEADER_TGID);
+        int leaderTgid = rec.i32(REC_OFF_LEADER_TGID);
         boolean host = (flags & FLAG_HOST_PIDNS) != 0;
         ProcessKey leader = leaderTgid > 0 && !host && (flags & FLAG_LINEAGE_UNKNOWN) == 0
-                ? new ProcessKey(leaderTgid, raw.getLong(offset + REC_OFF_LEADER_START_TIME)) : null;
+                ? new ProcessKey(leaderTgid, rec.i64(REC_OFF_LEADER_START_TIME)) : null;
         // a working directory outside the process's root is a host path: not the process's own, not reported
-        String cwd = cwdLen == 0 || (flags & FLAG_CWD_OUTSIDE_ROOT) != 0 ? null : string(raw, cwdAt, cwdLen);
-        return new Lineage(true, raw.getLong(offset + REC_OFF_PARENT_START_TIME), ancestors, leader,
-                leader != null ? raw.getInt(offset + REC_OFF_LEADER_NS_PID) : 0, host, cwd,
+        String cwd = cwdLen == 0 || (flags & FLAG_CWD_OUTSIDE_ROOT) != 0 ? null : rec.name(cwdAt, cwdLen);
+        return new Lineage(true, rec.i64(REC_OFF_PARENT_START_TIME), ancestors, leader,
+                leader != null ? rec.i32(REC_OFF_LEADER_NS_PID) : 0, host, cwd,
                 (flags & FLAG_CWD_TRUNC) != 0);
     }
 
-    private KernelFacts kernelFacts(ByteBuffer raw, int offset, int flags, String path, int argvAt, int argvLen,
-                                    Lineage lineage) {
-        int argc = raw.getInt(offset + REC_OFF_ARGC);
-        KernelArgv argv = KernelArgv.of(raw, argvAt, argvLen, MAX_ARGS);
+    private KernelFacts kernelFacts(int flags, String path, int argvAt, int argvLen, Lineage lineage) {
+        int argc = rec.i32(REC_OFF_ARGC);
+        KernelArgv argv = KernelArgv.owning(rec.copy(argvAt, argvLen), MAX_ARGS);
         long total = argv.total();
         boolean argvTruncated = (flags & FLAG_ARGV_TRUNC) != 0 || total > MAX_ARGS || argc > MAX_ARGS
                 || argc > 0 && total < argc;
         boolean audit = (flags & FLAG_AUDIT_UNKNOWN) == 0;
-        long loginUid = audit ? Integer.toUnsignedLong(raw.getInt(offset + REC_OFF_LOGINUID)) : AUDIT_UNSET;
-        long sessionId = audit ? Integer.toUnsignedLong(raw.getInt(offset + REC_OFF_SESSIONID)) : AUDIT_UNSET;
-        String parentComm = cString(raw, offset + REC_OFF_PARENT_COMM, REC_COMM_LEN);
+        long loginUid = audit ? rec.u32(REC_OFF_LOGINUID) : AUDIT_UNSET;
+        long sessionId = audit ? rec.u32(REC_OFF_SESSIONID) : AUDIT_UNSET;
+        String parentComm = rec.cString(REC_OFF_PARENT_COMM, REC_COMM_LEN);
         return new KernelFacts(
                 path,
                 (flags & FLAG_PATH_TRUNC) != 0,
@@ -137,19 +141,11 @@ final class ExecRecordParser {
                 argv,
                 argvTruncated,
                 argc > 0 ? argc : -1,
-                Integer.toUnsignedLong(raw.getInt(offset + REC_OFF_EUID)),
-                Integer.toUnsignedLong(raw.getInt(offset + REC_OFF_EGID)),
+                rec.u32(REC_OFF_EUID),
+                rec.u32(REC_OFF_EGID),
                 loginUid == AUDIT_UNSET ? -1 : loginUid,
                 sessionId == AUDIT_UNSET ? -1 : sessionId,
                 parentComm.isEmpty() ? null : parentComm,
                 lineage);
-    }
-
-    private String cString(ByteBuffer b, int offset, int max) {
-        return RecordText.cString(b, offset, max, scratch);
-    }
-
-    private String string(ByteBuffer b, int offset, int len) {
-        return RecordText.name(b, offset, len, scratch);
     }
 }
