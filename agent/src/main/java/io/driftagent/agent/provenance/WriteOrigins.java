@@ -191,12 +191,11 @@ public final class WriteOrigins implements WriteTracking, OriginLookup {
 
     @Override
     public void onExec(ExecEvent event) {
-        WriterKey key = new WriterKey(event.tgid(), event.startTimeNs());
         synchronized (this) {
             if (writers.isEmpty()) {
                 return;
             }
-            Writer writer = writers.get(key);
+            Writer writer = writers.get(new WriterKey(event.tgid(), event.startTimeNs()));
             if (writer == null) {
                 return;
             }
