@@ -1,7 +1,6 @@
 package io.driftagent.agent.library;
 
 import io.driftagent.agent.ring.RecordHeadLayout;
-import java.nio.ByteBuffer;
 
 /**
  * The Java mirror of {@code src/main/bpf/map_record.h}: the byte layout (little-endian) of one executable-mapping
@@ -63,11 +62,6 @@ public final class MapRecordLayout {
     public static final String MPROTECT_SECTION = "tracepoint/syscalls/sys_enter_mprotect";
     public static final String CONFIG_MAP = "lib_config";
     public static final String COUNTERS_MAP = "lib_counters";
-
-    /** Whether the record at {@code offset} is a mapping record (by its first u32). */
-    public static boolean isMapRecord(ByteBuffer raw, int offset, int length) {
-        return RecordHeadLayout.kind(raw, offset, length) == REC_MAGIC;
-    }
 
     private MapRecordLayout() {
     }

@@ -33,10 +33,9 @@ final class ExecRingReader implements AutoCloseable {
     /** As the ring's own batches: the events that may be drift go first within at most this many. */
     private static final int MAX_BATCH = 512;
     /** Records that may be drift go first: a drift exec rung for in the lazy state is not queued behind the image
-     * execs that waited for the reader's clock (up to 20 ms of them) in the pipeline. */
-    private static boolean mayBeDrift(ByteBuffer data, int offset, int length) {
-        return io.driftagent.agent.library.MapRecordLayout.isMapRecord(data, offset, length)
-                || length >= ExecRecordLayout.REC_HDR_SIZE
+     * execs that waited for the reader's clock (up to 20 ms of them) in the pipeline. A mapping record always may. */
+    private static boolean mayBeDrift(boolean mapping, ByteBuffer data, int offset, int length) {
+        return mapping || length >= ExecRecordLayout.REC_HDR_SIZE
                 && !ExecRecordLayout.isImageLayer(data.getInt(offset + RecordHeadLayout.HEAD_OFF_FLAGS));
     }
     private final WriteTracking writes;
@@ -108,15 +107,17 @@ final class ExecRingReader implements AutoCloseable {
     }
 
     private void onRecord(ByteBuffer data, int offset, int length) {
+        boolean mapping;
         try {
             // the first u32 tells a record's kind: an exec record's version, a write record's or a mapping record's
             // magic
-            if (RecordHeadLayout.kind(data, offset, length) == WriteRecordLayout.REC_KIND) {
+            int kind = RecordHeadLayout.kind(data, offset, length);
+            if (kind == WriteRecordLayout.REC_KIND) {
                 writes.onWriteRecord(data, offset, length);
                 return;
             }
-            ExecEvent event = io.driftagent.agent.library.MapRecordLayout.isMapRecord(data, offset, length)
-                    ? mapParser.parse(data, offset, length) : parser.parse(data, offset, length);
+            mapping = kind == io.driftagent.agent.library.MapRecordLayout.REC_MAGIC;
+            ExecEvent event = mapping ? mapParser.parse(data, offset, length) : parser.parse(data, offset, length);
             if (event == null) {
                 malformed.incrementAndGet();
                 return;
@@ -126,7 +127,7 @@ final class ExecRingReader implements AutoCloseable {
                 writes.onExec(event);
                 sink.observe(event);
             }
-            if (mayBeDrift(data, offset, length)) {
+            if (mayBeDrift(mapping, data, offset, length)) {
                 promptRecords++;
                 urgent.add(event);
             } else {
