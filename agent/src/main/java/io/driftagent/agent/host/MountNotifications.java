@@ -124,6 +124,7 @@ public final class MountNotifications implements AutoCloseable {
     private final LibC libc;
     private final jnr.ffi.Runtime runtime;
     private final int fd;
+    private final Path namespace;
     /** The watched namespace's id when it is not the agent's own (statmount is asked about it); 0: the agent's own. */
     private final long foreignNamespaceId;
     private final LongSupplier nanoClock;
@@ -138,8 +139,6 @@ public final class MountNotifications implements AutoCloseable {
     private final ByteBuffer pollFds = ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder());
     private Thread thread;
     private volatile boolean running;
-
-    private final Path namespace;
 
     private MountNotifications(LibC libc, int fd, Path namespace, long foreignNamespaceId, LongSupplier nanoClock) {
         this.libc = libc;
