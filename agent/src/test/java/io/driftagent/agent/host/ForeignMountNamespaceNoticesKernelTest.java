@@ -134,21 +134,25 @@ class ForeignMountNamespaceNoticesKernelTest {
             HostCommands.run("nsenter", "-t", Long.toString(other.pid()), "-m", "mount", "-t", "tmpfs", "-o",
                     "size=1m", "kept-there", there.toString());
 
-            // then the table's added line of it carries the time of its attach notice: description and line agree
+            // then the table's added line of it and the notice's description of it agree: the same mount (id,
+            // device) at the same mount point, as the watcher matches them (which of the two comes first is a race)
             long deadline = System.nanoTime() + WAIT.toNanos();
-            Optional<HostMountTable.Change> added = Optional.empty();
-            while (added.isEmpty() && System.nanoTime() < deadline) {
-                added = changes.stream().filter(c -> c.added().stream()
-                        .anyMatch(e -> e.mountPoint().equals(there.toString()))).findFirst();
+            Optional<MountInfoEntry> line = Optional.empty();
+            Optional<MountInfoEntry> described = Optional.empty();
+            while ((line.isEmpty() || described.isEmpty()) && System.nanoTime() < deadline) {
+                line = changes.stream().flatMap(c -> c.added().stream())
+                        .filter(e -> e.source().equals("kept-there")).findFirst();
+                described = attachedNow.stream().filter(e -> e.source().equals("kept-there")).findFirst();
                 Thread.sleep(20);
             }
-            HostMountTable.Change change = added.orElseThrow(
-                    () -> new AssertionError("no table read showed " + there + ": " + changes));
-            MountInfoEntry line = change.added().stream().filter(e -> e.mountPoint().equals(there.toString()))
-                    .findFirst().orElseThrow();
-            assertThat(change.noticedAt()).as("the attach notice matched to %s", line).containsKey(line);
-            assertThat(attachedNow).as("told on the notice thread")
-                    .anyMatch(e -> e.mountPoint().equals(there.toString()) && e.dev() == line.dev());
+            assertThat(line).as("a table read showed the mount: %s", changes).isPresent();
+            assertThat(described).as("the notice thread described the mount").isPresent();
+            assertThat(line.get().mountPoint()).isEqualTo(there.toString());
+            assertThat(described.get().mountPoint()).as(described.get().toString()).isEqualTo(line.get().mountPoint());
+            assertThat(described.get().mountId()).isEqualTo(line.get().mountId());
+            assertThat(described.get().dev()).isEqualTo(line.get().dev());
+            assertThat(described.get().root()).isEqualTo(line.get().root());
+            assertThat(described.get().fsType()).isEqualTo(line.get().fsType());
         }
     }
 }
