@@ -117,6 +117,8 @@ class FanotifyShortLivedContainersSystemTest {
                     + "; alerts for " + DROP + ": " + pod.alerts().stream()
                     .filter(a -> DROP.equals(a.path("drift").path("path").asString(""))).toList();
             System.out.println("systest: " + summary);
+            System.out.println("systest: the agent's start-up lines on mount notices: " + pod.container().stderr()
+                    .lines().filter(l -> l.contains("mount notifications")).toList());
             if (!missing.isEmpty()) {
                 List<String> ids = jobs.stream().filter(j -> missing.contains(j.podName()))
                         .map(Workload::containerId).toList();
