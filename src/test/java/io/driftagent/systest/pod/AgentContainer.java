@@ -70,6 +70,11 @@ public final class AgentContainer implements AutoCloseable {
         return exec(List.of("docker", "logs", id), Duration.ofSeconds(30)).stderr();
     }
 
+    /** The host pid of the container's first process (the agent's JVM in the chart's image). */
+    public long hostPid() {
+        return Long.parseLong(inspect("{{.State.Pid}}").trim());
+    }
+
     public boolean running() {
         return "true".equals(inspect("{{.State.Running}}"));
     }

@@ -16,6 +16,17 @@ public record Workload(String namespace, String podName, String podUid, String c
     /** Creates the Pod on the API server, then starts its container. */
     public static Workload start(ContainerdHost containerd, KubernetesClient api, String nodeName, String namespace,
                                  String podName, String image, String imageDigest) {
+        Workload workload = declare(api, nodeName, namespace, podName, image, imageDigest);
+        containerd.runAsCriContainer(image, workload.containerId(), workload.podUid(), podName, namespace, "app");
+        return workload;
+    }
+
+    /**
+     * Creates the Pod on the API server, its status naming a container not started yet (the caller starts it, e.g.
+     * one that runs to completion with {@link ContainerdHost#criPodOptions}).
+     */
+    public static Workload declare(KubernetesClient api, String nodeName, String namespace, String podName,
+                                   String image, String imageDigest) {
         String containerId = ContainerdHost.randomContainerId();
         String repository = image.substring(0, image.lastIndexOf(':'));
         Pod pod = api.pods().inNamespace(namespace).resource(new PodBuilder()
@@ -30,9 +41,7 @@ public record Workload(String namespace, String podName, String podUid, String c
                         .withImageID(repository + "@" + imageDigest).withReady(true).withRestartCount(0).build())
                 .endStatus()
                 .build()).create();
-        String uid = pod.getMetadata().getUid();
-        containerd.runAsCriContainer(image, containerId, uid, podName, namespace, "app");
-        return new Workload(namespace, podName, uid, "app", containerId);
+        return new Workload(namespace, podName, pod.getMetadata().getUid(), "app", containerId);
     }
 
     /** Runs {@code script} with the container's {@code /bin/sh}; returns its output. */

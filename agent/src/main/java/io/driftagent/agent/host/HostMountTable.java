@@ -129,7 +129,8 @@ public final class HostMountTable implements AutoCloseable {
 
     /**
      * Watches {@code mountInfo}, and where the kernel can tell of every mount as it happens, the notices of
-     * {@code namespace} (the same process's {@code ns/mnt}) too, when that is {@code ownNamespace} (the agent's).
+     * {@code namespace} (the same process's {@code ns/mnt}, or another's of the same namespace) too;
+     * {@code ownNamespace} is the agent's (see {@link MountNotifications#open}).
      */
     public HostMountTable(Path mountInfo, Path namespace, Path ownNamespace, LongSupplier nanoClock) {
         this.mountInfo = Objects.requireNonNull(mountInfo, "mountInfo");
@@ -149,22 +150,48 @@ public final class HostMountTable implements AutoCloseable {
 
     /**
      * {@code <procRoot>/<pid>/ns/mnt}; where that link cannot be read (a host init that is not dumpable) but the
-     * process's mount table reads the same as the agent's own, the agent's own namespace, which it then shares.
+     * process's mount table reads the same as the agent's own, the agent's own namespace, which it then shares; else
+     * (the chart's pod: a namespace of its own) kthreadd's ({@code <procRoot>/2/ns/mnt}, always the initial mount
+     * namespace) where its mount table reads the same as the process's.
      */
-    private static Path namespaceOf(Path procRoot, String pid) {
+    static Path namespaceOf(Path procRoot, String pid) {
         Path ns = procRoot.resolve(pid + "/ns/mnt");
-        try {
-            Files.readSymbolicLink(ns);
+        if (readableLink(ns)) {
             return ns;
-        } catch (IOException | RuntimeException unreadable) {
-            try {
-                byte[] theirs = readBounded(procRoot.resolve(pid + "/mountinfo"));
-                byte[] ours = readBounded(procRoot.resolve("self/mountinfo"));
-                return java.util.Arrays.equals(theirs, ours) ? procRoot.resolve("self/ns/mnt") : ns;
-            } catch (IOException e) {
+        }
+        Path kthreadd = procRoot.resolve("2/ns/mnt");
+        try {
+            byte[] theirs = readBounded(procRoot.resolve(pid + "/mountinfo"));
+            if (java.util.Arrays.equals(theirs, readBounded(procRoot.resolve("self/mountinfo")))) {
+                return procRoot.resolve("self/ns/mnt");
+            }
+            if (pid.equals("2") || !readableLink(kthreadd)) {
                 return ns;
             }
+            for (int attempt = 0; attempt < 3; attempt++) { // a mount between the two reads: read both again
+                if (java.util.Arrays.equals(theirs, readBounded(procRoot.resolve("2/mountinfo")))) {
+                    return kthreadd;
+                }
+                theirs = readBounded(procRoot.resolve(pid + "/mountinfo"));
+            }
+            return ns;
+        } catch (IOException e) {
+            return ns;
         }
+    }
+
+    private static boolean readableLink(Path link) {
+        try {
+            Files.readSymbolicLink(link);
+            return true;
+        } catch (IOException | RuntimeException unreadable) {
+            return false;
+        }
+    }
+
+    /** The namespace whose mount notices are read (when they can be had); null: the table reads alone. */
+    Path noticedNamespace() {
+        return namespace;
     }
 
     /**

@@ -32,8 +32,13 @@ import org.slf4j.LoggerFactory;
  * <p>Each described mount is handed to {@code onAttach} on this thread (a listener's chance to read what goes with the
  * mount while it exists: a runtime's bundle, a layer directory's creation time) and queued with its attach and
  * detach times for the mount table's watcher ({@link #drain()}). Where the kernel lacks the calls (older than 6.15),
- * the agent lacks CAP_SYS_ADMIN, or the namespace is not the agent's own ({@code statmount} names mount points
- * relative to the caller's root), {@link #open} says why once and returns empty: the table reads alone then.
+ * or the agent lacks CAP_SYS_ADMIN, {@link #open} says why once and returns empty: the table reads alone then.
+ *
+ * <p>The namespace need not be the agent's own: in the chart's pod (a mount namespace of its own, hostPID) it is the
+ * node's. {@code statmount} of the agent's own namespace names mount points from the agent's root; asked for another
+ * namespace by its id ({@code mnt_ns_id} of a version-1 {@code struct mnt_id_req}, the id from ioctl
+ * {@code NS_GET_MNTNS_ID}), the kernel names them from that namespace's root: the paths the node's {@code mountinfo}
+ * shows.
  */
 public final class MountNotifications implements AutoCloseable {
 
@@ -51,9 +56,13 @@ public final class MountNotifications implements AutoCloseable {
         @SaveError
         int statx(int dirFd, String pathname, int flags, int mask, ByteBuffer statxBuf);
 
-        /** {@code syscall(SYS_statmount, req, buf, bufsize, flags)}. */
+        /** {@code syscall(SYS_statmount / SYS_listmount, req, buf, bufsize or count, flags)}. */
         @SaveError
         long syscall(long number, ByteBuffer req, ByteBuffer buf, long size, int flags);
+
+        /** {@code ioctl(fd, request, arg)} with a buffer argument ({@code NS_GET_MNTNS_ID}: a {@code __u64}). */
+        @SaveError
+        int ioctl(int fd, long request, ByteBuffer arg);
     }
 
     /** One notice, in the kernel's order. */
@@ -90,6 +99,14 @@ public final class MountNotifications implements AutoCloseable {
     static final int FAN_EVENT_INFO_TYPE_MNT = 7;
     static final int METADATA_LEN = 24;
     static final long SYS_STATMOUNT = 457; // x86_64 and the generic table (aarch64)
+    static final long SYS_LISTMOUNT = 458;
+    /** {@code _IOR(0xb7, 0x5, __u64)}: the 64-bit id of the mount namespace an nsfs fd refers to (Linux 6.11). */
+    static final long NS_GET_MNTNS_ID = 0x8008b705L;
+    /** {@code struct mnt_id_req} without, and with, {@code mnt_ns_id} (the namespace asked about). */
+    static final int MNT_ID_REQ_SIZE_VER0 = 24;
+    static final int MNT_ID_REQ_SIZE_VER1 = 32;
+    /** listmount's {@code mnt_id} for "the mounts from the namespace's root". */
+    static final long LSMT_ROOT = -1L;
     static final long STATMOUNT_MASK = 0x1 /* SB_BASIC */ | 0x2 /* MNT_BASIC */ | 0x8 /* MNT_ROOT */
             | 0x10 /* MNT_POINT */ | 0x20 /* FS_TYPE */ | 0x80 /* MNT_OPTS */ | 0x200 /* SB_SOURCE */;
     private static final int AT_FDCWD = -100;
@@ -107,6 +124,9 @@ public final class MountNotifications implements AutoCloseable {
     private final LibC libc;
     private final jnr.ffi.Runtime runtime;
     private final int fd;
+    private final Path namespace;
+    /** The watched namespace's id when it is not the agent's own (statmount is asked about it); 0: the agent's own. */
+    private final long foreignNamespaceId;
     private final LongSupplier nanoClock;
     private final ConcurrentLinkedQueue<Note> queue = new ConcurrentLinkedQueue<>();
     private final java.util.concurrent.atomic.AtomicInteger queued = new java.util.concurrent.atomic.AtomicInteger();
@@ -114,32 +134,31 @@ public final class MountNotifications implements AutoCloseable {
     private final LongAdder gone = new LongAdder();
     private final LongAdder dropped = new LongAdder();
     private final ByteBuffer events = ByteBuffer.allocateDirect(64 * 1024).order(ByteOrder.nativeOrder());
-    private final ByteBuffer request = ByteBuffer.allocateDirect(24).order(ByteOrder.nativeOrder());
+    private final ByteBuffer request = ByteBuffer.allocateDirect(MNT_ID_REQ_SIZE_VER1).order(ByteOrder.nativeOrder());
     private final ByteBuffer statmount = ByteBuffer.allocateDirect(STATMOUNT_BUF).order(ByteOrder.nativeOrder());
     private final ByteBuffer pollFds = ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder());
     private Thread thread;
     private volatile boolean running;
 
-    private MountNotifications(LibC libc, int fd, LongSupplier nanoClock) {
+    private MountNotifications(LibC libc, int fd, Path namespace, long foreignNamespaceId, LongSupplier nanoClock) {
         this.libc = libc;
         this.runtime = jnr.ffi.Runtime.getRuntime(libc);
         this.fd = fd;
+        this.namespace = namespace;
+        this.foreignNamespaceId = foreignNamespaceId;
         this.nanoClock = nanoClock;
     }
 
     /**
-     * Notices of the mount namespace {@code namespace} ({@code /proc/<pid>/ns/mnt}), which must be the agent's own;
-     * empty, with the reason logged at INFO, where they cannot be had.
+     * Notices of the mount namespace {@code namespace} ({@code /proc/<pid>/ns/mnt}: the agent's own, {@code
+     * ownNamespace}, or another, e.g. the node's seen from the chart's pod); empty, with the reason logged at INFO,
+     * where they cannot be had.
      */
     public static Optional<MountNotifications> open(Path namespace, Path ownNamespace, LongSupplier nanoClock) {
         Objects.requireNonNull(nanoClock, "nanoClock");
+        boolean own;
         try {
-            if (!sameFile(namespace, ownNamespace)) {
-                LOG.info("mount notifications not used: {} is not the agent's own mount namespace (statmount names"
-                        + " mount points from the caller's root); new mounts are found by reading the mount table",
-                        namespace);
-                return Optional.empty();
-            }
+            own = sameFile(namespace, ownNamespace);
         } catch (IOException | RuntimeException e) {
             LOG.info("mount notifications not used: cannot compare {} with {}: {}", namespace, ownNamespace,
                     e.toString());
@@ -171,13 +190,35 @@ public final class MountNotifications implements AutoCloseable {
             libc.close(fd);
             return Optional.empty();
         }
+        long foreignId = 0L;
+        if (!own) {
+            foreignId = namespaceId(libc, ns);
+            if (foreignId == 0L) {
+                LOG.info("mount notifications not used: the id of the mount namespace {} (not the agent's own) cannot"
+                        + " be read, errno {} (ioctl NS_GET_MNTNS_ID, Linux 6.11): statmount could only name mount"
+                        + " points from the agent's root; new mounts are found by reading the mount table", namespace,
+                        runtime.getLastError());
+                libc.close(ns);
+                libc.close(fd);
+                return Optional.empty();
+            }
+        }
         libc.close(ns); // the mark holds the namespace
-        MountNotifications notifications = new MountNotifications(libc, fd, nanoClock);
+        MountNotifications notifications = new MountNotifications(libc, fd, namespace, foreignId, nanoClock);
         if (!notifications.statmountWorks()) {
             libc.close(fd);
             return Optional.empty();
         }
         return Optional.of(notifications);
+    }
+
+    /** The 64-bit id of the mount namespace {@code nsFd} refers to; 0 when the kernel does not tell it. */
+    private static long namespaceId(LibC libc, int nsFd) {
+        ByteBuffer id = ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder());
+        if (libc.ioctl(nsFd, NS_GET_MNTNS_ID, id) != 0) {
+            return 0L;
+        }
+        return id.getLong(0);
     }
 
     private static boolean sameFile(Path a, Path b) throws IOException {
@@ -186,18 +227,37 @@ public final class MountNotifications implements AutoCloseable {
         return ka != null && ka.equals(kb);
     }
 
-    /** Whether statmount(2) describes the mount at "/" (found by statx STATX_MNT_ID_UNIQUE). */
+    /**
+     * Whether statmount(2) describes a mount of the namespace: the agent's own "/" (found by statx
+     * STATX_MNT_ID_UNIQUE), or the first mount listmount(2) gives from another namespace's root.
+     */
     private boolean statmountWorks() {
-        long rootId = rootMountId();
+        long rootId = foreignNamespaceId == 0L ? rootMountId() : firstMountOfNamespace();
         if (rootId == 0L) {
-            LOG.info("mount notifications not used: statx(STATX_MNT_ID_UNIQUE) of / is not supported (Linux 6.8)");
+            LOG.info(foreignNamespaceId == 0L
+                    ? "mount notifications not used: statx(STATX_MNT_ID_UNIQUE) of / is not supported (Linux 6.8)"
+                    : "mount notifications not used: listmount(2) of the mount namespace " + namespace
+                            + " fails, errno " + runtime.getLastError() + " (Linux 6.11)");
             return false;
         }
-        if (describe(rootId).isEmpty()) {
-            LOG.info("mount notifications not used: statmount(2) fails, errno {} (Linux 6.8)", runtime.getLastError());
+        Optional<MountInfoEntry> root = describe(rootId);
+        if (root.isEmpty()) {
+            LOG.info("mount notifications not used: statmount(2) of the mount namespace {} fails, errno {} (Linux 6.8;"
+                    + " another namespace than the agent's: 6.11)", namespace, runtime.getLastError());
             return false;
         }
+        LOG.debug("mount notices of {}: statmount describes {}", namespace, root.get());
         return true;
+    }
+
+    /** The first mount listmount(2) gives from the root of the watched (foreign) namespace; 0 when it fails. */
+    private long firstMountOfNamespace() {
+        ByteBuffer req = ByteBuffer.allocateDirect(MNT_ID_REQ_SIZE_VER1).order(ByteOrder.nativeOrder());
+        req.putInt(0, MNT_ID_REQ_SIZE_VER1).putInt(4, 0).putLong(8, LSMT_ROOT).putLong(16, 0L)
+                .putLong(24, foreignNamespaceId);
+        ByteBuffer ids = ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder());
+        long n = libc.syscall(SYS_LISTMOUNT, req, ids, 1, 0);
+        return n == 1 ? ids.getLong(0) : 0L;
     }
 
     /** statx {@code STATX_MNT_ID_UNIQUE} of "/", 0 when the kernel does not give it. */
@@ -221,8 +281,10 @@ public final class MountNotifications implements AutoCloseable {
         t.setDaemon(true);
         thread = t;
         t.start();
-        LOG.info("mount notifications: every mount and unmount of the host's namespace is read as it happens"
-                + " (fanotify FAN_MNT_ATTACH/FAN_MNT_DETACH, statmount)");
+        LOG.info("mount notifications: every mount and unmount of the host's namespace ({}{}) is read as it happens"
+                + " (fanotify FAN_MNT_ATTACH/FAN_MNT_DETACH, statmount)", namespace,
+                foreignNamespaceId == 0L ? ", the agent's own"
+                        : ", not the agent's own: mount points named from its root, namespace id " + foreignNamespaceId);
     }
 
     /** Every notice read since the last call, in order. */
@@ -352,7 +414,8 @@ public final class MountNotifications implements AutoCloseable {
     /** statmount of one mount, as the line mountinfo would show (no propagation tags); empty when it cannot be read. */
     Optional<MountInfoEntry> describe(long mountId) {
         request.clear();
-        request.putInt(0, 24).putInt(4, 0).putLong(8, mountId).putLong(16, STATMOUNT_MASK);
+        request.putInt(0, foreignNamespaceId == 0L ? MNT_ID_REQ_SIZE_VER0 : MNT_ID_REQ_SIZE_VER1).putInt(4, 0)
+                .putLong(8, mountId).putLong(16, STATMOUNT_MASK).putLong(24, foreignNamespaceId);
         statmount.clear();
         long rc = libc.syscall(SYS_STATMOUNT, request, statmount, STATMOUNT_BUF, 0);
         if (rc != 0) {

@@ -129,4 +129,37 @@ class HostMountTableTest {
         }
         assertThat(listener.changes).hasSizeGreaterThanOrEqualTo(count);
     }
+
+    @Test
+    void theNoticedNamespaceIsHostInitsElseTheAgentsOwnWhereTheTablesAgreeElseKthreaddsWhereItsTableAgrees()
+            throws Exception {
+        // given a /proc whose pid 1 has a readable ns/mnt link
+        Path proc = dir.resolve("proc");
+        for (String pid : List.of("1", "2", "self")) {
+            Files.createDirectories(proc.resolve(pid + "/ns"));
+        }
+        Files.createSymbolicLink(proc.resolve("1/ns/mnt"), Path.of("mnt:[4026531832]"));
+        Files.createSymbolicLink(proc.resolve("2/ns/mnt"), Path.of("mnt:[4026531832]"));
+        Files.createSymbolicLink(proc.resolve("self/ns/mnt"), Path.of("mnt:[4026532999]"));
+        Files.writeString(proc.resolve("1/mountinfo"), ROOT + PROC + ROOTFS);
+        Files.writeString(proc.resolve("2/mountinfo"), ROOT + PROC + ROOTFS);
+        Files.writeString(proc.resolve("self/mountinfo"), ROOT + PROC);
+        assertThat(HostMountTable.namespaceOf(proc, "1")).isEqualTo(proc.resolve("1/ns/mnt"));
+
+        // when pid 1's link cannot be read (a host init that is not dumpable) and the agent is in a pod of its own
+        Files.delete(proc.resolve("1/ns/mnt"));
+        Files.writeString(proc.resolve("1/ns/mnt"), "");
+        // then kthreadd's namespace is noticed: its table reads the same as pid 1's
+        assertThat(HostMountTable.namespaceOf(proc, "1")).isEqualTo(proc.resolve("2/ns/mnt"));
+        assertThat(HostMountTable.onThisHost(proc).noticedNamespace()).isEqualTo(proc.resolve("2/ns/mnt"));
+
+        // when the agent shares pid 1's table (on the host), its own namespace, as before
+        Files.writeString(proc.resolve("self/mountinfo"), ROOT + PROC + ROOTFS);
+        assertThat(HostMountTable.namespaceOf(proc, "1")).isEqualTo(proc.resolve("self/ns/mnt"));
+
+        // when neither agrees with pid 1's table, pid 1's link (which then cannot be opened: counted unavailable)
+        Files.writeString(proc.resolve("self/mountinfo"), ROOT);
+        Files.writeString(proc.resolve("2/mountinfo"), ROOT);
+        assertThat(HostMountTable.namespaceOf(proc, "1")).isEqualTo(proc.resolve("1/ns/mnt"));
+    }
 }
