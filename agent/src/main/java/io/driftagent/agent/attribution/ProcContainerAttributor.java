@@ -295,7 +295,10 @@ public final class ProcContainerAttributor implements ContainerAttributor {
             attributedByMountNs.increment();
             return Optional.of(containers.get(byNs).context);
         }
-        Set<ContainerId> owners = byPrivateDev.get(event.file().dev());
+        // a device its source says does not tell the exec's container (it served several overlays meanwhile) is not
+        // asked: neither which known container has it now, nor whose rootfs is mounted with it now
+        boolean byDevice = !event.flags().overlayOwnerDoubtful();
+        Set<ContainerId> owners = byDevice ? byPrivateDev.get(event.file().dev()) : null;
         if (owners != null && owners.size() == 1) {
             Tracked tracked = containers.get(owners.iterator().next());
             if (tracked != null) {
@@ -303,7 +306,7 @@ public final class ProcContainerAttributor implements ContainerAttributor {
                 return Optional.of(tracked.context);
             }
         }
-        Optional<ContainerContext> byRootfs = attributeByHostRootfs(event);
+        Optional<ContainerContext> byRootfs = byDevice ? attributeByHostRootfs(event) : Optional.empty();
         if (byRootfs.isPresent()) {
             attributedByRootfs.increment();
             return byRootfs;
