@@ -301,8 +301,9 @@ public final class ProcContainerAttributor implements ContainerAttributor {
         Set<ContainerId> owners = byDevice ? byPrivateDev.get(event.file().dev()) : null;
         if (owners != null && owners.size() == 1) {
             Tracked tracked = containers.get(owners.iterator().next());
-            // (not a captured container: the registry, which knows when it had the device, did not place the exec)
-            if (tracked != null && captures.byId(tracked.identity.id()).isEmpty()) {
+            // (for an overlay's file, not a captured container: the registry, which knows when it had its root's
+            // device, did not place the exec in its life)
+            if (tracked != null && (!event.flags().overlay() || captures.byId(tracked.identity.id()).isEmpty())) {
                 attributedByDev.increment();
                 return Optional.of(tracked.context);
             }
