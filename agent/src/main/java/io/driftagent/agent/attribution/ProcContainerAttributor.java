@@ -295,15 +295,20 @@ public final class ProcContainerAttributor implements ContainerAttributor {
             attributedByMountNs.increment();
             return Optional.of(containers.get(byNs).context);
         }
-        Set<ContainerId> owners = byPrivateDev.get(event.file().dev());
+        // a device its source says does not tell the exec's container (it served several overlays meanwhile) is not
+        // asked: neither which known container has it now, nor whose rootfs is mounted with it now
+        boolean byDevice = !event.flags().overlayOwnerDoubtful();
+        Set<ContainerId> owners = byDevice ? byPrivateDev.get(event.file().dev()) : null;
         if (owners != null && owners.size() == 1) {
             Tracked tracked = containers.get(owners.iterator().next());
-            if (tracked != null) {
+            // (for an overlay's file, not a captured container: the registry, which knows when it had its root's
+            // device, did not place the exec in its life)
+            if (tracked != null && (!event.flags().overlay() || captures.byId(tracked.identity.id()).isEmpty())) {
                 attributedByDev.increment();
                 return Optional.of(tracked.context);
             }
         }
-        Optional<ContainerContext> byRootfs = attributeByHostRootfs(event);
+        Optional<ContainerContext> byRootfs = byDevice ? attributeByHostRootfs(event) : Optional.empty();
         if (byRootfs.isPresent()) {
             attributedByRootfs.increment();
             return byRootfs;
@@ -328,7 +333,8 @@ public final class ProcContainerAttributor implements ContainerAttributor {
      * reads it from /proc, too late for a short-lived process): the overlay the kernel placed the file on is still
      * mounted on the host at a path the runtime chose, which names the container (containerd:
      * {@code .../io.containerd.runtime.v2.task/<namespace>/<id>/rootfs}); the container's cgroup, looked up by that id,
-     * identifies it. Nothing of it comes from inside the container.
+     * identifies it. Nothing of it comes from inside the container. Not for a container the capture registry knows:
+     * the device is its now, not necessarily at the exec.
      */
     private Optional<ContainerContext> attributeByHostRootfs(ExecEvent event) {
         if (!event.flags().overlay() || cgroupIds == null) {
@@ -343,6 +349,11 @@ public final class ProcContainerAttributor implements ContainerAttributor {
             return Optional.empty();
         }
         String id = m.group(1);
+        if (captures.byId(new ContainerId(id)).isPresent()) {
+            // captured when its rootfs appeared: the registry, which knows when, did not place the exec in its life
+            // (the device may have been another overlay's at the exec, one that was no container's)
+            return Optional.empty();
+        }
         Optional<CgroupIdentity> identity = cgroupIds.pathOfContainer(id).flatMap(parser::parse)
                 .filter(i -> i.id().value().equals(id));
         if (identity.isEmpty()) {

@@ -29,12 +29,24 @@ import org.slf4j.LoggerFactory;
  * <p>An exec is matched by its cgroup id (unique for the life of the host: the kernel never reuses one), else by its
  * mount namespace, else by its overlay's device. Namespace inodes and anonymous device numbers are reused as soon as
  * they are freed, so those two matches take the capture whose life contains the exec's time: of those not gone before
- * it, the one that appeared last before it (or, when the watcher saw the mount only after the exec, the first after).
+ * it, the one that appeared last before it (or, when the watcher saw the mount only after the exec, the first after;
+ * by the device only within {@link #SEEN_LATE_NANOS} of the exec: a capture that appeared later held the device at
+ * another time, after an overlay that may be no container's). An exec whose source says its overlay device does not
+ * tell its container ({@link ExecEvent.Flags#overlayOwnerDoubtful()}) is never matched by the device.
  * Times are CLOCK_MONOTONIC nanoseconds, the clock of {@link ExecEvent#timestampNs()}. Thread-safe.
  */
 public final class ContainerCaptureRegistry implements CapturedContainers {
 
     private static final Logger LOG = LoggerFactory.getLogger(ContainerCaptureRegistry.class);
+
+    /**
+     * How much later than an exec a container's appearance may have been timed and still be the exec's by its
+     * device. The fanotify source times an exec within its overlay's life as the same mount table change told it
+     * (each listener reads its own clock: microseconds to milliseconds apart); an exec on a device with no life known
+     * is timed at its read, after any appearance. A capture that appeared later held the device after the exec's
+     * overlay, which may have been no container's (an overlay mounted by hand): not the exec's.
+     */
+    static final long SEEN_LATE_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(250);
 
     private final int capacity;
     private final long graceNanos;
@@ -176,8 +188,8 @@ public final class ContainerCaptureRegistry implements CapturedContainers {
             }
         }
         long dev = event.file().dev();
-        if (event.flags().overlay() && dev != 0) {
-            Optional<Entry> byDev = alive(at, e -> e.root.mount().dev() == dev);
+        if (event.flags().overlay() && dev != 0 && !event.flags().overlayOwnerDoubtful()) {
+            Optional<Entry> byDev = alive(at, SEEN_LATE_NANOS, e -> e.root.mount().dev() == dev);
             if (byDev.isPresent()) {
                 counts.foundByDev++;
                 return Optional.of(byDev.get().snapshot());
@@ -215,6 +227,11 @@ public final class ContainerCaptureRegistry implements CapturedContainers {
 
     /** Of the captures matching, those not gone before {@code at}: the last that appeared by then, else the first after. */
     private Optional<Entry> alive(long at, java.util.function.Predicate<Entry> matches) {
+        return alive(at, Long.MAX_VALUE, matches);
+    }
+
+    /** As {@link #alive(long, java.util.function.Predicate)}, the first after only if it appeared within {@code lateNanos}. */
+    private Optional<Entry> alive(long at, long lateNanos, java.util.function.Predicate<Entry> matches) {
         Entry lastBefore = null;
         Entry firstAfter = null;
         for (Entry entry : byKey.values()) {
@@ -225,7 +242,8 @@ public final class ContainerCaptureRegistry implements CapturedContainers {
                 if (lastBefore == null || entry.appearedAtNanos >= lastBefore.appearedAtNanos) {
                     lastBefore = entry;
                 }
-            } else if (firstAfter == null || entry.appearedAtNanos < firstAfter.appearedAtNanos) {
+            } else if (entry.appearedAtNanos - at <= lateNanos
+                    && (firstAfter == null || entry.appearedAtNanos < firstAfter.appearedAtNanos)) {
                 firstAfter = entry;
             }
         }

@@ -109,9 +109,18 @@ public record ExecEvent(
      * @param upperLayer on overlayfs, the file's inode has an upper (writable-layer) dentry: it was created or copied up
      * @param memfd      the file is a memfd (memfd_create)
      * @param unlinked   the file had nlink == 0 at exec (deleted, or memfd)
+     * @param overlayOwnerDoubtful the file's overlay device served more than one overlay in the time the exec may have
+     *                   happened, and nothing else told which one was the file's (the fanotify source, whose events
+     *                   carry no time): the device does not tell the exec's container, so it must not be placed by it
      */
-    public record Flags(boolean overlay, boolean upperLayer, boolean memfd, boolean unlinked) {
+    public record Flags(boolean overlay, boolean upperLayer, boolean memfd, boolean unlinked,
+                        boolean overlayOwnerDoubtful) {
         public static final Flags NONE = new Flags(false, false, false, false);
+
+        /** Facts of a file whose overlay, if any, is known to be the exec's. */
+        public Flags(boolean overlay, boolean upperLayer, boolean memfd, boolean unlinked) {
+            this(overlay, upperLayer, memfd, unlinked, false);
+        }
     }
 
     /**

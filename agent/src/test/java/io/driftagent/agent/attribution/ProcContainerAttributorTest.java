@@ -75,6 +75,25 @@ class ProcContainerAttributorTest {
     }
 
     @Test
+    void aGoneProcessWhoseSourceSaysItsOverlayDeviceDoesNotTellItsContainerIsNotAttributedByThatDevice()
+            throws IOException {
+        // given container A known with its root overlay on 0:40
+        container(201, ID_A, "0:40");
+        attributor.attribute(exec(201, cgroupId(ID_A), 0, 1)).orElseThrow();
+        long rootOfA = DeviceNumber.makedev(0, 40);
+
+        // when a gone process's exec on that device comes with the source's doubt (the device served several
+        // overlays while the event waited)
+        ExecEvent doubtful = new ExecEvent(999, 999, 1, 0, 0, 1, "x", "/tmp/x", new ExecEvent.FileId(rootOfA, 5),
+                ExecEvent.FileId.NONE, 0, 0, new ExecEvent.Flags(true, true, false, false, true),
+                ExecEvent.SourceKind.FANOTIFY, 1);
+
+        // then it is not A's (not attributed), while the same exec without the doubt is
+        assertThat(attributor.attribute(doubtful)).isEmpty();
+        assertThat(attributor.attribute(exec(999, 0, 0, rootOfA))).map(c -> c.id().value()).contains(ID_A);
+    }
+
+    @Test
     void aVanishedContainerStaysAttributableForTheGraceThenIsForgottenOnce() throws IOException {
         container(201, ID_A, "0:40");
         long id = cgroupId(ID_A);

@@ -118,6 +118,38 @@ class ContainerCaptureRegistryTest {
         assertThat(registry.find(execOnDev(execOfB)).map(c -> c.identity().id().value())).contains("b");
     }
 
+    @Test
+    void anExecWhoseSourceSaysItsDeviceDoesNotTellItsContainerIsNotFoundByTheDevice() {
+        // given container a alive on the overlay device
+        appear("a", 1);
+        long exec = tick();
+
+        // when an exec whose overlay device served several overlays meanwhile (the fanotify source could not tell
+        // which held its file) is looked up
+        ExecEvent doubtful = new ExecEvent(1, 1, 1, 0, 0, 1, "x", "/tmp/x", new ExecEvent.FileId(OVERLAY_DEV, 5),
+                ExecEvent.FileId.NONE, 0, 0, new ExecEvent.Flags(true, true, false, false, true),
+                ExecEvent.SourceKind.FANOTIFY, exec);
+
+        // then no container is named for it, while the same exec without the doubt is a's
+        assertThat(registry.find(doubtful)).isEmpty();
+        assertThat(registry.find(execOnDev(exec)).map(c -> c.identity().id().value())).contains("a");
+    }
+
+    @Test
+    void aContainerThatAppearedWellAfterAnExecOnItsDeviceIsNotTheExecs() {
+        // given an exec on an overlay that is no container's (mounted by hand), then, seconds later, container a
+        // mounted with the device the kernel gave that overlay before
+        long exec = tick();
+        now.addAndGet(java.util.concurrent.TimeUnit.SECONDS.toNanos(3));
+        appear("a", 1);
+
+        // when the exec, carrying only the device, is looked up, then it is not a's
+        assertThat(registry.find(execOnDev(exec))).isEmpty();
+        // and an exec timed just before a's rootfs was seen (the watchers read a mount a moment after it is made) is
+        long late = now.get() - ContainerCaptureRegistry.SEEN_LATE_NANOS / 2;
+        assertThat(registry.find(execOnDev(late)).map(c -> c.identity().id().value())).contains("a");
+    }
+
     private void appear(String id, int layer) {
         registry.appeared(id, identity(id), root(id, layer), Map.of());
     }

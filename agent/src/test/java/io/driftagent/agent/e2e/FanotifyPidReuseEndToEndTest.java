@@ -24,7 +24,8 @@ import tools.jackson.databind.JsonNode;
  * second they wrap within a minute, while the exec reader may lag seconds behind. Made to happen every time here: the
  * exec reader is held while a container's drop runs and exits, its pid is given to a host process (through
  * {@code /proc/sys/kernel/ns_last_pid}), then the reader is released. /proc at that pid now describes a host process;
- * the drop must still be alerted ADDED in its container, the contradiction counted, never taken for a host exec.
+ * the drop must still be alerted ADDED in its container, the contradiction counted, never taken for a host exec. The
+ * same with the pid given to a process of another container: the drop is never alerted as that container's.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Tag(TestTiers.E2E)
@@ -35,6 +36,8 @@ class FanotifyPidReuseEndToEndTest {
     private static final String DROP = "/tmp/sleep";
     private static final String DROP_ARGUMENT = "2.371";
     private static final Path NS_LAST_PID = Path.of("/proc/sys/kernel/ns_last_pid");
+    private static final String OTHER_DROP = "/sleep";
+    private static final String OTHER_DROP_ARGUMENT = "2.373";
 
     private final int suffix = ThreadLocalRandom.current().nextInt(1_000_000);
     private final String target = "f2-reuse-" + suffix;
@@ -97,6 +100,82 @@ class FanotifyPidReuseEndToEndTest {
         } finally {
             host.destroyForcibly();
         }
+    }
+
+    @Test
+    void aDropWhosePidWentToAnotherContainersProcessBeforeItsEventWasReadIsAlertedInItsOwnContainer() throws Exception {
+        // given another container whose shell keeps starting short sleeps, and the exec reader held
+        String other = "f2-other-" + suffix;
+        long otherCgroup = cgroupInode(containerd.run(IMAGE, other));
+        Process forks = new ProcessBuilder("ctr", "-n", containerd.namespace(), "task", "exec", "--exec-id",
+                "f2f-" + suffix, other, "/bin/sh", "-c", "while :; do sleep 8 & sleep 0.05; done").start();
+        Thread reader = AgentThreads.named("fanotify-exec-reader").get(0);
+        String before = agent.get("/metrics").body();
+        int dropPid;
+        AgentThreads.hold(reader);
+        try {
+            // when a process of the target container runs a drop that exits
+            Process exec = new ProcessBuilder("ctr", "-n", containerd.namespace(), "task", "exec", "--exec-id",
+                    "f2o-" + suffix, target, "/bin/sh", "-c",
+                    "cp /bin/busybox " + OTHER_DROP + " && " + OTHER_DROP + " " + OTHER_DROP_ARGUMENT).inheritIO()
+                    .start();
+            dropPid = awaitProcess(OTHER_DROP + "\0" + OTHER_DROP_ARGUMENT + "\0");
+            assertThat(exec.waitFor()).as("the drop ran").isZero();
+            awaitGone(dropPid);
+            // and its pid is given to a process of the other container before its event is read
+            givePidToAProcessOf(dropPid, otherCgroup);
+        } finally {
+            AgentThreads.release(reader);
+            forks.destroyForcibly();
+        }
+
+        // then the drop is alerted ADDED in its own container, never in the other
+        JsonNode alert = alerts.await(AlertLog.forPath(target, OTHER_DROP), ALERT_WAIT).orElseThrow(() ->
+                new AssertionError("no alert for " + OTHER_DROP + " (pid " + dropPid + ", then " + other + "'s) in "
+                        + target + "; " + doubtful(safeMetrics()) + "; alerts:\n" + alerts));
+        assertThat(alert.path("drift").path("kind").asString()).as(alert.toString()).isEqualTo("ADDED");
+        assertThat(alerts.alerts().stream().filter(AlertLog.forPath(other, OTHER_DROP)).toList())
+                .as("the drop alerted in the container its pid went to").isEmpty();
+        // and the contradiction /proc showed is counted
+        assertThat(count(agent.get("/metrics").body(), "pid_reused")).as(doubtful(agent.get("/metrics").body()))
+                .isGreaterThan(count(before, "pid_reused"));
+    }
+
+    /** The inode of the cgroup v2 directory of {@code pid}, 0 when it cannot be read (gone). */
+    private static long cgroupInode(int pid) {
+        try {
+            String line = Files.readString(Path.of("/proc/" + pid + "/cgroup")).lines()
+                    .filter(l -> l.startsWith("0::")).findFirst().orElseThrow();
+            return ((Number) Files.getAttribute(Path.of("/sys/fs/cgroup" + line.substring(3)), "unix:ino")).longValue();
+        } catch (java.io.IOException | RuntimeException gone) {
+            return 0L;
+        }
+    }
+
+    /**
+     * Waits until pid {@code pid} is one of the other container's long sleeps: the kernel hands out ns_last_pid + 1
+     * next, and that container starts a process every 50 ms.
+     */
+    private static void givePidToAProcessOf(int pid, long cgroup) throws Exception {
+        for (int attempt = 0; attempt < 500; attempt++) {
+            if (!Files.exists(Path.of("/proc/" + pid))) {
+                Files.writeString(NS_LAST_PID, Integer.toString(pid - 1));
+            }
+            Thread.sleep(20);
+            String cmdline;
+            try {
+                cmdline = new String(Files.readAllBytes(Path.of("/proc/" + pid + "/cmdline")), StandardCharsets.UTF_8);
+            } catch (java.io.IOException free) {
+                continue;
+            }
+            if (cmdline.equals("sleep\0" + "8\0") && cgroupInode(pid) == cgroup) {
+                return;
+            }
+            if (cgroupInode(pid) != cgroup) {
+                Thread.sleep(100); // another process took it; wait for it to go, or give up below
+            }
+        }
+        throw new AssertionError("could not give pid " + pid + " to a process of the other container");
     }
 
     private String safeMetrics() {

@@ -27,6 +27,15 @@ public final class ExecEventAssembler {
     /** @param interpreterFallback {dev, ino} of a script's interpreter whose own event was not reported, or null */
     public ExecEvent assemble(int pid, ProcessFacts p, List<ExecCorrelator.Part> file, List<ExecCorrelator.Part> interpreter,
                        long[] interpreterFallback, String comm, long timestampNs) {
+        return assemble(pid, p, file, interpreter, interpreterFallback, comm, timestampNs, false);
+    }
+
+    /**
+     * @param overlayOwnerDoubtful the file's overlay device served several overlays in the exec's time and nothing
+     *                             told which was the file's ({@link ExecEvent.Flags#overlayOwnerDoubtful()})
+     */
+    public ExecEvent assemble(int pid, ProcessFacts p, List<ExecCorrelator.Part> file, List<ExecCorrelator.Part> interpreter,
+                       long[] interpreterFallback, String comm, long timestampNs, boolean overlayOwnerDoubtful) {
         String filename = filename(file);
         boolean overlay = false;
         boolean upper = false;
@@ -42,7 +51,7 @@ public final class ExecEventAssembler {
         }
         // an open reported twice (layer inode, overlay inode) is explained by either report
         unlinked &= !unlinkedWithLayer;
-        ExecEvent.Flags flags = new ExecEvent.Flags(overlay, upper, memfd, unlinked);
+        ExecEvent.Flags flags = new ExecEvent.Flags(overlay, upper, memfd, unlinked, overlayOwnerDoubtful);
         return new ExecEvent(pid, p.tgid(), p.ppid(), p.uid(), p.gid(), p.startTimeNs(),
                 comm != null ? comm : commFromPath(filename), filename, fileId(file),
                 interpreter.isEmpty() && interpreterFallback != null

@@ -311,7 +311,9 @@ public final class FanotifyExecSource implements ExecSource {
      * event's pid showed a process of the host's mount namespace, or of another container than the one whose mount
      * the file was opened through: the pid was given to another process before the event was read, so the exec is
      * placed by its file alone), {@code overlay_unseen} (an exec of a file on an overlay no read of the mount tables
-     * had shown: whether it is the writable layer's cannot be told).
+     * had shown: whether it is the writable layer's cannot be told), {@code device_reused} (an exec whose process was
+     * gone, on an overlay device that served more than one overlay while its event waited in the queue, that neither
+     * its file's layer nor its time tells apart: it is not placed by the device, so never in a wrong container).
      */
     public Map<String, Long> doubtful() {
         Map<String, Long> out = new java.util.TreeMap<>();
@@ -325,7 +327,7 @@ public final class FanotifyExecSource implements ExecSource {
     }
 
     /** The reasons {@link #doubtful()} counts. */
-    public static final List<String> DOUBTFUL_REASONS = List.of("pid_reused", "overlay_unseen");
+    public static final List<String> DOUBTFUL_REASONS = List.of("pid_reused", "overlay_unseen", "device_reused");
 
     private void countDoubtful(String reason) {
         doubtful.computeIfAbsent(reason, k -> new LongAdder()).increment();
@@ -596,6 +598,9 @@ public final class FanotifyExecSource implements ExecSource {
         private ProcessFacts checked(ExecCorrelator.Group g) {
             long hostNs = hostMountNs;
             ProcessFacts facts = g.process;
+            if (hostNs != 0L && facts.known() && facts.mountNsId() != 0L && facts.mountNsId() != hostNs) {
+                return checkedAgainstTheRoot(g, facts);
+            }
             if (hostNs == 0L || facts.mountNsId() != hostNs) {
                 return facts;
             }
@@ -623,13 +628,43 @@ public final class FanotifyExecSource implements ExecSource {
         }
 
         /**
+         * The facts of a container's process /proc showed at the group's pid, or unknown ones when that process cannot
+         * be the one that exec'd the file: a file that may be drift (a writable layer's, or deleted) on a container's
+         * overlay that is not the root of the process now at that pid. A process runs the files of its own root; the
+         * pid was freed and given to another container's process before the event was read (pids wrap within a minute
+         * under a storm of execs), and that container must not be named for the exec. Counted and logged as
+         * {@code pid_reused}; the exec is then placed by its file. Only execs that may be drift pay the stat.
+         */
+        private ProcessFacts checkedAgainstTheRoot(ExecCorrelator.Group g, ProcessFacts facts) {
+            for (ExecCorrelator.Part part : g.primary) {
+                ExecutedFile file = part.file();
+                boolean mayBeDrift = part.layer().upperLayer() || file.deleted() || file.nlink() == 0;
+                long overlayDev = file.onOverlay() ? file.dev() : part.layer().overlay() ? part.layer().overlayDev() : 0L;
+                if (!mayBeDrift || overlayDev == 0L || overlayDev == hostRootDev) {
+                    continue;
+                }
+                long rootDev = deviceOf(config.procRoot().resolve(g.pid + "/root"));
+                if (rootDev == 0L || rootDev == overlayDev) {
+                    return facts; // gone since (nothing to tell), or its own root's file
+                }
+                countDoubtful("pid_reused");
+                log.info("fanotify: the exec of {} (overlay dev {}, ino {}, mount {}) by pid {} was read after that pid"
+                        + " went to a process of another container (cgroup {}, root dev {}, comm {}): /proc is set"
+                        + " aside, the exec is placed by its file (drift.fanotify.doubtful{{reason=\"pid_reused\"}})",
+                        file.path(), overlayDev, file.ino(), file.mountId(), g.pid, facts.cgroupId(), rootDev,
+                        facts.comm());
+                return ProcessFacts.unknown(g.pid);
+            }
+            return facts;
+        }
+
+        /**
          * Why the process /proc shows at the exec's pid cannot be the one that exec'd {@code part} (fanotify events
          * carry a pid only; pids are reused once freed, within a minute on a node that execs thousands of times a
          * second), or null when it may be. A file of a container's overlay (not the host's root), not opened through
          * a mount of the host's namespace (checked before: a host process's path walk only crosses its own
          * namespace's mounts), was not exec'd by a process of the host's namespace. (Another container's process at
-         * that pid is not told apart: a container's mounts are learned from one process, and a process that made its
-         * own namespace has copies of them with other ids.)
+         * that pid is told apart by its root, not its mounts' ids: see {@link #checkedAgainstTheRoot}.)
          */
         private String reusedPid(ProcessFacts facts, ExecCorrelator.Part part, long hostNs) {
             if (!facts.known() || facts.mountNsId() == 0L || facts.mountNsId() != hostNs) {
@@ -682,11 +717,25 @@ public final class FanotifyExecSource implements ExecSource {
                     ? procReader.commIfStillRunning(g.pid, g.process.startTimeNs(), image.file().ino()) : null;
             long overlayDev = overlayDevOf(g.primary);
             long placedAt = placedExecTime(g.primary);
-            long at = placedAt != 0L ? placedAt : overlayDev != 0L
-                    ? mountOwners.execTime(overlayDev, g.queuedAfterNanos, g.firstSeenNanos, upperFileBorn(g.primary))
-                    : g.firstSeenNanos;
-            ExecEvent e = assembler.assemble(g.pid, completed(g, at), g.primary, g.interpreter, g.mergedInterpreter, comm,
-                    at);
+            MountOwners.Timing timing = placedAt != 0L || overlayDev == 0L ? null
+                    : mountOwners.timing(overlayDev, g.queuedAfterNanos, g.firstSeenNanos, upperFileBorn(g.primary),
+                            throughTheOverlay(g.primary, overlayDev));
+            long at = placedAt != 0L ? placedAt : timing != null ? timing.nanos() : g.firstSeenNanos;
+            ProcessFacts facts = checked(g);
+            boolean ownerDoubtful = timing != null && timing.ambiguous() && !placed(facts);
+            if (ownerDoubtful) {
+                // the device served several overlays while the event waited, and neither /proc nor the file's layer
+                // told which held the file: no container is named by the device (counted, not guessed)
+                countDoubtful("device_reused");
+                log.info("fanotify: the exec of {} (dev {}, ino {}, pid {}) fits {} lives of its overlay's device and"
+                        + " its process was gone: its container is not told by the device"
+                        + " (drift.fanotify.doubtful{{reason=\"device_reused\"}})", g.primary.get(0).file().path(),
+                        overlayDev, g.primary.get(0).file().ino(), g.pid, timing.livesThatFit());
+            } else {
+                facts = completed(g, facts, at);
+            }
+            ExecEvent e = assembler.assemble(g.pid, facts, g.primary, g.interpreter, g.mergedInterpreter, comm, at,
+                    ownerDoubtful);
             if (log.isDebugEnabled() && (e.flags().overlay() || e.flags().unlinked())) {
                 log.debug("fanotify exec pid {} {} dev {} ino {} overlay {} upper {} unlinked {}: cgroup {} mount ns {},"
                         + " process {}, at {} ms before its read (placed by creation time: {}), queued after {} ms"
@@ -733,6 +782,16 @@ public final class FanotifyExecSource implements ExecSource {
             return 0L;
         }
 
+        /** Whether one of the opens was reported as the overlay's own inode on {@code overlayDev}. */
+        private boolean throughTheOverlay(List<ExecCorrelator.Part> parts, long overlayDev) {
+            for (ExecCorrelator.Part part : parts) {
+                if (part.file().onOverlay() && part.file().dev() == overlayDev) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
         /** The device of the overlay the exec'd file is on (as the event will name it), 0 when none. */
         private long overlayDevOf(List<ExecCorrelator.Part> parts) {
             for (ExecCorrelator.Part part : parts) {
@@ -752,8 +811,8 @@ public final class FanotifyExecSource implements ExecSource {
          * The group's process facts; for a process gone before its first event was read, its container's cgroup and
          * mount namespace by any of its opens' mounts (the twin report's mount is the container's) or container root.
          */
-        private ProcessFacts completed(ExecCorrelator.Group g, long at) {
-            ProcessFacts facts = checked(g);
+        private ProcessFacts completed(ExecCorrelator.Group g, ProcessFacts checkedFacts, long at) {
+            ProcessFacts facts = checkedFacts;
             for (List<ExecCorrelator.Part> parts : List.of(g.primary, g.interpreter)) {
                 for (ExecCorrelator.Part part : parts) {
                     facts = mountOwners.completed(g.pid, facts, part.file().mountId(), at);
@@ -762,6 +821,11 @@ public final class FanotifyExecSource implements ExecSource {
                 }
             }
             return facts;
+        }
+
+        /** Whether /proc placed the process: its cgroup or its mount namespace was read (and not set aside). */
+        private boolean placed(ProcessFacts facts) {
+            return facts.cgroupId() != 0L || facts.mountNsId() != 0L;
         }
 
         /**

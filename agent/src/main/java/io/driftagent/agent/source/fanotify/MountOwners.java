@@ -100,13 +100,48 @@ final class MountOwners {
      * exec counted in {@link #severalLivesFit()} (the device was reused while the event waited in the queue).
      */
     synchronized long execTime(long dev, long queuedAfterNanos, long readNanos, long bornNanos) {
+        return timing(dev, queuedAfterNanos, readNanos, bornNanos).nanos();
+    }
+
+    /**
+     * When an exec happened (see {@link #execTime(long, long, long, long)}) and in how many lives of its overlay's
+     * device it may have.
+     *
+     * @param nanos        the time taken: in the first life that fits, else the read time
+     * @param livesThatFit how many lives (overlays) of the device fit the exec: more than one, and the device does not
+     *                     tell whose the exec was (the first is only the likelier: its events come first in the queue)
+     */
+    record Timing(long nanos, int livesThatFit) {
+        boolean ambiguous() {
+            return livesThatFit > 1;
+        }
+    }
+
+    /** As {@link #execTime(long, long, long, long)}, with how many lives of the device fit. */
+    synchronized Timing timing(long dev, long queuedAfterNanos, long readNanos, long bornNanos) {
+        return timing(dev, queuedAfterNanos, readNanos, bornNanos, false);
+    }
+
+    /**
+     * As {@link #timing(long, long, long, long)}; {@code throughTheOverlay}: the event named the overlay's own inode
+     * (not a layer's real one). A queued fanotify event holds a reference to its file's path, so that overlay's
+     * superblock, and with it its anonymous device number, lived from the exec until the event was read: no other
+     * overlay can have been given the device meanwhile. The exec is then in the last life of the device that began by
+     * the read, whatever earlier lives the event's wait overlaps (their overlays were gone before this one existed).
+     */
+    synchronized Timing timing(long dev, long queuedAfterNanos, long readNanos, long bornNanos,
+                               boolean throughTheOverlay) {
         java.util.ArrayDeque<long[]> lives = overlayLives.get(dev);
         if (lives == null) {
-            return readNanos;
+            return new Timing(readNanos, 0);
         }
         long first = Long.MIN_VALUE;
         int fits = 0;
+        long[] lastBegun = null;
         for (long[] life : lives) {
+            if (life[0] <= readNanos) {
+                lastBegun = life;
+            }
             if (life[1] >= 0 && life[1] < bornNanos) {
                 continue;
             }
@@ -120,12 +155,19 @@ final class MountOwners {
         }
         if (fits > 1) {
             severalLivesFit.increment();
-            LOG.info("an exec on overlay dev {} queued {} ms before it was read fits {} lives (containers) of that"
-                    + " device, mounted and unmounted at {} (ms before the read; -1: still mounted): timed in the"
-                    + " first, its container may be the wrong one (drift.fanotify.reused.device)", dev,
-                    (readNanos - queuedAfterNanos) / 1_000_000L, fits, describe(lives, readNanos));
+            LOG.info("an exec on overlay dev {} queued {} ms before it was read fits {} lives (overlays) of that"
+                    + " device, mounted and unmounted at {} (ms before the read; -1: still mounted): {}"
+                    + " (drift.fanotify.reused.device)", dev, (readNanos - queuedAfterNanos) / 1_000_000L, fits,
+                    describe(lives, readNanos), throughTheOverlay ? "its event named the overlay's own inode, which"
+                            + " kept that overlay and its device until the read: timed in the last"
+                            : "its container cannot be told by the device");
         }
-        return fits == 0 ? readNanos : first;
+        if (throughTheOverlay && lastBegun != null) {
+            long from = Math.max(lastBegun[0], queuedAfterNanos);
+            long to = lastBegun[1] < 0 ? readNanos : Math.min(lastBegun[1], readNanos);
+            return new Timing(from <= to ? from + (to - from) / 2 : lastBegun[0], 1);
+        }
+        return new Timing(fits == 0 ? readNanos : first, fits);
     }
 
     private static String describe(java.util.Collection<long[]> lives, long readNanos) {

@@ -90,6 +90,47 @@ class MountOwnersTest {
     }
 
     @Test
+    void anExecThatFitsTwoLivesOfItsDeviceIsToldAmbiguousNotPlacedInTheFirst() {
+        // given container A's overlay (dev 50) mounted at 100 and unmounted at 200 (as the watcher saw it, late), and
+        // container B's overlay mounted at 210 with the same device
+        owners.overlayMounted(50, 100);
+        owners.overlayUnmounted(50, 200);
+        owners.overlayMounted(50, 210);
+
+        // when an exec of a file created at 190 (before A's unmount was seen) is queued after 150 and read at 300
+        MountOwners.Timing timing = owners.timing(50, 150, 300, 190);
+
+        // then both lives fit: the device does not tell whose it is
+        assertThat(timing.livesThatFit()).isEqualTo(2);
+        assertThat(timing.ambiguous()).isTrue();
+        // and a file created after A's life ended fits B's alone
+        assertThat(owners.timing(50, 150, 300, 230).ambiguous()).isFalse();
+        assertThat(owners.timing(50, 150, 300, 230).nanos()).isBetween(210L, 300L);
+        // and a device with no known life is not ambiguous, timed at the read
+        assertThat(owners.timing(51, 150, 300, 230)).isEqualTo(new MountOwners.Timing(300, 0));
+    }
+
+    @Test
+    void anExecReportedThroughTheOverlayItselfIsInTheLastLifeOfItsDeviceItsQueuedEventKeptAlive() {
+        // given container A's overlay (dev 50) mounted at 100 and unmounted at 200 (as the watcher saw it, late), and
+        // container B's overlay mounted at 210 with the same device
+        owners.overlayMounted(50, 100);
+        owners.overlayUnmounted(50, 200);
+        owners.overlayMounted(50, 210);
+
+        // when an exec reported as the overlay's own inode, of a file created at 190, queued after 150, is read at 300
+        MountOwners.Timing timing = owners.timing(50, 150, 300, 190, true);
+
+        // then it is B's: the queued event held its overlay (and device) from the exec to the read, so A's overlay,
+        // which had the device before, was gone before the exec
+        assertThat(timing.ambiguous()).isFalse();
+        assertThat(timing.nanos()).isBetween(210L, 300L);
+        // and an exec whose overlay is gone by its read (its device not reused yet) is in that last life
+        owners.overlayUnmounted(50, 280);
+        assertThat(owners.timing(50, 150, 300, 190, true).nanos()).isBetween(210L, 280L);
+    }
+
+    @Test
     void aMountOwnerLearnedForTheNextContainerDoesNotAttributeAnEarlierContainersExec() {
         // given container B (overlay dev 50, mounted at 210) learned as the owner of mount 812 and of root dev 50
         owners.overlayMounted(50, 210);
