@@ -23,7 +23,12 @@ import java.util.function.Consumer;
  *   resolves, that very inode): its ld.so; absorbed, not an exec;</li>
  *   <li>anything else: a new execve by the same pid; the previous group is emitted first.</li>
  * </ul>
- * A group is emitted when its window passes without a fitting event. Not thread-safe: the reader thread owns it.
+ * A group is emitted when its window passes without a fitting event and every event queued before its last one has
+ * been read: the window is on the read clock, and a reader that fell behind (each event costs it a few system calls)
+ * may read the twin report of an open well after the first, though the kernel queued both at once. So an event read
+ * past the window still folds when it may have been queued within it (it was not read by a read that emptied the queue
+ * and began after the window), and a group waits for such a read before it is emitted; at most {@link #HOLD_MAX_NANOS}
+ * in both cases. Not thread-safe: the reader thread owns it.
  */
 public final class ExecCorrelator {
 
@@ -69,6 +74,9 @@ public final class ExecCorrelator {
         long[] locate(int pid, Part script);
     }
 
+    /** The longest a group waits for the rest of its execve's events while the reader is behind the kernel's queue. */
+    static final long HOLD_MAX_NANOS = 1_000_000_000L;
+
     private final long windowNanos;
     private final Consumer<Group> emitter;
     private final InterpreterLocator interpreters;
@@ -92,7 +100,7 @@ public final class ExecCorrelator {
      */
     void accept(int pid, Part part, long now, long queuedAfter, java.util.function.IntFunction<ProcessFacts> processFacts) {
         Group g = open.get(pid);
-        if (g != null && now - g.lastSeenNanos <= windowNanos && fold(g, part)) {
+        if (g != null && mayFold(g, now, queuedAfter) && fold(g, part)) {
             g.lastSeenNanos = now;
             return;
         }
@@ -109,6 +117,15 @@ public final class ExecCorrelator {
             fresh.expectedElfInterpreter = interpreters.locate(pid, part);
         }
         open.put(pid, fresh);
+    }
+
+    /**
+     * Whether an event read at {@code now}, queued after {@code queuedAfter}, may belong to the group's execve by its
+     * time: read within the window of the group's last event, or (the reader behind) possibly queued within it.
+     */
+    private boolean mayFold(Group g, long now, long queuedAfter) {
+        long sinceLast = now - g.lastSeenNanos;
+        return sinceLast <= windowNanos || queuedAfter - g.lastSeenNanos <= windowNanos && sinceLast <= HOLD_MAX_NANOS;
     }
 
     private boolean fold(Group g, Part part) {
@@ -179,10 +196,20 @@ public final class ExecCorrelator {
         return unverifiedNotAbsorbed;
     }
 
+    /** Emits the groups whose window passed, the kernel's queue known empty as of {@code now}. */
     void flushExpired(long now) {
+        flushExpired(now, now);
+    }
+
+    /**
+     * Emits the groups whose window passed and whose execve's events have all been read: a read that emptied the
+     * kernel's queue began ({@code queueEmptiedAt}) after the group's last event was read; or held too long.
+     */
+    void flushExpired(long now, long queueEmptiedAt) {
         for (Iterator<Group> it = open.values().iterator(); it.hasNext(); ) {
             Group g = it.next();
-            if (now - g.lastSeenNanos > windowNanos) {
+            long sinceLast = now - g.lastSeenNanos;
+            if (sinceLast > windowNanos && (queueEmptiedAt > g.lastSeenNanos || sinceLast > HOLD_MAX_NANOS)) {
                 it.remove();
                 emitter.accept(g);
             }

@@ -485,8 +485,10 @@ public final class FanotifyExecSource implements ExecSource {
                         }
                         lastBatchBootNs = batchBootNs;
                         coalesce();
+                    } else {
+                        queuedAfterNs = readStart; // the wait saw nothing queued
                     }
-                    correlator.flushExpired(System.nanoTime());
+                    correlator.flushExpired(System.nanoTime(), queuedAfterNs);
                     offerBacklog();
                 }
             } catch (IOException | RuntimeException e) {

@@ -66,6 +66,35 @@ class ExecCorrelatorTest {
     }
 
     @Test
+    void aTwinReadPastTheWindowByAReaderBehindTheQueueIsStillTheSameExec() {
+        // given the layer's report of an open read at 0, the reader behind: no read has emptied the queue since -10
+        correlator.accept(7, real(100, 69, "/tmp/drop", Format.ELF_STANDALONE), 0, -10, ProcessFacts::unknown);
+        // when the window passes with the queue not emptied since, the group waits
+        correlator.flushExpired(WINDOW + 1_000_000, -10);
+        assertThat(emitted).isEmpty();
+        // and the overlay's report of the same open is read 71 ms later, still queued before the last emptying read
+        correlator.accept(7, overlay(100, "/tmp/drop", Format.ELF_STANDALONE), 71_000_000, -10, ProcessFacts::unknown);
+        // once a read that began after it emptied the queue, the group goes: one exec of both reports
+        correlator.flushExpired(71_000_000 + WINDOW + 1, 71_000_000 + 1);
+        assertThat(emitted).hasSize(1);
+        assertThat(emitted.get(0).primary).hasSize(2);
+    }
+
+    @Test
+    void anEventQueuedAfterTheWindowIsANewExecAndAGroupIsHeldNoLongerThanItsBound() {
+        // an event queued after a read that emptied the queue past the window is not the group's twin
+        correlator.accept(7, real(100, 69, "/bin/app", Format.ELF_STANDALONE), 0, 0, ProcessFacts::unknown);
+        correlator.accept(7, overlay(100, "/bin/app", Format.ELF_STANDALONE), 3 * WINDOW, 2 * WINDOW,
+                ProcessFacts::unknown);
+        assertThat(emitted).hasSize(1);
+        // and a group the queue never caught up with goes after the hold bound
+        correlator.flushExpired(3 * WINDOW + ExecCorrelator.HOLD_MAX_NANOS, 0);
+        assertThat(emitted).hasSize(1);
+        correlator.flushExpired(3 * WINDOW + ExecCorrelator.HOLD_MAX_NANOS + 1, 0);
+        assertThat(emitted).hasSize(2);
+    }
+
+    @Test
     void theTwinReportsOfOneOpenAreOneExec() {
         accept(7, real(100, 69, "/bin/app", Format.ELF_STANDALONE), 0);
         accept(7, overlay(100, "/bin/app", Format.ELF_STANDALONE), 1);
