@@ -27,11 +27,24 @@ class WriteOriginEndToEndTest {
     private static final Duration ALERT_WAIT = Duration.ofSeconds(20);
 
     private final String target = "orig-" + ThreadLocalRandom.current().nextInt(1_000_000);
-    private final int port = 20_000 + ThreadLocalRandom.current().nextInt(20_000);
+    /** The download test's server port, free on the host's loopback (the container shares the host's network). */
+    private final int port = freeLoopbackPort();
 
     private ContainerdStage stage;
     private ContainerdHost containerd;
     private RunningAgent agent;
+
+    /**
+     * A port the kernel just gave out as free, so neither another listener nor an ephemeral port of a connection has
+     * it (a random pick collided with one: "Address already in use").
+     */
+    private static int freeLoopbackPort() {
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return probe.getLocalPort();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("no free loopback port", e);
+        }
+    }
 
     /** The exec source under test. */
     String source() {
