@@ -196,11 +196,6 @@ public final class ExecCorrelator {
         return unverifiedNotAbsorbed;
     }
 
-    /** Emits the groups whose window passed, the kernel's queue known empty as of {@code now}. */
-    void flushExpired(long now) {
-        flushExpired(now, now);
-    }
-
     /**
      * Emits the groups whose window passed and whose execve's events have all been read: a read that emptied the
      * kernel's queue began ({@code queueEmptiedAt}) after the group's last event was read; or held too long.

@@ -82,30 +82,7 @@ final class MountOwners {
     }
 
     /**
-     * When an exec of a file on the overlay with device {@code dev} happened, as precisely as the mount table tells,
-     * for an event queued after {@code queuedAfterNanos} and read at {@code readNanos} (fanotify events carry no
-     * time). Anonymous overlay devices are reused at once by the next container, so the read time may lie in another
-     * container's life than the exec's: of the lives of that device overlapping [queuedAfter, read], the first (the
-     * queue is in order, and an older container's events come first), the middle of the overlap (robust against the
-     * few microseconds between listeners that time the same mount). {@code readNanos} when no life is known.
-     */
-    synchronized long execTime(long dev, long queuedAfterNanos, long readNanos) {
-        return execTime(dev, queuedAfterNanos, readNanos, Long.MIN_VALUE);
-    }
-
-    /**
-     * As {@link #execTime(long, long, long)} for a file created at {@code bornNanos} (CLOCK_MONOTONIC; a file of the
-     * container's writable layer, created in its container's life): a life that ended before the file existed is not
-     * its exec's. {@code Long.MIN_VALUE}: not known. When more than one life still fits, the first is taken and the
-     * exec counted in {@link #severalLivesFit()} (the device was reused while the event waited in the queue).
-     */
-    synchronized long execTime(long dev, long queuedAfterNanos, long readNanos, long bornNanos) {
-        return timing(dev, queuedAfterNanos, readNanos, bornNanos).nanos();
-    }
-
-    /**
-     * When an exec happened (see {@link #execTime(long, long, long, long)}) and in how many lives of its overlay's
-     * device it may have.
+     * When an exec happened and in how many lives of its overlay's device it may have.
      *
      * @param nanos        the time taken: in the first life that fits, else the read time
      * @param livesThatFit how many lives (overlays) of the device fit the exec: more than one, and the device does not
@@ -117,17 +94,24 @@ final class MountOwners {
         }
     }
 
-    /** As {@link #execTime(long, long, long, long)}, with how many lives of the device fit. */
-    synchronized Timing timing(long dev, long queuedAfterNanos, long readNanos, long bornNanos) {
-        return timing(dev, queuedAfterNanos, readNanos, bornNanos, false);
-    }
-
     /**
-     * As {@link #timing(long, long, long, long)}; {@code throughTheOverlay}: the event named the overlay's own inode
-     * (not a layer's real one). A queued fanotify event holds a reference to its file's path, so that overlay's
-     * superblock, and with it its anonymous device number, lived from the exec until the event was read: no other
-     * overlay can have been given the device meanwhile. The exec is then in the last life of the device that began by
-     * the read, whatever earlier lives the event's wait overlaps (their overlays were gone before this one existed).
+     * When an exec of a file on the overlay with device {@code dev} happened, as precisely as the mount table tells,
+     * for an event queued after {@code queuedAfterNanos} and read at {@code readNanos} (fanotify events carry no
+     * time). Anonymous overlay devices are reused at once by the next container, so the read time may lie in another
+     * container's life than the exec's: of the lives of that device overlapping [queuedAfter, read], the first (the
+     * queue is in order, and an older container's events come first), the middle of the overlap (robust against the
+     * few microseconds between listeners that time the same mount). {@code readNanos} when no life is known.
+     *
+     * <p>{@code bornNanos}: when the file was created (CLOCK_MONOTONIC; a file of the container's writable layer,
+     * created in its container's life), {@code Long.MIN_VALUE} when not known: a life that ended before the file
+     * existed is not its exec's. When more than one life still fits, the first is taken and the exec counted in
+     * {@link #severalLivesFit()} (the device was reused while the event waited in the queue).
+     *
+     * <p>{@code throughTheOverlay}: the event named the overlay's own inode (not a layer's real one). A queued fanotify
+     * event holds a reference to its file's path, so that overlay's superblock, and with it its anonymous device
+     * number, lived from the exec until the event was read: no other overlay can have been given the device
+     * meanwhile. The exec is then in the last life of the device that began by the read, whatever earlier lives the
+     * event's wait overlaps (their overlays were gone before this one existed).
      */
     synchronized Timing timing(long dev, long queuedAfterNanos, long readNanos, long bornNanos,
                                boolean throughTheOverlay) {

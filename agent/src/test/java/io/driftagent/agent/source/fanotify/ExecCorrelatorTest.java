@@ -99,7 +99,7 @@ class ExecCorrelatorTest {
         accept(7, real(100, 69, "/bin/app", Format.ELF_STANDALONE), 0);
         accept(7, overlay(100, "/bin/app", Format.ELF_STANDALONE), 1);
 
-        correlator.flushExpired(WINDOW + 2);
+        correlator.flushExpired(WINDOW + 2, WINDOW + 2);
 
         assertThat(emitted).hasSize(1);
         assertThat(emitted.get(0).primary).hasSize(2);
@@ -188,10 +188,10 @@ class ExecCorrelatorTest {
         accept(7, real(100, 69, "/bin/a", Format.ELF_STANDALONE), 0);
         accept(8, real(100, 69, "/bin/a", Format.ELF_STANDALONE), 10);
 
-        correlator.flushExpired(WINDOW);
+        correlator.flushExpired(WINDOW, WINDOW);
         assertThat(emitted).isEmpty();
         assertThat(correlator.nanosUntilNextExpiry(WINDOW)).isZero();
-        correlator.flushExpired(WINDOW + 11);
+        correlator.flushExpired(WINDOW + 11, WINDOW + 11);
 
         assertThat(emitted).extracting(g -> g.pid).containsExactly(7, 8);
         assertThat(correlator.openGroups()).isZero();

@@ -60,14 +60,14 @@ class MountOwnersTest {
         owners.overlayMounted(50, 210);
 
         // when an exec of A's, queued after the read that began at 150, is read at 300 (B's life)
-        long at = owners.execTime(50, 150, 300);
+        long at = owners.timing(50, 150, 300, Long.MIN_VALUE, false).nanos();
 
         // then its time is within A's life, where the capture registry finds A, not B
         assertThat(at).isBetween(150L, 200L);
         // and an exec queued after B appeared is B's
-        assertThat(owners.execTime(50, 220, 300)).isBetween(220L, 300L);
+        assertThat(owners.timing(50, 220, 300, Long.MIN_VALUE, false).nanos()).isBetween(220L, 300L);
         // and a device with no known life keeps the read time
-        assertThat(owners.execTime(51, 150, 300)).isEqualTo(300);
+        assertThat(owners.timing(51, 150, 300, Long.MIN_VALUE, false).nanos()).isEqualTo(300);
     }
 
     @Test
@@ -79,13 +79,13 @@ class MountOwnersTest {
         owners.overlayMounted(50, 210);
 
         // when B's drop, created at 230, is queued after the read that began at 150 and read at 300
-        long at = owners.execTime(50, 150, 300, 230);
+        long at = owners.timing(50, 150, 300, 230, false).nanos();
 
         // then it is timed in B's life, not in A's (which ended before the file existed), and nothing was ambiguous
         assertThat(at).isBetween(210L, 300L);
         assertThat(owners.severalLivesFit()).isZero();
         // and a file created in A's life still leaves both lives: timed in A's, counted
-        assertThat(owners.execTime(50, 150, 300, 120)).isBetween(150L, 200L);
+        assertThat(owners.timing(50, 150, 300, 120, false).nanos()).isBetween(150L, 200L);
         assertThat(owners.severalLivesFit()).isEqualTo(1);
     }
 
@@ -98,16 +98,16 @@ class MountOwnersTest {
         owners.overlayMounted(50, 210);
 
         // when an exec of a file created at 190 (before A's unmount was seen) is queued after 150 and read at 300
-        MountOwners.Timing timing = owners.timing(50, 150, 300, 190);
+        MountOwners.Timing timing = owners.timing(50, 150, 300, 190, false);
 
         // then both lives fit: the device does not tell whose it is
         assertThat(timing.livesThatFit()).isEqualTo(2);
         assertThat(timing.ambiguous()).isTrue();
         // and a file created after A's life ended fits B's alone
-        assertThat(owners.timing(50, 150, 300, 230).ambiguous()).isFalse();
-        assertThat(owners.timing(50, 150, 300, 230).nanos()).isBetween(210L, 300L);
+        assertThat(owners.timing(50, 150, 300, 230, false).ambiguous()).isFalse();
+        assertThat(owners.timing(50, 150, 300, 230, false).nanos()).isBetween(210L, 300L);
         // and a device with no known life is not ambiguous, timed at the read
-        assertThat(owners.timing(51, 150, 300, 230)).isEqualTo(new MountOwners.Timing(300, 0));
+        assertThat(owners.timing(51, 150, 300, 230, false)).isEqualTo(new MountOwners.Timing(300, 0));
     }
 
     @Test
