@@ -33,7 +33,7 @@ final class ExecRingReader implements AutoCloseable {
     /** As the ring's own batches: the events that may be drift go first within at most this many. */
     private static final int MAX_BATCH = 512;
     /** Records that may be drift go first: a drift exec rung for in the lazy state is not queued behind the image
-     * execs that waited for the reader's clock (up to 20 ms of them) in the pipeline. A mapping record always may. */
+     * execs that waited for the reader's long clock in the pipeline. A mapping record always may. */
     private static boolean mayBeDrift(boolean mapping, ByteBuffer data, int offset, int length) {
         return mapping || length >= ExecRecordLayout.REC_HDR_SIZE
                 && !ExecRecordLayout.isImageLayer(data.getInt(offset + RecordHeadLayout.HEAD_OFF_FLAGS));
