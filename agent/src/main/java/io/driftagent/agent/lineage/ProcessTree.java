@@ -62,11 +62,10 @@ public final class ProcessTree {
 
     private final int maxEntries;
     private final long maxBytes;
-    private final int maxRecent;
     /** Admitted: named as a parent or an ancestor by some exec; access order, the least recently used first. */
     private final LinkedHashMap<ProcessKey, Entry> images = new LinkedHashMap<>(256, 0.75f, true);
-    /** Not (yet) named by any exec; insertion order, the one exec'd longest ago first. */
-    private final LinkedHashMap<ProcessKey, Entry> recent = new LinkedHashMap<>(256, 0.75f, false);
+    /** Not (yet) named by any exec; the one exec'd longest ago dropped first. */
+    private final RecentExecs<Entry> recent;
     private final Counter evictions;
     private long bytes;
 
@@ -82,7 +81,7 @@ public final class ProcessTree {
         }
         this.maxEntries = maxEntries;
         this.maxBytes = maxBytes;
-        this.maxRecent = maxRecent;
+        this.recent = new RecentExecs<>(maxRecent);
         this.evictions = Counter.builder("drift.lineage.evictions")
                 .description("processes the process tree forgot to stay within its bounds (their ancestors' exe "
                         + "and command line are then read from /proc while they live)")
@@ -133,12 +132,7 @@ public final class ProcessTree {
         }
         Entry old = recent.remove(key);
         Entry previous = old != null && old.depth() >= IMAGES_PER_PROCESS ? truncate(old, IMAGES_PER_PROCESS - 1) : old;
-        recent.put(key, new Entry(image, execTimeNs, previous, previous == null ? 1 : previous.depth() + 1));
-        if (recent.size() > maxRecent) {
-            Iterator<Entry> eldest = recent.values().iterator();
-            eldest.next();
-            eldest.remove();
-        }
+        recent.putNew(key, new Entry(image, execTimeNs, previous, previous == null ? 1 : previous.depth() + 1));
     }
 
     private void admit(ProcessKey key) {

@@ -19,7 +19,8 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * What the process tree adds to every exec the eBPF reader decodes: one {@link ProcessTree#record} of a new process
  * into a tree at its entry bound (an exec storm: every exec a new process, so every record also evicts the least
- * recently used one). Run: {@code java -jar bench/target/drift-bench.jar ProcessTreeBenchmark} (docs/benchmarks.md).
+ * recently used one), whose parent and three further ancestors (a container's init, a shell, a shell's subshell) the
+ * tree already knows or never saw exec. Run: {@code java -jar bench/target/drift-bench.jar ProcessTreeBenchmark} (docs/benchmarks.md).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -38,8 +39,9 @@ public class ProcessTreeBenchmark {
     public void aFullTree() {
         tree = new ProcessTree(ProcessTree.DEFAULT_MAX_ENTRIES, ProcessTree.DEFAULT_MAX_BYTES,
                 new SimpleMeterRegistry());
-        ExecEvent.Lineage lineage = new ExecEvent.Lineage(true, 1L, List.of(new ExecEvent.ProcessKey(1, 1L)),
-                new ExecEvent.ProcessKey(1, 1L), 1, false, "/", false);
+        ExecEvent.Lineage lineage = new ExecEvent.Lineage(true, 1L, List.of(new ExecEvent.ProcessKey(1, 1L),
+                new ExecEvent.ProcessKey(2, 2L), new ExecEvent.ProcessKey(3, 3L), new ExecEvent.ProcessKey(4, 4L)),
+                new ExecEvent.ProcessKey(4, 4L), 1, false, "/", false);
         String exe = "/tmp/drift-storm-fs-1234567890/root/drift-storm-noop";
         for (int i = 0; i < EVENTS; i++) {
             events[i] = new ExecEvent(1000 + i, 1000 + i, 1, 0, 0, 1_000_000L * i, "drift-storm-noo", exe,
