@@ -10,11 +10,15 @@ import java.util.Arrays;
  * from there with plain array loads (little-endian, as the programs write it). Reading the mapped ring's direct buffer
  * field by field pays a bounds check, a scope check and a byte-order step per field, through a chain of calls the
  * client compiler the agent runs with (C1, the chart's JVM options) does not inline: about a microsecond per exec
- * record of its forty fields. One instance per reader thread; a read outside the loaded record throws.
+ * record of its forty fields. Names and comms seen lately are not decoded again ({@link RepeatedTexts}). One instance
+ * per reader thread; a read outside the loaded record throws.
  */
 public final class RecordBytes {
     private final byte[] bytes;
     private int length;
+    private final RepeatedTexts names = new RepeatedTexts(PathBytes::decode);
+    private final RepeatedTexts cStrings = new RepeatedTexts(
+            (b, at, len) -> new String(b, at, len, StandardCharsets.UTF_8));
 
     /** @param capacity the longest record it loads */
     public RecordBytes(int capacity) {
@@ -61,13 +65,13 @@ public final class RecordBytes {
         while (len < max && bytes[at + len] != 0) {
             len++;
         }
-        return new String(bytes, at, len, StandardCharsets.UTF_8);
+        return cStrings.text(bytes, at, len);
     }
 
     /** A name of {@code len} bytes (a path), kept byte for byte where it is not UTF-8 ({@link PathBytes}). */
     public String name(int at, int len) {
         within(at, len);
-        return PathBytes.decode(bytes, at, len);
+        return names.text(bytes, at, len);
     }
 
     /** Whether {@code [a, a + len)} and {@code [b, b + len)} hold the same bytes. */
