@@ -100,11 +100,15 @@ public final class ProcessTree {
         }
         synchronized (this) {
             if (!recent.isEmpty()) {
-                if (event.ppid() > 0) {
+                List<ProcessKey> ancestors = lineage.ancestors();
+                // the nearest ancestor is the parent when the parent is in the process's pid namespace
+                boolean parentFirst = !ancestors.isEmpty() && ancestors.get(0).tgid() == event.ppid()
+                        && ancestors.get(0).startTimeNs() == lineage.parentStartTimeNs();
+                if (event.ppid() > 0 && !parentFirst) {
                     admit(new ProcessKey(event.ppid(), lineage.parentStartTimeNs()));
                 }
-                for (ProcessKey ancestor : lineage.ancestors()) {
-                    admit(ancestor);
+                for (int i = 0; i < ancestors.size(); i++) {
+                    admit(ancestors.get(i)); // indexed: no iterator per exec
                 }
             }
             if (kernel.path() != null || kernel.argvKnown()) {

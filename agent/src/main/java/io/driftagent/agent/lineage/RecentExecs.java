@@ -1,7 +1,6 @@
 package io.driftagent.agent.lineage;
 
 import io.driftagent.agent.source.ExecEvent.ProcessKey;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -16,17 +15,26 @@ import java.util.Map;
 final class RecentExecs<V> {
     private static final int SLOTS = 4096;
 
-    private final int max;
-    private final LinkedHashMap<ProcessKey, V> byKey = new LinkedHashMap<>(256, 0.75f, false);
     /** How many keys of the map have a tgid in each slot: zero means none of them is the key asked. */
     private final int[] perSlot = new int[SLOTS];
+    private final LinkedHashMap<ProcessKey, V> byKey;
 
     /** @param max the most execs kept */
     RecentExecs(int max) {
         if (max < 1) {
             throw new IllegalArgumentException("recent execs kept must be at least 1: " + max);
         }
-        this.max = max;
+        // the map drops its eldest itself as it grows past the bound: no iterator per exec
+        this.byKey = new LinkedHashMap<>(256, 0.75f, false) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<ProcessKey, V> eldest) {
+                if (size() <= max) {
+                    return false;
+                }
+                perSlot[slot(eldest.getKey())]--;
+                return true;
+            }
+        };
     }
 
     V get(ProcessKey key) {
@@ -54,11 +62,6 @@ final class RecentExecs<V> {
             throw new IllegalStateException("already among the recent execs: " + key);
         }
         perSlot[slot(key)]++;
-        if (byKey.size() > max) {
-            Iterator<Map.Entry<ProcessKey, V>> eldest = byKey.entrySet().iterator();
-            perSlot[slot(eldest.next().getKey())]--;
-            eldest.remove();
-        }
     }
 
     boolean isEmpty() {

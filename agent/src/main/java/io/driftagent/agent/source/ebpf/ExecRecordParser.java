@@ -114,8 +114,14 @@ final class ExecRecordParser {
         }
         int leaderTgid = rec.i32(REC_OFF_LEADER_TGID);
         boolean host = (flags & FLAG_HOST_PIDNS) != 0;
-        ProcessKey leader = leaderTgid > 0 && !host && (flags & FLAG_LINEAGE_UNKNOWN) == 0
-                ? new ProcessKey(leaderTgid, rec.i64(REC_OFF_LEADER_START_TIME)) : null;
+        ProcessKey leader = null;
+        if (leaderTgid > 0 && !host && (flags & FLAG_LINEAGE_UNKNOWN) == 0) {
+            long leaderStart = rec.i64(REC_OFF_LEADER_START_TIME);
+            // the leader is the topmost ancestor unless the walk went past the record's bound
+            ProcessKey topmost = ancestors.isEmpty() ? null : ancestors.get(ancestors.size() - 1);
+            leader = topmost != null && topmost.tgid() == leaderTgid && topmost.startTimeNs() == leaderStart
+                    ? topmost : new ProcessKey(leaderTgid, leaderStart);
+        }
         // a working directory outside the process's root is a host path: not the process's own, not reported
         String cwd = cwdLen == 0 || (flags & FLAG_CWD_OUTSIDE_ROOT) != 0 ? null : rec.name(cwdAt, cwdLen);
         return new Lineage(true, rec.i64(REC_OFF_PARENT_START_TIME), ancestors, leader,
