@@ -9,6 +9,7 @@ import io.driftagent.agent.fixture.tier.TestTiers;
 import io.driftagent.agent.sandbox.SandboxContainers;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.agent.source.ebpf.EbpfExecSource;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -89,6 +90,40 @@ class SelfTestFallbackTest {
         assertThat(registry.get("drift.selftest").gauge().value()).isZero();
         assertThat(registry.get("drift.selftest.runs").tags("result", "fail", "mode", "exec", "reason", "exec_canary_not_seen")
                 .counter().count()).isEqualTo(1.0);
+    }
+
+    @Test
+    void aCanaryNotSeenWhileTheAgentDroppedExecsNamesThatAsTheLikelyCause() throws Exception {
+        // given: the canary's exec is not delivered while the pipeline drops execs (its queue full under a storm)
+        Counter dropped = Counter.builder("drift.pipeline.dropped").tag("stage", "attribute")
+                .tag("reason", "queue_full").register(registry);
+        SelfTest selfTest = new SelfTest(Clock.systemUTC(), sandboxes, NO_BUSYBOX, Duration.ofMillis(500), canaryDir,
+                registry);
+        Thread storm = new Thread(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                dropped.increment();
+                try {
+                    Thread.sleep(5);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }, "test-drops");
+        storm.start();
+        SelfTest.Result result;
+        try {
+            result = selfTest.run();
+        } finally {
+            storm.interrupt();
+            storm.join(5000);
+        }
+
+        // then the failure says execs were dropped meanwhile, not that the source does not deliver
+        assertThat(result.passed()).isFalse();
+        assertThat(result.reason()).isEqualTo("exec_canary_not_seen");
+        assertThat(result.detail()).as(result.detail()).containsPattern(
+                "not seen by the exec source within PT0.5S; meanwhile [0-9]+ execs were dropped or lost on their way"
+                        + " through the agent");
     }
 
     @Test
