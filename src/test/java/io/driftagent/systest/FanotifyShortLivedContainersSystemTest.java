@@ -29,8 +29,9 @@ import tools.jackson.databind.JsonNode;
  * namespace of its own, hostPID, the node's mount table read through /proc. A job-like container that drops a
  * binary, runs it and exits within about a second ({@code ctr run --rm}: containerd then deletes its rootfs mount,
  * writable layer and bundle) must be alerted with its container and pod, even when no read of the node's mount table
- * showed it: the agent's table watchers (and its exec reader) are held from the node with ptrace while it lives, as a
- * loaded node's are late. The pod reads the kernel's notices of the node's mount namespace for that.
+ * showed it: the agent's table watcher (and its exec reader) are held from the node with ptrace while it lives, as a
+ * loaded node's are late. The pod reads the kernel's notices of the node's mount namespace for that, once: capture
+ * and the source share one watcher of the node's mount table and one reader of its notices.
  */
 @Tag("e2e")
 @ExtendWith(SystemTestExtension.class)
@@ -72,6 +73,10 @@ class FanotifyShortLivedContainersSystemTest {
             List<Workload> jobs = new ArrayList<>();
             try (AgentThreadHold hold = new AgentThreadHold(pod.container().hostPid())) {
                 List<Integer> watchers = hold.named("drift-host-mount-table");
+                // one watcher of the node's mount table and one reader of its notices, shared by capture and source
+                assertThat(watchers).as("watchers of the node's mount table in the pod").hasSize(1);
+                assertThat(hold.named("drift-mount-notify")).as("readers of the node's mount notices in the pod")
+                        .hasSize(1);
                 int reader = hold.named("fanotify-exec-reader").get(0);
                 for (int i = 0; i < CONTAINERS; i++) {
                     Workload job = Workload.declare(pod.api(), node, "batch", "job-" + i, WORKLOAD_IMAGE, digest);

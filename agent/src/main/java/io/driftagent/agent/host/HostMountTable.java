@@ -139,13 +139,57 @@ public final class HostMountTable implements AutoCloseable {
         this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
     }
 
-    /** The host's table as this agent sees it: the host pid 1's mountinfo when readable, else this process's. */
+    /**
+     * The host's table as this agent sees it: that of the host process whose root the agent can reach
+     * ({@link #hostProcess}), the one the fanotify source marks the node's root through, with the notices of its
+     * namespace; where there is none, the host pid 1's mountinfo when readable, else this process's.
+     */
     public static HostMountTable onThisHost(Path procRoot) {
-        Path hostInit = procRoot.resolve("1/mountinfo");
         Path own = procRoot.resolve("self/ns/mnt");
+        Optional<String> host = hostProcess(procRoot);
+        if (host.isPresent()) {
+            return new HostMountTable(procRoot.resolve(host.get() + "/mountinfo"),
+                    procRoot.resolve(host.get() + "/ns/mnt"), own, System::nanoTime);
+        }
+        Path hostInit = procRoot.resolve("1/mountinfo");
         return Files.isReadable(hostInit)
                 ? new HostMountTable(hostInit, namespaceOf(procRoot, "1"), own, System::nanoTime)
                 : new HostMountTable(procRoot.resolve("self/mountinfo"), own, own, System::nanoTime);
+    }
+
+    /**
+     * The host process through which the node is seen from a pod (hostPID): pid 1 when its root can be reached
+     * ({@code <procRoot>/1/root}, which needs the same ptrace access as its {@code ns/mnt}); else kthreadd, pid 2,
+     * whose namespace is always the initial one, when its root can be reached and its mount table reads the same as
+     * pid 1's (the chart's pod where the node's init is not dumpable); else none. Both the one watcher of the host's
+     * mount table and the fanotify source (which marks the node's root filesystem through it) follow this process,
+     * so the node's mount table and its mount notices are read once.
+     */
+    public static Optional<String> hostProcess(Path procRoot) {
+        if (Files.isDirectory(procRoot.resolve("1/root"))) {
+            return Optional.of("1");
+        }
+        if (!Files.isDirectory(procRoot.resolve("2/root"))) {
+            return Optional.empty();
+        }
+        try {
+            for (int attempt = 0; attempt < 3; attempt++) { // a mount between the two reads: read both again
+                if (java.util.Arrays.equals(readBounded(procRoot.resolve("1/mountinfo")),
+                        readBounded(procRoot.resolve("2/mountinfo")))) {
+                    return Optional.of("2");
+                }
+            }
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+        return Optional.empty();
+    }
+
+    /** The pid of the host process whose mount table this reads (see {@link #hostProcess}); empty for "self". */
+    public Optional<String> hostPid() {
+        Path dir = mountInfo.getParent();
+        String name = dir == null || dir.getFileName() == null ? "" : dir.getFileName().toString();
+        return name.chars().allMatch(Character::isDigit) && !name.isEmpty() ? Optional.of(name) : Optional.empty();
     }
 
     /**

@@ -12,6 +12,8 @@ import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.policy.model.DriftKind;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Measurement;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
@@ -150,6 +152,7 @@ public final class SelfTest {
                 false, (event, classification) -> observe(event, classification, canary, image));
         try {
             OverlaySandbox.ProcessResult ran;
+            double lostBefore = execsLost();
             try {
                 ran = sandbox.run(CANARY_SCRIPT, Duration.ofSeconds(10));
             } catch (SandboxException e) {
@@ -161,7 +164,7 @@ public final class SelfTest {
                 return execCanary(SandboxException.Reason.RUN_FAILED,
                         "overlay sandbox canary did not run (" + ran.output().strip() + ")");
             }
-            return verdict(canary, image);
+            return verdict(canary, image, lostBefore);
         } finally {
             sandboxes.unregister(containerId);
         }
@@ -176,7 +179,8 @@ public final class SelfTest {
         }
     }
 
-    private Result verdict(CompletableFuture<Classification> canary, CompletableFuture<Classification> image) {
+    private Result verdict(CompletableFuture<Classification> canary, CompletableFuture<Classification> image,
+                           double lostBefore) {
         try {
             Classification dropped = canary.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             if (dropped.kind() != DriftKind.ADDED) {
@@ -188,8 +192,10 @@ public final class SelfTest {
             return new Result(true, Mode.OVERLAY, "ok", "canary " + CANARY_PATH + " classified ADDED"
                     + (imageSeen ? ", image binary classified IMAGE" : ""), clock.instant());
         } catch (TimeoutException e) {
+            String lost = lostSince(lostBefore);
             return new Result(false, Mode.OVERLAY, "canary_not_seen", "canary exec not seen by the pipeline within "
-                    + timeout + " (exec source not delivering on this kernel?)", clock.instant());
+                    + timeout + (lost.isEmpty() ? " (exec source not delivering on this kernel?)" : lost),
+                    clock.instant());
         } catch (ExecutionException e) {
             return new Result(false, Mode.OVERLAY, "canary_failed", "canary failed: " + e.getCause(), clock.instant());
         } catch (InterruptedException e) {
@@ -256,18 +262,19 @@ public final class SelfTest {
                 classified.complete(classification);
             }
         })) {
+            double lostBefore = execsLost();
             String ran = runCanary(file, args);
             if (ran != null) {
                 return new Result(false, mode, "exec_canary_failed", prefix + "; " + file + " did not run: " + ran,
                         clock.instant());
             }
-            return execVerdict(mode, file, why, prefix, seen, classified);
+            return execVerdict(mode, file, why, prefix, seen, classified, lostBefore);
         }
     }
 
     private Result execVerdict(Mode mode, Path canary, String why, String sandboxDetail,
                                CompletableFuture<Optional<ContainerContext>> seen,
-                               CompletableFuture<Classification> classified) {
+                               CompletableFuture<Classification> classified, double lostBefore) {
         try {
             Optional<ContainerContext> container = seen.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             String seenDetail = sandboxDetail + "; exec canary " + canary + " seen by the exec source";
@@ -288,13 +295,37 @@ public final class SelfTest {
             boolean wasSeen = seen.isDone();
             return new Result(false, mode, wasSeen ? "exec_canary_not_classified" : "exec_canary_not_seen",
                     sandboxDetail + "; exec canary " + canary + (wasSeen ? " seen but not classified" : " not seen by the"
-                    + " exec source") + " within " + timeout, clock.instant());
+                    + " exec source") + " within " + timeout + lostSince(lostBefore), clock.instant());
         } catch (ExecutionException e) {
             return new Result(false, mode, "exec_canary_failed", "exec canary failed: " + e.getCause(), clock.instant());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return new Result(false, mode, "interrupted", "interrupted", clock.instant());
         }
+    }
+
+    /**
+     * Execs the pipeline dropped and the source lost so far ({@code drift.pipeline.dropped}, {@code drift.source.lost}
+     * in the agent's registry): a canary that was not seen while these grew was most likely among them.
+     */
+    private double execsLost() {
+        double n = 0;
+        for (String name : List.of("drift.pipeline.dropped", "drift.source.lost")) {
+            for (Meter meter : registry.find(name).meters()) {
+                for (Measurement m : meter.measure()) {
+                    n += m.getValue();
+                }
+            }
+        }
+        return n;
+    }
+
+    /** What was lost since {@code before}, said as the likely cause of a canary not seen; empty when nothing was. */
+    private String lostSince(double before) {
+        long lost = (long) (execsLost() - before);
+        return lost <= 0 ? "" : "; meanwhile " + lost + " execs were dropped or lost on their way through the agent"
+                + " (drift_pipeline_dropped_total, drift_source_lost_total: the node execs faster than the agent reads"
+                + " them), the canary most likely among them";
     }
 
     /** The canary binary and its arguments: busybox's sleep applet, else the system's sleep. */

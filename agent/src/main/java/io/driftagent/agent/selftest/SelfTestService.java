@@ -4,14 +4,17 @@ import java.time.Duration;
 import java.util.function.BooleanSupplier;
 
 /**
- * Runs the {@link SelfTest} in the background once the exec source is attached, retrying a failed run a few times
- * (the first execs after attaching can race the pipeline's start), then re-running it periodically so a detection
- * that breaks later (a detached program, a full disk for the sandbox) shows on {@code /readyz}. The runtime starts and
- * stops it as the service {@link #name()}.
+ * Runs the {@link SelfTest} in the background once the exec source is attached, then re-runs it periodically so a
+ * detection that breaks later (a detached program, a full disk for the sandbox) shows on {@code /readyz}. A failed
+ * run is tried again until one passes, after {@value #FIRST_RETRY_MS} ms, doubling up to {@value #MAX_RETRY_MS} ms:
+ * on a busy node the source's reader can be seconds behind the canary (another job's exec storm), and the pod must
+ * become Ready once it catches up, not at the next period. The runtime starts and stops it as the service
+ * {@link #name()}.
  */
 public final class SelfTestService implements AutoCloseable {
 
-    private static final int ATTEMPTS = 3;
+    static final long FIRST_RETRY_MS = 1000;
+    static final long MAX_RETRY_MS = 30_000;
     /** How long stopping waits for a run in progress to clean up after the interrupt. */
     private static final Duration STOP_WAIT = Duration.ofSeconds(15);
 
@@ -43,8 +46,10 @@ public final class SelfTestService implements AutoCloseable {
                 Thread.sleep(100);
             }
             while (!Thread.currentThread().isInterrupted()) {
-                for (int attempt = 1; attempt <= ATTEMPTS && !selfTest.run().passed(); attempt++) {
-                    Thread.sleep(1000L * attempt);
+                long retry = FIRST_RETRY_MS;
+                while (!selfTest.run().passed()) {
+                    Thread.sleep(retry);
+                    retry = Math.min(retry * 2, MAX_RETRY_MS);
                 }
                 Thread.sleep(period.toMillis());
             }

@@ -162,4 +162,41 @@ class HostMountTableTest {
         Files.writeString(proc.resolve("2/mountinfo"), ROOT);
         assertThat(HostMountTable.namespaceOf(proc, "1")).isEqualTo(proc.resolve("1/ns/mnt"));
     }
+    @Test
+    void theTableFollowsTheHostProcessWhoseRootCanBeReachedInitElseKthreaddWhereItsTableReadsAsInits()
+            throws Exception {
+        // given a /proc whose pid 1 and kthreadd have roots that can be followed and the same mount table
+        Path proc = dir.resolve("proc");
+        for (String pid : List.of("1", "2", "self")) {
+            Files.createDirectories(proc.resolve(pid + "/ns"));
+            Files.createSymbolicLink(proc.resolve(pid + "/ns/mnt"), Path.of("mnt:[4026531832]"));
+        }
+        Files.createDirectories(proc.resolve("1/root"));
+        Files.createDirectories(proc.resolve("2/root"));
+        Files.writeString(proc.resolve("1/mountinfo"), ROOT + PROC + ROOTFS);
+        Files.writeString(proc.resolve("2/mountinfo"), ROOT + PROC + ROOTFS);
+        Files.writeString(proc.resolve("self/mountinfo"), ROOT + PROC);
+        assertThat(HostMountTable.hostProcess(proc)).contains("1");
+        assertThat(HostMountTable.onThisHost(proc).hostPid()).contains("1");
+
+        // when pid 1's root cannot be followed (the chart's pod where the node's init is not dumpable)
+        Files.delete(proc.resolve("1/root"));
+        // then kthreadd's table and notices: the process the fanotify source marks the node's root through
+        assertThat(HostMountTable.hostProcess(proc)).contains("2");
+        HostMountTable table = HostMountTable.onThisHost(proc);
+        assertThat(table.source()).isEqualTo(proc.resolve("2/mountinfo"));
+        assertThat(table.noticedNamespace()).isEqualTo(proc.resolve("2/ns/mnt"));
+        assertThat(table.hostPid()).contains("2");
+
+        // when kthreadd's table is not pid 1's (kthreadd is not the node's: a node in a container), no host process
+        Files.writeString(proc.resolve("2/mountinfo"), ROOT);
+        assertThat(HostMountTable.hostProcess(proc)).isEmpty();
+        assertThat(HostMountTable.onThisHost(proc).source()).isEqualTo(proc.resolve("1/mountinfo"));
+        assertThat(HostMountTable.onThisHost(proc).hostPid()).contains("1");
+
+        // when neither root can be followed nor pid 1's table read, the agent's own table
+        Files.delete(proc.resolve("1/mountinfo"));
+        assertThat(HostMountTable.onThisHost(proc).source()).isEqualTo(proc.resolve("self/mountinfo"));
+        assertThat(HostMountTable.onThisHost(proc).hostPid()).isEmpty();
+    }
 }

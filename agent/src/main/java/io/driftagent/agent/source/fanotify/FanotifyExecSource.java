@@ -228,8 +228,9 @@ public final class FanotifyExecSource implements ExecSource {
             mountTable = sharedMountTable;
         } else {
             if (sharedMountTable != null) {
-                log.info("fanotify: the shared mount table watcher reads {}, not {}: watching {} too",
-                        sharedMountTable.source(), hostMountInfo, hostMountInfo);
+                log.info("fanotify: the node's root is marked through pid {}, but the shared host mount table reads"
+                        + " {}: watching {} too (a second watcher of the node's mount table and its notices)",
+                        hostProcess, sharedMountTable.source(), hostMountInfo);
             }
             mountTable = new HostMountTable(hostMountInfo, config.procRoot().resolve(hostProcess + "/ns/mnt"),
                     config.procRoot().resolve("self/ns/mnt"), System::nanoTime);
@@ -907,11 +908,18 @@ public final class FanotifyExecSource implements ExecSource {
 
     /**
      * In a pod the agent's own root is the pod's filesystem: the node's root filesystem (where the runtime keeps the
-     * containers' layers) is reached through the root of a host process instead, the host's init or, where its links
-     * are not readable, kthreadd. On the host this is the filesystem {@code /} already marked (the same mark).
+     * containers' layers) is reached through the root of a host process instead: the one the shared host mount table
+     * follows ({@code HostMountTable.hostProcess}), else the host's init or, where its links are not readable,
+     * kthreadd. On the host this is the filesystem {@code /} already marked (the same mark).
      */
     private int markTheNodesRoot(FanotifyGroup g) {
-        for (String hostProcess : List.of("1", "2")) {
+        // the shared table's host process first: marked through it, the source listens to that table
+        java.util.LinkedHashSet<String> candidates = new java.util.LinkedHashSet<>();
+        if (sharedMountTable != null) {
+            sharedMountTable.hostPid().ifPresent(candidates::add);
+        }
+        candidates.addAll(List.of("1", "2"));
+        for (String hostProcess : candidates) {
             Path root = config.procRoot().resolve(hostProcess).resolve("root");
             try {
                 MarkKind kind = g.mark(root);
