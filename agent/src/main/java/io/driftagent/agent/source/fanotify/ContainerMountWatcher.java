@@ -155,11 +155,11 @@ final class ContainerMountWatcher implements HostMountTable.Listener {
     public void changed(HostMountTable.Change change) {
         long now = System.nanoTime();
         List<OverlayLayers.SeenOverlay> seen = new ArrayList<>();
-        Set<Integer> idsNow = new java.util.HashSet<>();
+        Set<MountKey> mountsNow = new java.util.HashSet<>();
         Map<Long, Long> hostTable = new HashMap<>();
         boolean overlaysChangedNow = false;
         for (MountInfoEntry e : change.current()) {
-            idsNow.add(e.mountId());
+            mountsNow.add(MountKey.of(e));
             hostTable.put((long) e.mountId(), e.dev());
         }
         owners.hostTable(hostTable);
@@ -167,13 +167,17 @@ final class ContainerMountWatcher implements HostMountTable.Listener {
         // kernel hands anonymous device numbers out again at once), and the group's filesystem mark of the old one,
         // still registered under that number, would pass for the new one's
         for (MountInfoEntry e : change.removed()) {
-            if (!idsNow.contains(e.mountId()) && hostMarks.containsKey(e.mountId())) {
+            if (mountsNow.contains(MountKey.of(e))) {
+                continue; // still mounted, only its line changed (its propagation peer group, say)
+            }
+            // gone, though a new mount may have its id: mount ids are handed out again at once, like devices
+            if (hostMarks.containsKey(e.mountId())) {
                 Path through = hostMarks.remove(e.mountId());
                 if (through != null) {
                     marker.unmark(through);
                 }
             }
-            if (e.fsType().equals("overlay") && !idsNow.contains(e.mountId())) { // else only its line changed
+            if (e.fsType().equals("overlay")) {
                 Set<Integer> mounts = overlayMountIds.get(e.dev());
                 if (mounts != null && mounts.remove(e.mountId()) && mounts.isEmpty()) {
                     overlayMountIds.remove(e.dev());
@@ -237,6 +241,16 @@ final class ContainerMountWatcher implements HostMountTable.Listener {
         }
         if (overlaysChangedNow) {
             overlaysChanged.accept(seen);
+        }
+    }
+
+    /**
+     * What tells a mount from another one given its id later: a container removed and the next one started between
+     * two reads of the table get the same mount id and overlay device (both the lowest free), at another mount point.
+     */
+    private record MountKey(int mountId, long dev, String mountPoint) {
+        static MountKey of(MountInfoEntry e) {
+            return new MountKey(e.mountId(), e.dev(), e.mountPoint());
         }
     }
 
