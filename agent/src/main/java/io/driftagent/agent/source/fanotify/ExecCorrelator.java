@@ -146,6 +146,14 @@ public final class ExecCorrelator {
             g.mergedInterpreter = g.expectedInterpreter;
             return false;
         }
+        if (g.awaitingInterpreter && g.expectedInterpreter == null && mayBeDrift(part)) {
+            // interpreter unverified (its #! path could not be resolved: the process and its root gone), and this file
+            // is not where an interpreter would be: it may be the script's next execve after the kernel merged the
+            // interpreter's event away, and an exec that may be drift is never absorbed on a guess
+            g.awaitingInterpreter = false;
+            unverifiedNotAbsorbed++;
+            return false;
+        }
         if (g.awaitingInterpreter) {
             g.interpreter.add(part);
             g.last = part;
@@ -180,6 +188,11 @@ public final class ExecCorrelator {
         return false;
     }
 
+    /** A writable layer's file, or one deleted: drift if exec'd, so never another exec's interpreter on a guess. */
+    private static boolean mayBeDrift(Part part) {
+        return part.layer().upperLayer() || part.file().nlink() == 0;
+    }
+
     /**
      * Whether an unverified static ELF may be the ld.so of the group's last exec: an image layer's file for an exec on
      * an overlay, a file on no overlay for one that is not; never a writable layer's file.
@@ -191,7 +204,10 @@ public final class ExecCorrelator {
         return g.last.layer().overlay() == part.layer().overlay();
     }
 
-    /** Static ELFs that followed a dynamic one's exec by the same pid, ld.so unverified, taken as execs of their own. */
+    /**
+     * Files that followed a script's or a dynamic ELF's exec by the same pid, interpreter or ld.so unverified, taken as
+     * execs of their own (see {@link #fold}).
+     */
     long unverifiedNotAbsorbed() {
         return unverifiedNotAbsorbed;
     }

@@ -55,6 +55,36 @@ class ExecCorrelatorTest {
     }
 
     @Test
+    void aWritableLayersDropExecdAfterAScriptWhoseInterpreterCouldNotBeLocatedIsAnExecNotItsInterpreter() {
+        // given a script exec'd by pid 7 whose #! path cannot be resolved any more (the process and its root gone),
+        // its interpreter's event merged away by the kernel (the shell that exec'd it was that interpreter)
+        accept(7, real(200, 59, "/tmp/run.sh", Format.SCRIPT), 0);
+        // when the script execs a drop of the writable layer within the window
+        Part drop = new Part(new ExecutedFile(EXT4, 600, 1, 70, 0xef53L, "/tmp/true", false, Format.ELF_STANDALONE, ""),
+                new LayerResolution(true, true, OVL));
+        accept(7, drop, 1);
+
+        correlator.flushAll();
+
+        // then the drop is an exec of its own, not taken for the script's interpreter (which no alert would name)
+        assertThat(emitted).extracting(g -> g.primary.get(0).file().path()).containsExactly("/tmp/run.sh", "/tmp/true");
+        assertThat(emitted.get(0).interpreter).isEmpty();
+        assertThat(correlator.unverifiedNotAbsorbed()).isEqualTo(1);
+    }
+
+    @Test
+    void aDeletedFileExecdAfterAScriptWhoseInterpreterCouldNotBeLocatedIsAnExecNotItsInterpreter() {
+        accept(7, real(200, 59, "/tmp/run.sh", Format.SCRIPT), 0);
+        Part deleted = new Part(new ExecutedFile(EXT4, 601, 0, 71, 0xef53L, "/tmp/gone", true, Format.ELF_STANDALONE,
+                ""), new LayerResolution(false, false, EXT4));
+        accept(7, deleted, 1);
+
+        correlator.flushAll();
+
+        assertThat(emitted).extracting(g -> g.primary.get(0).file().path()).containsExactly("/tmp/run.sh", "/tmp/gone");
+    }
+
+    @Test
     void anImageLayersStaticElfAfterADynamicOneWhoseLoaderCouldNotBeLocatedIsStillTakenForItsLoader() {
         accept(7, real(500, 69, "/bin/dash", Format.ELF_WITH_INTERPRETER), 0);
         accept(7, real(400, 69, "/lib/ld-linux-x86-64.so.2", Format.ELF_STANDALONE), 1);
