@@ -15,7 +15,9 @@ import java.util.function.Consumer;
  *
  * <p>Rules, per pid, for events arriving within {@code windowNanos} of the group's previous event:
  * <ul>
- *   <li>same inode number as the group's last part, on a different dev or mount: the twin of that open; merged;</li>
+ *   <li>same inode number as the group's last part, on a different dev or mount, one of the two an overlay's own
+ *   inode: the twin of that open; merged (files of two plain filesystems that share an inode number are two
+ *   execs);</li>
  *   <li>the exec'd file starts with {@code #!} and no interpreter is recorded yet: the interpreter, unless the
  *   {@code #!} path resolves (inside the process's root) to another inode: then the interpreter's event was merged
  *   away by the kernel and this is a new execve;</li>
@@ -131,7 +133,8 @@ public final class ExecCorrelator {
     private boolean fold(Group g, Part part) {
         ExecutedFile f = part.file();
         ExecutedFile last = g.last.file();
-        if (f.ino() == last.ino() && (f.dev() != last.dev() || f.mountId() != last.mountId())) {
+        if (f.ino() == last.ino() && (f.dev() != last.dev() || f.mountId() != last.mountId())
+                && (f.onOverlay() || last.onOverlay())) {
             if (!g.lastAbsorbed) {
                 (g.interpreter.isEmpty() ? g.primary : g.interpreter).add(part);
             }

@@ -137,6 +137,22 @@ class ExecCorrelatorTest {
     }
 
     @Test
+    void aDropOnAnotherPlainFilesystemWithTheSameInodeNumberIsAnExecNotATwin() {
+        // given an image file exec'd by pid 7, reported as the layer's real inode (ext4)
+        accept(7, real(500, 69, "/bin/app", Format.ELF_STANDALONE), 0);
+        // when the same pid execs, within the window, a drop on a tmpfs whose inode number happens to be the same
+        Part tmpfsDrop = new Part(new ExecutedFile(0x2bL, 500, 1, 80, 0x01021994L, "/dev/shm/x", false,
+                Format.ELF_STANDALONE, ""), LayerResolution.notOverlay(0x2bL));
+        accept(7, tmpfsDrop, 1);
+
+        correlator.flushAll();
+
+        // then both are execs: only an overlay's own inode and its layer's real one are two reports of one open
+        assertThat(emitted).extracting(g -> g.primary.get(0).file().path()).containsExactly("/bin/app", "/dev/shm/x");
+        assertThat(emitted).allSatisfy(g -> assertThat(g.primary).hasSize(1));
+    }
+
+    @Test
     void aScriptTakesTheNextOpenOfItsPidAsInterpreterAndAbsorbsTheInterpretersLdSo() {
         accept(7, real(200, 59, "/drop.sh", Format.SCRIPT), 0);
         accept(7, overlay(200, "/drop.sh", Format.SCRIPT), 1);
