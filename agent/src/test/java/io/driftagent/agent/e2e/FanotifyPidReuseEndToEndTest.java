@@ -25,7 +25,8 @@ import tools.jackson.databind.JsonNode;
  * exec reader is held while a container's drop runs and exits, its pid is given to a host process (through
  * {@code /proc/sys/kernel/ns_last_pid}), then the reader is released. /proc at that pid now describes a host process;
  * the drop must still be alerted ADDED in its container, the contradiction counted, never taken for a host exec. The
- * same with the pid given to a process of another container: the drop is never alerted as that container's.
+ * same with the pid given to a process of another container: the drop is never alerted as that container's; and with a
+ * drop on the container's own tmpfs, on no overlay, known as the container's by the mount it was opened through.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Tag(TestTiers.E2E)
@@ -38,6 +39,9 @@ class FanotifyPidReuseEndToEndTest {
     private static final Path NS_LAST_PID = Path.of("/proc/sys/kernel/ns_last_pid");
     private static final String OTHER_DROP = "/sleep";
     private static final String OTHER_DROP_ARGUMENT = "2.373";
+    /** On the container's /dev, a tmpfs the runtime mounts in its namespace (its /dev/shm is noexec). */
+    private static final String TMPFS_DROP = "/dev/sleep";
+    private static final String TMPFS_DROP_ARGUMENT = "2.377";
 
     private final int suffix = ThreadLocalRandom.current().nextInt(1_000_000);
     private final String target = "f2-reuse-" + suffix;
@@ -93,6 +97,44 @@ class FanotifyPidReuseEndToEndTest {
                     "no alert for " + DROP + " (pid " + dropPid + ", then a host process's) in " + target + "; "
                             + doubtful(safeMetrics()) + "; alerts:\n" + alerts));
             assertThat(alert.path("drift").path("kind").asString()).as(alert.toString()).isEqualTo("ADDED");
+            assertThat(alert.path("process").path("pid").asInt()).as(alert.toString()).isEqualTo(dropPid);
+            // and the contradiction /proc showed is counted
+            assertThat(count(agent.get("/metrics").body(), "pid_reused")).as(doubtful(agent.get("/metrics").body()))
+                    .isGreaterThan(count(before, "pid_reused"));
+        } finally {
+            host.destroyForcibly();
+        }
+    }
+
+    @Test
+    void aDropOnTheContainersTmpfsWhosePidWentToAHostProcessBeforeItsEventWasReadIsAlertedInItsContainer()
+            throws Exception {
+        // given the exec reader held
+        Thread reader = AgentThreads.named("fanotify-exec-reader").get(0);
+        String before = agent.get("/metrics").body();
+        Process host = null;
+        int dropPid;
+        AgentThreads.hold(reader);
+        try {
+            // when a process of the container runs a drop from the container's own /dev (a tmpfs, on no overlay) and
+            // exits
+            Process exec = new ProcessBuilder("ctr", "-n", containerd.namespace(), "task", "exec", "--exec-id",
+                    "f2t-" + suffix, target, "/bin/sh", "-c",
+                    "cp /bin/busybox " + TMPFS_DROP + " && " + TMPFS_DROP + " " + TMPFS_DROP_ARGUMENT).inheritIO()
+                    .start();
+            dropPid = awaitProcess(TMPFS_DROP + "\0" + TMPFS_DROP_ARGUMENT + "\0");
+            assertThat(exec.waitFor()).as("the drop ran").isZero();
+            awaitGone(dropPid);
+            // and its pid is given to a host process before its event is read
+            host = hostProcessWithPid(dropPid);
+        } finally {
+            AgentThreads.release(reader);
+        }
+        try {
+            // then the drop is alerted in its container, not taken for the host process's exec
+            JsonNode alert = alerts.await(AlertLog.forPath(target, TMPFS_DROP), ALERT_WAIT).orElseThrow(() ->
+                    new AssertionError("no alert for " + TMPFS_DROP + " (pid " + dropPid + ", then a host process's) in "
+                            + target + "; " + doubtful(safeMetrics()) + "; alerts:\n" + alerts));
             assertThat(alert.path("process").path("pid").asInt()).as(alert.toString()).isEqualTo(dropPid);
             // and the contradiction /proc showed is counted
             assertThat(count(agent.get("/metrics").body(), "pid_reused")).as(doubtful(agent.get("/metrics").body()))

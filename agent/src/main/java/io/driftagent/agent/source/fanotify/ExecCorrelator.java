@@ -15,7 +15,9 @@ import java.util.function.Consumer;
  *
  * <p>Rules, per pid, for events arriving within {@code windowNanos} of the group's previous event:
  * <ul>
- *   <li>same inode number as the group's last part, on a different dev or mount: the twin of that open; merged;</li>
+ *   <li>same inode number as the group's last part, on a different dev or mount, one of the two an overlay's own
+ *   inode: the twin of that open; merged (files of two plain filesystems that share an inode number are two
+ *   execs);</li>
  *   <li>the exec'd file starts with {@code #!} and no interpreter is recorded yet: the interpreter, unless the
  *   {@code #!} path resolves (inside the process's root) to another inode: then the interpreter's event was merged
  *   away by the kernel and this is a new execve;</li>
@@ -131,7 +133,8 @@ public final class ExecCorrelator {
     private boolean fold(Group g, Part part) {
         ExecutedFile f = part.file();
         ExecutedFile last = g.last.file();
-        if (f.ino() == last.ino() && (f.dev() != last.dev() || f.mountId() != last.mountId())) {
+        if (f.ino() == last.ino() && (f.dev() != last.dev() || f.mountId() != last.mountId())
+                && (f.onOverlay() || last.onOverlay())) {
             if (!g.lastAbsorbed) {
                 (g.interpreter.isEmpty() ? g.primary : g.interpreter).add(part);
             }
@@ -144,6 +147,14 @@ public final class ExecCorrelator {
             // is the script's next execve, not its interpreter
             g.awaitingInterpreter = false;
             g.mergedInterpreter = g.expectedInterpreter;
+            return false;
+        }
+        if (g.awaitingInterpreter && g.expectedInterpreter == null && mayBeDrift(part)) {
+            // interpreter unverified (its #! path could not be resolved: the process and its root gone), and this file
+            // is not where an interpreter would be: it may be the script's next execve after the kernel merged the
+            // interpreter's event away, and an exec that may be drift is never absorbed on a guess
+            g.awaitingInterpreter = false;
+            unverifiedNotAbsorbed++;
             return false;
         }
         if (g.awaitingInterpreter) {
@@ -180,6 +191,11 @@ public final class ExecCorrelator {
         return false;
     }
 
+    /** A writable layer's file, or one deleted: drift if exec'd, so never another exec's interpreter on a guess. */
+    private static boolean mayBeDrift(Part part) {
+        return part.layer().upperLayer() || part.file().nlink() == 0;
+    }
+
     /**
      * Whether an unverified static ELF may be the ld.so of the group's last exec: an image layer's file for an exec on
      * an overlay, a file on no overlay for one that is not; never a writable layer's file.
@@ -191,7 +207,10 @@ public final class ExecCorrelator {
         return g.last.layer().overlay() == part.layer().overlay();
     }
 
-    /** Static ELFs that followed a dynamic one's exec by the same pid, ld.so unverified, taken as execs of their own. */
+    /**
+     * Files that followed a script's or a dynamic ELF's exec by the same pid, interpreter or ld.so unverified, taken as
+     * execs of their own (see {@link #fold}).
+     */
     long unverifiedNotAbsorbed() {
         return unverifiedNotAbsorbed;
     }

@@ -666,7 +666,8 @@ public final class FanotifyExecSource implements ExecSource {
          * carry a pid only; pids are reused once freed, within a minute on a node that execs thousands of times a
          * second), or null when it may be. A file of a container's overlay (not the host's root), not opened through
          * a mount of the host's namespace (checked before: a host process's path walk only crosses its own
-         * namespace's mounts), was not exec'd by a process of the host's namespace. (Another container's process at
+         * namespace's mounts), was not exec'd by a process of the host's namespace; nor was a file opened through a
+         * mount of a container's namespace (its tmpfs, a volume: {@link MountOwners}). (Another container's process at
          * that pid is told apart by its root, not its mounts' ids: see {@link #checkedAgainstTheRoot}.)
          */
         private String reusedPid(ProcessFacts facts, ExecCorrelator.Part part, long hostNs) {
@@ -675,7 +676,10 @@ public final class FanotifyExecSource implements ExecSource {
             }
             ExecutedFile file = part.file();
             long overlayDev = file.onOverlay() ? file.dev() : part.layer().overlay() ? part.layer().overlayDev() : 0L;
-            if (overlayDev != 0L && overlayDev != hostRootDev) {
+            if (overlayDev != 0L && overlayDev != hostRootDev
+                    || overlayDev == 0L && mountOwners.containerMount(file.mountId())) {
+                // a file of a container's overlay, or opened through a mount of a container's namespace (its tmpfs,
+                // a volume: the queued event holds that mount, so its id is not another's yet)
                 return "a process of the host's mount namespace, comm " + facts.comm() + ", started "
                         + facts.startTimeNs() + " ns after boot";
             }

@@ -196,6 +196,15 @@ final class MountOwners {
         return byMountId.get(mountId);
     }
 
+    /**
+     * Whether {@code mountId} is a mount of a known container's namespace: learned from one of its processes, and not
+     * in the host's mount table (mount ids are global: one in both was freed with its container and given to a host
+     * mount before the owners learned that the container went).
+     */
+    boolean containerMount(long mountId) {
+        return byMountId.containsKey(mountId) && !hostMounts.containsKey(mountId);
+    }
+
     int size() {
         return byMountId.size();
     }

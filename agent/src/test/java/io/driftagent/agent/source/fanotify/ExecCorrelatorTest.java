@@ -55,6 +55,36 @@ class ExecCorrelatorTest {
     }
 
     @Test
+    void aWritableLayersDropExecdAfterAScriptWhoseInterpreterCouldNotBeLocatedIsAnExecNotItsInterpreter() {
+        // given a script exec'd by pid 7 whose #! path cannot be resolved any more (the process and its root gone),
+        // its interpreter's event merged away by the kernel (the shell that exec'd it was that interpreter)
+        accept(7, real(200, 59, "/tmp/run.sh", Format.SCRIPT), 0);
+        // when the script execs a drop of the writable layer within the window
+        Part drop = new Part(new ExecutedFile(EXT4, 600, 1, 70, 0xef53L, "/tmp/true", false, Format.ELF_STANDALONE, ""),
+                new LayerResolution(true, true, OVL));
+        accept(7, drop, 1);
+
+        correlator.flushAll();
+
+        // then the drop is an exec of its own, not taken for the script's interpreter (which no alert would name)
+        assertThat(emitted).extracting(g -> g.primary.get(0).file().path()).containsExactly("/tmp/run.sh", "/tmp/true");
+        assertThat(emitted.get(0).interpreter).isEmpty();
+        assertThat(correlator.unverifiedNotAbsorbed()).isEqualTo(1);
+    }
+
+    @Test
+    void aDeletedFileExecdAfterAScriptWhoseInterpreterCouldNotBeLocatedIsAnExecNotItsInterpreter() {
+        accept(7, real(200, 59, "/tmp/run.sh", Format.SCRIPT), 0);
+        Part deleted = new Part(new ExecutedFile(EXT4, 601, 0, 71, 0xef53L, "/tmp/gone", true, Format.ELF_STANDALONE,
+                ""), new LayerResolution(false, false, EXT4));
+        accept(7, deleted, 1);
+
+        correlator.flushAll();
+
+        assertThat(emitted).extracting(g -> g.primary.get(0).file().path()).containsExactly("/tmp/run.sh", "/tmp/gone");
+    }
+
+    @Test
     void anImageLayersStaticElfAfterADynamicOneWhoseLoaderCouldNotBeLocatedIsStillTakenForItsLoader() {
         accept(7, real(500, 69, "/bin/dash", Format.ELF_WITH_INTERPRETER), 0);
         accept(7, real(400, 69, "/lib/ld-linux-x86-64.so.2", Format.ELF_STANDALONE), 1);
@@ -104,6 +134,22 @@ class ExecCorrelatorTest {
         assertThat(emitted).hasSize(1);
         assertThat(emitted.get(0).primary).hasSize(2);
         assertThat(emitted.get(0).interpreter).isEmpty();
+    }
+
+    @Test
+    void aDropOnAnotherPlainFilesystemWithTheSameInodeNumberIsAnExecNotATwin() {
+        // given an image file exec'd by pid 7, reported as the layer's real inode (ext4)
+        accept(7, real(500, 69, "/bin/app", Format.ELF_STANDALONE), 0);
+        // when the same pid execs, within the window, a drop on a tmpfs whose inode number happens to be the same
+        Part tmpfsDrop = new Part(new ExecutedFile(0x2bL, 500, 1, 80, 0x01021994L, "/dev/shm/x", false,
+                Format.ELF_STANDALONE, ""), LayerResolution.notOverlay(0x2bL));
+        accept(7, tmpfsDrop, 1);
+
+        correlator.flushAll();
+
+        // then both are execs: only an overlay's own inode and its layer's real one are two reports of one open
+        assertThat(emitted).extracting(g -> g.primary.get(0).file().path()).containsExactly("/bin/app", "/dev/shm/x");
+        assertThat(emitted).allSatisfy(g -> assertThat(g.primary).hasSize(1));
     }
 
     @Test

@@ -26,6 +26,17 @@ class MountOwnersTest {
     }
 
     @Test
+    void aContainersMountIsOneOfItsNamespaceUntilTheHostTableShowsItsIdGivenToAHostMount() {
+        owners.learn(812, new MountOwners.Owner(4242, 4026532999L));
+
+        assertThat(owners.containerMount(812)).isTrue();
+        assertThat(owners.containerMount(813)).isFalse();
+        // the container went, its mount's id freed and given to a host mount before the owners forgot it
+        owners.hostTable(java.util.Map.of(812L, 0x2cL));
+        assertThat(owners.containerMount(812)).isFalse();
+    }
+
+    @Test
     void factsReadFromALiveProcessAreNeverReplaced() {
         owners.learn(812, new MountOwners.Owner(4242, 4026532999L));
         ProcessFacts live = new ProcessFacts(77, 1, 0, 0, 123L, "sh", 99, 4026531840L);
