@@ -448,7 +448,8 @@ public final class FanotifyExecSource implements ExecSource {
             this.procReader = procReader;
             this.inspector = new ExecutedFileInspector(nat);
             this.assembler = new ExecEventAssembler(layers);
-            this.correlator = new ExecCorrelator(config.correlationWindow().toNanos(), this::emit, this::locateInterpreter);
+            this.correlator = new ExecCorrelator(config.correlationWindow().toNanos(), this::emitOrCount,
+                    this::locateInterpreter);
             this.buf = ByteBuffer.allocateDirect(config.readBufferBytes()).order(ByteOrder.nativeOrder());
             this.bootMinusMonotonicNs = ProcessRescanner.uptimeNs(config.procRoot()) - System.nanoTime();
             this.lastBatchBootNs = System.nanoTime() + bootMinusMonotonicNs;
@@ -714,6 +715,19 @@ public final class FanotifyExecSource implements ExecSource {
                 return ((Number) a.get("dev")).longValue() == f.dev() && ((Number) a.get("ino")).longValue() == f.ino();
             } catch (IOException | RuntimeException e) {
                 return false;
+            }
+        }
+
+        /**
+         * An exec whose handling failed is counted ({@code internal_error}) and the reader goes on: thrown out of the
+         * correlator, it stopped the reader thread, and every later exec was lost under one count.
+         */
+        private void emitOrCount(ExecCorrelator.Group g) {
+            try {
+                emit(g);
+            } catch (RuntimeException e) {
+                countLost("internal_error");
+                log.warn("fanotify: the exec of pid {} could not be handled, counted lost: {}", g.pid, e.toString(), e);
             }
         }
 
