@@ -80,12 +80,7 @@ class FanotifyPidReuseEndToEndTest {
         AgentThreads.hold(reader);
         try {
             // when a process of the container runs a drop that exits
-            Process exec = new ProcessBuilder("ctr", "-n", containerd.namespace(), "task", "exec", "--exec-id",
-                    "f2-" + suffix, target, "/bin/sh", "-c",
-                    "cp /bin/busybox " + DROP + " && " + DROP + " " + DROP_ARGUMENT).inheritIO().start();
-            dropPid = awaitProcess(DROP + "\0" + DROP_ARGUMENT + "\0");
-            assertThat(exec.waitFor()).as("the drop ran").isZero();
-            awaitGone(dropPid);
+            dropPid = runDropThatExits("f2-", DROP, DROP_ARGUMENT);
             // and its pid is given to a host process before its event is read
             host = hostProcessWithPid(dropPid);
         } finally {
@@ -118,13 +113,7 @@ class FanotifyPidReuseEndToEndTest {
         try {
             // when a process of the container runs a drop from the container's own /dev (a tmpfs, on no overlay) and
             // exits
-            Process exec = new ProcessBuilder("ctr", "-n", containerd.namespace(), "task", "exec", "--exec-id",
-                    "f2t-" + suffix, target, "/bin/sh", "-c",
-                    "cp /bin/busybox " + TMPFS_DROP + " && " + TMPFS_DROP + " " + TMPFS_DROP_ARGUMENT).inheritIO()
-                    .start();
-            dropPid = awaitProcess(TMPFS_DROP + "\0" + TMPFS_DROP_ARGUMENT + "\0");
-            assertThat(exec.waitFor()).as("the drop ran").isZero();
-            awaitGone(dropPid);
+            dropPid = runDropThatExits("f2t-", TMPFS_DROP, TMPFS_DROP_ARGUMENT);
             // and its pid is given to a host process before its event is read
             host = hostProcessWithPid(dropPid);
         } finally {
@@ -157,13 +146,7 @@ class FanotifyPidReuseEndToEndTest {
         AgentThreads.hold(reader);
         try {
             // when a process of the target container runs a drop that exits
-            Process exec = new ProcessBuilder("ctr", "-n", containerd.namespace(), "task", "exec", "--exec-id",
-                    "f2o-" + suffix, target, "/bin/sh", "-c",
-                    "cp /bin/busybox " + OTHER_DROP + " && " + OTHER_DROP + " " + OTHER_DROP_ARGUMENT).inheritIO()
-                    .start();
-            dropPid = awaitProcess(OTHER_DROP + "\0" + OTHER_DROP_ARGUMENT + "\0");
-            assertThat(exec.waitFor()).as("the drop ran").isZero();
-            awaitGone(dropPid);
+            dropPid = runDropThatExits("f2o-", OTHER_DROP, OTHER_DROP_ARGUMENT);
             // and its pid is given to a process of the other container before its event is read
             givePidToAProcessOf(dropPid, otherCgroup);
         } finally {
@@ -229,6 +212,20 @@ class FanotifyPidReuseEndToEndTest {
     }
 
     /** The pid of the process whose command line is {@code cmdline} (NUL-separated), waited for. */
+    /**
+     * Copies busybox to {@code drop} in the target container and runs it there with {@code argument} (an exec session
+     * {@code execIdPrefix + suffix}); returns the drop's pid once it ran and exited.
+     */
+    private int runDropThatExits(String execIdPrefix, String drop, String argument) throws Exception {
+        Process exec = new ProcessBuilder("ctr", "-n", containerd.namespace(), "task", "exec", "--exec-id",
+                execIdPrefix + suffix, target, "/bin/sh", "-c",
+                "cp /bin/busybox " + drop + " && " + drop + " " + argument).inheritIO().start();
+        int pid = awaitProcess(drop + "\0" + argument + "\0");
+        assertThat(exec.waitFor()).as("the drop ran").isZero();
+        awaitGone(pid);
+        return pid;
+    }
+
     private static int awaitProcess(String cmdline) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         while (System.nanoTime() < deadline) {
