@@ -234,7 +234,7 @@ public final class AgentAssembly {
                         assembler, sandboxes.publisherOver(emitted), enforcer),
                 new PipelineSettings(config.queues().source(), config.queues().stage(), config.queues().parking(),
                         config.metadataRetries(), config.stageHistograms()),
-                registry, MonotonicClock.SYSTEM);
+                registry, MonotonicClock.SYSTEM, sandboxes::isWatchedCanary);
 
         // the guard decides synchronously and reports what it denied to the pipeline, classified
         services.add(BlockingAssembly.service(guard, new BlockingDecider(observed, classification, workloadsNow,

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.function.Predicate;
 
 /**
  * Source -> attribute -> classify -> enrich -> policy -> act -> report: six named stages on two threads, each thread
@@ -37,11 +38,25 @@ public final class DriftPipeline {
     private final MonotonicClock clock;
     private final ProcessInspector processInspector;
     private final KnownImageExecs knownImageExecs;
+    /** Room in the first queue beyond its capacity, for {@link #neverDropped} execs (and producers racing them). */
+    static final int RESERVED_FOR_CANARIES = 16;
+    private final Predicate<ExecEvent> neverDropped;
     private final PipelineMetrics metrics;
     private volatile boolean started;
 
     public DriftPipeline(PipelineParts parts, PipelineSettings settings, MeterRegistry registry, MonotonicClock clock) {
+        this(parts, settings, registry, clock, event -> false);
+    }
+
+    /**
+     * @param neverDropped execs that may use the first queue's reserved room when it is full for everything else: the
+     *                     self-test's canaries, so that a node's exec storm cannot keep the agent from proving that
+     *                     it detects (and from becoming Ready)
+     */
+    public DriftPipeline(PipelineParts parts, PipelineSettings settings, MeterRegistry registry, MonotonicClock clock,
+                         Predicate<ExecEvent> neverDropped) {
         this.clock = clock;
+        this.neverDropped = neverDropped;
         this.processInspector = parts.processInspector();
         PipelineMetrics metrics = new PipelineMetrics(registry, settings.stageHistograms());
         this.metrics = metrics;
@@ -59,7 +74,7 @@ public final class DriftPipeline {
         InlineStage<ExecInFlight> classify = new InlineStage<>("classify",
                 new ClassificationHandler(parts.classifier(), parts.processInspector(), enrich, metrics,
                         knownImageExecs), clock, metrics);
-        this.attribute = new Stage<>("attribute", settings.sourceQueueCapacity(),
+        this.attribute = new Stage<>("attribute", settings.sourceQueueCapacity(), RESERVED_FOR_CANARIES,
                 new AttributionHandler(parts.attributor(), parts.enforcement(), parts.processInspector(), classify,
                         metrics), clock, metrics,
                 List.of(classify));
@@ -80,7 +95,8 @@ public final class DriftPipeline {
                     metrics.imageFile.increment();
                     return true;
                 }
-                return attribute.offer(new ExecInFlight.Arrival(event, false));
+                ExecInFlight.Arrival arrival = new ExecInFlight.Arrival(event, false);
+                return neverDropped.test(event) ? attribute.offerReserved(arrival) : attribute.offer(arrival);
             }
 
             @Override

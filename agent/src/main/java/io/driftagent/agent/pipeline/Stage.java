@@ -28,6 +28,8 @@ final class Stage<I> implements StageInput<I> {
 
     private final String name;
     private final BlockingQueue<I> queue;
+    /** Room at the end of the queue that only {@link #offerReserved} may fill. */
+    private final int reserved;
     private final StageHandler<I> handler;
     private final MonotonicClock clock;
     private final MeteredHandler<I> metered;
@@ -47,9 +49,19 @@ final class Stage<I> implements StageInput<I> {
     /** @param hosted the inline stages this stage's thread runs (its handler feeds the first of them) */
     Stage(String name, int capacity, StageHandler<I> handler, MonotonicClock clock, PipelineMetrics metrics,
           List<InlineStage<?>> hosted) {
+        this(name, capacity, 0, handler, clock, metrics, hosted);
+    }
+
+    /**
+     * @param reserved room beyond {@code capacity} that only {@link #offerReserved} fills
+     * @param hosted   the inline stages this stage's thread runs (its handler feeds the first of them)
+     */
+    Stage(String name, int capacity, int reserved, StageHandler<I> handler, MonotonicClock clock,
+          PipelineMetrics metrics, List<InlineStage<?>> hosted) {
         hosted.forEach(stage -> stage.hostOn(this));
         this.name = name;
-        this.queue = new ArrayBlockingQueue<>(capacity);
+        this.reserved = reserved;
+        this.queue = new ArrayBlockingQueue<>(capacity + reserved);
         this.handler = handler;
         this.clock = clock;
         this.metered = new MeteredHandler<>(name, handler, clock, metrics);
@@ -64,6 +76,23 @@ final class Stage<I> implements StageInput<I> {
 
     @Override
     public boolean offer(I item) {
+        if (stopped) {
+            droppedShutdown.increment();
+            return false;
+        }
+        if ((reserved == 0 || queue.remainingCapacity() > reserved) && queue.offer(item)) {
+            return true;
+        }
+        droppedFull.increment();
+        return false;
+    }
+
+    /**
+     * As {@link #offer}, into the reserved room too: for the few items that must not be dropped with a storm's (the
+     * self-test's canary: an agent under a long storm would otherwise never prove it detects, and never be Ready).
+     * Several producers may each take one slot of the reserve in a race with this; the reserve is sized for that.
+     */
+    boolean offerReserved(I item) {
         if (stopped) {
             droppedShutdown.increment();
             return false;

@@ -168,6 +168,11 @@ public final class SandboxContainers {
         return () -> canaries.remove(key);
     }
 
+    /** Whether the exec is of a canary the self-test watches now (its dev and inode). */
+    public boolean isWatchedCanary(ExecEvent event) {
+        return !canaries.isEmpty() && canaryOf(event) != null;
+    }
+
     private Canary canaryOf(ExecEvent event) {
         for (Canary c : canaries.values()) {
             if (event.file().dev() == c.dev() && event.file().ino() == c.ino()) {

@@ -31,6 +31,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -509,6 +510,51 @@ class DriftPipelineTest {
         assertThat(count(PipelineMetrics.DROPPED, "stage", "attribute", "reason", "queue_full")).isEqualTo(1000 - 16);
         release.countDown();
         assertThat(publisher.next(WAIT).drift().path()).isEqualTo("/tmp/first");
+    }
+
+    @Test
+    void theSelfTestsCanaryIsQueuedWhenTheSourceQueueIsFullForEverythingElse() throws Exception {
+        // given a stuck classification, a source queue of 16 filled by a storm, and a predicate naming the canary
+        metadata.known.put(CONTAINER, metadata());
+        CountDownLatch release = new CountDownLatch(1);
+        Set<String> classified = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        DriftClassifier stuck = (event, container) -> {
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            classified.add(event.filename());
+            return classifier().classify(event, container);
+        };
+        ProcessInspector inspector = event -> new ProcessSnapshot("/bin/sh", List.of("sh"), "/usr/bin/bash");
+        pipeline = new DriftPipeline(new PipelineParts(attributor(), inspector, stuck, metadata, alertAll(), assembler,
+                publisher), new PipelineSettings(16, 4, 16, List.of()), registry, MonotonicClock.SYSTEM,
+                event -> event.filename().equals("/tmp/canary"));
+        pipeline.start();
+        ExecEventSink sink = pipeline.sink();
+        sink.offer(exec(2000, "/tmp/first", System.nanoTime()));
+        waitUntil(() -> gauge(PipelineMetrics.QUEUE_DEPTH, "attribute") == 0); // the attribute thread holds it
+        int stormAccepted = 0;
+        for (int i = 1; i <= 100; i++) {
+            if (sink.offer(exec(2000 + i, "/tmp/storm" + i, System.nanoTime()))) {
+                stormAccepted++;
+            }
+        }
+
+        // when the canary's exec comes, and the storm goes on
+        boolean canaryAccepted = sink.offer(exec(2500, "/tmp/canary", System.nanoTime()));
+        boolean stormAfter = sink.offer(exec(2501, "/tmp/storm-after", System.nanoTime()));
+
+        // then the storm is held to the queue's capacity and dropped beyond it, and the canary is queued
+        assertThat(stormAccepted).isEqualTo(16);
+        assertThat(canaryAccepted).isTrue();
+        assertThat(stormAfter).isFalse();
+        assertThat(count(PipelineMetrics.DROPPED, "stage", "attribute", "reason", "queue_full")).isEqualTo(100 - 16 + 1);
+        // and attributed and classified in its turn (where the self-test watches it)
+        release.countDown();
+        waitUntil(() -> classified.contains("/tmp/canary"));
+        assertThat(classified).hasSize(18);
     }
 
     @Test
