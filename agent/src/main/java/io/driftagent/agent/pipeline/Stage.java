@@ -76,15 +76,7 @@ final class Stage<I> implements StageInput<I> {
 
     @Override
     public boolean offer(I item) {
-        if (stopped) {
-            droppedShutdown.increment();
-            return false;
-        }
-        if ((reserved == 0 || queue.remainingCapacity() > reserved) && queue.offer(item)) {
-            return true;
-        }
-        droppedFull.increment();
-        return false;
+        return offerLeavingFree(item, reserved);
     }
 
     /**
@@ -93,11 +85,16 @@ final class Stage<I> implements StageInput<I> {
      * Several producers may each take one slot of the reserve in a race with this; the reserve is sized for that.
      */
     boolean offerReserved(I item) {
+        return offerLeavingFree(item, 0);
+    }
+
+    /** Queues the item unless stopped or fewer than {@code free} + 1 places are left; a refusal is counted. */
+    private boolean offerLeavingFree(I item, int free) {
         if (stopped) {
             droppedShutdown.increment();
             return false;
         }
-        if (queue.offer(item)) {
+        if ((free == 0 || queue.remainingCapacity() > free) && queue.offer(item)) {
             return true;
         }
         droppedFull.increment();
