@@ -207,7 +207,7 @@ class FanotifyDeviceReuseEndToEndTest {
     private int runDetached(String id, String script) {
         stage.onClose(() -> containerd.remove(id));
         HostCommands.run("ctr", "-n", containerd.namespace(), "run", "-d", IMAGE, id, "/bin/sh", "-c", script);
-        return initPid(id);
+        return containerd.initPid(id);
     }
 
     /** Kills and deletes the task of {@code id} (its rootfs unmounted), the container and its snapshot kept. */
@@ -218,16 +218,6 @@ class FanotifyDeviceReuseEndToEndTest {
         }
         assertThat(HostCommands.run("ctr", "-n", containerd.namespace(), "task", "ls")).as("task %s deleted", id)
                 .doesNotContain(id);
-    }
-
-    private int initPid(String id) {
-        for (String line : HostCommands.run("ctr", "-n", containerd.namespace(), "task", "ls").split("\n")) {
-            String[] columns = line.trim().split("\\s+");
-            if (columns.length >= 3 && columns[0].equals(id)) {
-                return Integer.parseInt(columns[1]);
-            }
-        }
-        throw new AssertionError("task " + id + " is not listed by ctr task ls");
     }
 
     private static long rootDev(int pid) throws java.io.IOException {

@@ -99,7 +99,7 @@ class FanotifyGoneLayerEndToEndTest {
                 command.addAll(List.of(IMAGE, id, "/bin/sh", "-c",
                         "cp /bin/busybox " + DROP + " && " + DROP + " true; touch /tmp/fgran; sleep 600"));
                 HostCommands.run(command.toArray(String[]::new));
-                upper = upperDirOf(initPid(id));
+                upper = upperDirOf(containerd.initPid(id));
                 awaitFile(upper.resolve("tmp/fgran"), true);
             } finally {
                 for (Thread watcher : watchers) {
@@ -137,16 +137,6 @@ class FanotifyGoneLayerEndToEndTest {
                 .filter(a -> a.path("container").path("id").asString().equals(id))
                 .filter(a -> IMAGE_FILES_RUN.contains(a.path("drift").path("path").asString())).toList();
         assertThat(imageFileAlerts).as(alerts.toString()).isEmpty();
-    }
-
-    private int initPid(String id) {
-        for (String line : HostCommands.run("ctr", "-n", containerd.namespace(), "task", "ls").split("\n")) {
-            String[] columns = line.trim().split("\\s+");
-            if (columns.length >= 3 && columns[0].equals(id)) {
-                return Integer.parseInt(columns[1]);
-            }
-        }
-        throw new AssertionError("task " + id + " is not listed by ctr task ls");
     }
 
     private static Path upperDirOf(int pid) throws Exception {
