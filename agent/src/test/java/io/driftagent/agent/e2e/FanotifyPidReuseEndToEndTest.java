@@ -72,20 +72,12 @@ class FanotifyPidReuseEndToEndTest {
 
     @Test
     void aDropWhosePidWentToAHostProcessBeforeItsEventWasReadIsAlertedAddedInItsContainer() throws Exception {
-        // given the exec reader held
-        Thread reader = AgentThreads.named("fanotify-exec-reader").get(0);
+        // given the counts before
         String before = agent.get("/metrics").body();
-        Process host = null;
-        int dropPid;
-        AgentThreads.hold(reader);
-        try {
-            // when a process of the container runs a drop that exits
-            dropPid = runDropThatExits("f2-", DROP, DROP_ARGUMENT);
-            // and its pid is given to a host process before its event is read
-            host = hostProcessWithPid(dropPid);
-        } finally {
-            AgentThreads.release(reader);
-        }
+        // when, with the exec reader held, a process of the container runs a drop that exits, and its pid is given
+        // to a host process before its event is read
+        DropAndHost handedOver = dropWhosePidAHostProcessTakes("f2-", DROP, DROP_ARGUMENT);
+        int dropPid = handedOver.dropPid();
         try {
             // then the drop is alerted ADDED in its container, with the path the process used
             JsonNode alert = alerts.await(AlertLog.forPath(target, DROP), ALERT_WAIT).orElseThrow(() -> new AssertionError(
@@ -97,28 +89,19 @@ class FanotifyPidReuseEndToEndTest {
             assertThat(count(agent.get("/metrics").body(), "pid_reused")).as(doubtful(agent.get("/metrics").body()))
                     .isGreaterThan(count(before, "pid_reused"));
         } finally {
-            host.destroyForcibly();
+            handedOver.host().destroyForcibly();
         }
     }
 
     @Test
     void aDropOnTheContainersTmpfsWhosePidWentToAHostProcessBeforeItsEventWasReadIsAlertedInItsContainer()
             throws Exception {
-        // given the exec reader held
-        Thread reader = AgentThreads.named("fanotify-exec-reader").get(0);
+        // given the counts before
         String before = agent.get("/metrics").body();
-        Process host = null;
-        int dropPid;
-        AgentThreads.hold(reader);
-        try {
-            // when a process of the container runs a drop from the container's own /dev (a tmpfs, on no overlay) and
-            // exits
-            dropPid = runDropThatExits("f2t-", TMPFS_DROP, TMPFS_DROP_ARGUMENT);
-            // and its pid is given to a host process before its event is read
-            host = hostProcessWithPid(dropPid);
-        } finally {
-            AgentThreads.release(reader);
-        }
+        // when, with the exec reader held, a process of the container runs a drop from the container's own /dev (a
+        // tmpfs, on no overlay) that exits, and its pid is given to a host process before its event is read
+        DropAndHost handedOver = dropWhosePidAHostProcessTakes("f2t-", TMPFS_DROP, TMPFS_DROP_ARGUMENT);
+        int dropPid = handedOver.dropPid();
         try {
             // then the drop is alerted in its container, not taken for the host process's exec
             JsonNode alert = alerts.await(AlertLog.forPath(target, TMPFS_DROP), ALERT_WAIT).orElseThrow(() ->
@@ -129,7 +112,7 @@ class FanotifyPidReuseEndToEndTest {
             assertThat(count(agent.get("/metrics").body(), "pid_reused")).as(doubtful(agent.get("/metrics").body()))
                     .isGreaterThan(count(before, "pid_reused"));
         } finally {
-            host.destroyForcibly();
+            handedOver.host().destroyForcibly();
         }
     }
 
@@ -212,6 +195,26 @@ class FanotifyPidReuseEndToEndTest {
     }
 
     /** The pid of the process whose command line is {@code cmdline} (NUL-separated), waited for. */
+    /** A drop's pid, and the host process that was given it. */
+    private record DropAndHost(int dropPid, Process host) {
+    }
+
+    /**
+     * With the exec reader held: runs a drop in the target container ({@link #runDropThatExits}), then gives its pid
+     * to a host process; releases the reader.
+     */
+    private DropAndHost dropWhosePidAHostProcessTakes(String execIdPrefix, String drop, String argument)
+            throws Exception {
+        Thread reader = AgentThreads.named("fanotify-exec-reader").get(0);
+        AgentThreads.hold(reader);
+        try {
+            int dropPid = runDropThatExits(execIdPrefix, drop, argument);
+            return new DropAndHost(dropPid, hostProcessWithPid(dropPid));
+        } finally {
+            AgentThreads.release(reader);
+        }
+    }
+
     /**
      * Copies busybox to {@code drop} in the target container and runs it there with {@code argument} (an exec session
      * {@code execIdPrefix + suffix}); returns the drop's pid once it ran and exited.
