@@ -172,8 +172,10 @@ class ExecReaderCadenceKernelTest {
                     wakeups, wakeups / seconds);
             assertThat(delivered.get()).isEqualTo(trickle.execs());
             assertThat(sawLazy).as("the reader drained the trickle on its long clock").isTrue();
-            // the long clock's 10/s and the start's few (measured 25/s over 2 s; a 20 ms long clock made 56-102/s)
-            assertThat(wakeups / seconds).as("reader wakeups per second, for 400 execs/s").isLessThan(40);
+            // not one (or two) per exec: 400-800/s. How soon the reader enters the lazy state is chance at this rate
+            // (the sleeping state's 2 ms gather must catch the next exec), so this run's rate spreads (25-67/s with
+            // the 100 ms clock); the long clock's own rate is held by the storm test above
+            assertThat(wakeups / seconds).as("reader wakeups per second, for 400 execs/s").isLessThan(120);
         }
     }
 }
