@@ -134,6 +134,43 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
+/*
+ * Image-layer execs kept in the kernel. Most of a node's execs are its containers' own image files: a shell's loop, a
+ * probe, a storm of them. The agent never alerts on one, and needs one's facts only when its process becomes someone's
+ * ancestor or parent. So an exec that the agent already knows to be its container's image file (the rule of
+ * pipeline/KnownImageExecs, which fills image_roots: the kernel flags it image-layer, and its file is on the overlay
+ * the agent placed the container's earlier image execs on, by cgroup) is not sent: its process is marked (kept_execs,
+ * the exec's time) and its record is built and sent when the process first forks (fork_btf), before its child can
+ * run, so every ancestor and parent the agent is told of was sent before its descendants. A process that exits
+ * without forking costs the agent nothing. image_keep (userspace) turns this off while the agent must see every exec
+ * (blocking wants them, or a self-test canary is watched), and only the program with direct reads has the fork
+ * program: elsewhere every exec is sent.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);   /* cgroup id */
+	__type(value, __u64); /* the container root overlay's device, stat(2) encoding */
+} image_roots SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32); /* 1: keep image-layer execs of known roots */
+} image_keep SEC(".maps");
+
+struct kept_exec {
+	__u64 exec_time; /* the kept exec's timestamp; 0: nothing kept (sent, or a later exec was sent) */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct kept_exec);
+} kept_execs SEC(".maps");
+
 /* the deferred-fput callback: identifies struct files queued on current->task_works (see find_script_file) */
 extern const void ____fput __ksym __weak;
 
@@ -706,6 +743,45 @@ static __always_inline __u32 filename_len(struct exec_record *rec, long n)
 	return (n - 1) & EXEC_REC_FILENAME_MAX;
 }
 
+#ifdef DRIFT_DIRECT_READS
+/* whether the exec (its file facts filled) is its container's image file as the agent knows it: then kept (above) */
+static __always_inline int keep_in_kernel(struct exec_record *rec, struct task_struct *task)
+{
+	if ((rec->head.flags & EXEC_IMAGE_LAYER_MASK) != EXEC_IMAGE_LAYER_BITS)
+		return 0;
+	__u32 zero = 0;
+	__u32 *keep = bpf_map_lookup_elem(&image_keep, &zero);
+	if (!keep || !*keep)
+		return 0;
+	__u64 *root = bpf_map_lookup_elem(&image_roots, &rec->head.cgroup_id);
+	if (!root || *root != rec->head.file_dev)
+		return 0;
+	struct kept_exec *k = bpf_task_storage_get(&kept_execs, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!k)
+		return 0;
+	k->exec_time = rec->head.timestamp;
+	count(EXEC_CTR_KEPT);
+	return 1;
+}
+
+/* an exec that is sent replaces whatever the process kept */
+static __always_inline void forget_kept(struct task_struct *task)
+{
+	struct kept_exec *k = bpf_task_storage_get(&kept_execs, task, 0, 0);
+	if (k)
+		k->exec_time = 0;
+}
+#else
+static __always_inline int keep_in_kernel(struct exec_record *rec, struct task_struct *task)
+{
+	return 0;
+}
+
+static __always_inline void forget_kept(struct task_struct *task)
+{
+}
+#endif
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(exec_btf, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
 {
@@ -718,7 +794,6 @@ int BPF_PROG(exec_btf, struct task_struct *task, pid_t old_pid, struct linux_bin
 	fill_common_btf(rec, task);
 
 	const char *filename = bprm->filename;
-	__u32 fl = filename_len(rec, bpf_probe_read_kernel_str(rec->data, EXEC_REC_FILENAME_MAX + 1, filename));
 	__u32 argc = bprm->argc;
 
 	/* a binfmt handler that swaps in an interpreter replaces bprm->interp with its own string */
@@ -728,10 +803,16 @@ int BPF_PROG(exec_btf, struct task_struct *task, pid_t old_pid, struct linux_bin
 	if (!interpreted) {
 		file_id_btf(loaded, &rec->head.file_dev, &rec->head.file_ino);
 		rec->head.flags |= file_flags_btf(loaded);
+		if (keep_in_kernel(rec, task))
+			return 0;
+		forget_kept(task);
+		__u32 fl = filename_len(rec, bpf_probe_read_kernel_str(rec->data, EXEC_REC_FILENAME_MAX + 1, filename));
 		/* a global function takes integers: the address as a helper read it (a typed pointer is refused) */
 		finish((__u64)BPF_CORE_READ(bprm, file), argc, fl);
 		return 0;
 	}
+	forget_kept(task);
+	__u32 fl = filename_len(rec, bpf_probe_read_kernel_str(rec->data, EXEC_REC_FILENAME_MAX + 1, filename));
 	if (bpf_core_field_exists(bprm->executable)) {
 		struct file *original = bprm->executable;
 		if (original) {
@@ -746,6 +827,42 @@ int BPF_PROG(exec_btf, struct task_struct *task, pid_t old_pid, struct linux_bin
 	finish((__u64)fill_files(rec, task, BPF_CORE_READ(bprm, file), interpreted), argc, fl);
 	return 0;
 }
+
+#ifdef DRIFT_DIRECT_READS
+/*
+ * A process that kept its exec forks (a thread too): its record is built now, in its own context (argv from its
+ * memory, its file from mm->exe_file, its lineage), with the exec's time, and sent before the child can run.
+ */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(fork_btf, struct task_struct *parent, struct task_struct *child)
+{
+	struct task_struct *leader = parent->group_leader;
+	if (!leader)
+		return 0;
+	struct kept_exec *k = bpf_task_storage_get(&kept_execs, leader, 0, 0);
+	if (!k || !k->exec_time)
+		return 0;
+	__u64 exec_time = k->exec_time;
+	k->exec_time = 0;
+	struct exec_scratch *s = scratch_record();
+	if (!s)
+		return 0;
+	struct exec_record *rec = &s->rec;
+	rec->head.flags = EXEC_FLAG_SENT_AT_FORK;
+	fill_common_btf(rec, leader);
+	rec->head.pid = rec->head.tgid;
+	rec->head.timestamp = exec_time;
+	rec->head.file_dev = rec->head.file_ino = rec->interp_dev = rec->interp_ino = 0;
+	struct file *exe = leader->mm->exe_file;
+	if (exe) {
+		file_id_btf(exe, &rec->head.file_dev, &rec->head.file_ino);
+		rec->head.flags |= file_flags_btf(exe);
+	}
+	count(EXEC_CTR_SENT_AT_FORK);
+	finish((__u64)BPF_CORE_READ(leader, mm, exe_file), 0, 0);
+	return 0;
+}
+#endif
 
 SEC("tracepoint/sched/sched_process_exec")
 int exec_tp(struct trace_event_raw_sched_process_exec *ctx)

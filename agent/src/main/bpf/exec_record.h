@@ -72,11 +72,16 @@
 #define EXEC_FLAG_HOST_PIDNS        0x8000 /* the exec'ing task is in the host's (initial) pid namespace: no session,
                                             * no ancestors walked */
 #define EXEC_FLAG_LINEAGE_UNKNOWN   0x10000 /* the chain was longer than the walk, or pid facts unreadable: no leader */
+#define EXEC_FLAG_SENT_AT_FORK      0x20000 /* an image-layer exec kept in the kernel, sent when its process first forked:
+                                             * no filename (the path is the file's), argc unknown, the time the exec's;
+                                             * the credentials, argv and lineage are the process's at the fork */
 
 /* indexes of the per-CPU counter array */
 #define EXEC_CTR_SEEN               0
 #define EXEC_CTR_RINGBUF_FULL       1
-#define EXEC_CTR_COUNT              2
+#define EXEC_CTR_KEPT               2     /* image-layer execs of a known container root kept in the kernel */
+#define EXEC_CTR_SENT_AT_FORK       3     /* of those, sent later because their process forked */
+#define EXEC_CTR_COUNT              4
 
 /*
  * reader_state map, key 0: how the reader waits (written by userspace on a change only). The reader never waits on

@@ -48,7 +48,18 @@ enum bpf_func_id {
 enum bpf_map_type {
 	BPF_MAP_TYPE_ARRAY = 2,
 	BPF_MAP_TYPE_PERCPU_ARRAY = 6,
+	BPF_MAP_TYPE_LRU_HASH = 9,
 	BPF_MAP_TYPE_RINGBUF = 27,
+	BPF_MAP_TYPE_TASK_STORAGE = 29,
+};
+
+/* UAPI: map creation and local-storage flags */
+enum {
+	BPF_F_NO_PREALLOC = (1U << 0),
+};
+
+enum {
+	BPF_LOCAL_STORAGE_GET_F_CREATE = (1ULL << 0),
 };
 
 /* UAPI: flags of bpf_ringbuf_submit/output and the fields bpf_ringbuf_query reads */

@@ -19,7 +19,6 @@
 #include "write_record.h"
 
 #define ORIGIN_MAP_TYPE_HASH      1
-#define ORIGIN_MAP_TYPE_LRU_HASH  9
 #define ORIGIN_FMODE_WRITE        0x2
 #define ORIGIN_S_IFMT             00170000
 #define ORIGIN_S_IFREG            0100000
@@ -111,14 +110,14 @@ struct {
 } origin_config SEC(".maps");
 
 struct {
-	__uint(type, ORIGIN_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, struct origin_seen_key);
 	__type(value, __u8);
 } origin_seen SEC(".maps");
 
 struct {
-	__uint(type, ORIGIN_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 8192);
 	__type(key, __u32);
 	__type(value, struct origin_proc);

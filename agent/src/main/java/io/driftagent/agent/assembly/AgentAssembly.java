@@ -47,6 +47,7 @@ import io.driftagent.agent.sandbox.SandboxContainers;
 import io.driftagent.agent.selftest.SelfTest;
 import io.driftagent.agent.selftest.SelfTestService;
 import io.driftagent.agent.source.ExecSource;
+import io.driftagent.agent.source.ImageExecKeeping;
 import io.driftagent.policy.eval.CompiledPolicy;
 import io.driftagent.policy.model.Action;
 import io.driftagent.policy.reload.PolicyHolder;
@@ -195,7 +196,13 @@ public final class AgentAssembly {
                             + (watcher.lastFailure() == null ? "file absent" : watcher.lastFailure())));
         }
 
-        ExecSource source = SourceAssembly.source(config, clock, registry, hostMounts, origins);
+        // image execs the pipeline knows (its container's root overlay) stay in the kernel until their process forks
+        ImageExecKeeping keeping = new ImageExecKeeping();
+        ExecSource source = SourceAssembly.source(config, clock, registry, hostMounts, origins, keeping);
+        FunctionCounter.builder("drift.pipeline.stopped_early", keeping, ImageExecKeeping::kept)
+                .tag("reason", "image_file_kept_in_kernel")
+                .description("Execs that left the pipeline early: not in a container, or the image's own file")
+                .register(registry);
         ProvenanceAssembly.registerKernelCounters(source, origins, registry);
 
         CloudIdentity cloud = MetadataAssembly.cloud(config, client);
@@ -235,6 +242,8 @@ public final class AgentAssembly {
                 new PipelineSettings(config.queues().source(), config.queues().stage(), config.queues().parking(),
                         config.metadataRetries(), config.stageHistograms()),
                 registry, MonotonicClock.SYSTEM, sandboxes::isWatchedCanary);
+        pipeline.keepImageExecsIn(keeping);
+        sandboxes.onCanaryWatchesChanged(keeping::refresh);
 
         // the guard decides synchronously and reports what it denied to the pipeline, classified
         services.add(BlockingAssembly.service(guard, new BlockingDecider(observed, classification, workloadsNow,

@@ -7,6 +7,7 @@ import io.driftagent.agent.provenance.WriteTracking;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.agent.source.ExecSource;
 import io.driftagent.agent.source.FallbackExecSource;
+import io.driftagent.agent.source.ImageExecKeeping;
 import io.driftagent.agent.source.ebpf.EbpfExecSource;
 import io.driftagent.agent.source.fanotify.FanotifyExecSource;
 import io.driftagent.agent.source.fanotify.FanotifySourceConfig;
@@ -47,15 +48,21 @@ final class SourceAssembly {
     /** The same, the eBPF source tracking writes for {@code writes} (drift.origin). */
     static ExecSource source(AgentConfig config, Clock clock, MeterRegistry registry, HostMountTable hostMounts,
                              WriteTracking writes) {
+        return source(config, clock, registry, hostMounts, writes, new ImageExecKeeping());
+    }
+
+    /** The same, the eBPF source keeping in the kernel the image execs {@code keeping} is told of. */
+    static ExecSource source(AgentConfig config, Clock clock, MeterRegistry registry, HostMountTable hostMounts,
+                             WriteTracking writes, ImageExecKeeping keeping) {
         String selection = config.source().name().toLowerCase(Locale.ROOT);
         ExecSource source = switch (config.source()) {
-            case EBPF -> new EbpfExecSource(ebpfConfig(config), writes);
+            case EBPF -> new EbpfExecSource(ebpfConfig(config), writes, keeping);
             case FANOTIFY -> fanotify(clock, hostMounts);
             case AUTO -> {
                 AtomicReference<ExecSource> fallback = new AtomicReference<>();
                 FallbackExecSource auto = new FallbackExecSource(List.of(
                         new FallbackExecSource.Candidate("ebpf",
-                                () -> new EbpfExecSource(ebpfConfig(config), writes)),
+                                () -> new EbpfExecSource(ebpfConfig(config), writes, keeping)),
                         new FallbackExecSource.Candidate("fanotify", () -> fanotify(clock, hostMounts))),
                         ExecEvent.SourceKind.EBPF,
                         attached -> registerLosses(fallback.get(), selection, attached.kind(), registry));

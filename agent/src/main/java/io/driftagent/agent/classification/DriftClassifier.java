@@ -45,4 +45,12 @@ public interface DriftClassifier {
     default boolean observes(ExecEvent event) {
         return false;
     }
+
+    /**
+     * True when {@link #observes} may be true for some exec now: the exec source must then deliver every exec, even
+     * one it could keep as a known image file ({@code source.ImageExecKeeping}).
+     */
+    default boolean observesSome() {
+        return false;
+    }
 }

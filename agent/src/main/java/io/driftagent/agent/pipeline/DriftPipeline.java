@@ -3,6 +3,7 @@ package io.driftagent.agent.pipeline;
 import io.driftagent.agent.classification.Classification;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.agent.source.ExecEventSink;
+import io.driftagent.agent.source.ImageExecKeeping;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -121,6 +122,14 @@ public final class DriftPipeline {
      */
     public boolean offerDenied(ExecEvent event, Classification classification) {
         return attribute.offer(new ExecInFlight.Arrival(event, true, classification));
+    }
+
+    /**
+     * Lets the exec source keep, in the kernel, the execs this pipeline would let skip it as known image files
+     * ({@link KnownImageExecs}): each container root it learns is told to {@code keeping}. Before {@link #start()}.
+     */
+    public void keepImageExecsIn(ImageExecKeeping keeping) {
+        knownImageExecs.keepIn(keeping);
     }
 
     public synchronized void start() {

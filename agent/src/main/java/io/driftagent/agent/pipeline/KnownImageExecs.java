@@ -5,6 +5,7 @@ import io.driftagent.agent.attribution.ContainerFilesystems;
 import io.driftagent.agent.classification.DriftClassifier;
 import io.driftagent.agent.classification.OverlayDriftClassifier;
 import io.driftagent.agent.source.ExecEvent;
+import io.driftagent.agent.source.ImageExecKeeping;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -30,10 +31,20 @@ final class KnownImageExecs {
     private final ConcurrentHashMap<Long, Long> rootDeviceByCgroup = new ConcurrentHashMap<>();
     private final Enforcement enforcement;
     private final DriftClassifier classifier;
+    private volatile ImageExecKeeping kernel;
 
     KnownImageExecs(Enforcement enforcement, DriftClassifier classifier) {
         this.enforcement = enforcement;
         this.classifier = classifier;
+    }
+
+    /**
+     * The same rule in the kernel: each root learned here is told to {@code keeping}, which keeps such execs in the
+     * exec source until their process forks, except while blocking or a watched canary wants every exec.
+     */
+    void keepIn(ImageExecKeeping keeping) {
+        kernel = keeping;
+        keeping.everyExecWantedWhen(() -> enforcement.seesEveryExec() || classifier.observesSome());
     }
 
     /** On the source's thread: true when the exec is an image file of its container's root, known without asking. */
@@ -59,7 +70,11 @@ final class KnownImageExecs {
         if (rootDeviceByCgroup.size() >= MAX_CGROUPS && !rootDeviceByCgroup.containsKey(event.cgroupId())) {
             rootDeviceByCgroup.clear();
         }
-        rootDeviceByCgroup.put(event.cgroupId(), event.file().dev());
+        Long before = rootDeviceByCgroup.put(event.cgroupId(), event.file().dev());
+        ImageExecKeeping keeping = kernel;
+        if (keeping != null && (before == null || before != event.file().dev())) {
+            keeping.rootOverlay(event.cgroupId(), event.file().dev());
+        }
     }
 
     private static boolean onRootOverlay(ExecEvent event, ContainerContext container) {

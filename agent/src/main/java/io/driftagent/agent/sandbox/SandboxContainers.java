@@ -62,6 +62,7 @@ public final class SandboxContainers {
     private static final int CANARY_EXECS_REMEMBERED = 64;
     private final Map<Long, Canary> canaries = new ConcurrentHashMap<>();
     private final AtomicLong canaryIds = new AtomicLong();
+    private volatile Runnable canaryWatchesChanged = () -> { };
     private final Deque<CanaryExec> canaryExecs = new ArrayDeque<>();
 
     /** Told of every classification of an exec in a sandbox, on the classify stage's thread. Must not block. */
@@ -165,7 +166,19 @@ public final class SandboxContainers {
         long ino = ((Number) Files.getAttribute(file, "unix:ino", LinkOption.NOFOLLOW_LINKS)).longValue();
         long key = canaryIds.incrementAndGet();
         canaries.put(key, new Canary(dev, ino, file.getFileName().toString(), observer));
-        return () -> canaries.remove(key);
+        canaryWatchesChanged.run();
+        return () -> {
+            canaries.remove(key);
+            canaryWatchesChanged.run();
+        };
+    }
+
+    /**
+     * Run (on the watching thread) when a canary watch starts, before its exec can run, and when one ends: the exec
+     * source is told then that the canary's exec must reach the agent ({@code source.ImageExecKeeping#refresh}).
+     */
+    public void onCanaryWatchesChanged(Runnable listener) {
+        canaryWatchesChanged = java.util.Objects.requireNonNull(listener, "listener");
     }
 
     /** Whether the exec is of a canary the self-test watches now (its dev and inode). */
@@ -271,6 +284,11 @@ public final class SandboxContainers {
             @Override
             public boolean observes(ExecEvent event) {
                 return !canaries.isEmpty() && canaryOf(event) != null || delegate.observes(event);
+            }
+
+            @Override
+            public boolean observesSome() {
+                return !canaries.isEmpty() || delegate.observesSome();
             }
         };
     }

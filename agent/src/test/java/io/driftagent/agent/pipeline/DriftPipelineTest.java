@@ -64,8 +64,64 @@ class DriftPipelineTest {
         pipeline = new DriftPipeline(
                 new PipelineParts(attributor(), inspector, classifier, metadata, policy, assembler, publisher),
                 settings, registry, MonotonicClock.SYSTEM);
+        if (keeping != null) {
+            pipeline.keepImageExecsIn(keeping);
+        }
         pipeline.start();
         return pipeline;
+    }
+
+    /** Where the pipeline tells the roots it learns, when a test gives one. */
+    private io.driftagent.agent.source.ImageExecKeeping keeping;
+
+    /** The program's side of {@link io.driftagent.agent.source.ImageExecKeeping}: what it was told. */
+    private static final class RecordingKernel implements io.driftagent.agent.source.ImageExecKeeping.Kernel {
+        final List<String> roots = new java.util.concurrent.CopyOnWriteArrayList<>();
+        volatile boolean keep;
+
+        @Override
+        public boolean rootOverlay(long cgroupId, long device) {
+            roots.add(cgroupId + "=" + device);
+            return true;
+        }
+
+        @Override
+        public boolean keep(boolean on) {
+            keep = on;
+            return true;
+        }
+
+        @Override
+        public long kept() {
+            return 0;
+        }
+    }
+
+    @Test
+    void eachContainerRootItLearnsIsToldToTheSourceOnceAndTheSourceMayKeep() throws Exception {
+        RecordingKernel kernel = new RecordingKernel();
+        keeping = new io.driftagent.agent.source.ImageExecKeeping();
+        keeping.attach(kernel);
+        // when the container execs its image's file twice (the second one skips), then a file of another overlay
+        runAfterOneImageExec(new CountingClassifier(false, null), imageExec(5002, "/usr/bin/noop", 64),
+                imageExec(5004, "/usr/bin/other", 65));
+
+        // then the source was told the container's root once, not the other overlay, and keeps
+        assertThat(kernel.roots).containsExactly("4242=64");
+        assertThat(kernel.keep).isTrue();
+    }
+
+    @Test
+    void theSourceKeepsNothingWhileTheClassifierWatchesAnExec() throws Exception {
+        RecordingKernel kernel = new RecordingKernel();
+        keeping = new io.driftagent.agent.source.ImageExecKeeping();
+        keeping.attach(kernel);
+        // given a classifier watching one file (a self-test canary, maybe an image file of its container)
+        runAfterOneImageExec(new CountingClassifier(false, "/usr/bin/canary"), imageExec(5002, "/usr/bin/noop", 64));
+
+        assertThat(kernel.roots).containsExactly("4242=64");
+        assertThat(keeping.keeping()).isFalse();
+        assertThat(kernel.keep).isFalse();
     }
 
     private DriftPipeline start() {
@@ -220,6 +276,11 @@ class DriftPipelineTest {
         public boolean observes(io.driftagent.agent.source.ExecEvent event) {
             return event.filename().equals(watched);
         }
+
+        @Override
+        public boolean observesSome() {
+            return watched != null;
+        }
     }
 
     /**
@@ -263,7 +324,12 @@ class DriftPipelineTest {
         ProcessInspector inspector = event -> new ProcessSnapshot("/bin/sh", List.of("sh"), "/usr/bin/bash");
         pipeline = new DriftPipeline(new PipelineParts(attributor(), inspector, classifier(), metadata, alertAll(),
                 assembler, publisher, blocking), PipelineSettings.defaults(), registry, MonotonicClock.SYSTEM);
+        RecordingKernel kernel = new RecordingKernel();
+        keeping = new io.driftagent.agent.source.ImageExecKeeping();
+        keeping.attach(kernel);
+        pipeline.keepImageExecsIn(keeping);
         pipeline.start();
+        assertThat(keeping.keeping()).as("the source keeps nothing while blocking sees every exec").isFalse();
 
         pipeline.sink().offer(imageExec(5001, "/usr/bin/noop", 64));
         awaitCount(seen, 1);

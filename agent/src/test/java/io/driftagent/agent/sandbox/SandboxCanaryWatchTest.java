@@ -69,6 +69,30 @@ class SandboxCanaryWatchTest {
     }
 
     @Test
+    void aCanaryWatchTellsTheExecSourceBeforeTheCanaryRunsAndWhenItEnds() throws IOException {
+        // the exec source keeps known image execs in the kernel unless the classifier watches one (observesSome)
+        Path canary = Files.copy(Files.createFile(dir.resolve("seed2")), dir.resolve("busybox.drift-canary-7-2"));
+        var classifier = sandboxes.classifierOver((event, container) ->
+                new Classification(DriftKind.IMAGE, event.filename(), null, null, null, null));
+        List<Boolean> toldWhileWatching = new ArrayList<>();
+        sandboxes.onCanaryWatchesChanged(() -> toldWhileWatching.add(classifier.observesSome()));
+        assertThat(classifier.observesSome()).isFalse();
+
+        try (SandboxContainers.CanaryWatch watch = sandboxes.watchCanary(canary, new SandboxContainers.CanaryObserver() {
+            @Override
+            public void seen(ExecEvent event, Optional<ContainerContext> container) {
+            }
+
+            @Override
+            public void classified(ExecEvent event, Classification classification) {
+            }
+        })) {
+            assertThat(toldWhileWatching).containsExactly(true);
+        }
+        assertThat(toldWhileWatching).containsExactly(true, false);
+    }
+
+    @Test
     void anExecInASandboxsCgroupThatNoRegisteredSandboxClaimsIsAHostToolsNotAContainers() throws IOException {
         // a host tool (unshare, chroot) setting a sandbox up, seen by a source that reads the cgroup late (fanotify)
         ContainerContext sandboxCgroup = new ContainerContext(new ContainerId("selftest-29484-1"),

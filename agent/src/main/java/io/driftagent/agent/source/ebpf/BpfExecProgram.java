@@ -5,10 +5,12 @@ import io.driftagent.agent.library.HostMountNamespace;
 import io.driftagent.agent.library.MapRecordLayout;
 import io.driftagent.agent.provenance.WriteRecordLayout;
 import io.driftagent.agent.provenance.WriteTracking;
+import io.driftagent.agent.source.ImageExecKeeping;
 import io.driftagent.agent.source.SourceUnavailableException;
 import java.lang.ref.Reference;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.OptionalLong;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
@@ -25,6 +27,10 @@ final class BpfExecProgram implements AutoCloseable {
     static final String COUNTERS_MAP = "counters";
     static final String READER_STATE_MAP = "reader_state";
     static final String DOORBELL_MAP = "doorbell";
+    /** Image execs kept in the kernel until their process forks (exec.bpf.c): the program and its two maps. */
+    static final String FORK_PROGRAM = "fork_btf";
+    static final String IMAGE_ROOTS_MAP = "image_roots";
+    static final String IMAGE_KEEP_MAP = "image_keep";
 
     private final Libbpf libbpf;
     private final LibbpfBindings bindings;
@@ -34,6 +40,7 @@ final class BpfExecProgram implements AutoCloseable {
     private Pointer link;
     private Pointer libraryLink;
     private Pointer mprotectLink; // null: mprotect(PROT_EXEC) not observed (off, or the library program is off)
+    private Pointer forkLink; // null: no image exec is kept in the kernel (every exec is sent)
     private final String libraryStatus;
     private final int libraryCountersFd;
     private OriginPrograms origin; // null: write tracking not attached
@@ -47,7 +54,9 @@ final class BpfExecProgram implements AutoCloseable {
     private final Pointer stateValue;
 
     private BpfExecProgram(LibbpfBindings bindings, Pointer objectBytes, Pointer object, Pointer link,
-            ExecAttachment attachment, Pointer libraryLink, Pointer mprotectLink, String libraryStatus) {
+            ExecAttachment attachment, Pointer libraryLink, Pointer mprotectLink, String libraryStatus,
+            Pointer forkLink) {
+        this.forkLink = forkLink;
         this.libraryLink = libraryLink;
         this.mprotectLink = mprotectLink;
         this.libraryStatus = libraryStatus;
@@ -275,6 +284,11 @@ final class BpfExecProgram implements AutoCloseable {
                 libbpf.bpf_program__set_autoload(mprotectProgram, library && mprotect);
             }
             OriginPrograms.setAutoload(libbpf, obj, withWrites);
+            // only beside exec_btf: the classic tracepoint's kernels may lack tp_btf, and it keeps nothing anyway
+            Pointer forkProgram = libbpf.bpf_object__find_program_by_name(obj, FORK_PROGRAM);
+            if (forkProgram != null) {
+                libbpf.bpf_program__set_autoload(forkProgram, wanted == ExecAttachment.TP_BTF);
+            }
             Pointer ringMap = libbpf.bpf_object__find_map_by_name(obj, RING_BUFFER_MAP);
             if (ringMap == null) {
                 throw new SourceUnavailableException("BPF object has no map " + RING_BUFFER_MAP);
@@ -332,8 +346,16 @@ final class BpfExecProgram implements AutoCloseable {
                     }
                 }
             }
+            Pointer forkLink = null;
+            if (forkProgram != null && wanted == ExecAttachment.TP_BTF) {
+                forkLink = libbpf.bpf_program__attach(forkProgram);
+                if (forkLink == null) {
+                    LOG.warn("attaching {} failed: {}; every image exec is sent to the agent (more CPU per exec)",
+                            FORK_PROGRAM, Errno.describe(bindings.runtime().getLastError()));
+                }
+            }
             BpfExecProgram loaded = new BpfExecProgram(bindings, bytes, obj, link, wanted, libraryLink,
-                    mprotectLink, libraryStatus);
+                    mprotectLink, libraryStatus, forkLink);
             keep = true;
             return loaded;
         } finally {
@@ -484,6 +506,53 @@ final class BpfExecProgram implements AutoCloseable {
         return libbpf.bpf_map_lookup_elem(readerStateFd, key, value) == 0 ? value.getInt(0) : -1;
     }
 
+    /**
+     * The program's side of {@link ImageExecKeeping}, or empty when this program cannot keep image execs (no fork
+     * program: the object with helper reads, the classic tracepoint, a failed attach).
+     */
+    Optional<ImageExecKeeping.Kernel> imageExecKeeping() {
+        if (object == null || forkLink == null) {
+            return Optional.empty();
+        }
+        int rootsFd = libbpf.bpf_object__find_map_fd_by_name(object, IMAGE_ROOTS_MAP);
+        int keepFd = libbpf.bpf_object__find_map_fd_by_name(object, IMAGE_KEEP_MAP);
+        if (rootsFd < 0 || keepFd < 0) {
+            return Optional.empty();
+        }
+        return Optional.of(new ImageExecKeeping.Kernel() {
+            private final Pointer rootKey = Memory.allocateDirect(bindings.runtime(), 8);
+            private final Pointer rootValue = Memory.allocateDirect(bindings.runtime(), 8);
+            private final Pointer keepKey = Memory.allocateDirect(bindings.runtime(), 4);
+            private final Pointer keepValue = Memory.allocateDirect(bindings.runtime(), 4);
+
+            @Override
+            public synchronized boolean rootOverlay(long cgroupId, long device) {
+                if (object == null) {
+                    return false;
+                }
+                rootKey.putLong(0, cgroupId);
+                rootValue.putLong(0, device);
+                return libbpf.bpf_map_update_elem(rootsFd, rootKey, rootValue, 0) == 0;
+            }
+
+            @Override
+            public synchronized boolean keep(boolean on) {
+                if (object == null) {
+                    return false;
+                }
+                keepKey.putInt(0, 0);
+                keepValue.putInt(0, on ? 1 : 0);
+                return libbpf.bpf_map_update_elem(keepFd, keepKey, keepValue, 0) == 0;
+            }
+
+            @Override
+            public long kept() {
+                long[] c = counters();
+                return Math.max(0, c[ExecRecordLayout.CTR_KEPT] - c[ExecRecordLayout.CTR_SENT_AT_FORK]);
+            }
+        });
+    }
+
     /** The kernel-side counters summed over CPUs, indexed by {@code ExecRecordLayout.CTR_*}. */
     long[] counters() {
         long[] sums = new long[ExecRecordLayout.CTR_COUNT];
@@ -529,6 +598,13 @@ final class BpfExecProgram implements AutoCloseable {
 
     /** Destroys the links: no new records after this returns. Idempotent. */
     void detach() {
+        if (forkLink != null) {
+            int rc = libbpf.bpf_link__destroy(forkLink);
+            if (rc < 0) {
+                LOG.warn("bpf_link__destroy of {} failed: {}", FORK_PROGRAM, Errno.describe(rc));
+            }
+            forkLink = null;
+        }
         if (origin != null) {
             origin.close();
             origin = null;

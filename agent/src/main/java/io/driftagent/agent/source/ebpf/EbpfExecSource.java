@@ -5,6 +5,7 @@ import io.driftagent.agent.provenance.WriteTracking;
 import io.driftagent.agent.source.ExecEvent;
 import io.driftagent.agent.source.ExecEventSink;
 import io.driftagent.agent.source.ExecSource;
+import io.driftagent.agent.source.ImageExecKeeping;
 import io.driftagent.agent.source.SourceStats;
 import io.driftagent.agent.source.SourceUnavailableException;
 import java.time.Duration;
@@ -85,6 +86,7 @@ public final class EbpfExecSource implements ExecSource {
     private final EbpfPrerequisites prerequisites;
     private final WriteTracking writes;
     private final boolean directReads;
+    private final ImageExecKeeping keeping;
     private final Object lifecycle = new Object();
     private BpfExecProgram program;
     private ExecRingReader reader;
@@ -111,16 +113,30 @@ public final class EbpfExecSource implements ExecSource {
         this(config, EbpfPrerequisites.ofThisHost(), writes);
     }
 
+    /**
+     * With write tracking, and keeping in the kernel the image execs {@code keeping} says the agent knows (told to
+     * {@code keeping} once the program runs, when this kernel can).
+     */
+    public EbpfExecSource(Config config, WriteTracking writes, ImageExecKeeping keeping) {
+        this(config, EbpfPrerequisites.ofThisHost(), writes, true, keeping);
+    }
+
     EbpfExecSource(Config config, EbpfPrerequisites prerequisites, WriteTracking writes) {
         this(config, prerequisites, writes, true);
     }
 
     /** {@code directReads} false: only the object with helper reads, as on a kernel that refuses the other. */
     EbpfExecSource(Config config, EbpfPrerequisites prerequisites, WriteTracking writes, boolean directReads) {
+        this(config, prerequisites, writes, directReads, new ImageExecKeeping());
+    }
+
+    EbpfExecSource(Config config, EbpfPrerequisites prerequisites, WriteTracking writes, boolean directReads,
+                   ImageExecKeeping keeping) {
         this.config = Objects.requireNonNull(config, "config");
         this.prerequisites = Objects.requireNonNull(prerequisites, "prerequisites");
         this.writes = Objects.requireNonNull(writes, "writes");
         this.directReads = directReads;
+        this.keeping = Objects.requireNonNull(keeping, "keeping");
     }
 
     @Override
@@ -168,13 +184,16 @@ public final class EbpfExecSource implements ExecSource {
             reader = ring;
             readerWait = waiting;
             readerLoop = new ExecReaderLoop(ring, waiting, loaded::setReaderState,
-                    (int) config.pollTimeout().toMillis());
+                    (int) config.pollTimeout().toMillis(), keeping::refresh);
+            Optional<ImageExecKeeping.Kernel> keeper = loaded.imageExecKeeping();
+            keeper.ifPresent(keeping::attach);
             readerThread = new Thread(readerLoop, "ebpf-exec-reader");
             readerThread.setDaemon(true);
             readerThread.start();
-            LOG.info("eBPF exec source started on {} (ring buffer {} bytes, kernel reads {}); library drift detection {}",
-                    loaded.attachment().section(), config.ringBufferBytes(), loaded.kernelReads(),
-                    loaded.libraryStatus());
+            LOG.info("eBPF exec source started on {} (ring buffer {} bytes, kernel reads {}); library drift detection {};"
+                    + " image execs of known container roots {}", loaded.attachment().section(),
+                    config.ringBufferBytes(), loaded.kernelReads(), loaded.libraryStatus(), keeper.isPresent()
+                            ? "kept in the kernel until their process forks" : "all sent (no fork program)");
             prerequisites.scriptFileDegradation().ifPresent(why -> LOG.warn("eBPF exec source degraded: {}", why));
         }
     }
@@ -303,6 +322,7 @@ public final class EbpfExecSource implements ExecSource {
             if (program == null) {
                 return;
             }
+            keeping.detach();
             program.detach();
             readerLoop.stop();
             readerWait.wakeup();

@@ -54,6 +54,7 @@ final class ExecReaderLoop implements Runnable {
     private final ReaderWait wait;
     private final IntPredicate programState;
     private final int backstopMs;
+    private final Runnable eachWakeup;
     private volatile boolean running = true;
     private volatile Mode mode = Mode.SLEEPING;
     private volatile long wakeups;
@@ -65,10 +66,17 @@ final class ExecReaderLoop implements Runnable {
      * @param backstopMs   the longest sleep without a doorbell: a back-stop for a missed ring
      */
     ExecReaderLoop(ExecRingReader reader, ReaderWait wait, IntPredicate programState, int backstopMs) {
+        this(reader, wait, programState, backstopMs, () -> { });
+    }
+
+    /** @param eachWakeup run after each step's drains (cheap: it runs up to 500 times a second) */
+    ExecReaderLoop(ExecRingReader reader, ReaderWait wait, IntPredicate programState, int backstopMs,
+                   Runnable eachWakeup) {
         this.reader = reader;
         this.wait = wait;
         this.programState = programState;
         this.backstopMs = backstopMs;
+        this.eachWakeup = eachWakeup;
     }
 
     @Override
@@ -80,6 +88,7 @@ final class ExecReaderLoop implements Runnable {
                     case LAZY -> lazy();
                     case POLLING -> polling();
                 }
+                eachWakeup.run();
                 wakeups++;
             }
         } catch (IOException e) {

@@ -56,10 +56,13 @@ final class ExecRecordLayout {
     static final int FLAG_CWD_OUTSIDE_ROOT = 0x4000;
     static final int FLAG_HOST_PIDNS = 0x8000;
     static final int FLAG_LINEAGE_UNKNOWN = 0x10000;
+    static final int FLAG_SENT_AT_FORK = 0x20000;
 
     static final int CTR_SEEN = 0;
     static final int CTR_RINGBUF_FULL = 1;
-    static final int CTR_COUNT = 2;
+    static final int CTR_KEPT = 2;
+    static final int CTR_SENT_AT_FORK = 3;
+    static final int CTR_COUNT = 4;
     /** reader_state values (exec_record.h EXEC_READER_*). */
     static final int READER_SLEEPING = 0;
     static final int READER_POLLING = 1;

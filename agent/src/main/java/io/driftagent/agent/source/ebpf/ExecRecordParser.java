@@ -80,6 +80,9 @@ final class ExecRecordParser {
         String path = pathLen == 0 ? null
                 : pathLen == filenameLen && rec.sameBytes(filenameAt, pathAt, (int) pathLen)
                         ? filename : rec.name(pathAt, (int) pathLen);
+        if (filenameLen == 0 && path != null && (flags & FLAG_SENT_AT_FORK) != 0) {
+            filename = path; // an exec kept in the kernel until its process forked: no name as exec'd, its file's path
+        }
         return new ExecEvent(
                 rec.i32(HEAD_OFF_PID),
                 rec.i32(HEAD_OFF_TGID),

@@ -60,6 +60,19 @@ class ExecRecordParserTest {
     }
 
     @Test
+    void anExecSentAtItsProcesssForkIsNamedByItsFilesPath() {
+        // given a record of an exec kept in the kernel until its process forked: no name as exec'd, its file's path
+        byte[] path = "/usr/bin/sh".getBytes(StandardCharsets.UTF_8);
+        ExecEvent e = parse(record(FLAG_OVERLAY | FLAG_SENT_AT_FORK, "sh", new byte[0], path,
+                "sh\0-c\0true\0".getBytes(StandardCharsets.UTF_8)));
+        assertThat(e.filename()).isEqualTo("/usr/bin/sh");
+        assertThat(e.kernel().path()).isEqualTo("/usr/bin/sh");
+        assertThat(e.kernel().argv()).containsExactly("sh", "-c", "true");
+        // without the flag an empty name stays empty
+        assertThat(parse(record(FLAG_OVERLAY, "sh", new byte[0], path, new byte[0])).filename()).isEmpty();
+    }
+
+    @Test
     void interpreterIsNoneUnlessTheKernelSaysInterpreted() {
         ExecEvent e = parse(record(FLAG_MEMFD | FLAG_UNLINKED, "true", "/proc/self/fd/3"));
         assertThat(e.interpreter()).isEqualTo(FileId.NONE);
