@@ -6,17 +6,19 @@
 # another build's bpf/exec.bpf.o) and alternate.
 # As root, from the repository root, after `mvn -o -q -pl agent -am test-compile` and the storm classpath
 # (docs/benchmarks.md, "The machine and the method"):
-#   scripts/bench/observer-prog-cost.sh [classes dir=agent/target/classes] [execs=30000]
+#   scripts/bench/observer-prog-cost.sh [classes dir=agent/target/classes] [execs=30000] [mode=ebpf-observe-provenance]
+# (mode ebpf-observe-agent: the agent's image-exec keeping on, whose fork_btf runs once per fork)
 set -eu
 classes=$(realpath "${1:-agent/target/classes}")
 execs=${2:-30000}
+mode=${3:-ebpf-observe-provenance}
 cd "$(dirname "$0")/../../agent"
 [ -f target/test-classpath.txt ] || { echo "run the storm classpath step first (docs/benchmarks.md)" >&2; exit 2; }
 samples=$(mktemp -d)
 trap 'sysctl -q kernel.bpf_stats_enabled=0; rm -rf "$samples"' EXIT
 sysctl -q kernel.bpf_stats_enabled=1
 bpftool prog show -j > "$samples/before" 2>/dev/null || echo '[]' > "$samples/before"
-java -Dstorm.modes=ebpf-observe-provenance -Dstorm.ownNamespaces=true \
+java -Dstorm.modes="$mode" -Dstorm.ownNamespaces=true \
     -cp "target/test-classes:$classes:$(cat target/test-classpath.txt)" \
     io.driftagent.agent.storm.ExecStormBenchmark 1 "$execs" > "$samples/storm.log" 2>&1 &
 storm=$!
@@ -36,7 +38,7 @@ for f in glob.glob(sys.argv[1] + "/*.json"):
     except ValueError:
         continue
     for p in progs:
-        if p.get("name") in ("exec_btf", "origin_exec") and p["id"] not in before:
+        if p.get("name") in ("exec_btf", "origin_exec", "fork_btf") and p["id"] not in before:
             k = (p["id"], p["name"])
             if p.get("run_cnt", 0) > best.get(k, {}).get("run_cnt", -1):
                 best[k] = p

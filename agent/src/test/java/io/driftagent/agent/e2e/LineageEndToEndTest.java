@@ -147,6 +147,32 @@ class LineageEndToEndTest {
         assertThat(process.path("cwd").asString()).as(process.toString()).isEqualTo("/tmp/work");
     }
 
+    @Test
+    void imageExecsKeptInTheKernelNeverReachTheAgentAndAKeptShellStillNamesItsDrop() throws Exception {
+        // given a session shell (kept in the kernel: an image file of the container's known root) that runs 30 leaf
+        // image execs (busybox by its own name: the shell must exec it), then a shell that runs a drop
+        String before = stage.agent().get("/metrics").body();
+        containerd.exec(target, "cp /bin/busybox /tmp/drope");
+        String loop = "for i in $(seq 30); do /bin/busybox true; done; /bin/busybox sh -c '/tmp/drope e; true'; true";
+        containerd.exec(target, loop);
+
+        // then the drop's alert names both shells, sent when each forked
+        JsonNode process = awaitAlert("/tmp/drope").path("process");
+        assertThat(process.path("ancestors")).as(process.toString()).hasSize(2);
+        assertThat(AlertLog.strings(process.path("ancestors").get(0).path("cmdline"))).as(process.toString())
+                .containsExactly("/bin/busybox", "sh", "-c", "/tmp/drope e; true");
+        assertThat(AlertLog.strings(process.path("ancestors").get(1).path("cmdline"))).as(process.toString())
+                .containsExactly("/bin/sh", "-c", loop);
+        assertThat(process.path("session").path("kind").asString()).as(process.toString()).isEqualTo("exec");
+        // and the 30 leaves stayed in the kernel, counted
+        String after = stage.agent().get("/metrics").body();
+        long kept = PrometheusExposition.sample(after, METRIC, KEPT) - PrometheusExposition.sample(before, METRIC, KEPT);
+        assertThat(kept).as("image execs kept in the kernel").isGreaterThanOrEqualTo(30);
+    }
+
+    private static final String METRIC = "drift_pipeline_stopped_early_total";
+    private static final String KEPT = "reason=\"image_file_kept_in_kernel\"";
+
     private JsonNode awaitAlert(String path) throws Exception {
         return stage.awaitAlert(target, path, ALERT_WAIT);
     }

@@ -24,6 +24,8 @@ public final class ExecStormBenchmark {
      * {@code ebpf-observe-dropped}, which storms a copy dropped into its upper layer (ADDED drift: execs the reader
      * is rung for), against the same image-binary baseline.
      */
+    static final String KEEPING_MODE = "ebpf-observe-agent";
+
     static List<StormMode> modes(StormFilesystem fs) throws java.io.IOException {
         Path stormFs = fs.dir();
         StormMode ebpf = new StormMode("ebpf-observe", EbpfExecSource::new);
@@ -31,7 +33,11 @@ public final class ExecStormBenchmark {
         // every exec recorded into the process tree
         StormMode provenance = new StormMode("ebpf-observe-provenance", () -> new ObserverWithLineage(
                 new EbpfExecSource(EbpfExecSource.Config.defaults(), WriteOrigins.withDefaults())));
-        return List.of(StormMode.noAgent(), ebpf, provenance,
+        // the same with the agent's image-exec keeping (the default since the kernel keeps known image execs): the
+        // storm's leaf execs stay in the kernel once the first one taught its root; excluded from ExecStormKernelTest,
+        // whose accounting wants every exec delivered (ImageExecKeepingKernelTest tests keeping)
+        StormMode keeping = new StormMode(KEEPING_MODE, java.util.Optional.of(ObserverKeepingImageExecs::create), false);
+        return List.of(StormMode.noAgent(), ebpf, provenance, keeping,
                 ebpf.storming("ebpf-observe-dropped", namespaced(fs.droppedDriver())),
                 FanotifyStormModes.observe(stormFs), FanotifyStormModes.blockAllowAll(stormFs),
                 FanotifyStormModes.blockImageRemembered(stormFs));
