@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.driftagent.agent.fixture.ContainerdHost;
 import io.driftagent.agent.fixture.HostCommands;
 import io.driftagent.agent.fixture.tier.TestTiers;
+import io.driftagent.agent.host.DeviceNumber;
 import io.driftagent.agent.source.fanotify.FanotifyExecSource;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,6 +34,7 @@ class FanotifyDeviceReuseEndToEndTest {
 
     private static final String IMAGE = "docker.io/drift-e2e/busybox:devreuse";
     private static final String LAYER_ONLY_DROP = "/tmp/drlayer";
+    private static final String REUSED_DEVICE_DROP = "/tmp/drlater";
     private static final int ATTEMPTS = 8;
     private static final int ROUNDS = 4;
     private static final Duration OUTCOME_WAIT = Duration.ofSeconds(30);
@@ -169,6 +171,94 @@ class FanotifyDeviceReuseEndToEndTest {
         }
         System.out.println("FanotifyDeviceReuseEndToEndTest layer-only: " + (dropAlerts.isEmpty()
                 ? "counted device_reused" : "alerted ADDED in its container") + "; " + summary);
+    }
+
+    /**
+     * A container's root is watched through its process ({@code /proc/<pid>/root}, at its first exec) and that path
+     * stays watched after the container is removed. The next container, given the freed overlay device, must still
+     * have its own overlay marked: a drop it runs is alerted ADDED in it.
+     */
+    @Test
+    void aDropInAContainerGivenTheDeviceOfARemovedWatchedContainerIsAlertedAddedInIt() throws Exception {
+        String later = null;
+        long device = 0;
+        String tried = "";
+        for (int round = 0; round < ROUNDS && later == null; round++) {
+            // given a container whose root the source watches through its process (a drop of it alerted: attributed)
+            String first = "devreuse-watched-" + suffix + "-" + round;
+            device = rootDev(containerd.run(IMAGE, first));
+            containerd.exec(first, "cp /bin/busybox /tmp/drfirst && /tmp/drfirst true; true");
+            assertThat(alerts.await(AlertLog.forPath(first, "/tmp/drfirst"), OUTCOME_WAIT))
+                    .as("the first container's drop alerted: %s", alerts).isPresent();
+            // when it is removed, and a later container is given its overlay device
+            containerd.remove(first);
+            for (int attempt = 0; attempt < ATTEMPTS && later == null; attempt++) {
+                String id = "devreuse-later-" + suffix + "-" + round + "-" + attempt;
+                long dev = rootDev(containerd.run(IMAGE, id));
+                tried += " " + id + "=" + dev;
+                if (dev == device) {
+                    later = id;
+                } else {
+                    containerd.remove(id);
+                }
+            }
+        }
+        assertThat(later).as("a container got the device of a removed one in %d rounds:%s", ROUNDS, tried)
+                .isNotNull();
+        Thread.sleep(1000); // its overlay seen by the mount watchers (and marked, with the fix)
+
+        // and runs a drop
+        containerd.exec(later, "cp /bin/busybox " + REUSED_DEVICE_DROP + " && " + REUSED_DEVICE_DROP + " true; true");
+
+        // then the drop is alerted ADDED in that later container
+        String laterId = later;
+        JsonNode alert = alerts.await(AlertLog.forPath(later, REUSED_DEVICE_DROP), OUTCOME_WAIT).orElseThrow(
+                () -> new AssertionError("no alert for " + REUSED_DEVICE_DROP + " in " + laterId + " on the reused device: "
+                        + counters(metricsOrNothing()) + "; alerts:\n" + alerts));
+        assertThat(alert.path("drift").path("kind").asString()).as(alert.toString()).isEqualTo("ADDED");
+        // and by its overlay's own mark: on this host the layers share the root filesystem, whose mark alone would
+        // report the drop as a layer file (where the layers have a filesystem of their own, nothing else sees it)
+        assertThat(execsMarkedOnFilesystem(device))
+                .as("a fanotify group of the agent marks the filesystem of device %d for FAN_OPEN_EXEC", device).isTrue();
+        System.out.println("FanotifyDeviceReuseEndToEndTest watched device: " + laterId + " on device " + device
+                + " alerted " + alert.path("drift").path("kind").asString());
+    }
+
+    /**
+     * Whether a fanotify group of this process (the agent runs in it) has a filesystem mark for FAN_OPEN_EXEC on the
+     * superblock of {@code dev}: {@code /proc/self/fdinfo} lists each mark, "sdev" in the kernel's encoding.
+     */
+    private static boolean execsMarkedOnFilesystem(long dev) throws java.io.IOException {
+        String wanted = "fanotify sdev:" + Long.toHexString(DeviceNumber.major(dev) << 20 | DeviceNumber.minor(dev)) + " ";
+        Pattern mask = Pattern.compile(" mask:([0-9a-f]+)");
+        try (java.nio.file.DirectoryStream<Path> fds = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
+            for (Path fd : fds) {
+                List<String> lines;
+                try {
+                    if (!Files.readSymbolicLink(fd).toString().equals("anon_inode:[fanotify]")) {
+                        continue;
+                    }
+                    lines = Files.readAllLines(Path.of("/proc/self/fdinfo").resolve(fd.getFileName()));
+                } catch (java.io.IOException e) {
+                    continue; // closed meanwhile
+                }
+                for (String line : lines) {
+                    Matcher m = mask.matcher(line);
+                    if (line.startsWith(wanted) && m.find() && (Long.parseLong(m.group(1), 16) & 0x1000L) != 0) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
+    private String metricsOrNothing() {
+        try {
+            return agent.get("/metrics").body();
+        } catch (Exception e) {
+            return "";
+        }
     }
 
     private List<JsonNode> dropAlerts() throws java.io.IOException {

@@ -15,7 +15,10 @@ import org.slf4j.LoggerFactory;
 /**
  * One fanotify group (its fd), an eventfd to wake its reader, and the marks it holds. Marks are reference
  * counted per superblock (filesystem marks) or per mount (mount marks), because two watched paths on the
- * same filesystem share one kernel mark: unwatching one must not blind the other.
+ * same filesystem share one kernel mark: unwatching one must not blind the other. A device number and a mount id
+ * name a superblock and a mount only while mounted (the kernel hands both out again at once): a watched path that no
+ * longer names what it was marked through stands for nothing, so a new mount is marked in the kernel unless a watched
+ * path still names that very mount.
  */
 public final class FanotifyGroup implements AutoCloseable {
 
@@ -31,7 +34,13 @@ public final class FanotifyGroup implements AutoCloseable {
     private final Map<Path, MarkRef> marks = new HashMap<>();
     private boolean closed;
 
-    private record MarkRef(MarkKind kind, long key) {}
+    /** What a path was marked through: the kind of mark, and the device and mount id the path named then. */
+    private record MarkRef(MarkKind kind, long dev, long mountId) {
+        /** Whether the kernel holds one mark for both: the same superblock, or the same mount. */
+        boolean sharesKernelMark(MarkRef other) {
+            return kind == other.kind && dev == other.dev && (kind == MarkKind.FILESYSTEM || mountId == other.mountId);
+        }
+    }
 
     public FanotifyGroup(Native nat, int initFlags, long mask) throws IOException {
         this.nat = nat;
@@ -70,32 +79,40 @@ public final class FanotifyGroup implements AutoCloseable {
     public synchronized MarkKind mark(Path path, boolean filesystemAllowed) throws IOException {
         Objects.requireNonNull(path, "path");
         ensureOpen();
-        MarkRef existing = marks.get(path);
-        if (existing != null) {
-            return existing.kind();
-        }
         String p = path.toString();
         long[] devAndMount = devAndMountId(p);
-        MarkRef fsRef = new MarkRef(MarkKind.FILESYSTEM, devAndMount[0]);
-        if (!filesystemAllowed) {
-            return markMount(p, path, devAndMount[1], 0);
+        long dev = devAndMount[0];
+        long mountId = devAndMount[1];
+        MarkRef existing = marks.get(path);
+        if (existing != null) {
+            if (existing.dev() == dev && existing.mountId() == mountId) {
+                return existing.kind();
+            }
+            // the path names another mount now (a /proc/<pid>/root whose pid went to another container's process)
+            marks.remove(path);
         }
-        if (marks.containsValue(fsRef)) {
+        if (!filesystemAllowed) {
+            return markMount(p, path, dev, mountId, 0);
+        }
+        MarkRef fsRef = new MarkRef(MarkKind.FILESYSTEM, dev, mountId);
+        if (watchedLive(fsRef)) {
             marks.put(path, fsRef);
             return MarkKind.FILESYSTEM;
         }
+        // a watched path with this device but another mount, or one no longer mounted, may have been another
+        // superblock given the same (reused) device number: the kernel is asked, adding to a mark it already has
         if (libc.fanotify_mark(fanotifyFd, Native.FAN_MARK_ADD | Native.FAN_MARK_FILESYSTEM, mask, Native.AT_FDCWD, p) == 0) {
             marks.put(path, fsRef);
-            log.debug("fanotify filesystem mark on {} (dev {})", p, devAndMount[0]);
+            log.debug("fanotify filesystem mark on {} (dev {}, mount {})", p, dev, mountId);
             return MarkKind.FILESYSTEM;
         }
         int fsErr = nat.errno();
-        return markMount(p, path, devAndMount[1], fsErr);
+        return markMount(p, path, dev, mountId, fsErr);
     }
 
-    private MarkKind markMount(String p, Path path, long mountId, int fsErr) throws IOException {
-        MarkRef mountRef = new MarkRef(MarkKind.MOUNT, mountId);
-        if (marks.containsValue(mountRef)) {
+    private MarkKind markMount(String p, Path path, long dev, long mountId, int fsErr) throws IOException {
+        MarkRef mountRef = new MarkRef(MarkKind.MOUNT, dev, mountId);
+        if (watchedLive(mountRef)) {
             marks.put(path, mountRef);
             return MarkKind.MOUNT;
         }
@@ -111,14 +128,28 @@ public final class FanotifyGroup implements AutoCloseable {
                 + ", mount mark " + Native.strerror(mountErr));
     }
 
+    /** Whether a watched path still names the very mount {@code ref} was marked through (same kind, device, mount id). */
+    private boolean watchedLive(MarkRef ref) {
+        for (Map.Entry<Path, MarkRef> e : marks.entrySet()) {
+            if (e.getValue().equals(ref) && stillNames(e.getKey(), ref)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Drops the mark for {@code path}; the kernel mark goes when no other watched path shares it. */
     public synchronized boolean unmark(Path path) {
         MarkRef ref = marks.remove(path);
         if (ref == null || closed) {
             return false;
         }
-        if (marks.containsValue(ref)) {
-            return true;
+        for (Map.Entry<Path, MarkRef> e : marks.entrySet()) {
+            // a filesystem mark is the superblock's, whichever mount it was made through; a path that no longer names
+            // what it was marked through holds nothing (its device may be another superblock's by now)
+            if (e.getValue().sharesKernelMark(ref) && stillNames(e.getKey(), e.getValue())) {
+                return true;
+            }
         }
         if (!stillNames(path, ref)) {
             // unmounted: the path now names what was under the mount point (the host root, say), whose mark must
@@ -137,7 +168,7 @@ public final class FanotifyGroup implements AutoCloseable {
     private boolean stillNames(Path path, MarkRef ref) {
         try {
             long[] devAndMount = devAndMountId(path.toString());
-            return ref.key() == (ref.kind() == MarkKind.FILESYSTEM ? devAndMount[0] : devAndMount[1]);
+            return ref.dev() == devAndMount[0] && ref.mountId() == devAndMount[1];
         } catch (IOException e) {
             return false;
         }

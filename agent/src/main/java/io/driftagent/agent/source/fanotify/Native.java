@@ -58,15 +58,18 @@ public final class Native {
     static final short POLLERR = 0x8;
 
     final LinuxLibC libc;
-    private final jnr.ffi.Runtime runtime;
+    private final java.util.function.IntSupplier errno;
 
-    private Native(LinuxLibC libc) {
+    /** @param errno the calling thread's errno after a call of {@code libc} */
+    Native(LinuxLibC libc, java.util.function.IntSupplier errno) {
         this.libc = libc;
-        this.runtime = jnr.ffi.Runtime.getRuntime(libc);
+        this.errno = errno;
     }
 
     public static Native load() {
-        return new Native(LibraryLoader.create(LinuxLibC.class).load("c"));
+        LinuxLibC libc = LibraryLoader.create(LinuxLibC.class).load("c");
+        jnr.ffi.Runtime runtime = jnr.ffi.Runtime.getRuntime(libc);
+        return new Native(libc, runtime::getLastError);
     }
 
     /**
@@ -86,7 +89,7 @@ public final class Native {
     }
 
     int errno() {
-        return runtime.getLastError();
+        return errno.getAsInt();
     }
 
 

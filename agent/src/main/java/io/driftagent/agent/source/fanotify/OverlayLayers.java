@@ -329,6 +329,24 @@ public final class OverlayLayers {
         lastRefreshMs = clock.millis();
     }
 
+    /**
+     * Of the overlays that had the file's device and are gone, those that could have held it: a file is created in a
+     * mounted overlay, so not one a refresh had found unmounted before the file was created (its device may serve the
+     * current overlay by now, whose own file this is); null when none could (or none had the device).
+     */
+    private static List<Retired> mayHaveHeld(ExecutedFile f, List<Retired> before) {
+        if (before == null || f.birthNanos() == ExecutedFile.UNKNOWN) {
+            return before;
+        }
+        List<Retired> kept = new ArrayList<>(before.size());
+        for (Retired r : before) {
+            if (f.birthNanos() <= r.sinceMs() * 1_000_000L + EPOCH_SLACK_NANOS) {
+                kept.add(r);
+            }
+        }
+        return kept.isEmpty() ? null : kept;
+    }
+
     private boolean retiredAlready(OverlayMount m) {
         List<Retired> list = retired.get(m.dev());
         if (list != null) {
@@ -391,7 +409,7 @@ public final class OverlayLayers {
             // number cannot be compared: for a copied-up file the overlay reports the lower origin's
             boolean upper = m != null && m.upperDir() != null
                     && upperEntry(m.upperDir(), relativeTo(m, f.path())) == UpperEntry.REGULAR_FILE;
-            List<Retired> before = retired.get(f.dev());
+            List<Retired> before = mayHaveHeld(f, retired.get(f.dev()));
             if (!upper && m != null && m.upperDir() != null
                     && !Files.isDirectory(m.upperDir(), LinkOption.NOFOLLOW_LINKS)) {
                 // its writable layer is deleted, but no refresh has found its overlay unmounted yet (the mount watcher

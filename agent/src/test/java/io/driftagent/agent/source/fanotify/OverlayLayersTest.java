@@ -124,6 +124,63 @@ class OverlayLayersTest {
         assertThat(resolution.execTimeNanos()).isBetween(100L, 200L);
     }
 
+    @Test
+    void aFileDeletedInTheCurrentOverlayIsNotTakenForOneOfARetiredOverlayOnTheSameDevice() throws Exception {
+        // given overlay A, gone with its writable layer, and overlay B now mounted on the same (reused) device
+        long foundGoneMs = 1_700_000_000_000L;
+        OverlayLayers layers = currentAndRetiredOnOneDevice(foundGoneMs);
+
+        // when a file created in B after A was found gone, then deleted by a process of B, is exec'd through its fd
+        long born = (foundGoneMs + 2_000) * 1_000_000L;
+        LayerResolution resolution = layers.resolve(deletedOverlayInode("/tmp/gone", born, born + 1_000_000L));
+
+        // then it is not a writable layer's file deleted with A's layer: nothing keeps it from being fileless
+        assertThat(resolution.overlay()).isTrue();
+        assertThat(resolution.upperLayer()).isFalse();
+        assertThat(resolution.unlinkedWithLayer()).isFalse();
+    }
+
+    @Test
+    void aDeletedFileCreatedWhileTheRetiredOverlayWasMountedIsStillTakenForOneOfItsDeletedLayer() throws Exception {
+        // given overlay A, gone with its writable layer, and overlay B now mounted on the same (reused) device
+        long foundGoneMs = 1_700_000_000_000L;
+        OverlayLayers layers = currentAndRetiredOnOneDevice(foundGoneMs);
+
+        // when a file created before A was found gone, whose last link went with A's layer, is read late
+        long born = (foundGoneMs - 2_000) * 1_000_000L;
+        LayerResolution resolution = layers.resolve(deletedOverlayInode("/tmp/drop", born, foundGoneMs * 1_000_000L));
+
+        // then it may be A's writable layer's, deleted with it
+        assertThat(resolution.upperLayer()).isTrue();
+        assertThat(resolution.unlinkedWithLayer()).isTrue();
+    }
+
+    /** Overlay B mounted on {@link #DEV} (its writable layer there), A on the same device found gone at {@code atMs}. */
+    private OverlayLayers currentAndRetiredOnOneDevice(long atMs) throws Exception {
+        Path lower = Files.createDirectories(dir.resolve("snapshots/1/fs/bin"));
+        Files.writeString(lower.resolve("sh"), "image");
+        Path upperA = dir.resolve("snapshots/7/fs"); // deleted with its container
+        Path upperB = Files.createDirectories(dir.resolve("snapshots/8/fs/tmp")).getParent();
+        long fsDev = ((Number) Files.getAttribute(dir, "unix:dev")).longValue();
+        String table = "903 22 0:" + DEV + " / /run/b/rootfs rw shared:402 - overlay overlay rw,lowerdir="
+                + lower.getParent() + ",upperdir=" + upperB + ",workdir=" + dir.resolve("w") + "\n";
+        Path proc = Files.createDirectories(dir.resolve("proc/self"));
+        Files.writeString(proc.resolve("mountinfo"), table);
+        AtomicLong nanos = new AtomicLong(1_000_000L);
+        OverlayLayers layers = new OverlayLayers(dir.resolve("proc"),
+                Clock.fixed(java.time.Instant.ofEpochMilli(atMs), java.time.ZoneOffset.UTC), NoFollowRootedFiles.create(),
+                d -> new OverlayLayers.DirBirth(fsDev, (atMs - 60_000) * 1_000_000L), OverlayLayers.KnownMounts.NONE,
+                nanos::get);
+        layers.refresh(List.of(new OverlayLayers.SeenOverlay(new OverlayMount(DEV, "/run/a/rootfs",
+                List.of(lower.getParent()), upperA), 100L, 200L)));
+        return layers;
+    }
+
+    private static ExecutedFile deletedOverlayInode(String path, long bornNanos, long unlinkedNanos) {
+        return new ExecutedFile(DEV, 31337, 0, 904, ExecutedFile.OVERLAYFS_MAGIC, path, true,
+                ExecutedFile.Format.ELF_STANDALONE, "", bornNanos, unlinkedNanos);
+    }
+
     private OverlayMount overlayWith(String upperFile, String lowerFile) throws Exception {
         Path upper = Files.createDirectories(dir.resolve("snapshots/2/fs"));
         Path lower = Files.createDirectories(dir.resolve("snapshots/1/fs"));
