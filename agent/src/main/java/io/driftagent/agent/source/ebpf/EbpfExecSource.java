@@ -212,6 +212,13 @@ public final class EbpfExecSource implements ExecSource {
         }
     }
 
+    /** Records so far that may be drift (each rings a lazy reader); for tests. Read without a barrier: may lag. */
+    long promptRecords() {
+        synchronized (lifecycle) {
+            return reader == null ? 0 : reader.promptRecords();
+        }
+    }
+
     /** How the attached program reads the kernel's structures, once started. */
     Optional<BpfExecProgram.KernelReads> kernelReads() {
         synchronized (lifecycle) {

@@ -156,10 +156,16 @@ class ExecReaderCadenceKernelTest {
 
             // when one image-layer exec every 2.5 ms (400/s: far from a storm, one wakeup each if rung for)
             long wakeups0 = source.readerWakeups();
+            long prompt0 = source.promptRecords();
             long t0 = System.nanoTime();
             StormDriver.Result trickle = fs.driver().storm(800, 1, 2_500);
             double seconds = (System.nanoTime() - t0) / 1e9;
             long wakeups = source.readerWakeups() - wakeups0;
+            // the trickle's execs are image-layer records: a record that may be drift is another process's exec on
+            // this machine (a build running beside the test), which rings the lazy reader and puts it on the short
+            // clock until a drain without one: up to 3 wakeups each, not the trickle's
+            long foreign = source.promptRecords() - prompt0;
+            long trickleWakeups = Math.max(0, wakeups - 3 * foreign);
             done.set(true);
             watcher.join();
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
@@ -168,14 +174,16 @@ class ExecReaderCadenceKernelTest {
             }
 
             // then
-            System.out.printf("trickle: %d execs in %.2f s, %d reader wakeups (%.0f/s)%n", trickle.execs(), seconds,
-                    wakeups, wakeups / seconds);
+            System.out.printf("trickle: %d execs in %.2f s, %d reader wakeups (%.0f/s), %d records of other execs that "
+                    + "may be drift (%.0f/s of the wakeups left to the trickle)%n", trickle.execs(), seconds, wakeups,
+                    wakeups / seconds, foreign, trickleWakeups / seconds);
             assertThat(delivered.get()).isEqualTo(trickle.execs());
             assertThat(sawLazy).as("the reader drained the trickle on its long clock").isTrue();
             // not one (or two) per exec: 400-800/s. How soon the reader enters the lazy state is chance at this rate
             // (the sleeping state's 2 ms gather must catch the next exec), so this run's rate spreads (25-67/s with
             // the 100 ms clock); the long clock's own rate is held by the storm test above
-            assertThat(wakeups / seconds).as("reader wakeups per second, for 400 execs/s").isLessThan(120);
+            assertThat(trickleWakeups / seconds).as("reader wakeups per second, for 400 execs/s (%d wakeups, %d other "
+                    + "records that may be drift)", wakeups, foreign).isLessThan(120);
         }
     }
 }
