@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * drift-agent exec capture: one record per successful exec, with the kernel's own facts about the
+ * drift-agent exec capture: one record per successful exec (a container's known image exec: at its process's first
+ * fork, or never; "Image-layer execs kept in the kernel" below), with the kernel's own facts about the
  * executed file (dev/ino in stat(2) encoding, overlay / upper layer / memfd / unlinked flags), its path resolved
  * from its dentries (not the name the exec was given), the new image's argv, the process's credentials, its working
  * directory and its lineage (ancestors and session leader in its pid namespace).
@@ -9,6 +10,8 @@
  * Two programs, one chosen at load time by userspace (the other has its autoload disabled):
  *   exec_btf : tp_btf/sched_process_exec  (BTF-typed raw tracepoint: task, old_pid, bprm)
  *   exec_tp  : tracepoint/sched/sched_process_exec (classic; no bprm: the file comes from mm->exe_file)
+ * and beside exec_btf, in the object with direct reads only, fork_btf (tp_btf/sched_process_fork), which sends the
+ * execs exec_btf kept.
  */
 #include "kernel_types.h"
 #include <bpf/bpf_helpers.h>

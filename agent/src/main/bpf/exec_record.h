@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The one record the exec program writes into the ring buffer, one per exec.
+ * The one record the exec program writes into the ring buffer, one per exec (or per first fork of a process whose
+ * exec was kept in the kernel: EXEC_FLAG_SENT_AT_FORK).
  * Little-endian: a fixed header (EXEC_REC_HDR_SIZE bytes) followed by four variable sections, filename, path, argv
  * and cwd, each as long as the header's *_LEN says, so a common exec costs some 400 bytes of ring, not the bounds.
  * The header starts with the head every ring record has (struct record_head, common.bpf.h: kind, here
