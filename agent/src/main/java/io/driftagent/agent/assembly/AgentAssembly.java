@@ -199,10 +199,6 @@ public final class AgentAssembly {
         // image execs the pipeline knows (its container's root overlay) stay in the kernel until their process forks
         ImageExecKeeping keeping = new ImageExecKeeping();
         ExecSource source = SourceAssembly.source(config, clock, registry, hostMounts, origins, keeping);
-        FunctionCounter.builder("drift.pipeline.stopped_early", keeping, ImageExecKeeping::kept)
-                .tag("reason", "image_file_kept_in_kernel")
-                .description("Execs that left the pipeline early: not in a container, or the image's own file")
-                .register(registry);
         ProvenanceAssembly.registerKernelCounters(source, origins, registry);
 
         CloudIdentity cloud = MetadataAssembly.cloud(config, client);

@@ -126,10 +126,12 @@ public final class DriftPipeline {
 
     /**
      * Lets the exec source keep, in the kernel, the execs this pipeline would let skip it as known image files
-     * ({@link KnownImageExecs}): each container root it learns is told to {@code keeping}. Before {@link #start()}.
+     * ({@link KnownImageExecs}): each container root it learns is told to {@code keeping}, and what the source kept is
+     * counted with the execs that stopped early ({@code reason="image_file_kept_in_kernel"}). Before {@link #start()}.
      */
     public void keepImageExecsIn(ImageExecKeeping keeping) {
         knownImageExecs.keepIn(keeping);
+        metrics.keptInKernel(keeping);
     }
 
     public synchronized void start() {

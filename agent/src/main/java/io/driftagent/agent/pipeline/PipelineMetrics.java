@@ -3,7 +3,9 @@ package io.driftagent.agent.pipeline;
 import io.driftagent.agent.classification.UnresolvedReason;
 import io.driftagent.policy.eval.Verdict;
 import io.driftagent.policy.model.DriftKind;
+import io.driftagent.agent.source.ImageExecKeeping;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -32,6 +34,8 @@ final class PipelineMetrics {
     static final String DROPPED = "drift.pipeline.dropped";
     static final String STAGE_ERRORS = "drift.pipeline.errors";
     static final String STOPPED_EARLY = "drift.pipeline.stopped_early";
+    private static final String STOPPED_EARLY_DESCRIPTION =
+            "Execs that left the pipeline early: not in a container, or the image's own file";
     static final String LATE_METADATA = "drift.pipeline.late_metadata";
     static final String PARKED = "drift.pipeline.parked";
     static final String VERDICTS = "drift.verdicts";
@@ -169,9 +173,14 @@ final class PipelineMetrics {
     }
 
     private Counter stoppedEarly(String reason) {
-        return Counter.builder(STOPPED_EARLY).tag("reason", reason)
-                .description("Execs that left the pipeline early: not in a container, or the image's own file")
+        return Counter.builder(STOPPED_EARLY).tag("reason", reason).description(STOPPED_EARLY_DESCRIPTION)
                 .register(registry);
+    }
+
+    /** The image execs the exec source kept in the kernel and never delivered, read from it at scrape. */
+    void keptInKernel(ImageExecKeeping keeping) {
+        FunctionCounter.builder(STOPPED_EARLY, keeping, ImageExecKeeping::kept)
+                .tag("reason", "image_file_kept_in_kernel").description(STOPPED_EARLY_DESCRIPTION).register(registry);
     }
 
     private Counter processSnapshots(String when) {

@@ -64,12 +64,8 @@ final class ExecReaderLoop implements Runnable {
      * @param programState writes the program's reader_state map; false if it could not (the loop then stays in the
      *                     mode the program believes in)
      * @param backstopMs   the longest sleep without a doorbell: a back-stop for a missed ring
+     * @param eachWakeup   run after each step's drains (cheap: it runs up to 500 times a second)
      */
-    ExecReaderLoop(ExecRingReader reader, ReaderWait wait, IntPredicate programState, int backstopMs) {
-        this(reader, wait, programState, backstopMs, () -> { });
-    }
-
-    /** @param eachWakeup run after each step's drains (cheap: it runs up to 500 times a second) */
     ExecReaderLoop(ExecRingReader reader, ReaderWait wait, IntPredicate programState, int backstopMs,
                    Runnable eachWakeup) {
         this.reader = reader;

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.driftagent.agent.fixture.tier.TestTiers;
 import io.driftagent.agent.provenance.WriteTracking;
 import io.driftagent.agent.source.ExecEvent;
-import io.driftagent.agent.source.ExecEventSink;
 import io.driftagent.agent.source.ImageExecKeeping;
 import io.driftagent.agent.source.fanotify.FanotifyExecSourceKernelTest;
 import io.driftagent.agent.source.fanotify.KernelTestSupport;
@@ -17,7 +16,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -43,8 +41,6 @@ class ImageExecKeepingKernelTest {
     private static final String DROPPED_BUSYBOX = "/tmp/bb/busybox";
 
     private final RecordingSink sink = new RecordingSink();
-    /** What the source observed, in the kernel's order (the process tree's order; offers put drift first). */
-    private final List<ExecEvent> observed = new CopyOnWriteArrayList<>();
     private final ImageExecKeeping keeping = new ImageExecKeeping();
     private final AtomicBoolean everyExecWanted = new AtomicBoolean(true);
     private EbpfExecSource source;
@@ -68,17 +64,7 @@ class ImageExecKeepingKernelTest {
         OverlayContainer.installBusybox(container.host(DROPPED_BUSYBOX));
         source = new EbpfExecSource(EbpfExecSource.Config.defaults(), EbpfPrerequisites.ofThisHost(),
                 WriteTracking.NONE, true, keeping);
-        source.start(new ExecEventSink() {
-            @Override
-            public boolean offer(ExecEvent event) {
-                return sink.offer(event);
-            }
-
-            @Override
-            public void observe(ExecEvent event) {
-                observed.add(event);
-            }
-        });
+        source.start(sink);
         keeping.everyExecWantedWhen(everyExecWanted::get);
         // the container's cgroup, from a first image exec (sent: nothing is known yet)
         int pid = container.exec("/bin/leaf").pid();
@@ -93,7 +79,6 @@ class ImageExecKeepingKernelTest {
         keeping.refresh();
         assertThat(keeping.keeping()).as("the program has the fork program and keeps").isTrue();
         sink.clear();
-        observed.clear();
     }
 
     @AfterAll
@@ -123,7 +108,7 @@ class ImageExecKeepingKernelTest {
         ExecEvent drop = sink.await(e -> e.ppid() == run.pid() && e.filename().equals("/tmp/dropped"), WAIT, "drop");
         assertThat(drop.flags().upperLayer()).isTrue();
         // the shell was kept at its exec and sent when it first forked: before its children, with the exec's time
-        List<ExecEvent> seen = List.copyOf(observed);
+        List<ExecEvent> seen = sink.observed();
         int shellAt = indexOf(seen, e -> e.tgid() == run.pid() && SHELL.equals(e.kernel().path()));
         int dropAt = seen.indexOf(drop);
         assertThat(shellAt).as("the shell's record, sent at its fork").isNotNegative().isLessThan(dropAt);
@@ -136,7 +121,7 @@ class ImageExecKeepingKernelTest {
         assertThat(shell.timestampNs()).isLessThan(drop.timestampNs());
         // and the leaf /bin/leaf never reaches the agent, counted as kept
         Thread.sleep(SETTLE.toMillis());
-        assertThat(observed).noneMatch(e -> e.ppid() == run.pid() && "/bin/leaf".equals(e.kernel().path()));
+        assertThat(sink.observed()).noneMatch(e -> e.ppid() == run.pid() && "/bin/leaf".equals(e.kernel().path()));
         assertThat(keeping.kept() - keptBefore).isGreaterThanOrEqualTo(1);
     }
 
@@ -172,8 +157,8 @@ class ImageExecKeepingKernelTest {
         sink.await(e -> e.ppid() == run.pid() && e.filename().equals(DROPPED_BUSYBOX), WAIT, "the drop's child");
         Thread.sleep(SETTLE.toMillis());
         // and the kept shell is never sent, nor sent at the dropped file's fork as if it still ran
-        assertThat(observed).noneMatch(e -> e.tgid() == run.pid() && e.kernel().argv().contains(inner));
-        assertThat(observed).filteredOn(e -> e.tgid() == run.pid() && DROPPED_BUSYBOX.equals(e.kernel().path()))
+        assertThat(sink.observed()).noneMatch(e -> e.tgid() == run.pid() && e.kernel().argv().contains(inner));
+        assertThat(sink.observed()).filteredOn(e -> e.tgid() == run.pid() && DROPPED_BUSYBOX.equals(e.kernel().path()))
                 .containsExactly(drop);
     }
 
